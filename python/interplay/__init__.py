@@ -1,0 +1,48 @@
+"""interplay: a compiled engine for game-theoretic interactions and partial information
+decomposition of model inputs.
+
+The public API is imported lazily so that ``import interplay`` stays cheap: the compiled core,
+Numba and torch are loaded only when a function that needs them is called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY = {
+    "exact": "interplay.exact",
+    "approximate": "interplay.estimators",
+    "refine": "interplay.estimators",
+    "fidelity": "interplay.fidelity",
+    "pid": "interplay.pid",
+    "pid_from_samples": "interplay.pid",
+    "pid_from_embeddings": "interplay.pid",
+    "PIDResult": "interplay.pid",
+    "explain": "interplay.models",
+    "InteractionResult": "interplay.results",
+    "show_config": "interplay.config",
+    "transforms": "interplay.transforms",
+    "indices": "interplay.indices",
+    "games": "interplay.games",
+    "backends": "interplay.backends",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'interplay' has no attribute {name!r}")
+    mod = importlib.import_module(module)
+    value = mod if module == f"interplay.{name}" else getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

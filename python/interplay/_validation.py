@@ -1,0 +1,138 @@
+"""Validation at the API edge: every public function checks its arguments here, before any
+allocation or model call, and raises ValueError/TypeError naming the argument."""
+
+from __future__ import annotations
+
+import numbers
+import os
+from typing import Any
+
+import numpy as np
+
+
+def format_bytes(nbytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(nbytes) < 1024 or unit == "PiB":
+            return f"{nbytes:.0f} {unit}" if unit == "B" else f"{nbytes:.2f} {unit}"
+        nbytes /= 1024
+    raise AssertionError("unreachable")
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process now (MemAvailable; a cgroup limit if lower)."""
+    avail = None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        pass
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            avail = 1 << 62
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as fh:
+                raw = fh.read().strip()
+            if raw and raw != "max":
+                limit = int(raw)
+                usage_path = path.replace("memory.max", "memory.current").replace(
+                    "limit_in_bytes", "usage_in_bytes"
+                )
+                with open(usage_path) as fh:
+                    usage = int(fh.read().strip())
+                avail = min(avail, max(limit - usage, 0))
+        except (OSError, ValueError):
+            continue
+    return int(avail)
+
+
+def require_memory(nbytes: int, what: str, *, argument: str | None = None) -> None:
+    """Refuse, before allocating, a request that cannot fit in the memory available now."""
+    avail = available_memory()
+    if nbytes > avail:
+        who = f"{argument}: " if argument else ""
+        raise ValueError(
+            f"{who}{what} needs {format_bytes(nbytes)} ({nbytes} bytes) of memory but only "
+            f"{format_bytes(avail)} is available"
+        )
+
+
+def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    value = int(value)
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}")
+    return value
+
+
+def check_real(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_open_unit(value: Any, name: str) -> float:
+    """A probability strictly inside (0, 1)."""
+    value = check_real(value, name)
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must lie strictly between 0 and 1, got {value}")
+    return value
+
+
+def check_numeric_array(values: Any, name: str) -> np.ndarray:
+    """Array of real numbers (bool, int, float); complex, object and strings are refused."""
+    arr = np.asarray(values)
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.floating)
+        or np.issubdtype(arr.dtype, np.integer)
+        or arr.dtype == np.bool_
+    ):
+        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    return arr
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        bad = np.flatnonzero(~np.isfinite(arr.reshape(-1)))
+        raise ValueError(
+            f"{name} contains {bad.size} non-finite (NaN or inf) entries, first at flat index "
+            f"{int(bad[0])}"
+        )
+
+
+def as_value_table(values: Any, name: str = "values") -> tuple[np.ndarray, int]:
+    """A game's table of 2^n values, shape (2^n,) or (2^n, d), as C-contiguous float64.
+
+    Returns the array (a copy only when conversion is needed) and n.
+    """
+    arr = check_numeric_array(values, name)
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"{name} must have shape (2**n,) or (2**n, d), got shape {arr.shape}")
+    length = arr.shape[0]
+    if length < 1 or length & (length - 1):
+        raise ValueError(f"{name} must have a power-of-two length 2**n, got {length}")
+    if arr.ndim == 2 and arr.shape[1] < 1:
+        raise ValueError(f"{name} has shape {arr.shape}: the output axis d must be >= 1")
+    n = length.bit_length() - 1
+    if n > 40:
+        raise ValueError(f"{name}: n = {n} players is beyond the exact engine (at most 40)")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    check_finite(arr, name)
+    return arr, n
+
+
+def check_max_order(max_order: Any, n: int, name: str = "max_order", *, low: int = 1) -> int:
+    if n < low:
+        raise ValueError(f"{name}: a game with n = {n} players has no interactions of order {low}")
+    return check_int(max_order, name, low=low, high=n)

@@ -1,0 +1,197 @@
+"""One backend registry for every kernel.
+
+A :class:`Kernel` is one operation (a transform, a sampler, a solver) with implementations per
+backend. ``backend="auto"`` picks the first available one in :data:`PREFERENCE` order; an
+explicit request that cannot be met raises ``ValueError`` with the reason. Implementations are
+given as zero-argument *loaders* so that Numba or torch are imported only when used.
+
+Environment switches (read at each selection, so tests can set them with monkeypatch):
+
+- ``INTERPLAY_DISABLE_CPP=1``: behave as if the compiled core were not built.
+- ``INTERPLAY_DISABLE_NUMBA=1``: behave as if Numba were not installed.
+- ``INTERPLAY_BACKEND=<name>``: what ``backend="auto"`` means (e.g. ``numba``).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+PREFERENCE = ("cpp", "numba", "reference")
+BACKENDS = ("cpp", "numba", "reference", "torch", "cuda")
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+@functools.lru_cache(maxsize=None)
+def _import_core() -> tuple[ModuleType | None, str]:
+    try:
+        core = importlib.import_module("interplay._core")
+    except ImportError as exc:  # not built, or built for another Python
+        return None, f"compiled extension interplay._core not importable ({exc})"
+    return core, ""
+
+
+@functools.lru_cache(maxsize=None)
+def _import_numba() -> tuple[ModuleType | None, str]:
+    try:
+        numba = importlib.import_module("numba")
+    except ImportError as exc:
+        return None, f"numba not installed ({exc}); pip install 'interplay[numba]'"
+    return numba, ""
+
+
+@functools.lru_cache(maxsize=None)
+def _import_torch() -> tuple[ModuleType | None, str]:
+    try:
+        torch = importlib.import_module("torch")
+    except ImportError as exc:
+        return None, f"torch not installed ({exc}); pip install 'interplay[torch]'"
+    return torch, ""
+
+
+def core() -> ModuleType:
+    """The compiled module ``interplay._core``; raises ImportError with the reason if absent."""
+    ok, why = backend_status("cpp")
+    if not ok:
+        raise ImportError(why)
+    mod, _ = _import_core()
+    assert mod is not None
+    return mod
+
+
+def backend_status(name: str) -> tuple[bool, str]:
+    """Whether backend ``name`` can be used at all, and if not, why."""
+    if name == "cpp":
+        if _env_flag("INTERPLAY_DISABLE_CPP"):
+            return False, "disabled by INTERPLAY_DISABLE_CPP"
+        mod, why = _import_core()
+        return mod is not None, why
+    if name == "numba":
+        if _env_flag("INTERPLAY_DISABLE_NUMBA"):
+            return False, "disabled by INTERPLAY_DISABLE_NUMBA"
+        mod, why = _import_numba()
+        return mod is not None, why
+    if name == "reference":
+        return True, ""
+    if name == "torch":
+        mod, why = _import_torch()
+        return mod is not None, why
+    if name == "cuda":
+        mod, why = _import_core()
+        if mod is None:
+            return False, why
+        if not getattr(mod.build, "cuda", False):
+            return False, "compiled without CUDA (build with -DINTERPLAY_CUDA=ON)"
+        return True, ""
+    raise ValueError(f"backend must be one of {('auto',) + BACKENDS}, got {name!r}")
+
+
+Loader = Callable[[], Callable[..., Any]]
+
+#: every kernel defined so far, by name (show_config lists them)
+KERNELS: dict[str, Kernel] = {}
+
+
+class Kernel:
+    """An operation with one implementation per backend.
+
+    Parameters
+    ----------
+    name : str
+        Dotted name, e.g. ``"transforms.moebius"``.
+    **loaders : callable
+        ``backend_name=loader`` where ``loader()`` returns the implementation. A loader may
+        raise ``ImportError`` (e.g. the compiled core lacks this operation); the backend is
+        then reported unavailable for this kernel with that message.
+    """
+
+    def __init__(self, name: str, **loaders: Loader) -> None:
+        unknown = set(loaders) - set(BACKENDS)
+        if unknown:
+            raise ValueError(f"unknown backends {sorted(unknown)} for kernel {name}")
+        self.name = name
+        self._loaders = loaders
+        self._cache: dict[str, Callable[..., Any]] = {}
+        KERNELS[name] = self
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        return tuple(self._loaders)
+
+    def status(self, backend: str) -> tuple[bool, str]:
+        if backend not in self._loaders:
+            return False, f"{self.name} has no {backend} implementation"
+        ok, why = backend_status(backend)
+        if not ok:
+            return False, why
+        if backend not in self._cache:
+            try:
+                self._cache[backend] = self._loaders[backend]()
+            except ImportError as exc:
+                return False, str(exc)
+        return True, ""
+
+    def select(self, backend: str = "auto") -> tuple[str, Callable[..., Any]]:
+        """Return ``(backend_name, implementation)``.
+
+        Raises
+        ------
+        ValueError
+            If ``backend`` is unknown, or explicitly requested and unavailable (with why).
+        """
+        if not isinstance(backend, str):
+            raise TypeError(f"backend must be a str, got {type(backend).__name__}")
+        if backend == "auto":
+            forced = os.environ.get("INTERPLAY_BACKEND", "").strip()
+            if forced and forced != "auto":
+                return self.select(forced)
+            reasons = []
+            for name in PREFERENCE + tuple(b for b in self._loaders if b not in PREFERENCE):
+                if name in ("torch", "cuda"):
+                    continue  # never chosen implicitly: they change where data lives
+                ok, why = self.status(name)
+                if ok:
+                    return name, self._cache[name]
+                reasons.append(f"{name}: {why}")
+            raise ValueError(f"no backend available for {self.name}: " + "; ".join(reasons))
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {('auto',) + BACKENDS}, got {backend!r}")
+        ok, why = self.status(backend)
+        if not ok:
+            raise ValueError(f"backend={backend!r} is unavailable for {self.name}: {why}")
+        return backend, self._cache[backend]
+
+    def __repr__(self) -> str:
+        return f"Kernel({self.name!r}, backends={self.backends})"
+
+
+def core_attr(path: str) -> Loader:
+    """Loader for ``interplay._core.<path>`` (e.g. ``"transforms.moebius"``)."""
+
+    def load() -> Callable[..., Any]:
+        obj: Any = core()
+        for part in path.split("."):
+            if not hasattr(obj, part):
+                raise ImportError(f"interplay._core has no {path} (rebuild the extension)")
+            obj = getattr(obj, part)
+        return obj
+
+    return load
+
+
+def module_attr(module: str, attr: str) -> Loader:
+    """Loader for ``module.attr``, imported on first use."""
+
+    def load() -> Callable[..., Any]:
+        return getattr(importlib.import_module(module), attr)
+
+    return load

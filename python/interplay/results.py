@@ -1,0 +1,346 @@
+"""Results of interaction computations.
+
+:class:`InteractionResult` is shared by the exact engine, the sampled estimators and the
+model-explanation layer. Sets are stored densely as bitmasks (uint64 for n <= 64, packed words
+beyond), ordered by size then value, with values aligned: no dict of tuples on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import _sets
+
+
+class InteractionResult:
+    """Interaction values of a cooperative game.
+
+    Parameters
+    ----------
+    values : ndarray, shape (m,) or (m, d)
+        One value per set (row); d > 1 for a vector-valued game (d outputs explained at once).
+    sets : ndarray of uint64, shape (m,) or (m, W)
+        The sets as bitmasks (bit i <=> player i), ordered by size then value. For n_players > 64
+        each set is W = ceil(n / 64) little-endian words.
+    n_players : int
+    index : str
+        Name of the index (shapiq's names where shapiq has the index).
+    max_order, min_order : int
+        Range of set sizes held.
+    baseline_value : float or ndarray (d,)
+        shapiq's ``baseline_value`` convention for this index (v(empty) for most indices).
+    stderr : ndarray like ``values``, optional
+        Standard error of each estimate (sampled estimators); zeros mean exact.
+    estimated : bool
+        True if the values come from a sampled estimator with budget < 2^n.
+    budget_used, n_evaluations : int, optional
+        Distinct coalitions drawn and game evaluations made (sampled estimators).
+    player_names : sequence of str, optional
+        Labels (tokens, patch coordinates, modality names) aligned with players.
+    info : dict, optional
+        Free-form metadata (estimator, seed, backend, timings).
+    """
+
+    __slots__ = (
+        "values",
+        "sets",
+        "n_players",
+        "index",
+        "max_order",
+        "min_order",
+        "baseline_value",
+        "stderr",
+        "estimated",
+        "budget_used",
+        "n_evaluations",
+        "player_names",
+        "info",
+        "_lookup",
+    )
+
+    def __init__(
+        self,
+        values: np.ndarray,
+        sets: np.ndarray,
+        *,
+        n_players: int,
+        index: str,
+        max_order: int,
+        min_order: int = 0,
+        baseline_value: float | np.ndarray = 0.0,
+        stderr: np.ndarray | None = None,
+        estimated: bool = False,
+        budget_used: int | None = None,
+        n_evaluations: int | None = None,
+        player_names: Sequence[str] | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> None:
+        values = np.asarray(values)
+        sets = np.asarray(sets, dtype=np.uint64)
+        expected_sets_ndim = 1 if n_players <= 64 else 2
+        if sets.ndim != expected_sets_ndim:
+            raise ValueError(
+                f"sets must have {expected_sets_ndim} dimension(s) for n_players = {n_players}, "
+                f"got shape {sets.shape}"
+            )
+        if values.ndim not in (1, 2) or values.shape[0] != sets.shape[0]:
+            raise ValueError(
+                f"values must have shape (m,) or (m, d) with m = len(sets) = {sets.shape[0]}, "
+                f"got {values.shape}"
+            )
+        if stderr is not None:
+            stderr = np.asarray(stderr, dtype=np.float64)
+            if stderr.shape != values.shape:
+                raise ValueError(f"stderr shape {stderr.shape} != values shape {values.shape}")
+        if player_names is not None:
+            player_names = [str(p) for p in player_names]
+            if len(player_names) != n_players:
+                raise ValueError(
+                    f"player_names has {len(player_names)} entries for n_players = {n_players}"
+                )
+        self.values = values
+        self.sets = sets
+        self.n_players = int(n_players)
+        self.index = str(index)
+        self.max_order = int(max_order)
+        self.min_order = int(min_order)
+        bv = np.asarray(baseline_value, dtype=np.float64)
+        self.baseline_value = float(bv) if bv.ndim == 0 else bv
+        self.stderr = stderr
+        self.estimated = bool(estimated)
+        self.budget_used = budget_used
+        self.n_evaluations = n_evaluations
+        self.player_names = player_names
+        self.info = dict(info or {})
+        self._lookup: dict[int, int] | None = None
+
+    # ------------------------------------------------------------------ basic protocol
+    @property
+    def n_outputs(self) -> int | None:
+        """d for a vector-valued result, None for a scalar game."""
+        return None if self.values.ndim == 1 else int(self.values.shape[1])
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """Size |S| of each set, aligned with ``values``."""
+        return _sets.popcount(self.sets)
+
+    def __len__(self) -> int:
+        return int(self.sets.shape[0])
+
+    def players(self, row: int) -> tuple[int, ...]:
+        """The players of the set at ``row``, as a sorted tuple."""
+        return _sets.set_to_players(self.sets[row])
+
+    def _key_of(self, key: Any) -> int:
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            raise TypeError(
+                "index a result by a tuple of players, e.g. res[(0, 3)] or res[()]; "
+                "for the row at a position use res.values[i]"
+            )
+        if isinstance(key, str):
+            key = (key,)
+        if not isinstance(key, Iterable):
+            raise TypeError(f"key must be a tuple of players, got {type(key).__name__}")
+        players = []
+        for p in key:
+            if isinstance(p, str):
+                if self.player_names is None or p not in self.player_names:
+                    raise KeyError(f"unknown player name {p!r}")
+                p = self.player_names.index(p)
+            players.append(int(p))
+        if len(set(players)) != len(players):
+            raise KeyError(f"repeated player in {tuple(key)!r}")
+        for p in players:
+            if not 0 <= p < self.n_players:
+                raise KeyError(f"player {p} out of range for n_players = {self.n_players}")
+        return sum(1 << p for p in players)
+
+    def _row_lookup(self) -> dict[int, int]:
+        if self._lookup is None:
+            if self.sets.ndim == 1:
+                keys = self.sets.tolist()
+            else:
+                keys = [_sets.set_key(row) for row in self.sets]
+            self._lookup = {int(k): i for i, k in enumerate(keys)}
+        return self._lookup
+
+    def row_of(self, key: Any) -> int | None:
+        """Row holding the set ``key`` (a tuple of players or names), or None if not held."""
+        return self._row_lookup().get(self._key_of(key))
+
+    def __getitem__(self, key: Any) -> Any:
+        """Value of the set ``key`` (tuple of players or names); a d-vector for vector games.
+
+        A set within [min_order, max_order] that is not stored (e.g. after sparsification)
+        has value 0, as in shapiq.
+        """
+        bits = self._key_of(key)
+        row = self._row_lookup().get(bits)
+        if row is not None:
+            v = self.values[row]
+            return float(v) if self.values.ndim == 1 else v.copy()
+        size = bin(bits).count("1")
+        if self.min_order <= size <= self.max_order:
+            return 0.0 if self.values.ndim == 1 else np.zeros(self.values.shape[1])
+        raise KeyError(
+            f"{tuple(key) if not isinstance(key, str) else key!r}: size {size} outside the "
+            f"orders held ({self.min_order}..{self.max_order})"
+        )
+
+    def __iter__(self) -> Iterator[tuple[int, ...]]:
+        for row in range(len(self)):
+            yield self.players(row)
+
+    def items(self) -> Iterator[tuple[tuple[int, ...], Any]]:
+        for row in range(len(self)):
+            v = self.values[row]
+            yield self.players(row), (float(v) if self.values.ndim == 1 else v)
+
+    def to_dict(self) -> dict[tuple[int, ...], Any]:
+        """``{players tuple: value}`` (values are floats, or d-vectors for vector games)."""
+        return dict(self.items())
+
+    # ------------------------------------------------------------------ views
+    def get_order(self, order: int) -> InteractionResult:
+        """The sub-result holding only sets of size ``order``."""
+        return self._subset(self.sizes == order, order, order)
+
+    def _subset(self, mask: np.ndarray, min_order: int, max_order: int) -> InteractionResult:
+        return InteractionResult(
+            self.values[mask],
+            self.sets[mask],
+            n_players=self.n_players,
+            index=self.index,
+            max_order=max_order,
+            min_order=min_order,
+            baseline_value=self.baseline_value,
+            stderr=None if self.stderr is None else self.stderr[mask],
+            estimated=self.estimated,
+            budget_used=self.budget_used,
+            n_evaluations=self.n_evaluations,
+            player_names=self.player_names,
+            info=self.info,
+        )
+
+    def top_k(self, k: int, *, order: int | None = None, output: int | None = None) -> list:
+        """The k sets with the largest absolute value, as ``[(players, value), ...]``.
+
+        For vector results pick ``output`` (column) or the L2 norm over outputs is used.
+        """
+        vals = self.values
+        if vals.ndim == 2:
+            vals = vals[:, output] if output is not None else np.linalg.norm(vals, axis=1)
+        score = np.abs(vals).astype(np.float64)
+        if order is not None:
+            score = np.where(self.sizes == order, score, -np.inf)
+        k = min(int(k), int(np.isfinite(score).sum()))
+        if k <= 0:
+            return []
+        rows = np.argpartition(-score, k - 1)[:k]
+        rows = rows[np.argsort(-score[rows], kind="stable")]
+        out = []
+        for r in rows:
+            v = self.values[r]
+            out.append((self.players(int(r)), float(v) if self.values.ndim == 1 else v.copy()))
+        return out
+
+    def to_dense(self, order: int, *, output: int | None = None) -> np.ndarray:
+        """Order-1 values as an (n,) vector or order-2 values as a symmetric (n, n) matrix."""
+        if order not in (1, 2):
+            raise ValueError(f"order must be 1 or 2 for a dense view, got {order}")
+        vals = self.values if self.values.ndim == 1 else self.values[:, 0 if output is None else output]
+        mask = self.sizes == order
+        shape = (self.n_players,) * order
+        dense = np.zeros(shape)
+        for r in np.flatnonzero(mask):
+            ps = self.players(int(r))
+            dense[ps] = vals[r]
+            if order == 2:
+                dense[ps[::-1]] = vals[r]
+        return dense
+
+    # ------------------------------------------------------------------ shapiq interop
+    def to_shapiq(self, *, output: int | None = None) -> Any:
+        """Convert to ``shapiq.InteractionValues`` (needs shapiq installed).
+
+        shapiq results are scalar; pick ``output`` for a vector-valued result.
+        """
+        import shapiq  # noqa: PLC0415  (optional, test-time dependency)
+
+        vals = self.values
+        baseline = self.baseline_value
+        if vals.ndim == 2:
+            if output is None:
+                raise ValueError("output: choose which of the d outputs to convert")
+            vals = vals[:, output]
+            baseline = float(np.asarray(baseline)[output])
+        lookup = {self.players(r): r for r in range(len(self))}
+        return shapiq.InteractionValues(
+            values=np.asarray(vals, dtype=float).copy(),
+            index=self.index,
+            max_order=self.max_order,
+            min_order=self.min_order,
+            n_players=self.n_players,
+            interaction_lookup=lookup,
+            estimated=self.estimated,
+            estimation_budget=self.budget_used,
+            baseline_value=float(baseline),
+        )
+
+    @classmethod
+    def from_shapiq(cls, iv: Any) -> InteractionResult:
+        """Build from a ``shapiq.InteractionValues`` (sets re-ordered by size then value)."""
+        n = int(iv.n_players)
+        items = list(iv.dict_values.items()) if hasattr(iv, "dict_values") else list(
+            zip(iv.interaction_lookup.keys(), iv.values[list(iv.interaction_lookup.values())])
+        )
+        packed = [_sets.players_to_set(k, n) for k, _ in items]
+        sets = np.array(packed, dtype=np.uint64)
+        vals = np.array([float(v) for _, v in items])
+        sizes = np.array([len(k) for k, _ in items], dtype=np.int64)
+        if sets.ndim == 1:
+            order = np.lexsort((sets, sizes))
+        else:
+            order = np.lexsort(tuple(sets.T) + (sizes,))
+        return cls(
+            vals[order],
+            sets[order],
+            n_players=n,
+            index=str(iv.index),
+            max_order=int(iv.max_order),
+            min_order=int(iv.min_order),
+            baseline_value=float(iv.baseline_value),
+            estimated=bool(getattr(iv, "estimated", False)),
+            budget_used=getattr(iv, "estimation_budget", None),
+        )
+
+    # ------------------------------------------------------------------ misc
+    def __repr__(self) -> str:
+        d = "" if self.values.ndim == 1 else f", d={self.values.shape[1]}"
+        est = ", estimated" if self.estimated else ""
+        return (
+            f"InteractionResult(index={self.index!r}, n_players={self.n_players}, "
+            f"orders={self.min_order}..{self.max_order}, m={len(self)}{d}{est})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """Same index, players, orders and sets, values equal to 1e-10 (rtol and atol)."""
+        if not isinstance(other, InteractionResult):
+            return NotImplemented
+        return (
+            self.index == other.index
+            and self.n_players == other.n_players
+            and self.min_order == other.min_order
+            and self.max_order == other.max_order
+            and self.sets.shape == other.sets.shape
+            and bool(np.array_equal(self.sets, other.sets))
+            and self.values.shape == other.values.shape
+            and bool(np.allclose(self.values, other.values, rtol=1e-10, atol=1e-10))
+            and bool(np.allclose(self.baseline_value, other.baseline_value, rtol=1e-10, atol=1e-10))
+        )
+
+    __hash__ = None  # type: ignore[assignment]  (mutable arrays)
