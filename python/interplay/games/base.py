@@ -1,0 +1,79 @@
+"""The game protocol's edges: validated coalitions in, validated values out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int, format_bytes, require_memory
+
+
+def check_coalitions(coalitions: Any, n_players: int, name: str = "coalitions") -> np.ndarray:
+    """A boolean coalition matrix of shape (m, n_players) (a single row (n_players,) is promoted).
+
+    0/1 integer or float matrices are accepted; anything else raises.
+    """
+    arr = np.asarray(coalitions)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != n_players:
+        raise ValueError(f"{name} must have shape (m, {n_players}), got {np.shape(coalitions)}")
+    if arr.dtype != np.bool_:
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"{name} must be boolean (or 0/1 numbers), got dtype {arr.dtype}")
+        if not np.isin(arr, (0, 1)).all():
+            raise ValueError(f"{name} must contain only 0/1 (or True/False)")
+        arr = arr.astype(bool)
+    return arr
+
+
+def check_game_output(values: Any, m: int, name: str = "game output") -> np.ndarray:
+    """A game's answer for m coalitions: (m,) or (m, d) finite float64."""
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric, got {type(values).__name__}") from exc
+    if hasattr(values, "detach"):  # torch tensor: asarray worked only on CPU; be explicit
+        arr = np.asarray(values.detach().cpu().numpy(), dtype=np.float64)
+    if arr.ndim == 0 or arr.shape[0] != m or arr.ndim > 2:
+        raise ValueError(f"{name} must have shape ({m},) or ({m}, d) for {m} coalitions, got {arr.shape}")
+    if not np.isfinite(arr).all():
+        bad = int(np.flatnonzero(~np.isfinite(arr.reshape(m, -1)).any(axis=1))[0])
+        raise ValueError(f"{name} contains NaN or inf (first at coalition row {bad})")
+    return arr
+
+
+def _masks_to_coalitions(masks: np.ndarray, n: int) -> np.ndarray:
+    return ((masks[:, None] >> np.arange(n, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+
+
+def evaluate_all(
+    game: Callable[[np.ndarray], Any], n_players: int, *, batch_size: int = 1 << 16
+) -> np.ndarray:
+    """Evaluate ``game`` on all 2^n coalitions; entry ``mask`` holds v(T) with bit i <=> i in T.
+
+    This is the table that :func:`interplay.exact` consumes. Coalitions are passed in batches of
+    ``batch_size`` rows, in mask order.
+
+    Returns
+    -------
+    ndarray, shape (2^n,) or (2^n, d)
+    """
+    n = check_int(n_players, "n_players", low=0, high=40)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    total = 1 << n
+    first = min(batch_size, total)
+    masks = np.arange(first, dtype=np.uint64)
+    head = check_game_output(game(_masks_to_coalitions(masks, n)), first)
+    out_shape = (total,) + head.shape[1:]
+    nbytes = 8 * int(np.prod(out_shape))
+    require_memory(nbytes, f"a table of 2^{n} game values ({format_bytes(nbytes)})", argument="n_players")
+    out = np.empty(out_shape, dtype=np.float64)
+    out[:first] = head
+    for start in range(first, total, batch_size):
+        stop = min(start + batch_size, total)
+        masks = np.arange(start, stop, dtype=np.uint64)
+        out[start:stop] = check_game_output(game(_masks_to_coalitions(masks, n)), stop - start)
+    return out
