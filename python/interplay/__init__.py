@@ -12,16 +12,18 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
+# public name -> module that defines it. A public *function* must never share its name with a
+# submodule: importing the submodule makes Python set `interplay.<name>` to the module object,
+# shadowing the function (tests/test_public_api.py checks this).
 _LAZY = {
-    "exact": "interplay.exact",
+    "exact": "interplay.engine",
     "approximate": "interplay.estimators",
     "refine": "interplay.estimators",
-    "fidelity": "interplay.fidelity",
-    "pid": "interplay.pid",
-    "pid_from_samples": "interplay.pid",
-    "pid_from_embeddings": "interplay.pid",
-    "PIDResult": "interplay.pid",
+    "fidelity": "interplay.metrics",
+    "pid": "interplay.information",
+    "pid_from_samples": "interplay.information",
+    "pid_from_embeddings": "interplay.information",
+    "PIDResult": "interplay.information",
     "explain": "interplay.models",
     "InteractionResult": "interplay.results",
     "show_config": "interplay.config",

@@ -12,10 +12,10 @@ from .backends import BACKENDS, KERNELS, backend_status
 # modules that define kernels; imported (if present) so that show_config can list them all
 _KERNEL_MODULES = (
     "interplay.transforms",
-    "interplay.exact",
+    "interplay.engine",
     "interplay.estimators",
-    "interplay.pid",
-    "interplay.fidelity",
+    "interplay.information",
+    "interplay.metrics",
 )
 
 

@@ -263,6 +263,17 @@ class InteractionResult:
                 dense[ps[::-1]] = vals[r]
         return dense
 
+    def as_game(self, *, backend: str = "auto") -> Any:
+        """The explanation-implied game v_hat(T) = sum_{S subset of T, S held} e_S.
+
+        See :class:`interplay.fidelity.ExplanationGame`; evaluated in C++ for a batch of
+        coalitions. It reproduces the game exactly for a full Moebius result, and is the best
+        k-additive fit for FSII/FBII/FWBII under their measures.
+        """
+        from .metrics.fidelity import ExplanationGame  # noqa: PLC0415
+
+        return ExplanationGame(self, backend=backend)
+
     # ------------------------------------------------------------------ shapiq interop
     def to_shapiq(self, *, output: int | None = None) -> Any:
         """Convert to ``shapiq.InteractionValues`` (needs shapiq installed).
