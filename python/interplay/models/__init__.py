@@ -1,0 +1,47 @@
+"""Explaining real models: maskers, adapters, model games (joint, late fusion, dual encoder).
+
+Imported lazily by ``interplay`` (torch is needed here, nowhere else).
+"""
+
+from __future__ import annotations
+
+from .adapters import (
+    Adapter,
+    CallableModel,
+    CLIPImageEncoder,
+    CLIPTextEncoder,
+    HFTextEncoder,
+    SentenceTransformerEncoder,
+    as_adapter,
+)
+from .games import (
+    DualEncoderGame,
+    LateFusionGame,
+    MaskedModel,
+    MaskedModelGame,
+    evaluate_games,
+    evaluate_grids,
+)
+from .maskers import ImagePatchMasker, Instance, Masker, ModalityMasker, TabularMasker, TextMasker
+
+__all__ = [
+    "Adapter",
+    "CallableModel",
+    "CLIPImageEncoder",
+    "CLIPTextEncoder",
+    "DualEncoderGame",
+    "HFTextEncoder",
+    "ImagePatchMasker",
+    "Instance",
+    "LateFusionGame",
+    "Masker",
+    "MaskedModel",
+    "MaskedModelGame",
+    "ModalityMasker",
+    "SentenceTransformerEncoder",
+    "TabularMasker",
+    "TextMasker",
+    "as_adapter",
+    "evaluate_games",
+    "evaluate_grids",
+]

@@ -1,0 +1,482 @@
+"""Maskers: turn (instance, coalitions) into batched model inputs, in torch, on the model's device.
+
+A masker ``encode``s a raw input once into an :class:`Instance` (players, labels, a content key)
+and then ``mask``es it for a block of coalitions; ``collate`` joins the blocks of several instances
+into one model call (padding text to a common length). A masker with ``n_draws > 1`` emits
+``n_draws`` rows per coalition whose outputs are averaged (marginal imputation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int
+
+
+def _torch():
+    import torch  # noqa: PLC0415  (models are imported lazily)
+
+    return torch
+
+
+def _as_tensor(x: Any, device: Any = None, dtype: Any = None):
+    torch = _torch()
+    if isinstance(x, torch.Tensor):
+        t = x.detach()
+    else:
+        t = torch.as_tensor(np.asarray(x))
+    if dtype is not None:
+        t = t.to(dtype)
+    return t.to(device) if device is not None else t
+
+
+def _content_key(*parts: Any) -> str:
+    h = hashlib.sha1()
+    for p in parts:
+        if hasattr(p, "detach"):
+            p = p.detach().cpu().contiguous().numpy()
+        if isinstance(p, np.ndarray):
+            h.update(str(p.dtype).encode() + str(p.shape).encode())
+            h.update(np.ascontiguousarray(p).tobytes())
+        else:
+            h.update(repr(p).encode())
+    return h.hexdigest()
+
+
+@dataclass
+class Instance:
+    """One encoded input: what the masker needs to mask it, its players' labels and a key."""
+
+    data: dict[str, Any]
+    labels: list[str]
+    key: Hashable
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_players(self) -> int:
+        return len(self.labels)
+
+
+class Masker:
+    """Base class. Subclasses implement ``encode``, ``mask`` and ``collate``."""
+
+    n_draws: int = 1
+    device: Any = None
+
+    def encode(self, raw: Any) -> Instance:  # pragma: no cover (abstract)
+        raise NotImplementedError
+
+    def mask(self, instance: Instance, coalitions: np.ndarray) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def collate(self, parts: list[Any]) -> Any:
+        torch = _torch()
+        if isinstance(parts[0], dict):
+            return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+        if isinstance(parts[0], tuple):
+            return tuple(torch.cat([p[j] for p in parts]) for j in range(len(parts[0])))
+        return torch.cat(parts)
+
+    def row_bytes(self, instance: Instance) -> int:
+        """Bytes of masked input per coalition (for the scheduler's plan)."""
+        return 0
+
+    def signature(self) -> tuple:
+        """What distinguishes this masker's outputs (part of the cache namespace)."""
+        return (type(self).__name__,)
+
+    def _bool_rows(self, coalitions: np.ndarray, n: int):
+        c = np.asarray(coalitions, dtype=bool)
+        if c.ndim != 2 or c.shape[1] != n:
+            raise ValueError(f"coalitions must have shape (m, {n}), got {c.shape}")
+        return _torch().from_numpy(np.ascontiguousarray(c)).to(self.device)
+
+
+# ---------------------------------------------------------------------------------------- text
+class TextMasker(Masker):
+    """Mask text tokens (the players are the non-special tokens).
+
+    Parameters
+    ----------
+    tokenizer : Hugging Face tokenizer, optional
+        Needed by :meth:`encode` on strings; :meth:`from_ids` works without one.
+    mode : {"attention", "mask_token", "remove"}
+        "attention": an absent token's attention-mask entry is set to 0 (special tokens stay at 1;
+        FIxLIP's masking). "mask_token": its id is replaced by ``mask_token_id`` (attention kept).
+        "remove": absent tokens are dropped and the rest shifted left (positions change).
+    mask_token_id, pad_token_id : int, optional
+        Default to the tokenizer's.
+    max_length : int, optional
+        Truncation length for :meth:`encode`.
+    device : torch device, optional
+        Where masked tensors are built (set to the model's device by the game).
+    """
+
+    MODES = ("attention", "mask_token", "remove")
+
+    def __init__(
+        self,
+        tokenizer: Any = None,
+        *,
+        mode: str = "attention",
+        mask_token_id: int | None = None,
+        pad_token_id: int | None = None,
+        max_length: int | None = None,
+        device: Any = None,
+    ) -> None:
+        if mode not in self.MODES:
+            raise ValueError(f"mode must be one of {self.MODES}, got {mode!r}")
+        self.tokenizer = tokenizer
+        self.mode = mode
+        if mask_token_id is None and tokenizer is not None:
+            mask_token_id = getattr(tokenizer, "mask_token_id", None)
+        if mode == "mask_token" and mask_token_id is None:
+            raise ValueError("mask_token_id: mode='mask_token' needs a mask token id")
+        self.mask_token_id = mask_token_id
+        if pad_token_id is None:
+            pad_token_id = getattr(tokenizer, "pad_token_id", None) if tokenizer is not None else None
+        self.pad_token_id = 0 if pad_token_id is None else int(pad_token_id)
+        self.max_length = None if max_length is None else check_int(max_length, "max_length", low=2)
+        self.device = device
+
+    def signature(self) -> tuple:
+        return ("text", self.mode, self.mask_token_id, self.pad_token_id)
+
+    def encode(self, raw: Any) -> Instance:
+        if isinstance(raw, Instance):
+            return raw
+        if isinstance(raw, dict):
+            return self.from_ids(**raw)
+        if not isinstance(raw, str):
+            raise TypeError(f"text input must be a str (or a dict of ids), got {type(raw).__name__}")
+        if self.tokenizer is None:
+            raise ValueError("tokenizer: encoding a string needs a tokenizer")
+        enc = self.tokenizer(
+            raw,
+            return_special_tokens_mask=True,
+            truncation=self.max_length is not None,
+            max_length=self.max_length,
+        )
+        ids = list(enc["input_ids"])
+        labels = self.tokenizer.convert_ids_to_tokens(ids)
+        return self.from_ids(ids, special_tokens_mask=enc["special_tokens_mask"], labels=labels,
+                             text=raw)
+
+    def from_ids(
+        self,
+        input_ids: Sequence[int],
+        special_tokens_mask: Sequence[int] | None = None,
+        labels: Sequence[str] | None = None,
+        text: str | None = None,
+    ) -> Instance:
+        """An instance from token ids; special tokens (mask 1) are kept and are not players."""
+        ids = np.asarray(input_ids, dtype=np.int64).reshape(-1)
+        special = (
+            np.zeros(ids.shape, bool)
+            if special_tokens_mask is None
+            else np.asarray(special_tokens_mask, dtype=bool).reshape(-1)
+        )
+        if special.shape != ids.shape:
+            raise ValueError("special_tokens_mask must have one entry per token")
+        positions = np.flatnonzero(~special)
+        all_labels = [str(t) for t in labels] if labels is not None else [str(i) for i in ids]
+        if len(all_labels) != len(ids):
+            raise ValueError("labels must have one entry per token")
+        player_labels = [all_labels[i] for i in positions]
+        data = {"input_ids": ids, "special": special, "positions": positions}
+        return Instance(
+            data,
+            player_labels,
+            key=_content_key("text", ids, special),
+            meta={"text": text, "tokens": all_labels},
+        )
+
+    def row_bytes(self, instance: Instance) -> int:
+        return 16 * len(instance.data["input_ids"])
+
+    def mask(self, instance: Instance, coalitions: np.ndarray) -> dict[str, Any]:
+        torch = _torch()
+        d = instance.data
+        c = self._bool_rows(coalitions, instance.n_players)
+        m = c.shape[0]
+        ids = _as_tensor(d["input_ids"], self.device)
+        pos = _as_tensor(d["positions"], self.device)
+        big_ids = ids.unsqueeze(0).expand(m, -1).clone()
+        if self.mode == "attention":
+            att = torch.ones_like(big_ids)
+            att[:, pos] = c.to(att.dtype)
+            return {"input_ids": big_ids, "attention_mask": att}
+        if self.mode == "mask_token":
+            big_ids[:, pos] = torch.where(c, big_ids[:, pos], torch.full_like(big_ids[:, pos],
+                                                                              self.mask_token_id))
+            return {"input_ids": big_ids, "attention_mask": torch.ones_like(big_ids)}
+        keep = torch.ones_like(big_ids, dtype=torch.bool)
+        keep[:, pos] = c
+        lengths = keep.sum(1)
+        order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)  # kept tokens first
+        packed = torch.gather(big_ids, 1, order)
+        width = int(lengths.max()) if m else 0
+        packed = packed[:, :width]
+        att = (torch.arange(width, device=packed.device).unsqueeze(0) < lengths.unsqueeze(1)).to(
+            big_ids.dtype
+        )
+        packed = torch.where(att.bool(), packed, torch.full_like(packed, self.pad_token_id))
+        return {"input_ids": packed, "attention_mask": att}
+
+    def collate(self, parts: list[dict[str, Any]]) -> dict[str, Any]:
+        torch = _torch()
+        width = max(p["input_ids"].shape[1] for p in parts)
+        ids, att = [], []
+        for p in parts:
+            extra = width - p["input_ids"].shape[1]
+            if extra:
+                ids.append(torch.nn.functional.pad(p["input_ids"], (0, extra),
+                                                   value=self.pad_token_id))
+                att.append(torch.nn.functional.pad(p["attention_mask"], (0, extra), value=0))
+            else:
+                ids.append(p["input_ids"])
+                att.append(p["attention_mask"])
+        return {"input_ids": torch.cat(ids), "attention_mask": torch.cat(att)}
+
+
+# --------------------------------------------------------------------------------------- image
+class ImagePatchMasker(Masker):
+    """Mask square image patches (the players are the cells of a patch grid, row-major).
+
+    Parameters
+    ----------
+    patch_size : int
+        Side of a patch in pixels; height and width must be multiples of it.
+    baseline : "zero", float, "mean" or tensor (C,)
+        Value of a masked pixel in the (normalised) input: 0 (with CLIP-style normalisation the
+        dataset's mean colour, FIxLIP's choice), a constant, the image's per-channel mean, or
+        a per-channel vector.
+    """
+
+    def __init__(self, patch_size: int, *, baseline: Any = "zero", device: Any = None) -> None:
+        self.patch_size = check_int(patch_size, "patch_size", low=1)
+        if isinstance(baseline, str) and baseline not in ("zero", "mean"):
+            raise ValueError(f"baseline must be 'zero', 'mean', a number or a vector, got {baseline!r}")
+        self.baseline = baseline
+        self.device = device
+
+    def signature(self) -> tuple:
+        b = self.baseline
+        if not isinstance(b, (str, int, float)):
+            b = _content_key(np.asarray(b.detach().cpu() if hasattr(b, "detach") else b))
+        return ("image", self.patch_size, b)
+
+    def encode(self, raw: Any) -> Instance:
+        if isinstance(raw, Instance):
+            return raw
+        x = _as_tensor(raw, dtype=_torch().float32)
+        if x.ndim == 4 and x.shape[0] == 1:
+            x = x[0]
+        if x.ndim != 3:
+            raise ValueError(f"an image must have shape (C, H, W), got {tuple(x.shape)}")
+        _, h, w = x.shape
+        p = self.patch_size
+        if h % p or w % p:
+            raise ValueError(f"patch_size: image {h}x{w} is not a multiple of patch_size {p}")
+        gh, gw = h // p, w // p
+        labels = [f"patch({r},{c})" for r in range(gh) for c in range(gw)]
+        return Instance({"pixels": x, "grid": (gh, gw)}, labels, key=_content_key("image", x))
+
+    def row_bytes(self, instance: Instance) -> int:
+        return 4 * int(instance.data["pixels"].numel())
+
+    def mask(self, instance: Instance, coalitions: np.ndarray) -> Any:
+        torch = _torch()
+        x = instance.data["pixels"].to(self.device)
+        gh, gw = instance.data["grid"]
+        p = self.patch_size
+        c = self._bool_rows(coalitions, instance.n_players)
+        keep = c.view(-1, 1, gh, gw).repeat_interleave(p, dim=2).repeat_interleave(p, dim=3)
+        if isinstance(self.baseline, str):
+            if self.baseline == "zero":
+                base = torch.zeros((), dtype=x.dtype, device=x.device)
+            else:
+                base = x.mean(dim=(1, 2), keepdim=True)
+        elif isinstance(self.baseline, (int, float)):
+            base = torch.tensor(float(self.baseline), dtype=x.dtype, device=x.device)
+        else:
+            base = _as_tensor(self.baseline, x.device, x.dtype).view(-1, 1, 1)
+        return torch.where(keep, x.unsqueeze(0), base.unsqueeze(0) if base.ndim else base)
+
+
+# ---------------------------------------------------------------------------- modalities, tabular
+class _ReplacementMasker(Masker):
+    """Shared logic: each player is a block of the input replaced by a baseline or by draws."""
+
+    STRATEGIES = ("baseline", "mean", "draws")
+
+    def _setup(self, baseline, background, strategy, n_draws, seed) -> None:
+        if strategy not in self.STRATEGIES:
+            raise ValueError(f"strategy must be one of {self.STRATEGIES}, got {strategy!r}")
+        if strategy == "baseline" and baseline is None:
+            raise ValueError("baseline: strategy='baseline' needs a baseline")
+        if strategy in ("mean", "draws") and background is None:
+            raise ValueError(f"background: strategy={strategy!r} needs a background set")
+        self.strategy = strategy
+        self.n_draws = check_int(n_draws, "n_draws", low=1) if strategy == "draws" else 1
+        self.seed = seed
+
+    def _draw_rows(self, n_background: int) -> np.ndarray:
+        rng = np.random.default_rng(self.seed)
+        return rng.choice(n_background, size=self.n_draws, replace=n_background < self.n_draws)
+
+
+class ModalityMasker(_ReplacementMasker):
+    """Mask whole modalities: an input is a sequence of M tensors, one per modality (player).
+
+    Parameters
+    ----------
+    baseline : sequence of M tensors, optional
+        Replacement of each modality (strategy "baseline").
+    background : sequence of M tensors with a leading sample axis, optional
+        For "mean" (the background mean replaces an absent modality) and "draws" (``n_draws``
+        background samples, drawn once with ``seed``, replace absent modalities jointly and the
+        model outputs are averaged: marginal/interventional imputation, InterSHAP's masking).
+    names : sequence of str, optional
+        Modality names (player labels).
+    """
+
+    def __init__(
+        self,
+        baseline: Sequence[Any] | None = None,
+        *,
+        background: Sequence[Any] | None = None,
+        strategy: str | None = None,
+        n_draws: int = 16,
+        seed: int | None = 0,
+        names: Sequence[str] | None = None,
+        device: Any = None,
+    ) -> None:
+        if strategy is None:
+            strategy = "baseline" if baseline is not None else "mean"
+        self._setup(baseline, background, strategy, n_draws, seed)
+        torch = _torch()
+        self.names = None if names is None else [str(n) for n in names]
+        self.device = device
+        self.baseline = None if baseline is None else [_as_tensor(b) for b in baseline]
+        self.background = None if background is None else [_as_tensor(b) for b in background]
+        if self.background is not None:
+            sizes = {int(b.shape[0]) for b in self.background}
+            if len(sizes) != 1:
+                raise ValueError("background: every modality needs the same number of samples")
+            if strategy == "mean":
+                self.baseline = [b.to(torch.float64).mean(0).to(b.dtype if b.is_floating_point()
+                                                                else torch.float32)
+                                 for b in self.background]
+            elif strategy == "draws":
+                idx = torch.as_tensor(self._draw_rows(sizes.pop()))
+                self.draws = [b[idx] for b in self.background]
+
+    def signature(self) -> tuple:
+        ref = self.draws if self.strategy == "draws" else self.baseline
+        return ("modality", self.strategy, _content_key(*ref))
+
+    def encode(self, raw: Any) -> Instance:
+        if isinstance(raw, Instance):
+            return raw
+        parts = [_as_tensor(x) for x in raw]
+        ref = self.draws if self.strategy == "draws" else self.baseline
+        if len(parts) != len(ref):
+            raise ValueError(f"the input has {len(parts)} modalities, the masker {len(ref)}")
+        for j, (x, b) in enumerate(zip(parts, ref)):
+            shape = tuple(b.shape[1:]) if self.strategy == "draws" else tuple(b.shape)
+            if tuple(x.shape) != shape:
+                raise ValueError(f"modality {j}: shape {tuple(x.shape)} != baseline shape {shape}")
+        names = self.names or [f"modality{j}" for j in range(len(parts))]
+        if len(names) != len(parts):
+            raise ValueError(f"names has {len(names)} entries for {len(parts)} modalities")
+        return Instance({"parts": parts}, list(names), key=_content_key("modality", *parts))
+
+    def row_bytes(self, instance: Instance) -> int:
+        return self.n_draws * sum(x.element_size() * x.numel() for x in instance.data["parts"])
+
+    def mask(self, instance: Instance, coalitions: np.ndarray) -> tuple:
+        torch = _torch()
+        c = self._bool_rows(coalitions, instance.n_players)
+        m = c.shape[0]
+        out = []
+        for j, x in enumerate(instance.data["parts"]):
+            x = x.to(self.device)
+            if self.strategy == "draws":
+                k = self.n_draws
+                bg = self.draws[j].to(self.device, x.dtype)  # (k, ...)
+                keep = c[:, j].repeat_interleave(k).view(-1, *([1] * x.ndim))
+                rep = bg.repeat(m, *([1] * x.ndim))  # row r*k + t uses draw t
+                out.append(torch.where(keep, x.unsqueeze(0), rep))
+            else:
+                b = self.baseline[j].to(self.device, x.dtype)
+                keep = c[:, j].view(-1, *([1] * x.ndim))
+                out.append(torch.where(keep, x.unsqueeze(0), b.unsqueeze(0)))
+        return tuple(out)
+
+
+class TabularMasker(_ReplacementMasker):
+    """Mask features of a vector (n,): absent features take a baseline (strategy "baseline" or
+    "mean" of a background set) or, with "draws", the values of ``n_draws`` background rows
+    (joint marginal / interventional imputation, outputs averaged)."""
+
+    def __init__(
+        self,
+        baseline: Any = None,
+        *,
+        background: Any = None,
+        strategy: str | None = None,
+        n_draws: int = 32,
+        seed: int | None = 0,
+        feature_names: Sequence[str] | None = None,
+        device: Any = None,
+    ) -> None:
+        if strategy is None:
+            strategy = "baseline" if baseline is not None else "mean"
+        self._setup(baseline, background, strategy, n_draws, seed)
+        torch = _torch()
+        self.device = device
+        self.feature_names = None if feature_names is None else [str(f) for f in feature_names]
+        self.baseline = None if baseline is None else _as_tensor(baseline, dtype=torch.float32)
+        bg = None if background is None else _as_tensor(background, dtype=torch.float32)
+        if bg is not None and bg.ndim != 2:
+            raise ValueError(f"background must have shape (N, n), got {tuple(bg.shape)}")
+        if strategy == "mean":
+            self.baseline = bg.to(torch.float64).mean(0).to(torch.float32)
+        elif strategy == "draws":
+            self.draws = bg[torch.as_tensor(self._draw_rows(bg.shape[0]))]
+
+    def signature(self) -> tuple:
+        ref = self.draws if self.strategy == "draws" else self.baseline
+        return ("tabular", self.strategy, _content_key(ref))
+
+    def encode(self, raw: Any) -> Instance:
+        if isinstance(raw, Instance):
+            return raw
+        x = _as_tensor(raw, dtype=_torch().float32).reshape(-1)
+        n_ref = (self.draws.shape[1] if self.strategy == "draws" else self.baseline.numel())
+        if x.numel() != n_ref:
+            raise ValueError(f"the input has {x.numel()} features, the baseline {n_ref}")
+        names = self.feature_names or [f"x{j}" for j in range(x.numel())]
+        if len(names) != x.numel():
+            raise ValueError(f"feature_names has {len(names)} entries for {x.numel()} features")
+        return Instance({"x": x}, list(names), key=_content_key("tabular", x))
+
+    def row_bytes(self, instance: Instance) -> int:
+        return 4 * self.n_draws * instance.n_players
+
+    def mask(self, instance: Instance, coalitions: np.ndarray) -> Any:
+        torch = _torch()
+        x = instance.data["x"].to(self.device)
+        c = self._bool_rows(coalitions, instance.n_players)
+        if self.strategy == "draws":
+            k = self.n_draws
+            keep = c.repeat_interleave(k, dim=0)
+            rep = self.draws.to(self.device).repeat(c.shape[0], 1)
+            return torch.where(keep, x.unsqueeze(0), rep)
+        return torch.where(c, x.unsqueeze(0), self.baseline.to(self.device).unsqueeze(0))
