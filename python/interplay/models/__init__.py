@@ -22,6 +22,7 @@ from .games import (
     evaluate_games,
     evaluate_grids,
 )
+from .explain import build_games, explain, run_estimators, scheduler_stats
 from .maskers import ImagePatchMasker, Instance, Masker, ModalityMasker, TabularMasker, TextMasker
 
 __all__ = [
@@ -44,4 +45,8 @@ __all__ = [
     "as_adapter",
     "evaluate_games",
     "evaluate_grids",
+    "explain",
+    "build_games",
+    "run_estimators",
+    "scheduler_stats",
 ]

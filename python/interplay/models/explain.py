@@ -1,0 +1,264 @@
+"""``interplay.explain``: interaction values of real models, one InteractionResult per instance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .._validation import check_int
+from ..results import InteractionResult
+from ..scheduler import ValueCache
+from .adapters import (
+    CLIPImageEncoder,
+    CLIPTextEncoder,
+    SentenceTransformerEncoder,
+    is_clip_like,
+    is_sentence_transformer,
+)
+from .games import (
+    DualEncoderGame,
+    LateFusionGame,
+    MaskedModel,
+    MaskedModelGame,
+    _ModelGame,
+    evaluate_games,
+    evaluate_grids,
+)
+from .maskers import ImagePatchMasker, Masker, TextMasker
+
+
+def _default_make_estimator() -> Callable[..., Any]:
+    from ..estimators import make_estimator  # noqa: PLC0415  (the sampled estimators)
+
+    return make_estimator
+
+
+def build_games(
+    model: Any,
+    inputs: Sequence[Any],
+    *,
+    masker: Masker | None = None,
+    tokenizer: Any = None,
+    text_mode: str = "attention",
+    image_baseline: Any = "zero",
+    combine: str | Callable | None = None,
+    logit_scale: float | None = None,
+    logit_bias: float | None = None,
+    batch_size: int | str = "auto",
+    cache: bool | ValueCache = True,
+    names: Sequence[str] | None = None,
+) -> list[_ModelGame]:
+    """The games :func:`explain` builds for ``model`` and ``inputs`` (see there), sharing one
+    :class:`MaskedModel` per encoder so that all instances' rows are packed and cached together."""
+    kw = dict(batch_size=batch_size, cache=cache)
+    if model is None:
+        for g in inputs:
+            if not isinstance(g, _ModelGame):
+                raise TypeError("with model=None, inputs must be model games")
+        return list(inputs)
+    if is_sentence_transformer(model) and masker is None:
+        tok = tokenizer if tokenizer is not None else model.tokenizer
+        enc = MaskedModel(SentenceTransformerEncoder(model), TextMasker(tok, mode=text_mode), **kw)
+        games = []
+        for x in inputs:
+            if not (isinstance(x, (tuple, list)) and len(x) == 2):
+                raise ValueError(
+                    "inputs: a sentence-transformers model is explained as a bi-encoder on "
+                    "(query, passage) pairs"
+                )
+            games.append(DualEncoderGame(
+                enc, x[0], enc, x[1], combine=combine or "cosine",
+                logit_scale=1.0 if logit_scale is None else logit_scale,
+                logit_bias=0.0 if logit_bias is None else logit_bias,
+                names=names or ("query", "passage"),
+            ))
+        return games
+    if is_clip_like(model) and masker is None:
+        patch = int(model.config.vision_config.patch_size)
+        img = MaskedModel(CLIPImageEncoder(model), ImagePatchMasker(patch, baseline=image_baseline),
+                          **kw)
+        pad = getattr(model.config.text_config, "pad_token_id", None)
+        txt = MaskedModel(CLIPTextEncoder(model),
+                          TextMasker(tokenizer, mode=text_mode, pad_token_id=pad), **kw)
+        if logit_scale is None:
+            logit_scale = float(model.logit_scale.detach().exp())
+        if logit_bias is None:
+            bias = getattr(model, "logit_bias", None)
+            logit_bias = 0.0 if bias is None else float(bias.detach())
+        games = []
+        for x in inputs:
+            if not (isinstance(x, (tuple, list)) and len(x) == 2):
+                raise ValueError("inputs: a CLIP-style model is explained on (image, text) pairs")
+            games.append(DualEncoderGame(
+                img, x[0], txt, x[1], combine=combine or "cosine", logit_scale=logit_scale,
+                logit_bias=logit_bias, names=names or ("image", "text"),
+            ))
+        return games
+    if masker is None:
+        raise ValueError(
+            "masker: give a masker (TextMasker, ImagePatchMasker, ModalityMasker, TabularMasker) "
+            "for a model that is not a sentence-transformers or CLIP-style model"
+        )
+    mm = MaskedModel(model, masker, **kw)
+    return [MaskedModelGame(mm, x) for x in inputs]
+
+
+def run_estimators(
+    games: Sequence[_ModelGame],
+    make: Callable[..., Any],
+    *,
+    index: str,
+    budget: int,
+    max_order: int,
+    method: str,
+    p: float,
+    seed: int | None,
+    grid: bool | str = "auto",
+) -> list[InteractionResult]:
+    """Drive one phase-split estimator per game; each round, the coalitions every estimator asks
+    for are evaluated together (one scheduler call per model, rows of all games packed)."""
+    ests = []
+    use_grid = []
+    for g in games:
+        groups = getattr(g, "player_groups", None)
+        two = groups is not None and len(groups) == 2 and hasattr(g, "grid_values")
+        want_grid = two and grid is not False
+        est = make(
+            g.n_players, index, budget, max_order=max_order, method=method, p=p, seed=seed,
+            player_groups=tuple(groups) if want_grid else None,
+        )
+        ests.append(est)
+        use_grid.append(want_grid and hasattr(est, "next_grid") and getattr(est, "grid_mode", True))
+    active = list(range(len(games)))
+    while active:
+        grid_items, row_items = [], []
+        for i in active:
+            nxt = ests[i].next_grid() if use_grid[i] else ests[i].next_coalitions()
+            if nxt is not None:
+                (grid_items if use_grid[i] else row_items).append((i, nxt))
+        if grid_items:
+            vals = evaluate_grids([games[i] for i, _ in grid_items], [g for _, g in grid_items])
+            for (i, _), v in zip(grid_items, vals):
+                ests[i].tell_grid(v)
+        if row_items:
+            vals = evaluate_games([games[i] for i, _ in row_items], [c for _, c in row_items])
+            for (i, _), v in zip(row_items, vals):
+                ests[i].tell(v)
+        active = [i for i, _ in grid_items] + [i for i, _ in row_items]
+        active.sort()
+    results = []
+    for g, est in zip(games, ests):
+        res = est.result()
+        res.player_names = list(g.player_names)
+        results.append(res)
+    return results
+
+
+def explain(
+    model: Any,
+    inputs: Sequence[Any],
+    *,
+    index: str = "FWBII",
+    max_order: int = 2,
+    budget: int = 2**12,
+    masker: Masker | None = None,
+    method: str = "auto",
+    p: float = 0.5,
+    seed: int | None = 0,
+    batch_size: int | str = "auto",
+    cache: bool | ValueCache = True,
+    tokenizer: Any = None,
+    text_mode: str = "attention",
+    image_baseline: Any = "zero",
+    combine: str | Callable | None = None,
+    logit_scale: float | None = None,
+    logit_bias: float | None = None,
+    grid: bool | str = "auto",
+    make_estimator: Callable[..., Any] | None = None,
+) -> list[InteractionResult]:
+    """Interaction values of a model's output on each input, one result per input.
+
+    The value of a coalition ``S`` of players (tokens, patches, modalities, features) is the
+    model's output on the input with the players outside ``S`` masked. For a dual encoder
+    (sentence-transformers bi-encoder on ``(query, passage)`` pairs, or a CLIP-style model with
+    ``get_image_features``/``get_text_features`` on ``(image, text)`` pairs) it is the scaled
+    cosine similarity ``logit_scale * cos(e_A(x_A|S_A), e_B(x_B|S_B)) + logit_bias`` and the
+    players are both sides' tokens/patches; for FWBII/WBV the estimators' grid mode samples the
+    two sides independently from the product measure ``mu_p(T) = p^|T| (1-p)^(n-|T|)`` (which
+    factorises over modalities, Baniecki et al. 2025) and each unique side coalition costs one
+    encoder row. Any other model needs a ``masker`` and takes the joint path.
+
+    Parameters
+    ----------
+    model : sentence-transformers model, CLIP-style model, callable, or None
+        None: ``inputs`` are prebuilt games (:class:`MaskedModelGame`, :class:`DualEncoderGame`).
+    inputs : sequence
+        Pairs of texts, (image tensor (C, H, W) normalised, text) pairs, or raw inputs for
+        ``masker``.
+    index, max_order, budget, method, p, seed
+        Passed to the estimator (``interplay.estimators.make_estimator``); every instance uses
+        the same ``seed``, so an instance's result does not depend on the others.
+    masker : Masker, optional
+        How to mask (required for generic models).
+    batch_size : int or "auto"
+        Rows per model call (see :class:`~interplay.scheduler.Scheduler`).
+    cache : bool or ValueCache
+        Share a cache across calls by passing one ValueCache.
+    tokenizer : optional
+        Tokenizer for CLIP texts given as strings (a sentence-transformers model has its own).
+    text_mode : "attention", "mask_token" or "remove"
+    image_baseline : "zero", number, "mean" or per-channel vector
+    combine, logit_scale, logit_bias
+        Dual-encoder head (defaults: cosine; CLIP's ``logit_scale.exp()`` and bias if any).
+    grid : "auto" or False
+        False forces joint sampling even for a dual encoder.
+    make_estimator : callable, optional
+        A phase-split estimator factory (default: ``interplay.estimators.make_estimator``).
+
+    Returns
+    -------
+    list of InteractionResult
+        With ``player_names`` set to the players' labels (tokens, ``patch(r,c)``, modality names).
+
+    References
+    ----------
+    H. Baniecki et al., "Explaining similarity in vision-language encoders with weighted Banzhaf
+    interactions", NeurIPS 2025.
+    """
+    budget = check_int(budget, "budget", low=1)
+    max_order = check_int(max_order, "max_order", low=1)
+    if grid not in ("auto", False, True):
+        raise ValueError(f"grid must be 'auto', True or False, got {grid!r}")
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
+        raise TypeError("inputs must be a sequence of instances (e.g. a list of text pairs)")
+    games = build_games(
+        model, inputs, masker=masker, tokenizer=tokenizer, text_mode=text_mode,
+        image_baseline=image_baseline, combine=combine, logit_scale=logit_scale,
+        logit_bias=logit_bias, batch_size=batch_size, cache=cache,
+    )
+    make = make_estimator if make_estimator is not None else _default_make_estimator()
+    return run_estimators(
+        games, make, index=index, budget=budget, max_order=max_order, method=method, p=p,
+        seed=seed, grid=grid,
+    )
+
+
+def scheduler_stats(games: Sequence[_ModelGame]) -> dict[str, Any]:
+    """Summed scheduler accounting of the distinct models behind ``games``."""
+    seen = {}
+    for g in games:
+        models = (
+            [g.joint] if isinstance(g, LateFusionGame) and g.joint is not None
+            else list(getattr(g, "encoders", [getattr(g, "model", None)]))
+        )
+        for m in models:
+            if m is not None:
+                seen[id(m)] = m
+    total: dict[str, Any] = {}
+    for m in seen.values():
+        for k, v in m.stats.as_dict().items():
+            total[k] = max(total.get(k, 0), v) if k == "max_batch_size" else total.get(k, 0) + v
+    return total
+
+
+__all__ = ["build_games", "explain", "run_estimators", "scheduler_stats"]
