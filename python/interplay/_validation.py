@@ -103,8 +103,13 @@ def check_numeric_array(values: Any, name: str) -> np.ndarray:
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        bad = np.flatnonzero(~np.isfinite(arr.reshape(-1)))
+    if arr.dtype.kind != "f":
+        return
+    flat = arr.reshape(-1)
+    step = 1 << 20  # chunked: no full-size boolean temporary for large tables
+    ok = all(np.isfinite(flat[i : i + step]).all() for i in range(0, flat.size, step))
+    if not ok:
+        bad = np.flatnonzero(~np.isfinite(flat))
         raise ValueError(
             f"{name} contains {bad.size} non-finite (NaN or inf) entries, first at flat index "
             f"{int(bad[0])}"

@@ -302,6 +302,87 @@ class InteractionResult:
             baseline_value=float(baseline),
         )
 
+    def to_shapiq_json_dict(self, *, output: int | None = None, description: str | None = None) -> dict:
+        """The content of the JSON file ``shapiq.InteractionValues.to_json_file`` writes (shapiq
+        1.8.0's format: metadata plus ``data`` keyed "Empty", "0", "0,1", ...); no shapiq needed.
+
+        For a vector-valued result pick ``output``.
+        """
+        import datetime  # noqa: PLC0415
+
+        vals = self.values
+        baseline = self.baseline_value
+        if vals.ndim == 2:
+            if output is None:
+                raise ValueError("output: choose which of the d outputs to convert")
+            vals = vals[:, output]
+            baseline = float(np.asarray(baseline)[output])
+        data = {}
+        for row in range(len(self)):
+            players = self.players(row)
+            data[",".join(map(str, players)) if players else "Empty"] = float(vals[row])
+        return {
+            "object_name": "InteractionValues",
+            "data_type": "interaction_values",
+            "version": "1.8.0",
+            "created_from": "interplay",
+            "description": description,
+            "parameters": {},
+            "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "metadata": {
+                "n_players": self.n_players,
+                "index": self.index,
+                "max_order": self.max_order,
+                "min_order": self.min_order,
+                "estimated": self.estimated,
+                "estimation_budget": self.budget_used,
+                "baseline_value": float(baseline),
+            },
+            "data": data,
+        }
+
+    def save_shapiq_json(self, path: Any, *, output: int | None = None, description: str | None = None) -> None:
+        """Write a file that ``shapiq.InteractionValues.load`` reads (see :meth:`to_shapiq_json_dict`)."""
+        import json  # noqa: PLC0415
+
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(self.to_shapiq_json_dict(output=output, description=description), fh, indent=2)
+
+    @classmethod
+    def from_shapiq_json(cls, source: Any) -> InteractionResult:
+        """Read a file written by ``shapiq.InteractionValues.save``/``to_json_file`` (or its
+        parsed dict); no shapiq needed. Sets are re-ordered by size then value."""
+        import json  # noqa: PLC0415
+
+        if isinstance(source, dict):
+            doc = source
+        else:
+            with open(source, encoding="utf-8") as fh:
+                doc = json.load(fh)
+        meta = doc["metadata"]
+        n = int(meta["n_players"])
+        keys = []
+        vals = []
+        for key, value in doc["data"].items():
+            keys.append(() if key == "Empty" or key == "" else tuple(int(x) for x in key.split(",")))
+            vals.append(float(value))
+        sets = np.array([_sets.players_to_set(k, n) for k in keys], dtype=np.uint64)
+        if sets.ndim == 1 or n <= 64:
+            sets = sets.reshape(len(keys)) if n <= 64 else sets
+        sizes = np.array([len(k) for k in keys], dtype=np.int64)
+        order = np.lexsort((sets, sizes)) if sets.ndim == 1 else np.lexsort(tuple(sets.T) + (sizes,))
+        return cls(
+            np.array(vals)[order],
+            sets[order],
+            n_players=n,
+            index=str(meta["index"]),
+            max_order=int(meta["max_order"]),
+            min_order=int(meta["min_order"]),
+            baseline_value=float(meta["baseline_value"]),
+            estimated=bool(meta.get("estimated", False)),
+            budget_used=meta.get("estimation_budget"),
+        )
+
     @classmethod
     def from_shapiq(cls, iv: Any) -> InteractionResult:
         """Build from a ``shapiq.InteractionValues`` (sets re-ordered by size then value)."""

@@ -1,0 +1,342 @@
+// Size-weighted superset sums of a Moebius table, gathered at the small sets.
+//
+// Every index interplay computes exactly is, in Moebius space,
+//
+//     phi(S) = sum_{T superset of S} c(|S|, |T|) m(T),        min_order <= |S| <= k,
+//
+// with a weight matrix c of shape (k+1, n+1) (the "size-weight policy" of the index). The output
+// holds the sets of sizes min_order..k, size-major, each size in increasing bitmask value (which
+// is colexicographic order, so a set's row is offset[s] + sum_i C(c_i, i) over its sorted
+// elements c_1 < ... < c_s: the combinatorial number system).
+//
+// Three methods, chosen by the caller's plan:
+//  * fused: one read of m. For each block of 2^L rows sharing high part H (|H| = h), in cache:
+//    a(L') = c(s, h + |L'|) m(H u L'), a superset zeta over the L low bits, then the in-block sums
+//    r(S_lo) are added to phi(S_hi u S_lo) for every S_hi subset of H with |S_hi| = s - |S_lo|.
+//    Work (k+1) (L/2 + 1) 2^n d plus a scatter that grows like 2^n C(n, k) / 2^k: the method for
+//    small k.
+//  * per_order: for each order s, a full-table copy weighted by c(s, |T|), an in-place superset
+//    zeta, and a gather of the size-s rows. Work (k+1) transforms and one extra table: any k.
+//  * gather: c(s, t) = [s == t] (the Moebius index): just gather m at the requested sets.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "interplay/common/bits.hpp"
+#include "interplay/common/errors.hpp"
+#include "interplay/common/parallel.hpp"
+#include "interplay/transforms/subset.hpp"
+
+namespace interplay::indices {
+
+// Binomial coefficients C(a, b) for a, b <= 64 as uint64 (exact up to C(64, 32) < 2^63).
+class Binomials {
+  public:
+    Binomials() {
+        for (int a = 0; a <= 64; ++a) {
+            c_[a][0] = 1;
+            for (int b = 1; b <= 64; ++b) c_[a][b] = a == 0 ? 0 : c_[a - 1][b - 1] + c_[a - 1][b];
+        }
+    }
+    std::uint64_t operator()(int a, int b) const noexcept {
+        return (a < 0 || b < 0 || b > a) ? 0 : c_[a][b];
+    }
+
+  private:
+    std::uint64_t c_[65][65] = {};
+};
+
+inline const Binomials &binomials() {
+    static const Binomials b;
+    return b;
+}
+
+// Row offsets of each size: offsets[s] = sum_{min_order <= s' < s} C(n, s'); size k+2.
+inline std::vector<std::uint64_t> size_offsets(int n, int min_order, int k) {
+    const auto &C = binomials();
+    std::vector<std::uint64_t> off(std::size_t(k) + 2, 0);
+    std::uint64_t acc = 0;
+    for (int s = 0; s <= k + 1; ++s) {
+        off[std::size_t(s)] = acc;
+        if (s >= min_order && s <= k) acc += C(n, s);
+    }
+    return off;
+}
+
+inline std::uint64_t n_sets(int n, int min_order, int k) {
+    return size_offsets(n, min_order, k)[std::size_t(k) + 1];
+}
+
+// All sets of sizes min_order..k, size-major, increasing value (Gosper's hack).
+inline void enumerate_sets(int n, int min_order, int k, std::uint64_t *out) {
+    std::size_t row = 0;
+    for (int s = min_order; s <= k; ++s) {
+        if (s == 0) {
+            out[row++] = 0;
+            continue;
+        }
+        std::uint64_t x = (s == 64) ? ~std::uint64_t(0) : ((std::uint64_t(1) << s) - 1);
+        const std::uint64_t limit = std::uint64_t(1) << n;
+        while (x < limit) {
+            out[row++] = x;
+            const std::uint64_t c = x & (~x + 1);
+            const std::uint64_t r = x + c;
+            if (r == 0) break;
+            x = (((r ^ x) >> 2) / c) | r;
+        }
+    }
+}
+
+// Colex rank of a set among sets of its size.
+inline std::uint64_t colex_rank(std::uint64_t set) noexcept {
+    const auto &C = binomials();
+    std::uint64_t rank = 0;
+    int i = 1;
+    while (set) {
+        const int c = ctz64(set);
+        rank += C(c, i++);
+        set &= set - 1;
+    }
+    return rank;
+}
+
+struct Weights {
+    const double *c;  // (k+1) x (n+1), row-major
+    int n;
+    int k;
+    double operator()(int s, int t) const noexcept { return c[std::size_t(s) * (n + 1) + t]; }
+};
+
+// ---------------------------------------------------------------------------------- gather
+// out[row] = m[S] for the sets of sizes min_order..k (the Moebius index).
+inline void gather(const double *m, int n, std::size_t d, int min_order, int k, double *out) {
+    const std::uint64_t rows = n_sets(n, min_order, k);
+    std::vector<std::uint64_t> sets(rows);
+    enumerate_sets(n, min_order, k, sets.data());
+    const std::int64_t nr = static_cast<std::int64_t>(rows);
+#pragma omp parallel for schedule(static) if (rows * d >= (1u << 14))
+    for (std::int64_t r = 0; r < nr; ++r)
+        std::memcpy(out + std::size_t(r) * d, m + sets[std::size_t(r)] * d, d * sizeof(double));
+}
+
+// ---------------------------------------------------------------------------------- per order
+// `work` is a scratch table of 2^n x d. When all rows of c agree on t >= s (the weights depend on
+// |T| only), one transform serves all orders.
+inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_order,
+                      double *work, double *out) {
+    const int k = w.k;
+    const std::size_t N = std::size_t(1) << n;
+    const auto off = size_offsets(n, min_order, k);
+    const std::int64_t nn = static_cast<std::int64_t>(N);
+    const bool big = N * d >= (1u << 15);
+    if (min_order == 0) {
+        // the empty set: a weighted sum, no transform (per-thread partials, reduced in order)
+        const int nt = max_threads();
+        std::vector<double> part(static_cast<std::size_t>(nt) * d, 0.0);
+#pragma omp parallel if (big)
+        {
+            double *acc = part.data() + std::size_t(thread_id()) * d;
+#pragma omp for schedule(static)
+            for (std::int64_t T = 0; T < nn; ++T) {
+                const double c = w(0, popcount64(std::uint64_t(T)));
+                if (c == 0.0) continue;
+                const double *src = m + std::size_t(T) * d;
+                for (std::size_t j = 0; j < d; ++j) acc[j] += c * src[j];
+            }
+        }
+        for (std::size_t j = 0; j < d; ++j) out[j] = 0.0;
+        for (int t = 0; t < nt; ++t)
+            for (std::size_t j = 0; j < d; ++j) out[j] += part[std::size_t(t) * d + j];
+    }
+    const int s0 = std::max(min_order, 1);
+    if (s0 > k) return;
+    // when the rows s >= 1 agree on t >= s (weights depend on |T| only) one transform serves all
+    bool size_only = true;
+    for (int s = s0 + 1; s <= k && size_only; ++s)
+        for (int t = s; t <= n; ++t)
+            if (w(s, t) != w(s0, t)) size_only = false;
+    std::vector<std::uint64_t> sets;
+    bool work_ready = false;
+    for (int s = s0; s <= k; ++s) {
+        bool identity = true;
+        for (int t = s; t <= n && identity; ++t) identity = w(s, t) == (t == s ? 1.0 : 0.0);
+        const double *src_table = m;
+        if (!identity) {
+            if (!work_ready || !size_only) {
+                const int ws = s;
+#pragma omp parallel for schedule(static) if (big)
+                for (std::int64_t T = 0; T < nn; ++T) {
+                    const double c = w(ws, popcount64(std::uint64_t(T)));
+                    const double *src = m + std::size_t(T) * d;
+                    double *dst = work + std::size_t(T) * d;
+                    for (std::size_t j = 0; j < d; ++j) dst[j] = c * src[j];
+                }
+                transforms::transform<transforms::Kind::superset_zeta>(work, work, n, d);
+                work_ready = true;
+            }
+            src_table = work;
+        }
+        const std::uint64_t cnt = off[std::size_t(s) + 1] - off[std::size_t(s)];
+        sets.resize(cnt);
+        enumerate_sets(n, s, s, sets.data());
+        double *dst = out + off[std::size_t(s)] * d;
+        const std::int64_t nc = static_cast<std::int64_t>(cnt);
+#pragma omp parallel for schedule(static) if (cnt * d >= (1u << 14))
+        for (std::int64_t r = 0; r < nc; ++r)
+            std::memcpy(dst + std::size_t(r) * d, src_table + sets[std::size_t(r)] * d,
+                        d * sizeof(double));
+    }
+}
+
+// ---------------------------------------------------------------------------------- fused
+inline int fused_block_bits(int n, std::size_t d, std::size_t bytes = 16384) {
+    const std::size_t rows = bytes / (8 * d);
+    int L = 0;
+    while ((std::size_t(2) << L) <= rows && L < n) ++L;
+    return L;
+}
+
+inline void fused(const double *m, int n, std::size_t d, Weights w, int min_order, double *out,
+                  int block_bits = -1) {
+    const int k = w.k;
+    const auto &C = binomials();
+    const int L = block_bits >= 0 ? std::min(block_bits, n) : fused_block_bits(n, d);
+    const std::size_t B = std::size_t(1) << L;
+    const std::size_t nblocks = std::size_t(1) << (n - L);
+    const auto off = size_offsets(n, min_order, k);
+    const std::size_t rows = off[std::size_t(k) + 1];
+
+    // low sets by size (value order) with their colex ranks
+    const int kl = std::min(k, L);
+    std::vector<std::vector<std::uint64_t>> low(std::size_t(kl) + 1);
+    for (int s = 0; s <= kl; ++s) {
+        low[std::size_t(s)].resize(C(L, s));
+        enumerate_sets(L, s, s, low[std::size_t(s)].data());
+    }
+    std::vector<std::vector<std::uint64_t>> low_rank(low.size());
+    for (std::size_t s = 0; s < low.size(); ++s)
+        for (auto x : low[s]) low_rank[s].push_back(colex_rank(x));
+
+    // which orders have any non-zero weight
+    std::vector<char> active(std::size_t(k) + 1, 0);
+    for (int s = min_order; s <= k; ++s)
+        for (int t = s; t <= n; ++t)
+            if (w(s, t) != 0.0) active[std::size_t(s)] = 1;
+
+    const int nthreads = max_threads();
+    std::vector<std::vector<double>> acc(static_cast<std::size_t>(nthreads));
+    const std::int64_t nb = static_cast<std::int64_t>(nblocks);
+    const bool parallel = nblocks > 1 && (std::size_t(1) << n) * d >= (1u << 14);
+
+#pragma omp parallel if (parallel)
+    {
+        const int tid = thread_id();
+        std::vector<double> &a = acc[std::size_t(tid)];
+        a.assign(rows * d, 0.0);
+        std::vector<double> scratch(B * d);
+        std::vector<double> wrow(std::size_t(L) + 1);
+        std::vector<int> hb;  // positions of H's players
+        std::vector<int> comb;
+#pragma omp for schedule(static)
+        for (std::int64_t blk = 0; blk < nb; ++blk) {
+            const std::uint64_t H = std::uint64_t(blk);
+            const int h = popcount64(H);
+            hb.clear();
+            for (std::uint64_t x = H; x; x &= x - 1) hb.push_back(ctz64(x) + L);
+            const double *mb = m + std::size_t(blk) * B * d;
+            for (int s = min_order; s <= k; ++s) {
+                if (!active[std::size_t(s)]) continue;
+                // no S_lo of size <= min(s, L) can be completed by H
+                if (s - std::min(s, L) > h) continue;
+                bool nonzero = false;
+                for (int lp = 0; lp <= L; ++lp) {
+                    const int t = h + lp;
+                    wrow[std::size_t(lp)] = (t >= s && t <= n) ? w(s, t) : 0.0;
+                    nonzero = nonzero || wrow[std::size_t(lp)] != 0.0;
+                }
+                if (!nonzero) continue;
+                for (std::size_t r = 0; r < B; ++r) {
+                    const double c = wrow[std::size_t(popcount64(r))];
+                    const double *src = mb + r * d;
+                    double *dst = scratch.data() + r * d;
+                    for (std::size_t j = 0; j < d; ++j) dst[j] = c * src[j];
+                }
+                if (s == 0) {
+                    // only the empty set: the block's weighted total
+                    double *dst = a.data() + off[0] * d;
+                    for (std::size_t r = 0; r < B; ++r)
+                        for (std::size_t j = 0; j < d; ++j) dst[j] += scratch[r * d + j];
+                    continue;
+                }
+                if (L > 0)
+                    transforms::detail::block_transform<transforms::Kind::superset_zeta>(
+                        scratch.data(), L, d);
+                const int smax_lo = std::min(s, L);
+                for (int s_lo = 0; s_lo <= smax_lo; ++s_lo) {
+                    const int s_hi = s - s_lo;
+                    if (s_hi > h) continue;
+                    const auto &ls = low[std::size_t(s_lo)];
+                    const auto &lr = low_rank[std::size_t(s_lo)];
+                    // enumerate s_hi-combinations of hb (indices ascending)
+                    comb.resize(std::size_t(s_hi));
+                    for (int i = 0; i < s_hi; ++i) comb[std::size_t(i)] = i;
+                    while (true) {
+                        std::uint64_t hi_rank = 0;
+                        for (int i = 0; i < s_hi; ++i)
+                            hi_rank += C(hb[std::size_t(comb[std::size_t(i)])], s_lo + i + 1);
+                        const std::size_t base = off[std::size_t(s)] + hi_rank;
+                        for (std::size_t q = 0; q < ls.size(); ++q) {
+                            double *dst = a.data() + (base + lr[q]) * d;
+                            const double *src = scratch.data() + ls[q] * d;
+                            for (std::size_t j = 0; j < d; ++j) dst[j] += src[j];
+                        }
+                        // next combination
+                        int i = s_hi - 1;
+                        while (i >= 0 && comb[std::size_t(i)] == h - s_hi + i) --i;
+                        if (i < 0) break;
+                        ++comb[std::size_t(i)];
+                        for (int j = i + 1; j < s_hi; ++j)
+                            comb[std::size_t(j)] = comb[std::size_t(j - 1)] + 1;
+                    }
+                }
+            }
+        }
+    }
+    // deterministic reduction: threads in order
+    std::fill(out, out + rows * d, 0.0);
+    for (auto &a : acc) {
+        if (a.empty()) continue;
+        for (std::size_t i = 0; i < rows * d; ++i) out[i] += a[i];
+    }
+}
+
+// Work estimates (flop-like units) used by plans to choose a method.
+inline double fused_cost(int n, std::size_t d, int min_order, int k) {
+    const auto &C = binomials();
+    const int L = fused_block_bits(n, d);
+    const double N = double(std::size_t(1) << n);
+    double cost = 0;
+    for (int s = min_order; s <= k; ++s) {
+        cost += (0.5 * L + 2.0) * N * double(d);
+        for (int s_lo = 0; s_lo <= std::min(s, L); ++s_lo) {
+            const int s_hi = s - s_lo;
+            if (s_hi > n - L) continue;
+            // sum over H of C(h, s_hi) = C(n-L, s_hi) 2^(n-L-s_hi); times C(L, s_lo) low sets
+            cost += double(C(L, s_lo)) * double(C(n - L, s_hi)) *
+                    double(std::size_t(1) << (n - L - s_hi)) * double(d);
+        }
+    }
+    return cost;
+}
+
+inline double per_order_cost(int n, std::size_t d, int min_order, int k) {
+    // each order: weighted copy + ~2 passes; memory traffic counts as ~8 flop per element per pass
+    const double N = double(std::size_t(1) << n);
+    return double(k - min_order + 1) * (0.5 * n + 3 * 8.0) * N * double(d);
+}
+
+}  // namespace interplay::indices

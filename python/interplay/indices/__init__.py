@@ -1,0 +1,162 @@
+"""Interaction indices as objects, and the registry of their names.
+
+Every index interplay computes is defined by size weights alone. For a game v on players
+N = {0..n-1} with Moebius transform m, and |S| = s <= k (the order):
+
+    phi(S) = sum_{T superset of S} c(s, |T|) m(T)                    (Moebius form)
+           = sum_{T subset of N minus S} w_s(|T|) Delta_S v(T)     (derivative form)
+
+so the exact engine computes any of them with one Moebius transform and one size-weighted
+superset sum per order (O(k n 2^n)). Row s = 0 of the weights defines the empty-set entry.
+
+Index objects
+-------------
+Built in (shapiq's names where shapiq has the index; ``interplay.exact`` also takes the string)::
+
+    SV()                     "SV"          Shapley value
+    BV()                     "BV"          Banzhaf value
+    WeightedBV(p)            "WBV"         p-weighted Banzhaf value
+    SII(order=2)             "SII"         Shapley interaction index
+    BII(order=2)             "BII"         Banzhaf interaction index
+    WeightedBII(p, order)    "WBII"        p-weighted Banzhaf interaction index
+    CHII(order=2)            "CHII"        chaining interaction index
+    KSII(order=2)            "k-SII"       k-Shapley interaction index
+    STII(order=2)            "STII"        Shapley-Taylor interaction index
+    FSII(order=2)            "FSII"        Faith-Shap
+    FBII(order=2)            "FBII"        Faith-Banzhaf
+    FWBII(p, order)          "FWBII"       faithful p-weighted Banzhaf interactions
+    Moebius(order=None)      "Moebius"     Moebius transform (default order n)
+    CoMoebius(order=None)    "Co-Moebius"  co-Moebius transform (default order n)
+
+User-defined: ``CardinalIndex(name, order, moebius_weights=... | derivative_weights=...)`` and
+``Semivalue(name, weights)``; weights are arrays or callables of n, validated.
+
+The interface (all an estimator needs)
+--------------------------------------
+``idx.name``                 str, the name results carry (order-1 Shapley-family indices are
+                             "SV", order-1 Banzhaf-family ones "BV", as in shapiq)
+``idx.order``                int or None (None: the default for n, see ``resolve_order``)
+``idx.p``                    float or None (weighted Banzhaf family)
+``idx.citation``             str
+``idx.baseline``             "empty" (baseline_value = v(empty)) or "intercept" (FBII/FWBII:
+                             the empty-set entry, the fitted intercept)
+``idx.capabilities``         frozenset: "moebius_weights", "derivative_weights" (every index),
+                             "semivalue" (order 1, a probabilistic value), "regression"
+                             (FSII/FBII/FWBII: defined by a weighted least-squares fit)
+``idx.resolve_order(n)``     the order k used for n players
+``idx.moebius_weights(n)``   float64 (k+1, n+1): c[s, t]
+``idx.derivative_weights(n)``  float64 (k+1, n+1): w[s, u] (u = |T|, T outside S)
+``idx.regression_kernel(n)`` mu(t), t = 0..n, for "regression" indices (inf = exact constraint)
+``idx.with_order(k)``        the same index at order k
+``idx.key``                  value identity: ``==`` and ``hash`` use it, so
+                             ``WeightedBII(p=0.5, order=k) == BII(order=k)``,
+                             ``SII(order=1) == SV()``, ``WeightedBV(0.5) == BV()``.
+
+Which estimators accept which index is decided by the estimators (``interplay.approximate``)
+from ``capabilities``; every index is accepted by ``interplay.exact``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._validation import check_open_unit
+from ._index import (
+    BII,
+    BV,
+    CHII,
+    FBII,
+    FSII,
+    FWBII,
+    KSII,
+    SII,
+    STII,
+    SV,
+    CardinalIndex,
+    CoMoebius,
+    Index,
+    Moebius,
+    Semivalue,
+    WeightedBII,
+    WeightedBV,
+)
+from ._weights import derivative_to_moebius, moebius_to_derivative
+
+__all__ = [
+    "BII",
+    "BV",
+    "CHII",
+    "FBII",
+    "FSII",
+    "FWBII",
+    "INDEX_NAMES",
+    "KSII",
+    "SII",
+    "STII",
+    "SV",
+    "CardinalIndex",
+    "CoMoebius",
+    "Index",
+    "Moebius",
+    "Semivalue",
+    "WeightedBII",
+    "WeightedBV",
+    "derivative_to_moebius",
+    "get_index",
+    "moebius_to_derivative",
+]
+
+# name -> (constructor(order, p), default order or None for "n", takes p)
+_REGISTRY: dict[str, tuple[Any, bool]] = {
+    "SV": (lambda order, p: SV(), False),
+    "BV": (lambda order, p: BV(), False),
+    "WBV": (lambda order, p: WeightedBV(p), True),
+    "SII": (lambda order, p: SII(order), False),
+    "BII": (lambda order, p: BII(order), False),
+    "WBII": (lambda order, p: WeightedBII(p, order), True),
+    "CHII": (lambda order, p: CHII(order), False),
+    "k-SII": (lambda order, p: KSII(order), False),
+    "STII": (lambda order, p: STII(order), False),
+    "FSII": (lambda order, p: FSII(order), False),
+    "FBII": (lambda order, p: FBII(order), False),
+    "FWBII": (lambda order, p: FWBII(p, order), True),
+    "Moebius": (lambda order, p: Moebius(order), False),
+    "Co-Moebius": (lambda order, p: CoMoebius(order), False),
+}
+
+#: the string names ``interplay.exact`` accepts
+INDEX_NAMES = tuple(_REGISTRY)
+
+_VALUES = {"SV", "BV", "WBV"}
+_FULL = {"Moebius", "Co-Moebius"}
+
+
+def get_index(index: Any, max_order: Any = None, *, p: Any = 0.5) -> Index:
+    """Resolve a string name or an :class:`Index` (and an optional max_order) to an index object.
+
+    Strings: ``max_order`` None means n for "Moebius"/"Co-Moebius" (resolved later), 1 for the
+    values "SV"/"BV"/"WBV" (which accept only 1) and 2 for the interaction indices. ``p`` is used
+    by "WBV", "WBII" and "FWBII" only. For an index object, ``max_order`` (if given) re-orders it.
+    """
+    from .._validation import check_int
+
+    if isinstance(index, Index):
+        if max_order is None:
+            return index
+        k = check_int(max_order, "max_order", low=1)
+        return index if k == index.order else index.with_order(k)
+    if not isinstance(index, str):
+        raise TypeError(f"index must be a str or an interplay.indices.Index, got {type(index).__name__}")
+    if index not in _REGISTRY:
+        raise ValueError(f"index must be one of {list(INDEX_NAMES)} or an Index object, got {index!r}")
+    make, takes_p = _REGISTRY[index]
+    pp = check_open_unit(p, "p") if takes_p else 0.5
+    if not takes_p and p is not None and p != 0.5:
+        check_open_unit(p, "p")  # still validated, then unused
+    if max_order is None:
+        order = 1 if index in _VALUES else (None if index in _FULL else 2)
+    else:
+        order = check_int(max_order, "max_order", low=1)
+        if index in _VALUES and order != 1:
+            raise ValueError(f"max_order: {index} is a value (order 1), got max_order = {order}")
+    return make(order, pp)

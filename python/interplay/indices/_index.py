@@ -1,0 +1,538 @@
+"""Typed index objects (see the package docstring of :mod:`interplay.indices`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int, check_open_unit
+from . import _weights as W
+
+#: estimators of interplay.approximate that a capability enables (informative; the estimators
+#: themselves decide): "moebius_weights" -> any estimator working from size weights.
+CAPABILITIES = ("moebius_weights", "derivative_weights", "semivalue", "regression")
+
+
+class Index:
+    """Base class of every index object.
+
+    Attributes
+    ----------
+    name : str
+        The name results carry (shapiq's name where shapiq has the index; order-1 members of the
+        Shapley family are called "SV", of the Banzhaf family "BV", as shapiq does).
+    family : str
+        The class-level family ("SII", "BII", "FSII", ...).
+    order : int or None
+        Maximum order k (None: the default for the number of players, n for Moebius/Co-Moebius).
+    p : float or None
+        The weight parameter of the weighted Banzhaf family.
+    citation : str
+    baseline : {"empty", "intercept"}
+        ``baseline_value`` of a result: v(empty) ("empty"), or the empty-set entry (FBII/FWBII's
+        fitted intercept, "intercept"), as in shapiq's ExactComputer.
+    capabilities : frozenset of str
+        Subset of :data:`CAPABILITIES`.
+    """
+
+    family: str = "index"
+    citation: str = ""
+    baseline: str = "empty"
+    capabilities: frozenset[str] = frozenset({"moebius_weights", "derivative_weights"})
+
+    def __init__(self, order: int | None = None, p: float | None = None) -> None:
+        self.order = None if order is None else check_int(order, "order", low=1)
+        self.p = None if p is None else check_open_unit(p, "p")
+
+    # -- identity ---------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.family
+
+    @property
+    def key(self) -> tuple:
+        """Value identity: indices with equal keys give equal results on every game."""
+        return (self.family, self.order, self.p)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Index):
+            return NotImplemented
+        return self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        args = []
+        if self.p is not None and type(self).__name__.startswith(("Weighted", "FW")):
+            args.append(f"p={self.p!r}")
+        if self.order is not None and "order" in type(self)._ARGS:
+            args.append(f"order={self.order}")
+        return f"{type(self).__name__}({', '.join(args)})"
+
+    _ARGS: tuple[str, ...] = ("order",)
+
+    # -- orders -----------------------------------------------------------------------------
+    def default_order(self, n: int) -> int:
+        return 2
+
+    def resolve_order(self, n: int) -> int:
+        """The order k used for a game of n players (validated: 1 <= k <= n)."""
+        k = self.default_order(n) if self.order is None else self.order
+        if k > n:
+            raise ValueError(f"max_order: {self.name} of order {k} needs at least {k} players, got n = {n}")
+        return k
+
+    def with_order(self, order: int) -> Index:
+        """The same index at another order (indices whose order is fixed raise ValueError)."""
+        if "order" not in self._ARGS:
+            if order != self.order:
+                raise ValueError(f"max_order: {self.name} has order {self.order}, got {order}")
+            return self
+        kwargs: dict[str, Any] = {"order": order}
+        if "p" in self._ARGS:
+            kwargs["p"] = self.p
+        return type(self)(**kwargs)
+
+    # -- weights ----------------------------------------------------------------------------
+    def _moebius(self, k: int, n: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def moebius_weights(self, n: int) -> np.ndarray:
+        """c[s, t] for s = 0..k, t = 0..n: phi(S) = sum_{T superset S} c[|S|, |T|] m(T)."""
+        n = check_int(n, "n", low=0)
+        k = self.resolve_order(n)
+        c = np.array(self._moebius(k, n), dtype=np.float64, copy=True)
+        return c
+
+    def derivative_weights(self, n: int) -> np.ndarray:
+        """w[s, u] for s = 0..k, u = 0..n - s: phi(S) = sum_{T outside S} w[|S|, |T|] Delta_S v(T).
+
+        Derived from :meth:`moebius_weights` by back substitution; entries u > n - s are 0.
+        """
+        return W.moebius_to_derivative(self.moebius_weights(n), n)
+
+    def regression_kernel(self, n: int) -> np.ndarray:
+        """mu(t), t = 0..n, of the weighted least-squares problem a faithful index solves
+        (inf marks an exactly enforced constraint); only for "regression" indices."""
+        raise NotImplementedError(f"{self.name} is not defined by a regression")
+
+
+# ---------------------------------------------------------------------------------- Shapley
+class SV(Index):
+    """Shapley value (Shapley 1953); the empty-set entry is v(empty)."""
+
+    family = "SV"
+    citation = "Shapley (1953), A value for n-person games, Contrib. Theory of Games II"
+    capabilities = frozenset({"moebius_weights", "derivative_weights", "semivalue"})
+    _ARGS = ()
+
+    def __init__(self) -> None:
+        super().__init__(order=1)
+
+    def _moebius(self, k: int, n: int) -> np.ndarray:
+        return W.empty_is_value(W.sii(1, n).copy())
+
+
+def _shapley_member(cls_name: str, family: str, weights: Callable[[int, int], np.ndarray], citation: str, doc: str):
+    """An interaction index of the Shapley family; at order 1 it is the Shapley value."""
+
+    class _Cls(Index):
+        __doc__ = doc
+
+        def __init__(self, order: int | None = 2) -> None:
+            super().__init__(order=order)
+
+        @property
+        def name(self) -> str:
+            return "SV" if self.order == 1 else family
+
+        @property
+        def key(self) -> tuple:
+            return SV().key if self.order == 1 else (family, self.order, None)
+
+        def _moebius(self, k: int, n: int) -> np.ndarray:
+            if k == 1:
+                return W.empty_is_value(W.sii(1, n).copy())
+            return weights(k, n)
+
+    _Cls.__name__ = _Cls.__qualname__ = cls_name
+    _Cls.family = family
+    _Cls.citation = citation
+    return _Cls
+
+
+SII = _shapley_member(
+    "SII", "SII", W.sii,
+    "Grabisch and Roubens (1999), An axiomatic approach to the concept of interaction among "
+    "players in cooperative games, Int. J. Game Theory 28",
+    "Shapley interaction index: phi(S) = sum_{T superset S} m(T) / (|T| - |S| + 1). The "
+    "empty-set entry is SII(empty) = sum_T m(T) / (|T| + 1) (as shapiq's ExactComputer).",
+)
+KSII = _shapley_member(
+    "KSII", "k-SII", W.ksii,
+    "Bord, Kriegel, Muschalik, Fumagalli and Hammer (2023), Shapley-based interaction indices "
+    "of order k (k-SII); Lundberg et al. (2020) for order 2",
+    "k-Shapley interaction index: Bernoulli aggregation of SII up to order k; efficient.",
+)
+STII = _shapley_member(
+    "STII", "STII", W.stii,
+    "Sundararajan, Dhamdhere and Agarwal (2020), The Shapley Taylor interaction index, ICML",
+    "Shapley-Taylor interaction index: m(S) below order k, sum_{T superset S} m(T) / C(|T|, k) "
+    "at order k.",
+)
+FSII = _shapley_member(
+    "FSII", "FSII", W.fsii,
+    "Tsai, Yeh and Ravikumar (2023), Faith-Shap: the faithful Shapley interaction index, JMLR 24",
+    "Faithful Shapley interaction index: the Shapley-kernel weighted least-squares fit of order "
+    "k with v(empty) and v(N) reproduced exactly; closed form in Moebius space.",
+)
+CHII = _shapley_member(
+    "CHII", "CHII", W.chii,
+    "Marichal and Roubens (1999), The chaining interaction index among players in cooperative "
+    "games, Proc. Conf. on Advances in Decision Analysis",
+    "Chaining interaction index: phi(S) = sum_{T superset S} |S| / |T| m(T); empty entry v(empty).",
+)
+for _cls in (SII, KSII, STII, FSII):
+    _cls.capabilities = frozenset({"moebius_weights", "derivative_weights"})
+FSII.capabilities = frozenset({"moebius_weights", "derivative_weights", "regression"})
+
+
+def _fsii_kernel(self: Index, n: int) -> np.ndarray:
+    from math import comb
+
+    mu = np.full(n + 1, np.inf)
+    for t in range(1, n):
+        mu[t] = 1.0 / ((n - 1) * comb(n - 2, t - 1))
+    return mu
+
+
+FSII.regression_kernel = _fsii_kernel  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------- Banzhaf
+class WeightedBII(Index):
+    """p-weighted Banzhaf interaction index: phi(S) = sum_{T superset S} p^(|T|-|S|) m(T).
+
+    The empty-set entry is sum_T p^|T| m(T) = E_p[v] (for p = 1/2 the mean of v, as shapiq's BII).
+    """
+
+    family = "WBII"
+    citation = (
+        "Marichal and Mathonet (2011), Weighted Banzhaf power and interaction indexes through "
+        "weighted approximations of games, Eur. J. Oper. Res. 211; Roubens (1996) for p = 1/2"
+    )
+    _ARGS = ("p", "order")
+
+    def __init__(self, p: float = 0.5, order: int | None = 2) -> None:
+        super().__init__(order=order, p=p)
+
+    @property
+    def name(self) -> str:
+        half = self.p == 0.5
+        if self.order == 1:
+            return "BV" if half else "WBV"
+        return "BII" if half else "WBII"
+
+    @property
+    def key(self) -> tuple:
+        return ("WBII", self.order, self.p)
+
+    def _moebius(self, k: int, n: int) -> np.ndarray:
+        return W.weighted_bii(k, n, float(self.p))
+
+    @property
+    def capabilities(self) -> frozenset[str]:  # type: ignore[override]
+        caps = {"moebius_weights", "derivative_weights"}
+        if self.order == 1:
+            caps.add("semivalue")
+        return frozenset(caps)
+
+
+class BII(WeightedBII):
+    """Banzhaf interaction index (Roubens 1996; Grabisch and Roubens 1999): WBII with p = 1/2."""
+
+    _ARGS = ("order",)
+
+    def __init__(self, order: int | None = 2) -> None:
+        super().__init__(p=0.5, order=order)
+
+
+class WeightedBV(WeightedBII):
+    """p-weighted Banzhaf value: phi_i = sum_{T containing i} p^(|T|-1) m(T) (order 1 of WBII)."""
+
+    _ARGS = ("p",)
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__(p=p, order=1)
+
+
+class BV(WeightedBV):
+    """Banzhaf value (Banzhaf 1965): WeightedBV with p = 1/2; empty-set entry mean(v)."""
+
+    _ARGS = ()
+
+    def __init__(self) -> None:
+        super().__init__(p=0.5)
+
+
+class FWBII(Index):
+    """Faithful p-weighted Banzhaf interactions of order k: the least-squares fit of v by a
+    game of order k under the product measure p^|T| (1-p)^(n-|T|), with free intercept (the
+    empty-set entry). p = 1/2 is Faith-Banzhaf (FBII). As in FIxLIP."""
+
+    family = "FWBII"
+    citation = (
+        "Tsai, Yeh and Ravikumar (2023), Faith-Shap, JMLR 24 (Faith-Banzhaf); Marichal and "
+        "Mathonet (2011) for p-weighted approximations; FIxLIP (Kang et al. 2025) for its use"
+    )
+    baseline = "intercept"
+    capabilities = frozenset({"moebius_weights", "derivative_weights", "regression"})
+    _ARGS = ("p", "order")
+
+    def __init__(self, p: float = 0.5, order: int | None = 2) -> None:
+        super().__init__(order=order, p=p)
+
+    @property
+    def name(self) -> str:
+        half = self.p == 0.5
+        if self.order == 1:
+            return "BV" if half else "WBV"
+        return "FBII" if half else "FWBII"
+
+    @property
+    def key(self) -> tuple:
+        return ("FWBII", self.order, self.p)
+
+    def _moebius(self, k: int, n: int) -> np.ndarray:
+        return W.fwbii(k, n, float(self.p))
+
+    def regression_kernel(self, n: int) -> np.ndarray:
+        t = np.arange(n + 1)
+        return float(self.p) ** t * (1 - float(self.p)) ** (n - t)
+
+
+class FBII(FWBII):
+    """Faith-Banzhaf interaction index (Tsai et al. 2023): FWBII with p = 1/2."""
+
+    _ARGS = ("order",)
+
+    def __init__(self, order: int | None = 2) -> None:
+        super().__init__(p=0.5, order=order)
+
+
+# ---------------------------------------------------------------------------------- transforms
+class Moebius(Index):
+    """Moebius transform (Harsanyi dividends) m(S) of all |S| <= k (default k = n)."""
+
+    family = "Moebius"
+    citation = "Harsanyi (1963); Rota (1964); Grabisch, Marichal and Roubens (2000)"
+
+    def __init__(self, order: int | None = None) -> None:
+        super().__init__(order=order)
+
+    def default_order(self, n: int) -> int:
+        return n
+
+    def _moebius(self, k: int, n: int) -> np.ndarray:
+        return W.identity(k, n)
+
+    def resolve_order(self, n: int) -> int:
+        if self.order is None:
+            return n
+        return super().resolve_order(n)
+
+
+class CoMoebius(Index):
+    """Co-Moebius transform sum_{T superset S} m(T) = Delta_S v(N minus S); empty entry v(empty)
+    (shapiq's convention; the transform's own value there would be v(N))."""
+
+    family = "Co-Moebius"
+    citation = "Grabisch, Marichal and Roubens (2000), Math. Oper. Res. 25(2)"
+
+    def __init__(self, order: int | None = None) -> None:
+        super().__init__(order=order)
+
+    def default_order(self, n: int) -> int:
+        return n
+
+    def _moebius(self, k: int, n: int) -> np.ndarray:
+        return W.co_moebius(k, n)
+
+    def resolve_order(self, n: int) -> int:
+        if self.order is None:
+            return n
+        return super().resolve_order(n)
+
+
+# ---------------------------------------------------------------------------------- custom
+def _weights_source(weights: Any) -> tuple[Callable[[int], np.ndarray] | None, np.ndarray | None]:
+    if weights is None:
+        return None, None
+    if callable(weights):
+        return weights, None
+    arr = np.array(weights, dtype=np.float64)  # TypeError/ValueError for non-numeric input
+    arr.setflags(write=False)
+    return None, arr
+
+
+class CardinalIndex(Index):
+    """A user-defined index given by its size weights, in exactly one of two forms.
+
+    Parameters
+    ----------
+    name : str
+        Name carried by results.
+    order : int
+        Maximum order k.
+    moebius_weights : callable n -> array (k+1, n+1), or array (k+1, n+1)
+        c[s, t]: phi(S) = sum_{T superset S} c[|S|, |T|] m(T). Entries t < s are ignored.
+    derivative_weights : callable n -> array (k+1, n+1), or array (k+1, n+1)
+        w[s, u]: phi(S) = sum_{T subset N minus S} w[|S|, |T|] Delta_S v(T), with
+        Delta_S v(T) = sum_{L subset S} (-1)^{|S|-|L|} v(T u L). Entries u > n - s are ignored.
+    citation : str, optional
+    baseline : {"empty", "intercept"}
+
+    Row 0 defines the empty-set entry: [1, 0, ..., 0] in Moebius form gives v(empty).
+    An array fixes n (its shape must be (k+1, n+1) for the game's n).
+
+    Examples
+    --------
+    SII of order 2 from its derivative weights w_s(t) = 1 / ((n-s+1) C(n-s, t)):
+
+    >>> from math import comb
+    >>> import numpy as np
+    >>> def w(n):
+    ...     return np.array([[1 / ((n - s + 1) * comb(n - s, t)) if t <= n - s else 0.0
+    ...                       for t in range(n + 1)] for s in range(3)])
+    >>> idx = CardinalIndex("my-SII", 2, derivative_weights=w)
+    """
+
+    family = "custom"
+
+    def __init__(
+        self,
+        name: str,
+        order: int,
+        *,
+        moebius_weights: Any = None,
+        derivative_weights: Any = None,
+        citation: str = "user-defined",
+        baseline: str = "empty",
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError("name must be a non-empty str")
+        super().__init__(order=order)
+        if (moebius_weights is None) == (derivative_weights is None):
+            raise ValueError("give exactly one of moebius_weights and derivative_weights")
+        if baseline not in ("empty", "intercept"):
+            raise ValueError(f"baseline must be 'empty' or 'intercept', got {baseline!r}")
+        self._name = name
+        self.citation = citation
+        self.baseline = baseline
+        self._form = "moebius" if moebius_weights is not None else "derivative"
+        self._fn, self._arr = _weights_source(
+            moebius_weights if moebius_weights is not None else derivative_weights
+        )
+        if self._arr is not None:
+            self._check_shape(self._arr, self._arr.shape[1] - 1 if self._arr.ndim == 2 else -1)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def key(self) -> tuple:
+        src = self._fn if self._fn is not None else self._arr.tobytes() + str(self._arr.shape).encode()
+        return ("custom", self._name, self.order, self._form, src, self.baseline)
+
+    def __repr__(self) -> str:
+        return f"CardinalIndex({self._name!r}, order={self.order}, {self._form}_weights=...)"
+
+    def _check_shape(self, arr: np.ndarray, n: int) -> None:
+        form = f"{self._form}_weights"
+        if arr.ndim != 2:
+            raise ValueError(f"{form} must be a 2-D array (order+1, n+1), got shape {arr.shape}")
+        k = self.order
+        if arr.shape[0] < k + 1:
+            raise ValueError(
+                f"{form} defines orders 0..{arr.shape[0] - 1} but the index has order {k}: "
+                f"need {k + 1} rows"
+            )
+        if arr.shape[0] > k + 1:
+            raise ValueError(f"{form} has {arr.shape[0]} rows for order {k}: need exactly {k + 1}")
+        if arr.shape[1] != n + 1:
+            raise ValueError(f"{form} must have n+1 = {n + 1} columns for n = {n}, got {arr.shape[1]}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{form} contains NaN or inf")
+
+    def _raw(self, n: int) -> np.ndarray:
+        if self._fn is not None:
+            arr = np.asarray(self._fn(n))
+            if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+                raise TypeError(f"{self._form}_weights({n}) must return a numeric array")
+            arr = arr.astype(np.float64)
+        else:
+            arr = self._arr
+        self._check_shape(arr, n)
+        return arr
+
+    def _moebius(self, k: int, n: int) -> np.ndarray:
+        arr = self._raw(n)
+        if self._form == "moebius":
+            c = arr.copy()
+            for s in range(k + 1):
+                c[s, :s] = 0.0
+            return c
+        w = arr.copy()
+        for s in range(k + 1):
+            w[s, n - s + 1 :] = 0.0
+        return W.derivative_to_moebius(w, n)
+
+
+class Semivalue(CardinalIndex):
+    """A user-defined semivalue phi_i = sum_{T subset N minus i} w(|T|) (v(T u i) - v(T)).
+
+    Parameters
+    ----------
+    name : str
+    weights : callable n -> array (n,), or array (n,)
+        w(t) for t = 0..n-1 (for a probabilistic value: sum_t C(n-1, t) w(t) = 1; not enforced).
+
+    The empty-set entry is v(empty). Shapley: w(t) = 1 / (n C(n-1, t)); Banzhaf: 2^-(n-1).
+    """
+
+    capabilities = frozenset({"moebius_weights", "derivative_weights", "semivalue"})
+
+    def __init__(self, name: str, weights: Any, *, citation: str = "user-defined") -> None:
+        fn, arr = _weights_source(weights)
+        self._sv_fn, self._sv_arr = fn, arr
+
+        def derivative(n: int) -> np.ndarray:
+            w = np.asarray(fn(n) if fn is not None else arr)
+            if w.dtype == object or not np.issubdtype(w.dtype, np.number):
+                raise TypeError("weights must be numeric")
+            w = w.astype(np.float64)
+            if w.shape != (n,):
+                raise ValueError(f"weights must have shape (n,) = ({n},) for n = {n}, got {w.shape}")
+            if not np.all(np.isfinite(w)):
+                raise ValueError("weights contains NaN or inf")
+            out = np.zeros((2, n + 1))
+            out[1, :n] = w
+            return out
+
+        super().__init__(name, 1, derivative_weights=derivative, citation=citation)
+        self._key_src = fn if fn is not None else arr.tobytes()
+
+    @property
+    def key(self) -> tuple:
+        return ("semivalue", self._name, self._key_src)
+
+    def _moebius(self, k: int, n: int) -> np.ndarray:
+        c = super()._moebius(k, n)
+        return W.empty_is_value(c)
+
+    def __repr__(self) -> str:
+        return f"Semivalue({self._name!r}, weights=...)"

@@ -1,0 +1,160 @@
+"""Size weights of the built-in indices, computed in exact rational arithmetic.
+
+Every index here is, for |S| = s <= k,
+
+    phi(S) = sum_{T superset of S} c(s, |T|) m(T)                      (Moebius form)
+           = sum_{T subset of N minus S} w_s(|T|) Delta_S v(T)        (derivative form)
+
+with m the Moebius transform of v and Delta_S v(T) = sum_{L subset S} (-1)^{|S|-|L|} v(T u L).
+The two forms are linked by c(s, t) = sum_{j=0}^{n-t} C(n-t, j) w_s(t-s+j) (insert
+Delta_S v(T) = sum_{U subset T} m(S u U) and count the T between U and N minus S), a triangular
+system that :func:`derivative_to_moebius` / :func:`moebius_to_derivative` solve.
+
+Matrices are (k+1, n+1) float64 with entry [s, t]; entries with t < s are zero (Moebius form),
+entries with t > n - s are zero (derivative form). Row 0 defines the empty-set entry.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+from math import comb
+
+import numpy as np
+
+
+@lru_cache(maxsize=None)
+def bernoulli(j: int) -> Fraction:
+    """Bernoulli numbers with B_1 = -1/2 (sum_{i<=j} C(j+1, i) B_i = 0 for j >= 1)."""
+    if j == 0:
+        return Fraction(1)
+    return -sum((comb(j + 1, i) * bernoulli(i) for i in range(j)), Fraction(0)) / (j + 1)
+
+
+def _frac_p(p: float) -> Fraction:
+    return Fraction(p).limit_denominator(1 << 52) if p != 0.5 else Fraction(1, 2)
+
+
+def _matrix(k: int, n: int, fn) -> np.ndarray:
+    out = np.zeros((k + 1, n + 1))
+    for s in range(k + 1):
+        for t in range(s, n + 1):
+            out[s, t] = float(fn(s, t))
+    return out
+
+
+def empty_is_value(c: np.ndarray) -> np.ndarray:
+    """Set row 0 to [t == 0]: the empty-set entry is v(empty) = m(empty)."""
+    c[0] = 0.0
+    c[0, 0] = 1.0
+    return c
+
+
+def identity(k: int, n: int) -> np.ndarray:
+    return _matrix(k, n, lambda s, t: 1 if s == t else 0)
+
+
+@lru_cache(maxsize=256)
+def sii(k: int, n: int) -> np.ndarray:
+    """Shapley interaction index: c(s, t) = 1 / (t - s + 1) (Grabisch 1997)."""
+    return _matrix(k, n, lambda s, t: Fraction(1, t - s + 1))
+
+
+@lru_cache(maxsize=256)
+def weighted_bii(k: int, n: int, p: float) -> np.ndarray:
+    """p-weighted Banzhaf interaction: c(s, t) = p^(t - s) (p = 1/2: Banzhaf, Roubens 1996)."""
+    fp = _frac_p(p)
+    return _matrix(k, n, lambda s, t: fp ** (t - s))
+
+
+@lru_cache(maxsize=256)
+def chii(k: int, n: int) -> np.ndarray:
+    """Chaining interaction index: c(s, t) = s / t (Marichal and Roubens 1999); row 0 = v(empty)."""
+    return empty_is_value(_matrix(k, n, lambda s, t: Fraction(s, t) if t else 0))
+
+
+@lru_cache(maxsize=256)
+def co_moebius(k: int, n: int) -> np.ndarray:
+    """Co-Moebius: c(s, t) = 1 (sum_{T superset S} m(T) = Delta_S v(N minus S))."""
+    return empty_is_value(_matrix(k, n, lambda s, t: 1))
+
+
+@lru_cache(maxsize=256)
+def ksii(k: int, n: int) -> np.ndarray:
+    """k-SII (Bord et al. 2023): sum_{U superset S, |U| <= k} B_{|U|-s} SII(U), in Moebius form
+    c(s, t) = sum_{j=0}^{min(k,t)-s} C(t-s, j) B_j / (t-s-j+1); equals [t == s] for t <= k."""
+
+    def c(s: int, t: int) -> Fraction:
+        r = t - s
+        return sum(
+            (comb(r, j) * bernoulli(j) / (r - j + 1) for j in range(min(k, t) - s + 1)), Fraction(0)
+        )
+
+    return empty_is_value(_matrix(k, n, c))
+
+
+@lru_cache(maxsize=256)
+def stii(k: int, n: int) -> np.ndarray:
+    """Shapley-Taylor (Sundararajan et al. 2020): m(S) for s < k, sum m(T) / C(t, k) for s = k."""
+    return _matrix(k, n, lambda s, t: (1 if s == t else 0) if s < k else Fraction(1, comb(t, k)))
+
+
+@lru_cache(maxsize=256)
+def fsii(k: int, n: int) -> np.ndarray:
+    """Faith-Shap (Tsai, Yeh and Ravikumar 2023, Thm. 19): [t == s] for t <= k, else
+    (-1)^(k-s) s/(k+s) C(k, s) C(t-1, k) / C(t+k-1, k+s); row 0 = v(empty)."""
+
+    def c(s: int, t: int) -> Fraction:
+        if t <= k:
+            return Fraction(1 if s == t else 0)
+        if s == 0:
+            return Fraction(0)
+        return (
+            (-1) ** (k - s)
+            * Fraction(s, k + s)
+            * Fraction(comb(k, s) * comb(t - 1, k), comb(t + k - 1, k + s))
+        )
+
+    return _matrix(k, n, c)
+
+
+@lru_cache(maxsize=256)
+def fwbii(k: int, n: int, p: float) -> np.ndarray:
+    """Faithful p-weighted Banzhaf interactions (Faith-Banzhaf for p = 1/2, Tsai et al. 2023):
+    [t == s] for t <= k, else (-1)^(k-s) p^(t-s) C(t-s-1, k-s), the empty set included (the
+    intercept). Derivation: under the product measure x_i ~ Bernoulli(p) the products of
+    (x_i - p) are orthogonal; projecting u_T = prod (p + (x_i - p)) on orders <= k and expanding
+    back gives sum_{j<=k-s} (-1)^j C(t-s, j) = (-1)^(k-s) C(t-s-1, k-s)."""
+    fp = _frac_p(p)
+
+    def c(s: int, t: int) -> Fraction:
+        if t <= k:
+            return Fraction(1 if s == t else 0)
+        return (-1) ** (k - s) * fp ** (t - s) * comb(t - s - 1, k - s)
+
+    return _matrix(k, n, c)
+
+
+# ------------------------------------------------------------------------------ conversions
+def derivative_to_moebius(w: np.ndarray, n: int) -> np.ndarray:
+    """c(s, t) = sum_{j=0}^{n-t} C(n-t, j) w_s(t-s+j); w[s, u] for u = |T|, T outside S."""
+    k = w.shape[0] - 1
+    c = np.zeros((k + 1, n + 1))
+    for s in range(k + 1):
+        for t in range(s, n + 1):
+            js = np.arange(n - t + 1)
+            binoms = np.array([comb(n - t, int(j)) for j in js], dtype=np.float64)
+            c[s, t] = float(np.dot(binoms, w[s, t - s + js]))
+    return c
+
+
+def moebius_to_derivative(c: np.ndarray, n: int) -> np.ndarray:
+    """Inverse of :func:`derivative_to_moebius` (back substitution from t = n down)."""
+    k = c.shape[0] - 1
+    w = np.zeros((k + 1, n + 1))
+    for s in range(k + 1):
+        for t in range(n, s - 1, -1):
+            # c(s,t) = w_s(t-s) + sum_{j>=1} C(n-t, j) w_s(t-s+j)
+            rest = sum(comb(n - t, j) * w[s, t - s + j] for j in range(1, n - t + 1))
+            w[s, t - s] = c[s, t] - rest
+    return w
