@@ -1,0 +1,127 @@
+// interplay._core.sampling: coalition streams and subset-moment accumulation for the sampled
+// estimators (python/interplay/estimators).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstring>
+
+#include "arrays.hpp"
+#include "interplay/regression/moments.hpp"
+#include "interplay/sampling/stratified.hpp"
+
+namespace py = pybind11;
+using interplay::bind::carray;
+using interplay::bind::out_array;
+
+namespace {
+
+py::tuple stratified_stream(int n, carray<double> q, bool pairing, std::uint64_t seed,
+                            std::int64_t budget) {
+    if (q.ndim() != 1 || q.shape(0) != n + 1)
+        throw interplay::value_error("size_weights must have shape (n_players + 1,)");
+    if (budget < 0) throw interplay::value_error("budget must be >= 0");
+    interplay::sampling::StreamOutput res;
+    {
+        py::gil_scoped_release release;
+        res = interplay::sampling::stratified_stream(n, q.data(), pairing, seed, budget);
+    }
+    const auto words = static_cast<py::ssize_t>((n + 63) / 64);
+    const auto m = static_cast<py::ssize_t>(res.sizes.size());
+    py::array_t<std::uint64_t> sets({m, words});
+    py::array_t<std::int64_t> sizes(m), draw(m);
+    if (m) {
+        std::memcpy(sets.mutable_data(), res.sets.data(), sizeof(std::uint64_t) * m * words);
+        std::memcpy(sizes.mutable_data(), res.sizes.data(), sizeof(std::int64_t) * m);
+        std::memcpy(draw.mutable_data(), res.draw.data(), sizeof(std::int64_t) * m);
+    }
+    return py::make_tuple(sets, sizes, draw);
+}
+
+void subset_moments(carray<std::uint64_t> sets, int n, int max_order, carray<double> weights,
+                    py::object bucket_obj, out_array<double> out) {
+    interplay::bind::require_ndim(sets, 2, 2, "sets");
+    interplay::bind::require_ndim(weights, 2, 2, "weights");
+    interplay::bind::require_ndim(out, 3, 3, "out");
+    interplay::bind::require_writeable(out, "out");
+    const auto m = static_cast<std::size_t>(sets.shape(0));
+    const auto words = static_cast<std::size_t>(sets.shape(1));
+    if (words != static_cast<std::size_t>((n + 63) / 64))
+        throw interplay::value_error("sets must have ceil(n / 64) words per row");
+    if (static_cast<std::size_t>(weights.shape(0)) != m)
+        throw interplay::value_error("weights must have one row per set");
+    const auto c = static_cast<std::size_t>(weights.shape(1));
+    interplay::regression::ColexRanks cr(n, max_order);
+    if (out.shape(1) != cr.n_sets() || static_cast<std::size_t>(out.shape(2)) != c)
+        throw interplay::value_error("out must have shape (n_buckets, n_sets, c)");
+    carray<std::int64_t> bucket;
+    const std::int64_t *pb = nullptr;
+    if (!bucket_obj.is_none()) {
+        bucket = carray<std::int64_t>::ensure(bucket_obj);
+        if (!bucket || bucket.ndim() != 1 || static_cast<std::size_t>(bucket.shape(0)) != m)
+            throw interplay::value_error("bucket must have shape (m,)");
+        pb = bucket.data();
+    } else if (out.shape(0) != 1) {
+        throw interplay::value_error("out must have one bucket when bucket is None");
+    }
+    const auto *ps = sets.data();
+    const auto *pw = weights.data();
+    auto *po = out.mutable_data();
+    const std::int64_t nb = out.shape(0);
+    py::gil_scoped_release release;
+    interplay::regression::subset_moments(ps, m, words, n, max_order, pw, c, pb, nb, po);
+}
+
+void subset_gather(carray<std::uint64_t> sets, int n, int max_order, carray<double> coef,
+                   out_array<double> out) {
+    interplay::bind::require_ndim(sets, 2, 2, "sets");
+    interplay::bind::require_ndim(coef, 2, 2, "coef");
+    interplay::bind::require_ndim(out, 2, 2, "out");
+    interplay::bind::require_writeable(out, "out");
+    const auto m = static_cast<std::size_t>(sets.shape(0));
+    const auto words = static_cast<std::size_t>(sets.shape(1));
+    if (words != static_cast<std::size_t>((n + 63) / 64))
+        throw interplay::value_error("sets must have ceil(n / 64) words per row");
+    interplay::regression::ColexRanks cr(n, max_order);
+    const auto c = static_cast<std::size_t>(coef.shape(1));
+    if (coef.shape(0) != cr.n_sets()) throw interplay::value_error("coef must have n_sets rows");
+    if (static_cast<std::size_t>(out.shape(0)) != m || static_cast<std::size_t>(out.shape(1)) != c)
+        throw interplay::value_error("out must have shape (m, c)");
+    const auto *ps = sets.data();
+    const auto *pc = coef.data();
+    auto *po = out.mutable_data();
+    py::gil_scoped_release release;
+    interplay::regression::subset_gather(ps, m, words, n, max_order, pc, c, po);
+}
+
+py::array_t<std::int64_t> set_ranks(carray<std::uint64_t> sets, int n, int max_order) {
+    interplay::bind::require_ndim(sets, 2, 2, "sets");
+    const auto m = static_cast<std::size_t>(sets.shape(0));
+    const auto words = static_cast<std::size_t>(sets.shape(1));
+    if (words != static_cast<std::size_t>((n + 63) / 64))
+        throw interplay::value_error("sets must have ceil(n / 64) words per row");
+    py::array_t<std::int64_t> out(static_cast<py::ssize_t>(m));
+    const auto *ps = sets.data();
+    auto *po = out.mutable_data();
+    {
+        py::gil_scoped_release release;
+        interplay::regression::set_ranks(ps, m, words, n, max_order, po);
+    }
+    return out;
+}
+
+}  // namespace
+
+void register_sampling(py::module_ &m) {
+    m.doc() = "Coalition streams and subset moments for the sampled estimators";
+    m.def("stratified_stream", &stratified_stream, py::arg("n"), py::arg("size_weights"),
+          py::arg("pairing"), py::arg("seed"), py::arg("budget"),
+          "First `budget` coalitions of the size-stratified stream: (sets (m, W), sizes, draw ids).");
+    m.def("subset_moments", &subset_moments, py::arg("sets"), py::arg("n"), py::arg("max_order"),
+          py::arg("weights"), py::arg("bucket"), py::arg("out").noconvert(),
+          "out[b, rank(U), :] += weights[r] for U subset of sets[r], |U| <= max_order.");
+    m.def("subset_gather", &subset_gather, py::arg("sets"), py::arg("n"), py::arg("max_order"),
+          py::arg("coef"), py::arg("out").noconvert(),
+          "out[r] = sum of coef[rank(U)] over U subset of sets[r], |U| <= max_order.");
+    m.def("set_ranks", &set_ranks, py::arg("sets"), py::arg("n"), py::arg("max_order"),
+          "Rank of each set among sets of size <= max_order (size, then value); -1 if larger.");
+}

@@ -1,0 +1,157 @@
+// Subset moments streamed from coalition bitmasks: the one accumulation behind every sampled
+// estimator (normal equations, Monte-Carlo strata sums, MSR conditional means).
+//
+//   moments[b, rank(U), j] = sum over rows r with bucket[r] = b and U subset of T_r, |U| <= K,
+//                            of weights[r, j]
+//
+// where rank(U) is U's position among all sets of size <= K ordered by size, then value
+// (colex): rank(U) = offset(|U|) + sum_i C(a_i, i) for U = {a_1 < ... < a_u}. A Gram matrix of
+// 0/1 monomials is G[S, S'] = moments[rank(S u S')], so the dense design matrix is never formed.
+//
+// Determinism: an output entry is only written by the thread owning min(U) (min mod threads),
+// always in row order, so the sums are bitwise identical for any thread count.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "interplay/common/errors.hpp"
+#include "interplay/common/parallel.hpp"
+
+namespace interplay::regression {
+
+class ColexRanks {
+  public:
+    ColexRanks(int n, int max_order) : n_(n), k_(max_order) {
+        binom_.assign(static_cast<std::size_t>(n + 1) * (k_ + 1), 0);
+        for (int a = 0; a <= n; ++a) {
+            binom_[idx(a, 0)] = 1;
+            for (int i = 1; i <= k_ && i <= a; ++i)
+                binom_[idx(a, i)] = binom_[idx(a - 1, i - 1)] + (i <= a - 1 ? binom_[idx(a - 1, i)] : 0);
+        }
+        offset_.assign(static_cast<std::size_t>(k_ + 2), 0);
+        for (int u = 0; u <= k_; ++u) offset_[u + 1] = offset_[u] + binom_[idx(n, u)];
+    }
+    std::int64_t c(int a, int i) const noexcept { return binom_[idx(a, i)]; }
+    std::int64_t offset(int u) const noexcept { return offset_[u]; }
+    std::int64_t n_sets() const noexcept { return offset_[k_ + 1]; }
+    int n() const noexcept { return n_; }
+    int k() const noexcept { return k_; }
+
+  private:
+    std::size_t idx(int a, int i) const noexcept { return static_cast<std::size_t>(a) * (k_ + 1) + i; }
+    int n_, k_;
+    std::vector<std::int64_t> binom_;
+    std::vector<std::int64_t> offset_;
+};
+
+inline int members_of(const std::uint64_t *c, std::size_t words, int *mem) {
+    int t = 0;
+    for (std::size_t w = 0; w < words; ++w) {
+        std::uint64_t x = c[w];
+        while (x) {
+            mem[t++] = static_cast<int>(64 * w) + __builtin_ctzll(x);
+            x &= x - 1;
+        }
+    }
+    return t;
+}
+
+// Visit rank(U) for every U subset of mem[0..t) with 1 <= |U| <= K whose smallest member has
+// position >= start in mem (depth = |U| so far, partial = colex partial sum).
+template <class F>
+inline void visit_subsets(const ColexRanks &cr, const int *mem, int t, int start, int depth,
+                          std::int64_t partial, F &&f) {
+    for (int j = start; j < t; ++j) {
+        const std::int64_t r = partial + cr.c(mem[j], depth + 1);
+        f(cr.offset(depth + 1) + r);
+        if (depth + 1 < cr.k()) visit_subsets(cr, mem, t, j + 1, depth + 1, r, f);
+    }
+}
+
+// out has shape (n_buckets, n_sets, c), zero-initialised by the caller or accumulated into.
+inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t words, int n,
+                           int max_order, const double *weights, std::size_t c,
+                           const std::int64_t *bucket, std::int64_t n_buckets, double *out) {
+    ColexRanks cr(n, max_order);
+    const std::int64_t ns = cr.n_sets();
+    for (std::size_t r = 0; r < m; ++r)
+        if (bucket && (bucket[r] < 0 || bucket[r] >= n_buckets))
+            throw value_error("bucket index out of range");
+    ParallelErrors errors;
+#pragma omp parallel
+    {
+#ifdef _OPENMP
+        const int T = omp_get_num_threads();
+#else
+        const int T = 1;
+#endif
+        const int tid = thread_id();
+        errors.run([&] {
+            std::vector<int> mem(static_cast<std::size_t>(n));
+            for (std::size_t r = 0; r < m; ++r) {
+                const std::int64_t b = bucket ? bucket[r] : 0;
+                double *base = out + static_cast<std::size_t>(b * ns) * c;
+                const double *w = weights + r * c;
+                if (tid == 0)
+                    for (std::size_t j = 0; j < c; ++j) base[j] += w[j];  // empty set
+                const int t = members_of(sets + r * words, words, mem.data());
+                for (int first = 0; first < t; ++first) {
+                    if (mem[first] % T != tid) continue;
+                    const std::int64_t r1 = cr.c(mem[first], 1);
+                    double *o = base + static_cast<std::size_t>(cr.offset(1) + r1) * c;
+                    for (std::size_t j = 0; j < c; ++j) o[j] += w[j];
+                    if (max_order > 1)
+                        visit_subsets(cr, mem.data(), t, first + 1, 1, r1, [&](std::int64_t rank) {
+                            double *oo = base + static_cast<std::size_t>(rank) * c;
+                            for (std::size_t j = 0; j < c; ++j) oo[j] += w[j];
+                        });
+                }
+            }
+        });
+    }
+    errors.rethrow();
+}
+
+// out[r, j] = sum over U subset of T_r, |U| <= K, of coef[rank(U), j]  (the explanation game)
+inline void subset_gather(const std::uint64_t *sets, std::size_t m, std::size_t words, int n,
+                          int max_order, const double *coef, std::size_t c, double *out) {
+    ColexRanks cr(n, max_order);
+    ParallelErrors errors;
+#pragma omp parallel
+    {
+        std::vector<int> mem(static_cast<std::size_t>(n));
+#pragma omp for schedule(static)
+        for (std::int64_t r = 0; r < static_cast<std::int64_t>(m); ++r) {
+            errors.run([&] {
+                double *o = out + static_cast<std::size_t>(r) * c;
+                for (std::size_t j = 0; j < c; ++j) o[j] = coef[j];
+                const int t = members_of(sets + static_cast<std::size_t>(r) * words, words, mem.data());
+                visit_subsets(cr, mem.data(), t, 0, 0, 0, [&](std::int64_t rank) {
+                    const double *cc = coef + static_cast<std::size_t>(rank) * c;
+                    for (std::size_t j = 0; j < c; ++j) o[j] += cc[j];
+                });
+            });
+        }
+    }
+    errors.rethrow();
+}
+
+// rank of each set (|set| <= max_order, else -1)
+inline void set_ranks(const std::uint64_t *sets, std::size_t m, std::size_t words, int n,
+                      int max_order, std::int64_t *out) {
+    ColexRanks cr(n, max_order);
+    std::vector<int> mem(static_cast<std::size_t>(n));
+    for (std::size_t r = 0; r < m; ++r) {
+        const int t = members_of(sets + r * words, words, mem.data());
+        if (t > max_order) {
+            out[r] = -1;
+            continue;
+        }
+        std::int64_t rank = cr.offset(t);
+        for (int i = 0; i < t; ++i) rank += cr.c(mem[i], i + 1);
+        out[r] = rank;
+    }
+}
+
+}  // namespace interplay::regression

@@ -1,0 +1,55 @@
+"""Sampled interaction estimators: ``interplay.approximate`` and ``interplay.refine``.
+
+Exact interaction indices need all 2^n coalition values; these estimators spend a budget of
+distinct coalitions instead (budget counts distinct coalitions, including the empty and grand
+coalitions, as in shapiq). Every estimator reports a standard error per estimate, is
+deterministic per seed, and draws its coalitions as a prefix of a budget-independent seeded
+stream, so that ``refine(run(B1), B2)`` equals ``run(B1 + B2)`` bit for bit while reusing every
+evaluated coalition.
+
+Estimators (``method=``) and the indices they serve:
+
+============== =====================================================================
+method         indices
+============== =====================================================================
+permutation    SV, SII, k-SII, STII (Castro et al. 2009; Tsai et al. 2023)
+kernelshap     SV (Lundberg and Lee 2017)
+regression     SV, FSII, FBII, FWBII, BV, WBV (Tsai et al. 2023; Baniecki et al. 2025)
+kernelshapiq   SII, k-SII, SV (Fumagalli et al. 2024)
+shapiq         SV, BV, WBV, SII, k-SII, STII, BII, WBII, CHII, user CII (Fumagalli et al. 2023)
+svarmiq        same as shapiq (Kolpaczki et al. 2024)
+msr            BV, BII, WBV, WBII (Wang and Jia 2023)
+============== =====================================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._api import (
+    METHODS,
+    GameEvaluationError,
+    SamplingState,
+    approximate,
+    auto_method,
+    make_estimator,
+    refine,
+)
+
+__all__ = [
+    "METHODS",
+    "GameEvaluationError",
+    "SamplingState",
+    "approximate",
+    "auto_method",
+    "make_estimator",
+    "refine",
+]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+def __getattr__(name: str) -> Any:
+    raise AttributeError(f"module 'interplay.estimators' has no attribute {name!r}")

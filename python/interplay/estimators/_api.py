@@ -1,0 +1,309 @@
+"""Public entry points of the sampled estimators."""
+
+from __future__ import annotations
+
+import numbers
+from math import comb
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int, check_open_unit, check_real
+from ..results import InteractionResult
+from ._base import GameEvaluationError, SamplingState
+from ._index import FAITHFUL, VALUES, IndexSpec, parse_index, shapley_mass
+from ._rng import resolve_seed
+
+#: method -> indices it serves (user-defined cardinal indices: shapiq, svarmiq)
+METHODS: dict[str, tuple[str, ...]] = {
+    "permutation": ("SV", "SII", "k-SII", "STII"),
+    "kernelshap": ("SV",),
+    "regression": ("SV", "FSII", "FBII", "FWBII", "BV", "WBV"),
+    "kernelshapiq": ("SII", "k-SII", "SV"),
+    "shapiq": ("SV", "BV", "WBV", "SII", "k-SII", "STII", "BII", "WBII", "CHII"),
+    "svarmiq": ("SV", "BV", "WBV", "SII", "k-SII", "STII", "BII", "WBII", "CHII"),
+    "msr": ("BV", "BII", "WBV", "WBII"),
+}
+_GENERAL_WEIGHTS = ("shapiq", "svarmiq")
+
+#: method="auto": the estimator with the lowest measured error per index (bench/bench_sampled.py,
+#: docs/sampled.md); shapiq's explainer defaults were the starting point.
+AUTO = {
+    "SV": "kernelshap",
+    "BV": "regression",
+    "WBV": "regression",
+    "SII": "svarmiq",
+    "k-SII": "svarmiq",
+    "STII": "svarmiq",
+    "BII": "msr",
+    "WBII": "msr",
+    "CHII": "svarmiq",
+    "FSII": "regression",
+    "FBII": "regression",
+    "FWBII": "regression",
+}
+
+
+def auto_method(index: Any, p: float = 0.5) -> str:
+    spec = parse_index(index, p)
+    if spec.user is not None:
+        return "svarmiq"
+    return AUTO[spec.name]
+
+
+def _check_method(method: Any, spec: IndexSpec) -> str:
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a str, got {type(method).__name__}")
+    if method == "auto":
+        return "svarmiq" if spec.user is not None else AUTO[spec.name]
+    if method not in METHODS:
+        raise ValueError(f"method must be 'auto' or one of {sorted(METHODS)}, got {method!r}")
+    if spec.user is not None:
+        if method not in _GENERAL_WEIGHTS:
+            raise ValueError(
+                f"method={method!r} does not support user-defined index weights; use one of "
+                f"{_GENERAL_WEIGHTS}")
+        return method
+    if spec.name not in METHODS[method]:
+        serving = sorted(m for m, idx in METHODS.items() if spec.name in idx)
+        raise ValueError(
+            f"method={method!r} does not estimate index {spec.name!r}; methods for "
+            f"{spec.name!r}: {serving}")
+    return method
+
+
+def _size_weights(method: str, spec: IndexSpec, n: int, k: int) -> tuple[np.ndarray, bool]:
+    """Sampling weights over sizes (+inf = enumerated first) and whether to pair complements."""
+    if spec.banzhaf_like:
+        q = spec.size_mass(n)
+        pairing = method == "regression" and spec.p == 0.5
+        return q, pairing
+    q = shapley_mass(n)
+    for t in range(n + 1):
+        if t < k or t > n - k:
+            q[t] = np.inf
+    return q, True
+
+
+def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 2,
+                   method: str = "auto", p: float = 0.5, seed: int | None = None,
+                   player_groups: tuple[int, int] | None = None, pairing: bool | None = None,
+                   backend: str = "auto"):
+    """A phase-split estimator: ``next_coalitions()`` / ``tell(values)`` / ``result()``.
+
+    Parameters are those of :func:`approximate`. The estimator plans its coalitions at
+    construction (a prefix of a seeded stream); ``next_coalitions(max_rows=None)`` returns the
+    next batch as a bool array (m, n_players), or None when all are evaluated; ``tell(values)``
+    takes their values, shape (m,) or (m, d); ``result()`` returns the
+    :class:`~interplay.InteractionResult`. In grid mode (``player_groups=(n_a, n_b)``) the
+    estimator also offers ``next_grid()`` -> (C_a, C_b) and ``tell_grid(values)``.
+    """
+    n = check_int(n_players, "n_players", low=1)
+    budget = check_int(budget, "budget", low=2)
+    p = check_open_unit(p, "p")
+    spec = parse_index(index, p)
+    if spec.is_value:
+        k = 1
+    else:
+        k = check_int(max_order, "max_order", low=1, high=n)
+    method = _check_method(method, spec)
+    seed = resolve_seed(seed)
+    config = dict(n_players=n, index=index, budget=budget, max_order=k, method=method, p=p,
+                  seed=seed, player_groups=player_groups, pairing=pairing, backend=backend)
+    if player_groups is not None:
+        from ._grid import GridEstimator, check_groups
+
+        na, nb = check_groups(player_groups, n)
+        if method != "regression" or spec.name not in ("FWBII", "FBII", "WBV", "BV"):
+            raise ValueError(
+                "player_groups (grid mode) needs the product measure: method='regression' with "
+                f"index FWBII, FBII, WBV or BV (got method={method!r}, index={spec.name!r}); "
+                "Shapley kernels do not factorise over groups")
+        return GridEstimator(n, spec, budget, k, seed, config, n_a=na, n_b=nb, backend=backend)
+    if method == "permutation":
+        from ._permutation import make_permutation
+
+        return make_permutation(n, spec, budget, k, seed, config, backend=backend)
+    from . import _stratified as st
+
+    q, pair_default = _size_weights(method, spec, n, k)
+    pair = pair_default if pairing is None else bool(pairing)
+    if pair and not np.allclose(np.where(np.isinf(q), 0, q), np.where(np.isinf(q), 0, q)[::-1]):
+        raise ValueError("pairing=True needs symmetric size weights (p = 0.5)")
+    if method in ("regression", "kernelshap"):
+        if method == "kernelshap":
+            spec = IndexSpec("SV")
+        if spec.name == "BV" or spec.name == "WBV":
+            spec = IndexSpec(spec.name, p=spec.p)
+        cls = st.RegressionEstimator
+    elif method == "kernelshapiq":
+        from ._kernelshapiq import KernelShapIQ as cls
+    elif method == "shapiq":
+        cls = st.ShapIQ
+    elif method == "svarmiq":
+        cls = st.SvarmIQ
+    elif method == "msr":
+        cls = st.MSR
+    else:  # pragma: no cover
+        raise AssertionError(method)
+    est = cls(n, spec, budget, k, seed, config, size_weights=q, pairing=pair, backend=backend)
+    est.method = method
+    return est
+
+
+def _check_game_players(game: Any, n: int) -> None:
+    if not callable(game):
+        raise TypeError(f"game must be callable (coalitions -> values), got {type(game).__name__}")
+    gn = getattr(game, "n_players", None)
+    if isinstance(gn, numbers.Integral) and int(gn) != n:
+        raise ValueError(f"n_players = {n} but the game has n_players = {int(gn)}")
+
+
+def _run(est, game, batch_size: int | None, upto: int | None = None) -> None:
+    """Evaluate the estimator's pending coalitions (the first ``upto`` planned rows)."""
+    grid = getattr(est, "is_grid", False)
+    if grid and hasattr(game, "grid_values") and upto is None:
+        est.run_grid(game)
+        return
+    while True:
+        if upto is not None:
+            todo = est.n_unknown_before(upto)
+            if todo == 0:
+                return
+            rows = todo if batch_size is None else min(batch_size, todo)
+        else:
+            rows = batch_size
+        C = est.next_coalitions(rows)
+        if C is None:
+            return
+        try:
+            values = game(C)
+        except Exception as exc:
+            est.abandon_pending()
+            raise GameEvaluationError(
+                f"the game raised {type(exc).__name__} on a batch of {C.shape[0]} coalitions "
+                f"({est.n_known} evaluated before it are kept: resume with "
+                f"interplay.refine(err.state, game, 0))", C, est.state()) from exc
+        try:
+            est.tell(values)
+        except (TypeError, ValueError) as exc:
+            est.abandon_pending()
+            raise type(exc)(f"game output invalid: {exc}") from None
+
+
+def approximate(game: Any, n_players: int, index: Any, budget: int, *, max_order: int = 2,
+                method: str = "auto", p: float = 0.5, seed: int | None = None,
+                batch_size: int | None = None, tol: float | None = None, backend: str = "auto",
+                player_groups: tuple[int, int] | None = None) -> InteractionResult:
+    r"""Estimate an interaction index from a budget of coalition evaluations.
+
+    Parameters
+    ----------
+    game : callable
+        ``game(coalitions) -> values`` with coalitions a bool array (m, n_players) and values
+        (m,) or (m, d) (shapiq's game protocol; d outputs are explained in one pass).
+    n_players : int
+    index : str or index object
+        ``"SV", "BV", "WBV", "SII", "k-SII", "STII", "BII", "WBII", "CHII", "FSII", "FBII",
+        "FWBII"``, or a user-defined cardinal index from :mod:`interplay.indices`.
+    budget : int
+        Distinct coalitions to evaluate (>= 2; the empty and grand coalitions count). With
+        budget >= 2^n every estimator is exact.
+    max_order : int
+        Largest interaction order (1 for the values SV, BV, WBV).
+    method : str
+        ``"auto"`` (the lowest measured error for the index) or a method of :data:`METHODS`.
+    p : float
+        Product-measure weight for WBV / WBII / FWBII (0 < p < 1).
+    seed : int, optional
+        Same seed, same numbers (on every backend). None draws one (kept in ``result.info``).
+    batch_size : int, optional
+        Largest number of coalitions per game call (default: all at once).
+    tol : float, optional
+        Anytime mode: evaluate in doubling rounds until the largest standard error is below
+        ``tol`` or the budget is spent; the result equals a run with the budget used.
+    backend : {"auto", "cpp", "numba", "reference"}
+    player_groups : (n_a, n_b), optional
+        Grid mode for two player groups (players 0..n_a-1 and n_a..n-1): coalitions of each group
+        drawn from mu_p and evaluated on the full grid (``game.grid_values(C_a, C_b)`` when the
+        game has it); the weighted least squares is solved from per-group moments,
+        G = G_A (x) G_B (FWBII/FBII/WBV/BV with method="regression").
+
+    Returns
+    -------
+    InteractionResult
+        With ``stderr`` (one standard error per value), ``budget_used``, ``n_evaluations`` and
+        ``info["sampling_state"]`` (for :func:`refine`).
+
+    Raises
+    ------
+    GameEvaluationError
+        The game raised; ``err.coalitions`` is the failed batch, ``err.state`` resumes the run.
+
+    Notes
+    -----
+    Estimators and the indices they serve are listed in :mod:`interplay.estimators`; the theory
+    and formulas are in docs/sampled.md.
+    """
+    est = make_estimator(n_players, index, budget, max_order=max_order, method=method, p=p,
+                         seed=seed, player_groups=player_groups, backend=backend)
+    _check_game_players(game, est.n_players)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", low=1)
+    if tol is not None:
+        tol = check_real(tol, "tol")
+        if tol <= 0:
+            raise ValueError(f"tol must be > 0, got {tol}")
+        return _anytime(est, game, batch_size, tol)
+    _run(est, game, batch_size)
+    return est.result()
+
+
+def _anytime(est, game, batch_size, tol):
+    if getattr(est, "is_grid", False):
+        raise ValueError("tol= is not available in grid mode (player_groups)")
+    total = est.n_planned
+    upto = min(total, max(2, total // 16))
+    while True:
+        upto = est.round_boundary(upto)
+        _run(est, game, batch_size, upto=upto)
+        res = est.result_upto(upto)
+        se = res.stderr
+        if upto >= total or (se is not None and float(np.max(se[1:] if len(se) > 1 else se)) < tol):
+            res.info["anytime_rounds_budget"] = upto
+            return res
+        upto = min(total, 2 * upto)
+
+
+def refine(result: InteractionResult | SamplingState, game: Any, extra_budget: int, *,
+           batch_size: int | None = None) -> InteractionResult:
+    """Continue a sampled estimate with ``extra_budget`` more distinct coalitions.
+
+    The refined result equals a single run with the total budget and the same seed, bit for
+    bit; every coalition evaluated before is reused, not re-evaluated. ``result`` may also be the
+    ``state`` of a :class:`GameEvaluationError` (resume an interrupted run; extra_budget=0).
+    """
+    if isinstance(result, InteractionResult):
+        state = result.info.get("sampling_state")
+        if state is None:
+            raise ValueError("result has no sampling_state: only sampled results can be refined")
+    elif isinstance(result, SamplingState):
+        state = result
+    else:
+        raise TypeError(f"result must be an InteractionResult or SamplingState, got "
+                        f"{type(result).__name__}")
+    extra = check_int(extra_budget, "extra_budget", low=0)
+    cfg = dict(state.config)
+    _check_game_players(game, cfg["n_players"])
+    cfg["budget"] = cfg["budget"] + extra
+    n = cfg.pop("n_players")
+    index = cfg.pop("index")
+    budget = cfg.pop("budget")
+    est = make_estimator(n, index, budget, **cfg)
+    est.preload(state)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", low=1)
+    _run(est, game, batch_size)
+    res = est.result()
+    res.info["reused_evaluations"] = state.n_evaluated
+    return res

@@ -1,0 +1,223 @@
+"""The phase-split estimator protocol shared by every sampled estimator.
+
+An estimator plans, at construction, the distinct coalitions it will evaluate (a prefix of a
+seeded, budget-independent stream), hands them out in batches (:meth:`next_coalitions`), takes
+their values (:meth:`tell`) and computes the estimate from everything told (:meth:`result`).
+``approximate`` and ``refine`` are loops over this protocol; a scheduler can interleave the
+batches of many estimators into packed model calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _sets
+from ..games.base import check_game_output
+from ..results import InteractionResult
+
+#: number of random groups used for standard errors of regression and MSR estimates
+N_GROUPS = 32
+
+
+class GameEvaluationError(RuntimeError):
+    """The game raised while evaluating a batch of coalitions.
+
+    Attributes
+    ----------
+    coalitions : ndarray of bool, shape (m, n_players)
+        The batch that failed.
+    state : SamplingState
+        Everything evaluated before the failure. ``interplay.refine(err.state, game, 0)`` resumes
+        the run without re-evaluating any of it (and gives the same numbers as an uninterrupted
+        run).
+    """
+
+    def __init__(self, message: str, coalitions: np.ndarray, state: SamplingState) -> None:
+        super().__init__(message)
+        self.coalitions = coalitions
+        self.state = state
+
+
+class SamplingState:
+    """The configuration of a sampled run and every coalition value it evaluated.
+
+    Stored in ``result.info["sampling_state"]``; :func:`interplay.refine` continues from it.
+    """
+
+    def __init__(self, config: dict, sets: np.ndarray, values: np.ndarray | None,
+                 squeeze: bool) -> None:
+        self.config = dict(config)
+        self.sets = sets
+        self.values = values
+        self.squeeze = squeeze
+
+    @property
+    def n_evaluated(self) -> int:
+        return 0 if self.values is None else int(self.sets.shape[0])
+
+    def lookup(self) -> dict[bytes, int]:
+        rows = np.ascontiguousarray(self.sets)
+        return {rows[i].tobytes(): i for i in range(rows.shape[0])}
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (f"SamplingState(method={c.get('method')!r}, index={c.get('index')!r}, "
+                f"budget={c.get('budget')}, evaluated={self.n_evaluated})")
+
+
+class Estimator:
+    """Base class: a planned list of distinct coalitions (packed words), filled by tell()."""
+
+    method: str = ""
+    serves: tuple[str, ...] = ()
+
+    def __init__(self, n_players: int, spec: Any, budget: int, max_order: int, seed: int,
+                 config: dict) -> None:
+        self.n_players = n_players
+        self.spec = spec
+        self.budget = budget
+        self.max_order = max_order
+        self.seed = seed
+        self.config = dict(config)
+        self._plan: np.ndarray = np.zeros((0, _sets.n_words(n_players)), dtype=np.uint64)
+        self._known: np.ndarray = np.zeros(0, dtype=bool)
+        self._values: np.ndarray | None = None
+        self._squeeze: bool | None = None
+        self._pending: np.ndarray | None = None
+        self._n_calls = 0
+
+    # ---------------------------------------------------------------- planning
+    def _set_plan(self, plan: np.ndarray) -> None:
+        self._plan = np.ascontiguousarray(plan, dtype=np.uint64).reshape(
+            plan.shape[0], _sets.n_words(self.n_players))
+        self._known = np.zeros(self._plan.shape[0], dtype=bool)
+
+    @property
+    def n_planned(self) -> int:
+        return int(self._plan.shape[0])
+
+    is_grid = False
+
+    @property
+    def n_known(self) -> int:
+        return int(self._known.sum())
+
+    def n_unknown_before(self, upto: int) -> int:
+        return int((~self._known[:upto]).sum())
+
+    def round_boundary(self, upto: int) -> int:
+        """The smallest budget >= upto at which this estimator's sample is complete."""
+        return min(int(upto), self.n_planned)
+
+    @property
+    def done(self) -> bool:
+        return bool(self._known.all())
+
+    def preload(self, state: SamplingState) -> int:
+        """Take the values of already-evaluated coalitions from ``state``; returns how many."""
+        if state.values is None or state.sets.shape[0] == 0:
+            return 0
+        lut = state.lookup()
+        rows, src = [], []
+        for i in range(self._plan.shape[0]):
+            j = lut.get(self._plan[i].tobytes())
+            if j is not None:
+                rows.append(i)
+                src.append(j)
+        if rows:
+            self._store(np.array(rows), state.values[np.array(src)], squeeze=state.squeeze)
+        return len(rows)
+
+    # ---------------------------------------------------------------- protocol
+    def next_coalitions(self, max_rows: int | None = None) -> np.ndarray | None:
+        """The next batch of coalitions to evaluate, bool (m, n_players); None when done."""
+        if self._pending is not None:
+            raise RuntimeError("tell() the values of the previous batch before asking for more")
+        todo = np.flatnonzero(~self._known)
+        if todo.size == 0:
+            return None
+        if max_rows is not None:
+            todo = todo[: max(1, int(max_rows))]
+        self._pending = todo
+        return _sets.sets_to_coalitions(self._plan[todo], self.n_players)
+
+    def tell(self, values: Any) -> None:
+        """Values of the batch last returned by :meth:`next_coalitions`: (m,) or (m, d)."""
+        if self._pending is None:
+            raise RuntimeError("tell() called without a pending batch (call next_coalitions())")
+        rows = self._pending
+        arr = check_game_output(values, rows.size)
+        self._pending = None
+        self._store(rows, arr, squeeze=arr.ndim == 1)
+        self._n_calls += 1
+
+    def _store(self, rows: np.ndarray, arr: np.ndarray, *, squeeze: bool) -> None:
+        arr2 = arr.reshape(arr.shape[0], -1)
+        if self._values is None:
+            self._values = np.zeros((self._plan.shape[0], arr2.shape[1]), dtype=np.float64)
+            self._squeeze = squeeze
+        elif arr2.shape[1] != self._values.shape[1] or squeeze != self._squeeze:
+            raise ValueError(
+                f"game output has shape {arr.shape[1:] or '()'} per coalition but earlier "
+                f"batches had {'()' if self._squeeze else (self._values.shape[1],)}")
+        self._values[rows] = arr2
+        self._known[rows] = True
+
+    def abandon_pending(self) -> None:
+        """Forget the pending batch (its evaluation failed); it will be handed out again."""
+        self._pending = None
+
+    def state(self) -> SamplingState:
+        known = np.flatnonzero(self._known)
+        vals = None if self._values is None else self._values[known].copy()
+        return SamplingState(self.config, self._plan[known].copy(), vals, bool(self._squeeze))
+
+    def result(self) -> InteractionResult:
+        """The estimate from all planned coalitions (all must have been told)."""
+        if not self.done:
+            missing = int((~self._known).sum())
+            raise RuntimeError(f"{missing} planned coalitions have not been evaluated yet")
+        values, stderr, info = self._compute(self._plan.shape[0])
+        return self._wrap(values, stderr, info, self._plan.shape[0])
+
+    def result_upto(self, n_rows: int) -> InteractionResult:
+        """The estimate a run with budget ``n_rows`` would give (the plan is a prefix stream)."""
+        if not self._known[:n_rows].all():
+            raise RuntimeError("the first n_rows planned coalitions are not all evaluated")
+        values, stderr, info = self._compute(n_rows)
+        return self._wrap(values, stderr, info, n_rows)
+
+    # ---------------------------------------------------------------- subclass API
+    def _compute(self, upto: int) -> tuple[np.ndarray, np.ndarray, dict]:
+        raise NotImplementedError
+
+    def _value_rows(self, upto: int) -> np.ndarray:
+        assert self._values is not None
+        return self._values[:upto]
+
+    def _out_sets(self) -> np.ndarray:
+        s = _sets.enumerate_sets(self.n_players, 0, self.max_order)
+        return s
+
+    def _baseline(self, values: np.ndarray) -> np.ndarray:
+        return values[0]
+
+    def _wrap(self, values: np.ndarray, stderr: np.ndarray, info: dict, upto: int):
+        sets = self._out_sets()
+        if self._squeeze:
+            values = values[:, 0]
+            stderr = stderr[:, 0]
+        base = self._baseline(values)
+        n_eval = int(info.pop("n_evaluations", upto))
+        info = {"method": self.method, "seed": self.seed, **info}
+        config = dict(self.config)
+        info["sampling_state"] = SamplingState(
+            config, self._plan[:upto].copy(),
+            None if self._values is None else self._values[:upto].copy(), bool(self._squeeze))
+        full = upto >= (1 << self.n_players) if self.n_players < 63 else False
+        return InteractionResult(
+            values, sets, n_players=self.n_players, index=self.spec.name,
+            max_order=self.max_order, min_order=0, baseline_value=base, stderr=stderr,
+            estimated=not full, budget_used=n_eval, n_evaluations=n_eval, info=info)

@@ -1,0 +1,305 @@
+"""Permutation sampling for SV, SII (k-SII) and STII.
+
+SII (Castro, Gomez and Tejada 2009 for SV; Tsai, Yeh and Ravikumar 2023 / shapiq's
+PermutationSamplingSII for interactions): for a uniformly random permutation pi and s-set S
+occupying consecutive positions p..p+s-1 after the prefix T = {pi_0..pi_{p-1}},
+P(T, S) = t! s! (n-t-s)! / n!, so with the SII weight w(t, s) = t!(n-t-s)!/(n-s+1)!
+
+    SII(S) = C(n, s) / (n - s + 1) * E_pi[ sum_windows [window = S] Delta_S v(T) ]     (unbiased)
+
+STII (Sundararajan, Dhamdhere and Agarwal 2020; shapiq's PermutationSamplingSTII): for a top
+order set S, the players before the first member of S form T with probability k / (n C(n-1, t)),
+exactly the STII weight, so STII(S) = E_pi[Delta_S v(T)]; lower orders are Moebius
+coefficients computed exactly from all coalitions of size < k.
+
+Budget counts distinct coalitions; a run uses whole permutations only (budget_used <= budget).
+Standard errors: the sample standard deviation over permutations / sqrt(#permutations).
+"""
+
+from __future__ import annotations
+
+from math import comb
+
+import numpy as np
+
+from .. import _sets
+from . import _sets_util as su
+from ._base import Estimator
+from ._exact_small import cii_from_table
+from ._kernels import set_ranks
+from ._rng import uniforms
+from ._stratified import aggregate_ksii
+
+
+def _permutations(seed: int, start: int, count: int, n: int) -> np.ndarray:
+    """Permutations number start..start+count-1 of the seeded stream (Fisher-Yates, n-1
+    uniforms each, from the last position down)."""
+    if n == 1:
+        return np.zeros((count, 1), dtype=np.int64)
+    U = uniforms(seed, count * (n - 1), start * (n - 1)).reshape(count, n - 1)
+    P = np.tile(np.arange(n, dtype=np.int64), (count, 1))
+    rows = np.arange(count)
+    for col, i in enumerate(range(n - 1, 0, -1)):
+        j = np.minimum((U[:, col] * (i + 1)).astype(np.int64), i)
+        a = P[rows, i].copy()
+        P[rows, i] = P[rows, j]
+        P[rows, j] = a
+    return P
+
+
+def _onehot_words(players: np.ndarray, n: int) -> np.ndarray:
+    W = _sets.n_words(n)
+    out = np.zeros(players.shape + (W,), dtype=np.uint64)
+    w = players // 64
+    b = (players % 64).astype(np.uint64)
+    for k in range(W):
+        out[..., k] = np.where(w == k, np.uint64(1) << b, np.uint64(0))
+    return out
+
+
+def _keys(rows: np.ndarray) -> np.ndarray:
+    rows = np.ascontiguousarray(rows)
+    if rows.shape[1] == 1:
+        return rows[:, 0]
+    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))[:, 0]
+
+
+class _PermutationBase(Estimator):
+    method = "permutation"
+    max_perms_factor = 64
+
+    def __init__(self, n_players, spec, budget, max_order, seed, config, *, backend="auto"):
+        super().__init__(n_players, spec, budget, max_order, seed, config)
+        self.backend = backend
+        forced = self._forced()
+        nf = forced.shape[0]
+        if budget < nf:
+            raise ValueError(f"budget = {budget} is below the {nf} coalitions this estimator "
+                             "evaluates before its first permutation")
+        # grow the permutation stream until the next permutation would exceed the budget
+        per = self._rows_per_perm()
+        count = 0
+        all_rows = [forced]
+        perm_chunks = []
+        max_perms = max(16, self.max_perms_factor * budget)
+        while True:
+            chunk = max(8, int(1.25 * (budget - nf) / max(1, self._distinct_guess())) - count + 8)
+            chunk = min(chunk, max_perms - count)
+            if chunk <= 0:
+                break
+            P = _permutations(seed, count, chunk, n_players)
+            perm_chunks.append(P)
+            all_rows.append(self._coalitions(P).reshape(-1, forced.shape[1]))
+            count += chunk
+            rows = np.concatenate(all_rows)
+            keys = _keys(rows)
+            _, first, inv = np.unique(keys, return_index=True, return_inverse=True)
+            owner = np.where(first < nf, -1, (first - nf) // per)
+            new = np.bincount(owner[owner >= 0], minlength=count)
+            cum = np.cumsum(new) + np.unique(keys[:nf]).size
+            fit = int(np.searchsorted(cum, budget, side="right"))
+            if fit < count or count >= max_perms:
+                break
+        self.n_perms = fit
+        self.perms = np.concatenate(perm_chunks)[:fit]
+        keep = owner < fit
+        order = np.argsort(first[keep], kind="stable")
+        uniq_first = first[keep][order]
+        plan = rows[uniq_first]
+        # map every cell (forced rows, then perms x cells) to its plan row
+        plan_pos = np.full(first.size, -1, dtype=np.int64)
+        plan_pos[np.flatnonzero(keep)[order]] = np.arange(order.size)
+        self._cell_row = plan_pos[inv[: nf + fit * per]]
+        self._cum = np.concatenate([[np.unique(keys[:nf]).size], cum[:fit]])
+        self._nf = nf
+        self._per = per
+        self._set_plan(plan)
+
+    def round_boundary(self, upto):
+        j = int(np.searchsorted(self._cum, upto, side="left"))
+        return int(self._cum[min(j, len(self._cum) - 1)])
+
+    def _forced(self) -> np.ndarray:
+        W = _sets.n_words(self.n_players)
+        z = np.zeros((1, W), dtype=np.uint64)
+        full = _sets.players_to_set(range(self.n_players), self.n_players)
+        return np.vstack([z, np.asarray(full, dtype=np.uint64).reshape(1, W)])
+
+    def _perms_upto(self, upto: int) -> int:
+        return int(np.searchsorted(self._cum[1:], upto, side="right"))
+
+    def _mean_se(self, S1, S2, M):
+        mean = S1 / max(M, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = np.where(M > 1, (S2 - M * mean**2) / max(M - 1, 1) / max(M, 1), 0.0)
+        return mean, np.sqrt(np.maximum(var, 0.0))
+
+
+class PermutationSII(_PermutationBase):
+    """Permutation sampling for SII (orders 0..k; k-SII by aggregation; SV for k = 1)."""
+
+    def _rows_per_perm(self):
+        return (self.n_players + 1) << self.max_order
+
+    def _distinct_guess(self):
+        return max(1, self.n_players * self.max_order)
+
+    def _coalitions(self, P):
+        n, k = self.n_players, self.max_order
+        M = P.shape[0]
+        oh = _onehot_words(P, n)  # (M, n, W)
+        W = oh.shape[-1]
+        prefix = np.zeros((M, n + 1, W), dtype=np.uint64)
+        prefix[:, 1:] = np.bitwise_or.accumulate(oh, axis=1)
+        # window members beyond n are dropped (their cells duplicate valid ones)
+        ohp = np.concatenate([oh, np.zeros((M, k, W), dtype=np.uint64)], axis=1)
+        out = np.empty((M, n + 1, 1 << k, W), dtype=np.uint64)
+        for L in range(1 << k):
+            c = prefix.copy()
+            for i in range(k):
+                if L >> i & 1:
+                    c |= ohp[:, i : i + n + 1]
+            out[:, :, L] = c
+        return out
+
+    def _compute(self, upto):
+        n, k = self.n_players, self.max_order
+        M = self._perms_upto(upto)
+        V = self._values[:upto]
+        d = V.shape[1]
+        K = su.offset(n, k + 1)
+        S1 = np.zeros((K, d))
+        S2 = np.zeros((K, d))
+        nf, per = self._nf, self._per
+        cells = self._cell_row[nf : nf + M * per].reshape(M, n + 1, 1 << k)
+        vals = V[cells]  # (M, n+1, 2^k, d)
+        P = self.perms[:M]
+        for s in range(k + 1):
+            csz = comb(n, s) / (n - s + 1)
+            delta = np.zeros((M, n - s + 1, d))
+            for L in range(1 << s):
+                sign = (-1) ** (s - bin(L).count("1"))
+                delta += sign * vals[:, : n - s + 1, L]
+            contrib = csz * delta
+            if s == 0:
+                tot = contrib.sum(axis=1)  # (M, d): all windows map to the empty set
+                S1[0] += tot.sum(axis=0)
+                S2[0] += (tot**2).sum(axis=0)
+                continue
+            win = np.stack([P[:, i : i + n - s + 1] for i in range(s)], axis=-1)
+            win = np.sort(win, axis=-1).reshape(-1, s)
+            r = su.rank_members(win, n)
+            flat = contrib.reshape(-1, d)
+            np.add.at(S1, r, flat)
+            np.add.at(S2, r, flat**2)
+        mean, se = self._mean_se(S1, S2, M)
+        v0 = V[0]
+        if self.spec.name == "k-SII":
+            mean, var = aggregate_ksii(mean, se**2, n, k)
+            se = np.sqrt(var)
+        if self.spec.name in ("k-SII", "SV"):
+            mean[0] = v0
+            se[0] = 0.0
+        return mean, se, {"n_permutations": M, "n_evaluations": int(self._cum[M])}
+
+    def _baseline(self, values):
+        return self._values[0] if self._squeeze is False else self._values[0, 0]
+
+
+class PermutationSTII(_PermutationBase):
+    """Permutation sampling for STII (top order by permutations, lower orders exact)."""
+
+    def _forced(self):
+        n, k = self.n_players, self.max_order
+        base = super()._forced()
+        low = su.basis_sets(n, k - 1, 0)
+        rows = np.vstack([low, base[1:]])
+        return rows
+
+    def _rows_per_perm(self):
+        return comb(self.n_players, self.max_order) << self.max_order
+
+    def _distinct_guess(self):
+        return max(1, comb(self.n_players, self.max_order) << (self.max_order - 1))
+
+    def _coalitions(self, P):
+        n, k = self.n_players, self.max_order
+        M = P.shape[0]
+        oh = _onehot_words(P, n)
+        W = oh.shape[-1]
+        prefix = np.zeros((M, n + 1, W), dtype=np.uint64)
+        prefix[:, 1:] = np.bitwise_or.accumulate(oh, axis=1)
+        pos = np.argsort(P, axis=1)  # position of each player
+        mem = su.members(n, k)  # (K_k, k)
+        first = pos[:, mem].min(axis=2)  # (M, K_k)
+        T = np.take_along_axis(prefix, first[:, :, None].repeat(W, axis=2), axis=1)
+        ohm = _onehot_words(mem, n)  # (K_k, k, W)
+        out = np.empty((M, mem.shape[0], 1 << k, W), dtype=np.uint64)
+        for L in range(1 << k):
+            c = T.copy()
+            for i in range(k):
+                if L >> i & 1:
+                    c |= ohm[None, :, i]
+            out[:, :, L] = c
+        return out
+
+    def _compute(self, upto):
+        n, k = self.n_players, self.max_order
+        M = self._perms_upto(upto)
+        V = self._values[:upto]
+        d = V.shape[1]
+        K = su.offset(n, k + 1)
+        nf, per = self._nf, self._per
+        out = np.zeros((K, d))
+        se = np.zeros((K, d))
+        # lower orders: Moebius coefficients from the forced rows (all sets of size < k)
+        low = self._cell_row[: su.offset(n, k)]
+        vlow = V[low]
+        for s in range(k):
+            R = su.subset_ranks_by_mask(n, s)
+            pc = np.array([bin(L).count("1") for L in range(1 << s)])
+            acc = np.zeros((R.shape[0], d))
+            for L in range(1 << s):
+                acc += (-1) ** (s - pc[L]) * vlow[R[:, L]]
+            out[su.offset(n, s) : su.offset(n, s + 1)] = acc
+        out[0] = V[0]
+        cells = self._cell_row[nf : nf + M * per].reshape(M, -1, 1 << k)
+        vals = V[cells]
+        delta = np.zeros(vals.shape[:2] + (d,))
+        for L in range(1 << k):
+            delta += (-1) ** (k - bin(L).count("1")) * vals[:, :, L]
+        mean, s_e = self._mean_se(delta.sum(axis=0), (delta**2).sum(axis=0), M)
+        out[su.offset(n, k):] = mean
+        se[su.offset(n, k):] = s_e
+        return out, se, {"n_permutations": M, "n_evaluations": int(self._cum[M])}
+
+
+class FullTable(Estimator):
+    """budget >= 2^n: evaluate every coalition and compute the index exactly."""
+
+    method = "permutation"
+
+    def __init__(self, n_players, spec, budget, max_order, seed, config, *, backend="auto"):
+        super().__init__(n_players, spec, budget, max_order, seed, config)
+        self._set_plan(np.arange(1 << n_players, dtype=np.uint64)[:, None])
+
+    def _compute(self, upto):
+        n, k = self.n_players, self.max_order
+        V = self._values
+        base = "SII" if self.spec.name in ("SV", "k-SII") else self.spec.name
+        from ._index import IndexSpec
+
+        vals = cii_from_table(V, n, IndexSpec(base), k)
+        if self.spec.name == "k-SII":
+            vals, _ = aggregate_ksii(vals, np.zeros_like(vals), n, k)
+        if self.spec.name in ("SV", "k-SII", "STII"):
+            vals[0] = V[0]
+        return vals, np.zeros_like(vals), {"exact": True}
+
+
+def make_permutation(n, spec, budget, k, seed, config, *, backend="auto"):
+    if n <= 30 and budget >= (1 << n):
+        return FullTable(n, spec, budget, k, seed, config, backend=backend)
+    if spec.name == "STII":
+        return PermutationSTII(n, spec, budget, k, seed, config, backend=backend)
+    return PermutationSII(n, spec, budget, k, seed, config, backend=backend)

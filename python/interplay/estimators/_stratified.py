@@ -1,0 +1,366 @@
+"""Estimators on the size-stratified coalition stream: regression (KernelSHAP, FSII, FBII,
+FWBII/WBV), SHAP-IQ, SVARM-IQ and MSR.
+
+Every coalition T of size t carries the stratum weight C(n, t) / k_t (k_t distinct coalitions of
+size t were drawn, without replacement within the size), so a sum over all 2^n coalitions is
+estimated without bias by the weighted sum over the sample, and sizes drawn completely are
+exact. All accumulations are subset moments streamed from the bitmasks (see _kernels).
+"""
+
+from __future__ import annotations
+
+from math import comb, log
+
+import numpy as np
+import scipy.linalg
+
+from .. import _sets
+from . import _sets_util as su
+from ._base import N_GROUPS, Estimator
+from ._index import binomial_mass, shapley_mass
+from ._kernels import n_sets_upto, stratified_stream, subset_gather, subset_moments
+
+
+# ------------------------------------------------------------------------------- helpers
+def solve_spd(G: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, str]:
+    """Solve G X = B for symmetric positive semi-definite G.
+
+    Cholesky (LAPACK potrf) when G is numerically positive definite (smallest pivot^2 above
+    1e-12 times the largest); otherwise the minimum-norm solution from a symmetric
+    eigendecomposition with eigenvalues below 1e-12 * max dropped (G is singular when fewer
+    distinct coalitions than basis terms were drawn).
+    """
+    try:
+        c, low = scipy.linalg.cho_factor(G, lower=True, check_finite=False)
+        piv = np.abs(np.diag(c))
+        if piv.min() ** 2 > 1e-12 * piv.max() ** 2:
+            return scipy.linalg.cho_solve((c, low), B, check_finite=False), "cholesky"
+    except np.linalg.LinAlgError:
+        pass
+    lam, vec = np.linalg.eigh(G)
+    keep = lam > 1e-12 * max(lam.max(), 1e-300)
+    inv = np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
+    return vec @ (inv[:, None] * (vec.T @ B)) if B.ndim == 2 else vec @ (inv * (vec.T @ B)), \
+        "eigh-pinv"
+
+
+def pattern_sums(mom: np.ndarray, n: int, s: int) -> np.ndarray:
+    """From subset moments mom[..., rank(U), c] (sum of a column over T with U subset T) to
+    out[..., L, S, c] = sum over T with T n S = L (L a bitmask over the positions of S's
+    members), for every s-set S (colex), by Moebius inversion on the lattice of S."""
+    R = su.subset_ranks_by_mask(n, s)  # (K_s, 2^s)
+    X = np.stack([mom[..., R[:, L], :] for L in range(1 << s)], axis=-3)
+    for i in range(s):
+        bit = 1 << i
+        for L in range(1 << s):
+            if not L & bit:
+                X[..., L, :, :] -= X[..., L | bit, :, :]
+    return X
+
+
+def _popcounts(s: int) -> np.ndarray:
+    return np.array([bin(L).count("1") for L in range(1 << s)])
+
+
+class StratifiedEstimator(Estimator):
+    """Base for estimators on the stratified stream."""
+
+    pairing_default = False
+
+    def __init__(self, n_players, spec, budget, max_order, seed, config, *, size_weights,
+                 pairing, backend="auto"):
+        super().__init__(n_players, spec, budget, max_order, seed, config)
+        self.backend = backend
+        self.pairing = pairing
+        self.size_weights = np.asarray(size_weights, dtype=np.float64)
+        n = n_players
+        if n <= 30 and budget >= (1 << n):
+            masks = np.arange(1 << n, dtype=np.uint64)
+            self._sizes = _sets.popcount(masks)
+            self._draw = np.arange(1 << n, dtype=np.int64)
+            self._set_plan(masks[:, None])
+            self.full_enumeration = True
+        else:
+            sets, sizes, draw = stratified_stream(n, self.size_weights, pairing, seed, budget,
+                                                  backend=backend)
+            self._sizes, self._draw = sizes, draw
+            self._set_plan(sets)
+            self.full_enumeration = False
+        self._cap = np.array([float(comb(n, t)) for t in range(n + 1)])
+        self._cap_int = [comb(n, t) for t in range(n + 1)]
+
+    def _strata(self, upto: int):
+        sizes = self._sizes[:upto]
+        k = np.bincount(sizes, minlength=self.n_players + 1)
+        complete = np.array([int(k[t]) == self._cap_int[t] for t in range(self.n_players + 1)])
+        return sizes, k, complete
+
+    def _groups(self, upto: int, complete: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+        g = self._draw[:upto] % N_GROUPS
+        return np.where(complete[sizes], N_GROUPS, g).astype(np.int64)
+
+
+def _random_groups_var(delta: np.ndarray) -> np.ndarray:
+    """delta: (R, ...) per-group linearised contributions -> variance of their sum."""
+    R = delta.shape[0]
+    return R / (R - 1) * ((delta - delta.mean(axis=0)) ** 2).sum(axis=0)
+
+
+# ------------------------------------------------------------------------------- regression
+class RegressionEstimator(StratifiedEstimator):
+    """Weighted least squares over the sampled coalitions (KernelSHAP, FSII, FBII, FWBII).
+
+    min_beta sum_T mu(T) (v(T) - sum_{S subset T, |S| <= k} beta_S)^2, the objective estimated
+    by the stratum weights; Shapley kernel with the constraints v_hat(empty) = v(empty) and
+    v_hat(N) = v(N) for FSII/SV (Lundberg and Lee 2017; Tsai, Yeh and Ravikumar 2023), product
+    measure mu_p without constraints for FBII/FWBII/WBV (Tsai et al. 2023; Baniecki et al. 2025).
+    Normal equations from subset moments: G[S, S'] = sum_T w_T [S u S' subset T].
+    """
+
+    method = "regression"
+    serves = ("SV", "FSII", "FBII", "FWBII", "BV", "WBV")
+
+    @property
+    def shapley(self) -> bool:
+        return self.spec.name in ("SV", "FSII")
+
+    def _compute(self, upto):
+        n, k = self.n_players, self.max_order
+        sets = self._plan[:upto]
+        V = self._value_rows(upto)
+        sizes, kcount, complete = self._strata(upto)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.shapley:
+                mass = shapley_mass(n)
+                mass[0] = mass[n] = 0.0  # constraints, not regression rows
+            else:
+                mass = binomial_mass(n, self.spec.p)
+            w_size = np.where(kcount > 0, mass / np.maximum(kcount, 1), 0.0)
+        w = w_size[sizes]
+        min_order = 1 if self.shapley else 0
+        info = {"pairing": self.pairing}
+        if self.shapley:
+            i0 = np.flatnonzero(sizes == 0)
+            iN = np.flatnonzero(sizes == n)
+            if i0.size == 0 or iN.size == 0:
+                raise ValueError("budget must be >= 2: the empty and grand coalitions are needed")
+            v0, vN = V[i0[0]], V[iN[0]]
+            Y = V - v0
+        else:
+            v0 = None
+            Y = V
+        mom = subset_moments(sets, n, 2 * k, w, backend=self.backend)[0, :, 0]
+        Rk = su.union_ranks(n, k, min_order)
+        G = mom[Rk]
+        off = su.offset(n, min_order)
+        Kall = n_sets_upto(n, k)
+        h = subset_moments(sets, n, k, w[:, None] * Y, backend=self.backend)[0, off:Kall]
+        if self.shapley:
+            ones = np.ones((G.shape[0], 1))
+            sol, solver = solve_spd(G, np.concatenate([h, ones], axis=1))
+            gh, g1 = sol[:, :-1], sol[:, -1]
+            denom = g1.sum()
+            lam = (vN - v0 - gh.sum(axis=0)) / denom
+            beta = gh + np.outer(g1, lam)
+        else:
+            beta, solver = solve_spd(G, h)
+        info["solver"] = solver
+        coef = np.zeros((Kall, V.shape[1]))
+        coef[off:] = beta
+        if self.shapley:
+            coef[0] = v0
+        # standard errors: linearised random groups, complete sizes excluded (no sampling error)
+        resid = Y - subset_gather(sets, n, k, coef if not self.shapley else
+                                  np.vstack([np.zeros((1, V.shape[1])), coef[1:]]),
+                                  backend=self.backend)
+        groups = self._groups(upto, complete, sizes)
+        scores = subset_moments(sets, n, k, w[:, None] * resid, groups, N_GROUPS + 1,
+                                backend=self.backend)[:N_GROUPS, off:Kall]
+        R, K, d = scores.shape
+        flat = scores.transpose(1, 0, 2).reshape(K, R * d)
+        delta, _ = solve_spd(G, flat)
+        if self.shapley:
+            delta = delta - np.outer(g1, delta.sum(axis=0) / denom)
+        delta = delta.reshape(K, R, d).transpose(1, 0, 2)
+        if self.spec.name in ("BV", "WBV"):
+            # the empty-set entry of a value index is the mean E_p[v] = beta_0 + p sum_i beta_i
+            pw = self.spec.p
+            coef[0] = coef[0] + pw * coef[1:].sum(axis=0)
+            delta[:, 0] = delta[:, 0] + pw * delta[:, 1:].sum(axis=1)
+        var = np.zeros((Kall, d))
+        var[off:] = _random_groups_var(delta)
+        return coef, np.sqrt(var), info
+
+    def _baseline(self, values):
+        return values[0]
+
+
+# ------------------------------------------------------------------------------- Monte Carlo
+class _MonteCarlo(StratifiedEstimator):
+    """Shared machinery of SHAP-IQ and SVARM-IQ: per-size subset moments of 1, v and v^2."""
+
+    serves = ("SV", "BV", "WBV", "SII", "k-SII", "STII", "BII", "WBII", "CHII")
+
+    def _compute(self, upto):
+        n, k = self.n_players, self.max_order
+        sets = self._plan[:upto]
+        V = self._value_rows(upto)
+        d = V.shape[1]
+        sizes, kcount, complete = self._strata(upto)
+        cols = np.concatenate([np.ones((upto, 1)), V, V * V], axis=1)
+        mom = subset_moments(sets, n, k, cols, sizes, n + 1, backend=self.backend)
+        out, var = [], []
+        cap = self._cap
+        base_k = k
+        for s in range(k + 1):
+            P = pattern_sums(mom, n, s)  # (n+1, 2^s, K_s, 1+2d)
+            pc = _popcounts(s)
+            L = np.zeros((n + 1, s + 1) + P.shape[2:])
+            for l in range(s + 1):
+                L[:, l] = P[:, pc == l].sum(axis=1)
+            N = L[..., 0]
+            A = L[..., 1:1 + d]
+            B = L[..., 1 + d:]
+            wdd = self.spec.dd_weights(n, s, base_k)
+            g = np.zeros((n + 1, s + 1))
+            for t in range(n + 1):
+                for l in range(s + 1):
+                    if 0 <= t - l <= n - s:
+                        g[t, l] = (-1) ** (s - l) * wdd[t - l]
+            est, v = self._combine(g, N, A, B, kcount, complete, cap, n, s)
+            out.append(est)
+            var.append(v)
+        values = np.concatenate(out, axis=0)
+        variance = np.concatenate(var, axis=0)
+        values, variance = self._post(values, variance, V, sizes)
+        return values, np.sqrt(np.maximum(variance, 0.0)), {"pairing": self.pairing}
+
+    def _post(self, values, variance, V, sizes):
+        name = self.spec.name
+        i0 = np.flatnonzero(sizes == 0)
+        if name in ("k-SII",):
+            values, variance = aggregate_ksii(values, variance, self.n_players, self.max_order)
+        if name in ("k-SII", "STII", "CHII", "SV") and i0.size:
+            values[0] = V[i0[0]]
+            variance[0] = 0.0
+        return values, variance
+
+
+class ShapIQ(_MonteCarlo):
+    """SHAP-IQ (Fumagalli et al. 2023): unbiased Monte-Carlo estimate of any cardinal
+    interaction index, phi(S) = sum_T gamma_S(T) v(T), gamma_S(T) = (-1)^{s-|T n S|}
+    w(|T \\ S|, s), estimated stratum by stratum: sum_t C(n,t)/k_t sum_{sampled T, |T|=t}.
+    Unbiased given the stratum counts; variance sum_t C_t^2 (1 - k_t/C_t) s_t^2 / k_t."""
+
+    method = "shapiq"
+
+    def _combine(self, g, N, A, B, kcount, complete, cap, n, s):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(kcount > 0, cap / np.maximum(kcount, 1), 0.0)
+        Sz = np.einsum("tl,tlkd->tkd", g, A)
+        Sz2 = np.einsum("tl,tlkd->tkd", g * g, B)
+        est = np.einsum("t,tkd->kd", scale, Sz)
+        kk = kcount[:, None, None].astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s2 = np.where(kk > 1, (Sz2 - Sz * Sz / np.maximum(kk, 1)) / np.maximum(kk - 1, 1), 0.0)
+            fpc = np.where(complete, 0.0, 1.0 - kcount / cap)
+            v = np.einsum("t,tkd->kd", np.where(kcount > 0, cap**2 * fpc / np.maximum(kcount, 1),
+                                                0.0), np.maximum(s2, 0.0))
+        return est, v
+
+
+class SvarmIQ(_MonteCarlo):
+    """SVARM-IQ (Kolpaczki et al. 2024): stratified by coalition size t and intersection
+    l = |T n S|; phi(S) = sum_{t,l} gamma(t,l) P(t,l) mean_{(t,l)} v with P = C(s,l) C(n-s,t-l)
+    coalitions per stratum. Strata with no sample contribute 0 (the bias vanishes once every
+    stratum holds a coalition). Variance: sum (gamma P)^2 (1 - N/P) s^2 / N per stratum."""
+
+    method = "svarmiq"
+
+    def _combine(self, g, N, A, B, kcount, complete, cap, n, s):
+        t = np.arange(n + 1)[:, None]
+        l = np.arange(s + 1)[None, :]
+        P = np.zeros((n + 1, s + 1))
+        for tt in range(n + 1):
+            for ll in range(s + 1):
+                if 0 <= tt - ll <= n - s:
+                    P[tt, ll] = comb(s, ll) * float(comb(n - s, tt - ll))
+        del t, l
+        Nd = N[..., None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.where(Nd > 0, A / np.maximum(Nd, 1), 0.0)
+            s2 = np.where(Nd > 1, (B - A * mean) / np.maximum(Nd - 1, 1), 0.0)
+            gp = (g * P)[:, :, None, None]
+            est = (gp * mean).sum(axis=(0, 1))
+            fpc = np.where(Nd > 0, 1.0 - Nd / np.maximum(P[:, :, None, None], 1), 0.0)
+            v = (gp**2 * np.maximum(fpc, 0) * np.maximum(s2, 0) / np.maximum(Nd, 1)).sum(axis=(0, 1))
+        return est, v
+
+
+def aggregate_ksii(values, variance, n, k):
+    """k-SII(S) = sum_{T superset S, |T| <= k} B_{|T|-|S|} SII(T) (Bernoulli numbers B_1 = -1/2;
+    Bord et al. 2023); variances combined as if independent."""
+    from scipy.special import bernoulli
+
+    bern = bernoulli(k)
+    out = np.zeros_like(values)
+    var = np.zeros_like(variance)
+    offs = [su.offset(n, s) for s in range(k + 2)]
+    for s in range(1, k + 1):
+        for j in range(s, k + 1):
+            bj = bern[j - s]
+            if bj == 0:
+                continue
+            Tv = values[offs[j]:offs[j + 1]]
+            Tvar = variance[offs[j]:offs[j + 1]]
+            if j == s:
+                out[offs[s]:offs[s + 1]] += bj * Tv
+                var[offs[s]:offs[s + 1]] += bj * bj * Tvar
+                continue
+            sub = su.subset_ranks(n, j)[s] - offs[s]  # (C(n,j), C(j,s))
+            for c in range(sub.shape[1]):
+                np.add.at(out, offs[s] + sub[:, c], bj * Tv)
+                np.add.at(var, offs[s] + sub[:, c], bj * bj * Tvar)
+    return out, var
+
+
+# ------------------------------------------------------------------------------- MSR
+class MSR(StratifiedEstimator):
+    """Maximum sample reuse (Wang and Jia 2023) for (weighted) Banzhaf values and interactions:
+    WBII_p(S) = sum_{L subset S} (-1)^{|S|-|L|} E_{mu_p}[v(T) | T n S = L], every conditional
+    mean estimated from all sampled coalitions (stratum-weighted ratio estimates); standard
+    errors by linearised random groups."""
+
+    method = "msr"
+    serves = ("BV", "BII", "WBV", "WBII")
+
+    def _compute(self, upto):
+        n, k = self.n_players, self.max_order
+        sets = self._plan[:upto]
+        V = self._value_rows(upto)
+        d = V.shape[1]
+        sizes, kcount, complete = self._strata(upto)
+        mass = binomial_mass(n, self.spec.p)
+        w = np.where(kcount > 0, mass / np.maximum(kcount, 1), 0.0)[sizes]
+        groups = self._groups(upto, complete, sizes)
+        cols = np.concatenate([w[:, None], w[:, None] * V], axis=1)
+        mom = subset_moments(sets, n, k, cols, groups, N_GROUPS + 1, backend=self.backend)
+        tot = mom.sum(axis=0)
+        out, var = [], []
+        for s in range(k + 1):
+            P = pattern_sums(tot[None], n, s)[0]  # (2^s, K_s, 1+d)
+            Pg = pattern_sums(mom[:N_GROUPS], n, s)  # (R, 2^s, K_s, 1+d)
+            den = P[..., :1]
+            num = P[..., 1:]
+            pc = _popcounts(s)
+            sign = ((-1.0) ** (s - pc))[:, None, None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
+                est = (sign * ratio).sum(axis=0)
+                contrib = np.where(den[None] > 0,
+                                   (Pg[..., 1:] - ratio[None] * Pg[..., :1]) / np.where(
+                                       den[None] > 0, den[None], 1), 0.0)
+            contrib = (sign[None] * contrib).sum(axis=1)  # (R, K_s, d)
+            out.append(est)
+            var.append(_random_groups_var(contrib))
+        return np.concatenate(out), np.sqrt(np.concatenate(var)), {}

@@ -1,0 +1,161 @@
+"""Sampled estimators: exact at budget >= 2^n, determinism, refinement, d outputs, bad input."""
+
+import numpy as np
+import pytest
+
+import interplay
+from interplay.estimators import METHODS, GameEvaluationError, make_estimator
+from interplay.games import SumOfUnanimityGames, TableGame, evaluate_all
+from tests.reference import brute_indices as ni
+
+P = 0.3
+PAIRS = [(m, idx) for m, idxs in METHODS.items() for idx in idxs if m != "kernelshapiq"]
+
+
+def _reference(table, n, idx, k):
+    if idx in ("FSII", "FBII", "FWBII"):
+        return ni.faithful(table, n, idx, k, p=P)
+    return ni.cii(table, n, idx, k, p=P)
+
+
+@pytest.mark.parametrize("method,index", PAIRS)
+def test_full_budget_is_exact(method, index):
+    n = 6
+    game = TableGame.random(n, seed=3)
+    table = evaluate_all(game, n)
+    res = interplay.approximate(game, n, index, 1 << n, method=method, p=P, seed=0)
+    ref = _reference(table, n, index, res.max_order)
+    np.testing.assert_allclose(res.values, ref, rtol=1e-9, atol=1e-10)
+    assert not res.estimated
+    assert res.budget_used == 1 << n
+
+
+@pytest.mark.parametrize("method,index", [("regression", "FSII"), ("shapiq", "k-SII"),
+                                          ("svarmiq", "STII"), ("msr", "BII"),
+                                          ("permutation", "SII"), ("permutation", "STII"),
+                                          ("regression", "FWBII")])
+def test_same_seed_same_numbers_and_refine(method, index):
+    n = 9
+    game = TableGame.random(n, seed=4)
+    a = interplay.approximate(game, n, index, 120, method=method, p=P, seed=11)
+    b = interplay.approximate(game, n, index, 120, method=method, p=P, seed=11)
+    c = interplay.approximate(game, n, index, 120, method=method, p=P, seed=12)
+    assert np.array_equal(a.values, b.values) and np.array_equal(a.stderr, b.stderr)
+    assert not np.array_equal(a.values, c.values)
+    # refine(run(B1), B2) == run(B1 + B2), bit for bit, reusing every evaluated coalition
+    counting = _Counting(game)
+    r = interplay.refine(a, counting, 150)
+    full = interplay.approximate(game, n, index, 270, method=method, p=P, seed=11)
+    assert np.array_equal(r.values, full.values) and np.array_equal(r.stderr, full.stderr)
+    assert r.budget_used == full.budget_used
+    assert counting.rows == full.budget_used - a.budget_used  # nothing evaluated twice
+
+
+class _Counting:
+    def __init__(self, game):
+        self.game, self.rows, self.n_players = game, 0, game.n_players
+
+    def __call__(self, C):
+        self.rows += C.shape[0]
+        return self.game(C)
+
+
+@pytest.mark.parametrize("method,index", [("regression", "FSII"), ("svarmiq", "SII"),
+                                          ("msr", "WBII"), ("permutation", "k-SII")])
+def test_d_outputs_equal_single_runs(method, index):
+    n, d = 8, 3
+    game = SumOfUnanimityGames.random(n, 12, max_size=4, d=d, seed=2)
+    res = interplay.approximate(game, n, index, 100, method=method, p=P, seed=5)
+    assert res.values.shape[1] == d
+    for j in range(d):
+        one = interplay.approximate(lambda C, j=j: game(C)[:, j], n, index, 100, method=method,
+                                    p=P, seed=5)
+        np.testing.assert_allclose(res.values[:, j], one.values, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(res.stderr[:, j], one.stderr, rtol=1e-8, atol=1e-12)
+
+
+def test_phase_split_protocol_matches_approximate():
+    n = 10
+    game = TableGame.random(n, seed=8)
+    est = make_estimator(n, "FSII", 200, seed=3)
+    while (C := est.next_coalitions(max_rows=37)) is not None:
+        assert C.dtype == bool and C.shape[1] == n and C.shape[0] <= 37
+        est.tell(game(C))
+    via = interplay.approximate(game, n, "FSII", 200, seed=3, batch_size=50)
+    assert np.array_equal(est.result().values, via.values)
+
+
+def test_game_error_keeps_evaluated_and_resumes():
+    n = 9
+    game = TableGame.random(n, seed=1)
+    calls = {"k": 0}
+
+    def flaky(C):
+        calls["k"] += 1
+        if calls["k"] == 3:
+            raise RuntimeError("model crashed")
+        return game(C)
+
+    with pytest.raises(GameEvaluationError) as info:
+        interplay.approximate(flaky, n, "SII", 150, method="svarmiq", seed=2, batch_size=40)
+    err = info.value
+    assert err.coalitions.shape == (40, n)
+    assert err.state.n_evaluated == 80
+    counting = _Counting(game)
+    resumed = interplay.refine(err.state, counting, 0)
+    assert counting.rows == 150 - 80
+    clean = interplay.approximate(game, n, "SII", 150, method="svarmiq", seed=2)
+    assert np.array_equal(resumed.values, clean.values)
+
+
+def test_anytime_tol_stops_early_and_equals_fixed_budget_run():
+    n = 12
+    game = SumOfUnanimityGames.random(n, 20, max_size=3, seed=0)
+    res = interplay.approximate(game, n, "FSII", 3000, seed=1, tol=0.2)
+    used = res.info["anytime_rounds_budget"]
+    assert used < 3000 and np.max(res.stderr[1:]) < 0.2
+    fixed = interplay.approximate(game, n, "FSII", used, seed=1)
+    assert np.array_equal(res.values, fixed.values)
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    (dict(budget=1), ValueError, "budget"),
+    (dict(budget=2.5), TypeError, "budget"),
+    (dict(index="nope"), ValueError, "index"),
+    (dict(index="FSII", method="msr"), ValueError, "does not estimate"),
+    (dict(method="magic"), ValueError, "method"),
+    (dict(p=1.5, index="FWBII"), ValueError, "p"),
+    (dict(max_order=0), ValueError, "max_order"),
+    (dict(n_players=0), ValueError, "n_players"),
+    (dict(seed="x"), TypeError, "seed"),
+    (dict(tol=-1.0), ValueError, "tol"),
+    (dict(batch_size=0), ValueError, "batch_size"),
+])
+def test_bad_input(kwargs, exc, match):
+    n = kwargs.pop("n_players", 6)
+    game = TableGame.random(6, seed=0)
+    args = dict(index="SII", budget=30)
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        interplay.approximate(game, n, args.pop("index"), args.pop("budget"), **args)
+
+
+def test_game_player_mismatch_wrong_shape_and_nan():
+    game = TableGame.random(6, seed=0)
+    with pytest.raises(ValueError, match="n_players"):
+        interplay.approximate(game, 7, "SV", 30)
+    with pytest.raises(ValueError, match="shape"):
+        interplay.approximate(lambda C: np.zeros(C.shape[0] + 1), 6, "SV", 30)
+    with pytest.raises(ValueError, match="NaN"):
+        interplay.approximate(lambda C: np.full(C.shape[0], np.nan), 6, "SV", 30)
+    with pytest.raises(TypeError, match="callable"):
+        interplay.approximate(3, 6, "SV", 30)
+
+
+def test_refine_needs_a_sampled_result():
+    game = TableGame.random(5, seed=0)
+    res = interplay.approximate(game, 5, "SV", 20, seed=0)
+    with pytest.raises(ValueError, match="extra_budget"):
+        interplay.refine(res, game, -1)
+    with pytest.raises(TypeError, match="InteractionResult"):
+        interplay.refine("x", game, 3)

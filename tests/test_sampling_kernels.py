@@ -1,0 +1,126 @@
+"""Sampling kernels: the coalition stream and subset moments, every backend against the plain
+reference (tests/reference-style brute force lives in interplay.estimators._reference and in the
+itertools loops below)."""
+
+import itertools
+from math import comb
+
+import numpy as np
+import pytest
+
+from interplay import _sets
+from interplay.backends import backend_status
+from interplay.estimators import _kernels as K
+from interplay.estimators import _reference as ref
+
+BACKENDS = [b for b in ("cpp", "numba") if backend_status(b)[0]]
+
+
+def _q(n, k, kind="shapley"):
+    if kind == "shapley":
+        q = np.array([np.inf] + [1.0 / (t * (n - t)) for t in range(1, n)] + [np.inf])
+        for t in range(n + 1):
+            if t < k or t > n - k:
+                q[t] = np.inf
+        return q
+    return np.array([comb(n, t) * 0.3**t * 0.7 ** (n - t) for t in range(n + 1)])
+
+
+@pytest.mark.skipif("cpp" not in BACKENDS, reason="compiled core not built")
+@pytest.mark.parametrize("n,k,kind,pairing", [(5, 1, "shapley", False), (7, 2, "shapley", True),
+                                              (8, 1, "binom", False), (70, 2, "shapley", True),
+                                              (130, 1, "binom", False)])
+def test_stream_cpp_equals_reference(n, k, kind, pairing):
+    q = _q(n, k, kind)
+    for budget in (2, 17, 200):
+        a = K.stratified_stream(n, q, pairing, 99, budget, backend="cpp")
+        b = ref.stratified_stream(n, q, pairing, 99, budget)
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("pairing", [False, True])
+def test_stream_properties(pairing):
+    n, k = 9, 2
+    q = _q(n, k)
+    sets, sizes, draw = K.stratified_stream(n, q, pairing, 5, 300)
+    keys = [_sets.set_key(r) for r in sets]
+    assert len(set(keys)) == len(keys) == 300  # distinct
+    np.testing.assert_array_equal(sizes, _sets.popcount(sets))
+    # forced sizes come first and completely: 0, n, 1, n-1
+    nf = 2 + 2 * n
+    assert sorted(sizes[:nf].tolist()) == sorted([0, n] + [1] * n + [n - 1] * n)
+    # prefix property: a smaller budget is a prefix
+    small = K.stratified_stream(n, q, pairing, 5, 123)
+    np.testing.assert_array_equal(small[0], sets[:123])
+    if pairing:  # complements follow their coalition and share the draw id
+        full = (1 << n) - 1
+        body = sets[nf:, 0].astype(np.int64)
+        np.testing.assert_array_equal(body[1::2][: len(body) // 2], full ^ body[0::2][: len(body) // 2])
+        np.testing.assert_array_equal(draw[nf:][0::2][: len(body) // 2], draw[nf:][1::2][: len(body) // 2])
+
+
+def test_stream_exhausts_all_sizes():
+    n = 6
+    q = _q(n, 1)
+    sets, sizes, _ = K.stratified_stream(n, q, False, 1, 10_000)
+    assert sets.shape[0] == 1 << n  # every coalition once, then the stream ends
+    assert sorted(sets[:, 0].tolist()) == list(range(1 << n))
+
+
+def _brute_moments(sets, n, k, w, bucket, nb):
+    order = [sum(1 << p for p in c) for s in range(k + 1) for c in
+             sorted(itertools.combinations(range(n), s), key=lambda c: sum(1 << p for p in c))]
+    pos = {m: i for i, m in enumerate(order)}
+    out = np.zeros((nb, len(order), w.shape[1]))
+    for r in range(sets.shape[0]):
+        T = int(_sets.set_key(sets[r]))
+        for U in order:
+            if U & T == U:
+                out[bucket[r], pos[U]] += w[r]
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
+def test_moments_gather_ranks(backend, rng):
+    n, k = 7, 3
+    C = rng.random((30, n)) < 0.5
+    sets = _sets.coalitions_to_sets(C).reshape(30, 1)
+    w = rng.normal(size=(30, 2))
+    bucket = rng.integers(0, 3, 30)
+    got = K.subset_moments(sets, n, k, w, bucket, 3, backend=backend)
+    np.testing.assert_allclose(got, _brute_moments(sets, n, k, w, bucket, 3), rtol=1e-12, atol=1e-12)
+    coef = rng.normal(size=(K.n_sets_upto(n, k), 2))
+    mom_one = _brute_moments(sets, n, k, np.ones((30, 1)), np.zeros(30, int), 1)[0, :, 0]
+    g = K.subset_gather(sets, n, k, coef, backend=backend)
+    for r in range(30):  # v_hat(T) = sum of coef over U subset of T
+        T = int(sets[r, 0])
+        order = [sum(1 << p for p in c) for s in range(k + 1) for c in
+                 sorted(itertools.combinations(range(n), s), key=lambda c: sum(1 << p for p in c))]
+        expect = sum(coef[i] for i, U in enumerate(order) if U & T == U)
+        np.testing.assert_allclose(g[r], expect, rtol=1e-12, atol=1e-12)
+    assert mom_one[0] == 30
+    es = _sets.enumerate_sets(n, 0, k)
+    np.testing.assert_array_equal(K.set_ranks(es[:, None], n, k, backend=backend), np.arange(len(es)))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_moments_many_words(backend, rng):
+    n = 130
+    C = rng.random((12, n)) < 0.05
+    sets = _sets.coalitions_to_sets(C)
+    w = rng.normal(size=(12, 1))
+    a = K.subset_moments(sets, n, 2, w, backend=backend)
+    b = K.subset_moments(sets, n, 2, w, backend="reference")
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    es = _sets.enumerate_sets(n, 0, 2)
+    np.testing.assert_array_equal(K.set_ranks(es, n, 2, backend=backend), np.arange(len(es)))
+
+
+def test_moments_are_deterministic(rng):
+    n = 20
+    sets = _sets.coalitions_to_sets(rng.random((500, n)) < 0.5).reshape(500, 1)
+    w = rng.normal(size=(500, 1))
+    a = K.subset_moments(sets, n, 3, w)
+    b = K.subset_moments(sets, n, 3, w)
+    assert np.array_equal(a, b)
