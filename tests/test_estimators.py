@@ -159,3 +159,43 @@ def test_refine_needs_a_sampled_result():
         interplay.refine(res, game, -1)
     with pytest.raises(TypeError, match="InteractionResult"):
         interplay.refine("x", game, 3)
+
+
+def test_custom_index_object_equals_builtin():
+    from math import comb
+
+    from interplay.indices import SII, CardinalIndex, WeightedBII
+
+    def w(n):
+        return np.array([[1 / ((n - s + 1) * comb(n - s, t)) if t <= n - s else 0.0
+                          for t in range(n + 1)] for s in range(3)])
+
+    n = 9
+    game = TableGame.random(n, seed=3)
+    mine = CardinalIndex("my-SII", 2, derivative_weights=w)
+    for method in ("shapiq", "svarmiq"):
+        a = interplay.approximate(game, n, mine, 150, method=method, seed=1)
+        b = interplay.approximate(game, n, "SII", 150, method=method, seed=1)
+        assert a.index == "my-SII"
+        np.testing.assert_allclose(a.values, b.values, rtol=1e-12, atol=1e-12)
+        full = interplay.approximate(game, n, mine, 1 << n, method=method, seed=1)
+        np.testing.assert_allclose(full.values, interplay.exact(evaluate_all(game, n), mine).values,
+                                   rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="user-defined"):
+        interplay.approximate(game, n, mine, 100, method="msr")
+    # built-in objects act as their names (and carry order and p)
+    r = interplay.approximate(game, n, WeightedBII(p=0.3, order=2), 100, method="msr", seed=0)
+    s = interplay.approximate(game, n, "WBII", 100, method="msr", p=0.3, seed=0)
+    assert np.array_equal(r.values, s.values)
+    assert interplay.approximate(game, n, SII(order=3), 100, seed=0).max_order == 3
+
+
+@pytest.mark.parametrize("method,index", PAIRS)
+def test_full_budget_equals_exact_engine(method, index):
+    n = 5
+    game = TableGame.random(n, seed=9)
+    res = interplay.approximate(game, n, index, 1 << n, method=method, p=P, seed=0)
+    ex = interplay.exact(evaluate_all(game, n), index, res.max_order, p=P)
+    np.testing.assert_allclose(res.values, ex.values, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(res.baseline_value, ex.baseline_value, rtol=1e-12, atol=1e-12)
+    assert res.index == ex.index and np.array_equal(res.sets, ex.sets)

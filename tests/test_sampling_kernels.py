@@ -124,3 +124,36 @@ def test_moments_are_deterministic(rng):
     a = K.subset_moments(sets, n, 3, w)
     b = K.subset_moments(sets, n, 3, w)
     assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("n,k", [(12, 2), (12, 4), (70, 2)])
+def test_complement_trick_equals_direct(n, k, rng):
+    C = rng.random((60, n)) < rng.random((60, 1))
+    sets = _sets.coalitions_to_sets(C).reshape(60, -1)
+    w = rng.normal(size=(60, 2))
+    bucket = rng.integers(0, 2, 60)
+    direct = K.subset_moments(sets, n, k, w, bucket, 2, complement=False)
+    via = K.subset_moments(sets, n, k, w, bucket, 2, complement=True)
+    np.testing.assert_allclose(via, direct, rtol=1e-9, atol=1e-9)
+    if n <= 12:
+        np.testing.assert_allclose(direct, K.subset_moments(sets, n, k, w, bucket, 2,
+                                                            backend="reference"), atol=1e-12)
+    coef = rng.normal(size=(K.n_sets_upto(n, k), 3))
+    np.testing.assert_allclose(K.subset_gather(sets, n, k, coef, complement=True),
+                               K.subset_gather(sets, n, k, coef, complement=False),
+                               rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("words", [1, 3])
+def test_first_occurrence(words, rng):
+    rows = rng.integers(0, 4, size=(500, words)).astype(np.uint64)
+    first, ids = K.first_occurrence(rows)
+    rf, ri = ref.first_occurrence(rows)
+    np.testing.assert_array_equal(first, rf)
+    np.testing.assert_array_equal(ids, ri)
+    # brute force: ids number distinct rows by first appearance
+    seen = {}
+    for r, row in enumerate(map(tuple, rows.tolist())):
+        seen.setdefault(row, len(seen))
+        assert ids[r] == seen[row]
+    assert first.size == len(seen)

@@ -109,6 +109,23 @@ py::array_t<std::int64_t> set_ranks(carray<std::uint64_t> sets, int n, int max_o
     return out;
 }
 
+py::tuple first_occurrence(carray<std::uint64_t> rows) {
+    interplay::bind::require_ndim(rows, 2, 2, "rows");
+    const auto m = static_cast<std::size_t>(rows.shape(0));
+    const auto words = static_cast<std::size_t>(rows.shape(1));
+    py::array_t<std::int64_t> ids(static_cast<py::ssize_t>(m));
+    std::vector<std::int64_t> first;
+    const auto *pr = rows.data();
+    auto *pi = ids.mutable_data();
+    {
+        py::gil_scoped_release release;
+        interplay::sampling::first_occurrence(pr, m, words, pi, first);
+    }
+    py::array_t<std::int64_t> f(static_cast<py::ssize_t>(first.size()));
+    if (!first.empty()) std::memcpy(f.mutable_data(), first.data(), sizeof(std::int64_t) * first.size());
+    return py::make_tuple(f, ids);
+}
+
 }  // namespace
 
 void register_sampling(py::module_ &m) {
@@ -122,6 +139,9 @@ void register_sampling(py::module_ &m) {
     m.def("subset_gather", &subset_gather, py::arg("sets"), py::arg("n"), py::arg("max_order"),
           py::arg("coef"), py::arg("out").noconvert(),
           "out[r] = sum of coef[rank(U)] over U subset of sets[r], |U| <= max_order.");
+    m.def("first_occurrence", &first_occurrence, py::arg("rows"),
+          "Dedup rows (m, W): (first row of each distinct row in order of first occurrence, "
+          "id of each row's distinct row).");
     m.def("set_ranks", &set_ranks, py::arg("sets"), py::arg("n"), py::arg("max_order"),
           "Rank of each set among sets of size <= max_order (size, then value); -1 if larger.");
 }

@@ -45,7 +45,7 @@ AUTO = {
 
 
 def auto_method(index: Any, p: float = 0.5) -> str:
-    spec = parse_index(index, p)
+    spec, _ = parse_index(index, p)
     if spec.user is not None:
         return "svarmiq"
     return AUTO[spec.name]
@@ -76,6 +76,7 @@ def _size_weights(method: str, spec: IndexSpec, n: int, k: int) -> tuple[np.ndar
     """Sampling weights over sizes (+inf = enumerated first) and whether to pair complements."""
     if spec.banzhaf_like:
         q = spec.size_mass(n)
+        q[0] = q[n] = np.inf  # v(empty) and v(N) always evaluated (baseline; as in shapiq)
         pairing = method == "regression" and spec.p == 0.5
         return q, pairing
     q = shapley_mass(n)
@@ -101,9 +102,11 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
     n = check_int(n_players, "n_players", low=1)
     budget = check_int(budget, "budget", low=2)
     p = check_open_unit(p, "p")
-    spec = parse_index(index, p)
+    spec, fixed_order = parse_index(index, p, n)
     if spec.is_value:
         k = 1
+    elif fixed_order is not None:
+        k = int(fixed_order)  # an index object carries its order
     else:
         k = check_int(max_order, "max_order", low=1, high=n)
     method = _check_method(method, spec)

@@ -202,7 +202,12 @@ class Estimator:
         return s
 
     def _baseline(self, values: np.ndarray) -> np.ndarray:
-        return values[0]
+        """shapiq's convention (as interplay.exact): v(empty), except the fitted intercept
+        (the empty-set entry) for FBII/FWBII. Every plan evaluates the empty coalition first."""
+        if self.spec.name in ("FBII", "FWBII"):
+            return values[0]
+        assert self._values is not None
+        return self._values[0, 0] if self._squeeze else self._values[0]
 
     def _wrap(self, values: np.ndarray, stderr: np.ndarray, info: dict, upto: int):
         sets = self._out_sets()

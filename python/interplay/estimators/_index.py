@@ -61,7 +61,7 @@ class IndexSpec:
         t = np.arange(n - s + 1)
         base = self.base
         if self.user is not None:
-            return np.asarray(self.user.dd_weights(n, s, k), dtype=np.float64)
+            return self.user.dd_weights(n, s, k)
         if base == "SII":
             return np.exp(_lfact(t) + _lfact(n - t - s) - _lfact(np.full_like(t, n - s + 1)))
         if base in ("BII", "WBII"):
@@ -104,23 +104,46 @@ def shapley_mass(n: int) -> np.ndarray:
     return out
 
 
-def parse_index(index: Any, p: float) -> IndexSpec:
-    """A string name (shapiq's) or an index object from :mod:`interplay.indices`."""
+def parse_index(index: Any, p: float, n: int | None = None) -> tuple[IndexSpec, int | None]:
+    """A string name (shapiq's) or an index object from :mod:`interplay.indices`.
+
+    Returns the spec and the order the index object fixes (None for strings).
+    """
     if isinstance(index, str):
         if index not in ALL:
             raise ValueError(f"index must be one of {ALL} or an index object, got {index!r}")
-        return IndexSpec(index, p=p if index in ("WBV", "WBII", "FWBII") else 0.5)
-    name = getattr(index, "name", None)
-    if name is None:
-        raise TypeError(f"index must be a str or an index object, got {type(index).__name__}")
-    # built-in index objects map to their names (and p for the weighted Banzhaf family)
-    obj_p = getattr(index, "p", None)
-    if isinstance(name, str) and name in ALL and not getattr(index, "is_custom", False):
-        pp = float(obj_p) if obj_p is not None else p
-        return IndexSpec(name, p=pp if name in ("WBV", "WBII", "FWBII") else 0.5)
-    if not hasattr(index, "dd_weights"):
+        return IndexSpec(index, p=p if index in ("WBV", "WBII", "FWBII") else 0.5), None
+    if not (hasattr(index, "derivative_weights") and hasattr(index, "resolve_order")):
+        raise TypeError(f"index must be a str or an interplay.indices index object, got "
+                        f"{type(index).__name__}")
+    order = index.resolve_order(n) if n is not None else getattr(index, "order", None)
+    name = str(index.name)
+    if getattr(index, "family", "custom") != "custom" and name in ALL:
+        obj_p = getattr(index, "p", None)
+        pp = float(obj_p) if obj_p is not None else 0.5
+        return IndexSpec(name, p=pp if name in ("WBV", "WBII", "FWBII") else 0.5), order
+    caps = getattr(index, "capabilities", frozenset({"derivative_weights"}))
+    if "regression" in caps or "derivative_weights" not in caps or name in ("Moebius", "Co-Moebius"):
         raise ValueError(
-            f"index object {index!r} defines no discrete-derivative weights (dd_weights); only "
-            "cardinal interaction indices defined by their weights can be estimated"
-        )
-    return IndexSpec(str(name), p=p, user=index)
+            f"index {name!r} cannot be sampled: the sampled estimators take cardinal indices "
+            "defined by their weights (user-defined ones through method='shapiq' or 'svarmiq')")
+    return IndexSpec(name, p=p, user=_UserWeights(index)), order
+
+
+class _UserWeights:
+    """Adapter: an interplay.indices object's derivative weights w[s, u], cached per n."""
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+        self._cache: dict[int, np.ndarray] = {}
+
+    def dd_weights(self, n: int, s: int, k: int) -> np.ndarray:
+        if n not in self._cache:
+            w = np.asarray(self.index.derivative_weights(n), dtype=np.float64)
+            if w.ndim != 2 or w.shape[1] != n + 1 or w.shape[0] < k + 1:
+                raise ValueError(f"index {self.index.name!r}: derivative weights of shape "
+                                 f"{w.shape} do not cover orders 0..{k} for n = {n}")
+            if not np.isfinite(w).all():
+                raise ValueError(f"index {self.index.name!r}: derivative weights are not finite")
+            self._cache[n] = w
+        return self._cache[n][s, : n - s + 1]

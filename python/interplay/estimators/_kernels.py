@@ -35,6 +35,11 @@ GATHER = Kernel(
     numba=module_attr("interplay.estimators._numba", "subset_gather"),
     reference=lambda: _reference.subset_gather,
 )
+DEDUP = Kernel(
+    "sampling.first_occurrence",
+    cpp=core_attr("sampling.first_occurrence"),
+    reference=lambda: _reference.first_occurrence,
+)
 RANKS = Kernel(
     "sampling.set_ranks",
     cpp=core_attr("sampling.set_ranks"),
@@ -59,8 +64,61 @@ def stratified_stream(n, size_weights, pairing, seed, budget, *, backend="auto")
               int(seed), int(budget))
 
 
-def subset_moments(sets, n, max_order, weights, bucket=None, n_buckets=1, *, backend="auto"):
-    """Returns moments of shape (n_buckets, n_sets(<= max_order), c)."""
+#: largest table of subset ranks the complement trick may build (entries)
+_COMPLEMENT_TABLE_LIMIT = 1 << 23
+
+
+def _use_complement(n: int, max_order: int) -> bool:
+    return n >= 8 and max_order >= 1 and comb(n, max_order) << max_order <= _COMPLEMENT_TABLE_LIMIT
+
+
+def _large_rows(sets: np.ndarray, n: int) -> np.ndarray:
+    from .._sets import popcount
+
+    return popcount(sets if sets.shape[1] > 1 else sets[:, 0]) > n // 2
+
+
+def _complement(sets: np.ndarray, n: int) -> np.ndarray:
+    full = np.full(sets.shape[1], np.uint64(0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
+    if n % 64:
+        full[-1] = np.uint64((1 << (n % 64)) - 1)
+    return np.ascontiguousarray(~sets & full)
+
+
+def subset_moments(sets, n, max_order, weights, bucket=None, n_buckets=1, *, backend="auto",
+                   complement=True):
+    """Returns moments of shape (n_buckets, n_sets(<= max_order), c).
+
+    Coalitions larger than n/2 are accumulated through their complements (few subsets) and
+    mapped back by [U subset T] = sum_{A subset U} (-1)^{|A|} [A subset N minus T].
+    """
+    sets = as_words(sets, n)
+    if complement and _use_complement(n, max_order):
+        big = _large_rows(sets, n)
+        if big.any():
+            w = np.asarray(weights, dtype=np.float64)
+            w = w[:, None] if w.ndim == 1 else w
+            b = None if bucket is None else np.asarray(bucket, dtype=np.int64)
+            small = ~big
+            out = _moments_direct(sets[small], n, max_order, w[small],
+                                  None if b is None else b[small], n_buckets, backend)
+            comp = _moments_direct(_complement(sets[big], n), n, max_order, w[big],
+                                   None if b is None else b[big], n_buckets, backend)
+            from . import _sets_util as su
+
+            for s in range(max_order + 1):
+                R = su.subset_ranks_by_mask(n, s)
+                lo = su.offset(n, s)
+                acc = np.zeros((n_buckets, R.shape[0], w.shape[1]))
+                for L in range(1 << s):
+                    sign = -1.0 if bin(L).count("1") % 2 else 1.0
+                    acc += sign * comp[:, R[:, L]]
+                out[:, lo:lo + R.shape[0]] += acc
+            return out
+    return _moments_direct(sets, n, max_order, weights, bucket, n_buckets, backend)
+
+
+def _moments_direct(sets, n, max_order, weights, bucket, n_buckets, backend):
     sets = as_words(sets, n)
     w = np.ascontiguousarray(weights, dtype=np.float64)
     if w.ndim == 1:
@@ -78,11 +136,36 @@ def subset_moments(sets, n, max_order, weights, bucket=None, n_buckets=1, *, bac
     return out
 
 
-def subset_gather(sets, n, max_order, coef, *, backend="auto"):
+def subset_gather(sets, n, max_order, coef, *, backend="auto", complement=True):
+    """out[r] = sum of coef[rank(U)] over U subset of T_r, |U| <= max_order (coalitions larger
+    than n/2 through their complements: v_hat(T) = sum_{A subset N minus T} coef'[A] with
+    coef'[A] = (-1)^{|A|} sum_{U superset A} coef[U])."""
     sets = as_words(sets, n)
     c = np.ascontiguousarray(coef, dtype=np.float64)
     if c.ndim == 1:
         c = c[:, None]
+    if complement and _use_complement(n, max_order) and sets.shape[0]:
+        big = _large_rows(sets, n)
+        if big.any():
+            from . import _sets_util as su
+
+            cp = np.zeros_like(c)
+            for s in range(max_order + 1):
+                R = su.subset_ranks_by_mask(n, s)
+                lo = su.offset(n, s)
+                block = c[lo:lo + R.shape[0]]
+                for L in range(1 << s):
+                    np.add.at(cp, R[:, L], block)
+            for s in range(max_order + 1):
+                lo, hi = su.offset(n, s), su.offset(n, s + 1)
+                if s % 2:
+                    cp[lo:hi] *= -1.0
+            out = np.empty((sets.shape[0], c.shape[1]), dtype=np.float64)
+            out[~big] = subset_gather(sets[~big], n, max_order, c, backend=backend,
+                                      complement=False)
+            out[big] = subset_gather(_complement(sets[big], n), n, max_order, cp,
+                                     backend=backend, complement=False)
+            return out
     out = np.zeros((sets.shape[0], c.shape[1]), dtype=np.float64)
     if sets.shape[0] == 0:
         return out
@@ -97,3 +180,13 @@ def set_ranks(sets, n, max_order, *, backend="auto"):
         return np.zeros(0, dtype=np.int64)
     _, fn = RANKS.select(backend)
     return np.asarray(fn(sets, int(n), int(max_order)), dtype=np.int64)
+
+
+def first_occurrence(rows, *, backend="auto"):
+    """(first row of each distinct row, in order of first occurrence; id of every row)."""
+    rows = np.ascontiguousarray(rows, dtype=np.uint64)
+    if rows.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    _, fn = DEDUP.select(backend)
+    first, ids = fn(rows)
+    return np.asarray(first, dtype=np.int64), np.asarray(ids, dtype=np.int64)

@@ -26,42 +26,29 @@ from .. import _sets
 from . import _sets_util as su
 from ._base import Estimator
 from ._exact_small import cii_from_table
-from ._kernels import set_ranks
+from ._kernels import first_occurrence
 from ._rng import uniforms
 from ._stratified import aggregate_ksii
 
 
 def _permutations(seed: int, start: int, count: int, n: int) -> np.ndarray:
-    """Permutations number start..start+count-1 of the seeded stream (Fisher-Yates, n-1
-    uniforms each, from the last position down)."""
-    if n == 1:
-        return np.zeros((count, 1), dtype=np.int64)
-    U = uniforms(seed, count * (n - 1), start * (n - 1)).reshape(count, n - 1)
-    P = np.tile(np.arange(n, dtype=np.int64), (count, 1))
-    rows = np.arange(count)
-    for col, i in enumerate(range(n - 1, 0, -1)):
-        j = np.minimum((U[:, col] * (i + 1)).astype(np.int64), i)
-        a = P[rows, i].copy()
-        P[rows, i] = P[rows, j]
-        P[rows, j] = a
-    return P
+    """Permutations number start..start+count-1 of the seeded stream: permutation j orders the
+    players by n SplitMix64 uniforms (uniform over permutations; ties, of probability
+    < n^2 2^-53, are broken by player index)."""
+    U = uniforms(seed, count * n, start * n).reshape(count, n)
+    return np.argsort(U, axis=1, kind="stable")
 
 
 def _onehot_words(players: np.ndarray, n: int) -> np.ndarray:
     W = _sets.n_words(n)
+    if W == 1:
+        return (np.uint64(1) << players.astype(np.uint64))[..., None]
     out = np.zeros(players.shape + (W,), dtype=np.uint64)
     w = players // 64
     b = (players % 64).astype(np.uint64)
     for k in range(W):
         out[..., k] = np.where(w == k, np.uint64(1) << b, np.uint64(0))
     return out
-
-
-def _keys(rows: np.ndarray) -> np.ndarray:
-    rows = np.ascontiguousarray(rows)
-    if rows.shape[1] == 1:
-        return rows[:, 0]
-    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))[:, 0]
 
 
 class _PermutationBase(Estimator):
@@ -83,7 +70,10 @@ class _PermutationBase(Estimator):
         perm_chunks = []
         max_perms = max(16, self.max_perms_factor * budget)
         while True:
-            chunk = max(8, int(1.25 * (budget - nf) / max(1, self._distinct_guess())) - count + 8)
+            if count == 0:
+                chunk = max(8, int(1.3 * (budget - nf) / max(1, self._distinct_guess())) + 8)
+            else:
+                chunk = max(8, count // 2)
             chunk = min(chunk, max_perms - count)
             if chunk <= 0:
                 break
@@ -92,25 +82,21 @@ class _PermutationBase(Estimator):
             all_rows.append(self._coalitions(P).reshape(-1, forced.shape[1]))
             count += chunk
             rows = np.concatenate(all_rows)
-            keys = _keys(rows)
-            _, first, inv = np.unique(keys, return_index=True, return_inverse=True)
+            first, ids = first_occurrence(rows, backend=backend)
             owner = np.where(first < nf, -1, (first - nf) // per)
+            n_forced = int((owner < 0).sum())
             new = np.bincount(owner[owner >= 0], minlength=count)
-            cum = np.cumsum(new) + np.unique(keys[:nf]).size
+            cum = np.cumsum(new) + n_forced
             fit = int(np.searchsorted(cum, budget, side="right"))
             if fit < count or count >= max_perms:
                 break
         self.n_perms = fit
         self.perms = np.concatenate(perm_chunks)[:fit]
-        keep = owner < fit
-        order = np.argsort(first[keep], kind="stable")
-        uniq_first = first[keep][order]
-        plan = rows[uniq_first]
-        # map every cell (forced rows, then perms x cells) to its plan row
-        plan_pos = np.full(first.size, -1, dtype=np.int64)
-        plan_pos[np.flatnonzero(keep)[order]] = np.arange(order.size)
-        self._cell_row = plan_pos[inv[: nf + fit * per]]
-        self._cum = np.concatenate([[np.unique(keys[:nf]).size], cum[:fit]])
+        # distinct rows are numbered in order of first occurrence: the plan is a prefix
+        n_plan = int(np.searchsorted(owner, fit, side="left")) if fit < count else first.size
+        plan = rows[first[:n_plan]]
+        self._cell_row = ids[: nf + fit * per]
+        self._cum = np.concatenate([[n_forced], cum[:fit]])
         self._nf = nf
         self._per = per
         self._set_plan(plan)
@@ -142,7 +128,7 @@ class PermutationSII(_PermutationBase):
         return (self.n_players + 1) << self.max_order
 
     def _distinct_guess(self):
-        return max(1, self.n_players * self.max_order)
+        return max(1, (self.n_players - 3) * self.max_order)
 
     def _coalitions(self, P):
         n, k = self.n_players, self.max_order
@@ -190,8 +176,9 @@ class PermutationSII(_PermutationBase):
             win = np.sort(win, axis=-1).reshape(-1, s)
             r = su.rank_members(win, n)
             flat = contrib.reshape(-1, d)
-            np.add.at(S1, r, flat)
-            np.add.at(S2, r, flat**2)
+            for j in range(d):
+                S1[:, j] += np.bincount(r, weights=flat[:, j], minlength=K)
+                S2[:, j] += np.bincount(r, weights=flat[:, j] ** 2, minlength=K)
         mean, se = self._mean_se(S1, S2, M)
         v0 = V[0]
         if self.spec.name == "k-SII":
@@ -201,9 +188,6 @@ class PermutationSII(_PermutationBase):
             mean[0] = v0
             se[0] = 0.0
         return mean, se, {"n_permutations": M, "n_evaluations": int(self._cum[M])}
-
-    def _baseline(self, values):
-        return self._values[0] if self._squeeze is False else self._values[0, 0]
 
 
 class PermutationSTII(_PermutationBase):

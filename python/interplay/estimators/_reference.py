@@ -156,3 +156,14 @@ def subset_gather(sets, n, max_order, coef, out) -> None:
 
 def set_ranks(sets, n, max_order) -> np.ndarray:
     return np.array([colex_rank(_members(row), n, max_order) for row in sets], dtype=np.int64)
+
+
+def first_occurrence(rows: np.ndarray):
+    """Reference dedup: distinct rows numbered in order of first occurrence."""
+    rows = np.ascontiguousarray(rows)
+    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))[:, 0]
+    _, first, inv = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    renum = np.empty_like(order)
+    renum[order] = np.arange(order.size)
+    return first[order].astype(np.int64), renum[inv.reshape(-1)].astype(np.int64)

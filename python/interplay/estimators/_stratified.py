@@ -191,9 +191,6 @@ class RegressionEstimator(StratifiedEstimator):
         var[off:] = _random_groups_var(delta)
         return coef, np.sqrt(var), info
 
-    def _baseline(self, values):
-        return values[0]
-
 
 # ------------------------------------------------------------------------------- Monte Carlo
 class _MonteCarlo(StratifiedEstimator):

@@ -44,6 +44,18 @@ class CoalitionSet {
         ++count_;
         return true;
     }
+    // Id (order of first insertion) of the coalition, inserting it if new.
+    std::uint64_t find_or_insert(const std::uint64_t *c) {
+        if ((count_ + 1) * 2 > table_.size()) grow();
+        std::size_t h = hash(c) & (table_.size() - 1);
+        while (table_[h] != EMPTY) {
+            if (equal(&store_[table_[h] * words_], c)) return table_[h];
+            h = (h + 1) & (table_.size() - 1);
+        }
+        table_[h] = count_;
+        store_.insert(store_.end(), c, c + words_);
+        return count_++;
+    }
     bool contains(const std::uint64_t *c) const {
         std::size_t h = hash(c) & (table_.size() - 1);
         while (table_[h] != EMPTY) {
@@ -220,6 +232,19 @@ inline StreamOutput stratified_stream(int n, const double *q, bool pairing, std:
             if (q[s] > 0 && !std::isinf(q[s]) && cnt[s] < cap[s]) open.push_back(s);
     }
     return out;
+}
+
+// Deduplicate rows: ids[r] = number of the distinct row in order of first occurrence;
+// first[u] = row of the first occurrence of distinct row u.
+inline void first_occurrence(const std::uint64_t *rows, std::size_t m, std::size_t words,
+                             std::int64_t *ids, std::vector<std::int64_t> &first) {
+    CoalitionSet seen(words);
+    first.clear();
+    for (std::size_t r = 0; r < m; ++r) {
+        const std::uint64_t id = seen.find_or_insert(rows + r * words);
+        if (id == first.size()) first.push_back(static_cast<std::int64_t>(r));
+        ids[r] = static_cast<std::int64_t>(id);
+    }
 }
 
 }  // namespace interplay::sampling
