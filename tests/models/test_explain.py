@@ -7,80 +7,26 @@ independently of the sampled estimators (tests of interplay.estimators live with
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
 import interplay  # noqa: E402
-from interplay import _sets  # noqa: E402
+from _exact_estimator import ExactBanzhaf, all_coalitions, banzhaf_result  # noqa: E402
 from interplay.models import DualEncoderGame, MaskedModel, TabularMasker, TextMasker  # noqa: E402
-from interplay.results import InteractionResult  # noqa: E402
-
-
-def all_coalitions(n):
-    return ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(bool)  # row t has bits t
-
-
-def banzhaf_result(table, n):
-    sets = _sets.enumerate_sets(n, 1, 2)
-    vals = []
-    for s in sets.tolist():
-        players = [i for i in range(n) if s >> i & 1]
-        acc = 0.0
-        for t in range(2**n):
-            if t & s:
-                continue
-            acc += sum((-1) ** (len(players) - len(L)) * table[t | sum(1 << i for i in L)]
-                       for k in range(len(players) + 1) for L in itertools.combinations(players, k))
-        vals.append(acc / 2 ** (n - len(players)))
-    return InteractionResult(np.array(vals), sets, n_players=n, index="BII", max_order=2,
-                             min_order=1, baseline_value=float(table[0]))
-
-
-class ExactBanzhaf:
-    """The phase-split protocol, exactly: one round asking for every coalition (or the full
-    grid of both groups)."""
-
-    calls = []
-
-    def __init__(self, n, index, budget, *, max_order=2, method="auto", p=0.5, seed=None,
-                 player_groups=None):
-        self.n, self.groups, self.table = n, player_groups, None
-        self.grid_mode = player_groups is not None
-        ExactBanzhaf.calls.append(dict(n=n, index=index, budget=budget, groups=player_groups))
-
-    def next_coalitions(self):
-        return None if self.table is not None else all_coalitions(self.n)
-
-    def tell(self, values):
-        self.table = np.asarray(values)
-
-    def next_grid(self):
-        na, nb = self.groups
-        return None if self.table is not None else (all_coalitions(na), all_coalitions(nb))
-
-    def tell_grid(self, values):
-        na, nb = self.groups
-        a, b = np.meshgrid(np.arange(2**na), np.arange(2**nb), indexing="ij")
-        table = np.empty(2**self.n)
-        table[(a | (b << na)).ravel()] = np.asarray(values).ravel()
-        self.table = table
-
-    def result(self):
-        return banzhaf_result(self.table, self.n)
 
 
 PAIRS = [("cats sleep", "my cat naps"), ("rain falls", "wet streets today")]
 
 
 def test_explain_dual_encoder_grid_equals_joint_rows_and_direct(minilm):
-    res_grid = interplay.explain(minilm, PAIRS, index="BII", budget=10**6,
+    res_grid = interplay.explain(minilm, PAIRS, index="FBII", budget=10**6,
                                  make_estimator=ExactBanzhaf)
     assert ExactBanzhaf.calls[-1]["groups"] is not None
-    res_rows = interplay.explain(minilm, PAIRS, index="BII", budget=10**6, grid=False,
+    interplay.explain(minilm, PAIRS[:1], index="SII", budget=10**6, make_estimator=ExactBanzhaf)
+    assert ExactBanzhaf.calls[-1]["groups"] is None  # Shapley kernels do not factorise
+    res_rows = interplay.explain(minilm, PAIRS, index="FBII", budget=10**6, grid=False,
                                  make_estimator=ExactBanzhaf)
     assert ExactBanzhaf.calls[-1]["groups"] is None
     tok = minilm.tokenizer

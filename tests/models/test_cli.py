@@ -1,0 +1,132 @@
+"""`interplay explain`: items in, one Parquet file per item out, resumable."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pq = pytest.importorskip("pyarrow.parquet")
+
+from _exact_estimator import ExactBanzhaf, all_coalitions, banzhaf_result  # noqa: E402
+from interplay import cli  # noqa: E402
+from interplay.models import DualEncoderGame, MaskedModel, TextMasker  # noqa: E402
+from interplay.models.batch import explain_items, output_path, read_items, read_result  # noqa: E402
+
+ITEMS = [
+    {"id": "a", "query": "cats sleep", "passage": "my cat naps"},
+    {"id": "b", "query": "rain falls", "passage": "wet streets"},
+    {"id": "c/weird id", "query": "hot tea", "passage": "warm drink"},
+    {"id": "d", "query": "fast car", "passage": "quick red automobile"},
+]
+
+
+def write_jsonl(path, items):
+    with open(path, "w") as fh:
+        for it in items:
+            fh.write(json.dumps(it) + "\n")
+
+
+def tables_equal(d1, d2, ids):
+    for i in ids:
+        t1 = pq.read_table(output_path(d1, i))
+        t2 = pq.read_table(output_path(d2, i))
+        assert t1.schema.metadata == t2.schema.metadata
+        for col in ("players", "labels", "order"):
+            assert t1.column(col).to_pylist() == t2.column(col).to_pylist()
+        np.testing.assert_allclose(t1.column("value").to_numpy(), t2.column("value").to_numpy(),
+                                   rtol=0, atol=1e-6)
+
+
+def test_items_to_files_roundtrip_and_values(minilm, tmp_path):
+    src = tmp_path / "items.jsonl"
+    write_jsonl(src, ITEMS[:2])
+    items = read_items(src)
+    got = {}
+    summary = explain_items(items, tmp_path / "out", model=minilm, index="FBII", budget=10**6,
+                            items_per_call=2, progress=False, make_estimator=ExactBanzhaf,
+                            on_result=lambda it, r: got.setdefault(it["id"], r))
+    assert (summary["written"], summary["skipped"]) == (2, 0)
+    assert summary["scheduler"]["rows_evaluated"] > 0
+    tok = minilm.tokenizer
+    for it in ITEMS[:2]:
+        back = read_result(output_path(tmp_path / "out", it["id"]))
+        assert back == got[it["id"]]
+        assert back.player_names == got[it["id"]].player_names
+        assert back.player_names[0] == "query:" + tok.tokenize(it["query"])[0]
+        joint = DualEncoderGame(MaskedModel(minilm, TextMasker(tok)), it["query"],
+                                MaskedModel(minilm, TextMasker(tok)), it["passage"], path="joint")
+        ref = banzhaf_result(joint(all_coalitions(joint.n_players)), joint.n_players)
+        np.testing.assert_allclose(back.values, ref.values, atol=2e-5)
+    # a rerun recomputes nothing
+    mtimes = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "out").iterdir()}
+    again = explain_items(items, tmp_path / "out", model=minilm, index="FBII", budget=10**6,
+                          progress=False, make_estimator=ExactBanzhaf)
+    assert (again["written"], again["skipped"]) == (0, 2)
+    assert mtimes == {p.name: p.stat().st_mtime_ns for p in (tmp_path / "out").iterdir()}
+
+
+def test_interrupted_run_resumes_to_the_same_files(minilm, tmp_path):
+    src = tmp_path / "items.jsonl"
+    write_jsonl(src, ITEMS)
+    items = read_items(src)
+    kw = dict(model=minilm, index="FBII", budget=10**6, items_per_call=1, progress=False,
+              make_estimator=ExactBanzhaf)
+    explain_items(items, tmp_path / "full", **kw)
+
+    class Killed(Exception):
+        pass
+
+    def die_after_two(item, res):
+        if item["id"] == "b":
+            raise Killed
+
+    with pytest.raises(Killed):
+        explain_items(items, tmp_path / "part", on_result=die_after_two, **kw)
+    done = sorted(p.name for p in (tmp_path / "part").iterdir())
+    assert done == ["a.parquet", "b.parquet"]  # written atomically, no partial files
+    resumed = explain_items(items, tmp_path / "part", **kw)
+    assert (resumed["written"], resumed["skipped"]) == (2, 2)
+    tables_equal(tmp_path / "full", tmp_path / "part", [it["id"] for it in items])
+
+
+def test_read_items_parquet_and_errors(tmp_path):
+    import pyarrow as pa
+
+    pq.write_table(pa.Table.from_pylist(ITEMS), tmp_path / "items.parquet")
+    assert [it["id"] for it in read_items(tmp_path / "items.parquet")] == [i["id"] for i in ITEMS]
+    write_jsonl(tmp_path / "noid.jsonl", [{"query": "x", "passage": "y"}] * 2)
+    assert [it["id"] for it in read_items(tmp_path / "noid.jsonl")] == ["00000000", "00000001"]
+    write_jsonl(tmp_path / "dup.jsonl", [ITEMS[0], ITEMS[0]])
+    with pytest.raises(ValueError, match="duplicate"):
+        read_items(tmp_path / "dup.jsonl")
+    (tmp_path / "bad.jsonl").write_text('{"id": 1}\n{oops\n')
+    with pytest.raises(ValueError, match="bad.jsonl:2"):
+        read_items(tmp_path / "bad.jsonl")
+    with pytest.raises(FileNotFoundError):
+        read_items(tmp_path / "missing.jsonl")
+    from interplay.models.batch import item_input
+
+    with pytest.raises(ValueError, match="expected fields"):
+        item_input({"id": "x", "question": "?"})
+    assert output_path(tmp_path, "c/weird id").name != "c/weird id.parquet"
+
+
+def test_cli_argument_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["explain"])
+    with pytest.raises(SystemExit):
+        cli.main(["explain", "--demo", str(tmp_path / "x.jsonl")])
+    with pytest.raises(SystemExit):
+        cli.main(["explain", str(tmp_path / "x.jsonl")])  # no output directory
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["explain", "--demo", "--batch-size", "0"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["explain", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "o")])
+    assert "does not exist" in str(exc.value)
+    assert cli.demo_items_path().exists()
+    assert len(read_items(cli.demo_items_path())) >= 3
