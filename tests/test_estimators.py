@@ -199,3 +199,16 @@ def test_full_budget_equals_exact_engine(method, index):
     np.testing.assert_allclose(res.values, ex.values, rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(res.baseline_value, ex.baseline_value, rtol=1e-12, atol=1e-12)
     assert res.index == ex.index and np.array_equal(res.sets, ex.sets)
+
+
+def test_regression_refuses_a_basis_that_does_not_fit():
+    from interplay._validation import available_memory
+    from interplay.estimators._stratified import regression_plan_bytes
+
+    n = 300  # order 2: 45,151 terms, a Gram matrix of 16 GB (x3 with factor and ranks)
+    assert regression_plan_bytes(n, 2) > 45_000**2 * 8
+    if regression_plan_bytes(n, 2) > available_memory():
+        with pytest.raises(ValueError, match="max_order: regression with 45151 basis terms"):
+            make_estimator(n, "FSII", 1000, seed=0)
+    with pytest.raises(ValueError, match="basis terms"):
+        make_estimator(2000, "FBII", 1000, max_order=3, seed=0)

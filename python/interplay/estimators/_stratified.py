@@ -107,6 +107,13 @@ def _random_groups_var(delta: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------- regression
+def regression_plan_bytes(n: int, k: int, d: int = 1) -> int:
+    """Memory of a regression solve: the Gram matrix, its factor and union-rank table (K x K
+    each), the subset moments of order 2k, and the per-group scores."""
+    K = n_sets_upto(n, k)
+    return 8 * (3 * K * K + n_sets_upto(n, 2 * k) + (N_GROUPS + 2) * K * max(d, 1))
+
+
 class RegressionEstimator(StratifiedEstimator):
     """Weighted least squares over the sampled coalitions (KernelSHAP, FSII, FBII, FWBII).
 
@@ -119,6 +126,17 @@ class RegressionEstimator(StratifiedEstimator):
 
     method = "regression"
     serves = ("SV", "FSII", "FBII", "FWBII", "BV", "WBV")
+
+    def __init__(self, n_players, spec, budget, max_order, seed, config, **kw):
+        from .._validation import format_bytes, require_memory
+
+        nbytes = regression_plan_bytes(n_players, max_order)
+        K = n_sets_upto(n_players, max_order)
+        require_memory(nbytes, f"regression with {K} basis terms (n = {n_players}, order "
+                       f"{max_order}; Gram matrix {K} x {K}, {format_bytes(nbytes)})",
+                       argument="max_order")
+        self.plan_bytes = nbytes
+        super().__init__(n_players, spec, budget, max_order, seed, config, **kw)
 
     @property
     def shapley(self) -> bool:
@@ -138,7 +156,7 @@ class RegressionEstimator(StratifiedEstimator):
             w_size = np.where(kcount > 0, mass / np.maximum(kcount, 1), 0.0)
         w = w_size[sizes]
         min_order = 1 if self.shapley else 0
-        info = {"pairing": self.pairing}
+        info = {"pairing": self.pairing, "plan_bytes": self.plan_bytes}
         if self.shapley:
             i0 = np.flatnonzero(sizes == 0)
             iN = np.flatnonzero(sizes == n)

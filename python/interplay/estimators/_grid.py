@@ -1,0 +1,351 @@
+"""Grid mode for two player groups (image patches x text tokens), FIxLIP-style.
+
+Players 0..n_a-1 form group A, n_a..n-1 group B. Because the product measure factorises,
+mu_p(T) = mu_p^A(T n A) mu_p^B(T n B), coalitions of A and of B are drawn independently (each from
+its own stratified stream with binomial size weights) and the game is evaluated on the full
+m_a x m_b grid (Baniecki et al. 2025, "Explaining similarity in vision-language encoders with
+weighted Banzhaf interactions"). Cell (a, b) has weight w_a u_b.
+
+The weighted least squares over the joint basis {S : |S| <= k}, S = (alpha, beta) with
+alpha = S n A and beta = S n B, is solved from per-group moments, never from the joint design:
+
+    G[(alpha, beta), (alpha', beta')] = M_A[alpha u alpha'] * M_B[beta u beta']   (G = P (G_A (x) G_B) P^T)
+    h[(alpha, beta)] = sum_a w_a [alpha subset A_a] sum_b u_b V_ab [beta subset B_b]
+
+where M_A, M_B are the subset moments of each group (orders <= 2k) and the inner sum over b is a
+subset moment over the B coalitions with m_a value columns.
+"""
+
+from __future__ import annotations
+
+from math import ceil, comb, sqrt
+
+import numpy as np
+
+from .. import _sets
+from .._validation import check_int, format_bytes, require_memory
+from . import _sets_util as su
+from ._base import Estimator, SamplingState
+from ._index import binomial_mass
+from ._kernels import n_sets_upto, set_ranks, stratified_stream, subset_gather, subset_moments
+from ._rng import substream
+from ._stratified import _random_groups_var, solve_spd
+
+#: random groups over B coalitions for the standard errors (A side uses N_GROUPS)
+B_GROUPS = 8
+A_GROUPS = 32
+
+
+def check_groups(player_groups, n):
+    if not isinstance(player_groups, (tuple, list)) or len(player_groups) != 2:
+        raise ValueError(f"player_groups must be a pair (n_a, n_b), got {player_groups!r}")
+    na = check_int(player_groups[0], "player_groups[0]", low=1)
+    nb = check_int(player_groups[1], "player_groups[1]", low=1)
+    if na + nb != n:
+        raise ValueError(f"player_groups {na} + {nb} must add up to n_players = {n}")
+    return na, nb
+
+
+def split_budget(budget: int, na: int, nb: int) -> tuple[int, int]:
+    """FIxLIP's split: the smaller group gets m = min(2^n_small, ceil(max(4, sqrt(B) n_small /
+    n_large))) coalitions, the larger floor(B / m) (capped at 2^n_large)."""
+    cap_a = 1 << na if na < 62 else 1 << 62
+    cap_b = 1 << nb if nb < 62 else 1 << 62
+    if budget >= cap_a * cap_b:
+        return cap_a, cap_b
+    if nb <= na:
+        mb = min(cap_b, ceil(max(4.0, sqrt(budget) * nb / na)))
+        ma = min(cap_a, max(1, budget // mb))
+    else:
+        ma = min(cap_a, ceil(max(4.0, sqrt(budget) * na / nb)))
+        mb = min(cap_b, max(1, budget // ma))
+    return int(ma), int(mb)
+
+
+def _group_stream(n, m, p, seed):
+    q = binomial_mass(n, p)
+    q[0] = q[n] = np.inf
+    if n <= 30 and m >= (1 << n):
+        masks = np.arange(1 << n, dtype=np.uint64)[:, None]
+        return masks, _sets.popcount(masks[:, 0]), np.arange(1 << n, dtype=np.int64)
+    return stratified_stream(n, q, False, seed, m)
+
+
+def _weights(sizes, n, p):
+    k = np.bincount(sizes, minlength=n + 1)
+    mass = binomial_mass(n, p)
+    w = np.where(k > 0, mass / np.maximum(k, 1), 0.0)
+    cap = [comb(n, t) for t in range(n + 1)]
+    complete = np.array([int(k[t]) == cap[t] for t in range(n + 1)])
+    return w[sizes], complete[sizes]
+
+
+class GridEstimator(Estimator):
+    """FWBII / FBII / WBV / BV regression on the m_a x m_b grid of two player groups."""
+
+    method = "regression"
+    is_grid = True
+    grid_mode = True
+
+    def __init__(self, n_players, spec, budget, max_order, seed, config, *, n_a, n_b,
+                 backend="auto"):
+        super().__init__(n_players, spec, budget, max_order, seed, config)
+        self.backend = backend
+        self.n_a, self.n_b = n_a, n_b
+        self.m_a, self.m_b = split_budget(budget, n_a, n_b)
+        p = spec.p
+        self._A = _group_stream(n_a, self.m_a, p, substream(seed, 1))
+        self._B = _group_stream(n_b, self.m_b, p, substream(seed, 2))
+        self.m_a, self.m_b = self._A[0].shape[0], self._B[0].shape[0]
+        k = max_order
+        Ka, Kb, K = n_sets_upto(n_a, 2 * k), n_sets_upto(n_b, 2 * k), n_sets_upto(n_players, k)
+        nbytes = 8 * (self.m_a * self.m_b * 2 + K * K * 3 + Ka + Kb
+                      + (A_GROUPS + 1) * n_sets_upto(n_a, k) * n_sets_upto(n_b, k)
+                      + (B_GROUPS + 1) * n_sets_upto(n_b, k) * self.m_a)
+        self.plan_bytes = nbytes
+        require_memory(nbytes, f"grid mode ({self.m_a} x {self.m_b} grid, {K} basis terms: "
+                       f"{format_bytes(nbytes)})", argument="budget")
+        self._gvalues: np.ndarray | None = None  # (m_a, m_b, d)
+        self._gknown = np.zeros((self.m_a, self.m_b), dtype=bool)
+        self._pending_cells: np.ndarray | None = None
+        self._grid_pending = False
+
+    # ------------------------------------------------------------------ protocol
+    @property
+    def n_planned(self) -> int:
+        return self.m_a * self.m_b
+
+    @property
+    def done(self) -> bool:
+        return bool(self._gknown.all())
+
+    @property
+    def n_known(self) -> int:
+        return int(self._gknown.sum())
+
+    def coalitions_a(self) -> np.ndarray:
+        return _sets.sets_to_coalitions(self._A[0], self.n_a)
+
+    def coalitions_b(self) -> np.ndarray:
+        return _sets.sets_to_coalitions(self._B[0], self.n_b)
+
+    def next_grid(self):
+        """(C_a (m_a, n_a), C_b (m_b, n_b)) whose full grid is to be evaluated; None when done."""
+        if self._pending_cells is not None or self._grid_pending:
+            raise RuntimeError("tell the values of the previous batch before asking for more")
+        if self.done:
+            return None
+        if self._gknown.any():
+            # after a resume: the rows that still miss values, against every B coalition
+            rows = np.flatnonzero(~self._gknown.all(axis=1))
+            self._grid_rows = rows
+        else:
+            self._grid_rows = np.arange(self.m_a)
+        self._grid_pending = True
+        return self.coalitions_a()[self._grid_rows], self.coalitions_b()
+
+    def tell_grid(self, values) -> None:
+        if not self._grid_pending:
+            raise RuntimeError("tell_grid() called without a pending grid (call next_grid())")
+        rows = self._grid_rows
+        arr = np.asarray(values, dtype=np.float64)
+        if arr.ndim not in (2, 3) or arr.shape[:2] != (rows.size, self.m_b):
+            raise ValueError(f"grid values must have shape ({rows.size}, {self.m_b}) or "
+                             f"({rows.size}, {self.m_b}, d), got {arr.shape}")
+        if not np.isfinite(arr).all():
+            raise ValueError("grid values contain NaN or inf")
+        self._grid_pending = False
+        self._store_cells(rows[:, None], np.arange(self.m_b)[None, :], arr)
+
+    def _store_cells(self, ia, ib, arr):
+        arr3 = arr.reshape(arr.shape[0], arr.shape[1], -1) if arr.ndim >= 2 else arr
+        squeeze = arr.ndim == 2
+        if self._gvalues is None:
+            self._gvalues = np.zeros((self.m_a, self.m_b, arr3.shape[-1]))
+            self._squeeze = squeeze
+        elif arr3.shape[-1] != self._gvalues.shape[-1] or squeeze != self._squeeze:
+            raise ValueError("game output dimension changed between batches")
+        self._gvalues[ia, ib] = arr3
+        self._gknown[ia, ib] = True
+
+    def _joint(self, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+        Ca = self.coalitions_a()[ia]
+        Cb = self.coalitions_b()[ib]
+        return np.concatenate([Ca, Cb], axis=1)
+
+    def next_coalitions(self, max_rows=None):
+        """Joint rows of the grid (row-major), for games without ``grid_values``."""
+        if self._pending_cells is not None or self._grid_pending:
+            raise RuntimeError("tell() the values of the previous batch before asking for more")
+        todo = np.flatnonzero(~self._gknown.reshape(-1))
+        if todo.size == 0:
+            return None
+        if max_rows is not None:
+            todo = todo[: max(1, int(max_rows))]
+        self._pending_cells = todo
+        return self._joint(todo // self.m_b, todo % self.m_b)
+
+    def n_unknown_before(self, upto):
+        return int((~self._gknown.reshape(-1)[:upto]).sum())
+
+    def tell(self, values) -> None:
+        from ..games.base import check_game_output
+
+        if self._pending_cells is None:
+            raise RuntimeError("tell() called without a pending batch (call next_coalitions())")
+        cells = self._pending_cells
+        arr = check_game_output(values, cells.size)
+        self._pending_cells = None
+        ia, ib = cells // self.m_b, cells % self.m_b
+        arr2 = arr[:, None] if arr.ndim == 1 else arr
+        if self._gvalues is None:
+            self._gvalues = np.zeros((self.m_a, self.m_b, arr2.shape[1]))
+            self._squeeze = arr.ndim == 1
+        elif arr2.shape[1] != self._gvalues.shape[-1] or (arr.ndim == 1) != self._squeeze:
+            raise ValueError("game output dimension changed between batches")
+        self._gvalues[ia, ib] = arr2
+        self._gknown[ia, ib] = True
+
+    def abandon_pending(self) -> None:
+        self._pending_cells = None
+        self._grid_pending = False
+
+    def run_grid(self, game) -> None:
+        from ._base import GameEvaluationError
+
+        while (nxt := self.next_grid()) is not None:
+            Ca, Cb = nxt
+            try:
+                vals = game.grid_values(Ca, Cb)
+            except Exception as exc:
+                self.abandon_pending()
+                raise GameEvaluationError(
+                    f"game.grid_values raised {type(exc).__name__} on a {Ca.shape[0]} x "
+                    f"{Cb.shape[0]} grid", np.concatenate([Ca[:1], Cb[:1]], axis=1),
+                    self.state()) from exc
+            if hasattr(vals, "detach"):
+                vals = vals.detach().cpu().numpy()
+            self.tell_grid(vals)
+
+    def state(self) -> SamplingState:
+        ia, ib = np.nonzero(self._gknown)
+        joint = self._joint(ia, ib)
+        sets = _sets.coalitions_to_sets(joint).reshape(ia.size, -1)
+        vals = None if self._gvalues is None else self._gvalues[ia, ib]
+        return SamplingState(self.config, sets, vals, bool(self._squeeze))
+
+    def preload(self, state: SamplingState) -> int:
+        if state.values is None or state.sets.shape[0] == 0:
+            return 0
+        C = _sets.sets_to_coalitions(state.sets, self.n_players)
+        ka = [r.tobytes() for r in _sets.coalitions_to_sets(C[:, : self.n_a]).reshape(C.shape[0], -1)]
+        kb = [r.tobytes() for r in _sets.coalitions_to_sets(C[:, self.n_a:]).reshape(C.shape[0], -1)]
+        la = {r.tobytes(): i for i, r in enumerate(self._A[0])}
+        lb = {r.tobytes(): i for i, r in enumerate(self._B[0])}
+        hits = [(la[a], lb[b], j) for j, (a, b) in enumerate(zip(ka, kb)) if a in la and b in lb]
+        if not hits:
+            return 0
+        h = np.array(hits)
+        vals = state.values[h[:, 2]]
+        if self._gvalues is None:
+            self._gvalues = np.zeros((self.m_a, self.m_b, vals.shape[1]))
+            self._squeeze = state.squeeze
+        self._gvalues[h[:, 0], h[:, 1]] = vals
+        self._gknown[h[:, 0], h[:, 1]] = True
+        return len(hits)
+
+    def result(self):
+        if not self.done:
+            raise RuntimeError(f"{int((~self._gknown).sum())} grid cells are not evaluated yet")
+        values, stderr, info = self._compute_grid()
+        n_eval = self.m_a * self.m_b
+        info["n_evaluations"] = n_eval
+        out = self._wrap_grid(values, stderr, info)
+        return out
+
+    # ------------------------------------------------------------------ estimate
+    def _basis_split(self):
+        """Joint basis (sets of size <= k, colex) -> (rank in A basis, rank in B basis)."""
+        n, k, na = self.n_players, self.max_order, self.n_a
+        basis = su.basis_sets(n, k, 0)
+        C = _sets.sets_to_coalitions(basis, n)
+        A = _sets.coalitions_to_sets(C[:, :na]).reshape(C.shape[0], -1)
+        B = _sets.coalitions_to_sets(C[:, na:]).reshape(C.shape[0], -1)
+        return set_ranks(A, na, k), set_ranks(B, self.n_b, k)
+
+    def _compute_grid(self):
+        n, k, na, nb, p = self.n_players, self.max_order, self.n_a, self.n_b, self.spec.p
+        be = self.backend
+        SA, sizeA, drawA = self._A
+        SB, sizeB, drawB = self._B
+        V = self._gvalues
+        ma, mb, d = V.shape
+        wa, compA = _weights(sizeA, na, p)
+        ub, compB = _weights(sizeB, nb, p)
+        ia, ib = self._basis_split()
+        K = ia.size
+        Ka, Kb = n_sets_upto(na, k), n_sets_upto(nb, k)
+        # Gram from per-group moments: G = M_A[alpha u alpha'] * M_B[beta u beta']
+        momA = subset_moments(SA, na, 2 * k, wa, backend=be)[0, :, 0]
+        momB = subset_moments(SB, nb, 2 * k, ub, backend=be)[0, :, 0]
+        UA = su.union_ranks(na, k, 0)
+        UB = su.union_ranks(nb, k, 0)
+        G = momA[UA[ia[:, None], ia[None, :]]] * momB[UB[ib[:, None], ib[None, :]]]
+
+        def project(Vx, wgt_a, bucket_a=None, nbuck=1):
+            """H[alpha, beta] = sum_a wgt_a [alpha in A_a] sum_b u_b Vx_ab [beta in B_b]."""
+            Z = subset_moments(SB, nb, k, (ub[:, None, None] * Vx.transpose(1, 0, 2)).reshape(
+                mb, ma * d), backend=be)[0]  # (Kb, ma*d)
+            Z = Z.reshape(Kb, ma, d).transpose(1, 0, 2).reshape(ma, Kb * d)
+            H = subset_moments(SA, na, k, wgt_a[:, None] * Z, bucket_a, nbuck, backend=be)
+            return H.reshape(nbuck, Ka, Kb, d)
+
+        H = project(V, wa)[0]
+        h = H[ia, ib]  # (K, d)
+        beta, solver = solve_spd(G, h)
+        # residuals on the grid: V_hat[a, b] = sum_alpha [alpha in A_a] sum_beta beta_(alpha,beta) [beta in B_b]
+        coef = np.zeros((Ka, Kb, d))
+        coef[ia, ib] = beta
+        Q = subset_gather(SB, nb, k, coef.transpose(1, 0, 2).reshape(Kb, Ka * d), backend=be)
+        Q = Q.reshape(mb, Ka, d).transpose(1, 0, 2).reshape(Ka, mb * d)
+        Vhat = subset_gather(SA, na, k, Q, backend=be).reshape(ma, mb, d)
+        E = V - Vhat
+        # standard errors: linearised random groups over A coalitions plus over B coalitions
+        gA = np.where(compA, A_GROUPS, drawA % A_GROUPS).astype(np.int64)
+        Hr = project(E, wa, gA, A_GROUPS + 1)[:A_GROUPS]  # (R, Ka, Kb, d)
+        scoresA = Hr[:, ia, ib]  # (R, K, d)
+        gB = np.where(compB, B_GROUPS, drawB % B_GROUPS).astype(np.int64)
+        scoresB = np.zeros((B_GROUPS, K, d))
+        for r in range(B_GROUPS):
+            Er = np.where((gB == r)[None, :, None], E, 0.0)
+            scoresB[r] = project(Er, wa)[0][ia, ib]
+        var = np.zeros((K, d))
+        for scores in (scoresA, scoresB):
+            R = scores.shape[0]
+            delta, _ = solve_spd(G, scores.transpose(1, 0, 2).reshape(K, R * d))
+            delta = delta.reshape(K, R, d).transpose(1, 0, 2)
+            if self.spec.name in ("BV", "WBV"):
+                delta[:, 0] = delta[:, 0] + p * delta[:, 1:].sum(axis=1)
+            var += _random_groups_var(delta)
+        if self.spec.name in ("BV", "WBV"):
+            beta[0] = beta[0] + p * beta[1:].sum(axis=0)
+        info = {"solver": solver, "grid": (ma, mb), "player_groups": (na, nb),
+                "plan_bytes": self.plan_bytes}
+        return beta, np.sqrt(var), info
+
+    def _wrap_grid(self, values, stderr, info):
+        from ..results import InteractionResult
+
+        if self._squeeze:
+            values, stderr = values[:, 0], stderr[:, 0]
+        base = values[0] if self.spec.name in ("FBII", "FWBII") else (
+            self._gvalues[0, 0, 0] if self._squeeze else self._gvalues[0, 0])
+        info = {"method": "regression (grid)", "seed": self.seed, **info}
+        n_eval = info.pop("n_evaluations")
+        info["sampling_state"] = self.state()
+        full = self.m_a == (1 << self.n_a) and self.m_b == (1 << self.n_b)
+        return InteractionResult(values, _sets.enumerate_sets(self.n_players, 0, self.max_order),
+                                 n_players=self.n_players, index=self.spec.name,
+                                 max_order=self.max_order, min_order=0, baseline_value=base,
+                                 stderr=stderr, estimated=not full, budget_used=n_eval,
+                                 n_evaluations=n_eval, info=info)
