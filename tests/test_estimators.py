@@ -9,7 +9,9 @@ from interplay.games import SumOfUnanimityGames, TableGame, evaluate_all
 from tests.reference import brute_indices as ni
 
 P = 0.3
-PAIRS = [(m, idx) for m, idxs in METHODS.items() for idx in idxs if m != "kernelshapiq"]
+PAIRS = [(m, idx) for m, idxs in METHODS.items() for idx in idxs]
+# KernelSHAP-IQ enforces its border rows by a big weight (1e8, as shapiq): exact to ~1e-7
+TOL = {"kernelshapiq": 1e-6}
 
 
 def _reference(table, n, idx, k):
@@ -25,7 +27,7 @@ def test_full_budget_is_exact(method, index):
     table = evaluate_all(game, n)
     res = interplay.approximate(game, n, index, 1 << n, method=method, p=P, seed=0)
     ref = _reference(table, n, index, res.max_order)
-    np.testing.assert_allclose(res.values, ref, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(res.values, ref, rtol=1e-9, atol=TOL.get(method, 1e-10))
     assert not res.estimated
     assert res.budget_used == 1 << n
 
@@ -196,7 +198,7 @@ def test_full_budget_equals_exact_engine(method, index):
     game = TableGame.random(n, seed=9)
     res = interplay.approximate(game, n, index, 1 << n, method=method, p=P, seed=0)
     ex = interplay.exact(evaluate_all(game, n), index, res.max_order, p=P)
-    np.testing.assert_allclose(res.values, ex.values, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(res.values, ex.values, rtol=1e-9, atol=TOL.get(method, 1e-10))
     np.testing.assert_allclose(res.baseline_value, ex.baseline_value, rtol=1e-12, atol=1e-12)
     assert res.index == ex.index and np.array_equal(res.sets, ex.sets)
 

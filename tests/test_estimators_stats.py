@@ -32,6 +32,7 @@ def _runs(game, method, idx, budget):
 # (method, index, budget, unbiased?, minimal coverage of +-1.96 stderr)
 CASES = [
     ("shapiq", "SII", 300, True, 0.9),
+    ("kernelshapiq", "SII", 300, False, 0.88),
     ("shapiq", "BII", 300, True, 0.9),
     ("svarmiq", "SII", 300, False, 0.9),
     ("svarmiq", "CHII", 300, False, 0.9),

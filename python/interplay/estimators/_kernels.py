@@ -125,8 +125,9 @@ def _moments_direct(sets, n, max_order, weights, bucket, n_buckets, backend):
         w = w[:, None]
     ns = n_sets_upto(n, max_order)
     nbytes = 8 * n_buckets * ns * w.shape[1]
-    require_memory(nbytes, f"subset moments ({n_buckets} x {ns} x {w.shape[1]}, "
-                   f"{format_bytes(nbytes)})", argument="budget")
+    if nbytes > 1 << 26:  # reading /proc/meminfo costs more than a small allocation
+        require_memory(nbytes, f"subset moments ({n_buckets} x {ns} x {w.shape[1]}, "
+                       f"{format_bytes(nbytes)})", argument="budget")
     out = np.zeros((n_buckets, ns, w.shape[1]), dtype=np.float64)
     if sets.shape[0] == 0:
         return out

@@ -22,7 +22,7 @@ from ._kernels import n_sets_upto, stratified_stream, subset_gather, subset_mome
 
 
 # ------------------------------------------------------------------------------- helpers
-def solve_spd(G: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, str]:
+def solve_spd(G: np.ndarray, B: np.ndarray, rcond: float = 1e-12) -> tuple[np.ndarray, str]:
     """Solve G X = B for symmetric positive semi-definite G.
 
     Cholesky (LAPACK potrf) when G is numerically positive definite (smallest pivot^2 above
@@ -33,12 +33,12 @@ def solve_spd(G: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, str]:
     try:
         c, low = scipy.linalg.cho_factor(G, lower=True, check_finite=False)
         piv = np.abs(np.diag(c))
-        if piv.min() ** 2 > 1e-12 * piv.max() ** 2:
+        if piv.min() ** 2 > rcond * piv.max() ** 2:
             return scipy.linalg.cho_solve((c, low), B, check_finite=False), "cholesky"
     except np.linalg.LinAlgError:
         pass
     lam, vec = np.linalg.eigh(G)
-    keep = lam > 1e-12 * max(lam.max(), 1e-300)
+    keep = lam > rcond * max(lam.max(), 1e-300)
     inv = np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
     return vec @ (inv[:, None] * (vec.T @ B)) if B.ndim == 2 else vec @ (inv * (vec.T @ B)), \
         "eigh-pinv"
