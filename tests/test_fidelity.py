@@ -130,3 +130,40 @@ def test_bad_input():
         res.as_game()(np.ones((2, 5), bool))
     with pytest.raises(ValueError, match="backend"):
         ExplanationGame(res, backend="gpu")
+
+
+@pytest.mark.parametrize("index,weighting", [("FSII", "shapley"), ("FBII", "banzhaf")])
+def test_faithful_fit_of_a_2_additive_game_has_fidelity_one(index, weighting):
+    import interplay
+
+    n = 9
+    two_add = SumOfUnanimityGames.random(n, 12, max_size=2, seed=21)
+    res = interplay.exact(evaluate_all(two_add, n), index, 2)
+    fid = fidelity(res, two_add, 4000, weighting=weighting, seed=3)
+    assert fid["r2"] == pytest.approx(1.0, abs=1e-10)
+    assert fid["mse"] == pytest.approx(0.0, abs=1e-18)
+    # a game with interactions of order 3-5 cannot be fit exactly by order 2
+    richer = SumOfUnanimityGames.random(n, 12, min_size=3, max_size=5, seed=21)
+    res = interplay.exact(evaluate_all(richer, n), index, 2)
+    fid = fidelity(res, richer, 4000, weighting=weighting, seed=3)
+    assert 0.0 < fid["r2"] < 0.999
+
+
+def test_faithful_fit_beats_truncated_moebius_on_its_measure():
+    """FBII is the least-squares order-2 fit under the uniform measure: on coalitions drawn from
+    that measure its error is no larger than the truncated Moebius expansion's (up to sampling
+    noise, which the shared sample removes: both are evaluated on the same coalitions)."""
+    import interplay
+
+    n = 8
+    g = SumOfUnanimityGames.random(n, 15, min_size=1, max_size=4, seed=5)
+    table = evaluate_all(g, n)
+    fbii = interplay.exact(table, "FBII", 2)
+    m = moebius_naive(table)
+    sets = _sets.enumerate_sets(n, 0, 2)
+    trunc = InteractionResult(m[sets.astype(np.int64)], sets, n_players=n, index="Moebius",
+                              max_order=2)
+    all_coal = _sets.sets_to_coalitions(np.arange(1 << n, dtype=np.uint64), n)
+    err_fbii = np.mean((fbii.as_game()(all_coal) - table) ** 2)
+    err_trunc = np.mean((trunc.as_game()(all_coal) - table) ** 2)
+    assert err_fbii <= err_trunc + 1e-12

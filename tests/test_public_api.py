@@ -43,7 +43,10 @@ def test_functions_are_not_shadowed_by_submodules():
         )
 
 
-IMPLEMENTED = ["fidelity", "InteractionResult", "show_config", "games", "backends"]
+IMPLEMENTED = [
+    "fidelity", "InteractionResult", "show_config", "games", "backends", "exact", "transforms",
+    "indices", "approximate", "refine", "explain",
+]
 
 
 @pytest.mark.parametrize("name", IMPLEMENTED)
