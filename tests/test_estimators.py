@@ -112,7 +112,8 @@ def test_game_error_keeps_evaluated_and_resumes():
 
 def test_anytime_tol_stops_early_and_equals_fixed_budget_run():
     n = 12
-    game = SumOfUnanimityGames.random(n, 20, max_size=3, seed=0)
+    # a lookup table (values independent of how coalitions are batched into game calls)
+    game = TableGame(evaluate_all(SumOfUnanimityGames.random(n, 20, max_size=3, seed=0), n))
     res = interplay.approximate(game, n, "FSII", 3000, seed=1, tol=0.2)
     used = res.info["anytime_rounds_budget"]
     assert used < 3000 and np.max(res.stderr[1:]) < 0.2
@@ -214,3 +215,31 @@ def test_regression_refuses_a_basis_that_does_not_fit():
             make_estimator(n, "FSII", 1000, seed=0)
     with pytest.raises(ValueError, match="basis terms"):
         make_estimator(2000, "FBII", 1000, max_order=3, seed=0)
+
+
+def test_anytime_permutation_rounds_end_on_whole_permutations():
+    n = 12
+    game = TableGame(evaluate_all(SumOfUnanimityGames.random(n, 20, max_size=3, seed=0), n))
+    res = interplay.approximate(game, n, "SII", 3000, method="permutation", seed=1, tol=0.5)
+    used = res.info["anytime_rounds_budget"]
+    assert used < 3000
+    fixed = interplay.approximate(game, n, "SII", used, method="permutation", seed=1)
+    assert np.array_equal(res.values, fixed.values) and res.budget_used == fixed.budget_used
+    # budget >= 2^n: an enumeration, evaluated completely (exact) even in anytime mode
+    small = interplay.approximate(game, 12, "SII", 5000, method="permutation", seed=1, tol=10.0)
+    exact = interplay.exact(evaluate_all(game, 12), "SII", 2)
+    np.testing.assert_allclose(small.values, exact.values, atol=1e-10)
+
+
+@pytest.mark.parametrize("backend", ["reference", "numba"])
+def test_estimates_identical_across_backends(backend):
+    from interplay.backends import backend_status
+
+    if not backend_status(backend)[0]:
+        pytest.skip(backend_status(backend)[1])
+    n = 9
+    game = TableGame.random(n, seed=2)
+    for method, index in (("regression", "FSII"), ("svarmiq", "SII"), ("msr", "BII")):
+        a = interplay.approximate(game, n, index, 80, method=method, seed=4, backend="cpp")
+        b = interplay.approximate(game, n, index, 80, method=method, seed=4, backend=backend)
+        np.testing.assert_allclose(a.values, b.values, rtol=1e-10, atol=1e-12)

@@ -91,3 +91,14 @@ def test_grid_bad_input():
     Ca, Cb = est.next_grid()
     with pytest.raises(ValueError, match="shape"):
         est.tell_grid(np.zeros((len(Ca) + 1, len(Cb))))
+
+
+def test_grid_refine_equals_single_run():
+    na, nb = 5, 4
+    n = na + nb
+    game = _joint_game(TableGame.random(n, seed=8))
+    a = interplay.approximate(game, n, "FWBII", 100, p=0.4, player_groups=(na, nb), seed=3)
+    r = interplay.refine(a, game, 150)
+    full = interplay.approximate(game, n, "FWBII", 250, p=0.4, player_groups=(na, nb), seed=3)
+    assert np.array_equal(r.values, full.values) and np.array_equal(r.stderr, full.stderr)
+    assert r.info["reused_evaluations"] == a.budget_used

@@ -71,9 +71,10 @@ class _PermutationBase(Estimator):
         max_perms = max(16, self.max_perms_factor * budget)
         while True:
             if count == 0:
-                chunk = max(8, int(1.3 * (budget - nf) / max(1, self._distinct_guess())) + 8)
-            else:
-                chunk = max(8, count // 2)
+                chunk = max(4, int(1.3 * (budget - nf) / max(1, self._distinct_guess())) + 4)
+            else:  # extrapolate from the distinct coalitions per permutation seen so far
+                rate = max(1.0, (cum[-1] - n_forced) / count)
+                chunk = max(4, int(1.1 * (budget - cum[-1]) / rate) + 2)
             chunk = min(chunk, max_perms - count)
             if chunk <= 0:
                 break
@@ -128,7 +129,7 @@ class PermutationSII(_PermutationBase):
         return (self.n_players + 1) << self.max_order
 
     def _distinct_guess(self):
-        return max(1, (self.n_players - 3) * self.max_order)
+        return max(1, (self.n_players - 5) * self.max_order)
 
     def _coalitions(self, P):
         n, k = self.n_players, self.max_order
@@ -204,7 +205,7 @@ class PermutationSTII(_PermutationBase):
         return comb(self.n_players, self.max_order) << self.max_order
 
     def _distinct_guess(self):
-        return max(1, comb(self.n_players, self.max_order) << (self.max_order - 1))
+        return max(1, (comb(self.n_players, self.max_order) << self.max_order) // 5)
 
     def _coalitions(self, P):
         n, k = self.n_players, self.max_order
@@ -266,6 +267,9 @@ class FullTable(Estimator):
     def __init__(self, n_players, spec, budget, max_order, seed, config, *, backend="auto"):
         super().__init__(n_players, spec, budget, max_order, seed, config)
         self._set_plan(np.arange(1 << n_players, dtype=np.uint64)[:, None])
+
+    def round_boundary(self, upto):
+        return self.n_planned  # an enumeration has no meaningful prefix
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order

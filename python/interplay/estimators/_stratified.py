@@ -89,6 +89,10 @@ class StratifiedEstimator(Estimator):
         self._cap = np.array([float(comb(n, t)) for t in range(n + 1)])
         self._cap_int = [comb(n, t) for t in range(n + 1)]
 
+    def round_boundary(self, upto: int) -> int:
+        # the full enumeration (budget >= 2^n) is in mask order, not a random stream
+        return self.n_planned if self.full_enumeration else min(int(upto), self.n_planned)
+
     def _strata(self, upto: int):
         sizes = self._sizes[:upto]
         k = np.bincount(sizes, minlength=self.n_players + 1)
