@@ -26,14 +26,14 @@ def _q(n, k, kind="shapley"):
     return np.array([comb(n, t) * 0.3**t * 0.7 ** (n - t) for t in range(n + 1)])
 
 
-@pytest.mark.skipif("cpp" not in BACKENDS, reason="compiled core not built")
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("n,k,kind,pairing", [(5, 1, "shapley", False), (7, 2, "shapley", True),
                                               (8, 1, "binom", False), (70, 2, "shapley", True),
                                               (130, 1, "binom", False)])
-def test_stream_cpp_equals_reference(n, k, kind, pairing):
+def test_stream_backends_equal_reference(backend, n, k, kind, pairing):
     q = _q(n, k, kind)
     for budget in (2, 17, 200):
-        a = K.stratified_stream(n, q, pairing, 99, budget, backend="cpp")
+        a = K.stratified_stream(n, q, pairing, 99, budget, backend=backend)
         b = ref.stratified_stream(n, q, pairing, 99, budget)
         for x, y in zip(a, b):
             np.testing.assert_array_equal(x, y)

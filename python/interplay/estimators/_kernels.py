@@ -21,6 +21,7 @@ from . import _reference
 STREAM = Kernel(
     "sampling.stratified_stream",
     cpp=core_attr("sampling.stratified_stream"),
+    numba=module_attr("interplay.estimators._numba", "stratified_stream"),
     reference=lambda: _reference.stratified_stream,
 )
 MOMENTS = Kernel(

@@ -134,3 +134,176 @@ def subset_gather(sets, n, max_order, coef, out):
 
 def set_ranks(sets, n, max_order):
     return _ranks(sets, int(n), int(max_order))
+
+
+# ------------------------------------------------------------------ coalition stream (n <= 64)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+@njit(cache=True)
+def _next(state):
+    s = state[0] + _GOLDEN
+    state[0] = s
+    z = s
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def _uniform(state):
+    return float(_next(state) >> np.uint64(11)) * 2.0**-53
+
+
+@njit(cache=True)
+def _below(state, k):
+    j = np.int64(_uniform(state) * float(k))
+    return j if j < k else k - 1
+
+
+@njit(cache=True)
+def _binom_f(n, k):
+    if k < 0 or k > n:
+        return 0.0
+    if k > n - k:
+        k = n - k
+    r = 1.0
+    for i in range(1, k + 1):
+        r = r * float(n - k + i) / float(i)
+    return np.round(r)
+
+
+@njit(cache=True)
+def _stream64(n, q, pairing, seed, budget):
+    state = np.empty(1, dtype=np.uint64)
+    state[0] = np.uint64(seed)
+    seen = {np.uint64(0): np.int64(0)}
+    seen.pop(np.uint64(0))
+    out_sets = np.empty(max(budget, 0), dtype=np.uint64)
+    out_size = np.empty(max(budget, 0), dtype=np.int64)
+    out_draw = np.empty(max(budget, 0), dtype=np.int64)
+    cap = np.empty(n + 1)
+    cnt = np.zeros(n + 1)
+    for t in range(n + 1):
+        cap[t] = _binom_f(n, t)
+    full = np.uint64(0xFFFFFFFFFFFFFFFF) if n == 64 else (np.uint64(1) << np.uint64(n)) - np.uint64(1)
+    emitted = 0
+    draw_id = 0
+    order = []
+    a, b = 0, n
+    while a <= b:
+        order.append(a)
+        if b != a:
+            order.append(b)
+        a += 1
+        b -= 1
+    for t in order:
+        if not (np.isinf(q[t]) and q[t] > 0):
+            continue
+        if emitted >= budget:
+            break
+        # all t-subsets in colex order
+        c = int(cap[t])
+        allc = np.empty(c, dtype=np.uint64)
+        comb = np.arange(t)
+        for idx in range(c):
+            m = np.uint64(0)
+            for i in range(t):
+                m |= np.uint64(1) << np.uint64(comb[i])
+            allc[idx] = m
+            i = 0
+            while i < t and ((comb[i] + 1 == comb[i + 1]) if i + 1 < t else (comb[i] + 1 == n)):
+                i += 1
+            if i == t:
+                break
+            comb[i] += 1
+            for j in range(i):
+                comb[j] = j
+        for i in range(c - 1, 0, -1):
+            j = _below(state, i + 1)
+            tmp = allc[i]
+            allc[i] = allc[j]
+            allc[j] = tmp
+        for i in range(c):
+            if emitted >= budget:
+                break
+            s = allc[i]
+            if s not in seen:
+                seen[s] = 1
+                out_sets[emitted] = s
+                out_size[emitted] = t
+                out_draw[emitted] = draw_id
+                cnt[t] += 1.0
+                emitted += 1
+                draw_id += 1
+    perm = np.empty(n, dtype=np.int64)
+    while emitted < budget:
+        total = 0.0
+        nopen = 0
+        for t in range(n + 1):
+            if q[t] > 0 and not np.isinf(q[t]) and cnt[t] < cap[t]:
+                total += q[t]
+                nopen += 1
+        if nopen == 0:
+            break
+        u = _uniform(state) * total
+        acc = 0.0
+        pick = -1
+        last = -1
+        for t in range(n + 1):
+            if q[t] > 0 and not np.isinf(q[t]) and cnt[t] < cap[t]:
+                last = t
+                acc += q[t]
+                if u < acc and pick < 0:
+                    pick = t
+        t = pick if pick >= 0 else last
+        take_in = t <= n - t
+        draws = t if take_in else n - t
+        while True:
+            for i in range(n):
+                perm[i] = i
+            for i in range(draws):
+                j = i + _below(state, n - i)
+                tmp = perm[i]
+                perm[i] = perm[j]
+                perm[j] = tmp
+            m = np.uint64(0) if take_in else full
+            for i in range(draws):
+                bit = np.uint64(1) << np.uint64(perm[i])
+                if take_in:
+                    m |= bit
+                else:
+                    m &= ~bit
+            if m not in seen:
+                seen[m] = 1
+                break
+        ident = draw_id
+        draw_id += 1
+        out_sets[emitted] = m
+        out_size[emitted] = t
+        out_draw[emitted] = ident
+        cnt[t] += 1.0
+        emitted += 1
+        if pairing and emitted < budget:
+            comp = full & ~m
+            if comp not in seen:
+                seen[comp] = 1
+                out_sets[emitted] = comp
+                out_size[emitted] = n - t
+                out_draw[emitted] = ident
+                cnt[n - t] += 1.0
+                emitted += 1
+    return out_sets[:emitted], out_size[:emitted], out_draw[:emitted]
+
+
+def stratified_stream(n, q, pairing, seed, budget):
+    """Numba stream for n <= 64 (one word); larger n use the reference implementation."""
+    if n > 64:
+        from ._reference import stratified_stream as ref
+
+        return ref(n, q, pairing, seed, budget)
+    s, t, d = _stream64(int(n), np.asarray(q, dtype=np.float64), bool(pairing),
+                        np.uint64(int(seed) & ((1 << 64) - 1)), int(budget))
+    return s.reshape(-1, 1).copy(), t.copy(), d.copy()
