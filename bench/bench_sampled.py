@@ -169,10 +169,10 @@ def _predicted_shapiq_seconds(cls, n, budget):
     return per.get(cls, 1e-5) * budget * (n / 20)
 
 
-def sweep(out_path: Path) -> dict:
+def sweep(out_path: Path, ns=(20, 60), parts=("timing", "mse", "grid")) -> dict:
     results = {"timing": [], "mse": [], "auto": [], "grid": None}
     # (a) time outside the game
-    for n in (20, 60):
+    for n in (ns if "timing" in parts else ()):
         for kind in ("table", "soum"):
             spec = game_spec(kind, n)
             for budget in (1000, 10_000, 100_000):
@@ -198,6 +198,8 @@ def sweep(out_path: Path) -> dict:
                 out_path.write_text(json.dumps(results, indent=1))
     # (b) MSE over 10 seeds at budget 1e4 (n = 20 table and SOUM, n = 60 SOUM)
     for n, kind in ((20, "table"), (20, "soum"), (60, "soum")):
+        if "mse" not in parts or n not in ns:
+            continue
         spec = game_spec(kind, n)
         budget = 10_000
         for name, (idx, meth, cls, kw, k) in ESTIMATORS.items():
@@ -232,6 +234,8 @@ def sweep(out_path: Path) -> dict:
             print(row, flush=True)
             out_path.write_text(json.dumps(results, indent=1))
     # (c) grid mode
+    if "grid" not in parts:
+        return results
     out = subprocess.run([sys.executable, str(HERE / "bench_sampled.py"), "--grid"],
                          capture_output=True, text=True, check=True,
                          env=dict(os.environ, PYTHONPATH=str(HERE.parent / "python")))
@@ -322,4 +326,8 @@ if __name__ == "__main__":
     if "--grid" in sys.argv:
         print(json.dumps(grid_case()))
     else:
-        sweep(HERE / "results_sampled.json")
+        ns = tuple(int(a.split("=")[1]) for a in sys.argv if a.startswith("--n="))or (20, 60)
+        parts = tuple(a.split("=")[1] for a in sys.argv if a.startswith("--part=")) or (
+            "timing", "mse", "grid")
+        tag = "_".join(map(str, ns)) + "_" + "_".join(parts)
+        sweep(HERE / f"results_sampled_{tag}.json", ns, parts)

@@ -243,3 +243,18 @@ def test_estimates_identical_across_backends(backend):
         a = interplay.approximate(game, n, index, 80, method=method, seed=4, backend="cpp")
         b = interplay.approximate(game, n, index, 80, method=method, seed=4, backend=backend)
         np.testing.assert_allclose(a.values, b.values, rtol=1e-10, atol=1e-12)
+
+
+def test_more_than_a_thousand_players():
+    from interplay.games import AdditiveGame
+
+    n = 1030  # 17 words per coalition
+    w = np.random.default_rng(0).normal(size=n)
+    game = AdditiveGame(w, baseline=0.5)
+    res = interplay.approximate(game, n, "SV", 2000, method="permutation", seed=0)
+    np.testing.assert_allclose(res.values[1:], w, atol=1e-9)  # additive: every marginal is w_i
+    assert res.sets.shape == (n + 1, 17)
+    msr = interplay.approximate(game, n, "BV", 60, method="msr", seed=0)
+    assert np.isfinite(msr.values).all() and msr.budget_used == 60
+    with pytest.raises(ValueError, match="exceed double range"):
+        interplay.approximate(game, n, "SII", 60, method="svarmiq")

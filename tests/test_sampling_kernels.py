@@ -23,7 +23,10 @@ def _q(n, k, kind="shapley"):
             if t < k or t > n - k:
                 q[t] = np.inf
         return q
-    return np.array([comb(n, t) * 0.3**t * 0.7 ** (n - t) for t in range(n + 1)])
+    from math import lgamma, log
+
+    return np.array([np.exp(lgamma(n + 1) - lgamma(t + 1) - lgamma(n - t + 1) + t * log(0.3)
+                            + (n - t) * log(0.7)) for t in range(n + 1)])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -157,3 +160,15 @@ def test_first_occurrence(words, rng):
         seen.setdefault(row, len(seen))
         assert ids[r] == seen[row]
     assert first.size == len(seen)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stream_over_a_thousand_players(backend):
+    n = 1030
+    q = _q(n, 1, "binom")
+    q[0] = q[n] = np.inf
+    a = K.stratified_stream(n, q, False, 3, 40, backend=backend)
+    b = ref.stratified_stream(n, q, False, 3, 40)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert a[0].shape == (40, 17)

@@ -129,6 +129,12 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
         return make_permutation(n, spec, budget, k, seed, config, backend=backend)
     from . import _stratified as st
 
+    if method in ("shapiq", "svarmiq", "kernelshapiq") and n > 1000:
+        raise ValueError(
+            f"n_players = {n}: method={method!r} weighs coalitions by binomial coefficients that "
+            "exceed double range beyond 1000 players; use 'permutation', 'kernelshap', "
+            "'regression' or 'msr'")
+
     q, pair_default = _size_weights(method, spec, n, k)
     pair = pair_default if pairing is None else bool(pairing)
     if pair and not np.allclose(np.where(np.isinf(q), 0, q), np.where(np.isinf(q), 0, q)[::-1]):

@@ -116,9 +116,11 @@ class _PermutationBase(Estimator):
         return int(np.searchsorted(self._cum[1:], upto, side="right"))
 
     def _mean_se(self, S1, S2, M):
+        """Mean over M permutations and its standard error (inf with fewer than two)."""
         mean = S1 / max(M, 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            var = np.where(M > 1, (S2 - M * mean**2) / max(M - 1, 1) / max(M, 1), 0.0)
+        if M < 2:
+            return mean, np.full_like(mean, np.inf)
+        var = (S2 - M * mean**2) / (M - 1) / M
         return mean, np.sqrt(np.maximum(var, 0.0))
 
 
@@ -248,7 +250,7 @@ class PermutationSTII(_PermutationBase):
                 acc += (-1) ** (s - pc[L]) * vlow[R[:, L]]
             out[su.offset(n, s) : su.offset(n, s + 1)] = acc
         out[0] = V[0]
-        cells = self._cell_row[nf : nf + M * per].reshape(M, -1, 1 << k)
+        cells = self._cell_row[nf : nf + M * per].reshape(M, per >> k, 1 << k)
         vals = V[cells]
         delta = np.zeros(vals.shape[:2] + (d,))
         for L in range(1 << k):

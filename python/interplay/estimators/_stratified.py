@@ -58,6 +58,13 @@ def pattern_sums(mom: np.ndarray, n: int, s: int) -> np.ndarray:
     return X
 
 
+def _as_float(x: int) -> float:
+    try:
+        return float(x)
+    except OverflowError:  # C(n, t) beyond double range (n > 1020): only counts use it
+        return float("inf")
+
+
 def _popcounts(s: int) -> np.ndarray:
     return np.array([bin(L).count("1") for L in range(1 << s)])
 
@@ -86,7 +93,7 @@ class StratifiedEstimator(Estimator):
             self._sizes, self._draw = sizes, draw
             self._set_plan(sets)
             self.full_enumeration = False
-        self._cap = np.array([float(comb(n, t)) for t in range(n + 1)])
+        self._cap = np.array([_as_float(comb(n, t)) for t in range(n + 1)])
         self._cap_int = [comb(n, t) for t in range(n + 1)]
 
     def round_boundary(self, upto: int) -> int:
