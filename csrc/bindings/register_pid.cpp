@@ -1,0 +1,98 @@
+// interplay._core.pid: the certified BROJA solver (csrc/include/interplay/pid/broja.hpp).
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "arrays.hpp"
+#include "interplay/common/errors.hpp"
+#include "interplay/common/parallel.hpp"
+#include "interplay/pid/broja.hpp"
+
+namespace py = pybind11;
+using interplay::bind::carray;
+
+namespace {
+
+py::dict broja(carray<double> p, double tol, int max_iter, int method, bool want_q) {
+    interplay::bind::require_ndim(p, 4, 4, "p");
+    const py::ssize_t B = p.shape(0), n1 = p.shape(1), n2 = p.shape(2), ny = p.shape(3);
+    if (n1 < 1 || n2 < 1 || ny < 1) throw interplay::value_error("p: every axis must be non-empty");
+    if (!(tol > 0) || !std::isfinite(tol)) throw interplay::value_error("tol must be positive");
+    if (method < 0 || method > 2) throw interplay::value_error("method must be 0 (auto), 1 (ipm) or 2 (ipfp)");
+    py::array_t<double> hy(B), i1(B), i2(B), i12(B), upper(B), lower(B);
+    py::array_t<std::int64_t> iters(B);
+    py::array_t<bool> conv(B);
+    py::array_t<double> q, lam, mu;
+    if (want_q) {
+        q = py::array_t<double>({B, n1, n2, ny});
+        lam = py::array_t<double>({B, n1, ny});
+        mu = py::array_t<double>({B, n2, ny});
+    }
+    const double *pp = p.data();
+    double *ph = hy.mutable_data(), *p1 = i1.mutable_data(), *p2 = i2.mutable_data(),
+           *p12 = i12.mutable_data(), *pu = upper.mutable_data(), *pl = lower.mutable_data();
+    std::int64_t *pit = iters.mutable_data();
+    bool *pc = conv.mutable_data();
+    double *pq = want_q ? q.mutable_data() : nullptr;
+    double *plam = want_q ? lam.mutable_data() : nullptr;
+    double *pmu = want_q ? mu.mutable_data() : nullptr;
+    interplay::pid::Options opt;
+    opt.tol = tol;
+    opt.max_iter = max_iter;
+    opt.method = method;
+    opt.parallel = (B == 1);
+    const std::size_t cell = static_cast<std::size_t>(n1) * n2 * ny;
+    interplay::ParallelErrors errors;
+    {
+        py::gil_scoped_release release;
+#pragma omp parallel for schedule(dynamic, 1) if (B > 1)
+        for (py::ssize_t b = 0; b < B; ++b) {
+            errors.run([&] {
+                const auto r = interplay::pid::solve(
+                    pp + b * cell, static_cast<int>(n1), static_cast<int>(n2), static_cast<int>(ny),
+                    opt, pq ? pq + b * cell : nullptr,
+                    plam ? plam + b * static_cast<std::size_t>(n1) * ny : nullptr,
+                    pmu ? pmu + b * static_cast<std::size_t>(n2) * ny : nullptr);
+                ph[b] = r.hy;
+                p1[b] = r.i1;
+                p2[b] = r.i2;
+                p12[b] = r.i12;
+                pu[b] = r.upper;
+                pl[b] = r.lower;
+                pit[b] = r.iterations;
+                pc[b] = r.converged;
+            });
+        }
+    }
+    errors.rethrow();
+    py::dict out;
+    out["hy"] = hy;
+    out["i1"] = i1;
+    out["i2"] = i2;
+    out["i12"] = i12;
+    out["upper"] = upper;
+    out["lower"] = lower;
+    out["iterations"] = iters;
+    out["converged"] = conv;
+    if (want_q) {
+        out["q"] = q;
+        out["lam"] = lam;
+        out["mu"] = mu;
+    }
+    return out;
+}
+
+}  // namespace
+
+void register_pid(py::module_ &m) {
+    m.doc() = "Partial information decomposition: certified BROJA solver";
+    m.def("broja", &broja, py::arg("p"), py::arg("tol"), py::arg("max_iter"), py::arg("method"),
+          py::arg("want_q"),
+          "Certified bracket of min_{Q in Delta_P} I_Q(X1,X2;Y) (nats) for a batch of normalised "
+          "joints p of shape (B, n1, n2, ny). method: 0 auto, 1 interior point, 2 IPFP. "
+          "Returns a dict of arrays: hy, i1, i2, i12, upper, lower, iterations, converged "
+          "(+ q, lam, mu if want_q).");
+}

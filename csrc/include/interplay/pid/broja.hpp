@@ -1,0 +1,936 @@
+// BROJA partial information decomposition of a discrete joint P(X1, X2, Y): a certified solver.
+//
+//   v* = min_{Q in Delta_P} I_Q(X1,X2;Y),  Delta_P = {Q >= 0 : Q(x1,y) = P(x1,y), Q(x2,y) = P(x2,y)}
+//
+// (Bertschinger, Rauh, Olbrich, Jost, Ay, Entropy 16, 2014). Every atom is an affine function of
+// v*, so a certified bracket lower <= v* <= upper bounds every atom. The pieces:
+//   * support reduction (drop zero-marginal symbols; only cells with P(x1,y) > 0 and
+//     P(x2,y) > 0 can carry mass) and closed-form cases (Q = P is optimal up to tol);
+//   * IPFP: alternating I-projections, Q-step = one log-domain Sinkhorn sweep per y warm-started
+//     from the previous sweep, R-step = R(x1,x2) = sum_y Q (Csiszar-Tusnady 1984; admUI);
+//   * a primal-dual interior-point method on the dual
+//       max sum a lam + sum b mu  s.t.  sigma_f = sum_y exp(lam(x1,y) + mu(x2,y)) <= 1
+//     whose Newton system is reduced to a dense Schur complement in mu (lam is eliminated
+//     block by block, O(n1 n2^2 ny^2) to form, O((n2 ny)^3) to factor);
+//   * the certificate: upper = I_Q~ for an exactly feasible Q~ (Altschuler-Weed-Rigollet rounding
+//     of the iterate onto each transport polytope), lower = H(Y) + dual objective after shifting
+//     (lam, mu) to feasibility over *all* allowed fibres, including empty ones.
+// All logarithms are natural; the Python layer converts units.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+#ifdef INTERPLAY_PID_DEBUG
+#include <cstdio>
+#endif
+
+#include "interplay/common/errors.hpp"
+#include "interplay/pid/linalg.hpp"
+
+namespace interplay::pid {
+
+enum Method : int { kAuto = 0, kIPM = 1, kIPFP = 2 };
+
+struct Options {
+    double tol = 1e-10;       // certified gap to reach, nats
+    int max_iter = 0;         // 0: method default (IPM steps / IPFP sweeps)
+    int method = kAuto;
+    int check_every = 10;     // IPFP: certificate every this many sweeps
+    bool parallel = false;    // OpenMP inside this one problem (large single problems)
+};
+
+struct Result {
+    double hy = 0, i1 = 0, i2 = 0, i12 = 0;  // H(Y), I(X1;Y), I(X2;Y), I(X1X2;Y)
+    double upper = 0, lower = 0;             // certified bracket of v*, nats
+    int iterations = 0;
+    bool converged = false;
+};
+
+namespace detail {
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+inline double xlogx(double x) { return x > 0 ? x * std::log(x) : 0.0; }
+
+// The reduced problem: symbols with zero marginal dropped; if the reduced |X2| > |X1| the two
+// sources are swapped so that the Schur complement (size n2 ny) is the smaller one.
+struct Problem {
+    int n1 = 0, n2 = 0, ny = 0;
+    bool swapped = false;
+    std::vector<int> k1, k2, ky;        // original indices of the kept symbols (after the swap)
+    std::vector<double> a, b;           // a[x1*ny+y] = P(x1,y), b[x2*ny+y] = P(x2,y)
+    std::vector<double> px1, px2;
+    std::vector<unsigned char> fib;     // fibre (x1,x2) has an allowed y
+    std::size_t nfib = 0;
+    bool allowed(int x1, int x2, int y) const {
+        return a[static_cast<std::size_t>(x1) * ny + y] > 0 &&
+               b[static_cast<std::size_t>(x2) * ny + y] > 0;
+    }
+};
+
+// ---------------------------------------------------------------------------------------------
+// certificate pieces
+
+// f(Q) = sum Q log Q - sum_f Q_f log Q_f for q laid out [x1][x2][y].
+inline double objective(const Problem &P, const std::vector<double> &q) {
+    const std::size_t ny = P.ny;
+    double s = 0.0;
+    for (std::size_t f = 0; f < static_cast<std::size_t>(P.n1) * P.n2; ++f) {
+        const double *qf = q.data() + f * ny;
+        double tot = 0.0, acc = 0.0;
+        for (std::size_t y = 0; y < ny; ++y) {
+            tot += qf[y];
+            acc += xlogx(qf[y]);
+        }
+        s += acc - xlogx(tot);
+    }
+    return s;
+}
+
+// Altschuler-Weed-Rigollet rounding of every y-slice onto {rows a(.,y), columns b(.,y)}.
+inline void round_to_polytope(const Problem &P, std::vector<double> &q, std::vector<double> &work) {
+    const int n1 = P.n1, n2 = P.n2, ny = P.ny;
+    work.assign(static_cast<std::size_t>(n1 + n2), 0.0);
+    double *er = work.data();
+    double *ec = er + n1;
+    auto Q = [&](int x1, int x2, int y) -> double & {
+        return q[(static_cast<std::size_t>(x1) * n2 + x2) * ny + y];
+    };
+    for (int y = 0; y < ny; ++y) {
+        for (int x1 = 0; x1 < n1; ++x1) {
+            double r = 0.0;
+            for (int x2 = 0; x2 < n2; ++x2) r += Q(x1, x2, y);
+            const double t = P.a[static_cast<std::size_t>(x1) * ny + y];
+            if (r > t) {
+                const double sc = t / r;
+                for (int x2 = 0; x2 < n2; ++x2) Q(x1, x2, y) *= sc;
+            }
+        }
+        for (int x2 = 0; x2 < n2; ++x2) {
+            double c = 0.0;
+            for (int x1 = 0; x1 < n1; ++x1) c += Q(x1, x2, y);
+            const double t = P.b[static_cast<std::size_t>(x2) * ny + y];
+            if (c > t) {
+                const double sc = t / c;
+                for (int x1 = 0; x1 < n1; ++x1) Q(x1, x2, y) *= sc;
+            }
+        }
+        double tot = 0.0;
+        for (int x1 = 0; x1 < n1; ++x1) {
+            double r = 0.0;
+            for (int x2 = 0; x2 < n2; ++x2) r += Q(x1, x2, y);
+            er[x1] = std::max(P.a[static_cast<std::size_t>(x1) * ny + y] - r, 0.0);
+            tot += er[x1];
+        }
+        for (int x2 = 0; x2 < n2; ++x2) {
+            double c = 0.0;
+            for (int x1 = 0; x1 < n1; ++x1) c += Q(x1, x2, y);
+            ec[x2] = std::max(P.b[static_cast<std::size_t>(x2) * ny + y] - c, 0.0);
+        }
+        if (tot > 0) {
+            for (int x1 = 0; x1 < n1; ++x1) {
+                if (er[x1] <= 0) continue;
+                const double f = er[x1] / tot;
+                for (int x2 = 0; x2 < n2; ++x2) Q(x1, x2, y) += f * ec[x2];
+            }
+        }
+    }
+}
+
+// Dual objective after shifting lam(x1,.) by max(0, max_x2 log sigma(x1,x2)) over all fibres.
+// If `shifted` is given it receives the feasible lam.
+inline double dual_bound(const Problem &P, const std::vector<double> &lam,
+                         const std::vector<double> &mu, std::vector<double> *shifted = nullptr) {
+    if (shifted) *shifted = lam;
+    const int n1 = P.n1, n2 = P.n2, ny = P.ny;
+    double g = 0.0;
+    for (int x1 = 0; x1 < n1; ++x1) {
+        double shift = 0.0;
+        for (int x2 = 0; x2 < n2; ++x2) {
+            double m = kNegInf;
+            for (int y = 0; y < ny; ++y)
+                if (P.allowed(x1, x2, y))
+                    m = std::max(m, lam[static_cast<std::size_t>(x1) * ny + y] +
+                                        mu[static_cast<std::size_t>(x2) * ny + y]);
+            if (m == kNegInf) continue;
+            double s = 0.0;
+            for (int y = 0; y < ny; ++y)
+                if (P.allowed(x1, x2, y))
+                    s += std::exp(lam[static_cast<std::size_t>(x1) * ny + y] +
+                                  mu[static_cast<std::size_t>(x2) * ny + y] - m);
+            shift = std::max(shift, m + std::log(s));
+        }
+        for (int y = 0; y < ny; ++y) {
+            const double av = P.a[static_cast<std::size_t>(x1) * ny + y];
+            if (av > 0) g += av * (lam[static_cast<std::size_t>(x1) * ny + y] - shift);
+            if (shifted && av > 0) (*shifted)[static_cast<std::size_t>(x1) * ny + y] -= shift;
+        }
+    }
+    for (int x2 = 0; x2 < n2; ++x2)
+        for (int y = 0; y < ny; ++y) {
+            const double bv = P.b[static_cast<std::size_t>(x2) * ny + y];
+            if (bv > 0) g += bv * mu[static_cast<std::size_t>(x2) * ny + y];
+        }
+    return g;
+}
+
+// Bookkeeping of the best certificate seen.
+struct Certificate {
+    double upper = std::numeric_limits<double>::infinity();
+    double lower = kNegInf;
+    std::vector<double> q, lam, mu;
+};
+
+// Evaluate (q, lam, mu): round q onto Delta_P, f(Q~) is an upper bound of min f, the shifted dual
+// objective a lower bound. Keeps the best of each. Returns the current certified gap.
+inline double certify(const Problem &P, std::vector<double> &q, const std::vector<double> &lam,
+                      const std::vector<double> &mu, Certificate &best, std::vector<double> &work) {
+    round_to_polytope(P, q, work);
+    const double up = objective(P, q);
+    std::vector<double> shifted;
+    const double lo = dual_bound(P, lam, mu, &shifted);
+    if (up < best.upper) {
+        best.upper = up;
+        best.q = q;
+    }
+    if (lo > best.lower) {
+        best.lower = lo;
+        best.lam.swap(shifted);
+        best.mu = mu;
+    }
+    return best.upper - best.lower;
+}
+
+// ---------------------------------------------------------------------------------------------
+// IPFP with warm-started log-domain Sinkhorn (one sweep per R-update)
+
+inline int ipfp(const Problem &P, const Options &opt, int max_sweeps, Certificate &best,
+                std::vector<double> &logr, std::vector<double> &lam, std::vector<double> &mu) {
+    const int n1 = P.n1, n2 = P.n2, ny = P.ny;
+    const std::size_t nf = static_cast<std::size_t>(n1) * n2;
+    std::vector<double> logsig(nf), q(nf * ny), work, tmp(std::max(n1, n2));
+    auto LSE = [](const double *v, int n) {
+        double m = kNegInf;
+        for (int i = 0; i < n; ++i) m = std::max(m, v[i]);
+        if (m == kNegInf) return m;
+        double s = 0.0;
+        for (int i = 0; i < n; ++i) s += std::exp(v[i] - m);
+        return m + std::log(s);
+    };
+    int it = 0;
+    for (it = 1; it <= max_sweeps; ++it) {
+        for (int y = 0; y < ny; ++y) {
+            for (int x1 = 0; x1 < n1; ++x1) {
+                const std::size_t c = static_cast<std::size_t>(x1) * ny + y;
+                if (!(P.a[c] > 0)) continue;
+                int m = 0;
+                for (int x2 = 0; x2 < n2; ++x2)
+                    if (P.b[static_cast<std::size_t>(x2) * ny + y] > 0)
+                        tmp[m++] = logr[static_cast<std::size_t>(x1) * n2 + x2] +
+                                   mu[static_cast<std::size_t>(x2) * ny + y];
+                lam[c] = std::log(P.a[c]) - LSE(tmp.data(), m);
+            }
+            for (int x2 = 0; x2 < n2; ++x2) {
+                const std::size_t c = static_cast<std::size_t>(x2) * ny + y;
+                if (!(P.b[c] > 0)) continue;
+                int m = 0;
+                for (int x1 = 0; x1 < n1; ++x1)
+                    if (P.a[static_cast<std::size_t>(x1) * ny + y] > 0)
+                        tmp[m++] = logr[static_cast<std::size_t>(x1) * n2 + x2] +
+                                   lam[static_cast<std::size_t>(x1) * ny + y];
+                mu[c] = std::log(P.b[c]) - LSE(tmp.data(), m);
+            }
+        }
+        const bool check = (it % opt.check_every == 0) || it == max_sweeps;
+        for (int x1 = 0; x1 < n1; ++x1)
+            for (int x2 = 0; x2 < n2; ++x2) {
+                const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                if (!P.fib[f]) continue;
+                double m = kNegInf;
+                for (int y = 0; y < ny; ++y)
+                    if (P.allowed(x1, x2, y))
+                        m = std::max(m, lam[static_cast<std::size_t>(x1) * ny + y] +
+                                            mu[static_cast<std::size_t>(x2) * ny + y]);
+                double s = 0.0;
+                for (int y = 0; y < ny; ++y)
+                    if (P.allowed(x1, x2, y))
+                        s += std::exp(lam[static_cast<std::size_t>(x1) * ny + y] +
+                                      mu[static_cast<std::size_t>(x2) * ny + y] - m);
+                logsig[f] = m + std::log(s);
+                if (check) {
+                    for (int y = 0; y < ny; ++y)
+                        q[f * ny + y] =
+                            P.allowed(x1, x2, y)
+                                ? std::exp(logr[f] + lam[static_cast<std::size_t>(x1) * ny + y] +
+                                           mu[static_cast<std::size_t>(x2) * ny + y])
+                                : 0.0;
+                }
+                logr[f] += logsig[f];
+            }
+        if (check) {
+            for (std::size_t f = 0; f < nf; ++f)
+                if (!P.fib[f])
+                    for (int y = 0; y < ny; ++y) q[f * ny + y] = 0.0;
+            if (certify(P, q, lam, mu, best, work) <= opt.tol) return it;
+        }
+    }
+    return it - 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// primal-dual interior point on the dual, Schur complement in mu
+
+struct IPM {
+    const Problem &P;
+    const Options &opt;
+    int n1, n2, ny;
+    std::size_t nf, N;  // fibres (all pairs, masked), Schur size n2*ny
+    std::vector<int> pin;                 // pinned x2 per y (gauge)
+    std::vector<unsigned char> la, lb;    // allowed lam / mu entries; lbv: mu variables
+    std::vector<unsigned char> lbv;
+    std::vector<double> lam, mu, w, s, e, sig;
+    std::vector<double> Lll, S;
+    double delta = 0;
+
+    IPM(const Problem &P_, const Options &o) : P(P_), opt(o) {
+        n1 = P.n1;
+        n2 = P.n2;
+        ny = P.ny;
+        nf = static_cast<std::size_t>(n1) * n2;
+        N = static_cast<std::size_t>(n2) * ny;
+        la.resize(static_cast<std::size_t>(n1) * ny);
+        lb.resize(N);
+        lbv.resize(N);
+        for (std::size_t i = 0; i < la.size(); ++i) la[i] = P.a[i] > 0;
+        for (std::size_t i = 0; i < N; ++i) lbv[i] = lb[i] = P.b[i] > 0;
+        pin.assign(ny, -1);
+        for (int y = 0; y < ny; ++y)
+            for (int x2 = 0; x2 < n2; ++x2)
+                if (lb[static_cast<std::size_t>(x2) * ny + y]) {
+                    pin[y] = x2;
+                    lbv[static_cast<std::size_t>(x2) * ny + y] = 0;
+                    break;
+                }
+        lam.assign(la.size(), 0.0);
+        mu.assign(N, 0.0);
+        for (int x1 = 0; x1 < n1; ++x1)
+            for (int y = 0; y < ny; ++y) {
+                const std::size_t c = static_cast<std::size_t>(x1) * ny + y;
+                if (la[c]) lam[c] = 0.5 * std::log(P.a[c] / P.px1[x1]) - 0.05;
+            }
+        for (int x2 = 0; x2 < n2; ++x2)
+            for (int y = 0; y < ny; ++y) {
+                const std::size_t c = static_cast<std::size_t>(x2) * ny + y;
+                if (lb[c]) mu[c] = 0.5 * std::log(P.b[c] / P.px2[x2]) - 0.05;
+            }
+        e.assign(nf * ny, 0.0);
+        sig.assign(nf, 0.0);
+        w.assign(nf, 0.0);
+        s.assign(nf, 1.0);
+        cells(lam, mu, e, sig);
+        for (int x1 = 0; x1 < n1; ++x1)
+            for (int x2 = 0; x2 < n2; ++x2) {
+                const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                if (P.fib[f]) {
+                    w[f] = P.px1[x1] * P.px2[x2];
+                    s[f] = 1.0 - sig[f];
+                }
+            }
+    }
+
+    void cells(const std::vector<double> &l, const std::vector<double> &m, std::vector<double> &ee,
+               std::vector<double> &sg) const {
+        for (int x1 = 0; x1 < n1; ++x1)
+            for (int x2 = 0; x2 < n2; ++x2) {
+                const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                double t = 0.0;
+                double *ef = ee.data() + f * ny;
+                for (int y = 0; y < ny; ++y) {
+                    const std::size_t c1 = static_cast<std::size_t>(x1) * ny + y;
+                    const std::size_t c2 = static_cast<std::size_t>(x2) * ny + y;
+                    ef[y] = (la[c1] && lb[c2]) ? std::exp(l[c1] + m[c2]) : 0.0;
+                    t += ef[y];
+                }
+                sg[f] = t;
+            }
+    }
+
+    // Build and factor the Newton system for the current point: block Cholesky of
+    //   H = [[H_ll, H_lm], [H_lm^T, H_mm]],  H_ll = diag over x1 of ny x ny blocks,
+    // L_x1 = chol(H_ll(x1)), Z_x1 = L_x1^{-1} H_lm(x1, .), S = H_mm - sum_x1 Z_x1^T Z_x1.
+    // H_ll is very ill-conditioned near the optimum (rank-one terms w/s -> inf on non-empty
+    // fibres) while S is not: forming S from triangular solves is accurate, forming it from an
+    // explicit inverse of H_ll is not (measured: errors 1e4 vs 1e-5 on a 4^3 problem).
+    void factor() {
+        const std::size_t nyy = static_cast<std::size_t>(ny) * ny;
+        Lll.assign(static_cast<std::size_t>(n1) * nyy, 0.0);
+        // regularisation relative to the largest diagonal entry of the full Newton matrix
+        double dmax = 0.0;
+        std::vector<double> diagm(N, 0.0);
+        for (int x1 = 0; x1 < n1; ++x1)
+            for (int y = 0; y < ny; ++y) {
+                double dl = 0.0;
+                for (int x2 = 0; x2 < n2; ++x2) {
+                    const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                    if (!P.fib[f]) continue;
+                    const double ev = e[f * ny + y];
+                    const double v = w[f] * ev + (w[f] / s[f]) * ev * ev;
+                    dl += v;
+                    diagm[static_cast<std::size_t>(x2) * ny + y] += v;
+                }
+                dmax = std::max(dmax, dl);
+            }
+        for (double v : diagm) dmax = std::max(dmax, v);
+        delta = 1e-14 * dmax + 1e-300;
+
+        S.assign(N * N, 0.0);
+        // H_mm: block diagonal
+        for (int x2 = 0; x2 < n2; ++x2)
+            for (int x1 = 0; x1 < n1; ++x1) {
+                const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                if (!P.fib[f]) continue;
+                const double *ef = e.data() + f * ny;
+                const double d = w[f] / s[f];
+                for (int y = 0; y < ny; ++y) {
+                    if (ef[y] == 0.0) continue;
+                    double *row = S.data() + (static_cast<std::size_t>(x2) * ny + y) * N +
+                                  static_cast<std::size_t>(x2) * ny;
+                    row[y] += w[f] * ef[y];
+                    for (int y2 = 0; y2 <= y; ++y2) row[y2] += d * ef[y] * ef[y2];
+                }
+            }
+        std::vector<int> js(n2);
+        std::vector<double> Z;  // Z^T stored by rows: zt[(j*ny + y) * ny + k]
+        for (int x1 = 0; x1 < n1; ++x1) {
+            double *L = Lll.data() + static_cast<std::size_t>(x1) * nyy;
+            int m = 0;
+            for (int x2 = 0; x2 < n2; ++x2) {
+                const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                if (!P.fib[f]) continue;
+                js[m++] = x2;
+                const double *ef = e.data() + f * ny;
+                const double d = w[f] / s[f];
+                for (int y = 0; y < ny; ++y) {
+                    if (ef[y] == 0.0) continue;
+                    L[static_cast<std::size_t>(y) * ny + y] += w[f] * ef[y];
+                    const double dy = d * ef[y];
+                    for (int y2 = 0; y2 <= y; ++y2) L[static_cast<std::size_t>(y) * ny + y2] += dy * ef[y2];
+                }
+            }
+            for (int y = 0; y < ny; ++y) {
+                double &dd = L[static_cast<std::size_t>(y) * ny + y];
+                dd = la[static_cast<std::size_t>(x1) * ny + y] ? dd + delta : 1.0;
+            }
+            cholesky(L, ny, delta, false);
+            // rows of Z^T: for column (x2, y') of H_lm(x1, .), solve L z = H_lm(:, (x2, y'))
+            const std::size_t M = static_cast<std::size_t>(m) * ny;
+            Z.assign(M * ny, 0.0);
+            for (int j = 0; j < m; ++j) {
+                const std::size_t f = static_cast<std::size_t>(x1) * n2 + js[j];
+                const double *ef = e.data() + f * ny;
+                const double d = w[f] / s[f];
+                for (int yc = 0; yc < ny; ++yc) {
+                    double *z = Z.data() + (static_cast<std::size_t>(j) * ny + yc) * ny;
+                    if (ef[yc] == 0.0) continue;
+                    // column yc of diag(w e) + d e e^T
+                    for (int y = 0; y < ny; ++y) z[y] = d * ef[y] * ef[yc];
+                    z[yc] += w[f] * ef[yc];
+                    for (int y = 0; y < ny; ++y) {
+                        if (!la[static_cast<std::size_t>(x1) * ny + y]) {
+                            z[y] = 0.0;
+                            continue;
+                        }
+                        const double *Lr = L + static_cast<std::size_t>(y) * ny;
+                        double v = z[y];
+                        for (int k = 0; k < y; ++k) v -= Lr[k] * z[k];
+                        z[y] = v / Lr[y];
+                    }
+                }
+            }
+            // S(J, J) -= Z^T Z (lower triangle)
+            const long long Ml = static_cast<long long>(M);
+#pragma omp parallel for schedule(dynamic, 8) if (opt.parallel && M > 256)
+            for (long long r = 0; r < Ml; ++r) {
+                const std::size_t jr = static_cast<std::size_t>(r) / ny, yr = static_cast<std::size_t>(r) % ny;
+                const double *zr = Z.data() + static_cast<std::size_t>(r) * ny;
+                double *Srow = S.data() + (static_cast<std::size_t>(js[jr]) * ny + yr) * N;
+                for (std::size_t c = 0; c <= static_cast<std::size_t>(r); ++c) {
+                    const double *zc = Z.data() + c * ny;
+                    double acc = 0.0;
+#pragma omp simd reduction(+ : acc)
+                    for (int k = 0; k < ny; ++k) acc += zr[k] * zc[k];
+                    Srow[static_cast<std::size_t>(js[c / ny]) * ny + c % ny] -= acc;
+                }
+            }
+        }
+        // fixed entries (pinned / disallowed mu): identity rows
+        for (std::size_t i = 0; i < N; ++i) {
+            double *row = S.data() + i * N;
+            if (!lbv[i]) {
+                for (std::size_t j = 0; j <= i; ++j) row[j] = 0.0;
+                for (std::size_t j = i + 1; j < N; ++j) S[j * N + i] = 0.0;
+                row[i] = 1.0;
+            } else {
+                row[i] += delta;
+            }
+        }
+        cholesky(S.data(), N, delta, opt.parallel);
+    }
+
+    // y = H x (matrix-free, full Newton matrix incl. regularisation) for x = (xl, xm).
+    void apply(const std::vector<double> &xl, const std::vector<double> &xm, std::vector<double> &yl,
+               std::vector<double> &ym) const {
+        yl.assign(xl.size(), 0.0);
+        ym.assign(xm.size(), 0.0);
+        std::vector<double> dlt(ny);
+        for (int x1 = 0; x1 < n1; ++x1)
+            for (int x2 = 0; x2 < n2; ++x2) {
+                const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                if (!P.fib[f]) continue;
+                const double *ef = e.data() + f * ny;
+                double dot = 0.0;
+                for (int y = 0; y < ny; ++y) {
+                    dlt[y] = xl[static_cast<std::size_t>(x1) * ny + y] +
+                             xm[static_cast<std::size_t>(x2) * ny + y];
+                    dot += ef[y] * dlt[y];
+                }
+                const double d = w[f] / s[f];
+                for (int y = 0; y < ny; ++y) {
+                    const double v = ef[y] * (w[f] * dlt[y] + d * dot);
+                    yl[static_cast<std::size_t>(x1) * ny + y] += v;
+                    ym[static_cast<std::size_t>(x2) * ny + y] += v;
+                }
+            }
+        for (std::size_t i = 0; i < xl.size(); ++i) yl[i] = la[i] ? yl[i] + delta * xl[i] : 0.0;
+        for (std::size_t i = 0; i < xm.size(); ++i) ym[i] = lbv[i] ? ym[i] + delta * xm[i] : 0.0;
+    }
+
+    // z <- H_ll(x1)^{-1} z with the stored Cholesky factor
+    void ll_solve(int x1, double *z) const {
+        chol_solve(Lll.data() + static_cast<std::size_t>(x1) * ny * ny, ny, z);
+        for (int y = 0; y < ny; ++y)
+            if (!la[static_cast<std::size_t>(x1) * ny + y]) z[y] = 0.0;
+    }
+
+    // Solve H (dl, dm) = (rl, rm) with the factored Schur complement.
+    void schur_solve(const std::vector<double> &rl, const std::vector<double> &rm,
+                     std::vector<double> &dl, std::vector<double> &dm) const {
+        std::vector<double> z(rl);
+        dm = rm;
+        for (int x1 = 0; x1 < n1; ++x1) {
+            double *zx = z.data() + static_cast<std::size_t>(x1) * ny;
+            ll_solve(x1, zx);
+            for (int x2 = 0; x2 < n2; ++x2) {
+                const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                if (!P.fib[f]) continue;
+                const double *ef = e.data() + f * ny;
+                double dot = 0.0;
+                for (int y = 0; y < ny; ++y) dot += ef[y] * zx[y];
+                const double d = w[f] / s[f];
+                for (int y = 0; y < ny; ++y)
+                    dm[static_cast<std::size_t>(x2) * ny + y] -= ef[y] * (w[f] * zx[y] + d * dot);
+            }
+        }
+        for (std::size_t i = 0; i < N; ++i)
+            if (!lbv[i]) dm[i] = 0.0;
+        chol_solve(S.data(), N, dm.data());
+        for (std::size_t i = 0; i < N; ++i)
+            if (!lbv[i]) dm[i] = 0.0;
+        dl.assign(static_cast<std::size_t>(n1) * ny, 0.0);
+        for (int x1 = 0; x1 < n1; ++x1) {
+            double *t = dl.data() + static_cast<std::size_t>(x1) * ny;
+            for (int y = 0; y < ny; ++y) t[y] = rl[static_cast<std::size_t>(x1) * ny + y];
+            for (int x2 = 0; x2 < n2; ++x2) {
+                const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                if (!P.fib[f]) continue;
+                const double *ef = e.data() + f * ny;
+                const double *dmx = dm.data() + static_cast<std::size_t>(x2) * ny;
+                double dot = 0.0;
+                for (int y = 0; y < ny; ++y) dot += ef[y] * dmx[y];
+                const double d = w[f] / s[f];
+                for (int y = 0; y < ny; ++y) t[y] -= ef[y] * (w[f] * dmx[y] + d * dot);
+            }
+            ll_solve(x1, t);
+        }
+    }
+
+    // One Newton solve (no refinement): eliminate (dw, ds) per fibre, solve the reduced
+    // system in (dlam, dmu) with the Schur complement, recover (dw, ds).
+    void direction_core(const std::vector<double> &rdl, const std::vector<double> &rdm,
+                        const std::vector<double> &rc, const std::vector<double> &rp,
+                        std::vector<double> &dl, std::vector<double> &dm, std::vector<double> &dw,
+                        std::vector<double> &ds) const {
+        std::vector<double> rl = rdl, rm = rdm;
+        for (int x1 = 0; x1 < n1; ++x1)
+            for (int x2 = 0; x2 < n2; ++x2) {
+                const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                if (!P.fib[f]) continue;
+                const double c = (rc[f] - w[f] * rp[f]) / s[f];
+                const double *ef = e.data() + f * ny;
+                for (int y = 0; y < ny; ++y) {
+                    rl[static_cast<std::size_t>(x1) * ny + y] -= ef[y] * c;
+                    rm[static_cast<std::size_t>(x2) * ny + y] -= ef[y] * c;
+                }
+            }
+        for (std::size_t i = 0; i < rl.size(); ++i)
+            if (!la[i]) rl[i] = 0.0;
+        for (std::size_t i = 0; i < rm.size(); ++i)
+            if (!lbv[i]) rm[i] = 0.0;
+        schur_solve(rl, rm, dl, dm);
+        dw.assign(nf, 0.0);
+        ds.assign(nf, 0.0);
+        for (int x1 = 0; x1 < n1; ++x1)
+            for (int x2 = 0; x2 < n2; ++x2) {
+                const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                if (!P.fib[f]) continue;
+                const double *ef = e.data() + f * ny;
+                double g = 0.0;
+                for (int y = 0; y < ny; ++y)
+                    g += ef[y] * (dl[static_cast<std::size_t>(x1) * ny + y] +
+                                  dm[static_cast<std::size_t>(x2) * ny + y]);
+                dw[f] = (rc[f] - w[f] * rp[f] + w[f] * g) / s[f];
+                ds[f] = rp[f] - g;
+            }
+    }
+
+    // Newton direction for the residuals (rd, rc, rp), with iterative refinement against the
+    // unreduced linearised KKT system (whose entries stay bounded, unlike the reduced matrix
+    // with its w/s -> inf weights):
+    //   sum_f [w_f Hess_f du + dw_f grad_f] = rd,  grad_f . du + ds_f = rp_f,
+    //   s_f dw_f + w_f ds_f = rc_f.
+    void direction(const std::vector<double> &rdl, const std::vector<double> &rdm,
+                   const std::vector<double> &rc, const std::vector<double> &rp,
+                   std::vector<double> &dl, std::vector<double> &dm, std::vector<double> &dw,
+                   std::vector<double> &ds) const {
+        direction_core(rdl, rdm, rc, rp, dl, dm, dw, ds);
+        std::vector<double> R1l(rdl.size()), R1m(rdm.size()), R2(nf), R3(nf), cl, cm, cw, cs;
+        for (int round = 0; round < 2; ++round) {
+            R1l = rdl;
+            R1m = rdm;
+            for (int x1 = 0; x1 < n1; ++x1)
+                for (int x2 = 0; x2 < n2; ++x2) {
+                    const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                    R2[f] = R3[f] = 0.0;
+                    if (!P.fib[f]) continue;
+                    const double *ef = e.data() + f * ny;
+                    double g = 0.0;
+                    for (int y = 0; y < ny; ++y) {
+                        const double dlt = dl[static_cast<std::size_t>(x1) * ny + y] +
+                                           dm[static_cast<std::size_t>(x2) * ny + y];
+                        g += ef[y] * dlt;
+                        const double v = ef[y] * (w[f] * dlt + dw[f]);
+                        R1l[static_cast<std::size_t>(x1) * ny + y] -= v;
+                        R1m[static_cast<std::size_t>(x2) * ny + y] -= v;
+                    }
+                    R2[f] = rp[f] - g - ds[f];
+                    R3[f] = rc[f] - s[f] * dw[f] - w[f] * ds[f];
+                }
+            for (std::size_t i = 0; i < R1l.size(); ++i) {
+                if (!la[i]) R1l[i] = 0.0;
+            }
+            for (std::size_t i = 0; i < R1m.size(); ++i) {
+                if (!lbv[i]) R1m[i] = 0.0;
+            }
+            direction_core(R1l, R1m, R3, R2, cl, cm, cw, cs);
+            for (std::size_t i = 0; i < dl.size(); ++i) dl[i] += cl[i];
+            for (std::size_t i = 0; i < dm.size(); ++i) dm[i] += cm[i];
+            for (std::size_t f = 0; f < nf; ++f) {
+                dw[f] += cw[f];
+                ds[f] += cs[f];
+            }
+        }
+    }
+
+    double max_step(const std::vector<double> &dw, const std::vector<double> &ds) const {
+        double a = 1.0;
+        for (std::size_t f = 0; f < nf; ++f) {
+            if (!P.fib[f]) continue;
+            if (dw[f] < 0) a = std::min(a, -w[f] / dw[f]);
+            if (ds[f] < 0) a = std::min(a, -s[f] / ds[f]);
+        }
+        return a;
+    }
+
+    void current_q(std::vector<double> &q) const {
+        q.assign(nf * ny, 0.0);
+        for (std::size_t f = 0; f < nf; ++f)
+            if (P.fib[f])
+                for (int y = 0; y < ny; ++y) q[f * ny + y] = w[f] * e[f * ny + y];
+    }
+
+    int run(int max_iter, Certificate &best) {
+        std::vector<double> rdl(lam.size()), rdm(N), rc(nf), rp(nf, 0.0), dl, dm, dw, ds, dl2, dm2,
+            dw2, ds2;
+        std::vector<double> lam_n, mu_n, e_n(e.size()), sig_n(nf), q, work;
+        const double nfib = static_cast<double>(P.nfib);
+        int it = 0;
+        for (it = 1; it <= max_iter; ++it) {
+            // residuals of the marginal equations (dropped for pinned mu: gauge)
+            for (std::size_t i = 0; i < rdl.size(); ++i) rdl[i] = la[i] ? P.a[i] : 0.0;
+            for (std::size_t i = 0; i < N; ++i) rdm[i] = lbv[i] ? P.b[i] : 0.0;
+            double ws = 0.0;
+            for (int x1 = 0; x1 < n1; ++x1)
+                for (int x2 = 0; x2 < n2; ++x2) {
+                    const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                    if (!P.fib[f]) continue;
+                    ws += w[f] * s[f];
+                    rp[f] = 1.0 - sig[f] - s[f];
+                    const double *ef = e.data() + f * ny;
+                    for (int y = 0; y < ny; ++y) {
+                        const double qv = w[f] * ef[y];
+                        rdl[static_cast<std::size_t>(x1) * ny + y] -= qv;
+                        rdm[static_cast<std::size_t>(x2) * ny + y] -= qv;
+                    }
+                }
+            for (std::size_t i = 0; i < N; ++i)
+                if (!lbv[i]) rdm[i] = 0.0;
+            const double muc = ws / nfib;
+            factor();
+            // predictor (affine scaling)
+            for (std::size_t f = 0; f < nf; ++f) rc[f] = P.fib[f] ? -w[f] * s[f] : 0.0;
+            direction(rdl, rdm, rc, rp, dl, dm, dw, ds);
+            const double aa = max_step(dw, ds);
+            double muaff = 0.0;
+            for (std::size_t f = 0; f < nf; ++f)
+                if (P.fib[f]) muaff += (w[f] + aa * dw[f]) * (s[f] + aa * ds[f]);
+            muaff /= nfib;
+            const double sc = muc > 0 ? std::pow(muaff / muc, 3) : 0.0;
+            // corrector (Mehrotra)
+            for (std::size_t f = 0; f < nf; ++f)
+                rc[f] = P.fib[f] ? sc * muc - w[f] * s[f] - dw[f] * ds[f] : 0.0;
+            direction(rdl, rdm, rc, rp, dl2, dm2, dw2, ds2);
+            double alpha = std::min(1.0, 0.99 * max_step(dw2, ds2));
+            // Infeasible primal-dual step: the slack s is a variable of its own and the
+            // nonlinearity of sigma goes into the residual 1 - sigma - s; only guard against
+            // exp overflow (sigma far above 1).
+            for (;;) {
+                lam_n = lam;
+                mu_n = mu;
+                for (std::size_t i = 0; i < lam.size(); ++i) lam_n[i] += alpha * dl2[i];
+                for (std::size_t i = 0; i < N; ++i) mu_n[i] += alpha * dm2[i];
+                cells(lam_n, mu_n, e_n, sig_n);
+                double smax = 0.0;
+                for (std::size_t f = 0; f < nf; ++f)
+                    if (P.fib[f]) smax = std::max(smax, sig_n[f]);
+                if ((smax <= 2.0 && std::isfinite(smax)) || alpha < 1e-12) break;
+                alpha *= 0.5;
+            }
+#ifdef INTERPLAY_PID_DEBUG
+            {
+                double nd = 0, np_ = 0;
+                for (double v : rdl) nd = std::max(nd, std::fabs(v));
+                for (double v : rdm) nd = std::max(nd, std::fabs(v));
+                for (double v : rp) np_ = std::max(np_, std::fabs(v));
+                std::fprintf(stderr, "it %d muc %.3e sc %.3e alpha %.3e rd %.2e rp %.2e gap %.2e\n", it, muc, sc, alpha, nd, np_, best.upper - best.lower);
+            }
+#endif
+            lam.swap(lam_n);
+            mu.swap(mu_n);
+            e.swap(e_n);
+            sig.swap(sig_n);
+            double wsn = 0.0;
+            for (std::size_t f = 0; f < nf; ++f) {
+                if (!P.fib[f]) continue;
+                s[f] = std::max(s[f] + alpha * ds2[f], 1e-300);
+                w[f] = std::max(w[f] + alpha * dw2[f], 1e-300);
+                wsn += w[f] * s[f];
+            }
+            if (wsn < 0.1 * opt.tol || it % 5 == 0) {
+                current_q(q);
+                if (certify(P, q, lam_masked(lam, la), lam_masked(mu, lb), best, work) <= opt.tol)
+                    return it;
+            }
+        }
+        current_q(q);
+        certify(P, q, lam_masked(lam, la), lam_masked(mu, lb), best, work);
+        return it - 1;
+    }
+
+    static std::vector<double> lam_masked(const std::vector<double> &v,
+                                          const std::vector<unsigned char> &m) {
+        std::vector<double> out(v);
+        for (std::size_t i = 0; i < v.size(); ++i)
+            if (!m[i]) out[i] = kNegInf;
+        return out;
+    }
+};
+
+inline void informations(const double *p, int n1, int n2, int ny, Result &r) {
+    std::vector<double> p1(n1, 0.0), p2(n2, 0.0), py(ny, 0.0), p12(static_cast<std::size_t>(n1) * n2, 0.0),
+        p1y(static_cast<std::size_t>(n1) * ny, 0.0), p2y(static_cast<std::size_t>(n2) * ny, 0.0);
+    double hxyz = 0.0;
+    for (int x1 = 0; x1 < n1; ++x1)
+        for (int x2 = 0; x2 < n2; ++x2)
+            for (int y = 0; y < ny; ++y) {
+                const double v = p[(static_cast<std::size_t>(x1) * n2 + x2) * ny + y];
+                p1[x1] += v;
+                p2[x2] += v;
+                py[y] += v;
+                p12[static_cast<std::size_t>(x1) * n2 + x2] += v;
+                p1y[static_cast<std::size_t>(x1) * ny + y] += v;
+                p2y[static_cast<std::size_t>(x2) * ny + y] += v;
+                hxyz -= xlogx(v);
+            }
+    auto H = [](const std::vector<double> &v) {
+        double h = 0.0;
+        for (double x : v) h -= xlogx(x);
+        return h;
+    };
+    r.hy = H(py);
+    const double h1 = H(p1), h2 = H(p2);
+    r.i1 = std::max(h1 + r.hy - H(p1y), 0.0);
+    r.i2 = std::max(h2 + r.hy - H(p2y), 0.0);
+    r.i12 = std::max(H(p12) + r.hy - hxyz, 0.0);
+}
+
+}  // namespace detail
+
+// Solve one joint p[x1][x2][y] (normalised, non-negative). Outputs (optional, may be null):
+// q (n1*n2*ny, the certified optimum), lam (n1*ny), mu (n2*ny) (dual variables; -inf on cells
+// that cannot carry mass, NaN when the closed form was used).
+inline Result solve(const double *p, int n1, int n2, int ny, const Options &opt, double *q_out,
+                    double *lam_out, double *mu_out) {
+    using namespace detail;
+    Result res;
+    informations(p, n1, n2, ny, res);
+    const double lo = std::max(res.i1, res.i2);
+    // reduction
+    std::vector<double> m1(n1, 0.0), m2(n2, 0.0), my(ny, 0.0);
+    for (int x1 = 0; x1 < n1; ++x1)
+        for (int x2 = 0; x2 < n2; ++x2)
+            for (int y = 0; y < ny; ++y) {
+                const double v = p[(static_cast<std::size_t>(x1) * n2 + x2) * ny + y];
+                m1[x1] += v;
+                m2[x2] += v;
+                my[y] += v;
+            }
+    Problem P;
+    std::vector<int> k1, k2, ky;
+    for (int i = 0; i < n1; ++i)
+        if (m1[i] > 0) k1.push_back(i);
+    for (int i = 0; i < n2; ++i)
+        if (m2[i] > 0) k2.push_back(i);
+    for (int i = 0; i < ny; ++i)
+        if (my[i] > 0) ky.push_back(i);
+    const int r1 = static_cast<int>(k1.size()), r2 = static_cast<int>(k2.size()),
+              ry = static_cast<int>(ky.size());
+    auto closed_form = [&]() {
+        res.upper = res.i12;
+        res.lower = std::min(lo, res.i12);
+        res.iterations = 0;
+        res.converged = true;
+        if (q_out) std::copy(p, p + static_cast<std::size_t>(n1) * n2 * ny, q_out);
+        if (lam_out) std::fill(lam_out, lam_out + static_cast<std::size_t>(n1) * ny, std::nan(""));
+        if (mu_out) std::fill(mu_out, mu_out + static_cast<std::size_t>(n2) * ny, std::nan(""));
+        return res;
+    };
+    if (res.i12 - lo <= opt.tol || r1 <= 1 || r2 <= 1 || ry <= 1) return closed_form();
+
+    P.swapped = r2 > r1;
+    P.k1 = P.swapped ? k2 : k1;
+    P.k2 = P.swapped ? k1 : k2;
+    P.ky = ky;
+    P.n1 = static_cast<int>(P.k1.size());
+    P.n2 = static_cast<int>(P.k2.size());
+    P.ny = ry;
+    const int N1 = P.n1, N2 = P.n2, NY = P.ny;
+    auto src = [&](int i, int j, int y) {
+        const int o1 = P.swapped ? P.k2[j] : P.k1[i];
+        const int o2 = P.swapped ? P.k1[i] : P.k2[j];
+        return p[(static_cast<std::size_t>(o1) * n2 + o2) * ny + P.ky[y]];
+    };
+    P.a.assign(static_cast<std::size_t>(N1) * NY, 0.0);
+    P.b.assign(static_cast<std::size_t>(N2) * NY, 0.0);
+    P.px1.assign(N1, 0.0);
+    P.px2.assign(N2, 0.0);
+    for (int i = 0; i < N1; ++i)
+        for (int j = 0; j < N2; ++j)
+            for (int y = 0; y < NY; ++y) {
+                const double v = src(i, j, y);
+                P.a[static_cast<std::size_t>(i) * NY + y] += v;
+                P.b[static_cast<std::size_t>(j) * NY + y] += v;
+                P.px1[i] += v;
+                P.px2[j] += v;
+            }
+    P.fib.assign(static_cast<std::size_t>(N1) * N2, 0);
+    P.nfib = 0;
+    for (int i = 0; i < N1; ++i)
+        for (int j = 0; j < N2; ++j) {
+            bool any = false;
+            for (int y = 0; y < NY && !any; ++y) any = P.allowed(i, j, y);
+            P.fib[static_cast<std::size_t>(i) * N2 + j] = any;
+            P.nfib += any;
+        }
+
+    Certificate best;
+    int iters = 0;
+    if (opt.method == kIPFP) {
+        const int max_sweeps = opt.max_iter > 0 ? opt.max_iter : 100000;
+        std::vector<double> logr(static_cast<std::size_t>(N1) * N2, kNegInf),
+            lam(static_cast<std::size_t>(N1) * NY, kNegInf), mu(static_cast<std::size_t>(N2) * NY, kNegInf);
+        for (int i = 0; i < N1; ++i)
+            for (int j = 0; j < N2; ++j)
+                if (P.fib[static_cast<std::size_t>(i) * N2 + j])
+                    logr[static_cast<std::size_t>(i) * N2 + j] = std::log(P.px1[i] * P.px2[j]);
+        for (int y = 0; y < NY; ++y) {
+            for (int j = 0; j < N2; ++j)
+                if (P.b[static_cast<std::size_t>(j) * NY + y] > 0) mu[static_cast<std::size_t>(j) * NY + y] = 0.0;
+        }
+        iters = ipfp(P, opt, max_sweeps, best, logr, lam, mu);
+    } else {
+        const int max_steps = opt.max_iter > 0 ? opt.max_iter : 200;
+        IPM ipm(P, opt);
+        iters = ipm.run(max_steps, best);
+    }
+    res.iterations = iters;
+    res.upper = best.upper + res.hy;
+    res.lower = std::max(best.lower + res.hy, lo);
+    bool use_p = false;
+    if (!(res.upper <= res.i12)) {  // the solver did worse than Q = P (never expected)
+        res.upper = res.i12;
+        use_p = true;
+    }
+    res.converged = res.upper - res.lower <= opt.tol;
+
+    if (q_out) {
+        if (use_p) {
+            std::copy(p, p + static_cast<std::size_t>(n1) * n2 * ny, q_out);
+        } else {
+            std::fill(q_out, q_out + static_cast<std::size_t>(n1) * n2 * ny, 0.0);
+            for (int i = 0; i < N1; ++i)
+                for (int j = 0; j < N2; ++j)
+                    for (int y = 0; y < NY; ++y) {
+                        const int o1 = P.swapped ? P.k2[j] : P.k1[i];
+                        const int o2 = P.swapped ? P.k1[i] : P.k2[j];
+                        q_out[(static_cast<std::size_t>(o1) * n2 + o2) * ny + P.ky[y]] =
+                            best.q[(static_cast<std::size_t>(i) * N2 + j) * NY + y];
+                    }
+        }
+    }
+    if (lam_out || mu_out) {
+        // dual variables in the caller's orientation
+        double *dl = P.swapped ? mu_out : lam_out;
+        double *dm = P.swapped ? lam_out : mu_out;
+        const std::size_t s1 = static_cast<std::size_t>(P.swapped ? n2 : n1) * ny;
+        const std::size_t s2 = static_cast<std::size_t>(P.swapped ? n1 : n2) * ny;
+        if (dl) std::fill(dl, dl + s1, kNegInf);
+        if (dm) std::fill(dm, dm + s2, kNegInf);
+        for (int y = 0; y < NY; ++y) {
+            if (dl && !best.lam.empty())
+                for (int i = 0; i < N1; ++i)
+                    dl[static_cast<std::size_t>(P.k1[i]) * ny + P.ky[y]] =
+                        best.lam[static_cast<std::size_t>(i) * NY + y];
+            if (dm && !best.mu.empty())
+                for (int j = 0; j < N2; ++j)
+                    dm[static_cast<std::size_t>(P.k2[j]) * ny + P.ky[y]] =
+                        best.mu[static_cast<std::size_t>(j) * NY + y];
+        }
+    }
+    return res;
+}
+
+}  // namespace interplay::pid

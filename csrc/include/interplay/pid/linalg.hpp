@@ -1,0 +1,125 @@
+// Small dense linear algebra for the PID Newton systems: Cholesky of a symmetric positive
+// definite matrix (row-major, lower triangle), blocked so that the O(N^3) trailing updates run
+// on contiguous rows, optionally with OpenMP inside (single large problems) or without it (one
+// problem per thread in a batch). No BLAS dependency: the kernels stay header-only.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+namespace interplay::pid {
+
+// Unblocked Cholesky of the kb x kb diagonal block starting at (k0, k0) of the N x N row-major
+// matrix A (lower triangle used). A pivot that is not positive (rounding on a nearly singular
+// matrix) is replaced by `floor`; returns the number of replaced pivots.
+inline int chol_diag_block(double *A, std::size_t N, std::size_t k0, std::size_t kb,
+                           double floor) {
+    int fixed = 0;
+    for (std::size_t j = k0; j < k0 + kb; ++j) {
+        double *rj = A + j * N;
+        double d = rj[j];
+        for (std::size_t k = k0; k < j; ++k) d -= rj[k] * rj[k];
+        if (!(d > floor)) {
+            d = floor;
+            ++fixed;
+        }
+        const double ljj = std::sqrt(d);
+        rj[j] = ljj;
+        const double inv = 1.0 / ljj;
+        for (std::size_t i = j + 1; i < k0 + kb; ++i) {
+            double *ri = A + i * N;
+            double v = ri[j];
+            for (std::size_t k = k0; k < j; ++k) v -= ri[k] * rj[k];
+            ri[j] = v * inv;
+        }
+    }
+    return fixed;
+}
+
+// In-place Cholesky A = L L^T (lower triangle of A overwritten by L). Blocked right-looking.
+// `parallel`: use OpenMP for the panel solve and the trailing update.
+inline int cholesky(double *A, std::size_t N, double floor, bool parallel) {
+    const std::size_t nb = 48;
+    int fixed = 0;
+    for (std::size_t k0 = 0; k0 < N; k0 += nb) {
+        const std::size_t kb = std::min(nb, N - k0);
+        fixed += chol_diag_block(A, N, k0, kb, floor);
+        const std::size_t r0 = k0 + kb;
+        if (r0 >= N) break;
+        const long long nrows = static_cast<long long>(N - r0);
+        // panel: rows i >= r0, columns k0..k0+kb: L21 = A21 L11^{-T}
+#pragma omp parallel for schedule(static) if (parallel && nrows > 64)
+        for (long long ii = 0; ii < nrows; ++ii) {
+            double *ri = A + (r0 + static_cast<std::size_t>(ii)) * N;
+            for (std::size_t j = k0; j < k0 + kb; ++j) {
+                const double *rj = A + j * N;
+                double v = ri[j];
+                for (std::size_t k = k0; k < j; ++k) v -= ri[k] * rj[k];
+                ri[j] = v / rj[j];
+            }
+        }
+        // trailing update: A22 -= L21 L21^T (lower triangle), four rows at a time
+#pragma omp parallel for schedule(dynamic, 4) if (parallel && nrows > 64)
+        for (long long ib = 0; ib < (nrows + 3) / 4; ++ib) {
+            const std::size_t i0 = r0 + 4 * static_cast<std::size_t>(ib);
+            const std::size_t ni = std::min<std::size_t>(4, N - i0);
+            const double *p[4];
+            for (std::size_t r = 0; r < 4; ++r) p[r] = A + (i0 + std::min(r, ni - 1)) * N + k0;
+            const std::size_t jend = i0 + ni;
+            for (std::size_t j = r0; j < jend; ++j) {
+                const double *pj = A + j * N + k0;
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+                for (std::size_t k = 0; k < kb; ++k) {
+                    const double v = pj[k];
+                    s0 += p[0][k] * v;
+                    s1 += p[1][k] * v;
+                    s2 += p[2][k] * v;
+                    s3 += p[3][k] * v;
+                }
+                const double s[4] = {s0, s1, s2, s3};
+                for (std::size_t r = 0; r < ni; ++r) {
+                    if (j <= i0 + r) A[(i0 + r) * N + j] -= s[r];
+                }
+            }
+        }
+    }
+    return fixed;
+}
+
+// Solve L L^T x = b in place (L lower, row-major N x N).
+inline void chol_solve(const double *L, std::size_t N, double *x) {
+    for (std::size_t i = 0; i < N; ++i) {
+        const double *ri = L + i * N;
+        double v = x[i];
+        for (std::size_t k = 0; k < i; ++k) v -= ri[k] * x[k];
+        x[i] = v / ri[i];
+    }
+    for (std::size_t ii = N; ii-- > 0;) {
+        x[ii] /= L[ii * N + ii];
+        const double v = x[ii];
+        const double *ri = L + ii * N;
+        for (std::size_t k = 0; k < ii; ++k) x[k] -= ri[k] * v;
+    }
+}
+
+// Explicit inverse of a small SPD matrix from its Cholesky factor (n x n, row-major, full
+// symmetric result in Inv). `work` needs n doubles.
+inline void chol_inverse(const double *L, std::size_t n, double *Inv, double *work) {
+    for (std::size_t c = 0; c < n; ++c) {
+        std::fill(work, work + n, 0.0);
+        work[c] = 1.0;
+        chol_solve(L, n, work);
+        for (std::size_t r = 0; r < n; ++r) Inv[r * n + c] = work[r];
+    }
+    for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t c = r + 1; c < n; ++c) {
+            const double v = 0.5 * (Inv[r * n + c] + Inv[c * n + r]);
+            Inv[r * n + c] = v;
+            Inv[c * n + r] = v;
+        }
+}
+
+}  // namespace interplay::pid

@@ -1,0 +1,30 @@
+"""Partial information decomposition (PID) of two sources X1, X2 about a target Y.
+
+``interplay.pid(p)`` decomposes I(X1,X2;Y) of a discrete joint p(x1, x2, y) into redundancy R,
+unique informations U1, U2 and synergy S with R + U1 = I(X1;Y), R + U2 = I(X2;Y) and
+R + U1 + U2 + S = I(X1,X2;Y). The default measure is BROJA (Bertschinger et al. 2014), solved
+with a certificate; MMI and Williams-Beer I_min are closed forms. See docs/pid.md.
+"""
+
+from __future__ import annotations
+
+from ._api import pid
+from ._data import pid_from_embeddings, pid_from_samples
+from ._result import PIDResult
+from ._solver import BROJA_KERNEL
+
+__all__ = ["pid", "pid_from_samples", "pid_from_embeddings", "PIDResult", "BROJA_KERNEL"]
+
+
+# ``interplay.pid`` is both this subpackage and the function ``pid``: importing a submodule
+# rebinds the package attribute to the module, so the module itself is made callable.
+import sys as _sys
+import types as _types
+
+
+class _CallableModule(_types.ModuleType):
+    def __call__(self, *args, **kwargs):
+        return pid(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule
