@@ -3,7 +3,7 @@ import pytest
 
 import interplay
 from interplay.backends import backend_status
-from reference.pid_distributions import CANONICAL, check_certificate
+from tests.reference.pid_distributions import CANONICAL, check_certificate
 
 LN2 = np.log(2)
 ATOL = 1e-8  # bits: the done-when bound
@@ -134,7 +134,7 @@ def test_backends_match_reference(backend, rng):
     if not ok:
         pytest.skip(why)
     try:
-        interplay.pid.BROJA_KERNEL.select(backend)
+        interplay.information.BROJA_KERNEL.select(backend)
     except ValueError as exc:
         pytest.skip(str(exc))
     for shape in [(2, 2, 2), (3, 4, 2), (4, 3, 5)]:

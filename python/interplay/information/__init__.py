@@ -15,16 +15,3 @@ from ._solver import BROJA_KERNEL
 
 __all__ = ["pid", "pid_from_samples", "pid_from_embeddings", "PIDResult", "BROJA_KERNEL"]
 
-
-# ``interplay.pid`` is both this subpackage and the function ``pid``: importing a submodule
-# rebinds the package attribute to the module, so the module itself is made callable.
-import sys as _sys
-import types as _types
-
-
-class _CallableModule(_types.ModuleType):
-    def __call__(self, *args, **kwargs):
-        return pid(*args, **kwargs)
-
-
-_sys.modules[__name__].__class__ = _CallableModule
