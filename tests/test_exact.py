@@ -262,7 +262,10 @@ def test_bad_index_order_p_backend():
 def test_memory_refusal_states_bytes(monkeypatch):
     from interplay import _validation
 
+    from interplay import engine
+
     monkeypatch.setattr(_validation, "available_memory", lambda: 1000)
+    monkeypatch.setattr(engine, "_CHECK_MEMORY_FROM", 0)
     with pytest.raises(ValueError, match=r"values: exact SII of order 2 for n = 8 needs .*\(\d+ bytes\)"):
         interplay.exact(np.zeros(256), "SII", 2)
 
@@ -272,3 +275,22 @@ def test_too_many_players_refused_before_allocating():
     big = np.broadcast_to(np.zeros(1), (1 << 31,))
     with pytest.raises(ValueError, match="at most 30"):
         interplay.exact(big, "SV")
+
+
+def test_overwrite_values_gives_the_same_result_and_leaves_moebius(rng):
+    v = rng.normal(size=(1 << 9, 2))
+    ref = interplay.exact(v, "SII", 2)
+    w = v.copy()
+    res = interplay.exact(w, "SII", 2, overwrite_values=True)
+    np.testing.assert_array_equal(res.values, ref.values)
+    np.testing.assert_array_equal(res.baseline_value, ref.baseline_value)
+    np.testing.assert_allclose(w, interplay.transforms.moebius(v), **TOL)
+    # a read-only or converted input is never overwritten
+    ro = v.copy()
+    ro.setflags(write=False)
+    interplay.exact(ro, "SII", 2, overwrite_values=True)
+    np.testing.assert_array_equal(ro, v)
+    f32 = v.astype(np.float32)
+    keep = f32.copy()
+    interplay.exact(f32, "SV", overwrite_values=True)
+    np.testing.assert_array_equal(f32, keep)

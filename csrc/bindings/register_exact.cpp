@@ -15,7 +15,7 @@ void register_exact(py::module_ &m) {
     m.def(
         "weighted_superset",
         [](const out_array<double> &moebius, const out_array<double> &weights, int min_order,
-           const std::string &method, out_array<double> out) {
+           const std::string &method, out_array<double> out, int block_bits) {
             interplay::bind::require_ndim(moebius, 1, 2, "moebius");
             const auto rows = static_cast<std::uint64_t>(moebius.shape(0));
             if (!interplay::is_pow2(rows))
@@ -40,7 +40,7 @@ void register_exact(py::module_ &m) {
                 interplay::indices::gather(src, n, d, min_order, k, dst);
             } else if (method == "fused") {
                 py::gil_scoped_release release;
-                interplay::indices::fused(src, n, d, w, min_order, dst);
+                interplay::indices::fused(src, n, d, w, min_order, dst, block_bits);
             } else if (method == "per_order") {
                 py::array_t<double> work(std::vector<py::ssize_t>{py::ssize_t(rows * d)});
                 double *wp = work.mutable_data();
@@ -51,7 +51,7 @@ void register_exact(py::module_ &m) {
             }
         },
         py::arg("moebius").noconvert(), py::arg("weights").noconvert(), py::arg("min_order"),
-        py::arg("method"), py::arg("out").noconvert(),
+        py::arg("method"), py::arg("out").noconvert(), py::arg("block_bits") = -1,
         "out[S] = sum_{T superset S} weights[|S|, |T|] moebius[T] for min_order <= |S| <= k.");
     m.def(
         "enumerate_sets",

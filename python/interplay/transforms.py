@@ -64,7 +64,9 @@ def _run(kind: str, values: Any, out: np.ndarray | None, backend: str) -> np.nda
     name, fn = KERNELS[kind].select(backend)
     arr, _ = _table(values, "values")
     if out is None:
-        require_memory(arr.shape[0] * max(1, arr[0].size) * 8, f"the {kind} of values", argument="values")
+        nbytes = arr.shape[0] * max(1, arr[0].size) * 8
+        if nbytes >= 32 << 20:  # reading /proc costs more than a small transform
+            require_memory(nbytes, f"the {kind} of values", argument="values")
         src = np.ascontiguousarray(arr, dtype=np.float64)
         result = np.empty_like(src) if src is arr else src  # a converted copy is reused in place
         fn(src, result)

@@ -480,6 +480,12 @@ class CardinalIndex(Index):
         return arr
 
     def _moebius(self, k: int, n: int) -> np.ndarray:
+        cache = self.__dict__.setdefault("_cache", {})
+        if (k, n) not in cache:
+            cache[(k, n)] = self._convert(k, n)
+        return cache[(k, n)]
+
+    def _convert(self, k: int, n: int) -> np.ndarray:
         arr = self._raw(n)
         if self._form == "moebius":
             c = arr.copy()
@@ -530,9 +536,8 @@ class Semivalue(CardinalIndex):
     def key(self) -> tuple:
         return ("semivalue", self._name, self._key_src)
 
-    def _moebius(self, k: int, n: int) -> np.ndarray:
-        c = super()._moebius(k, n)
-        return W.empty_is_value(c)
+    def _convert(self, k: int, n: int) -> np.ndarray:
+        return W.empty_is_value(super()._convert(k, n))
 
     def __repr__(self) -> str:
         return f"Semivalue({self._name!r}, weights=...)"

@@ -104,6 +104,24 @@ inline std::uint64_t colex_rank(std::uint64_t set) noexcept {
     return rank;
 }
 
+// Popcounts of 16-bit values (the portable popcount instruction needs -mpopcnt; a table
+// lookup is as fast in these streaming loops and needs no CPU dispatch).
+struct PopTable {
+    unsigned char pc[1 << 16];
+    PopTable() {
+        pc[0] = 0;
+        for (int i = 1; i < (1 << 16); ++i) pc[i] = static_cast<unsigned char>(pc[i >> 1] + (i & 1));
+    }
+    int operator()(std::uint64_t x) const noexcept {
+        return pc[x & 0xFFFF] + pc[(x >> 16) & 0xFFFF] + pc[(x >> 32) & 0xFFFF] + pc[x >> 48];
+    }
+};
+
+inline const PopTable &poptable() {
+    static const PopTable t;
+    return t;
+}
+
 struct Weights {
     const double *c;  // (k+1) x (n+1), row-major
     int n;
@@ -118,7 +136,7 @@ inline void gather(const double *m, int n, std::size_t d, int min_order, int k, 
     std::vector<std::uint64_t> sets(rows);
     enumerate_sets(n, min_order, k, sets.data());
     const std::int64_t nr = static_cast<std::int64_t>(rows);
-#pragma omp parallel for schedule(static) if (rows * d >= (1u << 14))
+#pragma omp parallel for schedule(static) if (rows * d >= transforms::kParallelMin)
     for (std::int64_t r = 0; r < nr; ++r)
         std::memcpy(out + std::size_t(r) * d, m + sets[std::size_t(r)] * d, d * sizeof(double));
 }
@@ -132,7 +150,8 @@ inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_
     const std::size_t N = std::size_t(1) << n;
     const auto off = size_offsets(n, min_order, k);
     const std::int64_t nn = static_cast<std::int64_t>(N);
-    const bool big = N * d >= (1u << 15);
+    const bool big = N * d >= transforms::kParallelMin;
+    const auto &pt = poptable();
     if (min_order == 0) {
         // the empty set: a weighted sum, no transform (per-thread partials, reduced in order)
         const int nt = max_threads();
@@ -142,7 +161,7 @@ inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_
             double *acc = part.data() + std::size_t(thread_id()) * d;
 #pragma omp for schedule(static)
             for (std::int64_t T = 0; T < nn; ++T) {
-                const double c = w(0, popcount64(std::uint64_t(T)));
+                const double c = w(0, pt(std::uint64_t(T)));
                 if (c == 0.0) continue;
                 const double *src = m + std::size_t(T) * d;
                 for (std::size_t j = 0; j < d; ++j) acc[j] += c * src[j];
@@ -170,7 +189,7 @@ inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_
                 const int ws = s;
 #pragma omp parallel for schedule(static) if (big)
                 for (std::int64_t T = 0; T < nn; ++T) {
-                    const double c = w(ws, popcount64(std::uint64_t(T)));
+                    const double c = w(ws, pt(std::uint64_t(T)));
                     const double *src = m + std::size_t(T) * d;
                     double *dst = work + std::size_t(T) * d;
                     for (std::size_t j = 0; j < d; ++j) dst[j] = c * src[j];
@@ -185,7 +204,7 @@ inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_
         enumerate_sets(n, s, s, sets.data());
         double *dst = out + off[std::size_t(s)] * d;
         const std::int64_t nc = static_cast<std::int64_t>(cnt);
-#pragma omp parallel for schedule(static) if (cnt * d >= (1u << 14))
+#pragma omp parallel for schedule(static) if (cnt * d >= transforms::kParallelMin)
         for (std::int64_t r = 0; r < nc; ++r)
             std::memcpy(dst + std::size_t(r) * d, src_table + sets[std::size_t(r)] * d,
                         d * sizeof(double));
@@ -193,18 +212,35 @@ inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_
 }
 
 // ---------------------------------------------------------------------------------- fused
-inline int fused_block_bits(int n, std::size_t d, std::size_t bytes = 16384) {
-    const std::size_t rows = bytes / (8 * d);
-    int L = 0;
-    while ((std::size_t(2) << L) <= rows && L < n) ++L;
-    return L;
+// Block bits L of the fused method: in-cache transform work grows like L per element, the
+// scatter to S_hi subset of H like C(n-L, 2) per block of 2^L rows; pick the L minimising a
+// simple model of both (levels beyond L1 cost double).
+inline int fused_block_bits(int n, std::size_t d) {
+    int best = 0;
+    double best_cost = 1e300;
+    const int lmax = std::min(n, 16);
+    for (int L = 0; L <= lmax; ++L) {
+        const double bytes = double(std::size_t(1) << L) * double(d) * 8.0;
+        if (L > 0 && bytes > double(std::size_t(1) << 20)) break;  // keep a block in L2
+        int l1 = L;
+        while (l1 > 0 && double(std::size_t(1) << l1) * double(d) * 8.0 > 32768.0) --l1;
+        const double hi = double(n - L);
+        const double cost = 0.11 * double(L + (L - l1)) * double(d) +
+                            (7.5 + double(d)) * 0.5 * hi * hi / double(std::size_t(1) << L);
+        if (cost < best_cost) {
+            best_cost = cost;
+            best = L;
+        }
+    }
+    return best;
 }
 
 inline void fused(const double *m, int n, std::size_t d, Weights w, int min_order, double *out,
                   int block_bits = -1) {
     const int k = w.k;
     const auto &C = binomials();
-    const int L = block_bits >= 0 ? std::min(block_bits, n) : fused_block_bits(n, d);
+    const int L = std::min(16, block_bits >= 0 ? std::min(block_bits, n) : fused_block_bits(n, d));
+    const auto &pt = poptable();  // L <= 16 is required below (pt.pc[r] for r < 2^L)
     const std::size_t B = std::size_t(1) << L;
     const std::size_t nblocks = std::size_t(1) << (n - L);
     const auto off = size_offsets(n, min_order, k);
@@ -230,7 +266,7 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
     const int nthreads = max_threads();
     std::vector<std::vector<double>> acc(static_cast<std::size_t>(nthreads));
     const std::int64_t nb = static_cast<std::int64_t>(nblocks);
-    const bool parallel = nblocks > 1 && (std::size_t(1) << n) * d >= (1u << 14);
+    const bool parallel = nblocks > 1 && (std::size_t(1) << n) * d >= transforms::kParallelMin;
 
 #pragma omp parallel if (parallel)
     {
@@ -259,18 +295,31 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
                     nonzero = nonzero || wrow[std::size_t(lp)] != 0.0;
                 }
                 if (!nonzero) continue;
+                if (s == 0) {
+                    // only the empty set: the block's weighted total (no scratch, no transform)
+                    double *dst = a.data() + off[0] * d;
+                    if (d == 1) {
+                        double t0 = 0.0, t1 = 0.0;
+                        std::size_t r = 0;
+                        for (; r + 1 < B; r += 2) {
+                            t0 += wrow[pt.pc[r]] * mb[r];
+                            t1 += wrow[pt.pc[r + 1]] * mb[r + 1];
+                        }
+                        for (; r < B; ++r) t0 += wrow[pt.pc[r]] * mb[r];
+                        dst[0] += t0 + t1;
+                    } else {
+                        for (std::size_t r = 0; r < B; ++r) {
+                            const double c = wrow[pt.pc[r]];
+                            for (std::size_t j = 0; j < d; ++j) dst[j] += c * mb[r * d + j];
+                        }
+                    }
+                    continue;
+                }
                 for (std::size_t r = 0; r < B; ++r) {
-                    const double c = wrow[std::size_t(popcount64(r))];
+                    const double c = wrow[std::size_t(pt.pc[r])];
                     const double *src = mb + r * d;
                     double *dst = scratch.data() + r * d;
                     for (std::size_t j = 0; j < d; ++j) dst[j] = c * src[j];
-                }
-                if (s == 0) {
-                    // only the empty set: the block's weighted total
-                    double *dst = a.data() + off[0] * d;
-                    for (std::size_t r = 0; r < B; ++r)
-                        for (std::size_t j = 0; j < d; ++j) dst[j] += scratch[r * d + j];
-                    continue;
                 }
                 if (L > 0)
                     transforms::detail::block_transform<transforms::Kind::superset_zeta>(
@@ -281,26 +330,46 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
                     if (s_hi > h) continue;
                     const auto &ls = low[std::size_t(s_lo)];
                     const auto &lr = low_rank[std::size_t(s_lo)];
-                    // enumerate s_hi-combinations of hb (indices ascending)
-                    comb.resize(std::size_t(s_hi));
-                    for (int i = 0; i < s_hi; ++i) comb[std::size_t(i)] = i;
-                    while (true) {
-                        std::uint64_t hi_rank = 0;
-                        for (int i = 0; i < s_hi; ++i)
-                            hi_rank += C(hb[std::size_t(comb[std::size_t(i)])], s_lo + i + 1);
-                        const std::size_t base = off[std::size_t(s)] + hi_rank;
-                        for (std::size_t q = 0; q < ls.size(); ++q) {
-                            double *dst = a.data() + (base + lr[q]) * d;
-                            const double *src = scratch.data() + ls[q] * d;
-                            for (std::size_t j = 0; j < d; ++j) dst[j] += src[j];
+                    const std::size_t nls = ls.size();
+                    auto add_rows = [&](std::size_t base) {
+                        if (d == 1) {
+                            double *dst = a.data() + base;
+                            const double *sc = scratch.data();
+                            for (std::size_t q = 0; q < nls; ++q) dst[lr[q]] += sc[ls[q]];
+                        } else {
+                            for (std::size_t q = 0; q < nls; ++q) {
+                                double *dst = a.data() + (base + lr[q]) * d;
+                                const double *src = scratch.data() + ls[q] * d;
+                                for (std::size_t j = 0; j < d; ++j) dst[j] += src[j];
+                            }
                         }
-                        // next combination
-                        int i = s_hi - 1;
-                        while (i >= 0 && comb[std::size_t(i)] == h - s_hi + i) --i;
-                        if (i < 0) break;
-                        ++comb[std::size_t(i)];
-                        for (int j = i + 1; j < s_hi; ++j)
-                            comb[std::size_t(j)] = comb[std::size_t(j - 1)] + 1;
+                    };
+                    const std::size_t base0 = off[std::size_t(s)];
+                    if (s_hi == 0) {
+                        add_rows(base0);
+                    } else if (s_hi == 1) {
+                        for (int x = 0; x < h; ++x) add_rows(base0 + C(hb[std::size_t(x)], s_lo + 1));
+                    } else if (s_hi == 2) {
+                        for (int y = 1; y < h; ++y) {
+                            const std::size_t by = base0 + C(hb[std::size_t(y)], s_lo + 2);
+                            for (int x = 0; x < y; ++x) add_rows(by + C(hb[std::size_t(x)], s_lo + 1));
+                        }
+                    } else {
+                        // enumerate s_hi-combinations of hb (indices ascending)
+                        comb.resize(std::size_t(s_hi));
+                        for (int i = 0; i < s_hi; ++i) comb[std::size_t(i)] = i;
+                        while (true) {
+                            std::uint64_t hi_rank = 0;
+                            for (int i = 0; i < s_hi; ++i)
+                                hi_rank += C(hb[std::size_t(comb[std::size_t(i)])], s_lo + i + 1);
+                            add_rows(base0 + hi_rank);
+                            int i = s_hi - 1;
+                            while (i >= 0 && comb[std::size_t(i)] == h - s_hi + i) --i;
+                            if (i < 0) break;
+                            ++comb[std::size_t(i)];
+                            for (int j = i + 1; j < s_hi; ++j)
+                                comb[std::size_t(j)] = comb[std::size_t(j - 1)] + 1;
+                        }
                     }
                 }
             }

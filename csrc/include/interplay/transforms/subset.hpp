@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "interplay/common/errors.hpp"
 
@@ -35,10 +36,14 @@ namespace interplay::transforms {
 enum class Kind : int { zeta = 0, moebius = 1, superset_zeta = 2, superset_moebius = 3 };
 
 // Cache parameters (bytes). Tunable at run time for benchmarks (set via the bindings).
+// Below this many float64 a kernel runs on one thread: waking a team costs more than the work,
+// and on a loaded machine a team can stall for a scheduler quantum waiting for a descheduled peer.
+constexpr std::size_t kParallelMin = std::size_t(1) << 18;
+
 struct Tuning {
     std::size_t block_bytes = std::size_t(256) << 10;  // low pass: 2^L rows * d * 8 <= this
     std::size_t tile_bytes = std::size_t(512) << 10;   // high passes: 2^g rows * W * 8 <= this
-    int max_group_bits = 13;                           // g <= this
+    int max_group_bits = 7;                            // g <= this (long rows stream well)
     std::size_t min_tile_cols = 8;                     // one 64-byte cache line of float64
 };
 
@@ -62,35 +67,101 @@ inline void butterfly(double *__restrict lo, double *__restrict hi, std::size_t 
     }
 }
 
-// Transform a contiguous block of 2^bits rows x d columns over all its bits, in place.
+// One, two or three levels at once (radix 2, 4, 8): element q of a group of 8 sits at offset
+// q * half; loading the 8, applying the levels in registers and storing once cuts the loads and
+// stores per level by up to three (the in-cache passes are load/store bound).
 template <Kind K>
-inline void block_transform(double *p, int bits, std::size_t d) noexcept {
-    const std::size_t total = (std::size_t(1) << bits) * d;
-    int j = 0;
-    if (d == 1 && bits >= 2) {
-        // bits 0 and 1 together on groups of four: avoids length-1 and length-2 inner loops
-        for (std::size_t b = 0; b < total; b += 4) {
-            double a0 = p[b], a1 = p[b + 1], a2 = p[b + 2], a3 = p[b + 3];
-            if constexpr (K == Kind::zeta) {
-                a1 += a0; a3 += a2; a2 += a0; a3 += a1;
-            } else if constexpr (K == Kind::moebius) {
-                a1 -= a0; a3 -= a2; a2 -= a0; a3 -= a1;
-            } else if constexpr (K == Kind::superset_zeta) {
-                a0 += a1; a2 += a3; a0 += a2; a1 += a3;
-            } else {
-                a0 -= a1; a2 -= a3; a0 -= a2; a1 -= a3;
-            }
-            p[b] = a0; p[b + 1] = a1; p[b + 2] = a2; p[b + 3] = a3;
+inline void op(double &lo, double &hi) noexcept {
+    if constexpr (K == Kind::zeta) hi += lo;
+    else if constexpr (K == Kind::moebius) hi -= lo;
+    else if constexpr (K == Kind::superset_zeta) lo += hi;
+    else lo -= hi;
+}
+
+template <Kind K>
+inline void radix8(double *__restrict p, std::size_t total, std::size_t half) noexcept {
+    const std::size_t h = half;
+    for (std::size_t b = 0; b < total; b += 8 * h) {
+        double *__restrict q0 = p + b;
+        double *__restrict q1 = q0 + h;
+        double *__restrict q2 = q0 + 2 * h;
+        double *__restrict q3 = q0 + 3 * h;
+        double *__restrict q4 = q0 + 4 * h;
+        double *__restrict q5 = q0 + 5 * h;
+        double *__restrict q6 = q0 + 6 * h;
+        double *__restrict q7 = q0 + 7 * h;
+        for (std::size_t i = 0; i < h; ++i) {
+            double x0 = q0[i], x1 = q1[i], x2 = q2[i], x3 = q3[i];
+            double x4 = q4[i], x5 = q5[i], x6 = q6[i], x7 = q7[i];
+            op<K>(x0, x1); op<K>(x2, x3); op<K>(x4, x5); op<K>(x6, x7);
+            op<K>(x0, x2); op<K>(x1, x3); op<K>(x4, x6); op<K>(x5, x7);
+            op<K>(x0, x4); op<K>(x1, x5); op<K>(x2, x6); op<K>(x3, x7);
+            q0[i] = x0; q1[i] = x1; q2[i] = x2; q3[i] = x3;
+            q4[i] = x4; q5[i] = x5; q6[i] = x6; q7[i] = x7;
         }
-        j = 2;
-    }
-    for (; j < bits; ++j) {
-        const std::size_t half = (std::size_t(1) << j) * d;
-        for (std::size_t b = 0; b < total; b += 2 * half) butterfly<K>(p + b, p + b + half, half);
     }
 }
 
+template <Kind K>
+inline void radix4(double *__restrict p, std::size_t total, std::size_t half) noexcept {
+    const std::size_t h = half;
+    for (std::size_t b = 0; b < total; b += 4 * h) {
+        double *__restrict q0 = p + b;
+        double *__restrict q1 = q0 + h;
+        double *__restrict q2 = q0 + 2 * h;
+        double *__restrict q3 = q0 + 3 * h;
+        for (std::size_t i = 0; i < h; ++i) {
+            double x0 = q0[i], x1 = q1[i], x2 = q2[i], x3 = q3[i];
+            op<K>(x0, x1); op<K>(x2, x3);
+            op<K>(x0, x2); op<K>(x1, x3);
+            q0[i] = x0; q1[i] = x1; q2[i] = x2; q3[i] = x3;
+        }
+    }
+}
+
+template <Kind K>
+inline void radix2(double *__restrict p, std::size_t total, std::size_t half) noexcept {
+    for (std::size_t b = 0; b < total; b += 2 * half) butterfly<K>(p + b, p + b + half, half);
+}
+
+// Levels [j0, j1) of a contiguous block (level j pairs elements 2^j * d apart).
+template <Kind K>
+inline void levels(double *p, std::size_t total, std::size_t d, int j0, int j1) noexcept {
+    int j = j0;
+    while (j < j1) {
+        const std::size_t half = (std::size_t(1) << j) * d;
+        const int left = j1 - j;
+        if (left >= 3) {
+            radix8<K>(p, total, half);
+            j += 3;
+        } else if (left == 2) {
+            radix4<K>(p, total, half);
+            j += 2;
+        } else {
+            radix2<K>(p, total, half);
+            j += 1;
+        }
+    }
+}
+
+// Transform a contiguous block of 2^bits rows x d columns over all its bits, in place: first
+// L1-sized sub-blocks over their own bits, then the remaining levels over the whole block.
+template <Kind K>
+inline void block_transform(double *p, int bits, std::size_t d) noexcept {
+    const std::size_t total = (std::size_t(1) << bits) * d;
+    int b1 = 0;
+    while (b1 < bits && (std::size_t(2) << b1) * d * sizeof(double) <= (std::size_t(16) << 10)) ++b1;
+    const std::size_t sub = (std::size_t(1) << b1) * d;
+    if (b1 > 0)
+        for (std::size_t b = 0; b < total; b += sub) levels<K>(p + b, sub, d, 0, b1);
+    levels<K>(p, total, d, b1, bits);
+}
+
 // Transform bits [b0, b0+g) of the table (2^n rows x d) in tiles of 2^g rows x W columns.
+// The tile's rows are 2^b0 * d apart: a power-of-two stride that maps every row to the same
+// cache sets, so working on them in place thrashes an 8-way cache. Each tile is therefore
+// gathered into a contiguous scratch buffer, transformed there as a block, and scattered back
+// (each row copy is one long contiguous run).
 template <Kind K>
 inline void strided_pass(double *t, int n, std::size_t d, int b0, int g, std::size_t W) {
     const std::size_t stride = (std::size_t(1) << b0) * d;  // distance between tile rows
@@ -99,17 +170,20 @@ inline void strided_pass(double *t, int n, std::size_t d, int b0, int g, std::si
     const std::size_t chunks = (stride + W - 1) / W;
     const std::size_t ntiles = outer * chunks;
     const std::int64_t nt = static_cast<std::int64_t>(ntiles);
-#pragma omp parallel for schedule(static) if (ntiles > 1 && (rows * stride * outer) >= (1u << 15))
-    for (std::int64_t tile = 0; tile < nt; ++tile) {
-        const std::size_t o = std::size_t(tile) / chunks, c = std::size_t(tile) % chunks;
-        double *base = t + o * rows * stride + c * W;
-        const std::size_t w = std::min(W, stride - c * W);
-        for (int j = 0; j < g; ++j) {
-            const std::size_t bit = std::size_t(1) << j;
-            for (std::size_t r = 0; r < rows; ++r) {
-                if (r & bit) continue;
-                butterfly<K>(base + r * stride, base + (r | bit) * stride, w);
-            }
+#pragma omp parallel if (ntiles > 1 && (rows * stride * outer) >= kParallelMin)
+    {
+        std::vector<double> scratch(rows * W);
+        double *sc = scratch.data();
+#pragma omp for schedule(static)
+        for (std::int64_t tile = 0; tile < nt; ++tile) {
+            const std::size_t o = std::size_t(tile) / chunks, c = std::size_t(tile) % chunks;
+            double *base = t + o * rows * stride + c * W;
+            const std::size_t w = std::min(W, stride - c * W);
+            for (std::size_t r = 0; r < rows; ++r)
+                std::memcpy(sc + r * w, base + r * stride, w * sizeof(double));
+            levels<K>(sc, rows * w, w, 0, g);
+            for (std::size_t r = 0; r < rows; ++r)
+                std::memcpy(base + r * stride, sc + r * w, w * sizeof(double));
         }
     }
 }
@@ -155,7 +229,7 @@ void transform(const double *in, double *out, int n, std::size_t d, const Tuning
     if (L > 0) {
         const std::size_t blk = (std::size_t(1) << L) * d;
         const std::int64_t nblocks = static_cast<std::int64_t>(N >> L);
-#pragma omp parallel for schedule(static) if (nblocks > 1 && N * d >= (1u << 15))
+#pragma omp parallel for schedule(static) if (nblocks > 1 && N * d >= kParallelMin)
         for (std::int64_t b = 0; b < nblocks; ++b) {
             double *p = out + std::size_t(b) * blk;
             if (!copied) std::memcpy(p, in + std::size_t(b) * blk, blk * sizeof(double));
@@ -167,7 +241,7 @@ void transform(const double *in, double *out, int n, std::size_t d, const Tuning
         const std::int64_t total = static_cast<std::int64_t>(N * d);
         const std::int64_t chunk = std::int64_t(1) << 16;
         const std::int64_t nchunks = (total + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (std::size_t(total) >= kParallelMin)
         for (std::int64_t c = 0; c < nchunks; ++c) {
             const std::int64_t lo = c * chunk, hi = std::min(total, lo + chunk);
             std::memcpy(out + lo, in + lo, std::size_t(hi - lo) * sizeof(double));
