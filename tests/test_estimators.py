@@ -258,3 +258,19 @@ def test_more_than_a_thousand_players():
     assert np.isfinite(msr.values).all() and msr.budget_used == 60
     with pytest.raises(ValueError, match="exceed double range"):
         interplay.approximate(game, n, "SII", 60, method="svarmiq")
+
+
+def test_solver_fallback_on_singular_normal_equations(rng):
+    from interplay.estimators._stratified import solve_spd
+
+    X = rng.normal(size=(5, 12))
+    G = X.T @ X  # rank 5 of 12
+    b = G @ rng.normal(size=12)  # in the range of G
+    x, how = solve_spd(G, b)
+    assert how == "cholesky+ridge"
+    np.testing.assert_allclose(x, np.linalg.pinv(G) @ b, rtol=1e-5, atol=1e-6)
+    x2, how2 = solve_spd(G + np.eye(12), b)
+    assert how2 == "cholesky"
+    np.testing.assert_allclose((G + np.eye(12)) @ x2, b, rtol=1e-10, atol=1e-10)
+    res = interplay.approximate(TableGame.random(12, seed=0), 12, "FSII", 40, seed=0)
+    assert res.info["solver"] == "cholesky+ridge" and np.isfinite(res.values).all()

@@ -25,16 +25,25 @@ from ._kernels import n_sets_upto, stratified_stream, subset_gather, subset_mome
 def solve_spd(G: np.ndarray, B: np.ndarray, rcond: float = 1e-12) -> tuple[np.ndarray, str]:
     """Solve G X = B for symmetric positive semi-definite G.
 
-    Cholesky (LAPACK potrf) when G is numerically positive definite (smallest pivot^2 above
-    1e-12 times the largest); otherwise the minimum-norm solution from a symmetric
-    eigendecomposition with eigenvalues below 1e-12 * max dropped (G is singular when fewer
-    distinct coalitions than basis terms were drawn).
+    1. Cholesky (LAPACK potrf) when G is numerically positive definite (smallest pivot^2 above
+       ``rcond`` times the largest);
+    2. otherwise (G is singular when fewer distinct coalitions than basis terms were drawn)
+       Cholesky of G + 1e-10 * mean(diag G) * I, whose solution tends to the minimum-norm one;
+    3. if that fails too, the minimum-norm solution from a symmetric eigendecomposition with
+       eigenvalues below ``rcond`` * max dropped.
     """
     try:
         c, low = scipy.linalg.cho_factor(G, lower=True, check_finite=False)
         piv = np.abs(np.diag(c))
         if piv.min() ** 2 > rcond * piv.max() ** 2:
             return scipy.linalg.cho_solve((c, low), B, check_finite=False), "cholesky"
+    except np.linalg.LinAlgError:
+        pass
+    ridge = 1e-10 * max(float(np.mean(np.diag(G))), 1e-300)
+    try:
+        c, low = scipy.linalg.cho_factor(G + ridge * np.eye(G.shape[0]), lower=True,
+                                         check_finite=False)
+        return scipy.linalg.cho_solve((c, low), B, check_finite=False), "cholesky+ridge"
     except np.linalg.LinAlgError:
         pass
     lam, vec = np.linalg.eigh(G)
