@@ -274,3 +274,13 @@ def test_solver_fallback_on_singular_normal_equations(rng):
     np.testing.assert_allclose((G + np.eye(12)) @ x2, b, rtol=1e-10, atol=1e-10)
     res = interplay.approximate(TableGame.random(12, seed=0), 12, "FSII", 40, seed=0)
     assert res.info["solver"] == "cholesky+ridge" and np.isfinite(res.values).all()
+
+
+def test_refine_after_anytime_continues_from_the_budget_used():
+    n = 12
+    game = TableGame(evaluate_all(SumOfUnanimityGames.random(n, 20, max_size=3, seed=0), n))
+    res = interplay.approximate(game, n, "FSII", 3000, seed=1, tol=0.2)
+    used = res.info["anytime_rounds_budget"]
+    r = interplay.refine(res, game, 100)
+    full = interplay.approximate(game, n, "FSII", used + 100, seed=1)
+    assert np.array_equal(r.values, full.values)

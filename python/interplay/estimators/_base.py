@@ -187,7 +187,10 @@ class Estimator:
         if not self._known[:n_rows].all():
             raise RuntimeError("the first n_rows planned coalitions are not all evaluated")
         values, stderr, info = self._compute(n_rows)
-        return self._wrap(values, stderr, info, n_rows)
+        res = self._wrap(values, stderr, info, n_rows)
+        # this result is the run with budget n_rows: refine continues from there
+        res.info["sampling_state"].config["budget"] = int(n_rows)
+        return res
 
     # ---------------------------------------------------------------- subclass API
     def _compute(self, upto: int) -> tuple[np.ndarray, np.ndarray, dict]:
