@@ -14,6 +14,7 @@ at budget >= 2^n up to the big-weight approximation (as shapiq).
 
 from __future__ import annotations
 
+import functools
 from math import comb
 
 import numpy as np
@@ -32,6 +33,7 @@ def _lambda(s: int, l: int, bern) -> float:
     return sum(comb(l, j) * bern[s - j] for j in range(1, l + 1))
 
 
+@functools.lru_cache(maxsize=16)
 def _design_map(n: int, s: int) -> sp.csr_matrix:
     """A (K_{<=s} x C(n,s)): column S holds a_s(|U|) at every monomial U subset S."""
     bern = bernoulli(max(s, 1))
@@ -92,8 +94,9 @@ class KernelShapIQ(StratifiedEstimator):
             scores = subset_moments(sets, n, s, w[:, None] * r, groups, N_GROUPS + 1,
                                     backend=self.backend)[:N_GROUPS]  # (R, K_<=s, d)
             Rg = scores.shape[0]
-            proj = np.stack([np.asarray(A.T @ scores[g]) for g in range(Rg)])  # (R, K_s, d)
-            delta, _ = solve_spd(G, proj.transpose(1, 0, 2).reshape(hi - lo, Rg * d), rcond=1e-30)
+            flat = scores.transpose(1, 0, 2).reshape(scores.shape[1], Rg * d)
+            proj = np.asarray(A.T @ flat)  # (K_s, R*d)
+            delta, _ = solve_spd(G, proj, rcond=1e-30)
             var[lo:hi] = _random_groups_var(delta.reshape(hi - lo, Rg, d).transpose(1, 0, 2))
         # empty-set entry: SII(empty) = sum_T t!(n-t)!/(n+1)! v(T), stratified estimate
         w0 = self.spec.dd_weights(n, 0, k)

@@ -69,6 +69,30 @@ inline void visit_subsets(const ColexRanks &cr, const int *mem, int t, int start
     }
 }
 
+// Nested loops for |U| <= 4 (the common case: order-2 Gram matrices), smallest member
+// outermost so that thread ownership is decided once per first member. `add(rank)` is called
+// for every U with 1 <= |U| <= K whose smallest member is mem[first].
+template <class F>
+inline void visit_upto4(const std::int64_t *c1, const std::int64_t *c2, const std::int64_t *c3,
+                        const std::int64_t *c4, const std::int64_t *off, int t, int K, int first,
+                        F &&add) {
+    const std::int64_t r1 = c1[first];
+    add(off[1] + r1);
+    if (K < 2) return;
+    for (int b = first + 1; b < t; ++b) {
+        const std::int64_t r2 = r1 + c2[b];
+        add(off[2] + r2);
+        if (K < 3) continue;
+        for (int c = b + 1; c < t; ++c) {
+            const std::int64_t r3 = r2 + c3[c];
+            add(off[3] + r3);
+            if (K < 4) continue;
+            const std::int64_t base4 = off[4] + r3;
+            for (int d = c + 1; d < t; ++d) add(base4 + c4[d]);
+        }
+    }
+}
+
 // out has shape (n_buckets, n_sets, c), zero-initialised by the caller or accumulated into.
 inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t words, int n,
                            int max_order, const double *weights, std::size_t c,
@@ -89,6 +113,9 @@ inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t
         const int tid = thread_id();
         errors.run([&] {
             std::vector<int> mem(static_cast<std::size_t>(n));
+            std::vector<std::int64_t> cc(static_cast<std::size_t>(5 * (n + 1)), 0);
+            std::int64_t off[6] = {0, 0, 0, 0, 0, 0};
+            for (int u = 0; u <= max_order && u <= 4; ++u) off[u] = cr.offset(u);
             for (std::size_t r = 0; r < m; ++r) {
                 const std::int64_t b = bucket ? bucket[r] : 0;
                 double *base = out + static_cast<std::size_t>(b * ns) * c;
@@ -96,6 +123,31 @@ inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t
                 if (tid == 0)
                     for (std::size_t j = 0; j < c; ++j) base[j] += w[j];  // empty set
                 const int t = members_of(sets + r * words, words, mem.data());
+                if (max_order <= 4) {
+                    std::int64_t *c1 = cc.data(), *c2 = c1 + (n + 1), *c3 = c2 + (n + 1),
+                                 *c4 = c3 + (n + 1);
+                    for (int i = 0; i < t; ++i) {
+                        c1[i] = cr.c(mem[i], 1);
+                        if (max_order > 1) c2[i] = cr.c(mem[i], 2);
+                        if (max_order > 2) c3[i] = cr.c(mem[i], 3);
+                        if (max_order > 3) c4[i] = cr.c(mem[i], 4);
+                    }
+                    for (int first = 0; first < t; ++first) {
+                        if (mem[first] % T != tid) continue;
+                        if (c == 1) {
+                            const double w0 = w[0];
+                            visit_upto4(c1, c2, c3, c4, off, t, max_order, first,
+                                        [&](std::int64_t rank) { base[rank] += w0; });
+                        } else {
+                            visit_upto4(c1, c2, c3, c4, off, t, max_order, first,
+                                        [&](std::int64_t rank) {
+                                            double *oo = base + static_cast<std::size_t>(rank) * c;
+                                            for (std::size_t j = 0; j < c; ++j) oo[j] += w[j];
+                                        });
+                        }
+                    }
+                    continue;
+                }
                 for (int first = 0; first < t; ++first) {
                     if (mem[first] % T != tid) continue;
                     const std::int64_t r1 = cr.c(mem[first], 1);
