@@ -20,6 +20,7 @@ from ._validation import check_numeric_array, check_finite, format_bytes, requir
 from .backends import Kernel, backend_status, core, core_attr, module_attr
 from .indices import Index, get_index
 from .results import InteractionResult
+from .backends import exact_torch as _exact_torch
 from .transforms import KERNELS as TRANSFORM_KERNELS
 
 __all__ = ["exact", "plan_exact", "MAX_PLAYERS"]
@@ -129,7 +130,10 @@ def exact(
         2 for the interaction indices (for an index object: its own order).
     p : float in (0, 1)
         Weight of the weighted Banzhaf family ("WBV", "WBII", "FWBII"); ignored otherwise.
-    backend : {"auto", "cpp", "numba", "reference"}
+    backend : {"auto", "cpp", "numba", "reference", "torch"}
+        "torch" runs on the tensor's own device (the GPU path: a CUDA table never leaves the
+        GPU; only the requested index values are copied back). A torch tensor passed with
+        "auto" takes this path.
     overwrite_values : bool
         If True and ``values`` is a writeable C-contiguous float64 array, it is overwritten with
         the Moebius coefficients instead of allocating a second table of the same size (at
@@ -172,6 +176,10 @@ def exact(
     (1.0, 1.5)
     """
     idx = get_index(index, max_order, p=p)
+    if backend in ("torch", "cuda") or (backend == "auto" and _exact_torch.is_tensor(values)):
+        return _exact_on_torch(values, idx, backend)
+    if _exact_torch.is_tensor(values):
+        values = values.detach().cpu().numpy()  # an explicit CPU backend was asked for
     arr, n, d = _check_values(values)
     if not isinstance(backend, str):
         raise TypeError(f"backend must be a str, got {type(backend).__name__}")
@@ -222,4 +230,46 @@ def exact(
         min_order=0,
         baseline_value=baseline,
         info={"backend": name, "method": plan["method"], "index_object": idx},
+    )
+
+
+def _exact_on_torch(values: Any, idx: Index, backend: str) -> InteractionResult:
+    """:func:`exact` on torch tensors (see interplay.backends.exact_torch)."""
+    if backend == "cuda":
+        raise ValueError(
+            "backend='cuda' is not an exact-engine backend: pass a CUDA tensor with "
+            "backend='torch' (or 'auto')"
+        )
+    ok, why = backend_status("torch")
+    if not ok:
+        raise ValueError(f"backend='torch' is unavailable: {why}")
+    t, n, d = _exact_torch.as_table(values)
+    if n > MAX_PLAYERS:
+        raise ValueError(f"values: n = {n} players; the exact engine handles at most {MAX_PLAYERS}")
+    k = idx.resolve_order(n)
+    weights = np.ascontiguousarray(idx.moebius_weights(n), dtype=np.float64)
+    table_bytes = t.numel() * 8
+    if t.device.type == "cpu":
+        require_memory(3 * table_bytes, f"exact {idx.name} of order {k} for n = {n} on torch",
+                       argument="values")
+    table = t  # as_table returns memory of its own
+    v0 = table[0].detach().to("cpu").numpy().copy()
+    _exact_torch.transform_("moebius", table)
+    out = _exact_torch.weighted_superset(table, weights, k)
+    del table
+    if d is None:
+        out = out[:, 0]
+    if idx.baseline == "intercept":
+        baseline = out[0].copy() if d is not None else float(out[0])
+    else:
+        baseline = v0 if d is not None else float(v0[0])
+    return InteractionResult(
+        out,
+        _sets.enumerate_sets(n, 0, k),
+        n_players=n,
+        index=idx.name,
+        max_order=k,
+        min_order=0,
+        baseline_value=baseline,
+        info={"backend": "torch", "device": str(t.device), "method": "per_order", "index_object": idx},
     )
