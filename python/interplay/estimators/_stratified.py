@@ -27,10 +27,10 @@ def solve_spd(G: np.ndarray, B: np.ndarray, rcond: float = 1e-12) -> tuple[np.nd
 
     1. Cholesky (LAPACK potrf) when G is numerically positive definite (smallest pivot^2 above
        ``rcond`` times the largest);
-    2. otherwise (G is singular when fewer distinct coalitions than basis terms were drawn)
-       Cholesky of G + 1e-10 * mean(diag G) * I, whose solution tends to the minimum-norm one;
-    3. if that fails too, the minimum-norm solution from a symmetric eigendecomposition with
-       eigenvalues below ``rcond`` * max dropped.
+    2. otherwise (G is singular when fewer distinct coalitions than basis terms were drawn):
+       for K <= 600 the minimum-norm solution from a symmetric eigendecomposition (eigenvalues
+       below ``rcond`` * max dropped); for larger K Cholesky of G + 1e-10 * mean(diag G) * I,
+       whose solution tends to the minimum-norm one (the eigendecomposition if that fails).
     """
     try:
         c, low = scipy.linalg.cho_factor(G, lower=True, check_finite=False)
@@ -39,6 +39,8 @@ def solve_spd(G: np.ndarray, B: np.ndarray, rcond: float = 1e-12) -> tuple[np.nd
             return scipy.linalg.cho_solve((c, low), B, check_finite=False), "cholesky"
     except np.linalg.LinAlgError:
         pass
+    if G.shape[0] <= EXACT_PINV_MAX:
+        return _pinv_solve(G, B, rcond), "eigh-pinv"
     ridge = 1e-10 * max(float(np.mean(np.diag(G))), 1e-300)
     try:
         c, low = scipy.linalg.cho_factor(G + ridge * np.eye(G.shape[0]), lower=True,
@@ -46,11 +48,19 @@ def solve_spd(G: np.ndarray, B: np.ndarray, rcond: float = 1e-12) -> tuple[np.nd
         return scipy.linalg.cho_solve((c, low), B, check_finite=False), "cholesky+ridge"
     except np.linalg.LinAlgError:
         pass
+    return _pinv_solve(G, B, rcond), "eigh-pinv"
+
+
+#: singular systems up to this size get the exact minimum-norm solution (eigendecomposition);
+#: larger ones the ridge-regularised Cholesky (an eigendecomposition of K = 1831 costs seconds)
+EXACT_PINV_MAX = 600
+
+
+def _pinv_solve(G, B, rcond):
     lam, vec = np.linalg.eigh(G)
     keep = lam > rcond * max(lam.max(), 1e-300)
     inv = np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
-    return vec @ (inv[:, None] * (vec.T @ B)) if B.ndim == 2 else vec @ (inv * (vec.T @ B)), \
-        "eigh-pinv"
+    return vec @ (inv[:, None] * (vec.T @ B)) if B.ndim == 2 else vec @ (inv * (vec.T @ B))
 
 
 def pattern_sums(mom: np.ndarray, n: int, s: int) -> np.ndarray:
