@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--batch-size", type=_batch_size, default="auto")
     ex.add_argument("--items-per-call", type=_positive, default=8,
                     help="items whose rows are packed into shared model calls")
+    ex.add_argument("--no-grid", action="store_true",
+                    help="sample joint coalitions even for a dual encoder (no grid mode)")
     ex.add_argument("--text-mode", choices=("attention", "mask_token", "remove"),
                     default="attention")
     ex.add_argument("--top", type=_positive, default=5,
@@ -169,7 +171,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         items, out_dir, model=model, index=args.index, max_order=args.max_order, budget=budget,
         method=args.method, p=args.p, seed=args.seed, batch_size=args.batch_size,
         items_per_call=args.items_per_call, tokenizer=tokenizer, text_mode=args.text_mode,
-        progress=not args.quiet, on_result=show,
+        progress=not args.quiet, on_result=show, grid=False if args.no_grid else "auto",
         meta={"model": args.model or "all-MiniLM-L6-v2 (bundled)", "p": args.p,
               "seed": args.seed, "budget": budget},
     )

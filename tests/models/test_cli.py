@@ -130,3 +130,55 @@ def test_cli_argument_errors(tmp_path, capsys):
     assert "does not exist" in str(exc.value)
     assert cli.demo_items_path().exists()
     assert len(read_items(cli.demo_items_path())) >= 3
+
+
+def run_cli(args, env=None):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "interplay.cli", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_killed_cli_run_resumes_to_the_same_output(minilm, tmp_path):
+    """SIGKILL `interplay explain` once its first file is written, restart it: the finished
+    files are not rewritten and the output equals an uninterrupted run's."""
+    import signal
+    import time
+
+    import interplay
+
+    items = [{"id": f"i{k}", "query": q, "passage": p} for k, (q, p) in enumerate(
+        [("cats sleep", "my cat naps"), ("rain falls", "wet streets"), ("hot tea", "warm drink"),
+         ("fast car", "quick red automobile"), ("old books", "a dusty library shelf"),
+         ("cold winter", "snow on the roofs"), ("loud music", "a noisy concert hall")])]
+    src = tmp_path / "items.jsonl"
+    write_jsonl(src, items)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
+               PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(interplay.__file__)),
+                                           os.environ.get("PYTHONPATH", "")]))
+    common = ["explain", str(src), "--budget", "64", "--items-per-call", "1", "--quiet",
+              "--no-grid"]
+    part = tmp_path / "part"
+    proc = run_cli([*common, "-o", str(part)], env)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if part.exists() and any(p.suffix == ".parquet" for p in part.iterdir()):
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = {p.name: p.stat().st_mtime_ns for p in part.iterdir() if p.suffix == ".parquet"}
+    assert 1 <= len(before) < len(items), before
+    for p in part.iterdir():  # a killed writer may leave only its temporary file behind
+        assert p.suffix == ".parquet" or p.name.endswith(".tmp")
+    rest = run_cli([*common, "-o", str(part)], env)
+    assert rest.wait(timeout=300) == 0, rest.stderr.read().decode()
+    # the uninterrupted run, in this process (same bundled weights, same settings and metadata)
+    explain_items(read_items(src), tmp_path / "full", model=minilm, budget=64, items_per_call=1,
+                  progress=False, grid=False,
+                  meta={"model": "all-MiniLM-L6-v2 (bundled)", "p": 0.5, "seed": 0, "budget": 64})
+    after = {p.name: p.stat().st_mtime_ns for p in part.iterdir() if p.suffix == ".parquet"}
+    assert len(after) == len(items)
+    assert all(after[name] == t for name, t in before.items())  # nothing recomputed
+    tables_equal(part, tmp_path / "full", [it["id"] for it in items])

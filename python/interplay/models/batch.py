@@ -173,6 +173,7 @@ def explain_items(
     tokenizer: Any = None,
     text_mode: str = "attention",
     progress: bool = True,
+    grid: bool | str = "auto",
     make_estimator: Callable[..., Any] | None = None,
     on_result: Callable[[dict[str, Any], InteractionResult], None] | None = None,
     meta: dict[str, Any] | None = None,
@@ -208,7 +209,8 @@ def explain_items(
             games = build_games(model, inputs, tokenizer=tokenizer, text_mode=text_mode,
                                 batch_size=batch_size, shared=shared)
             results = run_estimators(games, make, index=index, budget=budget,
-                                     max_order=max_order, method=method, p=p, seed=seed)
+                                     max_order=max_order, method=method, p=p, seed=seed,
+                                     grid=grid)
             for it, res in zip(chunk, results):
                 _write_atomic(result_table(res, it["id"], meta or {}), output_path(out, it["id"]))
                 written += 1
