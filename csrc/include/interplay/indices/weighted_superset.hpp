@@ -315,15 +315,34 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
                     }
                     continue;
                 }
-                for (std::size_t r = 0; r < B; ++r) {
-                    const double c = wrow[std::size_t(pt.pc[r])];
-                    const double *src = mb + r * d;
-                    double *dst = scratch.data() + r * d;
-                    for (std::size_t j = 0; j < d; ++j) dst[j] = c * src[j];
+                int done = 0;  // levels of the in-block superset zeta already applied
+                if (d == 1 && L >= 3) {
+                    // weight and apply the three lowest levels in registers (one sweep)
+                    double *sc = scratch.data();
+                    for (std::size_t b = 0; b < B; b += 8) {
+                        const double *wb = wrow.data() + pt.pc[b];
+                        double x0 = wb[0] * mb[b], x1 = wb[1] * mb[b + 1];
+                        double x2 = wb[1] * mb[b + 2], x3 = wb[2] * mb[b + 3];
+                        double x4 = wb[1] * mb[b + 4], x5 = wb[2] * mb[b + 5];
+                        double x6 = wb[2] * mb[b + 6], x7 = wb[3] * mb[b + 7];
+                        x0 += x1; x2 += x3; x4 += x5; x6 += x7;
+                        x0 += x2; x1 += x3; x4 += x6; x5 += x7;
+                        x0 += x4; x1 += x5; x2 += x6; x3 += x7;
+                        sc[b] = x0; sc[b + 1] = x1; sc[b + 2] = x2; sc[b + 3] = x3;
+                        sc[b + 4] = x4; sc[b + 5] = x5; sc[b + 6] = x6; sc[b + 7] = x7;
+                    }
+                    done = 3;
+                } else {
+                    for (std::size_t r = 0; r < B; ++r) {
+                        const double c = wrow[std::size_t(pt.pc[r])];
+                        const double *src = mb + r * d;
+                        double *dst = scratch.data() + r * d;
+                        for (std::size_t j = 0; j < d; ++j) dst[j] = c * src[j];
+                    }
                 }
-                if (L > 0)
+                if (L > done)
                     transforms::detail::block_transform<transforms::Kind::superset_zeta>(
-                        scratch.data(), L, d);
+                        scratch.data(), L, d, done);
                 const int smax_lo = std::min(s, L);
                 for (int s_lo = 0; s_lo <= smax_lo; ++s_lo) {
                     const int s_hi = s - s_lo;

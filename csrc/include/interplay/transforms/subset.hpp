@@ -41,9 +41,9 @@ enum class Kind : int { zeta = 0, moebius = 1, superset_zeta = 2, superset_moebi
 constexpr std::size_t kParallelMin = std::size_t(1) << 18;
 
 struct Tuning {
-    std::size_t block_bytes = std::size_t(256) << 10;  // low pass: 2^L rows * d * 8 <= this
-    std::size_t tile_bytes = std::size_t(512) << 10;   // high passes: 2^g rows * W * 8 <= this
-    int max_group_bits = 7;                            // g <= this (long rows stream well)
+    std::size_t block_bytes = std::size_t(1) << 20;    // low pass: 2^L rows * d * 8 <= this
+    std::size_t tile_bytes = std::size_t(1) << 20;     // high passes: 2^g rows * W * 8 <= this
+    int max_group_bits = 13;                           // g <= this
     std::size_t min_tile_cols = 8;                     // one 64-byte cache line of float64
 };
 
@@ -146,15 +146,16 @@ inline void levels(double *p, std::size_t total, std::size_t d, int j0, int j1) 
 
 // Transform a contiguous block of 2^bits rows x d columns over all its bits, in place: first
 // L1-sized sub-blocks over their own bits, then the remaining levels over the whole block.
+// Levels j0.. of the block (j0 > 0: the caller has done the lowest levels already).
 template <Kind K>
-inline void block_transform(double *p, int bits, std::size_t d) noexcept {
+inline void block_transform(double *p, int bits, std::size_t d, int j0 = 0) noexcept {
     const std::size_t total = (std::size_t(1) << bits) * d;
     int b1 = 0;
     while (b1 < bits && (std::size_t(2) << b1) * d * sizeof(double) <= (std::size_t(16) << 10)) ++b1;
     const std::size_t sub = (std::size_t(1) << b1) * d;
-    if (b1 > 0)
-        for (std::size_t b = 0; b < total; b += sub) levels<K>(p + b, sub, d, 0, b1);
-    levels<K>(p, total, d, b1, bits);
+    if (b1 > j0)
+        for (std::size_t b = 0; b < total; b += sub) levels<K>(p + b, sub, d, j0, b1);
+    levels<K>(p, total, d, std::max(b1, j0), bits);
 }
 
 // Transform bits [b0, b0+g) of the table (2^n rows x d) in tiles of 2^g rows x W columns.
