@@ -116,10 +116,12 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
-def as_value_table(values: Any, name: str = "values") -> tuple[np.ndarray, int]:
-    """A game's table of 2^n values, shape (2^n,) or (2^n, d), as C-contiguous float64.
+def check_value_table(values: Any, name: str = "values", *, max_n: int = 40,
+                      what: str = "the exact engine") -> tuple[np.ndarray, int]:
+    """Check a table of 2^n values, shape (2^n,) or (2^n, d), without converting it.
 
-    Returns the array (a copy only when conversion is needed) and n.
+    Returns the array as given (``np.asarray``) and n; a table of more than ``max_n`` players is
+    refused naming ``what`` refuses it, before anything is allocated.
     """
     arr = check_numeric_array(values, name)
     if arr.ndim not in (1, 2):
@@ -130,8 +132,20 @@ def as_value_table(values: Any, name: str = "values") -> tuple[np.ndarray, int]:
     if arr.ndim == 2 and arr.shape[1] < 1:
         raise ValueError(f"{name} has shape {arr.shape}: the output axis d must be >= 1")
     n = length.bit_length() - 1
-    if n > 40:
-        raise ValueError(f"{name}: n = {n} players is beyond the exact engine (at most 40)")
+    if n > max_n:
+        raise ValueError(
+            f"{name}: n = {n} players is beyond {what} (at most {max_n}; the table alone is "
+            f"{format_bytes(8 * length * max(1, arr[0].size))} as float64)"
+        )
+    return arr, n
+
+
+def as_value_table(values: Any, name: str = "values") -> tuple[np.ndarray, int]:
+    """A game's table of 2^n values, shape (2^n,) or (2^n, d), as C-contiguous float64.
+
+    Returns the array (a copy only when conversion is needed) and n.
+    """
+    arr, n = check_value_table(values, name)
     arr = np.ascontiguousarray(arr, dtype=np.float64)
     check_finite(arr, name)
     return arr, n

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import _sets
-from ._validation import check_numeric_array, check_finite, format_bytes, require_memory
+from ._validation import check_finite, check_value_table, require_memory
 from .backends import Kernel, backend_status, core, core_attr, module_attr
 from .indices import Index, get_index
 from .results import InteractionResult
@@ -38,20 +38,7 @@ WEIGHTED_SUPERSET = Kernel(
 
 
 def _check_values(values: Any) -> tuple[np.ndarray, int, int | None]:
-    arr = check_numeric_array(values, "values")
-    if arr.ndim not in (1, 2):
-        raise ValueError(f"values must have shape (2**n,) or (2**n, d), got shape {arr.shape}")
-    length = arr.shape[0]
-    if length < 1 or length & (length - 1):
-        raise ValueError(f"values must have a power-of-two length 2**n, got {length}")
-    if arr.ndim == 2 and arr.shape[1] < 1:
-        raise ValueError(f"values has shape {arr.shape}: the output axis d must be >= 1")
-    n = length.bit_length() - 1
-    if n > MAX_PLAYERS:
-        raise ValueError(
-            f"values: n = {n} players; the exact engine handles at most {MAX_PLAYERS} "
-            f"(the Moebius table alone would need {format_bytes(8 * length * max(1, arr[0].size))})"
-        )
+    arr, n = check_value_table(values, "values", max_n=MAX_PLAYERS)
     return arr, n, (None if arr.ndim == 1 else int(arr.shape[1]))
 
 

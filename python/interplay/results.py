@@ -360,21 +360,13 @@ class InteractionResult:
             with open(source, encoding="utf-8") as fh:
                 doc = json.load(fh)
         meta = doc["metadata"]
-        n = int(meta["n_players"])
-        keys = []
-        vals = []
-        for key, value in doc["data"].items():
-            keys.append(() if key == "Empty" or key == "" else tuple(int(x) for x in key.split(",")))
-            vals.append(float(value))
-        sets = np.array([_sets.players_to_set(k, n) for k in keys], dtype=np.uint64)
-        if sets.ndim == 1 or n <= 64:
-            sets = sets.reshape(len(keys)) if n <= 64 else sets
-        sizes = np.array([len(k) for k in keys], dtype=np.int64)
-        order = np.lexsort((sets, sizes)) if sets.ndim == 1 else np.lexsort(tuple(sets.T) + (sizes,))
-        return cls(
-            np.array(vals)[order],
-            sets[order],
-            n_players=n,
+        items = [
+            (() if key in ("Empty", "") else tuple(int(x) for x in key.split(",")), float(value))
+            for key, value in doc["data"].items()
+        ]
+        return cls._from_items(
+            items,
+            int(meta["n_players"]),
             index=str(meta["index"]),
             max_order=int(meta["max_order"]),
             min_order=int(meta["min_order"]),
@@ -390,6 +382,20 @@ class InteractionResult:
         items = list(iv.dict_values.items()) if hasattr(iv, "dict_values") else list(
             zip(iv.interaction_lookup.keys(), iv.values[list(iv.interaction_lookup.values())])
         )
+        return cls._from_items(
+            items,
+            n,
+            index=str(iv.index),
+            max_order=int(iv.max_order),
+            min_order=int(iv.min_order),
+            baseline_value=float(iv.baseline_value),
+            estimated=bool(getattr(iv, "estimated", False)),
+            budget_used=getattr(iv, "estimation_budget", None),
+        )
+
+    @classmethod
+    def _from_items(cls, items: list, n: int, **fields: Any) -> InteractionResult:
+        """From ``[(players tuple, value), ...]`` in any order: sorted by size, then value."""
         packed = [_sets.players_to_set(k, n) for k, _ in items]
         sets = np.array(packed, dtype=np.uint64)
         vals = np.array([float(v) for _, v in items])
@@ -398,17 +404,7 @@ class InteractionResult:
             order = np.lexsort((sets, sizes))
         else:
             order = np.lexsort(tuple(sets.T) + (sizes,))
-        return cls(
-            vals[order],
-            sets[order],
-            n_players=n,
-            index=str(iv.index),
-            max_order=int(iv.max_order),
-            min_order=int(iv.min_order),
-            baseline_value=float(iv.baseline_value),
-            estimated=bool(getattr(iv, "estimated", False)),
-            budget_used=getattr(iv, "estimation_budget", None),
-        )
+        return cls(vals[order], sets[order], n_players=n, **fields)
 
     # ------------------------------------------------------------------ misc
     def __repr__(self) -> str:

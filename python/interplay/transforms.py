@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_numeric_array, require_memory
+from ._validation import check_value_table, require_memory
 from .backends import Kernel, core_attr, module_attr
 
 _REF = "interplay.backends.exact_reference"
@@ -46,18 +46,7 @@ __all__ = ["moebius", "zeta", "superset_moebius", "superset_zeta"]
 
 
 def _table(values: Any, name: str) -> tuple[np.ndarray, int]:
-    arr = check_numeric_array(values, name)
-    if arr.ndim not in (1, 2):
-        raise ValueError(f"{name} must have shape (2**n,) or (2**n, d), got shape {arr.shape}")
-    length = arr.shape[0]
-    if length < 1 or length & (length - 1):
-        raise ValueError(f"{name} must have a power-of-two length 2**n, got {length}")
-    if arr.ndim == 2 and arr.shape[1] < 1:
-        raise ValueError(f"{name} has shape {arr.shape}: the output axis d must be >= 1")
-    n = length.bit_length() - 1
-    if n > 40:
-        raise ValueError(f"{name}: n = {n} players is beyond the transforms (at most 40)")
-    return arr, n
+    return check_value_table(values, name, what="the transforms")
 
 
 def _run(kind: str, values: Any, out: np.ndarray | None, backend: str) -> np.ndarray:

@@ -213,6 +213,17 @@ FSII.regression_kernel = _fsii_kernel  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------------------------- Banzhaf
+def _banzhaf_name(p: float | None, order: int | None, base: str) -> str:
+    """shapiq's naming: order 1 is "BV" ("WBV" for p != 1/2); else base ("W" + base for p != 1/2,
+    with FBII -> FWBII)."""
+    half = p == 0.5
+    if order == 1:
+        return "BV" if half else "WBV"
+    if half:
+        return base
+    return "FWBII" if base == "FBII" else "W" + base
+
+
 class WeightedBII(Index):
     """p-weighted Banzhaf interaction index: phi(S) = sum_{T superset S} p^(|T|-|S|) m(T).
 
@@ -231,10 +242,7 @@ class WeightedBII(Index):
 
     @property
     def name(self) -> str:
-        half = self.p == 0.5
-        if self.order == 1:
-            return "BV" if half else "WBV"
-        return "BII" if half else "WBII"
+        return _banzhaf_name(self.p, self.order, "BII")
 
     @property
     def key(self) -> tuple:
@@ -297,10 +305,7 @@ class FWBII(Index):
 
     @property
     def name(self) -> str:
-        half = self.p == 0.5
-        if self.order == 1:
-            return "BV" if half else "WBV"
-        return "FBII" if half else "FWBII"
+        return _banzhaf_name(self.p, self.order, "FBII")
 
     @property
     def key(self) -> tuple:
