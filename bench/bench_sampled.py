@@ -327,8 +327,49 @@ def test_shapiq(benchmark, name, shapiq_n20):
     assert len(r["values"]) == len(eval_sets(N_BENCH, k))
 
 
+def report(paths: list[str]) -> str:
+    """Markdown tables (bench/RESULTS.md) from the JSON files a sweep wrote."""
+    res = {"timing": [], "mse": [], "auto": [], "grid": None}
+    for p in paths:
+        r = json.loads(Path(p).read_text())
+        for key in ("timing", "mse", "auto"):
+            res[key] += r.get(key, [])
+        res["grid"] = r.get("grid") or res["grid"]
+    lines = []
+    if res["timing"]:
+        lines += ["| n | game | budget | estimator | ours ms (CPU) | shapiq ms (CPU) | ratio (CPU) "
+                  "| ours ms (wall) | shapiq ms (wall) |", "|---|---|---|---|---|---|---|---|---|"]
+        for r in res["timing"]:
+            sc, sw = r.get("shapiq_outside_cpu_s"), r.get("shapiq_outside_s")
+            oc, ow = r.get("ours_outside_cpu_s", r["ours_outside_s"]), r["ours_outside_s"]
+            ratio = f"{sc / oc:.0f}x" if sc else "-"
+            lines.append(f"| {r['n']} | {r['game']} | {r['budget']} | {r['estimator']} | "
+                         f"{1e3 * oc:.1f} | {'-' if sc is None else f'{1e3 * sc:.0f}'} | {ratio} | "
+                         f"{1e3 * ow:.1f} | {'-' if sw is None else f'{1e3 * sw:.0f}'} |")
+    if res["mse"]:
+        lines += ["", "| n | game | estimator | ours MSE (+- s.e.) | shapiq MSE (+- s.e.) |",
+                  "|---|---|---|---|---|"]
+        for r in res["mse"]:
+            s = "-" if r["shapiq_mse"] is None else f"{r['shapiq_mse']:.3g} +- {r['shapiq_mse_sd']:.2g}"
+            lines.append(f"| {r['n']} | {r['game']} | {r['estimator']} | "
+                         f"{r['ours_mse']:.3g} +- {r['ours_mse_sd']:.2g} | {s} |")
+    if res["auto"]:
+        lines += ["", "| n | game | index | auto (method) MSE | shapiq default MSE |",
+                  "|---|---|---|---|---|"]
+        for r in res["auto"]:
+            s = "-" if r["shapiq_mse"] is None else (
+                f"{r['shapiq_default']}: {r['shapiq_mse']:.3g} +- {r['shapiq_mse_sd']:.2g}")
+            lines.append(f"| {r['n']} | {r['game']} | {r['index']} | {r['auto_method']}: "
+                         f"{r['ours_mse']:.3g} +- {r['ours_mse_sd']:.2g} | {s} |")
+    if res["grid"]:
+        lines += ["", "grid mode: " + json.dumps(res["grid"])]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    if "--grid" in sys.argv:
+    if "--report" in sys.argv:
+        print(report(sys.argv[sys.argv.index("--report") + 1:]))
+    elif "--grid" in sys.argv:
         print(json.dumps(grid_case()))
     else:
         ns = tuple(int(a.split("=")[1]) for a in sys.argv if a.startswith("--n="))or (20, 60)

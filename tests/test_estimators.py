@@ -280,3 +280,8 @@ def test_solver_fallback_on_singular_normal_equations(rng):
     np.testing.assert_allclose((G + np.eye(K)) @ x2, b, rtol=1e-9, atol=1e-9)
     res = interplay.approximate(TableGame.random(12, seed=0), 12, "FSII", 40, seed=0)
     assert res.info["solver"] == "eigh-pinv" and np.isfinite(res.values).all()
+
+
+def test_a_budget_whose_plan_does_not_fit_is_refused():
+    with pytest.raises(ValueError, match="budget: a plan of"):
+        interplay.approximate(lambda C: C.sum(axis=1) * 1.0, 40, "SV", 10**13, method="kernelshap")

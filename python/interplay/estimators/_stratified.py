@@ -100,6 +100,12 @@ class StratifiedEstimator(Estimator):
         self.pairing = pairing
         self.size_weights = np.asarray(size_weights, dtype=np.float64)
         n = n_players
+        from .._validation import format_bytes, require_memory
+
+        rows = min(budget, 1 << n) if n < 63 else budget
+        nbytes = rows * (8 * _sets.n_words(n) + 16 + 8 + n)  # plan, sizes/draws, values, bools
+        require_memory(nbytes, f"a plan of {rows} coalitions ({format_bytes(nbytes)})",
+                       argument="budget")
         if n <= 30 and budget >= (1 << n):
             masks = np.arange(1 << n, dtype=np.uint64)
             self._sizes = _sets.popcount(masks)
