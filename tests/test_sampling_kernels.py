@@ -172,3 +172,13 @@ def test_stream_over_a_thousand_players(backend):
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
     assert a[0].shape == (40, 17)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_permutation_stream(backend):
+    a = K.permutations(77, 3, 25, 11, backend=backend)
+    b = ref.permutations(77, 3, 25, 11)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(np.sort(a, axis=1), np.tile(np.arange(11), (25, 1)))
+    # any range of the stream is generated independently of the others
+    np.testing.assert_array_equal(K.permutations(77, 10, 5, 11, backend=backend), a[7:12])

@@ -126,6 +126,18 @@ py::tuple first_occurrence(carray<std::uint64_t> rows) {
     return py::make_tuple(f, ids);
 }
 
+py::array_t<std::int64_t> permutations(std::uint64_t seed, std::int64_t start, std::int64_t count,
+                                       int n) {
+    if (count < 0 || start < 0 || n < 1) throw interplay::value_error("invalid permutation range");
+    py::array_t<std::int64_t> out({static_cast<py::ssize_t>(count), static_cast<py::ssize_t>(n)});
+    auto *po = out.mutable_data();
+    {
+        py::gil_scoped_release release;
+        interplay::sampling::permutations(seed, start, count, n, po);
+    }
+    return out;
+}
+
 }  // namespace
 
 void register_sampling(py::module_ &m) {
@@ -142,6 +154,8 @@ void register_sampling(py::module_ &m) {
     m.def("first_occurrence", &first_occurrence, py::arg("rows"),
           "Dedup rows (m, W): (first row of each distinct row in order of first occurrence, "
           "id of each row's distinct row).");
+    m.def("permutations", &permutations, py::arg("seed"), py::arg("start"), py::arg("count"),
+          py::arg("n"), "Permutations start..start+count-1 of the seeded stream, (count, n).");
     m.def("set_ranks", &set_ranks, py::arg("sets"), py::arg("n"), py::arg("max_order"),
           "Rank of each set among sets of size <= max_order (size, then value); -1 if larger.");
 }

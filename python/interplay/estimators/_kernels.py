@@ -41,6 +41,12 @@ DEDUP = Kernel(
     cpp=core_attr("sampling.first_occurrence"),
     reference=lambda: _reference.first_occurrence,
 )
+PERMS = Kernel(
+    "sampling.permutations",
+    cpp=core_attr("sampling.permutations"),
+    numba=module_attr("interplay.estimators._numba", "permutations"),
+    reference=lambda: _reference.permutations,
+)
 RANKS = Kernel(
     "sampling.set_ranks",
     cpp=core_attr("sampling.set_ranks"),
@@ -192,3 +198,9 @@ def first_occurrence(rows, *, backend="auto"):
     _, fn = DEDUP.select(backend)
     first, ids = fn(rows)
     return np.asarray(first, dtype=np.int64), np.asarray(ids, dtype=np.int64)
+
+
+def permutations(seed, start, count, n, *, backend="auto"):
+    """Permutations start..start+count-1 of the seeded permutation stream, (count, n) int64."""
+    _, fn = PERMS.select(backend)
+    return np.asarray(fn(int(seed), int(start), int(count), int(n)), dtype=np.int64)

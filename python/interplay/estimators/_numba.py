@@ -307,3 +307,31 @@ def stratified_stream(n, q, pairing, seed, budget):
     s, t, d = _stream64(int(n), np.asarray(q, dtype=np.float64), bool(pairing),
                         np.uint64(int(seed) & ((1 << 64) - 1)), int(budget))
     return s.reshape(-1, 1).copy(), t.copy(), d.copy()
+
+
+@njit(cache=True)
+def _mix(z):
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def _perms(seed, start, count, n):
+    out = np.empty((count, n), dtype=np.int64)
+    state = np.empty(1, dtype=np.uint64)
+    for r in range(count):
+        j = np.uint64(start + r)
+        state[0] = _mix(seed ^ _mix(j + _GOLDEN))
+        for i in range(n):
+            out[r, i] = i
+        for i in range(n - 1, 0, -1):
+            k = _below(state, i + 1)
+            tmp = out[r, i]
+            out[r, i] = out[r, k]
+            out[r, k] = tmp
+    return out
+
+
+def permutations(seed, start, count, n):
+    return _perms(np.uint64(int(seed) & ((1 << 64) - 1)), int(start), int(count), int(n))

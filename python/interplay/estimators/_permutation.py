@@ -26,17 +26,8 @@ from .. import _sets
 from . import _sets_util as su
 from ._base import Estimator
 from ._exact_small import cii_from_table
-from ._kernels import first_occurrence
-from ._rng import uniforms
+from ._kernels import first_occurrence, permutations
 from ._stratified import aggregate_ksii
-
-
-def _permutations(seed: int, start: int, count: int, n: int) -> np.ndarray:
-    """Permutations number start..start+count-1 of the seeded stream: permutation j orders the
-    players by n SplitMix64 uniforms (uniform over permutations; ties, of probability
-    < n^2 2^-53, are broken by player index)."""
-    U = uniforms(seed, count * n, start * n).reshape(count, n)
-    return np.argsort(U, axis=1, kind="stable")
 
 
 def _onehot_words(players: np.ndarray, n: int) -> np.ndarray:
@@ -78,7 +69,7 @@ class _PermutationBase(Estimator):
             chunk = min(chunk, max_perms - count)
             if chunk <= 0:
                 break
-            P = _permutations(seed, count, chunk, n_players)
+            P = permutations(seed, count, chunk, n_players, backend=backend)
             perm_chunks.append(P)
             all_rows.append(self._coalitions(P).reshape(-1, forced.shape[1]))
             count += chunk
@@ -128,7 +119,8 @@ class PermutationSII(_PermutationBase):
     """Permutation sampling for SII (orders 0..k; k-SII by aggregation; SV for k = 1)."""
 
     def _rows_per_perm(self):
-        return (self.n_players + 1) << self.max_order
+        # windows of size <= k after each prefix; for k = 1 the prefixes alone
+        return self.n_players + 1 if self.max_order == 1 else (self.n_players + 1) << self.max_order
 
     def _distinct_guess(self):
         return max(1, (self.n_players - 5) * self.max_order)
@@ -140,6 +132,8 @@ class PermutationSII(_PermutationBase):
         W = oh.shape[-1]
         prefix = np.zeros((M, n + 1, W), dtype=np.uint64)
         prefix[:, 1:] = np.bitwise_or.accumulate(oh, axis=1)
+        if k == 1:
+            return prefix
         # window members beyond n are dropped (their cells duplicate valid ones)
         ohp = np.concatenate([oh, np.zeros((M, k, W), dtype=np.uint64)], axis=1)
         out = np.empty((M, n + 1, 1 << k, W), dtype=np.uint64)
@@ -160,7 +154,11 @@ class PermutationSII(_PermutationBase):
         S1 = np.zeros((K, d))
         S2 = np.zeros((K, d))
         nf, per = self._nf, self._per
-        cells = self._cell_row[nf : nf + M * per].reshape(M, n + 1, 1 << k)
+        if k == 1:  # prefixes only: cell (p, L) is prefix p + popcount(L)
+            pre = self._cell_row[nf : nf + M * per].reshape(M, n + 1)
+            cells = np.stack([pre, np.concatenate([pre[:, 1:], pre[:, -1:]], axis=1)], axis=2)
+        else:
+            cells = self._cell_row[nf : nf + M * per].reshape(M, n + 1, 1 << k)
         vals = V[cells]  # (M, n+1, 2^k, d)
         P = self.perms[:M]
         for s in range(k + 1):
@@ -204,10 +202,13 @@ class PermutationSTII(_PermutationBase):
         return rows
 
     def _rows_per_perm(self):
+        if self.max_order == 2:  # prefixes, then T u {j} and T u {i, j} per pair
+            return self.n_players + 1 + 2 * comb(self.n_players, 2)
         return comb(self.n_players, self.max_order) << self.max_order
 
     def _distinct_guess(self):
         return max(1, (comb(self.n_players, self.max_order) << self.max_order) // 5)
+
 
     def _coalitions(self, P):
         n, k = self.n_players, self.max_order
@@ -219,6 +220,15 @@ class PermutationSTII(_PermutationBase):
         pos = np.argsort(P, axis=1)  # position of each player
         mem = su.members(n, k)  # (K_k, k)
         first = pos[:, mem].min(axis=2)  # (M, K_k)
+        if k == 2:
+            # T = prefix before the pair's first member i; T u {i} is the next prefix, so only
+            # T u {j} and T u {i, j} (j the later member) are new cells
+            later = np.where(pos[:, mem[:, 0]] > pos[:, mem[:, 1]], mem[:, 0][None, :],
+                             mem[:, 1][None, :])  # (M, K_2)
+            jb = _onehot_words(later, n)  # (M, K_2, W)
+            T0 = np.take_along_axis(prefix, first[:, :, None].repeat(W, axis=2), axis=1)
+            T1 = np.take_along_axis(prefix, (first + 1)[:, :, None].repeat(W, axis=2), axis=1)
+            return np.concatenate([prefix, T0 | jb, T1 | jb], axis=1)
         T = np.take_along_axis(prefix, first[:, :, None].repeat(W, axis=2), axis=1)
         ohm = _onehot_words(mem, n)  # (K_k, k, W)
         out = np.empty((M, mem.shape[0], 1 << k, W), dtype=np.uint64)
@@ -250,7 +260,23 @@ class PermutationSTII(_PermutationBase):
                 acc += (-1) ** (s - pc[L]) * vlow[R[:, L]]
             out[su.offset(n, s) : su.offset(n, s + 1)] = acc
         out[0] = V[0]
-        cells = self._cell_row[nf : nf + M * per].reshape(M, per >> k, 1 << k)
+        if k == 2:
+            K2 = comb(n, 2)
+            raw = self._cell_row[nf : nf + M * per].reshape(M, per)
+            P = self.perms[:M]
+            pos = np.argsort(P, axis=1)
+            mem = su.members(n, 2)
+            first = pos[:, mem].min(axis=2)
+            pre = raw[:, : n + 1]
+            t0 = np.take_along_axis(pre, first, axis=1)
+            t1 = np.take_along_axis(pre, first + 1, axis=1)
+            xj, xij = raw[:, n + 1 : n + 1 + K2], raw[:, n + 1 + K2 :]
+            a_first = pos[:, mem[:, 0]] < pos[:, mem[:, 1]]  # the smaller member comes first
+            # cells by mask over the sorted members (a < b): {}, {a}, {b}, {a, b}
+            cells = np.stack([t0, np.where(a_first, t1, xj), np.where(a_first, xj, t1), xij],
+                             axis=2)
+        else:
+            cells = self._cell_row[nf : nf + M * per].reshape(M, per >> k, 1 << k)
         vals = V[cells]
         delta = np.zeros(vals.shape[:2] + (d,))
         for L in range(1 << k):

@@ -167,3 +167,19 @@ def first_occurrence(rows: np.ndarray):
     renum = np.empty_like(order)
     renum[order] = np.arange(order.size)
     return first[order].astype(np.int64), renum[inv.reshape(-1)].astype(np.int64)
+
+
+def permutations(seed: int, start: int, count: int, n: int) -> np.ndarray:
+    """Reference for ``_core.sampling.permutations`` (Fisher-Yates, one generator each)."""
+    from ._rng import GOLDEN, MASK, mix64
+
+    out = np.empty((count, n), dtype=np.int64)
+    for r in range(count):
+        j = start + r
+        rng = SplitMix64(mix64((seed ^ mix64((j + GOLDEN) & MASK)) & MASK))
+        p = list(range(n))
+        for i in range(n - 1, 0, -1):
+            k = rng.below(i + 1)
+            p[i], p[k] = p[k], p[i]
+        out[r] = p
+    return out

@@ -29,7 +29,12 @@ namespace interplay::sampling {
 // A set of packed coalitions (each `words` uint64) with open addressing on indices into a store.
 class CoalitionSet {
   public:
-    explicit CoalitionSet(std::size_t words) : words_(words) { table_.assign(1024, EMPTY); }
+    explicit CoalitionSet(std::size_t words, std::size_t expected = 512) : words_(words) {
+        std::size_t cap = 1024;
+        while (cap < 2 * expected) cap <<= 1;
+        table_.assign(cap, EMPTY);
+        store_.reserve(expected * words);
+    }
 
     // Insert the coalition; returns false if it was already present.
     bool insert(const std::uint64_t *c) {
@@ -234,16 +239,65 @@ inline StreamOutput stratified_stream(int n, const double *q, bool pairing, std:
     return out;
 }
 
+inline std::uint64_t mix_key(std::uint64_t z) noexcept {
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
 // Deduplicate rows: ids[r] = number of the distinct row in order of first occurrence;
 // first[u] = row of the first occurrence of distinct row u.
 inline void first_occurrence(const std::uint64_t *rows, std::size_t m, std::size_t words,
                              std::int64_t *ids, std::vector<std::int64_t> &first) {
-    CoalitionSet seen(words);
+    if (words == 1) {  // one word: keys stored inline (no indirection through a store)
+        std::size_t cap = 1024;
+        while (cap < 2 * m) cap <<= 1;
+        std::vector<std::uint64_t> keys(cap);
+        std::vector<std::int64_t> vals(cap, -1);
+        first.clear();
+        for (std::size_t r = 0; r < m; ++r) {
+            const std::uint64_t x = rows[r];
+            std::size_t h = static_cast<std::size_t>(mix_key(x)) & (cap - 1);
+            while (vals[h] >= 0 && keys[h] != x) h = (h + 1) & (cap - 1);
+            if (vals[h] < 0) {
+                keys[h] = x;
+                vals[h] = static_cast<std::int64_t>(first.size());
+                first.push_back(static_cast<std::int64_t>(r));
+            }
+            ids[r] = vals[h];
+        }
+        return;
+    }
+    CoalitionSet seen(words, m);
     first.clear();
     for (std::size_t r = 0; r < m; ++r) {
         const std::uint64_t id = seen.find_or_insert(rows + r * words);
         if (id == first.size()) first.push_back(static_cast<std::int64_t>(r));
         ids[r] = static_cast<std::int64_t>(id);
+    }
+}
+
+// Permutations number start..start+count-1 of the seeded stream: permutation j is drawn by
+// Fisher-Yates (positions n-1 down to 1) from its own generator SplitMix64(mix(seed ^ mix(j))),
+// so any range is generated independently of the others.
+inline std::uint64_t mix64(std::uint64_t z) noexcept {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+inline void permutations(std::uint64_t seed, std::int64_t start, std::int64_t count, int n,
+                         std::int64_t *out) {
+    for (std::int64_t r = 0; r < count; ++r) {
+        const std::uint64_t j = static_cast<std::uint64_t>(start + r);
+        SplitMix64 rng(mix64(seed ^ mix64(j + 0x9E3779B97F4A7C15ULL)));
+        std::int64_t *p = out + r * n;
+        for (int i = 0; i < n; ++i) p[i] = i;
+        for (int i = n - 1; i > 0; --i) {
+            const std::int64_t k = rng.below(i + 1);
+            std::swap(p[i], p[k]);
+        }
     }
 }
 
