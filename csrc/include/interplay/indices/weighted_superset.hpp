@@ -341,8 +341,8 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
                     }
                 }
                 if (L > done)
-                    transforms::detail::block_transform<transforms::Kind::superset_zeta>(
-                        scratch.data(), L, d, done);
+                    transforms::detail::block_levels(int(transforms::Kind::superset_zeta),
+                                                     scratch.data(), L, d, done);
                 const int smax_lo = std::min(s, L);
                 for (int s_lo = 0; s_lo <= smax_lo; ++s_lo) {
                     const int s_hi = s - s_lo;

@@ -31,6 +31,17 @@
 
 #include "interplay/common/errors.hpp"
 
+// The in-cache butterfly loops are compiled twice, for AVX2 and for the baseline ISA, and the
+// loader picks one (GCC/Clang function multi-versioning): a portable build that uses AVX2 where
+// present. The templates below are force-inlined into those two entry points.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(INTERPLAY_NO_CLONES)
+#define INTERPLAY_CLONES __attribute__((target_clones("avx2", "default")))
+#define INTERPLAY_FORCE_INLINE inline __attribute__((always_inline))
+#else
+#define INTERPLAY_CLONES
+#define INTERPLAY_FORCE_INLINE inline
+#endif
+
 namespace interplay::transforms {
 
 enum class Kind : int { zeta = 0, moebius = 1, superset_zeta = 2, superset_moebius = 3 };
@@ -55,7 +66,7 @@ inline Tuning &tuning() {
 namespace detail {
 
 template <Kind K>
-inline void butterfly(double *__restrict lo, double *__restrict hi, std::size_t len) noexcept {
+INTERPLAY_FORCE_INLINE void butterfly(double *__restrict lo, double *__restrict hi, std::size_t len) noexcept {
     if constexpr (K == Kind::zeta) {
         for (std::size_t i = 0; i < len; ++i) hi[i] += lo[i];
     } else if constexpr (K == Kind::moebius) {
@@ -71,7 +82,7 @@ inline void butterfly(double *__restrict lo, double *__restrict hi, std::size_t 
 // q * half; loading the 8, applying the levels in registers and storing once cuts the loads and
 // stores per level by up to three (the in-cache passes are load/store bound).
 template <Kind K>
-inline void op(double &lo, double &hi) noexcept {
+INTERPLAY_FORCE_INLINE void op(double &lo, double &hi) noexcept {
     if constexpr (K == Kind::zeta) hi += lo;
     else if constexpr (K == Kind::moebius) hi -= lo;
     else if constexpr (K == Kind::superset_zeta) lo += hi;
@@ -79,7 +90,7 @@ inline void op(double &lo, double &hi) noexcept {
 }
 
 template <Kind K>
-inline void radix8(double *__restrict p, std::size_t total, std::size_t half) noexcept {
+INTERPLAY_FORCE_INLINE void radix8(double *__restrict p, std::size_t total, std::size_t half) noexcept {
     const std::size_t h = half;
     for (std::size_t b = 0; b < total; b += 8 * h) {
         double *__restrict q0 = p + b;
@@ -103,7 +114,7 @@ inline void radix8(double *__restrict p, std::size_t total, std::size_t half) no
 }
 
 template <Kind K>
-inline void radix4(double *__restrict p, std::size_t total, std::size_t half) noexcept {
+INTERPLAY_FORCE_INLINE void radix4(double *__restrict p, std::size_t total, std::size_t half) noexcept {
     const std::size_t h = half;
     for (std::size_t b = 0; b < total; b += 4 * h) {
         double *__restrict q0 = p + b;
@@ -120,13 +131,13 @@ inline void radix4(double *__restrict p, std::size_t total, std::size_t half) no
 }
 
 template <Kind K>
-inline void radix2(double *__restrict p, std::size_t total, std::size_t half) noexcept {
+INTERPLAY_FORCE_INLINE void radix2(double *__restrict p, std::size_t total, std::size_t half) noexcept {
     for (std::size_t b = 0; b < total; b += 2 * half) butterfly<K>(p + b, p + b + half, half);
 }
 
 // Levels [j0, j1) of a contiguous block (level j pairs elements 2^j * d apart).
 template <Kind K>
-inline void levels(double *p, std::size_t total, std::size_t d, int j0, int j1) noexcept {
+INTERPLAY_FORCE_INLINE void levels(double *p, std::size_t total, std::size_t d, int j0, int j1) noexcept {
     int j = j0;
     while (j < j1) {
         const std::size_t half = (std::size_t(1) << j) * d;
@@ -148,7 +159,7 @@ inline void levels(double *p, std::size_t total, std::size_t d, int j0, int j1) 
 // L1-sized sub-blocks over their own bits, then the remaining levels over the whole block.
 // Levels j0.. of the block (j0 > 0: the caller has done the lowest levels already).
 template <Kind K>
-inline void block_transform(double *p, int bits, std::size_t d, int j0 = 0) noexcept {
+INTERPLAY_FORCE_INLINE void block_transform(double *p, int bits, std::size_t d, int j0 = 0) noexcept {
     const std::size_t total = (std::size_t(1) << bits) * d;
     int b1 = 0;
     while (b1 < bits && (std::size_t(2) << b1) * d * sizeof(double) <= (std::size_t(16) << 10)) ++b1;
@@ -156,6 +167,25 @@ inline void block_transform(double *p, int bits, std::size_t d, int j0 = 0) noex
     if (b1 > j0)
         for (std::size_t b = 0; b < total; b += sub) levels<K>(p + b, sub, d, j0, b1);
     levels<K>(p, total, d, std::max(b1, j0), bits);
+}
+
+// Multi-versioned entry points (see INTERPLAY_CLONES); static: one copy per translation unit.
+INTERPLAY_CLONES static void block_levels(int kind, double *p, int bits, std::size_t d, int j0) {
+    switch (kind) {
+        case 0: block_transform<Kind::zeta>(p, bits, d, j0); break;
+        case 1: block_transform<Kind::moebius>(p, bits, d, j0); break;
+        case 2: block_transform<Kind::superset_zeta>(p, bits, d, j0); break;
+        default: block_transform<Kind::superset_moebius>(p, bits, d, j0); break;
+    }
+}
+
+INTERPLAY_CLONES static void tile_levels(int kind, double *p, std::size_t total, std::size_t w, int g) {
+    switch (kind) {
+        case 0: levels<Kind::zeta>(p, total, w, 0, g); break;
+        case 1: levels<Kind::moebius>(p, total, w, 0, g); break;
+        case 2: levels<Kind::superset_zeta>(p, total, w, 0, g); break;
+        default: levels<Kind::superset_moebius>(p, total, w, 0, g); break;
+    }
 }
 
 // Transform bits [b0, b0+g) of the table (2^n rows x d) in tiles of 2^g rows x W columns.
@@ -182,7 +212,7 @@ inline void strided_pass(double *t, int n, std::size_t d, int b0, int g, std::si
             const std::size_t w = std::min(W, stride - c * W);
             for (std::size_t r = 0; r < rows; ++r)
                 std::memcpy(sc + r * w, base + r * stride, w * sizeof(double));
-            levels<K>(sc, rows * w, w, 0, g);
+            tile_levels(int(K), sc, rows * w, w, g);
             for (std::size_t r = 0; r < rows; ++r)
                 std::memcpy(base + r * stride, sc + r * w, w * sizeof(double));
         }
@@ -234,7 +264,7 @@ void transform(const double *in, double *out, int n, std::size_t d, const Tuning
         for (std::int64_t b = 0; b < nblocks; ++b) {
             double *p = out + std::size_t(b) * blk;
             if (!copied) std::memcpy(p, in + std::size_t(b) * blk, blk * sizeof(double));
-            detail::block_transform<K>(p, L, d);
+            detail::block_levels(int(K), p, L, d, 0);
         }
         copied = true;
     }
