@@ -16,7 +16,35 @@ using interplay::bind::carray;
 
 namespace {
 
-py::dict broja(carray<double> p, double tol, int max_iter, int method, bool want_q) {
+// BLAS/LAPACK from SciPy (scipy.linalg.cython_blas / cython_lapack export function pointers in
+// PyCapsules): used for the dense Schur complement of large problems. Looked up once, with the
+// GIL held; absent SciPy, the portable kernels are used.
+const interplay::pid::Blas *scipy_blas() {
+    static interplay::pid::Blas blas;
+    static bool tried = false;
+    if (!tried) {
+        tried = true;
+        auto get = [](const char *mod, const char *name) -> void * {
+            try {
+                py::object caps = py::module_::import(mod).attr("__pyx_capi__");
+                py::object cap = caps[py::str(name)];
+                void *ptr = PyCapsule_GetPointer(cap.ptr(), PyCapsule_GetName(cap.ptr()));
+                if (!ptr) PyErr_Clear();
+                return ptr;
+            } catch (py::error_already_set &) {
+                return nullptr;
+            }
+        };
+        blas.syrk = reinterpret_cast<interplay::pid::Blas::syrk_t>(
+            get("scipy.linalg.cython_blas", "dsyrk"));
+        blas.potrf = reinterpret_cast<interplay::pid::Blas::potrf_t>(
+            get("scipy.linalg.cython_lapack", "dpotrf"));
+    }
+    return (blas.syrk && blas.potrf) ? &blas : nullptr;
+}
+
+py::dict broja(carray<double> p, double tol, int max_iter, int method, bool want_q,
+               bool use_blas) {
     interplay::bind::require_ndim(p, 4, 4, "p");
     const py::ssize_t B = p.shape(0), n1 = p.shape(1), n2 = p.shape(2), ny = p.shape(3);
     if (n1 < 1 || n2 < 1 || ny < 1) throw interplay::value_error("p: every axis must be non-empty");
@@ -44,6 +72,7 @@ py::dict broja(carray<double> p, double tol, int max_iter, int method, bool want
     opt.max_iter = max_iter;
     opt.method = method;
     opt.parallel = (B == 1);
+    opt.blas = use_blas ? scipy_blas() : nullptr;
     const std::size_t cell = static_cast<std::size_t>(n1) * n2 * ny;
     interplay::ParallelErrors errors;
     {
@@ -90,9 +119,9 @@ py::dict broja(carray<double> p, double tol, int max_iter, int method, bool want
 void register_pid(py::module_ &m) {
     m.doc() = "Partial information decomposition: certified BROJA solver";
     m.def("broja", &broja, py::arg("p"), py::arg("tol"), py::arg("max_iter"), py::arg("method"),
-          py::arg("want_q"),
+          py::arg("want_q"), py::arg("use_blas") = true,
           "Certified bracket of min_{Q in Delta_P} I_Q(X1,X2;Y) (nats) for a batch of normalised "
           "joints p of shape (B, n1, n2, ny). method: 0 auto, 1 interior point, 2 IPFP. "
           "Returns a dict of arrays: hy, i1, i2, i12, upper, lower, iterations, converged "
-          "(+ q, lam, mu if want_q).");
+          "(+ q, lam, mu if want_q). use_blas: SciPy's BLAS/LAPACK for large Schur complements.");
 }

@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 _DEBUG = False
+_HOOK = None  # tests/debugging: called with the IPM state each step
 METHODS = {"auto": 0, "ipm": 1, "ipfp": 2}
 
 
@@ -158,6 +159,8 @@ def _ipm(a, b, allowed, tol, max_iter):
         G = np.zeros((nf, nv))
         np.add.at(G, cfib, e[:, None] * C)
         d = w / s
+        if _HOOK is not None:
+            _HOOK(dict(w=w.copy(), s=s.copy(), lam=lam.copy(), mu=mu.copy(), fi=fi, fj=fj))
         H0 = C.T @ (q[:, None] * C) + G.T @ (d[:, None] * G)
         H = H0.copy()
         # the dual optimum need not be unique (directions seen only by empty fibres lose their

@@ -9,12 +9,84 @@
 #include <cstddef>
 #include <vector>
 
+// Hot dense kernels are compiled twice (AVX2+FMA and baseline x86-64) and picked at load
+// time, so that a portable build still uses the wide units. FP contraction stays off
+// (ISO C++ mode), so both clones round identically per operation.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(INTERPLAY_NO_CLONES)
+#define INTERPLAY_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define INTERPLAY_CLONES
+#endif
+
 namespace interplay::pid {
+
+// Optional BLAS/LAPACK routines (Fortran calling convention, 32-bit integers), e.g. the ones
+// SciPy exports through scipy.linalg.cython_blas / cython_lapack. Null pointers mean: use the
+// portable kernels below.
+struct Blas {
+    using syrk_t = void (*)(char *, char *, int *, int *, double *, double *, int *, double *,
+                            double *, int *);
+    using potrf_t = void (*)(char *, int *, double *, int *, int *);
+    syrk_t syrk = nullptr;
+    potrf_t potrf = nullptr;
+};
+
+// S -= Z^T Z on the lower triangle of the row-major N x N matrix S, Z row-major K x N.
+// Portable kernel: for each 4-row strip of S, accumulate over k with contiguous columns
+// (vectorisable without reassociation).
+INTERPLAY_CLONES inline void syrk_sub_portable(double *S, std::size_t N, const double *Z,
+                                               std::size_t K, bool parallel) {
+    const long long nstrips = static_cast<long long>((N + 3) / 4);
+#pragma omp parallel if (parallel && N > 128)
+    {
+        std::vector<double> acc(4 * N);
+#pragma omp for schedule(dynamic, 2)
+        for (long long st = 0; st < nstrips; ++st) {
+            const std::size_t i0 = 4 * static_cast<std::size_t>(st);
+            const std::size_t ni = std::min<std::size_t>(4, N - i0);
+            const std::size_t jend = i0 + ni;  // columns 0 .. i0+ni-1
+            std::fill(acc.begin(), acc.begin() + 4 * jend, 0.0);
+            double *a0 = acc.data(), *a1 = a0 + jend, *a2 = a1 + jend, *a3 = a2 + jend;
+            for (std::size_t k = 0; k < K; ++k) {
+                const double *zk = Z + k * N;
+                const double c0 = zk[i0], c1 = ni > 1 ? zk[i0 + 1] : 0.0,
+                             c2 = ni > 2 ? zk[i0 + 2] : 0.0, c3 = ni > 3 ? zk[i0 + 3] : 0.0;
+                if (c0 == 0.0 && c1 == 0.0 && c2 == 0.0 && c3 == 0.0) continue;
+                for (std::size_t j = 0; j < jend; ++j) {
+                    const double z = zk[j];
+                    a0[j] += c0 * z;
+                    a1[j] += c1 * z;
+                    a2[j] += c2 * z;
+                    a3[j] += c3 * z;
+                }
+            }
+            for (std::size_t r = 0; r < ni; ++r) {
+                double *row = S + (i0 + r) * N;
+                const double *ar = acc.data() + r * jend;
+                for (std::size_t j = 0; j <= i0 + r; ++j) row[j] -= ar[j];
+            }
+        }
+    }
+}
+
+inline void syrk_sub(double *S, std::size_t N, const double *Z, std::size_t K, bool parallel,
+                     const Blas *blas) {
+    if (blas && blas->syrk && N >= 32 && K >= 8) {
+        // row-major lower (N x N) == column-major upper; row-major Z (K x N) == column-major
+        // Z^T (N x K) with leading dimension N: S_cm(upper) -= Zcm Zcm^T
+        char uplo = 'U', trans = 'N';
+        int n = static_cast<int>(N), k = static_cast<int>(K), ld = static_cast<int>(N);
+        double alpha = -1.0, beta = 1.0;
+        blas->syrk(&uplo, &trans, &n, &k, &alpha, const_cast<double *>(Z), &ld, &beta, S, &ld);
+        return;
+    }
+    syrk_sub_portable(S, N, Z, K, parallel);
+}
 
 // Unblocked Cholesky of the kb x kb diagonal block starting at (k0, k0) of the N x N row-major
 // matrix A (lower triangle used). A pivot that is not positive (rounding on a nearly singular
 // matrix) is replaced by `floor`; returns the number of replaced pivots.
-inline int chol_diag_block(double *A, std::size_t N, std::size_t k0, std::size_t kb,
+INTERPLAY_CLONES inline int chol_diag_block(double *A, std::size_t N, std::size_t k0, std::size_t kb,
                            double floor) {
     int fixed = 0;
     for (std::size_t j = k0; j < k0 + kb; ++j) {
@@ -40,7 +112,7 @@ inline int chol_diag_block(double *A, std::size_t N, std::size_t k0, std::size_t
 
 // In-place Cholesky A = L L^T (lower triangle of A overwritten by L). Blocked right-looking.
 // `parallel`: use OpenMP for the panel solve and the trailing update.
-inline int cholesky(double *A, std::size_t N, double floor, bool parallel) {
+INTERPLAY_CLONES inline int cholesky(double *A, std::size_t N, double floor, bool parallel) {
     const std::size_t nb = 48;
     int fixed = 0;
     for (std::size_t k0 = 0; k0 < N; k0 += nb) {
@@ -87,6 +159,21 @@ inline int cholesky(double *A, std::size_t N, double floor, bool parallel) {
         }
     }
     return fixed;
+}
+
+// Cholesky with LAPACK when available and the matrix is large enough; falls back to the
+// portable kernel (with pivot floor) if LAPACK reports a non-positive pivot.
+inline int cholesky_auto(double *A, std::size_t N, double floor, bool parallel, const Blas *blas,
+                         std::vector<double> &backup) {
+    if (blas && blas->potrf && N >= 64) {
+        backup.assign(A, A + N * N);
+        char uplo = 'U';
+        int n = static_cast<int>(N), ld = n, info = 0;
+        blas->potrf(&uplo, &n, A, &ld, &info);
+        if (info == 0) return 0;
+        std::copy(backup.begin(), backup.end(), A);
+    }
+    return cholesky(A, N, floor, parallel);
 }
 
 // Solve L L^T x = b in place (L lower, row-major N x N).
