@@ -128,7 +128,7 @@ def test_deterministic(rng):
     np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("backend", ["cpp"])
+@pytest.mark.parametrize("backend", ["cpp", "numba"])
 def test_backends_match_reference(backend, rng):
     ok, why = backend_status(backend)
     if not ok:

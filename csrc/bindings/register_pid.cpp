@@ -16,8 +16,8 @@ using interplay::bind::carray;
 
 namespace {
 
-// BLAS/LAPACK from SciPy (scipy.linalg.cython_blas / cython_lapack export function pointers in
-// PyCapsules): used for the dense Schur complement of large problems. Looked up once, with the
+// LAPACK from SciPy (scipy.linalg.cython_lapack exports function pointers in PyCapsules):
+// dpotrf factors the dense Schur complement of large problems. Looked up once, with the
 // GIL held; absent SciPy, the portable kernels are used.
 const interplay::pid::Blas *scipy_blas() {
     static interplay::pid::Blas blas;
@@ -35,12 +35,10 @@ const interplay::pid::Blas *scipy_blas() {
                 return nullptr;
             }
         };
-        blas.syrk = reinterpret_cast<interplay::pid::Blas::syrk_t>(
-            get("scipy.linalg.cython_blas", "dsyrk"));
         blas.potrf = reinterpret_cast<interplay::pid::Blas::potrf_t>(
             get("scipy.linalg.cython_lapack", "dpotrf"));
     }
-    return (blas.syrk && blas.potrf) ? &blas : nullptr;
+    return blas.potrf ? &blas : nullptr;
 }
 
 py::dict broja(carray<double> p, double tol, int max_iter, int method, bool want_q,
@@ -123,5 +121,5 @@ void register_pid(py::module_ &m) {
           "Certified bracket of min_{Q in Delta_P} I_Q(X1,X2;Y) (nats) for a batch of normalised "
           "joints p of shape (B, n1, n2, ny). method: 0 auto, 1 interior point, 2 IPFP. "
           "Returns a dict of arrays: hy, i1, i2, i12, upper, lower, iterations, converged "
-          "(+ q, lam, mu if want_q). use_blas: SciPy's BLAS/LAPACK for large Schur complements.");
+          "(+ q, lam, mu if want_q). use_blas: SciPy's LAPACK dpotrf for large Schur complements.");
 }

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_finite, check_int, check_numeric_array, check_real, require_memory
 from ._result import PIDResult
-from ._solver import BROJA_KERNEL, METHODS
+from ._solver import BROJA_KERNEL, METHODS, blas_threads
 
 MEASURES = ("BROJA", "MMI", "WB")
 #: |sum(p) - 1| allowed without normalize=True
@@ -174,7 +174,11 @@ def pid(p: Any, *, measure: str = "BROJA", method: str = "auto", tol: float = 1e
     info: dict[str, Any] = {"measure": measure}
     if measure == "BROJA":
         name, fn = BROJA_KERNEL.select(backend)
-        res = fn(flat, tol * lnb, int(max_iter or 0), METHODS[method], bool(return_q))
+        if name == "cpp":
+            with blas_threads(min(n1, n2) * ny, B):
+                res = fn(flat, tol * lnb, int(max_iter or 0), METHODS[method], bool(return_q))
+        else:
+            res = fn(flat, tol * lnb, int(max_iter or 0), METHODS[method], bool(return_q))
         info.update(backend=name, method=method)
         hy, i1, i2, i12 = (np.asarray(res[k], dtype=float) for k in ("hy", "i1", "i2", "i12"))
         lo_b = np.maximum(i1, i2)

@@ -292,7 +292,7 @@ def _ipfp(a, b, allowed, tol, max_iter, check_every=10):
 # driver: support reduction, closed-form cases, then a solver
 
 
-def solve_one(p, tol, max_iter, method):
+def solve_one(p, tol, max_iter, method, ipm=None):
     """Solve one normalised joint; returns a dict of nats values (see module docstring)."""
     n1, n2, ny = p.shape
     hy, i1, i2, i12 = informations(p)
@@ -315,7 +315,7 @@ def solve_one(p, tol, max_iter, method):
     if method == METHODS["ipfp"]:
         upper, lower, qr, lam, mu, it, conv = _ipfp(a, b, allowed, tol, max_iter)
     else:
-        upper, lower, qr, lam, mu, it, conv = _ipm(a, b, allowed, tol, max_iter)
+        upper, lower, qr, lam, mu, it, conv = (ipm or _ipm)(a, b, allowed, tol, max_iter)
     q = np.zeros_like(p)
     q[np.ix_(k1, k2, ky)] = qr
     lam_full = np.full((n1, ny), -np.inf)
@@ -327,7 +327,7 @@ def solve_one(p, tol, max_iter, method):
     return out
 
 
-def broja(p, tol, max_iter, method, want_q):
+def broja(p, tol, max_iter, method, want_q, ipm=None):
     """Batch driver: p of shape (B, n1, n2, ny), each normalised. Same contract as the kernel."""
     p = np.ascontiguousarray(p, dtype=np.float64)
     B = p.shape[0]
@@ -340,7 +340,7 @@ def broja(p, tol, max_iter, method, want_q):
         res["lam"] = np.zeros((B, p.shape[1], p.shape[3]))
         res["mu"] = np.zeros((B, p.shape[2], p.shape[3]))
     for i in range(B):
-        o = solve_one(p[i], tol, max_iter, method)
+        o = solve_one(p[i], tol, max_iter, method, ipm=ipm)
         for k in keys:
             res[k][i] = o[k]
         res["iterations"][i] = o["iterations"]

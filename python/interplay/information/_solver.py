@@ -7,12 +7,46 @@ Every backend implements ``broja(p, tol, max_iter, method, want_q) -> dict`` on 
 
 from __future__ import annotations
 
+import contextlib
+import functools
+
 from ..backends import Kernel, core_attr, module_attr
 
 BROJA_KERNEL = Kernel(
     "pid.broja",
     cpp=core_attr("pid.broja"),
+    numba=module_attr("interplay.information._numba", "broja"),
     reference=module_attr("interplay.information._reference", "broja"),
 )
 
 METHODS = {"auto": 0, "ipm": 1, "ipfp": 2}
+
+
+#: Schur complement size (min(n1, n2) * ny) from which a single problem lets BLAS use all its
+#: threads; below it (and for batches, which OpenMP already spreads over the cores) BLAS runs
+#: single-threaded: on small matrices its threads only add synchronisation.
+BLAS_THREADS_FROM = 2048
+
+
+@functools.lru_cache(maxsize=None)
+def _blas_controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+
+        import scipy.linalg.cython_lapack  # noqa: F401  (load the LAPACK the kernel calls)
+    except ImportError:
+        return None
+    try:
+        return ThreadpoolController()
+    except Exception:  # pragma: no cover - defensive: inspection of loaded libraries failed
+        return None
+
+
+def blas_threads(schur_size: int, batch: int):
+    """Context manager limiting BLAS to one thread for small or batched problems."""
+    if batch == 1 and (schur_size >= BLAS_THREADS_FROM or schur_size < 32):
+        return contextlib.nullcontext()
+    ctl = _blas_controller()
+    if ctl is None:
+        return contextlib.nullcontext()
+    return ctl.limit(limits=1, user_api="blas")

@@ -1,7 +1,7 @@
 // Small dense linear algebra for the PID Newton systems: Cholesky of a symmetric positive
 // definite matrix (row-major, lower triangle), blocked so that the O(N^3) trailing updates run
 // on contiguous rows, optionally with OpenMP inside (single large problems) or without it (one
-// problem per thread in a batch). No BLAS dependency: the kernels stay header-only.
+// problem per thread in a batch). LAPACK's dpotrf is used when the caller provides it.
 #pragma once
 
 #include <algorithm>
@@ -24,64 +24,9 @@ namespace interplay::pid {
 // SciPy exports through scipy.linalg.cython_blas / cython_lapack. Null pointers mean: use the
 // portable kernels below.
 struct Blas {
-    using syrk_t = void (*)(char *, char *, int *, int *, double *, double *, int *, double *,
-                            double *, int *);
     using potrf_t = void (*)(char *, int *, double *, int *, int *);
-    syrk_t syrk = nullptr;
     potrf_t potrf = nullptr;
 };
-
-// S -= Z^T Z on the lower triangle of the row-major N x N matrix S, Z row-major K x N.
-// Portable kernel: for each 4-row strip of S, accumulate over k with contiguous columns
-// (vectorisable without reassociation).
-INTERPLAY_CLONES inline void syrk_sub_portable(double *S, std::size_t N, const double *Z,
-                                               std::size_t K, bool parallel) {
-    const long long nstrips = static_cast<long long>((N + 3) / 4);
-#pragma omp parallel if (parallel && N > 128)
-    {
-        std::vector<double> acc(4 * N);
-#pragma omp for schedule(dynamic, 2)
-        for (long long st = 0; st < nstrips; ++st) {
-            const std::size_t i0 = 4 * static_cast<std::size_t>(st);
-            const std::size_t ni = std::min<std::size_t>(4, N - i0);
-            const std::size_t jend = i0 + ni;  // columns 0 .. i0+ni-1
-            std::fill(acc.begin(), acc.begin() + 4 * jend, 0.0);
-            double *a0 = acc.data(), *a1 = a0 + jend, *a2 = a1 + jend, *a3 = a2 + jend;
-            for (std::size_t k = 0; k < K; ++k) {
-                const double *zk = Z + k * N;
-                const double c0 = zk[i0], c1 = ni > 1 ? zk[i0 + 1] : 0.0,
-                             c2 = ni > 2 ? zk[i0 + 2] : 0.0, c3 = ni > 3 ? zk[i0 + 3] : 0.0;
-                if (c0 == 0.0 && c1 == 0.0 && c2 == 0.0 && c3 == 0.0) continue;
-                for (std::size_t j = 0; j < jend; ++j) {
-                    const double z = zk[j];
-                    a0[j] += c0 * z;
-                    a1[j] += c1 * z;
-                    a2[j] += c2 * z;
-                    a3[j] += c3 * z;
-                }
-            }
-            for (std::size_t r = 0; r < ni; ++r) {
-                double *row = S + (i0 + r) * N;
-                const double *ar = acc.data() + r * jend;
-                for (std::size_t j = 0; j <= i0 + r; ++j) row[j] -= ar[j];
-            }
-        }
-    }
-}
-
-inline void syrk_sub(double *S, std::size_t N, const double *Z, std::size_t K, bool parallel,
-                     const Blas *blas) {
-    if (blas && blas->syrk && N >= 32 && K >= 8) {
-        // row-major lower (N x N) == column-major upper; row-major Z (K x N) == column-major
-        // Z^T (N x K) with leading dimension N: S_cm(upper) -= Zcm Zcm^T
-        char uplo = 'U', trans = 'N';
-        int n = static_cast<int>(N), k = static_cast<int>(K), ld = static_cast<int>(N);
-        double alpha = -1.0, beta = 1.0;
-        blas->syrk(&uplo, &trans, &n, &k, &alpha, const_cast<double *>(Z), &ld, &beta, S, &ld);
-        return;
-    }
-    syrk_sub_portable(S, N, Z, K, parallel);
-}
 
 // Unblocked Cholesky of the kb x kb diagonal block starting at (k0, k0) of the N x N row-major
 // matrix A (lower triangle used). A pivot that is not positive (rounding on a nearly singular
@@ -122,7 +67,7 @@ INTERPLAY_CLONES inline int cholesky(double *A, std::size_t N, double floor, boo
         if (r0 >= N) break;
         const long long nrows = static_cast<long long>(N - r0);
         // panel: rows i >= r0, columns k0..k0+kb: L21 = A21 L11^{-T}
-#pragma omp parallel for schedule(static) if (parallel && nrows > 64)
+#pragma omp parallel for schedule(static) if (parallel && N >= 2048)
         for (long long ii = 0; ii < nrows; ++ii) {
             double *ri = A + (r0 + static_cast<std::size_t>(ii)) * N;
             for (std::size_t j = k0; j < k0 + kb; ++j) {
@@ -133,7 +78,7 @@ INTERPLAY_CLONES inline int cholesky(double *A, std::size_t N, double floor, boo
             }
         }
         // trailing update: A22 -= L21 L21^T (lower triangle), four rows at a time
-#pragma omp parallel for schedule(dynamic, 4) if (parallel && nrows > 64)
+#pragma omp parallel for schedule(dynamic, 4) if (parallel && N >= 2048)
         for (long long ib = 0; ib < (nrows + 3) / 4; ++ib) {
             const std::size_t i0 = r0 + 4 * static_cast<std::size_t>(ib);
             const std::size_t ni = std::min<std::size_t>(4, N - i0);
