@@ -214,3 +214,65 @@ def test_samples():
         interplay.pid_from_samples(x1 + 0.5, x2, y)
     with pytest.raises(ValueError, match="bias_correction"):
         interplay.pid_from_samples(x1, x2, y, bias_correction="jackknife")
+
+
+def test_cpp_kernel_options_agree(rng):
+    ok, why = backend_status("cpp")
+    if not ok:
+        pytest.skip(why)
+    from interplay.backends import core
+
+    ps = np.stack([_random_joint(rng, (9, 8, 9)) for _ in range(3)])
+    tol = 5e-11  # nats
+    base = core().pid.broja(ps, tol, 0, 1, True)
+    assert base["converged"].all() and (base["upper"] - base["lower"] <= tol).all()
+    for kwargs in ({"use_blas": False}, {"ipfp_sweeps": 30}):
+        other = core().pid.broja(ps, tol, 0, 0, False, **kwargs)
+        assert other["converged"].all()
+        np.testing.assert_allclose(other["upper"], base["upper"], atol=2 * tol)
+    for i in range(3):  # the certified optimum passes the independent check
+        check_certificate(ps[i], base["q"][i], base["lam"][i], base["mu"][i], tol)
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_ipfp_certificate_brackets_the_optimum(k):
+    p = _random_joint(np.random.default_rng(k), (k, k, k))
+    exact = interplay.pid(p)
+    gaps = []
+    for sweeps in (10, 100, 1000):
+        r = interplay.pid(p, method="ipfp", max_iter=sweeps, tol=1e-15)
+        assert r.iterations == sweeps and not r.converged
+        err = np.abs(_atoms(r) - _atoms(exact)).max()
+        assert err <= r.gap + exact.gap + 1e-12
+        gaps.append(r.gap)
+    assert gaps[0] > gaps[1] > gaps[2]
+
+
+def test_embeddings(rng):
+    pytest.importorskip("sklearn")
+    n = 300
+    z1 = rng.normal(size=(n, 6))
+    z2 = rng.normal(size=(n, 4))
+    y = (z1[:, 0] > 0).astype(int)
+    r = interplay.pid_from_embeddings(z1, z2, y, n_clusters=(4, 3), seed=7)
+    assert r.info["n_clusters"] == (4, 3, 3) and r.info["seed"] == 7
+    p = r.info["joint"]
+    assert p.shape[:2] == (4, 3) and abs(p.sum() - 1) < 1e-12
+    np.testing.assert_allclose(_atoms(r), _atoms(interplay.pid(p)), atol=0)
+    s = interplay.pid_from_embeddings(z1, z2, y, n_clusters=(4, 3), seed=7)
+    np.testing.assert_array_equal(_atoms(r), _atoms(s))  # seeded: reproducible
+    t = interplay.pid_from_embeddings({"a": (z1, z2), "b": (z2, z1)}, y=y, n_clusters=3, pca=2)
+    rows = t.table()
+    assert [row["layer"] for row in rows] == ["a", "b"] and t.redundancy.shape == (2,)
+    yz = interplay.pid_from_embeddings(z1, z2, rng.normal(size=(n, 3)), n_clusters=3)
+    assert yz.info["joint"].shape == (3, 3, 3)
+    with pytest.raises(ValueError, match="same number of samples"):
+        interplay.pid_from_embeddings(z1[:-1], z2, y)
+    with pytest.raises(ValueError, match="z2 is required"):
+        interplay.pid_from_embeddings(z1, None, y)
+    with pytest.raises(ValueError, match="exceeds"):
+        interplay.pid_from_embeddings(z1[:5], z2[:5], y[:5], n_clusters=6)
+    with pytest.raises(ValueError, match="non-finite"):
+        interplay.pid_from_embeddings(np.where(z1 > 2, np.nan, z1), z2, y, n_clusters=3)
+    with pytest.raises(ValueError, match="n_clusters"):
+        interplay.pid_from_embeddings(z1, z2, y, n_clusters=(2, 2, 2, 2))

@@ -41,8 +41,9 @@ def validate_joint(p: Any, *, normalize: bool, name: str = "p",
                          f"got shape {arr.shape}")
     if any(n == 0 for n in arr.shape):
         raise ValueError(f"{name} has an empty axis: shape {arr.shape}")
-    require_memory(solver_bytes(arr.shape, return_q),
-                   f"the PID solver for joints of shape {arr.shape}", argument=name)
+    need = solver_bytes(arr.shape, return_q)
+    if need > (64 << 20):  # reading /proc costs ~0.1 ms: only for requests that could matter
+        require_memory(need, f"the PID solver for joints of shape {arr.shape}", argument=name)
     arr = np.ascontiguousarray(arr, dtype=np.float64)
     check_finite(arr, name)
     if (arr < 0).any():
