@@ -42,7 +42,7 @@ const interplay::pid::Blas *scipy_blas() {
 }
 
 py::dict broja(carray<double> p, double tol, int max_iter, int method, bool want_q,
-               bool use_blas) {
+               bool use_blas, int ipfp_sweeps) {
     interplay::bind::require_ndim(p, 4, 4, "p");
     const py::ssize_t B = p.shape(0), n1 = p.shape(1), n2 = p.shape(2), ny = p.shape(3);
     if (n1 < 1 || n2 < 1 || ny < 1) throw interplay::value_error("p: every axis must be non-empty");
@@ -71,6 +71,9 @@ py::dict broja(carray<double> p, double tol, int max_iter, int method, bool want
     opt.method = method;
     opt.parallel = (B == 1);
     opt.blas = use_blas ? scipy_blas() : nullptr;
+    if (ipfp_sweeps < 0) throw interplay::value_error("ipfp_sweeps must be >= 0");
+    opt.ipfp_sweeps = ipfp_sweeps;  // auto only: IPFP warm-up, then a warm-started IPM
+    opt.warm = ipfp_sweeps > 0;
     const std::size_t cell = static_cast<std::size_t>(n1) * n2 * ny;
     interplay::ParallelErrors errors;
     {
@@ -117,7 +120,7 @@ py::dict broja(carray<double> p, double tol, int max_iter, int method, bool want
 void register_pid(py::module_ &m) {
     m.doc() = "Partial information decomposition: certified BROJA solver";
     m.def("broja", &broja, py::arg("p"), py::arg("tol"), py::arg("max_iter"), py::arg("method"),
-          py::arg("want_q"), py::arg("use_blas") = true,
+          py::arg("want_q"), py::arg("use_blas") = true, py::arg("ipfp_sweeps") = 0,
           "Certified bracket of min_{Q in Delta_P} I_Q(X1,X2;Y) (nats) for a batch of normalised "
           "joints p of shape (B, n1, n2, ny). method: 0 auto, 1 interior point, 2 IPFP. "
           "Returns a dict of arrays: hy, i1, i2, i12, upper, lower, iterations, converged "

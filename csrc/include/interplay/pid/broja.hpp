@@ -39,6 +39,9 @@ struct Options {
     int check_every = 10;     // IPFP: certificate every this many sweeps
     bool parallel = false;    // OpenMP inside this one problem (large single problems)
     const Blas *blas = nullptr;  // optional BLAS/LAPACK for the dense Schur complement
+    int ipfp_sweeps = 0;         // auto: IPFP sweeps before the interior-point finish
+    bool warm = false;           // start the interior point from the IPFP iterate
+    double warm_margin = 0.05;
 };
 
 struct Result {
@@ -344,6 +347,29 @@ struct IPM {
                     w[f] = P.px1[x1] * P.px2[x2];
                     s[f] = 1.0 - sig[f];
                 }
+            }
+    }
+
+    // Start from an IPFP iterate: its dual (lam, mu), shifted so that every sigma <= e^-margin,
+    // and its fibre masses R(x1,x2) as w; s = 1 - sigma.
+    void warm_start(const std::vector<double> &logr, const std::vector<double> &l,
+                    const std::vector<double> &m, double margin) {
+        for (std::size_t i = 0; i < lam.size(); ++i) lam[i] = la[i] ? l[i] : 0.0;
+        for (std::size_t i = 0; i < N; ++i) mu[i] = lb[i] ? m[i] : 0.0;
+        cells(lam, mu, e, sig);
+        for (int x1 = 0; x1 < n1; ++x1) {
+            double mx = 0.0;
+            for (int x2 = 0; x2 < n2; ++x2) {
+                const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
+                if (P.fib[f]) mx = std::max(mx, std::log(sig[f]));
+            }
+            for (int y = 0; y < ny; ++y) lam[static_cast<std::size_t>(x1) * ny + y] -= mx + margin;
+        }
+        cells(lam, mu, e, sig);
+        for (std::size_t f = 0; f < nf; ++f)
+            if (P.fib[f]) {
+                w[f] = std::exp(logr[f]);
+                s[f] = 1.0 - sig[f];
             }
     }
 
@@ -966,8 +992,29 @@ inline Result solve(const double *p, int n1, int n2, int ny, const Options &opt,
     } else {
         const int max_steps = opt.max_iter > 0 ? opt.max_iter : 200;
         IPM ipm(P, opt);
+        if (opt.method == kAuto && opt.ipfp_sweeps > 0) {
+            std::vector<double> logr(static_cast<std::size_t>(N1) * N2, kNegInf),
+                lam(static_cast<std::size_t>(N1) * NY, kNegInf),
+                mu(static_cast<std::size_t>(N2) * NY, kNegInf);
+            for (int i = 0; i < N1; ++i)
+                for (int j = 0; j < N2; ++j)
+                    if (P.fib[static_cast<std::size_t>(i) * N2 + j])
+                        logr[static_cast<std::size_t>(i) * N2 + j] = std::log(P.px1[i] * P.px2[j]);
+            for (int y = 0; y < NY; ++y)
+                for (int j = 0; j < N2; ++j)
+                    if (P.b[static_cast<std::size_t>(j) * NY + y] > 0) mu[static_cast<std::size_t>(j) * NY + y] = 0.0;
+            Options o2 = opt;
+            o2.check_every = opt.ipfp_sweeps;
+            ipfp(P, o2, opt.ipfp_sweeps, best, logr, lam, mu);
+            if (best.upper - best.lower <= opt.tol) {
+                iters = 0;
+                goto done;
+            }
+            if (opt.warm) ipm.warm_start(logr, lam, mu, opt.warm_margin);
+        }
         iters = ipm.run(max_steps, best);
     }
+done:
     res.iterations = iters;
     res.upper = best.upper + res.hy;
     res.lower = std::max(best.lower + res.hy, lo);
