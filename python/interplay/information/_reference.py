@@ -292,7 +292,7 @@ def _ipfp(a, b, allowed, tol, max_iter, check_every=10):
 # driver: support reduction, closed-form cases, then a solver
 
 
-def solve_one(p, tol, max_iter, method, ipm=None):
+def solve_one(p, tol, max_iter, method, ipm=None, ipfp=None):
     """Solve one normalised joint; returns a dict of nats values (see module docstring)."""
     n1, n2, ny = p.shape
     hy, i1, i2, i12 = informations(p)
@@ -313,7 +313,7 @@ def solve_one(p, tol, max_iter, method, ipm=None):
     if max_iter <= 0:
         max_iter = 100000 if method == METHODS["ipfp"] else 200
     if method == METHODS["ipfp"]:
-        upper, lower, qr, lam, mu, it, conv = _ipfp(a, b, allowed, tol, max_iter)
+        upper, lower, qr, lam, mu, it, conv = (ipfp or _ipfp)(a, b, allowed, tol, max_iter)
     else:
         upper, lower, qr, lam, mu, it, conv = (ipm or _ipm)(a, b, allowed, tol, max_iter)
     q = np.zeros_like(p)
@@ -327,7 +327,7 @@ def solve_one(p, tol, max_iter, method, ipm=None):
     return out
 
 
-def broja(p, tol, max_iter, method, want_q, ipm=None):
+def broja(p, tol, max_iter, method, want_q, ipm=None, ipfp=None):
     """Batch driver: p of shape (B, n1, n2, ny), each normalised. Same contract as the kernel."""
     p = np.ascontiguousarray(p, dtype=np.float64)
     B = p.shape[0]
@@ -340,7 +340,7 @@ def broja(p, tol, max_iter, method, want_q, ipm=None):
         res["lam"] = np.zeros((B, p.shape[1], p.shape[3]))
         res["mu"] = np.zeros((B, p.shape[2], p.shape[3]))
     for i in range(B):
-        o = solve_one(p[i], tol, max_iter, method, ipm=ipm)
+        o = solve_one(p[i], tol, max_iter, method, ipm=ipm, ipfp=ipfp)
         for k in keys:
             res[k][i] = o[k]
         res["iterations"][i] = o["iterations"]
