@@ -210,8 +210,15 @@ inline void strided_pass(double *t, int n, std::size_t d, int b0, int g, std::si
             const std::size_t o = std::size_t(tile) / chunks, c = std::size_t(tile) % chunks;
             double *base = t + o * rows * stride + c * W;
             const std::size_t w = std::min(W, stride - c * W);
-            for (std::size_t r = 0; r < rows; ++r)
+            // rows are far apart: no hardware prefetcher follows them, so fetch a few rows ahead
+            constexpr std::size_t ahead = 8;
+            for (std::size_t r = 0; r < rows; ++r) {
+                if (r + ahead < rows) {
+                    const double *next = base + (r + ahead) * stride;
+                    for (std::size_t off = 0; off < w; off += 8) __builtin_prefetch(next + off, 0, 0);
+                }
                 std::memcpy(sc + r * w, base + r * stride, w * sizeof(double));
+            }
             tile_levels(int(K), sc, rows * w, w, g);
             for (std::size_t r = 0; r < rows; ++r)
                 std::memcpy(base + r * stride, sc + r * w, w * sizeof(double));
