@@ -91,7 +91,11 @@ def _load_model(name: str | None, items: list[dict[str, Any]], device: str) -> t
         from transformers import AutoModel, AutoTokenizer  # noqa: PLC0415
 
         model = AutoModel.from_pretrained(name).to(device).eval()
-        return model, AutoTokenizer.from_pretrained(name)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(name)
+        except (OSError, ValueError, TypeError):
+            tokenizer = None  # texts must then come as {"input_ids", "special_tokens_mask"}
+        return model, tokenizer
     if name is None:
         return _bundled_minilm(device), None
     from sentence_transformers import SentenceTransformer  # noqa: PLC0415
@@ -158,7 +162,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     model, tokenizer = _load_model(args.model, items, args.device)
 
     def show(item: dict[str, Any], res: Any) -> None:
-        if args.quiet or not args.demo:
+        if args.quiet or "query" not in item:
             return
         n_a = sum(1 for nm in res.player_names if nm.startswith("query:"))
         lines = [f"\nquery:   {item['query']}", f"passage: {item['passage']}",

@@ -182,3 +182,32 @@ def test_killed_cli_run_resumes_to_the_same_output(minilm, tmp_path):
     assert len(after) == len(items)
     assert all(after[name] == t for name, t in before.items())  # nothing recomputed
     tables_equal(part, tmp_path / "full", [it["id"] for it in items])
+
+
+def test_cli_image_text_items_with_a_clip_model(tiny_clip, tmp_path):
+    """image/text items with a CLIP-style model directory: one file per item, labels of patches
+    and tokens, values equal to interplay.explain on the same inputs."""
+    import interplay
+
+    model_dir = tmp_path / "clip"
+    tiny_clip.save_pretrained(model_dir)
+    g = torch.Generator().manual_seed(5)
+    items = []
+    for k in range(2):
+        pix = torch.randn(3, 32, 32, generator=g).numpy()
+        np.save(tmp_path / f"img{k}.npy", pix)
+        items.append({"id": f"pair{k}", "image": str(tmp_path / f"img{k}.npy"),
+                      "text": {"input_ids": [62, 5 + k, 9, 17, 63],
+                               "special_tokens_mask": [1, 0, 0, 0, 1]}})
+    write_jsonl(tmp_path / "items.jsonl", items)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(tmp_path / "items.jsonl"), "-o", str(out), "--model",
+                     str(model_dir), "--budget", "512", "--quiet"]) == 0
+    ref = interplay.explain(tiny_clip, [(torch.from_numpy(np.load(it["image"])), it["text"])
+                                        for it in items], index="FWBII", budget=512, seed=0)
+    for it, r in zip(items, ref):
+        back = read_result(output_path(out, it["id"]))
+        assert back.n_players == 16 + 3
+        assert back.player_names[0] == "image:patch(0,0)" and back.player_names[-1] == "text:17"
+        np.testing.assert_allclose(back.values, r.values, rtol=1e-6, atol=1e-6)
+        assert back.stderr is not None and np.all(np.isfinite(back.stderr))

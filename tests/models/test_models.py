@@ -99,7 +99,7 @@ def test_dual_encoder_equals_joint_path_and_direct_passes(minilm, rng):
     na, nb = dual.player_groups
     assert dual.n_players == na + nb
     assert dual.player_names[0].startswith("q:") and dual.player_names[-1].startswith("p:")
-    c = rng.random((200, na + nb)) < 0.5
+    c = rng.random((60, na + nb)) < 0.5
     v_dual = dual(c)
     v_joint = joint(c)
     np.testing.assert_allclose(v_dual, v_joint, rtol=0, atol=1e-5)
@@ -146,13 +146,13 @@ def test_grid_and_exact_enumeration_match_joint(minilm):
 def test_many_instances_packed_into_shared_calls(minilm, rng):
     tok = minilm.tokenizer
     pairs = [(QUERY, PASSAGE), ("a dog barks", "the puppy is loud at night"), ("rain", "wet streets")]
-    shared = MaskedModel(minilm, TextMasker(tok), batch_size=64)
+    shared = MaskedModel(minilm, TextMasker(tok), batch_size=32)
     games = [DualEncoderGame(shared, a, shared, b) for a, b in pairs]
-    cs = [rng.random((40, g.n_players)) < 0.5 for g in games]
+    cs = [rng.random((20, g.n_players)) < 0.5 for g in games]
     packed = evaluate_games(games, cs)
     total_rows = shared.stats.rows_evaluated
     assert shared.stats.calls == 1
-    assert shared.stats.model_calls == -(-total_rows // 64)
+    assert shared.stats.model_calls == -(-total_rows // 32)
     for (a, b), c, v in zip(pairs, cs, packed):
         alone = MaskedModel(minilm, TextMasker(tok), batch_size=7)
         np.testing.assert_allclose(DualEncoderGame(alone, a, alone, b)(c), v, atol=1e-5)
@@ -184,7 +184,7 @@ class OOMAbove(Adapter):
 def test_oom_wrapper_gives_identical_results(minilm, rng):
     tok = minilm.tokenizer
     ref_mm = MaskedModel(minilm, TextMasker(tok), batch_size=8)
-    c = rng.random((150, len(tok(PASSAGE)["input_ids"]) - 2)) < 0.5
+    c = rng.random((48, len(tok(PASSAGE)["input_ids"]) - 2)) < 0.5
     ref = MaskedModelGame(ref_mm, PASSAGE)(c)
     wrapper = OOMAbove(SentenceTransformerEncoder(minilm), limit=8)
     mm = MaskedModel(wrapper, TextMasker(tok), batch_size=64)
