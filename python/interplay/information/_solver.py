@@ -23,9 +23,11 @@ METHODS = {"auto": 0, "ipm": 1, "ipfp": 2}
 
 
 #: Schur complement size (min(n1, n2) * ny) from which a single problem lets BLAS use all its
-#: threads; below it (and for batches, which OpenMP already spreads over the cores) BLAS runs
-#: single-threaded: on small matrices its threads only add synchronisation.
-BLAS_THREADS_FROM = 2048
+#: threads. Measured on the shared 2-core machine (load 7-9): OpenBLAS dpotrf of a 2304 x 2304
+#: matrix took 0.21 s on one thread and 4.1-6.6 s on two (its threads spin against the other
+#: processes), so BLAS stays single-threaded inside the kernel by default; the kernel's own
+#: OpenMP covers the Schur-complement formation of large problems.
+BLAS_THREADS_FROM = 1 << 62
 
 
 @functools.lru_cache(maxsize=None)
