@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..scheduler import Scheduler, ValueCache
+from ..scheduler.core import _to_numpy
 from .adapters import Adapter, as_adapter
 from .maskers import Instance, Masker
 
@@ -351,16 +352,8 @@ class _JointTask:
             out = e.task.forward(p)
             e.stats.rows_evaluated += p[1]  # encoder rows run on the joint path, for accounting
             e.stats.model_calls += 1
-            embs.append(_np(out))
+            embs.append(_to_numpy(out))
         return np.asarray(g.head(embs), dtype=np.float64)
-
-
-def _np(out: Any) -> np.ndarray:
-    if hasattr(out, "detach"):
-        import torch  # noqa: PLC0415
-
-        return out.detach().to("cpu", torch.float64).numpy()
-    return np.asarray(out, dtype=np.float64)
 
 
 class _JointModel(MaskedModel):
