@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--batch-size", type=_batch_size, default="auto")
     ex.add_argument("--items-per-call", type=_positive, default=8,
                     help="items whose rows are packed into shared model calls")
+    ex.add_argument("--background", help="modality items: .npz with one background array "
+                    "per modality (default: absent modalities are zeros)")
+    ex.add_argument("--impute", choices=("mean", "draws"), default="mean",
+                    help="modality items with --background: replace an absent modality by the "
+                    "background mean, or average the model over background draws")
+    ex.add_argument("--n-draws", type=_positive, default=16)
     ex.add_argument("--no-grid", action="store_true",
                     help="sample joint coalitions even for a dual encoder (no grid mode)")
     ex.add_argument("--text-mode", choices=("attention", "mask_token", "remove"),
@@ -84,6 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load_model(name: str | None, items: list[dict[str, Any]], device: str) -> tuple[Any, Any]:
     """(model, tokenizer) for the items' kind."""
+    if any("modalities" in it for it in items):
+        if name is None or ":" not in name:
+            raise SystemExit("interplay explain: modality items need --model module:callable "
+                             "(a callable on a tuple of per-modality batches)")
+        import importlib  # noqa: PLC0415
+
+        module, _, attr = name.partition(":")
+        try:
+            fn = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            raise SystemExit(f"interplay explain: cannot load --model {name}: {exc}") from None
+        return fn, None
     image = any("image" in it for it in items)
     if image:
         if name is None:
@@ -160,6 +178,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     torch.set_grad_enabled(False)
     model, tokenizer = _load_model(args.model, items, args.device)
+    masker = None
+    if any("modalities" in it for it in items):
+        from .models.batch import modality_masker  # noqa: PLC0415
+
+        try:
+            masker = modality_masker(items, args.background,
+                                     args.impute if args.background else None, args.n_draws,
+                                     args.seed)
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"interplay explain: {exc}") from None
 
     def show(item: dict[str, Any], res: Any) -> None:
         if args.quiet or "query" not in item:
@@ -176,6 +204,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         method=args.method, p=args.p, seed=args.seed, batch_size=args.batch_size,
         items_per_call=args.items_per_call, tokenizer=tokenizer, text_mode=args.text_mode,
         progress=not args.quiet, on_result=show, grid=False if args.no_grid else "auto",
+        masker=masker,
         meta={"model": args.model or "all-MiniLM-L6-v2 (bundled)", "p": args.p,
               "seed": args.seed, "budget": budget},
     )

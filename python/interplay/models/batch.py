@@ -68,9 +68,39 @@ def item_input(item: dict[str, Any]) -> tuple[str, Any]:
             return "text-pair", (str(item[a]), str(item[b]))
     if "image" in item and "text" in item:
         return "image-text", (_load_image(item["image"]), item["text"])
+    if isinstance(item.get("modalities"), dict) and item["modalities"]:
+        return "modalities", tuple(np.asarray(v, dtype=np.float32)
+                                   for v in item["modalities"].values())
     raise ValueError(
-        f"item {item.get('id')!r}: expected fields query/passage, text_a/text_b or image/text"
+        f"item {item.get('id')!r}: expected fields query/passage, text_a/text_b, image/text or "
+        "modalities (an object: modality name -> array)"
     )
+
+
+def modality_masker(items: Sequence[dict[str, Any]], background: str | None = None,
+                    strategy: str | None = None, n_draws: int = 16, seed: int | None = 0):
+    """A :class:`ModalityMasker` for ``modalities`` items: absent modalities are replaced by
+    zeros, or by the mean of / averaged draws from a background ``.npz`` (one array per modality
+    name, leading sample axis)."""
+    from .maskers import ModalityMasker  # noqa: PLC0415
+
+    names = list(items[0]["modalities"])
+    for it in items:
+        if list(it.get("modalities", {})) != names:
+            raise ValueError(f"item {it['id']!r}: modalities must be {names} in every item")
+    if background is None:
+        if strategy not in (None, "baseline"):
+            raise ValueError(f"strategy {strategy!r} needs a background file")
+        zeros = [np.zeros_like(np.asarray(v, dtype=np.float32))
+                 for v in items[0]["modalities"].values()]
+        return ModalityMasker(zeros, names=names)
+    with np.load(background) as bg:
+        missing = [n for n in names if n not in bg]
+        if missing:
+            raise ValueError(f"background {background}: no array for modalities {missing}")
+        arrays = [np.asarray(bg[n], dtype=np.float32) for n in names]
+    return ModalityMasker(background=arrays, strategy=strategy or "mean", n_draws=n_draws,
+                          seed=seed, names=names)
 
 
 def _load_image(x: Any) -> Any:
@@ -174,6 +204,7 @@ def explain_items(
     text_mode: str = "attention",
     progress: bool = True,
     grid: bool | str = "auto",
+    masker: Any = None,
     make_estimator: Callable[..., Any] | None = None,
     on_result: Callable[[dict[str, Any], InteractionResult], None] | None = None,
     meta: dict[str, Any] | None = None,
@@ -206,8 +237,8 @@ def explain_items(
             for mm in shared.values():  # items do not repeat: keep the cache small
                 if mm.scheduler.cache is not None:
                     mm.scheduler.cache.clear()
-            games = build_games(model, inputs, tokenizer=tokenizer, text_mode=text_mode,
-                                batch_size=batch_size, shared=shared)
+            games = build_games(model, inputs, masker=masker, tokenizer=tokenizer,
+                                text_mode=text_mode, batch_size=batch_size, shared=shared)
             results = run_estimators(games, make, index=index, budget=budget,
                                      max_order=max_order, method=method, p=p, seed=seed,
                                      grid=grid)
