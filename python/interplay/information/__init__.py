@@ -13,5 +13,5 @@ from ._data import pid_from_embeddings, pid_from_samples
 from ._result import PIDResult
 from ._solver import BROJA_KERNEL
 
-__all__ = ["pid", "pid_from_samples", "pid_from_embeddings", "PIDResult", "BROJA_KERNEL"]
+__all__ = ["BROJA_KERNEL", "PIDResult", "pid", "pid_from_embeddings", "pid_from_samples"]
 

@@ -14,12 +14,8 @@ structured C++/Numba implementations. Mathematics: docs/pid.md and Bertschinger 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-_DEBUG = False
-_HOOK = None  # tests/debugging: called with the IPM state each step
 METHODS = {"auto": 0, "ipm": 1, "ipfp": 2}
 
 
@@ -159,8 +155,6 @@ def _ipm(a, b, allowed, tol, max_iter):
         G = np.zeros((nf, nv))
         np.add.at(G, cfib, e[:, None] * C)
         d = w / s
-        if _HOOK is not None:
-            _HOOK(dict(w=w.copy(), s=s.copy(), lam=lam.copy(), mu=mu.copy(), fi=fi, fj=fj))
         H0 = C.T @ (q[:, None] * C) + G.T @ (d[:, None] * G)
         H = H0.copy()
         # the dual optimum need not be unique (directions seen only by empty fibres lose their
@@ -194,8 +188,6 @@ def _ipm(a, b, allowed, tol, max_iter):
             if (np.isfinite(sig_n).all() and sig_n.max() <= 2.0) or alpha < 1e-12:
                 break
             alpha *= 0.5
-        if _DEBUG:
-            print("it", it, "muc %.3e sc %.3e alpha %.3e" % (mu_c, sigma_c, alpha))
         lam, mu, e, sig = lam_n, mu_n, e_n, sig_n
         s = np.maximum(s + alpha * ds, 1e-300)
         w = np.maximum(w + alpha * dw, 1e-300)
@@ -352,5 +344,5 @@ def broja(p, tol, max_iter, method, want_q, ipm=None, ipfp=None):
     return res
 
 
-__all__ = ["broja", "solve_one", "informations", "objective", "round_to_polytope",
-           "dual_bound", "METHODS", "math"]
+__all__ = ["METHODS", "broja", "dual_bound", "informations", "objective", "round_to_polytope",
+           "solve_one"]

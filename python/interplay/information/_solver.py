@@ -46,7 +46,7 @@ def _blas_controller():
 
 def blas_threads(schur_size: int, batch: int):
     """Context manager limiting BLAS to one thread for small or batched problems."""
-    if batch == 1 and (schur_size >= BLAS_THREADS_FROM or schur_size < 32):
+    if batch == 1 and (schur_size >= BLAS_THREADS_FROM or schur_size < 64):
         return contextlib.nullcontext()
     ctl = _blas_controller()
     if ctl is None:
