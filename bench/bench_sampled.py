@@ -170,13 +170,14 @@ def _predicted_shapiq_seconds(cls, n, budget):
     return per.get(cls, 1e-5) * budget * (n / 20)
 
 
-def sweep(out_path: Path, ns=(20, 60), parts=("timing", "mse", "grid")) -> dict:
+def sweep(out_path: Path, ns=(20, 60), parts=("timing", "mse", "grid"),
+          budgets=(1000, 10_000, 100_000)) -> dict:
     results = {"timing": [], "mse": [], "auto": [], "grid": None}
     # (a) time outside the game
     for n in (ns if "timing" in parts else ()):
         for kind in ("table", "soum"):
             spec = game_spec(kind, n)
-            for budget in (1000, 10_000, 100_000):
+            for budget in budgets:
                 runs, names = [], []
                 for name, (idx, meth, cls, kw, k) in ESTIMATORS.items():
                     best, best_cpu = None, None
@@ -375,5 +376,7 @@ if __name__ == "__main__":
         ns = tuple(int(a.split("=")[1]) for a in sys.argv if a.startswith("--n="))or (20, 60)
         parts = tuple(a.split("=")[1] for a in sys.argv if a.startswith("--part=")) or (
             "timing", "mse", "grid")
-        tag = "_".join(map(str, ns)) + "_" + "_".join(parts)
-        sweep(HERE / f"results_sampled_{tag}.json", ns, parts)
+        budgets = tuple(int(a.split("=")[1]) for a in sys.argv if a.startswith("--budget=")) or (
+            1000, 10_000, 100_000)
+        tag = "_".join(map(str, ns)) + "_" + "_".join(parts) + "_" + "_".join(map(str, budgets))
+        sweep(HERE / f"results_sampled_{tag}.json", ns, parts, budgets)

@@ -201,8 +201,9 @@ class Estimator:
         return self._values[:upto]
 
     def _out_sets(self) -> np.ndarray:
-        s = _sets.enumerate_sets(self.n_players, 0, self.max_order)
-        return s
+        from ._sets_util import result_sets
+
+        return result_sets(self.n_players, self.max_order)
 
     def _baseline(self, values: np.ndarray) -> np.ndarray:
         """shapiq's convention (as interplay.exact): v(empty), except the fitted intercept

@@ -223,8 +223,11 @@ class PermutationSTII(_PermutationBase):
         if k == 2:
             # T = prefix before the pair's first member i; T u {i} is the next prefix, so only
             # T u {j} and T u {i, j} (j the later member) are new cells
-            later = np.where(pos[:, mem[:, 0]] > pos[:, mem[:, 1]], mem[:, 0][None, :],
-                             mem[:, 1][None, :])  # (M, K_2)
+            a_first = pos[:, mem[:, 0]] < pos[:, mem[:, 1]]
+            if not hasattr(self, "_aux"):
+                self._aux = []
+            self._aux.append((first, a_first))
+            later = np.where(a_first, mem[:, 1][None, :], mem[:, 0][None, :])  # (M, K_2)
             jb = _onehot_words(later, n)  # (M, K_2, W)
             T0 = np.take_along_axis(prefix, first[:, :, None].repeat(W, axis=2), axis=1)
             T1 = np.take_along_axis(prefix, (first + 1)[:, :, None].repeat(W, axis=2), axis=1)
@@ -263,15 +266,13 @@ class PermutationSTII(_PermutationBase):
         if k == 2:
             K2 = comb(n, 2)
             raw = self._cell_row[nf : nf + M * per].reshape(M, per)
-            P = self.perms[:M]
-            pos = np.argsort(P, axis=1)
-            mem = su.members(n, 2)
-            first = pos[:, mem].min(axis=2)
+            if not isinstance(self._aux, tuple):
+                self._aux = tuple(np.concatenate(a) for a in zip(*self._aux))
+            first, a_first = self._aux[0][:M], self._aux[1][:M]
             pre = raw[:, : n + 1]
             t0 = np.take_along_axis(pre, first, axis=1)
             t1 = np.take_along_axis(pre, first + 1, axis=1)
             xj, xij = raw[:, n + 1 : n + 1 + K2], raw[:, n + 1 + K2 :]
-            a_first = pos[:, mem[:, 0]] < pos[:, mem[:, 1]]  # the smaller member comes first
             # cells by mask over the sorted members (a < b): {}, {a}, {b}, {a, b}
             cells = np.stack([t0, np.where(a_first, t1, xj), np.where(a_first, xj, t1), xij],
                              axis=2)

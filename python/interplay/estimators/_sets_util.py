@@ -98,3 +98,11 @@ def subset_ranks_by_mask(n: int, s: int) -> np.ndarray:
         pos = [i for i in range(s) if L >> i & 1]
         out[:, L] = rank_members(mem[:, pos], n) if pos else 0
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def result_sets(n: int, k: int) -> np.ndarray:
+    """enumerate_sets(n, 0, k), cached and read-only (shared by results)."""
+    out = _sets.enumerate_sets(n, 0, k)
+    out.setflags(write=False)
+    return out
