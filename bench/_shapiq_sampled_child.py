@@ -66,14 +66,21 @@ def main() -> None:
             return v
 
         cls = getattr(A, run["cls"])
-        approx = cls(n, random_state=run["seed"], **run["kwargs"])
-        t0, c0 = time.perf_counter(), time.process_time()
-        iv = approx.approximate(run["budget"], game)
-        total, cpu = time.perf_counter() - t0, time.process_time() - c0
-        vals = [float(iv[tuple(s)]) for s in run["sets"]]
-        print(json.dumps({"seconds_total": total, "seconds_in_game": spent[0],
-                          "cpu_total": cpu, "cpu_in_game": spent[1], "values": vals,
-                          "shapiq": shapiq.__version__}), flush=True)
+        best = None
+        for _ in range(int(run.get("repeat", 1))):  # the fastest of `repeat` runs (warm)
+            spent[0] = spent[1] = 0.0
+            approx = cls(n, random_state=run["seed"], **run["kwargs"])
+            t0, c0 = time.perf_counter(), time.process_time()
+            iv = approx.approximate(run["budget"], game)
+            total, cpu = time.perf_counter() - t0, time.process_time() - c0
+            rec = {"seconds_total": total, "seconds_in_game": spent[0], "cpu_total": cpu,
+                   "cpu_in_game": spent[1]}
+            if best is None or cpu - spent[1] < best["cpu_total"] - best["cpu_in_game"]:
+                best = rec
+            if best is rec:
+                vals = [float(iv[tuple(s)]) for s in run["sets"]]
+        best.update(values=vals, shapiq=shapiq.__version__)
+        print(json.dumps(best), flush=True)
 
 
 if __name__ == "__main__":
