@@ -306,25 +306,32 @@ class ShapIQ(_MonteCarlo):
     method = "shapiq"
 
     def _combine(self, g, N, A, B, kcount, complete, cap, n, s):
+        per_t, var_t = self._combine_per_size(g, N, A, B, kcount, complete, cap)
+        return per_t.sum(axis=0), var_t.sum(axis=0)
+
+    @staticmethod
+    def _combine_per_size(g, N, A, B, kcount, complete, cap):
+        """Per size t: the Horvitz-Thompson estimate C_t/k_t sum z_T and its variance."""
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(kcount > 0, cap / np.maximum(kcount, 1), 0.0)
         Sz = np.einsum("tl,tlkd->tkd", g, A)
         Sz2 = np.einsum("tl,tlkd->tkd", g * g, B)
-        est = np.einsum("t,tkd->kd", scale, Sz)
+        est = scale[:, None, None] * Sz
         kk = kcount[:, None, None].astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
             s2 = np.where(kk > 1, (Sz2 - Sz * Sz / np.maximum(kk, 1)) / np.maximum(kk - 1, 1), 0.0)
             fpc = np.where(complete, 0.0, 1.0 - kcount / cap)
-            v = np.einsum("t,tkd->kd", np.where(kcount > 0, cap**2 * fpc / np.maximum(kcount, 1),
-                                                0.0), np.maximum(s2, 0.0))
+            w = np.where(kcount > 0, cap**2 * fpc / np.maximum(kcount, 1), 0.0)
+            v = w[:, None, None] * np.maximum(s2, 0.0)
         return est, v
 
 
 class SvarmIQ(_MonteCarlo):
     """SVARM-IQ (Kolpaczki et al. 2024): stratified by coalition size t and intersection
     l = |T n S|; phi(S) = sum_{t,l} gamma(t,l) P(t,l) mean_{(t,l)} v with P = C(s,l) C(n-s,t-l)
-    coalitions per stratum. Strata with no sample contribute 0 (the bias vanishes once every
-    stratum holds a coalition). Variance: sum (gamma P)^2 (1 - N/P) s^2 / N per stratum."""
+    coalitions per stratum. A size t with an empty (t, l) stratum for S uses the size-level
+    Horvitz-Thompson estimate instead (SHAP-IQ's, unbiased). Variance: sum (gamma P)^2
+    (1 - N/P) s^2 / N per stratum."""
 
     method = "svarmiq"
 
@@ -342,10 +349,17 @@ class SvarmIQ(_MonteCarlo):
             mean = np.where(Nd > 0, A / np.maximum(Nd, 1), 0.0)
             s2 = np.where(Nd > 1, (B - A * mean) / np.maximum(Nd - 1, 1), 0.0)
             gp = (g * P)[:, :, None, None]
-            est = (gp * mean).sum(axis=(0, 1))
+            per_t = (gp * mean).sum(axis=1)  # (n+1, K_s, d): stratified by l within size t
             fpc = np.where(Nd > 0, 1.0 - Nd / np.maximum(P[:, :, None, None], 1), 0.0)
-            v = (gp**2 * np.maximum(fpc, 0) * np.maximum(s2, 0) / np.maximum(Nd, 1)).sum(axis=(0, 1))
-        return est, v
+            var_t = (gp**2 * np.maximum(fpc, 0) * np.maximum(s2, 0) / np.maximum(Nd, 1)).sum(axis=1)
+            # a size t whose (t, l) strata are not all sampled for S falls back to the size-level
+            # Horvitz-Thompson estimate (SHAP-IQ's), which needs no stratum to be non-empty
+            needed = (np.abs(g * P) > 0)[:, :, None]  # (n+1, s+1, 1)
+            missing = (needed & (N <= 0)).any(axis=1)[..., None]  # (n+1, K_s, 1)
+            ht, ht_var = ShapIQ._combine_per_size(g, N, A, B, kcount, complete, cap)
+            per_t = np.where(missing, ht, per_t)
+            var_t = np.where(missing, ht_var, var_t)
+        return per_t.sum(axis=0), var_t.sum(axis=0)
 
 
 def aggregate_ksii(values, variance, n, k):
