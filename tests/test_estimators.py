@@ -275,9 +275,13 @@ def test_solver_fallback_on_singular_normal_equations(rng):
         else:  # the ridge limit: solves the system, with no larger norm than the minimum one
             assert np.linalg.norm(G @ x - b) <= 1e-6 * np.linalg.norm(b)
             assert np.linalg.norm(x) <= np.linalg.norm(best) * (1 + 1e-9)
-    x2, how2 = solve_spd(G + np.eye(K), b)
-    assert how2 == "cholesky"
-    np.testing.assert_allclose((G + np.eye(K)) @ x2, b, rtol=1e-9, atol=1e-9)
+    for K, expect in ((12, "cholesky"), (EXACT_PINV_MAX + 40, "cholesky+ridge")):
+        X = rng.normal(size=(2 * K, K))
+        G = X.T @ X + np.eye(K)  # well conditioned
+        b = rng.normal(size=K)
+        x2, how2 = solve_spd(G, b)
+        assert how2 == expect
+        np.testing.assert_allclose(G @ x2, b, rtol=1e-8, atol=1e-8)
     res = interplay.approximate(TableGame.random(12, seed=0), 12, "FSII", 40, seed=0)
     assert res.info["solver"] == "eigh-pinv" and np.isfinite(res.values).all()
 

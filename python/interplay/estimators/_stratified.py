@@ -28,10 +28,22 @@ def solve_spd(G: np.ndarray, B: np.ndarray, rcond: float = 1e-12) -> tuple[np.nd
     1. Cholesky (LAPACK potrf) when G is numerically positive definite (smallest pivot^2 above
        ``rcond`` times the largest);
     2. otherwise (G is singular when fewer distinct coalitions than basis terms were drawn):
-       for K <= 600 the minimum-norm solution from a symmetric eigendecomposition (eigenvalues
-       below ``rcond`` * max dropped); for larger K Cholesky of G + 1e-10 * mean(diag G) * I,
-       whose solution tends to the minimum-norm one (the eigendecomposition if that fails).
+       the minimum-norm solution from a symmetric eigendecomposition (eigenvalues below
+       ``rcond`` * max dropped).
+    Systems larger than 600 terms are factorised once, as G + 1e-10 * mean(diag G) * I (a
+    relative perturbation of 1e-10 when G is well conditioned; tends to the minimum-norm
+    solution when it is singular), falling back to the eigendecomposition.
     """
+    if G.shape[0] > EXACT_PINV_MAX and rcond >= 1e-12:
+        # large systems: one factorisation of the (negligibly) ridged matrix instead of a plain
+        # attempt that may fail the pivot test and a second, ridged one
+        ridge = 1e-10 * max(float(np.mean(np.diag(G))), 1e-300)
+        try:
+            c, low = scipy.linalg.cho_factor(G + ridge * np.eye(G.shape[0]), lower=True,
+                                             check_finite=False)
+            return scipy.linalg.cho_solve((c, low), B, check_finite=False), "cholesky+ridge"
+        except np.linalg.LinAlgError:
+            return _pinv_solve(G, B, rcond), "eigh-pinv"
     try:
         c, low = scipy.linalg.cho_factor(G, lower=True, check_finite=False)
         piv = np.abs(np.diag(c))
