@@ -128,3 +128,20 @@ def sets_to_coalitions(sets: np.ndarray, n: int) -> np.ndarray:
     bytes_ = np.ascontiguousarray(s.astype("<u8")).view(np.uint8).reshape(m, w, 8)
     bits = np.unpackbits(bytes_, axis=-1, bitorder="little").reshape(m, w * 64)
     return bits[:, :n].astype(bool)
+
+
+def contained_sum(sets: np.ndarray, values: np.ndarray, coalitions: np.ndarray) -> np.ndarray:
+    """out[b] = sum of values[r] over the sets r contained in coalition b.
+
+    sets (k, W) and coalitions (m, W) are packed words; values (k, d). Plain NumPy, in chunks of
+    coalitions so that the (chunk, k) membership matrix stays near 4 M entries.
+    """
+    out = np.empty((coalitions.shape[0],) + values.shape[1:], dtype=np.float64)
+    step = max(1, (1 << 22) // max(1, sets.shape[0]))
+    for start in range(0, coalitions.shape[0], step):
+        c = coalitions[start : start + step]
+        inside = np.ones((c.shape[0], sets.shape[0]), dtype=bool)
+        for w in range(sets.shape[1]):
+            inside &= (sets[None, :, w] & ~c[:, None, w]) == 0
+        out[start : start + step] = inside.astype(np.float64) @ values
+    return out

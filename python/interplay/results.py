@@ -275,6 +275,14 @@ class InteractionResult:
         return ExplanationGame(self, backend=backend)
 
     # ------------------------------------------------------------------ shapiq interop
+    def _scalar_output(self, output: int | None) -> tuple[np.ndarray, float]:
+        """Values and baseline of one output (shapiq results are scalar)."""
+        if self.values.ndim == 1:
+            return self.values, float(self.baseline_value)
+        if output is None:
+            raise ValueError("output: choose which of the d outputs to convert")
+        return self.values[:, output], float(np.asarray(self.baseline_value)[output])
+
     def to_shapiq(self, *, output: int | None = None) -> Any:
         """Convert to ``shapiq.InteractionValues`` (needs shapiq installed).
 
@@ -282,13 +290,7 @@ class InteractionResult:
         """
         import shapiq  # noqa: PLC0415  (optional, test-time dependency)
 
-        vals = self.values
-        baseline = self.baseline_value
-        if vals.ndim == 2:
-            if output is None:
-                raise ValueError("output: choose which of the d outputs to convert")
-            vals = vals[:, output]
-            baseline = float(np.asarray(baseline)[output])
+        vals, baseline = self._scalar_output(output)
         lookup = {self.players(r): r for r in range(len(self))}
         return shapiq.InteractionValues(
             values=np.asarray(vals, dtype=float).copy(),
@@ -310,13 +312,7 @@ class InteractionResult:
         """
         import datetime  # noqa: PLC0415
 
-        vals = self.values
-        baseline = self.baseline_value
-        if vals.ndim == 2:
-            if output is None:
-                raise ValueError("output: choose which of the d outputs to convert")
-            vals = vals[:, output]
-            baseline = float(np.asarray(baseline)[output])
+        vals, baseline = self._scalar_output(output)
         data = {}
         for row in range(len(self)):
             players = self.players(row)

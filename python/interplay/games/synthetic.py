@@ -19,15 +19,6 @@ from .._validation import check_int, check_numeric_array, check_finite
 from .base import check_coalitions
 
 
-def _contains(coal_sets: np.ndarray, basis: np.ndarray) -> np.ndarray:
-    """(m, k) bool: basis set k is a subset of coalition m. Inputs packed (m, W) and (k, W)."""
-    out = np.ones((coal_sets.shape[0], basis.shape[0]), dtype=bool)
-    for w in range(basis.shape[1]):
-        b = basis[None, :, w]
-        out &= (coal_sets[:, None, w] & b) == b
-    return out
-
-
 class SumOfUnanimityGames:
     """v(T) = baseline + sum_k c_k [S_k subset of T] (a sum of unanimity games, SOUM).
 
@@ -95,12 +86,7 @@ class SumOfUnanimityGames:
         self.n_calls += 1
         self.n_rows += c.shape[0]
         packed = _sets.coalitions_to_sets(c).reshape(c.shape[0], -1)
-        out = []
-        step = max(1, (1 << 22) // max(1, self._basis.shape[0]))
-        for start in range(0, c.shape[0], step):
-            hit = _contains(packed[start : start + step], self._basis).astype(np.float64)
-            out.append(hit @ self.coefficients)
-        vals = np.concatenate(out, axis=0) if out else np.zeros((0,) + self.coefficients.shape[1:])
+        vals = _sets.contained_sum(self._basis, self.coefficients, packed)
         return vals + self.baseline
 
     def moebius(self) -> dict[tuple[int, ...], Any]:

@@ -27,13 +27,7 @@ def _reference_explanation_game(
     sets: np.ndarray, values: np.ndarray, coalitions: np.ndarray, out: np.ndarray
 ) -> None:
     """Plain NumPy: for each coalition, the sum of values over held sets that it contains."""
-    step = max(1, (1 << 22) // max(1, sets.shape[0]))
-    for start in range(0, coalitions.shape[0], step):
-        c = coalitions[start : start + step]
-        inside = np.ones((c.shape[0], sets.shape[0]), dtype=bool)
-        for w in range(sets.shape[1]):
-            inside &= (sets[None, :, w] & ~c[:, None, w]) == 0
-        out[start : start + step] = inside.astype(np.float64) @ values
+    out[:] = _sets.contained_sum(sets, values, coalitions)
 
 
 EXPLANATION_GAME = Kernel(
