@@ -29,7 +29,7 @@ from ._base import Estimator, SamplingState
 from ._index import binomial_mass
 from ._kernels import n_sets_upto, set_ranks, stratified_stream, subset_gather, subset_moments
 from ._rng import substream
-from ._stratified import _random_groups_var, solve_spd
+from ._stratified import _random_groups_var, spd_solver
 
 #: random groups over B coalitions for the standard errors (A side uses N_GROUPS)
 B_GROUPS = 8
@@ -302,7 +302,8 @@ class GridEstimator(Estimator):
 
         H = project(V, wa)[0]
         h = H[ia, ib]  # (K, d)
-        beta, solver = solve_spd(G, h)
+        solve, solver = spd_solver(G)  # one factorisation for h and both score sets
+        beta = solve(h)
         # residuals on the grid: V_hat[a, b] = sum_alpha [alpha in A_a] sum_beta beta_(alpha,beta) [beta in B_b]
         coef = np.zeros((Ka, Kb, d))
         coef[ia, ib] = beta
@@ -322,7 +323,7 @@ class GridEstimator(Estimator):
         var = np.zeros((K, d))
         for scores in (scoresA, scoresB):
             R = scores.shape[0]
-            delta, _ = solve_spd(G, scores.transpose(1, 0, 2).reshape(K, R * d))
+            delta = solve(scores.transpose(1, 0, 2).reshape(K, R * d))
             delta = delta.reshape(K, R, d).transpose(1, 0, 2)
             if self.spec.name in ("BV", "WBV"):
                 delta[:, 0] = delta[:, 0] + p * delta[:, 1:].sum(axis=1)

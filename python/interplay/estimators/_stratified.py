@@ -22,9 +22,10 @@ from ._kernels import n_sets_upto, stratified_stream, subset_gather, subset_mome
 
 
 # ------------------------------------------------------------------------------- helpers
-def solve_spd(G: np.ndarray, B: np.ndarray, rcond: float = 1e-12) -> tuple[np.ndarray, str]:
-    """Solve G X = B for symmetric positive semi-definite G.
+def spd_solver(G: np.ndarray, rcond: float = 1e-12):
+    """Factorise symmetric positive semi-definite G once; return ``(solve, name)``.
 
+    ``solve(B)`` gives X with G X = B for any right-hand side, reusing the factorisation:
     1. Cholesky (LAPACK potrf) when G is numerically positive definite (smallest pivot^2 above
        ``rcond`` times the largest);
     2. otherwise (G is singular when fewer distinct coalitions than basis terms were drawn):
@@ -34,6 +35,12 @@ def solve_spd(G: np.ndarray, B: np.ndarray, rcond: float = 1e-12) -> tuple[np.nd
     relative perturbation of 1e-10 when G is well conditioned; tends to the minimum-norm
     solution when it is singular), falling back to the eigendecomposition.
     """
+    def chol(c, low):
+        return lambda B: scipy.linalg.cho_solve((c, low), B, check_finite=False)
+
+    def pinv(B):
+        return _pinv_solve(G, B, rcond)
+
     if G.shape[0] > EXACT_PINV_MAX and rcond >= 1e-12:
         # large systems: one factorisation of the (negligibly) ridged matrix instead of a plain
         # attempt that may fail the pivot test and a second, ridged one
@@ -41,9 +48,32 @@ def solve_spd(G: np.ndarray, B: np.ndarray, rcond: float = 1e-12) -> tuple[np.nd
         try:
             c, low = scipy.linalg.cho_factor(G + ridge * np.eye(G.shape[0]), lower=True,
                                              check_finite=False)
-            return scipy.linalg.cho_solve((c, low), B, check_finite=False), "cholesky+ridge"
+            return chol(c, low), "cholesky+ridge"
         except np.linalg.LinAlgError:
-            return _pinv_solve(G, B, rcond), "eigh-pinv"
+            return pinv, "eigh-pinv"
+    try:
+        c, low = scipy.linalg.cho_factor(G, lower=True, check_finite=False)
+        piv = np.abs(np.diag(c))
+        if piv.min() ** 2 > rcond * piv.max() ** 2:
+            return chol(c, low), "cholesky"
+    except np.linalg.LinAlgError:
+        pass
+    if G.shape[0] <= EXACT_PINV_MAX:
+        return pinv, "eigh-pinv"
+    ridge = 1e-10 * max(float(np.mean(np.diag(G))), 1e-300)
+    try:
+        c, low = scipy.linalg.cho_factor(G + ridge * np.eye(G.shape[0]), lower=True,
+                                         check_finite=False)
+        return chol(c, low), "cholesky+ridge"
+    except np.linalg.LinAlgError:
+        pass
+    return pinv, "eigh-pinv"
+
+
+def solve_spd(G: np.ndarray, B: np.ndarray, rcond: float = 1e-12) -> tuple[np.ndarray, str]:
+    """Solve G X = B for symmetric positive semi-definite G (see :func:`spd_solver`)."""
+    solve, name = spd_solver(G, rcond)
+    return solve(B), name
     try:
         c, low = scipy.linalg.cho_factor(G, lower=True, check_finite=False)
         piv = np.abs(np.diag(c))
