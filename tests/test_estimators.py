@@ -239,10 +239,13 @@ def test_estimates_identical_across_backends(backend):
         pytest.skip(backend_status(backend)[1])
     n = 9
     game = TableGame.random(n, seed=2)
-    for method, index in (("regression", "FSII"), ("svarmiq", "SII"), ("msr", "BII")):
+    for method, index in (("regression", "FSII"), ("svarmiq", "SII"), ("msr", "BII"),
+                          ("permutation", "STII"), ("permutation", "SII")):
         a = interplay.approximate(game, n, index, 80, method=method, seed=4, backend="cpp")
         b = interplay.approximate(game, n, index, 80, method=method, seed=4, backend=backend)
         np.testing.assert_allclose(a.values, b.values, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(a.stderr, b.stderr, rtol=1e-10, atol=1e-12)
+        assert a.n_evaluations == b.n_evaluations
 
 
 def test_more_than_a_thousand_players():

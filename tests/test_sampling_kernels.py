@@ -147,10 +147,11 @@ def test_complement_trick_equals_direct(n, k, rng):
                                rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
 @pytest.mark.parametrize("words", [1, 3])
-def test_first_occurrence(words, rng):
+def test_first_occurrence(words, backend, rng):
     rows = rng.integers(0, 4, size=(500, words)).astype(np.uint64)
-    first, ids = K.first_occurrence(rows)
+    first, ids = K.first_occurrence(rows, backend=backend)
     rf, ri = ref.first_occurrence(rows)
     np.testing.assert_array_equal(first, rf)
     np.testing.assert_array_equal(ids, ri)
@@ -182,3 +183,94 @@ def test_permutation_stream(backend):
     np.testing.assert_array_equal(np.sort(a, axis=1), np.tile(np.arange(11), (25, 1)))
     # any range of the stream is generated independently of the others
     np.testing.assert_array_equal(K.permutations(77, 10, 5, 11, backend=backend), a[7:12])
+
+
+# ---------------------------------------------------------------- permutation STII, order 2
+def _naive_stii2_plan(seed, n, budget, max_perms):
+    """Row by row: forced rows, then per permutation the prefixes, T u {later} and T u {a, b}
+    for pairs a < b in colex order; a dict numbers distinct rows; stop before the permutation
+    that takes the distinct count past the budget."""
+    full = (1 << n) - 1
+    seen, plan, cells = {}, [], []
+
+    def push(row, into_plan, into_cells):
+        if row not in seen:
+            seen[row] = len(plan) + len(into_plan)
+            into_plan.append(row)
+        into_cells.append(seen[row])
+
+    new_plan, new_cells = [], []
+    for row in [0] + [1 << i for i in range(n)] + [full]:
+        push(row, new_plan, new_cells)
+    plan += new_plan
+    cells += new_cells
+    cum, perms = [len(plan)], []
+    pairs = [(a, b) for b in range(1, n) for a in range(b)]
+    for j in range(max_perms):
+        p = [int(x) for x in ref.permutations(seed, j, 1, n)[0]]
+        pos = {x: i for i, x in enumerate(p)}
+        prefix = [0]
+        for x in p:
+            prefix.append(prefix[-1] | (1 << x))
+        rows = list(prefix)
+        for shift in (0, 1):
+            for a, b in pairs:
+                f, later = (pos[a], b) if pos[a] < pos[b] else (pos[b], a)
+                rows.append(prefix[f + shift] | (1 << later))
+        new_plan, new_cells = [], []
+        snapshot = dict(seen)
+        for row in rows:
+            push(row, new_plan, new_cells)
+        if len(plan) + len(new_plan) > budget:
+            seen = snapshot
+            break
+        plan += new_plan
+        cells += new_cells
+        perms.append(p)
+        cum.append(len(plan))
+    return plan, perms, cells, cum
+
+
+@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
+@pytest.mark.parametrize("n,budget,seed", [(2, 4, 0), (3, 7, 1), (5, 30, 2), (8, 200, 3),
+                                           (13, 1500, 4), (64, 3000, 5)])
+def test_stii2_plan_equals_naive(backend, n, budget, seed):
+    max_perms = max(16, 64 * budget) if n > 2 else 40
+    plan, perms, cells, cum = K.STII2_PLAN.select(backend)[1](seed, n, budget, max_perms)
+    e_plan, e_perms, e_cells, e_cum = _naive_stii2_plan(seed, n, budget, max_perms)
+    np.testing.assert_array_equal(np.asarray(plan)[:, 0], np.array(e_plan, dtype=np.uint64))
+    np.testing.assert_array_equal(np.asarray(perms), np.array(e_perms, dtype=np.int64).reshape(-1, n))
+    np.testing.assert_array_equal(np.asarray(cells), np.array(e_cells, dtype=np.int64))
+    np.testing.assert_array_equal(np.asarray(cum), np.array(e_cum, dtype=np.int64))
+    assert len(e_plan) <= budget
+
+
+@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
+@pytest.mark.parametrize("n,d", [(2, 1), (6, 1), (9, 3)])
+def test_stii2_accumulate_equals_naive(backend, n, d, rng):
+    plan, perms, cells, _ = _naive_stii2_plan(11, n, 400 if n > 6 else 60, 40)
+    V = rng.normal(size=(len(plan), d))
+    v = {row: V[i] for i, row in enumerate(plan)}
+    K2 = comb(n, 2)
+    e1, e2 = np.zeros((K2, d)), np.zeros((K2, d))
+    pairs = [(a, b) for b in range(1, n) for a in range(b)]
+    for p in perms:
+        pos = {x: i for i, x in enumerate(p)}
+        for q, (a, b) in enumerate(pairs):
+            T = sum(1 << x for x in p[: min(pos[a], pos[b])])
+            delta = v[T | 1 << a | 1 << b] - v[T | 1 << a] - v[T | 1 << b] + v[T]
+            e1[q] += delta
+            e2[q] += delta**2
+    S1, S2 = np.zeros((K2, d)), np.zeros((K2, d))
+    K.STII2_ACC.select(backend)[1](np.array(perms, dtype=np.int64).reshape(-1, n),
+                                  np.array(cells[n + 2:], dtype=np.int64), V, S1, S2)
+    np.testing.assert_allclose(S1, e1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(S2, e2, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.skipif("cpp" not in BACKENDS, reason="compiled core not built")
+def test_stii2_accumulate_rejects_bad_ids():
+    with pytest.raises(ValueError, match="cell id"):
+        K.STII2_ACC.select("cpp")[1](np.array([[0, 1]], dtype=np.int64),
+                                    np.array([0, 1, 9, 0, 0], dtype=np.int64),
+                                    np.zeros((3, 1)), np.zeros((1, 1)), np.zeros((1, 1)))

@@ -39,6 +39,7 @@ GATHER = Kernel(
 DEDUP = Kernel(
     "sampling.first_occurrence",
     cpp=core_attr("sampling.first_occurrence"),
+    numba=module_attr("interplay.estimators._numba", "first_occurrence"),
     reference=lambda: _reference.first_occurrence,
 )
 PERMS = Kernel(
@@ -46,6 +47,18 @@ PERMS = Kernel(
     cpp=core_attr("sampling.permutations"),
     numba=module_attr("interplay.estimators._numba", "permutations"),
     reference=lambda: _reference.permutations,
+)
+STII2_PLAN = Kernel(
+    "permutation.stii2_plan",
+    cpp=core_attr("permutation.stii2_plan"),
+    numba=module_attr("interplay.estimators._numba", "stii2_plan"),
+    reference=module_attr("interplay.estimators._permutation", "stii2_plan_reference"),
+)
+STII2_ACC = Kernel(
+    "permutation.stii2_accumulate",
+    cpp=core_attr("permutation.stii2_accumulate"),
+    numba=module_attr("interplay.estimators._numba", "stii2_accumulate"),
+    reference=module_attr("interplay.estimators._permutation", "stii2_accumulate_reference"),
 )
 RANKS = Kernel(
     "sampling.set_ranks",

@@ -335,3 +335,167 @@ def _perms(seed, start, count, n):
 
 def permutations(seed, start, count, n):
     return _perms(np.uint64(int(seed) & ((1 << 64) - 1)), int(start), int(count), int(n))
+
+
+@njit(cache=True)
+def _stii2_plan(seed, n, budget, max_perms):
+    per = n + 1 + n * (n - 1)
+    max_keys = budget + per
+    if n < 62 and max_keys > (1 << n):
+        max_keys = 1 << n
+    cap = 64
+    while cap < 2 * max_keys:
+        cap <<= 1
+    mask = np.uint64(cap - 1)
+    keys = np.zeros(cap, dtype=np.uint64)
+    ids = np.full(cap, -1, dtype=np.int64)
+    plan = np.empty(max_keys + 1, dtype=np.uint64)
+    cells = np.empty(n + 2 + 1024 * per, dtype=np.int64)
+    perms = np.empty((1024, n), dtype=np.int64)
+    cum = np.empty(1025, dtype=np.int64)
+    n_plan = 0
+    n_cells = 0
+    one = np.uint64(1)
+    full = ~np.uint64(0) if n == 64 else (one << np.uint64(n)) - one
+    forced = np.empty(n + 2, dtype=np.uint64)
+    forced[0] = 0
+    for i in range(n):
+        forced[i + 1] = one << np.uint64(i)
+    forced[n + 1] = full
+    prefix = np.zeros(n + 1, dtype=np.uint64)
+    pos = np.empty(n, dtype=np.int64)
+    rows = np.empty(per, dtype=np.uint64)
+    p = np.empty(n, dtype=np.int64)
+    M = 0
+    for j in range(-1, max_perms):
+        if j < 0:
+            m_rows = n + 2
+            for i in range(m_rows):
+                rows[i] = forced[i]
+        else:
+            p[:] = _perms(seed, j, 1, n)[0]
+            for i in range(n):
+                prefix[i + 1] = prefix[i] | (one << np.uint64(p[i]))
+                pos[p[i]] = i
+            r = 0
+            for i in range(n + 1):
+                rows[r] = prefix[i]
+                r += 1
+            for ps in range(2):
+                for b in range(1, n):
+                    for a in range(b):
+                        if pos[a] < pos[b]:
+                            f, later = pos[a], b
+                        else:
+                            f, later = pos[b], a
+                        rows[r] = prefix[f + ps] | (one << np.uint64(later))
+                        r += 1
+            m_rows = per
+        if n_cells + m_rows > cells.shape[0]:
+            grown = np.empty(2 * cells.shape[0] + m_rows, dtype=np.int64)
+            grown[:n_cells] = cells[:n_cells]
+            cells = grown
+        plan_before = n_plan
+        for i in range(m_rows):
+            x = rows[i]
+            h = _mix(x + _GOLDEN) & mask
+            while ids[h] >= 0 and keys[h] != x:
+                h = (h + one) & mask
+            if ids[h] < 0:
+                keys[h] = x
+                ids[h] = n_plan
+                plan[n_plan] = x
+                n_plan += 1
+            cells[n_cells + i] = ids[h]
+        if j < 0:
+            n_cells += m_rows
+            cum[0] = n_plan
+            continue
+        if n_plan > budget:
+            n_plan = plan_before
+            break
+        n_cells += m_rows
+        if M == perms.shape[0]:
+            g = np.empty((2 * M, n), dtype=np.int64)
+            g[:M] = perms[:M]
+            perms = g
+            gc = np.empty(2 * M + 1, dtype=np.int64)
+            gc[:M + 1] = cum[:M + 1]
+            cum = gc
+        perms[M] = p
+        M += 1
+        cum[M] = n_plan
+    return plan[:n_plan], perms[:M], cells[:n_cells], cum[:M + 1]
+
+
+def stii2_plan(seed, n, budget, max_perms):
+    plan, perms, cells, cum = _stii2_plan(np.uint64(int(seed) & ((1 << 64) - 1)), int(n),
+                                          int(budget), int(max_perms))
+    return plan.reshape(-1, 1).copy(), perms.copy(), cells.copy(), cum.copy()
+
+
+@njit(cache=True)
+def stii2_accumulate(perms, cells, V, S1, S2):
+    M, n = perms.shape
+    d = V.shape[1]
+    per = n + 1 + n * (n - 1)
+    K2 = n * (n - 1) // 2
+    pos = np.empty(n, dtype=np.int64)
+    for m in range(M):
+        for i in range(n):
+            pos[perms[m, i]] = i
+        c0 = m * per
+        q = 0
+        for b in range(1, n):
+            for a in range(b):
+                f = pos[a] if pos[a] < pos[b] else pos[b]
+                i0, i1 = cells[c0 + f], cells[c0 + f + 1]
+                ij, iij = cells[c0 + n + 1 + q], cells[c0 + n + 1 + K2 + q]
+                for t in range(d):
+                    delta = V[iij, t] - V[i1, t] - V[ij, t] + V[i0, t]
+                    S1[q, t] += delta
+                    S2[q, t] += delta * delta
+                q += 1
+
+
+@njit(cache=True)
+def _first_occurrence(rows):
+    m, W = rows.shape
+    cap = 64
+    while cap < 2 * m:
+        cap <<= 1
+    mask = np.uint64(cap - 1)
+    slot_row = np.full(cap, -1, dtype=np.int64)  # row of the first occurrence held by a slot
+    slot_id = np.empty(cap, dtype=np.int64)
+    ids = np.empty(m, dtype=np.int64)
+    first = np.empty(m, dtype=np.int64)
+    U = 0
+    for r in range(m):
+        h = np.uint64(0)
+        for w in range(W):
+            h = _mix(h ^ (rows[r, w] + _GOLDEN))
+        h &= mask
+        while True:
+            s = slot_row[h]
+            if s < 0:
+                slot_row[h] = r
+                slot_id[h] = U
+                first[U] = r
+                ids[r] = U
+                U += 1
+                break
+            same = True
+            for w in range(W):
+                if rows[s, w] != rows[r, w]:
+                    same = False
+                    break
+            if same:
+                ids[r] = slot_id[h]
+                break
+            h = (h + np.uint64(1)) & mask
+    return first[:U].copy(), ids
+
+
+def first_occurrence(rows):
+    """Dedup rows (m, W): (first row of each distinct row in order of first occurrence, ids)."""
+    return _first_occurrence(np.ascontiguousarray(rows, dtype=np.uint64))

@@ -26,7 +26,7 @@ from .. import _sets
 from . import _sets_util as su
 from ._base import Estimator
 from ._exact_small import cii_from_table
-from ._kernels import first_occurrence, permutations
+from ._kernels import STII2_ACC, STII2_PLAN, first_occurrence, permutations
 from ._stratified import aggregate_ksii
 
 
@@ -42,6 +42,49 @@ def _onehot_words(players: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def plan_chunked(forced, per, coalitions, distinct_guess, seed, n, budget, max_perms, *,
+                 backend="auto"):
+    """The permutation plan by vectorised chunks (the reference of every compiled planner).
+
+    Rows: ``forced``, then ``per`` rows per permutation of the seeded stream (``coalitions(P)``
+    gives them for a chunk P of permutations); distinct rows numbered in order of first
+    occurrence; the plan stops before the first permutation that would take the number of
+    distinct rows past ``budget``. Returns (distinct rows, permutations (M, n), id of every
+    generated row, distinct rows after the forced rows and after each permutation (M + 1,)).
+    """
+    nf = forced.shape[0]
+    count = 0
+    all_rows = [forced]
+    perm_chunks = []
+    while True:
+        if count == 0:
+            chunk = max(4, int(1.3 * (budget - nf) / max(1, distinct_guess)) + 4)
+        else:  # extrapolate from the distinct coalitions per permutation seen so far
+            rate = max(1.0, (cum[-1] - n_forced) / count)
+            chunk = max(4, int(1.1 * (budget - cum[-1]) / rate) + 2)
+        chunk = min(chunk, max_perms - count)
+        if chunk <= 0:
+            break
+        P = permutations(seed, count, chunk, n, backend=backend)
+        perm_chunks.append(P)
+        all_rows.append(coalitions(P).reshape(-1, forced.shape[1]))
+        count += chunk
+        rows = np.concatenate(all_rows)
+        first, ids = first_occurrence(rows, backend=backend)
+        owner = np.where(first < nf, -1, (first - nf) // per)
+        n_forced = int((owner < 0).sum())
+        new = np.bincount(owner[owner >= 0], minlength=count)
+        cum = np.cumsum(new) + n_forced
+        fit = int(np.searchsorted(cum, budget, side="right"))
+        if fit < count or count >= max_perms:
+            break
+    # distinct rows are numbered in order of first occurrence: the plan is a prefix
+    n_plan = int(np.searchsorted(owner, fit, side="left")) if fit < count else first.size
+    perms = np.concatenate(perm_chunks)[:fit] if perm_chunks else np.zeros((0, n), np.int64)
+    return (rows[first[:n_plan]], perms, ids[: nf + fit * per],
+            np.concatenate([[n_forced], cum[:fit]]).astype(np.int64))
+
+
 class _PermutationBase(Estimator):
     method = "permutation"
     max_perms_factor = 64
@@ -54,44 +97,17 @@ class _PermutationBase(Estimator):
         if budget < nf:
             raise ValueError(f"budget = {budget} is below the {nf} coalitions this estimator "
                              "evaluates before its first permutation")
-        # grow the permutation stream until the next permutation would exceed the budget
-        per = self._rows_per_perm()
-        count = 0
-        all_rows = [forced]
-        perm_chunks = []
         max_perms = max(16, self.max_perms_factor * budget)
-        while True:
-            if count == 0:
-                chunk = max(4, int(1.3 * (budget - nf) / max(1, self._distinct_guess())) + 4)
-            else:  # extrapolate from the distinct coalitions per permutation seen so far
-                rate = max(1.0, (cum[-1] - n_forced) / count)
-                chunk = max(4, int(1.1 * (budget - cum[-1]) / rate) + 2)
-            chunk = min(chunk, max_perms - count)
-            if chunk <= 0:
-                break
-            P = permutations(seed, count, chunk, n_players, backend=backend)
-            perm_chunks.append(P)
-            all_rows.append(self._coalitions(P).reshape(-1, forced.shape[1]))
-            count += chunk
-            rows = np.concatenate(all_rows)
-            first, ids = first_occurrence(rows, backend=backend)
-            owner = np.where(first < nf, -1, (first - nf) // per)
-            n_forced = int((owner < 0).sum())
-            new = np.bincount(owner[owner >= 0], minlength=count)
-            cum = np.cumsum(new) + n_forced
-            fit = int(np.searchsorted(cum, budget, side="right"))
-            if fit < count or count >= max_perms:
-                break
-        self.n_perms = fit
-        self.perms = np.concatenate(perm_chunks)[:fit]
-        # distinct rows are numbered in order of first occurrence: the plan is a prefix
-        n_plan = int(np.searchsorted(owner, fit, side="left")) if fit < count else first.size
-        plan = rows[first[:n_plan]]
-        self._cell_row = ids[: nf + fit * per]
-        self._cum = np.concatenate([[n_forced], cum[:fit]])
+        plan, self.perms, self._cell_row, self._cum = self._make_plan(forced, max_perms)
+        self.n_perms = self.perms.shape[0]
         self._nf = nf
-        self._per = per
+        self._per = self._rows_per_perm()
         self._set_plan(plan)
+
+    def _make_plan(self, forced, max_perms):
+        return plan_chunked(forced, self._rows_per_perm(), self._coalitions,
+                            self._distinct_guess(), self.seed, self.n_players, self.budget,
+                            max_perms, backend=self.backend)
 
     def round_boundary(self, upto):
         j = int(np.searchsorted(self._cum, upto, side="left"))
@@ -195,53 +211,26 @@ class PermutationSTII(_PermutationBase):
     """Permutation sampling for STII (top order by permutations, lower orders exact)."""
 
     def _forced(self):
-        n, k = self.n_players, self.max_order
-        base = super()._forced()
-        low = su.basis_sets(n, k - 1, 0)
-        rows = np.vstack([low, base[1:]])
-        return rows
+        return _stii_forced(self.n_players, self.max_order)
+
+    def _make_plan(self, forced, max_perms):
+        if self.max_order == 2 and self.n_players <= 64:
+            _, fn = STII2_PLAN.select(self.backend)
+            plan, perms, cells, cum = fn(self.seed, self.n_players, self.budget, max_perms)
+            return (np.asarray(plan, np.uint64), np.asarray(perms, np.int64),
+                    np.asarray(cells, np.int64), np.asarray(cum, np.int64))
+        return super()._make_plan(forced, max_perms)
 
     def _rows_per_perm(self):
-        if self.max_order == 2:  # prefixes, then T u {j} and T u {i, j} per pair
-            return self.n_players + 1 + 2 * comb(self.n_players, 2)
-        return comb(self.n_players, self.max_order) << self.max_order
+        # order 2: prefixes, then T u {later} and T u {a, b} per pair {a, b}
+        return _stii_rows_per_perm(self.n_players, self.max_order)
 
     def _distinct_guess(self):
         return max(1, (comb(self.n_players, self.max_order) << self.max_order) // 5)
 
 
     def _coalitions(self, P):
-        n, k = self.n_players, self.max_order
-        M = P.shape[0]
-        oh = _onehot_words(P, n)
-        W = oh.shape[-1]
-        prefix = np.zeros((M, n + 1, W), dtype=np.uint64)
-        prefix[:, 1:] = np.bitwise_or.accumulate(oh, axis=1)
-        pos = np.argsort(P, axis=1)  # position of each player
-        mem = su.members(n, k)  # (K_k, k)
-        first = pos[:, mem].min(axis=2)  # (M, K_k)
-        if k == 2:
-            # T = prefix before the pair's first member i; T u {i} is the next prefix, so only
-            # T u {j} and T u {i, j} (j the later member) are new cells
-            a_first = pos[:, mem[:, 0]] < pos[:, mem[:, 1]]
-            if not hasattr(self, "_aux"):
-                self._aux = []
-            self._aux.append((first, a_first))
-            later = np.where(a_first, mem[:, 1][None, :], mem[:, 0][None, :])  # (M, K_2)
-            jb = _onehot_words(later, n)  # (M, K_2, W)
-            T0 = np.take_along_axis(prefix, first[:, :, None].repeat(W, axis=2), axis=1)
-            T1 = np.take_along_axis(prefix, (first + 1)[:, :, None].repeat(W, axis=2), axis=1)
-            return np.concatenate([prefix, T0 | jb, T1 | jb], axis=1)
-        T = np.take_along_axis(prefix, first[:, :, None].repeat(W, axis=2), axis=1)
-        ohm = _onehot_words(mem, n)  # (K_k, k, W)
-        out = np.empty((M, mem.shape[0], 1 << k, W), dtype=np.uint64)
-        for L in range(1 << k):
-            c = T.copy()
-            for i in range(k):
-                if L >> i & 1:
-                    c |= ohm[None, :, i]
-            out[:, :, L] = c
-        return out
+        return stii_coalitions(P, self.n_players, self.max_order)
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
@@ -265,27 +254,89 @@ class PermutationSTII(_PermutationBase):
         out[0] = V[0]
         if k == 2:
             K2 = comb(n, 2)
-            raw = self._cell_row[nf : nf + M * per].reshape(M, per)
-            if not isinstance(self._aux, tuple):
-                self._aux = tuple(np.concatenate(a) for a in zip(*self._aux))
-            first, a_first = self._aux[0][:M], self._aux[1][:M]
-            pre = raw[:, : n + 1]
-            t0 = np.take_along_axis(pre, first, axis=1)
-            t1 = np.take_along_axis(pre, first + 1, axis=1)
-            xj, xij = raw[:, n + 1 : n + 1 + K2], raw[:, n + 1 + K2 :]
-            # cells by mask over the sorted members (a < b): {}, {a}, {b}, {a, b}
-            cells = np.stack([t0, np.where(a_first, t1, xj), np.where(a_first, xj, t1), xij],
-                             axis=2)
+            S1, S2 = np.zeros((K2, d)), np.zeros((K2, d))
+            _, acc = STII2_ACC.select(self.backend)
+            acc(self.perms[:M], np.ascontiguousarray(self._cell_row[nf : nf + M * per]),
+                np.ascontiguousarray(V), S1, S2)
         else:
             cells = self._cell_row[nf : nf + M * per].reshape(M, per >> k, 1 << k)
-        vals = V[cells]
-        delta = np.zeros(vals.shape[:2] + (d,))
-        for L in range(1 << k):
-            delta += (-1) ** (k - bin(L).count("1")) * vals[:, :, L]
-        mean, s_e = self._mean_se(delta.sum(axis=0), (delta**2).sum(axis=0), M)
+            vals = V[cells]
+            delta = np.zeros(vals.shape[:2] + (d,))
+            for L in range(1 << k):
+                delta += (-1) ** (k - bin(L).count("1")) * vals[:, :, L]
+            S1, S2 = delta.sum(axis=0), (delta**2).sum(axis=0)
+        mean, s_e = self._mean_se(S1, S2, M)
         out[su.offset(n, k):] = mean
         se[su.offset(n, k):] = s_e
         return out, se, {"n_permutations": M, "n_evaluations": int(self._cum[M])}
+
+
+def stii_coalitions(P, n, k):
+    """Rows of the permutations P (M, n) for STII of order k, (M, rows_per_perm, W)."""
+    M = P.shape[0]
+    oh = _onehot_words(P, n)
+    W = oh.shape[-1]
+    prefix = np.zeros((M, n + 1, W), dtype=np.uint64)
+    prefix[:, 1:] = np.bitwise_or.accumulate(oh, axis=1)
+    pos = np.argsort(P, axis=1)  # position of each player
+    mem = su.members(n, k)  # (K_k, k)
+    first = pos[:, mem].min(axis=2)  # (M, K_k)
+    if k == 2:
+        # T = prefix before the pair's first member; T u {first} is the next prefix, so only
+        # T u {later} and T u {a, b} are new cells
+        a_first = pos[:, mem[:, 0]] < pos[:, mem[:, 1]]
+        later = np.where(a_first, mem[:, 1][None, :], mem[:, 0][None, :])  # (M, K_2)
+        jb = _onehot_words(later, n)  # (M, K_2, W)
+        T0 = np.take_along_axis(prefix, first[:, :, None].repeat(W, axis=2), axis=1)
+        T1 = np.take_along_axis(prefix, (first + 1)[:, :, None].repeat(W, axis=2), axis=1)
+        return np.concatenate([prefix, T0 | jb, T1 | jb], axis=1)
+    T = np.take_along_axis(prefix, first[:, :, None].repeat(W, axis=2), axis=1)
+    ohm = _onehot_words(mem, n)  # (K_k, k, W)
+    out = np.empty((M, mem.shape[0], 1 << k, W), dtype=np.uint64)
+    for L in range(1 << k):
+        c = T.copy()
+        for i in range(k):
+            if L >> i & 1:
+                c |= ohm[None, :, i]
+        out[:, :, L] = c
+    return out
+
+
+def _stii_rows_per_perm(n, k):
+    return n + 1 + 2 * comb(n, 2) if k == 2 else comb(n, k) << k
+
+
+def _stii_forced(n, k):
+    full = np.asarray(_sets.players_to_set(range(n), n), dtype=np.uint64).reshape(1, -1)
+    return np.vstack([su.basis_sets(n, k - 1, 0), full])
+
+
+def stii2_plan_reference(seed, n, budget, max_perms):
+    """Reference of ``_core.permutation.stii2_plan`` (vectorised chunks, NumPy dedup)."""
+    return plan_chunked(_stii_forced(n, 2), _stii_rows_per_perm(n, 2),
+                        lambda P: stii_coalitions(P, n, 2), comb(n, 2) * 4 // 5, seed, n,
+                        budget, max_perms, backend="reference")
+
+
+def stii2_accumulate_reference(perms, cells, V, S1, S2):
+    """Reference of ``_core.permutation.stii2_accumulate``: for each permutation and pair
+    {a < b} with T the prefix before its first member, delta = v(T+ab) - v(T+first)
+    - v(T+later) + v(T); S1 += delta, S2 += delta^2."""
+    M, n = perms.shape
+    if M == 0:
+        return
+    K2 = comb(n, 2)
+    raw = cells[: M * _stii_rows_per_perm(n, 2)].reshape(M, -1)
+    pos = np.argsort(perms, axis=1)
+    mem = su.members(n, 2)
+    first = np.minimum(pos[:, mem[:, 0]], pos[:, mem[:, 1]])
+    pre = raw[:, : n + 1]
+    t0 = np.take_along_axis(pre, first, axis=1)
+    t1 = np.take_along_axis(pre, first + 1, axis=1)
+    xj, xij = raw[:, n + 1 : n + 1 + K2], raw[:, n + 1 + K2 :]
+    delta = V[xij] - V[t1] - V[xj] + V[t0]  # (M, K2, d)
+    S1 += delta.sum(axis=0)
+    S2 += (delta**2).sum(axis=0)
 
 
 class FullTable(Estimator):
