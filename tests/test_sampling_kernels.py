@@ -186,44 +186,27 @@ def test_permutation_stream(backend):
 
 
 # ---------------------------------------------------------------- permutation STII, order 2
-def _naive_stii2_plan(seed, n, budget, max_perms):
-    """Row by row: forced rows, then per permutation the prefixes, T u {later} and T u {a, b}
-    for pairs a < b in colex order; a dict numbers distinct rows; stop before the permutation
-    that takes the distinct count past the budget."""
-    full = (1 << n) - 1
+def _naive_perm_plan(seed, n, budget, max_perms, forced, rows_of):
+    """Row by row: the forced rows, then rows_of(permutation) per permutation; a dict numbers
+    distinct rows; stop before the permutation that takes the distinct count past budget."""
     seen, plan, cells = {}, [], []
-
-    def push(row, into_plan, into_cells):
-        if row not in seen:
-            seen[row] = len(plan) + len(into_plan)
-            into_plan.append(row)
-        into_cells.append(seen[row])
-
-    new_plan, new_cells = [], []
-    for row in [0] + [1 << i for i in range(n)] + [full]:
-        push(row, new_plan, new_cells)
-    plan += new_plan
-    cells += new_cells
+    for row in forced:
+        seen.setdefault(row, len(seen))
+        if len(seen) > len(plan):
+            plan.append(row)
+        cells.append(seen[row])
     cum, perms = [len(plan)], []
-    pairs = [(a, b) for b in range(1, n) for a in range(b)]
     for j in range(max_perms):
         p = [int(x) for x in ref.permutations(seed, j, 1, n)[0]]
-        pos = {x: i for i, x in enumerate(p)}
-        prefix = [0]
-        for x in p:
-            prefix.append(prefix[-1] | (1 << x))
-        rows = list(prefix)
-        for shift in (0, 1):
-            for a, b in pairs:
-                f, later = (pos[a], b) if pos[a] < pos[b] else (pos[b], a)
-                rows.append(prefix[f + shift] | (1 << later))
-        new_plan, new_cells = [], []
-        snapshot = dict(seen)
-        for row in rows:
-            push(row, new_plan, new_cells)
-        if len(plan) + len(new_plan) > budget:
-            seen = snapshot
+        trial, new_plan, new_cells = dict(seen), [], []
+        for row in rows_of(p):
+            if row not in trial:
+                trial[row] = len(trial)
+                new_plan.append(row)
+            new_cells.append(trial[row])
+        if len(trial) > budget:
             break
+        seen = trial
         plan += new_plan
         cells += new_cells
         perms.append(p)
@@ -231,18 +214,106 @@ def _naive_stii2_plan(seed, n, budget, max_perms):
     return plan, perms, cells, cum
 
 
+def _prefixes(p):
+    out = [0]
+    for x in p:
+        out.append(out[-1] | (1 << x))
+    return out
+
+
+def _naive_stii2_plan(seed, n, budget, max_perms):
+    """Per permutation: the prefixes, then T u {later} and T u {a, b} for pairs a < b in
+    colex order, T the prefix before the pair's first member."""
+    pairs = [(a, b) for b in range(1, n) for a in range(b)]
+
+    def rows_of(p):
+        pos = {x: i for i, x in enumerate(p)}
+        prefix = _prefixes(p)
+        rows = list(prefix)
+        for shift in (0, 1):
+            for a, b in pairs:
+                f, later = (pos[a], b) if pos[a] < pos[b] else (pos[b], a)
+                rows.append(prefix[f + shift] | (1 << later))
+        return rows
+
+    forced = [0] + [1 << i for i in range(n)] + [(1 << n) - 1]
+    return _naive_perm_plan(seed, n, budget, max_perms, forced, rows_of)
+
+
+def _naive_sii_plan(seed, n, k, budget, max_perms):
+    """Per permutation: the prefixes (k = 1), else for each prefix position q and mask L over
+    the next k positions the prefix plus those members (positions beyond n dropped)."""
+    def rows_of(p):
+        prefix = _prefixes(p)
+        if k == 1:
+            return prefix
+        return [prefix[q] | sum(1 << p[q + i] for i in range(k) if L >> i & 1 and q + i < n)
+                for q in range(n + 1) for L in range(1 << k)]
+
+    return _naive_perm_plan(seed, n, budget, max_perms, [0, (1 << n) - 1], rows_of)
+
+
+def _check_plan(out, expected, n, budget):
+    plan, perms, cells, cum = out
+    e_plan, e_perms, e_cells, e_cum = expected
+    np.testing.assert_array_equal(np.asarray(plan)[:, 0], np.array(e_plan, dtype=np.uint64))
+    np.testing.assert_array_equal(np.asarray(perms),
+                                  np.array(e_perms, dtype=np.int64).reshape(-1, n))
+    np.testing.assert_array_equal(np.asarray(cells), np.array(e_cells, dtype=np.int64))
+    np.testing.assert_array_equal(np.asarray(cum), np.array(e_cum, dtype=np.int64))
+    assert len(e_plan) <= budget
+
+
+@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
+@pytest.mark.parametrize("n,k,budget,seed", [(2, 1, 3, 0), (4, 1, 12, 1), (9, 1, 300, 2),
+                                             (5, 2, 25, 3), (10, 2, 600, 4), (8, 3, 200, 5),
+                                             (64, 2, 2000, 6), (64, 1, 500, 7)])
+def test_sii_plan_equals_naive(backend, n, k, budget, seed):
+    max_perms = 40 if n <= 4 else max(16, 64 * budget)
+    out = K.SII_PLAN.select(backend)[1](seed, n, k, budget, max_perms)
+    _check_plan(out, _naive_sii_plan(seed, n, k, budget, max_perms), n, budget)
+
+
+@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
+@pytest.mark.parametrize("n,k,d", [(3, 1, 1), (7, 1, 2), (6, 2, 1), (9, 2, 3), (7, 3, 2)])
+def test_sii_accumulate_equals_naive(backend, n, k, d, rng):
+    plan, perms, cells, _ = _naive_sii_plan(5, n, k, min(2**n - 1, 120), 30)
+    V = rng.normal(size=(len(plan), d))
+    v = {row: V[i] for i, row in enumerate(plan)}
+    sets = [frozenset(c) for s in range(k + 1) for c in sorted(
+        itertools.combinations(range(n), s), key=lambda c: sum(1 << x for x in c))]
+    rank = {S: i for i, S in enumerate(sets)}
+    e1, e2 = np.zeros((len(sets), d)), np.zeros((len(sets), d))
+    for p in perms:
+        tot = np.zeros(d)
+        for s in range(k + 1):
+            for q in range(n - s + 1):
+                T = sum(1 << x for x in p[:q])
+                W = p[q:q + s]
+                x = comb(n, s) / (n - s + 1) * sum(
+                    (-1) ** (s - len(L)) * v[T | sum(1 << w for w in L)]
+                    for r in range(s + 1) for L in itertools.combinations(W, r))
+                if s == 0:
+                    tot += x
+                else:
+                    e1[rank[frozenset(W)]] += x
+                    e2[rank[frozenset(W)]] += x**2
+        e1[0] += tot
+        e2[0] += tot**2
+    S1, S2 = np.zeros_like(e1), np.zeros_like(e2)
+    K.SII_ACC.select(backend)[1](np.array(perms, dtype=np.int64).reshape(-1, n),
+                                 np.array(cells[2:], dtype=np.int64), k, V, S1, S2)
+    np.testing.assert_allclose(S1, e1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(S2, e2, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("backend", BACKENDS + ["reference"])
 @pytest.mark.parametrize("n,budget,seed", [(2, 4, 0), (3, 7, 1), (5, 30, 2), (8, 200, 3),
                                            (13, 1500, 4), (64, 3000, 5)])
 def test_stii2_plan_equals_naive(backend, n, budget, seed):
     max_perms = max(16, 64 * budget) if n > 2 else 40
-    plan, perms, cells, cum = K.STII2_PLAN.select(backend)[1](seed, n, budget, max_perms)
-    e_plan, e_perms, e_cells, e_cum = _naive_stii2_plan(seed, n, budget, max_perms)
-    np.testing.assert_array_equal(np.asarray(plan)[:, 0], np.array(e_plan, dtype=np.uint64))
-    np.testing.assert_array_equal(np.asarray(perms), np.array(e_perms, dtype=np.int64).reshape(-1, n))
-    np.testing.assert_array_equal(np.asarray(cells), np.array(e_cells, dtype=np.int64))
-    np.testing.assert_array_equal(np.asarray(cum), np.array(e_cum, dtype=np.int64))
-    assert len(e_plan) <= budget
+    out = K.STII2_PLAN.select(backend)[1](seed, n, budget, max_perms)
+    _check_plan(out, _naive_stii2_plan(seed, n, budget, max_perms), n, budget)
 
 
 @pytest.mark.parametrize("backend", BACKENDS + ["reference"])

@@ -1,4 +1,5 @@
-// interplay._core.permutation: permutation-sampling plans and accumulators (STII of order 2).
+// interplay._core.permutation: permutation-sampling plans and accumulators (SII of order k,
+// STII of order 2; n <= 64).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -20,13 +21,7 @@ py::array_t<T> to_array(const std::vector<T> &v, py::ssize_t rows, py::ssize_t c
     return a;
 }
 
-py::tuple stii2_plan(std::uint64_t seed, int n, std::int64_t budget, std::int64_t max_perms) {
-    if (max_perms < 0) throw interplay::value_error("max_perms must be >= 0");
-    interplay::sampling::Stii2Plan res;
-    {
-        py::gil_scoped_release release;
-        res = interplay::sampling::stii2_plan(seed, n, budget, max_perms);
-    }
+py::tuple plan_tuple(const interplay::sampling::PermPlan &res, int n) {
     const auto M = static_cast<py::ssize_t>(res.n_perms);
     return py::make_tuple(to_array(res.plan, static_cast<py::ssize_t>(res.plan.size()), 1),
                           to_array(res.perms, M, n),
@@ -34,30 +29,83 @@ py::tuple stii2_plan(std::uint64_t seed, int n, std::int64_t budget, std::int64_
                           to_array(res.cum, M + 1));
 }
 
-void stii2_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells,
-                      carray<double> values, out_array<double> S1, out_array<double> S2) {
+py::tuple stii2_plan(std::uint64_t seed, int n, std::int64_t budget, std::int64_t max_perms) {
+    if (max_perms < 0) throw interplay::value_error("max_perms must be >= 0");
+    interplay::sampling::PermPlan res;
+    {
+        py::gil_scoped_release release;
+        res = interplay::sampling::stii2_plan(seed, n, budget, max_perms);
+    }
+    return plan_tuple(res, n);
+}
+
+py::tuple sii_plan(std::uint64_t seed, int n, int k, std::int64_t budget, std::int64_t max_perms) {
+    if (max_perms < 0) throw interplay::value_error("max_perms must be >= 0");
+    interplay::sampling::PermPlan res;
+    {
+        py::gil_scoped_release release;
+        res = interplay::sampling::sii_plan(seed, n, k, budget, max_perms);
+    }
+    return plan_tuple(res, n);
+}
+
+void check_accumulate_args(const carray<std::int64_t> &perms, const carray<std::int64_t> &cells,
+                           const carray<double> &values, std::int64_t per, std::int64_t n_sets,
+                           const out_array<double> &S1, const out_array<double> &S2) {
     interplay::bind::require_ndim(perms, 2, 2, "perms");
     interplay::bind::require_ndim(values, 2, 2, "values");
     const auto M = static_cast<std::int64_t>(perms.shape(0));
-    const int n = static_cast<int>(perms.shape(1));
-    const std::int64_t d = values.shape(1);
-    const std::int64_t per = interplay::sampling::stii2_rows_per_perm(n);
-    const std::int64_t K2 = static_cast<std::int64_t>(n) * (n - 1) / 2;
+    const std::int64_t n = perms.shape(1), d = values.shape(1), U = values.shape(0);
     if (cells.ndim() != 1 || cells.shape(0) < M * per)
         throw interplay::value_error("cells must hold n_perms * rows_per_perm ids");
-    for (auto *a : {&S1, &S2}) {
-        if (a->ndim() != 2 || a->shape(0) != K2 || a->shape(1) != d)
-            throw interplay::value_error("S1 and S2 must have shape (C(n, 2), d)");
+    for (const auto *a : {&S1, &S2}) {
+        if (a->ndim() != 2 || a->shape(0) != n_sets || a->shape(1) != d)
+            throw interplay::value_error("S1 and S2 must have shape (n_sets, d)");
         interplay::bind::require_writeable(*a, "S1/S2");
     }
-    const std::int64_t U = values.shape(0);
     const auto *pc = cells.data();
     for (std::int64_t i = 0; i < M * per; ++i)
         if (pc[i] < 0 || pc[i] >= U) throw interplay::value_error("cell id out of range of values");
     const auto *pp = perms.data();
     for (std::int64_t i = 0; i < M * n; ++i)
         if (pp[i] < 0 || pp[i] >= n) throw interplay::value_error("perms must hold players 0..n-1");
+}
+
+void sii_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells, int k,
+                    carray<double> values, out_array<double> S1, out_array<double> S2) {
+    interplay::bind::require_ndim(perms, 2, 2, "perms");
+    const int n = static_cast<int>(perms.shape(1));
+    if (k < 1 || k > 8 || k > n) throw interplay::value_error("k must be in 1..min(8, n)");
+    std::int64_t n_sets = 0;
+    for (int u = 0; u <= k; ++u) {
+        double c = 1.0;
+        for (int i = 0; i < u; ++i) c = c * (n - i) / (i + 1);
+        n_sets += static_cast<std::int64_t>(c + 0.5);
+    }
+    check_accumulate_args(perms, cells, values, interplay::sampling::sii_rows_per_perm(n, k),
+                          n_sets, S1, S2);
+    const auto M = static_cast<std::int64_t>(perms.shape(0));
+    const auto *pp = perms.data();
+    const auto *pc = cells.data();
     const auto *pv = values.data();
+    const std::int64_t d = values.shape(1);
+    auto *p1 = S1.mutable_data();
+    auto *p2 = S2.mutable_data();
+    py::gil_scoped_release release;
+    interplay::sampling::sii_accumulate(pp, pc, M, n, k, pv, d, p1, p2);
+}
+
+void stii2_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells,
+                      carray<double> values, out_array<double> S1, out_array<double> S2) {
+    interplay::bind::require_ndim(perms, 2, 2, "perms");
+    const int n = static_cast<int>(perms.shape(1));
+    check_accumulate_args(perms, cells, values, interplay::sampling::stii2_rows_per_perm(n),
+                          static_cast<std::int64_t>(n) * (n - 1) / 2, S1, S2);
+    const auto M = static_cast<std::int64_t>(perms.shape(0));
+    const auto *pp = perms.data();
+    const auto *pc = cells.data();
+    const auto *pv = values.data();
+    const std::int64_t d = values.shape(1);
     auto *p1 = S1.mutable_data();
     auto *p2 = S2.mutable_data();
     py::gil_scoped_release release;
@@ -67,12 +115,18 @@ void stii2_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells,
 }  // namespace
 
 void register_permutation(py::module_ &m) {
-    m.doc() = "Permutation-sampling plans and accumulators (STII of order 2)";
+    m.doc() = "Permutation-sampling plans and accumulators (SII order k, STII order 2)";
     m.def("stii2_plan", &stii2_plan, py::arg("seed"), py::arg("n"), py::arg("budget"),
           py::arg("max_perms"),
           "Plan of PermutationSTII (order 2, n <= 64): (distinct rows (U, 1), permutations "
           "(M, n), id of every generated row, distinct rows after the forced rows and each "
           "permutation (M + 1,)).");
+    m.def("sii_plan", &sii_plan, py::arg("seed"), py::arg("n"), py::arg("k"), py::arg("budget"),
+          py::arg("max_perms"),
+          "Plan of PermutationSII (order k, n <= 64), same outputs as stii2_plan.");
+    m.def("sii_accumulate", &sii_accumulate, py::arg("perms"), py::arg("cells"), py::arg("k"),
+          py::arg("values"), py::arg("S1").noconvert(), py::arg("S2").noconvert(),
+          "S1/S2[rank(window)] += contribution and its square per permutation (SII, order k).");
     m.def("stii2_accumulate", &stii2_accumulate, py::arg("perms"), py::arg("cells"),
           py::arg("values"), py::arg("S1").noconvert(), py::arg("S2").noconvert(),
           "S1/S2[pair] += delta and delta^2 of the pair's discrete derivative per permutation.");

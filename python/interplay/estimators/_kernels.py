@@ -5,6 +5,11 @@
   bucket b with U subset of T_r, |U| <= K (C++, Numba, NumPy reference).
 - ``sampling.subset_gather``: out[r] = sum over U subset of T_r, |U| <= K of coef[rank(U)].
 - ``sampling.set_ranks``: rank of a set among all sets of size <= K (size, then value).
+- ``sampling.first_occurrence``: dedup of packed rows, numbered by first occurrence.
+- ``permutation.{sii,stii2}_plan``: the permutation estimators' plans, streamed: rows generated
+  per permutation, deduplicated as they come, stopped at the budget (n <= 64).
+- ``permutation.{sii,stii2}_accumulate``: per-set sums and sums of squares of the permutation
+  contributions.
 """
 
 from __future__ import annotations
@@ -48,18 +53,19 @@ PERMS = Kernel(
     numba=module_attr("interplay.estimators._numba", "permutations"),
     reference=lambda: _reference.permutations,
 )
-STII2_PLAN = Kernel(
-    "permutation.stii2_plan",
-    cpp=core_attr("permutation.stii2_plan"),
-    numba=module_attr("interplay.estimators._numba", "stii2_plan"),
-    reference=module_attr("interplay.estimators._permutation", "stii2_plan_reference"),
-)
-STII2_ACC = Kernel(
-    "permutation.stii2_accumulate",
-    cpp=core_attr("permutation.stii2_accumulate"),
-    numba=module_attr("interplay.estimators._numba", "stii2_accumulate"),
-    reference=module_attr("interplay.estimators._permutation", "stii2_accumulate_reference"),
-)
+
+
+def _permutation_kernel(name: str) -> Kernel:
+    """``_core.permutation.<name>``, its Numba twin and the NumPy ``<name>_reference``."""
+    return Kernel(f"permutation.{name}", cpp=core_attr(f"permutation.{name}"),
+                  numba=module_attr("interplay.estimators._numba", name),
+                  reference=module_attr("interplay.estimators._permutation", f"{name}_reference"))
+
+
+STII2_PLAN = _permutation_kernel("stii2_plan")
+STII2_ACC = _permutation_kernel("stii2_accumulate")
+SII_PLAN = _permutation_kernel("sii_plan")
+SII_ACC = _permutation_kernel("sii_accumulate")
 RANKS = Kernel(
     "sampling.set_ranks",
     cpp=core_attr("sampling.set_ranks"),

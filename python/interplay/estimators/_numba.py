@@ -338,8 +338,23 @@ def permutations(seed, start, count, n):
 
 
 @njit(cache=True)
-def _stii2_plan(seed, n, budget, max_perms):
-    per = n + 1 + n * (n - 1)
+def _perm_plan(seed, n, k, stii, budget, max_perms):
+    """Streaming permutation plan (twin of plan_permutations in sampling/permutation.hpp):
+    stii = True: STII order 2 rows; else SII order k rows."""
+    one = np.uint64(1)
+    full = ~np.uint64(0) if n == 64 else (one << np.uint64(n)) - one
+    if stii:
+        per = n + 1 + n * (n - 1)
+        forced = np.empty(n + 2, dtype=np.uint64)
+        forced[0] = 0
+        for i in range(n):
+            forced[i + 1] = one << np.uint64(i)
+        forced[n + 1] = full
+    else:
+        per = n + 1 if k == 1 else (n + 1) << k
+        forced = np.empty(2, dtype=np.uint64)
+        forced[0] = 0
+        forced[1] = full
     max_keys = budget + per
     if n < 62 and max_keys > (1 << n):
         max_keys = 1 << n
@@ -350,45 +365,51 @@ def _stii2_plan(seed, n, budget, max_perms):
     keys = np.zeros(cap, dtype=np.uint64)
     ids = np.full(cap, -1, dtype=np.int64)
     plan = np.empty(max_keys + 1, dtype=np.uint64)
-    cells = np.empty(n + 2 + 1024 * per, dtype=np.int64)
-    perms = np.empty((1024, n), dtype=np.int64)
-    cum = np.empty(1025, dtype=np.int64)
+    cells = np.empty(forced.shape[0] + 64 * per, dtype=np.int64)
+    perms = np.empty((64, n), dtype=np.int64)
+    cum = np.empty(65, dtype=np.int64)
     n_plan = 0
     n_cells = 0
-    one = np.uint64(1)
-    full = ~np.uint64(0) if n == 64 else (one << np.uint64(n)) - one
-    forced = np.empty(n + 2, dtype=np.uint64)
-    forced[0] = 0
-    for i in range(n):
-        forced[i + 1] = one << np.uint64(i)
-    forced[n + 1] = full
     prefix = np.zeros(n + 1, dtype=np.uint64)
     pos = np.empty(n, dtype=np.int64)
-    rows = np.empty(per, dtype=np.uint64)
+    rows = np.empty(max(per, forced.shape[0]), dtype=np.uint64)
     p = np.empty(n, dtype=np.int64)
     M = 0
     for j in range(-1, max_perms):
         if j < 0:
-            m_rows = n + 2
-            for i in range(m_rows):
-                rows[i] = forced[i]
+            m_rows = forced.shape[0]
+            rows[:m_rows] = forced
         else:
             p[:] = _perms(seed, j, 1, n)[0]
             for i in range(n):
                 prefix[i + 1] = prefix[i] | (one << np.uint64(p[i]))
                 pos[p[i]] = i
             r = 0
-            for i in range(n + 1):
-                rows[r] = prefix[i]
-                r += 1
-            for ps in range(2):
-                for b in range(1, n):
-                    for a in range(b):
-                        if pos[a] < pos[b]:
-                            f, later = pos[a], b
-                        else:
-                            f, later = pos[b], a
-                        rows[r] = prefix[f + ps] | (one << np.uint64(later))
+            if stii:
+                for i in range(n + 1):
+                    rows[r] = prefix[i]
+                    r += 1
+                for ps in range(2):
+                    for b in range(1, n):
+                        for a in range(b):
+                            if pos[a] < pos[b]:
+                                f, later = pos[a], b
+                            else:
+                                f, later = pos[b], a
+                            rows[r] = prefix[f + ps] | (one << np.uint64(later))
+                            r += 1
+            elif k == 1:
+                for i in range(n + 1):
+                    rows[r] = prefix[i]
+                    r += 1
+            else:
+                for q in range(n + 1):
+                    for L in range(1 << k):
+                        row = prefix[q]
+                        for i in range(k):
+                            if (L >> i) & 1 and q + i < n:
+                                row |= one << np.uint64(p[q + i])
+                        rows[r] = row
                         r += 1
             m_rows = per
         if n_cells + m_rows > cells.shape[0]:
@@ -428,10 +449,70 @@ def _stii2_plan(seed, n, budget, max_perms):
     return plan[:n_plan], perms[:M], cells[:n_cells], cum[:M + 1]
 
 
-def stii2_plan(seed, n, budget, max_perms):
-    plan, perms, cells, cum = _stii2_plan(np.uint64(int(seed) & ((1 << 64) - 1)), int(n),
-                                          int(budget), int(max_perms))
+def _plan_out(res):
+    plan, perms, cells, cum = res
     return plan.reshape(-1, 1).copy(), perms.copy(), cells.copy(), cum.copy()
+
+
+def stii2_plan(seed, n, budget, max_perms):
+    return _plan_out(_perm_plan(np.uint64(int(seed) & ((1 << 64) - 1)), int(n), 2, True,
+                                int(budget), int(max_perms)))
+
+
+def sii_plan(seed, n, k, budget, max_perms):
+    return _plan_out(_perm_plan(np.uint64(int(seed) & ((1 << 64) - 1)), int(n), int(k), False,
+                                int(budget), int(max_perms)))
+
+
+@njit(cache=True)
+def sii_accumulate(perms, cells, k, V, S1, S2):
+    M, n = perms.shape
+    d = V.shape[1]
+    per = n + 1 if k == 1 else (n + 1) << k
+    binom = np.zeros((n + 1, k + 2))
+    for a in range(n + 1):
+        binom[a, 0] = 1.0
+        for i in range(1, min(a, k + 1) + 1):
+            binom[a, i] = binom[a - 1, i - 1] + (binom[a - 1, i] if i <= a - 1 else 0.0)
+    offset = np.zeros(k + 2, dtype=np.int64)
+    for u in range(k + 1):
+        offset[u + 1] = offset[u] + np.int64(binom[n, u])
+    tot = np.zeros(d)
+    acc = np.zeros(d)
+    mem = np.empty(k, dtype=np.int64)
+    for m in range(M):
+        c0 = m * per
+        for s in range(min(k, n) + 1):
+            csz = binom[n, s] / (n - s + 1)
+            tot[:] = 0.0
+            for q in range(n - s + 1):
+                acc[:] = 0.0
+                for L in range(1 << s):
+                    pc = 0
+                    for i in range(s):
+                        pc += (L >> i) & 1
+                    sign = -1.0 if (s - pc) & 1 else 1.0
+                    cid = cells[c0 + q + L] if k == 1 else cells[c0 + (q << k) + L]
+                    for t in range(d):
+                        acc[t] += sign * V[cid, t]
+                if s == 0:
+                    for t in range(d):
+                        tot[t] += csz * acc[t]
+                    continue
+                for i in range(s):
+                    mem[i] = perms[m, q + i]
+                mem[:s] = np.sort(mem[:s])
+                r = offset[s]
+                for i in range(s):
+                    r += np.int64(binom[mem[i], i + 1])
+                for t in range(d):
+                    x = csz * acc[t]
+                    S1[r, t] += x
+                    S2[r, t] += x * x
+            if s == 0:
+                for t in range(d):
+                    S1[0, t] += tot[t]
+                    S2[0, t] += tot[t] * tot[t]
 
 
 @njit(cache=True)

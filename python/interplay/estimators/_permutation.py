@@ -26,7 +26,8 @@ from .. import _sets
 from . import _sets_util as su
 from ._base import Estimator
 from ._exact_small import cii_from_table
-from ._kernels import STII2_ACC, STII2_PLAN, first_occurrence, permutations
+from ._kernels import (SII_ACC, SII_PLAN, STII2_ACC, STII2_PLAN, first_occurrence,
+                       permutations)
 from ._stratified import aggregate_ksii
 
 
@@ -114,10 +115,7 @@ class _PermutationBase(Estimator):
         return int(self._cum[min(j, len(self._cum) - 1)])
 
     def _forced(self) -> np.ndarray:
-        W = _sets.n_words(self.n_players)
-        z = np.zeros((1, W), dtype=np.uint64)
-        full = _sets.players_to_set(range(self.n_players), self.n_players)
-        return np.vstack([z, np.asarray(full, dtype=np.uint64).reshape(1, W)])
+        return _sii_forced(self.n_players)
 
     def _perms_upto(self, upto: int) -> int:
         return int(np.searchsorted(self._cum[1:], upto, side="right"))
@@ -131,71 +129,122 @@ class _PermutationBase(Estimator):
         return mean, np.sqrt(np.maximum(var, 0.0))
 
 
+def sii_coalitions(P, n, k):
+    """Rows of the permutations P (M, n) for SII of order k: the prefixes (k = 1), else for
+    each prefix position and mask L over the next k positions (members beyond n dropped)."""
+    M = P.shape[0]
+    oh = _onehot_words(P, n)  # (M, n, W)
+    W = oh.shape[-1]
+    prefix = np.zeros((M, n + 1, W), dtype=np.uint64)
+    prefix[:, 1:] = np.bitwise_or.accumulate(oh, axis=1)
+    if k == 1:
+        return prefix
+    ohp = np.concatenate([oh, np.zeros((M, k, W), dtype=np.uint64)], axis=1)
+    out = np.empty((M, n + 1, 1 << k, W), dtype=np.uint64)
+    for L in range(1 << k):
+        c = prefix.copy()
+        for i in range(k):
+            if L >> i & 1:
+                c |= ohp[:, i : i + n + 1]
+        out[:, :, L] = c
+    return out
+
+
+def _sii_rows_per_perm(n, k):
+    # windows of size <= k after each prefix; for k = 1 the prefixes alone
+    return n + 1 if k == 1 else (n + 1) << k
+
+
+def _sii_forced(n):
+    W = _sets.n_words(n)
+    full = np.asarray(_sets.players_to_set(range(n), n), dtype=np.uint64).reshape(1, W)
+    return np.vstack([np.zeros((1, W), dtype=np.uint64), full])
+
+
+def sii_plan_reference(seed, n, k, budget, max_perms):
+    """Reference of ``_core.permutation.sii_plan`` (vectorised chunks, NumPy dedup)."""
+    return plan_chunked(_sii_forced(n), _sii_rows_per_perm(n, k),
+                        lambda P: sii_coalitions(P, n, k), max(1, (n - 5) * k), seed, n, budget,
+                        max_perms, backend="reference")
+
+
+def sii_accumulate_reference(perms, cells, k, V, S1, S2):
+    """Reference of ``_core.permutation.sii_accumulate``: for each permutation, window size
+    s = 0..k and start q, contrib = C(n, s)/(n - s + 1) sum_{L subset [s]} (-1)^{s-|L|}
+    v(cell(q, L)) goes to the window's set; the empty windows of a permutation are summed
+    before squaring."""
+    M, n = perms.shape
+    d = V.shape[1]
+    K = S1.shape[0]
+    per = _sii_rows_per_perm(n, k)
+    if M == 0:
+        return
+    if k == 1:  # prefixes only: cell (q, L) is prefix q + popcount(L)
+        pre = cells[: M * per].reshape(M, n + 1)
+        cl = np.stack([pre, np.concatenate([pre[:, 1:], pre[:, -1:]], axis=1)], axis=2)
+    else:
+        cl = cells[: M * per].reshape(M, n + 1, 1 << k)
+    vals = V[cl]  # (M, n+1, 2^k, d)
+    for s in range(k + 1):
+        csz = comb(n, s) / (n - s + 1)
+        delta = np.zeros((M, n - s + 1, d))
+        for L in range(1 << s):
+            sign = (-1) ** (s - bin(L).count("1"))
+            delta += sign * vals[:, : n - s + 1, L]
+        contrib = csz * delta
+        if s == 0:
+            tot = contrib.sum(axis=1)  # (M, d): all windows map to the empty set
+            S1[0] += tot.sum(axis=0)
+            S2[0] += (tot**2).sum(axis=0)
+            continue
+        win = np.stack([perms[:, i : i + n - s + 1] for i in range(s)], axis=-1)
+        win = np.sort(win, axis=-1).reshape(-1, s)
+        r = su.rank_members(win, n)
+        flat = contrib.reshape(-1, d)
+        for j in range(d):
+            S1[:, j] += np.bincount(r, weights=flat[:, j], minlength=K)
+            S2[:, j] += np.bincount(r, weights=flat[:, j] ** 2, minlength=K)
+
+
+#: the compiled planners and accumulators hold a coalition in one word, and window orders <= 8
+_COMPILED_MAX_N = 64
+
+
 class PermutationSII(_PermutationBase):
     """Permutation sampling for SII (orders 0..k; k-SII by aggregation; SV for k = 1)."""
 
+    def _compiled(self):
+        return self.n_players <= _COMPILED_MAX_N and self.max_order <= 8
+
+    def _make_plan(self, forced, max_perms):
+        if self._compiled():
+            _, fn = SII_PLAN.select(self.backend)
+            out = fn(self.seed, self.n_players, self.max_order, self.budget, max_perms)
+            return tuple(np.asarray(x) for x in out)
+        return super()._make_plan(forced, max_perms)
+
     def _rows_per_perm(self):
-        # windows of size <= k after each prefix; for k = 1 the prefixes alone
-        return self.n_players + 1 if self.max_order == 1 else (self.n_players + 1) << self.max_order
+        return _sii_rows_per_perm(self.n_players, self.max_order)
 
     def _distinct_guess(self):
         return max(1, (self.n_players - 5) * self.max_order)
 
     def _coalitions(self, P):
-        n, k = self.n_players, self.max_order
-        M = P.shape[0]
-        oh = _onehot_words(P, n)  # (M, n, W)
-        W = oh.shape[-1]
-        prefix = np.zeros((M, n + 1, W), dtype=np.uint64)
-        prefix[:, 1:] = np.bitwise_or.accumulate(oh, axis=1)
-        if k == 1:
-            return prefix
-        # window members beyond n are dropped (their cells duplicate valid ones)
-        ohp = np.concatenate([oh, np.zeros((M, k, W), dtype=np.uint64)], axis=1)
-        out = np.empty((M, n + 1, 1 << k, W), dtype=np.uint64)
-        for L in range(1 << k):
-            c = prefix.copy()
-            for i in range(k):
-                if L >> i & 1:
-                    c |= ohp[:, i : i + n + 1]
-            out[:, :, L] = c
-        return out
+        return sii_coalitions(P, self.n_players, self.max_order)
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
         M = self._perms_upto(upto)
-        V = self._values[:upto]
+        V = np.ascontiguousarray(self._values[:upto])
         d = V.shape[1]
         K = su.offset(n, k + 1)
         S1 = np.zeros((K, d))
         S2 = np.zeros((K, d))
         nf, per = self._nf, self._per
-        if k == 1:  # prefixes only: cell (p, L) is prefix p + popcount(L)
-            pre = self._cell_row[nf : nf + M * per].reshape(M, n + 1)
-            cells = np.stack([pre, np.concatenate([pre[:, 1:], pre[:, -1:]], axis=1)], axis=2)
-        else:
-            cells = self._cell_row[nf : nf + M * per].reshape(M, n + 1, 1 << k)
-        vals = V[cells]  # (M, n+1, 2^k, d)
-        P = self.perms[:M]
-        for s in range(k + 1):
-            csz = comb(n, s) / (n - s + 1)
-            delta = np.zeros((M, n - s + 1, d))
-            for L in range(1 << s):
-                sign = (-1) ** (s - bin(L).count("1"))
-                delta += sign * vals[:, : n - s + 1, L]
-            contrib = csz * delta
-            if s == 0:
-                tot = contrib.sum(axis=1)  # (M, d): all windows map to the empty set
-                S1[0] += tot.sum(axis=0)
-                S2[0] += (tot**2).sum(axis=0)
-                continue
-            win = np.stack([P[:, i : i + n - s + 1] for i in range(s)], axis=-1)
-            win = np.sort(win, axis=-1).reshape(-1, s)
-            r = su.rank_members(win, n)
-            flat = contrib.reshape(-1, d)
-            for j in range(d):
-                S1[:, j] += np.bincount(r, weights=flat[:, j], minlength=K)
-                S2[:, j] += np.bincount(r, weights=flat[:, j] ** 2, minlength=K)
+        acc = (SII_ACC.select(self.backend)[1] if self._compiled()
+               else sii_accumulate_reference)
+        acc(self.perms[:M], np.ascontiguousarray(self._cell_row[nf : nf + M * per]), k, V,
+            S1, S2)
         mean, se = self._mean_se(S1, S2, M)
         v0 = V[0]
         if self.spec.name == "k-SII":
@@ -214,7 +263,7 @@ class PermutationSTII(_PermutationBase):
         return _stii_forced(self.n_players, self.max_order)
 
     def _make_plan(self, forced, max_perms):
-        if self.max_order == 2 and self.n_players <= 64:
+        if self.max_order == 2 and self.n_players <= _COMPILED_MAX_N:
             _, fn = STII2_PLAN.select(self.backend)
             plan, perms, cells, cum = fn(self.seed, self.n_players, self.budget, max_perms)
             return (np.asarray(plan, np.uint64), np.asarray(perms, np.int64),
@@ -307,8 +356,7 @@ def _stii_rows_per_perm(n, k):
 
 
 def _stii_forced(n, k):
-    full = np.asarray(_sets.players_to_set(range(n), n), dtype=np.uint64).reshape(1, -1)
-    return np.vstack([su.basis_sets(n, k - 1, 0), full])
+    return np.vstack([su.basis_sets(n, k - 1, 0), _sii_forced(n)[1:]])
 
 
 def stii2_plan_reference(seed, n, budget, max_perms):

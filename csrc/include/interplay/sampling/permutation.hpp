@@ -11,6 +11,7 @@
 // distinct rows past the budget, so the plan is a prefix of a budget-independent stream.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -53,29 +54,30 @@ class DenseIds64 {
     std::size_t mask_ = 0;
 };
 
-struct Stii2Plan {
+struct PermPlan {
     std::vector<std::uint64_t> plan;  // distinct rows in order of first occurrence
     std::vector<std::int64_t> perms;  // (n_perms, n)
-    std::vector<std::int64_t> cells;  // (n + 2 + n_perms * per,) id of every generated row
+    std::vector<std::int64_t> cells;  // (n_forced + n_perms * per,) id of every generated row
     std::vector<std::int64_t> cum;    // (n_perms + 1,) distinct rows after the forced rows, perm j
     std::int64_t n_perms = 0;
 };
 
-inline std::int64_t stii2_rows_per_perm(int n) {
-    return static_cast<std::int64_t>(n) + 1 + static_cast<std::int64_t>(n) * (n - 1);
-}
+inline std::uint64_t full_mask(int n) { return n == 64 ? ~0ULL : ((1ULL << n) - 1ULL); }
 
-inline Stii2Plan stii2_plan(std::uint64_t seed, int n, std::int64_t budget, std::int64_t max_perms) {
-    if (n < 2 || n > 64) throw value_error("stii2_plan needs 2 <= n_players <= 64");
-    const std::int64_t per = stii2_rows_per_perm(n);
-    const std::int64_t nf = n + 2;
+// The streaming planner shared by the permutation estimators: push the forced rows, then for
+// each permutation j of the seeded stream emit(p, pos, prefix, push) its `per` rows; a
+// permutation whose rows take the distinct count past `budget` is dropped and ends the plan.
+template <class Emit>
+PermPlan plan_permutations(std::uint64_t seed, int n, std::int64_t budget, std::int64_t max_perms,
+                           const std::vector<std::uint64_t> &forced, std::int64_t per, Emit emit) {
+    if (n < 1 || n > 64) throw value_error("permutation plans need 1 <= n_players <= 64");
+    const auto nf = static_cast<std::int64_t>(forced.size());
     if (budget < nf) throw value_error("budget is below the forced coalitions");
-    const std::uint64_t full = n == 64 ? ~0ULL : ((1ULL << n) - 1ULL);
     // distinct rows never exceed budget + one permutation's rows, nor 2^n
     std::size_t max_keys = static_cast<std::size_t>(budget + per);
     if (n < 62 && max_keys > (std::size_t{1} << n)) max_keys = std::size_t{1} << n;
     DenseIds64 ids(max_keys);
-    Stii2Plan out;
+    PermPlan out;
     out.plan.reserve(static_cast<std::size_t>(budget) + 1);
     out.cells.reserve(static_cast<std::size_t>(nf + 4 * per));
     auto push = [&](std::uint64_t row) {
@@ -84,11 +86,8 @@ inline Stii2Plan stii2_plan(std::uint64_t seed, int n, std::int64_t budget, std:
         if (id == next) out.plan.push_back(row);
         out.cells.push_back(id);
     };
-    push(0ULL);
-    for (int i = 0; i < n; ++i) push(1ULL << i);
-    push(full);
+    for (auto row : forced) push(row);
     out.cum.push_back(static_cast<std::int64_t>(out.plan.size()));
-
     std::vector<std::int64_t> p(n), pos(n);
     std::vector<std::uint64_t> prefix(n + 1);
     for (std::int64_t j = 0; j < max_perms; ++j) {
@@ -99,18 +98,7 @@ inline Stii2Plan stii2_plan(std::uint64_t seed, int n, std::int64_t budget, std:
             pos[p[i]] = i;
         }
         const std::size_t plan_before = out.plan.size(), cells_before = out.cells.size();
-        for (int i = 0; i <= n; ++i) push(prefix[i]);
-        for (int pass = 0; pass < 2; ++pass) {
-            for (int b = 1; b < n; ++b) {
-                for (int a = 0; a < b; ++a) {
-                    const bool a_first = pos[a] < pos[b];
-                    const std::int64_t first = a_first ? pos[a] : pos[b];
-                    const int later = a_first ? b : a;
-                    const std::uint64_t T = prefix[first + pass];
-                    push(T | (1ULL << later));
-                }
-            }
-        }
+        emit(p, pos, prefix, push);
         if (static_cast<std::int64_t>(out.plan.size()) > budget) {
             out.plan.resize(plan_before);  // this permutation does not fit: drop it
             out.cells.resize(cells_before);
@@ -121,6 +109,132 @@ inline Stii2Plan stii2_plan(std::uint64_t seed, int n, std::int64_t budget, std:
         ++out.n_perms;
     }
     return out;
+}
+
+inline std::int64_t stii2_rows_per_perm(int n) {
+    return static_cast<std::int64_t>(n) + 1 + static_cast<std::int64_t>(n) * (n - 1);
+}
+
+// STII order 2. Forced rows: the empty set, the n singletons, the full set.
+inline PermPlan stii2_plan(std::uint64_t seed, int n, std::int64_t budget, std::int64_t max_perms) {
+    if (n < 2 || n > 64) throw value_error("stii2_plan needs 2 <= n_players <= 64");
+    std::vector<std::uint64_t> forced{0ULL};
+    for (int i = 0; i < n; ++i) forced.push_back(1ULL << i);
+    forced.push_back(full_mask(n));
+    return plan_permutations(
+        seed, n, budget, max_perms, forced, stii2_rows_per_perm(n),
+        [n](const std::vector<std::int64_t> &, const std::vector<std::int64_t> &pos,
+            const std::vector<std::uint64_t> &prefix, auto &push) {
+            for (int i = 0; i <= n; ++i) push(prefix[i]);
+            for (int pass = 0; pass < 2; ++pass) {
+                for (int b = 1; b < n; ++b) {
+                    for (int a = 0; a < b; ++a) {
+                        const bool a_first = pos[a] < pos[b];
+                        const std::int64_t first = a_first ? pos[a] : pos[b];
+                        push(prefix[first + pass] | (1ULL << (a_first ? b : a)));
+                    }
+                }
+            }
+        });
+}
+
+inline std::int64_t sii_rows_per_perm(int n, int k) {
+    return k == 1 ? n + 1 : (static_cast<std::int64_t>(n) + 1) << k;
+}
+
+// SII (and SV, k-SII) of order k: per permutation the prefixes P_0..P_n (k = 1), or for each
+// prefix position q = 0..n and mask L over the next k positions the row P_q u {pi_{q+i} : bit i
+// of L} (positions beyond n dropped). Forced rows: the empty and the full set.
+inline PermPlan sii_plan(std::uint64_t seed, int n, int k, std::int64_t budget,
+                         std::int64_t max_perms) {
+    if (k < 1 || k > 8) throw value_error("sii_plan needs 1 <= max_order <= 8");
+    return plan_permutations(
+        seed, n, budget, max_perms, {0ULL, full_mask(n)}, sii_rows_per_perm(n, k),
+        [n, k](const std::vector<std::int64_t> &p, const std::vector<std::int64_t> &,
+               const std::vector<std::uint64_t> &prefix, auto &push) {
+            if (k == 1) {
+                for (int i = 0; i <= n; ++i) push(prefix[i]);
+                return;
+            }
+            for (int q = 0; q <= n; ++q) {
+                for (int L = 0; L < (1 << k); ++L) {
+                    std::uint64_t row = prefix[q];
+                    for (int i = 0; i < k; ++i)
+                        if (((L >> i) & 1) && q + i < n) row |= 1ULL << p[q + i];
+                    push(row);
+                }
+            }
+        });
+}
+
+// S1/S2 of permutation-sampling SII: for each permutation, window size s = 0..k and start q,
+// contrib = C(n, s) / (n - s + 1) * sum_{L subset [s]} (-1)^{s - |L|} v(cell(q, L)) is added to
+// the window's set (ranked by size, then colex); the n + 1 empty windows of a permutation are
+// summed before squaring. rank(S) = offset(n, s) + sum_i C(c_i, i + 1), c sorted ascending.
+inline void sii_accumulate(const std::int64_t *perms, const std::int64_t *cells, std::int64_t M,
+                           int n, int k, const double *V, std::int64_t d, double *S1, double *S2) {
+    const std::int64_t per = sii_rows_per_perm(n, k);
+    std::vector<std::vector<double>> binom(n + 1, std::vector<double>(k + 2, 0.0));
+    for (int a = 0; a <= n; ++a) {
+        binom[a][0] = 1.0;
+        for (int i = 1; i <= k + 1 && i <= a; ++i)
+            binom[a][i] = binom[a - 1][i - 1] + (i <= a - 1 ? binom[a - 1][i] : 0.0);
+    }
+    std::vector<std::int64_t> offset(k + 2, 0);
+    for (int u = 0; u <= k; ++u) offset[u + 1] = offset[u] + static_cast<std::int64_t>(binom[n][u]);
+    std::vector<double> tot(d);
+    std::vector<std::int64_t> mem(k);
+    std::vector<const double *> rows(std::size_t{1} << k);
+    std::vector<double> sign(std::size_t{1} << k);
+    for (std::int64_t m = 0; m < M; ++m) {
+        const std::int64_t *p = perms + m * n;
+        const std::int64_t *c = cells + m * per;
+        // empty windows: the n + 1 prefixes, weight 1 / (n + 1), summed before squaring
+        const double c0 = 1.0 / static_cast<double>(n + 1);
+        std::fill(tot.begin(), tot.end(), 0.0);
+        for (int q = 0; q <= n; ++q) {
+            const double *v = V + (k == 1 ? c[q] : c[static_cast<std::int64_t>(q) << k]) * d;
+            for (std::int64_t t = 0; t < d; ++t) tot[t] += v[t];
+        }
+        for (std::int64_t t = 0; t < d; ++t) {
+            const double x = c0 * tot[t];
+            S1[t] += x;
+            S2[t] += x * x;
+        }
+        if (k == 1) {  // SV windows: the marginal contribution of pi_q to the prefix P_q
+            for (int q = 0; q < n; ++q) {
+                const double *v0 = V + c[q] * d, *v1 = V + c[q + 1] * d;
+                double *s1 = S1 + (1 + p[q]) * d, *s2 = S2 + (1 + p[q]) * d;
+                for (std::int64_t t = 0; t < d; ++t) {
+                    const double x = v1[t] - v0[t];  // C(n, 1) / n = 1
+                    s1[t] += x;
+                    s2[t] += x * x;
+                }
+            }
+            continue;
+        }
+        for (int s = 1; s <= k && s <= n; ++s) {
+            const double csz = binom[n][s] / static_cast<double>(n - s + 1);
+            const int nL = 1 << s;
+            for (int L = 0; L < nL; ++L)
+                sign[L] = ((s - __builtin_popcount(static_cast<unsigned>(L))) & 1) ? -csz : csz;
+            for (int q = 0; q + s <= n; ++q) {
+                const std::int64_t *cq = c + (static_cast<std::int64_t>(q) << k);
+                for (int L = 0; L < nL; ++L) rows[L] = V + cq[L] * d;
+                for (int i = 0; i < s; ++i) mem[i] = p[q + i];
+                std::sort(mem.begin(), mem.begin() + s);
+                std::int64_t r = offset[s];
+                for (int i = 0; i < s; ++i) r += static_cast<std::int64_t>(binom[mem[i]][i + 1]);
+                double *s1 = S1 + r * d, *s2 = S2 + r * d;
+                for (std::int64_t t = 0; t < d; ++t) {
+                    double x = 0.0;
+                    for (int L = 0; L < nL; ++L) x += sign[L] * rows[L][t];
+                    s1[t] += x;
+                    s2[t] += x * x;
+                }
+            }
+        }
+    }
 }
 
 // S1[q, :] += delta, S2[q, :] += delta^2 over the M permutations, where for the pair q = {a < b}
