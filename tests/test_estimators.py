@@ -292,3 +292,22 @@ def test_solver_fallback_on_singular_normal_equations(rng):
 def test_a_budget_whose_plan_does_not_fit_is_refused():
     with pytest.raises(ValueError, match="budget: a plan of"):
         interplay.approximate(lambda C: C.sum(axis=1) * 1.0, 40, "SV", 10**13, method="kernelshap")
+
+
+def test_auto_method_per_index_and_budget():
+    from interplay.estimators import auto_method
+
+    assert auto_method("SV") == "kernelshap"
+    assert auto_method("k-SII") == "kernelshapiq"
+    assert auto_method("FWBII", p=0.3) == "regression"
+    # STII: SVARM-IQ once the budget reaches n^2 coalitions, permutation sampling below
+    assert auto_method("STII", n_players=20, budget=400) == "svarmiq"
+    assert auto_method("STII", n_players=20, budget=399) == "permutation"
+    assert auto_method("STII") == "svarmiq"
+    game = SumOfUnanimityGames.random(30, 40, max_size=3, seed=1)
+    res = interplay.approximate(game, 30, "STII", 600, seed=0)
+    assert res.info["method"] == "permutation"
+    # refine keeps the method of the first run even when the total budget crosses n^2
+    more = interplay.refine(res, game, 600)
+    assert more.info["method"] == "permutation"
+    assert interplay.approximate(game, 30, "STII", 900, seed=0).info["method"] == "svarmiq"

@@ -102,3 +102,28 @@ def test_grid_refine_equals_single_run():
     full = interplay.approximate(game, n, "FWBII", 250, p=0.4, player_groups=(na, nb), seed=3)
     assert np.array_equal(r.values, full.values) and np.array_equal(r.stderr, full.stderr)
     assert r.info["reused_evaluations"] == a.budget_used
+
+
+@pytest.mark.parametrize("with_grid_values", [False, True])
+def test_anytime_tol_in_grid_mode_equals_a_fixed_budget_run(with_grid_values):
+    from interplay.games import SumOfUnanimityGames
+
+    n, na = 14, 4
+    base = TableGame(evaluate_all(SumOfUnanimityGames.random(n, 20, max_size=3, seed=3), n))
+    game = _joint_game(base) if with_grid_values else base
+    kw = dict(max_order=2, method="regression", p=0.4, seed=2, player_groups=(na, n - na))
+    loose = interplay.approximate(game, n, "FWBII", 16000, tol=0.07, **kw)
+    used = loose.info["anytime_rounds_budget"]
+    assert 1000 < used < 16000 and np.max(loose.stderr[1:]) < 0.07  # several rounds ran
+    fixed = interplay.approximate(base, n, "FWBII", used, **kw)
+    np.testing.assert_allclose(loose.values, fixed.values, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(loose.stderr, fixed.stderr, rtol=1e-12, atol=1e-12)
+    # cells of earlier rounds on the final grid are reused: at most the final grid plus the
+    # cells of earlier rounds that fell off it
+    assert loose.n_evaluations <= loose.info["anytime_cells_evaluated"] < 2 * loose.n_evaluations
+    # an unreachable tol spends the whole budget
+    full = interplay.approximate(game, n, "FWBII", 8000, tol=1e-12, **kw)
+    assert full.info["anytime_rounds_budget"] == 8000
+    np.testing.assert_allclose(
+        full.values, interplay.approximate(base, n, "FWBII", 8000, **kw).values,
+        rtol=1e-12, atol=1e-12)

@@ -44,18 +44,30 @@ AUTO = {
 }
 
 
-def auto_method(index: Any, p: float = 0.5) -> str:
-    spec, _ = parse_index(index, p)
+def _auto(spec: IndexSpec, n: int | None, budget: int | None) -> str:
     if spec.user is not None:
         return "svarmiq"
+    if (spec.name == "STII" and n is not None and budget is not None and budget < n * n
+            and n > 2):
+        # fewer coalitions than n^2: SVARM-IQ leaves strata unsampled (they contribute 0), and
+        # permutation sampling is 4-100x more accurate (bench/RESULTS.md, "auto for STII")
+        return "permutation"
     return AUTO[spec.name]
 
 
-def _check_method(method: Any, spec: IndexSpec) -> str:
+def auto_method(index: Any, p: float = 0.5, n_players: int | None = None,
+                budget: int | None = None) -> str:
+    """The estimator ``method="auto"`` uses for ``index`` (optionally at n_players, budget)."""
+    spec, _ = parse_index(index, p)
+    return _auto(spec, n_players, budget)
+
+
+def _check_method(method: Any, spec: IndexSpec, n: int | None = None,
+                  budget: int | None = None) -> str:
     if not isinstance(method, str):
         raise TypeError(f"method must be a str, got {type(method).__name__}")
     if method == "auto":
-        return "svarmiq" if spec.user is not None else AUTO[spec.name]
+        return _auto(spec, n, budget)
     if method not in METHODS:
         raise ValueError(f"method must be 'auto' or one of {sorted(METHODS)}, got {method!r}")
     if spec.user is not None:
@@ -109,7 +121,7 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
         k = int(fixed_order)  # an index object carries its order
     else:
         k = check_int(max_order, "max_order", low=1, high=n)
-    method = _check_method(method, spec)
+    method = _check_method(method, spec, n, budget)
     seed = resolve_seed(seed)
     config = dict(n_players=n, index=index, budget=budget, max_order=k, method=method, p=p,
                   seed=seed, player_groups=player_groups, pairing=pairing, backend=backend)
@@ -221,7 +233,8 @@ def approximate(game: Any, n_players: int, index: Any, budget: int, *, max_order
     max_order : int
         Largest interaction order (1 for the values SV, BV, WBV).
     method : str
-        ``"auto"`` (the lowest measured error for the index) or a method of :data:`METHODS`.
+        ``"auto"`` (the lowest measured error for the index at this n_players and budget;
+        docs/sampled.md) or a method of :data:`METHODS`.
     p : float
         Product-measure weight for WBV / WBII / FWBII (0 < p < 1).
     seed : int, optional
@@ -268,9 +281,40 @@ def approximate(game: Any, n_players: int, index: Any, budget: int, *, max_order
     return est.result()
 
 
+def _max_se(res) -> float:
+    se = res.stderr
+    return float(np.max(se[1:] if len(se) > 1 else se))
+
+
+def _anytime_grid(est, game, batch_size, tol):
+    """Grid mode: a grid's split moves with the budget, so rounds are runs at doubling budgets,
+    each continuing the previous one as :func:`refine` does (every evaluated cell that lies on
+    the new grid is reused); the result equals a single run at the budget of the last round."""
+    total = est.budget
+    cfg = dict(est.config)
+    budget = min(total, max(16, total // 16))
+    evaluated = 0
+    state = None
+    while True:
+        cfg["budget"] = budget
+        e = make_estimator(**cfg)
+        if state is not None:
+            e.preload(state)
+        before = e.n_known
+        _run(e, game, batch_size)
+        res = e.result()
+        evaluated += e.n_known - before
+        if budget >= total or _max_se(res) < tol:
+            res.info["anytime_rounds_budget"] = budget
+            res.info["anytime_cells_evaluated"] = evaluated
+            return res
+        state = res.info["sampling_state"]
+        budget = min(total, 2 * budget)
+
+
 def _anytime(est, game, batch_size, tol):
     if getattr(est, "is_grid", False):
-        raise ValueError("tol= is not available in grid mode (player_groups)")
+        return _anytime_grid(est, game, batch_size, tol)
     total = est.n_planned
     upto = min(total, max(2, total // 16))
     while True:
@@ -278,7 +322,7 @@ def _anytime(est, game, batch_size, tol):
         _run(est, game, batch_size, upto=upto)
         res = est.result_upto(upto)
         se = res.stderr
-        if upto >= total or (se is not None and float(np.max(se[1:] if len(se) > 1 else se)) < tol):
+        if upto >= total or (se is not None and _max_se(res) < tol):
             res.info["anytime_rounds_budget"] = upto
             return res
         upto = min(total, 2 * upto)
