@@ -49,16 +49,18 @@ py::tuple sii_plan(std::uint64_t seed, int n, int k, std::int64_t budget, std::i
     return plan_tuple(res, n);
 }
 
-void check_accumulate_args(const carray<std::int64_t> &perms, const carray<std::int64_t> &cells,
-                           const carray<double> &values, std::int64_t per, std::int64_t n_sets,
-                           const out_array<double> &S1, const out_array<double> &S2) {
-    interplay::bind::require_ndim(perms, 2, 2, "perms");
+// Validates the accumulator's arguments, then runs kernel(perms, cells, M, n, V, d, S1, S2)
+// without the GIL.
+template <class Kernel>
+void run_accumulate(const carray<std::int64_t> &perms, const carray<std::int64_t> &cells,
+                    const carray<double> &values, std::int64_t per, std::int64_t n_sets,
+                    out_array<double> &S1, out_array<double> &S2, Kernel kernel) {
     interplay::bind::require_ndim(values, 2, 2, "values");
     const auto M = static_cast<std::int64_t>(perms.shape(0));
     const std::int64_t n = perms.shape(1), d = values.shape(1), U = values.shape(0);
     if (cells.ndim() != 1 || cells.shape(0) < M * per)
         throw interplay::value_error("cells must hold n_perms * rows_per_perm ids");
-    for (const auto *a : {&S1, &S2}) {
+    for (auto *a : {&S1, &S2}) {
         if (a->ndim() != 2 || a->shape(0) != n_sets || a->shape(1) != d)
             throw interplay::value_error("S1 and S2 must have shape (n_sets, d)");
         interplay::bind::require_writeable(*a, "S1/S2");
@@ -69,6 +71,11 @@ void check_accumulate_args(const carray<std::int64_t> &perms, const carray<std::
     const auto *pp = perms.data();
     for (std::int64_t i = 0; i < M * n; ++i)
         if (pp[i] < 0 || pp[i] >= n) throw interplay::value_error("perms must hold players 0..n-1");
+    const auto *pv = values.data();
+    auto *p1 = S1.mutable_data();
+    auto *p2 = S2.mutable_data();
+    py::gil_scoped_release release;
+    kernel(pp, pc, M, static_cast<int>(n), pv, d, p1, p2);
 }
 
 void sii_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells, int k,
@@ -82,34 +89,17 @@ void sii_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells, int 
         for (int i = 0; i < u; ++i) c = c * (n - i) / (i + 1);
         n_sets += static_cast<std::int64_t>(c + 0.5);
     }
-    check_accumulate_args(perms, cells, values, interplay::sampling::sii_rows_per_perm(n, k),
-                          n_sets, S1, S2);
-    const auto M = static_cast<std::int64_t>(perms.shape(0));
-    const auto *pp = perms.data();
-    const auto *pc = cells.data();
-    const auto *pv = values.data();
-    const std::int64_t d = values.shape(1);
-    auto *p1 = S1.mutable_data();
-    auto *p2 = S2.mutable_data();
-    py::gil_scoped_release release;
-    interplay::sampling::sii_accumulate(pp, pc, M, n, k, pv, d, p1, p2);
+    run_accumulate(perms, cells, values, interplay::sampling::sii_rows_per_perm(n, k), n_sets, S1,
+                   S2, [k](auto... a) { interplay::sampling::sii_accumulate(a..., k); });
 }
 
 void stii2_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells,
                       carray<double> values, out_array<double> S1, out_array<double> S2) {
     interplay::bind::require_ndim(perms, 2, 2, "perms");
     const int n = static_cast<int>(perms.shape(1));
-    check_accumulate_args(perms, cells, values, interplay::sampling::stii2_rows_per_perm(n),
-                          static_cast<std::int64_t>(n) * (n - 1) / 2, S1, S2);
-    const auto M = static_cast<std::int64_t>(perms.shape(0));
-    const auto *pp = perms.data();
-    const auto *pc = cells.data();
-    const auto *pv = values.data();
-    const std::int64_t d = values.shape(1);
-    auto *p1 = S1.mutable_data();
-    auto *p2 = S2.mutable_data();
-    py::gil_scoped_release release;
-    interplay::sampling::stii2_accumulate(pp, pc, M, n, pv, d, p1, p2);
+    run_accumulate(perms, cells, values, interplay::sampling::stii2_rows_per_perm(n),
+                   static_cast<std::int64_t>(n) * (n - 1) / 2, S1, S2,
+                   [](auto... a) { interplay::sampling::stii2_accumulate(a...); });
 }
 
 }  // namespace

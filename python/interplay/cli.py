@@ -20,18 +20,6 @@ from typing import Any
 DEMO_BUDGET = 2**11
 
 
-def _batch_size(text: str) -> int | str:
-    if text == "auto":
-        return "auto"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"batch size must be an integer or 'auto', got {text!r}")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"batch size must be >= 1, got {value}")
-    return value
-
-
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -40,6 +28,16 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def _batch_size(text: str) -> int | str:
+    """'auto' or a positive integer."""
+    if text == "auto":
+        return "auto"
+    try:
+        return _positive(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"batch size must be 'auto' or {exc}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -529,6 +529,22 @@ def _max_step(w, dw, s, ds, fib):
     return a
 
 
+
+@njit(cache=True)
+def _half_step(y, tgt, marg, own, other_mask, other, logr, tmp):
+    """tgt[t, y] = log marg[t, y] - LSE_o (logr[t, o] + other[o, y]) over o with
+    other_mask[o, y] (the Sinkhorn scaling of one side; logr oriented (t, o))."""
+    for t in range(tgt.shape[0]):
+        if not own[t, y]:
+            continue
+        m = 0
+        for o in range(other.shape[0]):
+            if other_mask[o, y]:
+                tmp[m] = logr[t, o] + other[o, y]
+                m += 1
+        mx = tmp[:m].max()
+        tgt[t, y] = np.log(marg[t, y]) - (mx + np.log(np.exp(tmp[:m] - mx).sum()))
+
 @njit(cache=True)
 def _ipfp(a, b, tol, max_iter, check_every):
     """Alternating I-projections, one warm-started log-domain Sinkhorn sweep per R-update;
@@ -563,26 +579,8 @@ def _ipfp(a, b, tol, max_iter, check_every):
     while it < max_iter:
         it += 1
         for y in range(ny):
-            for x1 in range(n1):
-                if not la[x1, y]:
-                    continue
-                m = 0
-                for x2 in range(n2):
-                    if lb[x2, y]:
-                        tmp[m] = logr[x1, x2] + mu[x2, y]
-                        m += 1
-                mx = tmp[:m].max()
-                lam[x1, y] = np.log(a[x1, y]) - (mx + np.log(np.exp(tmp[:m] - mx).sum()))
-            for x2 in range(n2):
-                if not lb[x2, y]:
-                    continue
-                m = 0
-                for x1 in range(n1):
-                    if la[x1, y]:
-                        tmp[m] = logr[x1, x2] + lam[x1, y]
-                        m += 1
-                mx = tmp[:m].max()
-                mu[x2, y] = np.log(b[x2, y]) - (mx + np.log(np.exp(tmp[:m] - mx).sum()))
+            _half_step(y, lam, a, la, lb, mu, logr, tmp)
+            _half_step(y, mu, b, lb, la, lam, logr.T, tmp)
         check = it % check_every == 0 or it == max_iter
         q = np.zeros((n1, n2, ny))
         for x1 in range(n1):

@@ -222,29 +222,27 @@ inline int ipfp(const Problem &P, const Options &opt, int max_sweeps, Certificat
         for (int i = 0; i < n; ++i) s += std::exp(v[i] - m);
         return m + std::log(s);
     };
+    // One side's scaling at y: tgt[t, y] = log marg[t, y] - LSE_o (logr[t, o] + other[o, y]) over
+    // the o with other_marg[o, y] > 0 (logr indexed [x1, x2]: transposed when t is x2).
+    auto half_step = [&](int y, double *tgt, const auto &marg, const auto &other_marg,
+                         const double *other, int n_t, int n_o, bool transposed) {
+        for (int t = 0; t < n_t; ++t) {
+            const std::size_t c = static_cast<std::size_t>(t) * ny + y;
+            if (!(marg[c] > 0)) continue;
+            int m = 0;
+            for (int o = 0; o < n_o; ++o)
+                if (other_marg[static_cast<std::size_t>(o) * ny + y] > 0)
+                    tmp[m++] = logr[transposed ? static_cast<std::size_t>(o) * n2 + t
+                                               : static_cast<std::size_t>(t) * n2 + o] +
+                               other[static_cast<std::size_t>(o) * ny + y];
+            tgt[c] = std::log(marg[c]) - LSE(tmp.data(), m);
+        }
+    };
     int it = 0;
     for (it = 1; it <= max_sweeps; ++it) {
         for (int y = 0; y < ny; ++y) {
-            for (int x1 = 0; x1 < n1; ++x1) {
-                const std::size_t c = static_cast<std::size_t>(x1) * ny + y;
-                if (!(P.a[c] > 0)) continue;
-                int m = 0;
-                for (int x2 = 0; x2 < n2; ++x2)
-                    if (P.b[static_cast<std::size_t>(x2) * ny + y] > 0)
-                        tmp[m++] = logr[static_cast<std::size_t>(x1) * n2 + x2] +
-                                   mu[static_cast<std::size_t>(x2) * ny + y];
-                lam[c] = std::log(P.a[c]) - LSE(tmp.data(), m);
-            }
-            for (int x2 = 0; x2 < n2; ++x2) {
-                const std::size_t c = static_cast<std::size_t>(x2) * ny + y;
-                if (!(P.b[c] > 0)) continue;
-                int m = 0;
-                for (int x1 = 0; x1 < n1; ++x1)
-                    if (P.a[static_cast<std::size_t>(x1) * ny + y] > 0)
-                        tmp[m++] = logr[static_cast<std::size_t>(x1) * n2 + x2] +
-                                   lam[static_cast<std::size_t>(x1) * ny + y];
-                mu[c] = std::log(P.b[c]) - LSE(tmp.data(), m);
-            }
+            half_step(y, lam.data(), P.a, P.b, mu.data(), n1, n2, false);
+            half_step(y, mu.data(), P.b, P.a, lam.data(), n2, n1, true);
         }
         const bool check = (it % opt.check_every == 0) || it == max_sweeps;
         for (int x1 = 0; x1 < n1; ++x1)

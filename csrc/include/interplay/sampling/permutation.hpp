@@ -172,7 +172,7 @@ inline PermPlan sii_plan(std::uint64_t seed, int n, int k, std::int64_t budget,
 // the window's set (ranked by size, then colex); the n + 1 empty windows of a permutation are
 // summed before squaring. rank(S) = offset(n, s) + sum_i C(c_i, i + 1), c sorted ascending.
 inline void sii_accumulate(const std::int64_t *perms, const std::int64_t *cells, std::int64_t M,
-                           int n, int k, const double *V, std::int64_t d, double *S1, double *S2) {
+                           int n, const double *V, std::int64_t d, double *S1, double *S2, int k) {
     const std::int64_t per = sii_rows_per_perm(n, k);
     std::vector<std::vector<double>> binom(n + 1, std::vector<double>(k + 2, 0.0));
     for (int a = 0; a <= n; ++a) {
