@@ -125,9 +125,10 @@ def sets_to_coalitions(sets: np.ndarray, n: int) -> np.ndarray:
     if s.ndim == 1:
         s = s[:, None]
     m, w = s.shape
-    bytes_ = np.ascontiguousarray(s.astype("<u8")).view(np.uint8).reshape(m, w, 8)
-    bits = np.unpackbits(bytes_, axis=-1, bitorder="little").reshape(m, w * 64)
-    return bits[:, :n].astype(bool)
+    # little-endian bytes of the words: byte 8w + b holds players 64w + 8b .. 64w + 8b + 7
+    bytes_ = np.ascontiguousarray(s, dtype="<u8").view(np.uint8).reshape(m, w * 8)
+    # the unpacked 0/1 bytes are valid booleans: view, no copy
+    return np.unpackbits(bytes_, axis=1, count=n, bitorder="little").view(bool)
 
 
 def contained_sum(sets: np.ndarray, values: np.ndarray, coalitions: np.ndarray) -> np.ndarray:
