@@ -345,3 +345,41 @@ def test_stii2_accumulate_rejects_bad_ids():
         K.STII2_ACC.select("cpp")[1](np.array([[0, 1]], dtype=np.int64),
                                     np.array([0, 1, 9, 0, 0], dtype=np.int64),
                                     np.zeros((3, 1)), np.zeros((1, 1)), np.zeros((1, 1)))
+
+
+@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
+@pytest.mark.parametrize("n,k", [(6, 3), (9, 4), (5, 5), (3, 4)])
+def test_complement_fold_equals_brute_force(backend, n, k, rng):
+    """out[b, U] += sum_{A subset U} (-1)^|A| src[b, A], against a loop over bitmask pairs."""
+    ns = K.n_sets_upto(n, k)
+    src = rng.normal(size=(2, ns, 3))
+    start = rng.normal(size=(2, ns, 3))
+    order = [sum(1 << p for p in c) for s in range(min(k, n) + 1) for c in
+             sorted(itertools.combinations(range(n), s), key=lambda c: sum(1 << p for p in c))]
+    expect = start.copy()
+    for i, U in enumerate(order):
+        for j, A in enumerate(order):
+            if A & U == A:
+                expect[:, i] += (-1) ** bin(A).count("1") * src[:, j]
+    out = start.copy()
+    K.complement_fold(src, n, k, out, backend=backend)
+    np.testing.assert_allclose(out, expect, rtol=1e-12, atol=1e-12)
+
+
+def test_complement_fold_bad_shape():
+    with pytest.raises(ValueError, match="shape"):
+        K.complement_fold(np.zeros((1, 5, 1)), 4, 2, np.zeros((1, 5, 1)))
+
+
+@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
+def test_moments_and_gather_order_zero(backend, rng):
+    n = 9
+    sets = _sets.coalitions_to_sets(rng.random((25, n)) < 0.5).reshape(25, 1)
+    w = rng.normal(size=(25, 2))
+    bucket = rng.integers(0, 3, 25)
+    got = K.subset_moments(sets, n, 0, w, bucket, 3, backend=backend)
+    np.testing.assert_allclose(got, _brute_moments(sets, n, 0, w, bucket, 3), rtol=1e-12,
+                               atol=1e-12)
+    coef = rng.normal(size=(1, 2))
+    np.testing.assert_array_equal(K.subset_gather(sets, n, 0, coef, backend=backend),
+                                  np.repeat(coef, 25, axis=0))

@@ -93,6 +93,25 @@ void subset_gather(carray<std::uint64_t> sets, int n, int max_order, carray<doub
     interplay::regression::subset_gather(ps, m, words, n, max_order, pc, c, po);
 }
 
+void complement_fold(carray<double> src, int n, int max_order, out_array<double> out) {
+    interplay::bind::require_ndim(src, 3, 3, "src");
+    interplay::bind::require_ndim(out, 3, 3, "out");
+    interplay::bind::require_writeable(out, "out");
+    if (n < 0 || max_order < 0) throw interplay::value_error("n and max_order must be >= 0");
+    interplay::regression::ColexRanks cr(n, max_order);
+    for (int d = 0; d < 3; ++d)
+        if (src.shape(d) != out.shape(d))
+            throw interplay::value_error("src and out must have the same shape");
+    if (src.shape(1) != cr.n_sets())
+        throw interplay::value_error("src must have shape (n_buckets, n_sets(<= max_order), c)");
+    const auto *ps = src.data();
+    auto *po = out.mutable_data();
+    const std::int64_t nb = src.shape(0);
+    const auto c = static_cast<std::size_t>(src.shape(2));
+    py::gil_scoped_release release;
+    interplay::regression::complement_fold(ps, nb, n, max_order, c, po);
+}
+
 py::array_t<std::int64_t> set_ranks(carray<std::uint64_t> sets, int n, int max_order) {
     interplay::bind::require_ndim(sets, 2, 2, "sets");
     const auto m = static_cast<std::size_t>(sets.shape(0));
@@ -151,6 +170,10 @@ void register_sampling(py::module_ &m) {
     m.def("subset_gather", &subset_gather, py::arg("sets"), py::arg("n"), py::arg("max_order"),
           py::arg("coef"), py::arg("out").noconvert(),
           "out[r] = sum of coef[rank(U)] over U subset of sets[r], |U| <= max_order.");
+    m.def("complement_fold", &complement_fold, py::arg("src"), py::arg("n"), py::arg("max_order"),
+          py::arg("out").noconvert(),
+          "out[b, rank(U)] += sum over A subset of U of (-1)^|A| src[b, rank(A)], |U| <= max_order "
+          "(subset moments of complements -> subset moments).");
     m.def("first_occurrence", &first_occurrence, py::arg("rows"),
           "Dedup rows (m, W): (first row of each distinct row in order of first occurrence, "
           "id of each row's distinct row).");

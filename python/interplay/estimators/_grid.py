@@ -99,8 +99,7 @@ class GridEstimator(Estimator):
         self.m_a, self.m_b = self._A[0].shape[0], self._B[0].shape[0]
         k = max_order
         Ka, Kb, K = n_sets_upto(n_a, 2 * k), n_sets_upto(n_b, 2 * k), n_sets_upto(n_players, k)
-        nbytes = 8 * (self.m_a * self.m_b * 2 + K * K * 3 + Ka + Kb
-                      + (A_GROUPS + 1) * n_sets_upto(n_a, k) * n_sets_upto(n_b, k)
+        nbytes = 8 * (self.m_a * self.m_b * 2 + K * K * 3 + Ka + Kb + (A_GROUPS + 1) * K
                       + (B_GROUPS + 1) * n_sets_upto(n_b, k) * self.m_a)
         self.plan_bytes = nbytes
         require_memory(nbytes, f"grid mode ({self.m_a} x {self.m_b} grid, {K} basis terms: "
@@ -290,18 +289,31 @@ class GridEstimator(Estimator):
         momB = subset_moments(SB, nb, 2 * k, ub, backend=be)[0, :, 0]
         UA = su.union_ranks(na, k, 0)
         UB = su.union_ranks(nb, k, 0)
-        G = momA[UA[ia[:, None], ia[None, :]]] * momB[UB[ib[:, None], ib[None, :]]]
+        G = momA[UA].take(ia, 0).take(ia, 1)  # row then column takes: no K x K index arrays
+        G *= momB[UB].take(ib, 0).take(ib, 1)
 
-        def project(Vx, wgt_a, bucket_a=None, nbuck=1):
-            """H[alpha, beta] = sum_a wgt_a [alpha in A_a] sum_b u_b Vx_ab [beta in B_b]."""
+        size_of_b = np.repeat(np.arange(k + 1), [comb(nb, s) for s in range(k + 1)])[ib]
+
+        def project(Vx, wgt_a, bucket_a=None, nbuck=1, bucket_b=None, nbuck_b=1):
+            """H[g, h, (alpha, beta)] = sum_a [a in A-group g] wgt_a [alpha in A_a]
+            sum_b [b in B-group h] u_b Vx_ab [beta in B_b], for the basis terms only: a term
+            with |beta| = s needs A-side moments up to order k - s, never the full Ka x Kb."""
             Z = subset_moments(SB, nb, k, (ub[:, None, None] * Vx.transpose(1, 0, 2)).reshape(
-                mb, ma * d), backend=be)[0]  # (Kb, ma*d)
-            Z = Z.reshape(Kb, ma, d).transpose(1, 0, 2).reshape(ma, Kb * d)
-            H = subset_moments(SA, na, k, wgt_a[:, None] * Z, bucket_a, nbuck, backend=be)
-            return H.reshape(nbuck, Ka, Kb, d)
+                mb, ma * d), bucket_b, nbuck_b, backend=be)  # (nbuck_b, Kb, ma*d)
+            Z = Z.reshape(nbuck_b, Kb, ma, d)
+            out = np.empty((nbuck, nbuck_b, K, d))
+            for s in range(k + 1):
+                sel = np.flatnonzero(size_of_b == s)
+                if sel.size == 0:
+                    continue
+                lo, hi = su.offset(nb, s), su.offset(nb, s + 1)
+                Zs = Z[:, lo:hi].transpose(2, 0, 1, 3).reshape(ma, -1)  # (ma, nbuck_b*cols*d)
+                Hs = subset_moments(SA, na, k - s, wgt_a[:, None] * Zs, bucket_a, nbuck,
+                                    backend=be).reshape(nbuck, -1, nbuck_b, hi - lo, d)
+                out[:, :, sel] = Hs[:, ia[sel], :, ib[sel] - lo].transpose(1, 2, 0, 3)
+            return out
 
-        H = project(V, wa)[0]
-        h = H[ia, ib]  # (K, d)
+        h = project(V, wa)[0, 0]  # (K, d)
         solve, solver = spd_solver(G)  # one factorisation for h and both score sets
         beta = solve(h)
         # residuals on the grid: V_hat[a, b] = sum_alpha [alpha in A_a] sum_beta beta_(alpha,beta) [beta in B_b]
@@ -313,13 +325,9 @@ class GridEstimator(Estimator):
         E = V - Vhat
         # standard errors: linearised random groups over A coalitions plus over B coalitions
         gA = np.where(compA, A_GROUPS, drawA % A_GROUPS).astype(np.int64)
-        Hr = project(E, wa, gA, A_GROUPS + 1)[:A_GROUPS]  # (R, Ka, Kb, d)
-        scoresA = Hr[:, ia, ib]  # (R, K, d)
+        scoresA = project(E, wa, gA, A_GROUPS + 1)[:A_GROUPS, 0]  # (R, K, d)
         gB = np.where(compB, B_GROUPS, drawB % B_GROUPS).astype(np.int64)
-        scoresB = np.zeros((B_GROUPS, K, d))
-        for r in range(B_GROUPS):
-            Er = np.where((gB == r)[None, :, None], E, 0.0)
-            scoresB[r] = project(Er, wa)[0][ia, ib]
+        scoresB = project(E, wa, bucket_b=gB, nbuck_b=B_GROUPS + 1)[0, :B_GROUPS]
         var = np.zeros((K, d))
         for scores in (scoresA, scoresB):
             R = scores.shape[0]

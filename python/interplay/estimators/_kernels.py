@@ -5,6 +5,8 @@
   bucket b with U subset of T_r, |U| <= K (C++, Numba, NumPy reference).
 - ``sampling.subset_gather``: out[r] = sum over U subset of T_r, |U| <= K of coef[rank(U)].
 - ``sampling.set_ranks``: rank of a set among all sets of size <= K (size, then value).
+- ``sampling.complement_fold``: subset moments over complements -> subset moments (the
+  complement trick of ``subset_moments``; C++, Numba, NumPy reference).
 - ``sampling.first_occurrence``: dedup of packed rows, numbered by first occurrence.
 - ``permutation.{sii,stii2}_plan``: the permutation estimators' plans, streamed: rows generated
   per permutation, deduplicated as they come, stopped at the budget (n <= 64).
@@ -40,6 +42,12 @@ GATHER = Kernel(
     cpp=core_attr("sampling.subset_gather"),
     numba=module_attr("interplay.estimators._numba", "subset_gather"),
     reference=lambda: _reference.subset_gather,
+)
+FOLD = Kernel(
+    "sampling.complement_fold",
+    cpp=core_attr("sampling.complement_fold"),
+    numba=module_attr("interplay.estimators._numba", "complement_fold"),
+    reference=lambda: _reference.complement_fold,
 )
 DEDUP = Kernel(
     "sampling.first_occurrence",
@@ -130,16 +138,7 @@ def subset_moments(sets, n, max_order, weights, bucket=None, n_buckets=1, *, bac
                                   None if b is None else b[small], n_buckets, backend)
             comp = _moments_direct(_complement(sets[big], n), n, max_order, w[big],
                                    None if b is None else b[big], n_buckets, backend)
-            from . import _sets_util as su
-
-            for s in range(max_order + 1):
-                R = su.subset_ranks_by_mask(n, s)
-                lo = su.offset(n, s)
-                acc = np.zeros((n_buckets, R.shape[0], w.shape[1]))
-                for L in range(1 << s):
-                    sign = -1.0 if bin(L).count("1") % 2 else 1.0
-                    acc += sign * comp[:, R[:, L]]
-                out[:, lo:lo + R.shape[0]] += acc
+            complement_fold(comp, n, max_order, out, backend=backend)
             return out
     return _moments_direct(sets, n, max_order, weights, bucket, n_buckets, backend)
 
@@ -161,6 +160,18 @@ def _moments_direct(sets, n, max_order, weights, bucket, n_buckets, backend):
     _, fn = MOMENTS.select(backend)
     fn(sets, int(n), int(max_order), w, b, out)
     return out
+
+
+def complement_fold(src, n, max_order, out, *, backend="auto"):
+    """out[b, rank(U)] += sum over A subset of U of (-1)^|A| src[b, rank(A)] for |U| <= max_order
+    (in place): subset moments accumulated over complements N minus T turned into subset
+    moments over T, by [U subset T] = sum_{A subset U} (-1)^{|A|} [A subset N minus T]."""
+    src = np.ascontiguousarray(src, dtype=np.float64)
+    if src.shape != out.shape or src.shape[1] != n_sets_upto(n, max_order):
+        raise ValueError(f"complement_fold: src {src.shape} and out {out.shape} must both have "
+                         f"shape (n_buckets, {n_sets_upto(n, max_order)}, c)")
+    _, fn = FOLD.select(backend)
+    fn(src, int(n), int(max_order), out)
 
 
 def subset_gather(sets, n, max_order, coef, *, backend="auto", complement=True):

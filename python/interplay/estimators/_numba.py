@@ -136,6 +136,40 @@ def set_ranks(sets, n, max_order):
     return _ranks(sets, int(n), int(max_order))
 
 
+@njit(cache=True)
+def _fold(src, n, k, out):
+    binom, offset = _tables(n, k)
+    nbk, _, c = src.shape
+    mem = np.empty(max(k, 1), dtype=np.int64)
+    for s in range(min(k, n) + 1):
+        lo = offset[s]
+        for q in range(offset[s + 1] - lo):
+            rest = q
+            a = n - 1
+            for i in range(s, 0, -1):
+                while binom[a, i] > rest:
+                    a -= 1
+                mem[i - 1] = a
+                rest -= binom[a, i]
+                a -= 1
+            for b in range(nbk):
+                for L in range(1 << s):
+                    u = 0
+                    rank = 0
+                    for i in range(s):
+                        if (L >> i) & 1:
+                            u += 1
+                            rank += binom[mem[i], u]
+                    rank += offset[u]
+                    sign = -1.0 if u % 2 else 1.0
+                    for j in range(c):
+                        out[b, lo + q, j] += sign * src[b, rank, j]
+
+
+def complement_fold(src, n, max_order, out):
+    _fold(src, int(n), int(max_order), out)
+
+
 # ------------------------------------------------------------------ coalition stream (n <= 64)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -154,6 +154,16 @@ def subset_gather(sets, n, max_order, coef, out) -> None:
         out[r] = acc
 
 
+def complement_fold(src, n, max_order, out) -> None:
+    """Brute force: out[b, rank(U)] += sum over A subset of U of (-1)^|A| src[b, rank(A)]."""
+    for u in range(min(max_order, n) + 1):
+        for U in itertools.combinations(range(n), u):
+            ru = colex_rank(U, n, max_order)
+            for a in range(u + 1):
+                for A in itertools.combinations(U, a):
+                    out[:, ru] += (-1) ** a * src[:, colex_rank(A, n, max_order)]
+
+
 def set_ranks(sets, n, max_order) -> np.ndarray:
     return np.array([colex_rank(_members(row), n, max_order) for row in sets], dtype=np.int64)
 

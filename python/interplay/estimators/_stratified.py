@@ -45,8 +45,10 @@ def spd_solver(G: np.ndarray, rcond: float = 1e-12):
         # large systems: one factorisation of the (negligibly) ridged matrix instead of a plain
         # attempt that may fail the pivot test and a second, ridged one
         ridge = 1e-10 * max(float(np.mean(np.diag(G))), 1e-300)
+        Gr = np.array(G, dtype=np.float64, order="F")  # one copy, factorised in place
+        Gr.flat[:: G.shape[0] + 1] += ridge  # = G + ridge * I without a K x K identity
         try:
-            c, low = scipy.linalg.cho_factor(G + ridge * np.eye(G.shape[0]), lower=True,
+            c, low = scipy.linalg.cho_factor(Gr, lower=True, overwrite_a=True,
                                              check_finite=False)
             return chol(c, low), "cholesky+ridge"
         except np.linalg.LinAlgError:

@@ -122,6 +122,7 @@ inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t
                 const double *w = weights + r * c;
                 if (tid == 0)
                     for (std::size_t j = 0; j < c; ++j) base[j] += w[j];  // empty set
+                if (max_order == 0) continue;  // only the empty set
                 const int t = members_of(sets + r * words, words, mem.data());
                 if (max_order <= 4) {
                     std::int64_t *c1 = cc.data(), *c2 = c1 + (n + 1), *c3 = c2 + (n + 1),
@@ -178,6 +179,7 @@ inline void subset_gather(const std::uint64_t *sets, std::size_t m, std::size_t 
             errors.run([&] {
                 double *o = out + static_cast<std::size_t>(r) * c;
                 for (std::size_t j = 0; j < c; ++j) o[j] = coef[j];
+                if (max_order == 0) return;
                 const int t = members_of(sets + static_cast<std::size_t>(r) * words, words, mem.data());
                 visit_subsets(cr, mem.data(), t, 0, 0, 0, [&](std::int64_t rank) {
                     const double *cc = coef + static_cast<std::size_t>(rank) * c;
@@ -187,6 +189,63 @@ inline void subset_gather(const std::uint64_t *sets, std::size_t m, std::size_t 
         }
     }
     errors.rethrow();
+}
+
+// Subset moments of complements -> subset moments. For rows accumulated through their
+// complements N minus T (few subsets when |T| > n/2), [U subset T] = sum_{A subset U} (-1)^{|A|}
+// [A subset N minus T], hence
+//
+//   out[b, rank(U), j] += sum over A subset U of (-1)^{|A|} src[b, rank(A), j]   (|U| <= K)
+//
+// src and out have shape (n_buckets, n_sets(<= K), c). Each U is written by one iteration only,
+// summing its 2^|U| terms in a fixed order (bitwise identical for any thread count).
+inline void complement_fold(const double *src, std::int64_t n_buckets, int n, int max_order,
+                            std::size_t c, double *out) {
+    if (max_order > 62) throw value_error("complement_fold: max_order must be <= 62");
+    ColexRanks cr(n, max_order);
+    const std::int64_t ns = cr.n_sets();
+    const std::size_t plane = static_cast<std::size_t>(ns) * c;
+    ParallelErrors errors;
+    for (int s = 0; s <= max_order && s <= n; ++s) {
+        const std::int64_t lo = cr.offset(s), count = cr.offset(s + 1) - lo;
+#pragma omp parallel
+        {
+            std::vector<int> mem(static_cast<std::size_t>(s) + 1);
+#pragma omp for schedule(static)
+            for (std::int64_t q = 0; q < count; ++q) {
+                errors.run([&] {
+                    // colex unrank: the largest a with C(a, i) <= rest, from the top member down
+                    std::int64_t rest = q;
+                    int a = n - 1;
+                    for (int i = s; i >= 1; --i) {
+                        while (cr.c(a, i) > rest) --a;
+                        mem[static_cast<std::size_t>(i - 1)] = a;
+                        rest -= cr.c(a, i);
+                        --a;
+                    }
+                    const std::uint64_t nsub = std::uint64_t{1} << s;
+                    for (std::int64_t b = 0; b < n_buckets; ++b) {
+                        double *o = out + static_cast<std::size_t>(b) * plane +
+                                    static_cast<std::size_t>(lo + q) * c;
+                        const double *sb = src + static_cast<std::size_t>(b) * plane;
+                        for (std::uint64_t L = 0; L < nsub; ++L) {
+                            int u = 0;
+                            std::int64_t rank = 0;
+                            for (int i = 0; i < s; ++i)
+                                if (L >> i & 1) rank += cr.c(mem[static_cast<std::size_t>(i)], ++u);
+                            rank += cr.offset(u);
+                            const double *x = sb + static_cast<std::size_t>(rank) * c;
+                            if (u % 2)
+                                for (std::size_t j = 0; j < c; ++j) o[j] -= x[j];
+                            else
+                                for (std::size_t j = 0; j < c; ++j) o[j] += x[j];
+                        }
+                    }
+                });
+            }
+        }
+        errors.rethrow();
+    }
 }
 
 // rank of each set (|set| <= max_order, else -1)
