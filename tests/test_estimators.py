@@ -289,6 +289,26 @@ def test_solver_fallback_on_singular_normal_equations(rng):
     assert res.info["solver"] == "eigh-pinv" and np.isfinite(res.values).all()
 
 
+def test_spd_solver_in_place_equals_copy_and_restores_on_failure(rng):
+    from interplay.estimators._stratified import EXACT_PINV_MAX, spd_solver
+
+    K = EXACT_PINV_MAX + 25
+    X = rng.normal(size=(2 * K, K))
+    b = rng.normal(size=(K, 2))
+    bad = X.T @ X
+    bad[-1, -1] = -1e3  # indefinite: potrf fails at the last pivot, after writing the rest
+    for G0, expect in ((X.T @ X + np.eye(K), "cholesky+ridge"), (bad, "eigh-pinv")):
+        G0 = (G0 + G0.T) / 2
+        solve_copy, how_copy = spd_solver(G0.copy())
+        for layout in ("C", "F"):
+            G = np.array(G0, order=layout)
+            solve, how = spd_solver(G, overwrite=True)
+            assert how == how_copy == expect
+            np.testing.assert_array_equal(solve(b), solve_copy(b))
+            if expect == "eigh-pinv":  # the fallback still sees the original matrix
+                np.testing.assert_array_equal(G, G0)
+
+
 def test_a_budget_whose_plan_does_not_fit_is_refused():
     with pytest.raises(ValueError, match="budget: a plan of"):
         interplay.approximate(lambda C: C.sum(axis=1) * 1.0, 40, "SV", 10**13, method="kernelshap")

@@ -285,8 +285,11 @@ class GridEstimator(Estimator):
         K = ia.size
         Ka, Kb = n_sets_upto(na, k), n_sets_upto(nb, k)
         # Gram from per-group moments: G = M_A[alpha u alpha'] * M_B[beta u beta']
-        momA = subset_moments(SA, na, 2 * k, wa, backend=be)[0, :, 0]
-        momB = subset_moments(SB, nb, 2 * k, ub, backend=be)[0, :, 0]
+        # complement="auto": coalitions larger than n/2 go through their complements only when
+        # that halves the work (not at p = 0.5, where the sizes are symmetric)
+        auto = {"backend": be, "complement": "auto"}
+        momA = subset_moments(SA, na, 2 * k, wa, **auto)[0, :, 0]
+        momB = subset_moments(SB, nb, 2 * k, ub, **auto)[0, :, 0]
         UA = su.union_ranks(na, k, 0)
         UB = su.union_ranks(nb, k, 0)
         G = momA[UA].take(ia, 0).take(ia, 1)  # row then column takes: no K x K index arrays
@@ -299,7 +302,7 @@ class GridEstimator(Estimator):
             sum_b [b in B-group h] u_b Vx_ab [beta in B_b], for the basis terms only: a term
             with |beta| = s needs A-side moments up to order k - s, never the full Ka x Kb."""
             Z = subset_moments(SB, nb, k, (ub[:, None, None] * Vx.transpose(1, 0, 2)).reshape(
-                mb, ma * d), bucket_b, nbuck_b, backend=be)  # (nbuck_b, Kb, ma*d)
+                mb, ma * d), bucket_b, nbuck_b, **auto)  # (nbuck_b, Kb, ma*d)
             Z = Z.reshape(nbuck_b, Kb, ma, d)
             out = np.empty((nbuck, nbuck_b, K, d))
             for s in range(k + 1):
@@ -309,19 +312,20 @@ class GridEstimator(Estimator):
                 lo, hi = su.offset(nb, s), su.offset(nb, s + 1)
                 Zs = Z[:, lo:hi].transpose(2, 0, 1, 3).reshape(ma, -1)  # (ma, nbuck_b*cols*d)
                 Hs = subset_moments(SA, na, k - s, wgt_a[:, None] * Zs, bucket_a, nbuck,
-                                    backend=be).reshape(nbuck, -1, nbuck_b, hi - lo, d)
+                                    **auto).reshape(nbuck, -1, nbuck_b, hi - lo, d)
                 out[:, :, sel] = Hs[:, ia[sel], :, ib[sel] - lo].transpose(1, 2, 0, 3)
             return out
 
         h = project(V, wa)[0, 0]  # (K, d)
-        solve, solver = spd_solver(G)  # one factorisation for h and both score sets
+        # one factorisation for h and both score sets, in place (G is not needed afterwards)
+        solve, solver = spd_solver(G, overwrite=True)
         beta = solve(h)
         # residuals on the grid: V_hat[a, b] = sum_alpha [alpha in A_a] sum_beta beta_(alpha,beta) [beta in B_b]
         coef = np.zeros((Ka, Kb, d))
         coef[ia, ib] = beta
-        Q = subset_gather(SB, nb, k, coef.transpose(1, 0, 2).reshape(Kb, Ka * d), backend=be)
+        Q = subset_gather(SB, nb, k, coef.transpose(1, 0, 2).reshape(Kb, Ka * d), **auto)
         Q = Q.reshape(mb, Ka, d).transpose(1, 0, 2).reshape(Ka, mb * d)
-        Vhat = subset_gather(SA, na, k, Q, backend=be).reshape(ma, mb, d)
+        Vhat = subset_gather(SA, na, k, Q, **auto).reshape(ma, mb, d)
         E = V - Vhat
         # standard errors: linearised random groups over A coalitions plus over B coalitions
         gA = np.where(compA, A_GROUPS, drawA % A_GROUPS).astype(np.int64)

@@ -106,10 +106,28 @@ def _use_complement(n: int, max_order: int) -> bool:
     return n >= 8 and max_order >= 1 and comb(n, max_order) << max_order <= _COMPLEMENT_TABLE_LIMIT
 
 
-def _large_rows(sets: np.ndarray, n: int) -> np.ndarray:
+def _sizes(sets: np.ndarray) -> np.ndarray:
     from .._sets import popcount
 
-    return popcount(sets if sets.shape[1] > 1 else sets[:, 0]) > n // 2
+    return popcount(sets if sets.shape[1] > 1 else sets[:, 0])
+
+
+def _large_rows(sets: np.ndarray, n: int) -> np.ndarray:
+    return _sizes(sets) > n // 2
+
+
+def _complement_pays(sets: np.ndarray, n: int, max_order: int, n_buckets: int = 1) -> bool:
+    """Cost model of ``complement="auto"``: visiting the subsets of the complements of the large
+    rows plus one fold (sum_u C(n, u) 2^u terms per bucket) must at least halve the subsets
+    visited directly (sum over rows of sum_{u <= K} C(|T|, u))."""
+    t = _sizes(sets)
+    upto = np.zeros(n + 1)
+    for u in range(max_order + 1):
+        upto += np.array([comb(a, u) for a in range(n + 1)], dtype=np.float64)
+    direct = float(upto[t].sum())
+    fold = n_buckets * sum(comb(n, u) << u for u in range(max_order + 1))
+    via = float(upto[np.minimum(t, n - t)].sum()) + fold
+    return 2.0 * via <= direct
 
 
 def _complement(sets: np.ndarray, n: int) -> np.ndarray:
@@ -125,8 +143,13 @@ def subset_moments(sets, n, max_order, weights, bucket=None, n_buckets=1, *, bac
 
     Coalitions larger than n/2 are accumulated through their complements (few subsets) and
     mapped back by [U subset T] = sum_{A subset U} (-1)^{|A|} [A subset N minus T].
+    ``complement``: True (whenever the fold's rank tables are small), False, or "auto" (only
+    when it at least halves the work, see :func:`_complement_pays`).
     """
     sets = as_words(sets, n)
+    if complement == "auto":
+        complement = (_use_complement(n, max_order) and sets.shape[0] > 0
+                      and _complement_pays(sets, n, max_order, n_buckets))
     if complement and _use_complement(n, max_order):
         big = _large_rows(sets, n)
         if big.any():
@@ -182,6 +205,9 @@ def subset_gather(sets, n, max_order, coef, *, backend="auto", complement=True):
     c = np.ascontiguousarray(coef, dtype=np.float64)
     if c.ndim == 1:
         c = c[:, None]
+    if complement == "auto":
+        complement = (_use_complement(n, max_order) and sets.shape[0] > 0
+                      and _complement_pays(sets, n, max_order))
     if complement and _use_complement(n, max_order) and sets.shape[0]:
         big = _large_rows(sets, n)
         if big.any():

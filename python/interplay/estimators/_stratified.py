@@ -22,7 +22,7 @@ from ._kernels import n_sets_upto, stratified_stream, subset_gather, subset_mome
 
 
 # ------------------------------------------------------------------------------- helpers
-def spd_solver(G: np.ndarray, rcond: float = 1e-12):
+def spd_solver(G: np.ndarray, rcond: float = 1e-12, *, overwrite: bool = False):
     """Factorise symmetric positive semi-definite G once; return ``(solve, name)``.
 
     ``solve(B)`` gives X with G X = B for any right-hand side, reusing the factorisation:
@@ -34,6 +34,8 @@ def spd_solver(G: np.ndarray, rcond: float = 1e-12):
     Systems larger than 600 terms are factorised once, as G + 1e-10 * mean(diag G) * I (a
     relative perturbation of 1e-10 when G is well conditioned; tends to the minimum-norm
     solution when it is singular), falling back to the eigendecomposition.
+    ``overwrite=True`` lets the large-system path factorise a float64 contiguous G in place (no
+    K x K copy); G is restored from its untouched triangle if the factorisation fails.
     """
     def chol(c, low):
         return lambda B: scipy.linalg.cho_solve((c, low), B, check_finite=False)
@@ -45,13 +47,22 @@ def spd_solver(G: np.ndarray, rcond: float = 1e-12):
         # large systems: one factorisation of the (negligibly) ridged matrix instead of a plain
         # attempt that may fail the pivot test and a second, ridged one
         ridge = 1e-10 * max(float(np.mean(np.diag(G))), 1e-300)
-        Gr = np.array(G, dtype=np.float64, order="F")  # one copy, factorised in place
+        diag = None
+        if overwrite and G.dtype == np.float64 and (G.flags.c_contiguous or G.flags.f_contiguous):
+            diag = np.diag(G).copy()
+            Gr = G.T if G.flags.c_contiguous else G  # G is symmetric: its transpose is G, F-ordered
+        else:
+            Gr = np.array(G, dtype=np.float64, order="F")  # one copy, factorised in place
         Gr.flat[:: G.shape[0] + 1] += ridge  # = G + ridge * I without a K x K identity
         try:
             c, low = scipy.linalg.cho_factor(Gr, lower=True, overwrite_a=True,
                                              check_finite=False)
             return chol(c, low), "cholesky+ridge"
         except np.linalg.LinAlgError:
+            if diag is not None:  # potrf wrote the lower triangle only: rebuild G from the upper
+                up = np.triu(Gr, 1)
+                Gr[...] = up + up.T
+                Gr.flat[:: G.shape[0] + 1] = diag
             return pinv, "eigh-pinv"
     try:
         c, low = scipy.linalg.cho_factor(G, lower=True, check_finite=False)

@@ -12,6 +12,7 @@
 // always in row order, so the sums are bitwise identical for any thread count.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -93,6 +94,32 @@ inline void visit_upto4(const std::int64_t *c1, const std::int64_t *c2, const st
     }
 }
 
+// Below this many (subset visits x columns) a call runs on one thread: waking the OpenMP team
+// costs more than the work (and on a loaded machine a wake-up can wait a scheduler tick).
+constexpr double kMomentsParallelMin = double(1 << 17);
+
+// sum over rows of sum_{u <= K} C(|T_r|, u), times c: the additions subset_moments/gather do
+inline double subset_work(const std::uint64_t *sets, std::size_t m, std::size_t words, int n,
+                          int max_order, std::size_t c) {
+    const auto K = static_cast<std::size_t>(max_order);
+    std::vector<double> upto(static_cast<std::size_t>(n) + 1, 0.0), row(K + 1, 0.0);
+    row[0] = 1.0;  // row[u] = C(t, u) as t grows
+    for (std::size_t t = 0; t <= static_cast<std::size_t>(n); ++t) {
+        if (t > 0)
+            for (std::size_t u = std::min(t, K); u >= 1; --u) row[u] += row[u - 1];
+        double acc = 0.0;
+        for (std::size_t u = 0; u <= K; ++u) acc += row[u];
+        upto[t] = acc;
+    }
+    double work = 0.0;
+    for (std::size_t r = 0; r < m; ++r) {
+        int t = 0;
+        for (std::size_t w = 0; w < words; ++w) t += __builtin_popcountll(sets[r * words + w]);
+        work += upto[static_cast<std::size_t>(std::min(t, n))];
+    }
+    return work * static_cast<double>(c);
+}
+
 // out has shape (n_buckets, n_sets, c), zero-initialised by the caller or accumulated into.
 inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t words, int n,
                            int max_order, const double *weights, std::size_t c,
@@ -102,8 +129,9 @@ inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t
     for (std::size_t r = 0; r < m; ++r)
         if (bucket && (bucket[r] < 0 || bucket[r] >= n_buckets))
             throw value_error("bucket index out of range");
+    const bool parallel = subset_work(sets, m, words, n, max_order, c) >= kMomentsParallelMin;
     ParallelErrors errors;
-#pragma omp parallel
+#pragma omp parallel if (parallel)
     {
 #ifdef _OPENMP
         const int T = omp_get_num_threads();
@@ -170,8 +198,9 @@ inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t
 inline void subset_gather(const std::uint64_t *sets, std::size_t m, std::size_t words, int n,
                           int max_order, const double *coef, std::size_t c, double *out) {
     ColexRanks cr(n, max_order);
+    const bool parallel = subset_work(sets, m, words, n, max_order, c) >= kMomentsParallelMin;
     ParallelErrors errors;
-#pragma omp parallel
+#pragma omp parallel if (parallel)
     {
         std::vector<int> mem(static_cast<std::size_t>(n));
 #pragma omp for schedule(static)
@@ -208,7 +237,10 @@ inline void complement_fold(const double *src, std::int64_t n_buckets, int n, in
     ParallelErrors errors;
     for (int s = 0; s <= max_order && s <= n; ++s) {
         const std::int64_t lo = cr.offset(s), count = cr.offset(s + 1) - lo;
-#pragma omp parallel
+        const bool parallel = static_cast<double>(count) * static_cast<double>(std::uint64_t{1} << s) *
+                                  static_cast<double>(n_buckets) * static_cast<double>(c) >=
+                              kMomentsParallelMin;
+#pragma omp parallel if (parallel)
         {
             std::vector<int> mem(static_cast<std::size_t>(s) + 1);
 #pragma omp for schedule(static)
