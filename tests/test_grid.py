@@ -127,3 +127,47 @@ def test_anytime_tol_in_grid_mode_equals_a_fixed_budget_run(with_grid_values):
     np.testing.assert_allclose(
         full.values, interplay.approximate(base, n, "FWBII", 8000, **kw).values,
         rtol=1e-12, atol=1e-12)
+
+
+def test_grid_design_shared_and_background_equals_inline(monkeypatch):
+    """The value-independent design (Gram factorisation) is computed once per sample, in a
+    background thread or inline: same bits either way, and shared by same-seed estimators."""
+    from interplay.estimators import _grid
+
+    na, nb = 6, 7
+    n = na + nb
+    game = _joint_game(TableGame.random(n, d=2, seed=9))
+    out = {}
+    for background in (False, True):
+        monkeypatch.setattr(_grid, "BACKGROUND_DESIGN", background)
+        _grid.clear_design_cache()
+        a = make_estimator(n, "FWBII", 300, p=0.4, seed=5, player_groups=(na, nb))
+        b = make_estimator(n, "FWBII", 300, p=0.4, seed=5, player_groups=(na, nb))
+        c = make_estimator(n, "FWBII", 300, p=0.4, seed=6, player_groups=(na, nb))
+        assert a._design is b._design and a._design is not c._design
+        res = interplay.approximate(game, n, "FWBII", 300, p=0.4, seed=5, player_groups=(na, nb))
+        out[background] = res
+    assert np.array_equal(out[False].values, out[True].values)
+    assert np.array_equal(out[False].stderr, out[True].stderr)
+    _grid.clear_design_cache()
+
+
+def test_grid_design_error_is_raised_and_not_cached():
+    from interplay.estimators import _grid
+
+    calls = []
+
+    def boom():
+        calls.append(1)
+        raise MemoryError("no room for the Gram matrix")
+
+    for background in (False, True):
+        d = _grid._design_for(("test-key",), boom, 8)
+        if background:
+            d.start()
+        with pytest.raises(MemoryError, match="no room"):
+            d.get()
+        # a failed design is replaced on the next lookup, not served again
+        assert _grid._design_for(("test-key",), boom, 8) is not d
+    assert len(calls) == 2
+    _grid.clear_design_cache()

@@ -18,6 +18,8 @@ subset moment over the B coalitions with m_a value columns.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from math import ceil, comb, sqrt
 
 import numpy as np
@@ -80,6 +82,101 @@ def _weights(sizes, n, p):
     return w[sizes], complete[sizes]
 
 
+def _gram(GA: np.ndarray, GB: np.ndarray, ia: np.ndarray, ib: np.ndarray,
+          rows: int = 128) -> np.ndarray:
+    """G[i, j] = GA[ia_i, ia_j] * GB[ib_i, ib_j], assembled by blocks of rows: row and column
+    takes of the small per-group matrices, no K x K index or temporary arrays (fresh memory is
+    slow to touch the first time)."""
+    K = ia.size
+    G = np.empty((K, K))
+    tmp = np.empty((min(rows, K), K))
+    for r0 in range(0, K, rows):
+        r1 = min(K, r0 + rows)
+        np.take(GA[ia[r0:r1]], ia, axis=1, out=G[r0:r1])
+        np.take(GB[ib[r0:r1]], ib, axis=1, out=tmp[: r1 - r0])
+        G[r0:r1] *= tmp[: r1 - r0]
+    return G
+
+
+class _Design:
+    """The value-independent part of a grid estimate: the basis split, the cell weights and the
+    Gram matrix, factorised once. It depends only on the two coalition samples (fixed by n_a,
+    n_b, the budget, p and the seed), so it is computed at most once per sample and process
+    (estimators of many items with the same seed share it), and it may be computed in a
+    background thread while the model evaluates the grid (:meth:`start`). The thread runs NumPy,
+    LAPACK and the C++ kernels, which release the GIL."""
+
+    def __init__(self, fn, nbytes: int):
+        self._fn = fn
+        self.nbytes = nbytes
+        self._lock = threading.Lock()
+        self._started = False
+        self._done = threading.Event()
+        self._value = None
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised by get() in the caller's thread
+            self._error = exc
+        finally:
+            self._fn = None
+            self._done.set()
+
+    def _claim(self) -> bool:
+        with self._lock:
+            if self._started:
+                return False
+            self._started = True
+            return True
+
+    def start(self) -> None:
+        """Compute in a background thread (no-op if already started or done, or if
+        BACKGROUND_DESIGN is off: then :meth:`get` computes it)."""
+        if BACKGROUND_DESIGN and self._claim():
+            threading.Thread(target=self._run, name="interplay-grid-design", daemon=True).start()
+
+    def get(self):
+        if self._claim():
+            self._run()
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+#: compute the design in a background thread while the model runs (else when the result is asked)
+BACKGROUND_DESIGN = True
+#: designs kept for reuse (least recently used first); their Cholesky factors are K x K
+_DESIGNS: OrderedDict = OrderedDict()
+_DESIGNS_LOCK = threading.Lock()
+DESIGN_CACHE_BYTES = 1 << 28
+
+
+def _design_for(key, fn, nbytes: int) -> _Design:
+    """The shared design for ``key`` (created unstarted if new). Designs whose computation
+    failed are dropped; the cache keeps at most DESIGN_CACHE_BYTES of them."""
+    with _DESIGNS_LOCK:
+        d = _DESIGNS.get(key)
+        if d is not None and not (d._done.is_set() and d._error is not None):
+            _DESIGNS.move_to_end(key)
+            return d
+        d = _Design(fn, nbytes)
+        if nbytes <= DESIGN_CACHE_BYTES:
+            _DESIGNS[key] = d
+            total = sum(x.nbytes for x in _DESIGNS.values())
+            while total > DESIGN_CACHE_BYTES and len(_DESIGNS) > 1:
+                total -= _DESIGNS.popitem(last=False)[1].nbytes
+        return d
+
+
+def clear_design_cache() -> None:
+    """Forget the shared grid designs (frees their factorised Gram matrices)."""
+    with _DESIGNS_LOCK:
+        _DESIGNS.clear()
+
+
 class GridEstimator(Estimator):
     """FWBII / FBII / WBV / BV regression on the m_a x m_b grid of two player groups."""
 
@@ -104,6 +201,9 @@ class GridEstimator(Estimator):
         self.plan_bytes = nbytes
         require_memory(nbytes, f"grid mode ({self.m_a} x {self.m_b} grid, {K} basis terms: "
                        f"{format_bytes(nbytes)})", argument="budget")
+        key = (n_a, n_b, k, float(p), str(backend), self._A[0].tobytes(), self._A[1].tobytes(),
+               self._B[0].tobytes(), self._B[1].tobytes())
+        self._design = _design_for(key, self._compute_design, 8 * K * K)
         self._gvalues: np.ndarray | None = None  # (m_a, m_b, d)
         self._gknown = np.zeros((self.m_a, self.m_b), dtype=bool)
         self._pending_cells: np.ndarray | None = None
@@ -134,6 +234,7 @@ class GridEstimator(Estimator):
             raise RuntimeError("tell the values of the previous batch before asking for more")
         if self.done:
             return None
+        self._design.start()  # factorise the Gram matrix while the model evaluates the grid
         if self._gknown.any():
             # after a resume: the rows that still miss values, against every B coalition
             rows = np.flatnonzero(~self._gknown.all(axis=1))
@@ -179,6 +280,7 @@ class GridEstimator(Estimator):
         todo = np.flatnonzero(~self._gknown.reshape(-1))
         if todo.size == 0:
             return None
+        self._design.start()
         if max_rows is not None:
             todo = todo[: max(1, int(max_rows))]
         self._pending_cells = todo
@@ -272,28 +374,38 @@ class GridEstimator(Estimator):
         B = _sets.coalitions_to_sets(C[:, na:]).reshape(C.shape[0], -1)
         return set_ranks(A, na, k), set_ranks(B, self.n_b, k)
 
-    def _compute_grid(self):
-        n, k, na, nb, p = self.n_players, self.max_order, self.n_a, self.n_b, self.spec.p
-        be = self.backend
-        SA, sizeA, drawA = self._A
-        SB, sizeB, drawB = self._B
-        V = self._gvalues
-        ma, mb, d = V.shape
+    def _compute_design(self):
+        """Everything of the estimate that does not depend on the values (see _Design)."""
+        k, na, nb, p = self.max_order, self.n_a, self.n_b, self.spec.p
+        SA, sizeA, _ = self._A
+        SB, sizeB, _ = self._B
         wa, compA = _weights(sizeA, na, p)
         ub, compB = _weights(sizeB, nb, p)
         ia, ib = self._basis_split()
-        K = ia.size
-        Ka, Kb = n_sets_upto(na, k), n_sets_upto(nb, k)
         # Gram from per-group moments: G = M_A[alpha u alpha'] * M_B[beta u beta']
         # complement="auto": coalitions larger than n/2 go through their complements only when
         # that halves the work (not at p = 0.5, where the sizes are symmetric)
-        auto = {"backend": be, "complement": "auto"}
+        auto = {"backend": self.backend, "complement": "auto"}
         momA = subset_moments(SA, na, 2 * k, wa, **auto)[0, :, 0]
         momB = subset_moments(SB, nb, 2 * k, ub, **auto)[0, :, 0]
         UA = su.union_ranks(na, k, 0)
         UB = su.union_ranks(nb, k, 0)
-        G = momA[UA].take(ia, 0).take(ia, 1)  # row then column takes: no K x K index arrays
-        G *= momB[UB].take(ib, 0).take(ib, 1)
+        G = _gram(momA[UA], momB[UB], ia, ib)
+        # one factorisation for h and both score sets, in place (G is not needed afterwards)
+        solve, solver = spd_solver(G, overwrite=True)
+        return wa, compA, ub, compB, ia, ib, solve, solver
+
+    def _compute_grid(self):
+        k, na, nb, p = self.max_order, self.n_a, self.n_b, self.spec.p
+        be = self.backend
+        SA, _, drawA = self._A
+        SB, _, drawB = self._B
+        V = self._gvalues
+        ma, mb, d = V.shape
+        wa, compA, ub, compB, ia, ib, solve, solver = self._design.get()
+        K = ia.size
+        Ka, Kb = n_sets_upto(na, k), n_sets_upto(nb, k)
+        auto = {"backend": be, "complement": "auto"}
 
         size_of_b = np.repeat(np.arange(k + 1), [comb(nb, s) for s in range(k + 1)])[ib]
 
@@ -317,8 +429,6 @@ class GridEstimator(Estimator):
             return out
 
         h = project(V, wa)[0, 0]  # (K, d)
-        # one factorisation for h and both score sets, in place (G is not needed afterwards)
-        solve, solver = spd_solver(G, overwrite=True)
         beta = solve(h)
         # residuals on the grid: V_hat[a, b] = sum_alpha [alpha in A_a] sum_beta beta_(alpha,beta) [beta in B_b]
         coef = np.zeros((Ka, Kb, d))
