@@ -443,10 +443,12 @@ class GridEstimator(Estimator):
         gB = np.where(compB, B_GROUPS, drawB % B_GROUPS).astype(np.int64)
         scoresB = project(E, wa, bucket_b=gB, nbuck_b=B_GROUPS + 1)[0, :B_GROUPS]
         var = np.zeros((K, d))
-        for scores in (scoresA, scoresB):
-            R = scores.shape[0]
-            delta = solve(scores.transpose(1, 0, 2).reshape(K, R * d))
-            delta = delta.reshape(K, R, d).transpose(1, 0, 2)
+        scores = np.concatenate([scoresA, scoresB], axis=0)  # one solve for both score sets
+        R = scores.shape[0]
+        deltas = solve(scores.transpose(1, 0, 2).reshape(K, R * d))
+        deltas = deltas.reshape(K, R, d).transpose(1, 0, 2)
+        for delta in (deltas[:A_GROUPS], deltas[A_GROUPS:]):
+            delta = delta.copy()
             if self.spec.name in ("BV", "WBV"):
                 delta[:, 0] = delta[:, 0] + p * delta[:, 1:].sum(axis=1)
             var += _random_groups_var(delta)
