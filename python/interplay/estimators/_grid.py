@@ -18,6 +18,8 @@ subset moment over the B coalitions with m_a value columns.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections import OrderedDict
 from math import ceil, comb, sqrt
@@ -135,7 +137,19 @@ class _Design:
         """Compute in a background thread (no-op if already started or done, or if
         BACKGROUND_DESIGN is off: then :meth:`get` computes it)."""
         if BACKGROUND_DESIGN and self._claim():
-            threading.Thread(target=self._run, name="interplay-grid-design", daemon=True).start()
+            threading.Thread(target=self._run_idle, name="interplay-grid-design",
+                             daemon=True).start()
+
+    def _run_idle(self) -> None:
+        # lowest priority (Linux: nice is per thread, and the OpenMP threads this thread starts
+        # inherit it): the design uses the CPU the model leaves idle instead of slowing it down
+        # (and instead of disturbing the scheduler's batch-size measurements)
+        if sys.platform.startswith("linux"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+            except (AttributeError, OSError):
+                pass
+        self._run()
 
     def get(self):
         if self._claim():
