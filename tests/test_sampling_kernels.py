@@ -383,3 +383,21 @@ def test_moments_and_gather_order_zero(backend, rng):
     coef = rng.normal(size=(1, 2))
     np.testing.assert_array_equal(K.subset_gather(sets, n, 0, coef, backend=backend),
                                   np.repeat(coef, 25, axis=0))
+
+
+def test_complement_auto_cost_model(rng):
+    """complement="auto" folds only where it at least halves the visited subsets; either way
+    the moments and gathers equal the direct ones."""
+    n, k = 16, 2
+    big = _sets.coalitions_to_sets(rng.random((80, n)) < 0.95).reshape(80, 1)  # sizes ~ n
+    sym = _sets.coalitions_to_sets(rng.random((80, n)) < 0.5).reshape(80, 1)  # symmetric
+    assert K._complement_pays(big, n, k) and not K._complement_pays(sym, n, k)
+    w = rng.normal(size=(80, 2))
+    coef = rng.normal(size=(K.n_sets_upto(n, k), 2))
+    for sets in (big, sym):
+        direct = K.subset_moments(sets, n, k, w, complement=False)
+        np.testing.assert_allclose(K.subset_moments(sets, n, k, w, complement="auto"), direct,
+                                   rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(K.subset_gather(sets, n, k, coef, complement="auto"),
+                                   K.subset_gather(sets, n, k, coef, complement=False),
+                                   rtol=1e-10, atol=1e-10)
