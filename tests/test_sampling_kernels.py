@@ -401,3 +401,24 @@ def test_complement_auto_cost_model(rng):
         np.testing.assert_allclose(K.subset_gather(sets, n, k, coef, complement="auto"),
                                    K.subset_gather(sets, n, k, coef, complement=False),
                                    rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.skipif("cpp" not in BACKENDS, reason="compiled core not built")
+def test_set_thread_num_threads_is_per_thread():
+    import threading
+
+    from interplay._core import build, sampling
+
+    before = build.max_threads()
+    seen = []
+
+    def worker():
+        sampling.set_thread_num_threads(1)
+        seen.append(build.max_threads())
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert seen == [1] and build.max_threads() == before
+    with pytest.raises(ValueError, match="n must be"):
+        sampling.set_thread_num_threads(0)

@@ -116,6 +116,7 @@ class _Design:
         self._done = threading.Event()
         self._value = None
         self._error: BaseException | None = None
+        self._niced: int | None = None  # native id of the background thread while niced
 
     def _run(self) -> None:
         try:
@@ -141,23 +142,50 @@ class _Design:
                              daemon=True).start()
 
     def _run_idle(self) -> None:
-        # lowest priority (Linux: nice is per thread, and the OpenMP threads this thread starts
-        # inherit it): the design uses the CPU the model leaves idle instead of slowing it down
-        # (and instead of disturbing the scheduler's batch-size measurements)
-        if sys.platform.startswith("linux"):
+        # One OpenMP thread (the kernels' teams would compete with the model's threads), and on
+        # Linux the lowest priority (nice is per thread) when get() can restore it: the design
+        # then uses the CPU the model leaves idle instead of slowing it down or disturbing the
+        # scheduler's batch-size measurements, and never starves a caller that waits for it.
+        try:
+            from .._core import sampling as _cs
+
+            _cs.set_thread_num_threads(1)
+        except (ImportError, AttributeError):
+            pass
+        if _can_renice():
             try:
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-            except (AttributeError, OSError):
+                tid = threading.get_native_id()
+                os.setpriority(os.PRIO_PROCESS, tid, 19)
+                self._niced = tid
+            except OSError:
                 pass
         self._run()
 
     def get(self):
         if self._claim():
             self._run()
+        if not self._done.is_set() and self._niced is not None:
+            try:  # the caller waits for it now: back to normal priority
+                os.setpriority(os.PRIO_PROCESS, self._niced, 0)
+            except OSError:
+                pass
         self._done.wait()
         if self._error is not None:
             raise self._error
         return self._value
+
+
+def _can_renice() -> bool:
+    """Linux, and the process may set a thread's nice value back to 0 (root or
+    RLIMIT_NICE >= 20): only then does the background thread run at nice 19."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import resource
+
+        return os.geteuid() == 0 or resource.getrlimit(resource.RLIMIT_NICE)[0] >= 20
+    except (ImportError, AttributeError, OSError, ValueError):
+        return False
 
 
 #: compute the design in a background thread while the model runs (else when the result is asked)
