@@ -152,8 +152,10 @@ def test_grid_design_shared_and_background_equals_inline(monkeypatch):
     _grid.clear_design_cache()
 
 
-def test_grid_design_error_is_raised_and_not_cached():
+def test_grid_design_error_is_raised_and_not_cached(monkeypatch):
     from interplay.estimators import _grid
+
+    monkeypatch.setattr(_grid, "BACKGROUND_DESIGN", True)
 
     calls = []
 

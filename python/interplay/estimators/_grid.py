@@ -18,8 +18,6 @@ subset moment over the B coalitions with m_a value columns.
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 from collections import OrderedDict
 from math import ceil, comb, sqrt
@@ -104,9 +102,9 @@ class _Design:
     """The value-independent part of a grid estimate: the basis split, the cell weights and the
     Gram matrix, factorised once. It depends only on the two coalition samples (fixed by n_a,
     n_b, the budget, p and the seed), so it is computed at most once per sample and process
-    (estimators of many items with the same seed share it), and it may be computed in a
-    background thread while the model evaluates the grid (:meth:`start`). The thread runs NumPy,
-    LAPACK and the C++ kernels, which release the GIL."""
+    (estimators of many items with the same seed share it). With BACKGROUND_DESIGN it is
+    computed in a background thread while the game evaluates the grid (:meth:`start`; NumPy,
+    LAPACK and the C++ kernels release the GIL)."""
 
     def __init__(self, fn, nbytes: int):
         self._fn = fn
@@ -116,7 +114,6 @@ class _Design:
         self._done = threading.Event()
         self._value = None
         self._error: BaseException | None = None
-        self._niced: int | None = None  # native id of the background thread while niced
 
     def _run(self) -> None:
         try:
@@ -138,58 +135,32 @@ class _Design:
         """Compute in a background thread (no-op if already started or done, or if
         BACKGROUND_DESIGN is off: then :meth:`get` computes it)."""
         if BACKGROUND_DESIGN and self._claim():
-            threading.Thread(target=self._run_idle, name="interplay-grid-design",
+            threading.Thread(target=self._run_background, name="interplay-grid-design",
                              daemon=True).start()
 
-    def _run_idle(self) -> None:
-        # One OpenMP thread (the kernels' teams would compete with the model's threads), and on
-        # Linux the lowest priority (nice is per thread) when get() can restore it: the design
-        # then uses the CPU the model leaves idle instead of slowing it down or disturbing the
-        # scheduler's batch-size measurements, and never starves a caller that waits for it.
+    def _run_background(self) -> None:
+        # one OpenMP thread: the kernels' teams would compete with the caller's threads
         try:
             from .._core import sampling as _cs
 
             _cs.set_thread_num_threads(1)
         except (ImportError, AttributeError):
             pass
-        if _can_renice():
-            try:
-                tid = threading.get_native_id()
-                os.setpriority(os.PRIO_PROCESS, tid, 19)
-                self._niced = tid
-            except OSError:
-                pass
         self._run()
 
     def get(self):
         if self._claim():
             self._run()
-        if not self._done.is_set() and self._niced is not None:
-            try:  # the caller waits for it now: back to normal priority
-                os.setpriority(os.PRIO_PROCESS, self._niced, 0)
-            except OSError:
-                pass
         self._done.wait()
         if self._error is not None:
             raise self._error
         return self._value
 
 
-def _can_renice() -> bool:
-    """Linux, and the process may set a thread's nice value back to 0 (root or
-    RLIMIT_NICE >= 20): only then does the background thread run at nice 19."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import resource
-
-        return os.geteuid() == 0 or resource.getrlimit(resource.RLIMIT_NICE)[0] >= 20
-    except (ImportError, AttributeError, OSError, ValueError):
-        return False
-
-
-#: compute the design in a background thread while the model runs (else when the result is asked)
-BACKGROUND_DESIGN = True
+#: compute the design in a background thread while the game is evaluated (else when the result
+#: is asked). Off by default: with a CPU model on 2 cores it measured no wall-time gain (the model
+#: already uses both cores; bench/RESULTS.md, issue 5); it can pay when the model runs on a GPU.
+BACKGROUND_DESIGN = False
 #: designs kept for reuse (least recently used first); their Cholesky factors are K x K
 _DESIGNS: OrderedDict = OrderedDict()
 _DESIGNS_LOCK = threading.Lock()
@@ -276,7 +247,7 @@ class GridEstimator(Estimator):
             raise RuntimeError("tell the values of the previous batch before asking for more")
         if self.done:
             return None
-        self._design.start()  # factorise the Gram matrix while the model evaluates the grid
+        self._design.start()  # with BACKGROUND_DESIGN: factorise while the game runs
         if self._gknown.any():
             # after a resume: the rows that still miss values, against every B coalition
             rows = np.flatnonzero(~self._gknown.all(axis=1))
