@@ -212,7 +212,7 @@ def test_regression_refuses_a_basis_that_does_not_fit():
     assert regression_plan_bytes(n, 2) > 45_000**2 * 8
     if regression_plan_bytes(n, 2) > available_memory():
         with pytest.raises(ValueError, match="max_order: regression with 45151 basis terms"):
-            make_estimator(n, "FSII", 1000, seed=0)
+            make_estimator(n, "FSII", 50_000, seed=0)  # >= K coalitions: the primal K x K system
     with pytest.raises(ValueError, match="basis terms"):
         make_estimator(2000, "FBII", 1000, max_order=3, seed=0)
 
@@ -285,8 +285,9 @@ def test_solver_fallback_on_singular_normal_equations(rng):
         x2, how2 = solve_spd(G, b)
         assert how2 == expect
         np.testing.assert_allclose(G @ x2, b, rtol=1e-8, atol=1e-8)
+    # fewer coalitions than basis terms: the dual form (tests/test_regression_dual.py)
     res = interplay.approximate(TableGame.random(12, seed=0), 12, "FSII", 40, seed=0)
-    assert res.info["solver"] == "eigh-pinv" and np.isfinite(res.values).all()
+    assert res.info["solver"] == "dual-cholesky" and np.isfinite(res.values).all()
 
 
 def test_spd_solver_in_place_equals_copy_and_restores_on_failure(rng):

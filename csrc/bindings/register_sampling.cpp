@@ -7,6 +7,7 @@
 
 #include "arrays.hpp"
 #include "interplay/common/parallel.hpp"
+#include "interplay/regression/dual.hpp"
 #include "interplay/regression/moments.hpp"
 #include "interplay/sampling/stratified.hpp"
 
@@ -94,6 +95,26 @@ void subset_gather(carray<std::uint64_t> sets, int n, int max_order, carray<doub
     interplay::regression::subset_gather(ps, m, words, n, max_order, pc, c, po);
 }
 
+void intersection_kernel(carray<std::uint64_t> sets, int n, carray<double> table,
+                         out_array<double> out) {
+    interplay::bind::require_ndim(sets, 2, 2, "sets");
+    interplay::bind::require_ndim(table, 1, 1, "table");
+    interplay::bind::require_ndim(out, 2, 2, "out");
+    interplay::bind::require_writeable(out, "out");
+    const auto m = static_cast<std::size_t>(sets.shape(0));
+    const auto words = static_cast<std::size_t>(sets.shape(1));
+    if (n < 0 || words != static_cast<std::size_t>((n + 63) / 64))
+        throw interplay::value_error("sets must have ceil(n / 64) words per row");
+    if (table.shape(0) < n + 1) throw interplay::value_error("table must have >= n + 1 entries");
+    if (static_cast<std::size_t>(out.shape(0)) != m || static_cast<std::size_t>(out.shape(1)) != m)
+        throw interplay::value_error("out must have shape (m, m)");
+    const auto *ps = sets.data();
+    const auto *pt = table.data();
+    auto *po = out.mutable_data();
+    py::gil_scoped_release release;
+    interplay::regression::intersection_kernel(ps, m, words, pt, po);
+}
+
 void complement_fold(carray<double> src, int n, int max_order, out_array<double> out) {
     interplay::bind::require_ndim(src, 3, 3, "src");
     interplay::bind::require_ndim(out, 3, 3, "out");
@@ -178,6 +199,9 @@ void register_sampling(py::module_ &m) {
     m.def("subset_gather", &subset_gather, py::arg("sets"), py::arg("n"), py::arg("max_order"),
           py::arg("coef"), py::arg("out").noconvert(),
           "out[r] = sum of coef[rank(U)] over U subset of sets[r], |U| <= max_order.");
+    m.def("intersection_kernel", &intersection_kernel, py::arg("sets"), py::arg("n"),
+          py::arg("table"), py::arg("out").noconvert(),
+          "out[a, b] = table[popcount(sets[a] & sets[b])] (m x m; the dual regression kernel).");
     m.def("complement_fold", &complement_fold, py::arg("src"), py::arg("n"), py::arg("max_order"),
           py::arg("out").noconvert(),
           "out[b, rank(U)] += sum over A subset of U of (-1)^|A| src[b, rank(A)], |U| <= max_order "

@@ -5,6 +5,8 @@
   bucket b with U subset of T_r, |U| <= K (C++, Numba, NumPy reference).
 - ``sampling.subset_gather``: out[r] = sum over U subset of T_r, |U| <= K of coef[rank(U)].
 - ``sampling.set_ranks``: rank of a set among all sets of size <= K (size, then value).
+- ``sampling.intersection_kernel``: out[a, b] = table[|T_a n T_b|], the m x m kernel matrix
+  Phi Phi^T of the dual regression (C++, Numba, NumPy reference).
 - ``sampling.complement_fold``: subset moments over complements -> subset moments (the
   complement trick of ``subset_moments``; C++, Numba, NumPy reference).
 - ``sampling.first_occurrence``: dedup of packed rows, numbered by first occurrence.
@@ -74,6 +76,12 @@ STII2_PLAN = _permutation_kernel("stii2_plan")
 STII2_ACC = _permutation_kernel("stii2_accumulate")
 SII_PLAN = _permutation_kernel("sii_plan")
 SII_ACC = _permutation_kernel("sii_accumulate")
+KERNEL = Kernel(
+    "sampling.intersection_kernel",
+    cpp=core_attr("sampling.intersection_kernel"),
+    numba=module_attr("interplay.estimators._numba", "intersection_kernel"),
+    reference=lambda: _reference.intersection_kernel,
+)
 RANKS = Kernel(
     "sampling.set_ranks",
     cpp=core_attr("sampling.set_ranks"),
@@ -235,6 +243,24 @@ def subset_gather(sets, n, max_order, coef, *, backend="auto", complement=True):
         return out
     _, fn = GATHER.select(backend)
     fn(sets, int(n), int(max_order), c, out)
+    return out
+
+
+def intersection_kernel(sets, n, table, *, backend="auto"):
+    """(m, m) matrix out[a, b] = table[|T_a n T_b|] (``table`` of length >= n + 1).
+
+    With table[i] = sum_{j=lo}^{k} C(i, j) this is Phi Phi^T for the 0/1 monomial features
+    phi_T[S] = [S subset T], lo <= |S| <= k: the Gram matrix of the dual (kernel) regression.
+    """
+    sets = as_words(sets, n)
+    t = np.ascontiguousarray(table, dtype=np.float64)
+    if t.ndim != 1 or t.shape[0] < n + 1:
+        raise ValueError(f"table must be one-dimensional with >= {n + 1} entries")
+    m = sets.shape[0]
+    out = np.empty((m, m), dtype=np.float64)
+    if m:
+        _, fn = KERNEL.select(backend)
+        fn(sets, int(n), t, out)
     return out
 
 

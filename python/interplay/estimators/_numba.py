@@ -614,3 +614,27 @@ def _first_occurrence(rows):
 def first_occurrence(rows):
     """Dedup rows (m, W): (first row of each distinct row in order of first occurrence, ids)."""
     return _first_occurrence(np.ascontiguousarray(rows, dtype=np.uint64))
+
+
+@njit(cache=True)
+def _popcount64(x):
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@njit(cache=True)
+def _intersection_kernel(sets, table, out):
+    m, words = sets.shape
+    for a in range(m):
+        for b in range(a, m):
+            c = 0
+            for w in range(words):
+                c += _popcount64(sets[a, w] & sets[b, w])
+            out[a, b] = table[c]
+            out[b, a] = table[c]
+
+
+def intersection_kernel(sets, n, table, out):
+    _intersection_kernel(sets, np.ascontiguousarray(table, dtype=np.float64), out)

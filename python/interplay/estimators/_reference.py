@@ -193,3 +193,14 @@ def permutations(seed: int, start: int, count: int, n: int) -> np.ndarray:
             p[i], p[k] = p[k], p[i]
         out[r] = p
     return out
+
+
+def intersection_kernel(sets, n, table, out) -> None:
+    """out[a, b] = table[|T_a n T_b|], by popcounts of the packed words (NumPy)."""
+    table = np.asarray(table, dtype=np.float64)
+    m = sets.shape[0]
+    bytes_ = sets.view(np.uint8).reshape(m, -1)
+    block = max(1, (1 << 22) // max(m * bytes_.shape[1], 1))
+    for lo in range(0, m, block):
+        inter = bytes_[lo:lo + block, None, :] & bytes_[None, :, :]
+        out[lo:lo + block] = table[np.unpackbits(inter, axis=2).sum(axis=2, dtype=np.int64)]

@@ -87,23 +87,6 @@ def solve_spd(G: np.ndarray, B: np.ndarray, rcond: float = 1e-12) -> tuple[np.nd
     """Solve G X = B for symmetric positive semi-definite G (see :func:`spd_solver`)."""
     solve, name = spd_solver(G, rcond)
     return solve(B), name
-    try:
-        c, low = scipy.linalg.cho_factor(G, lower=True, check_finite=False)
-        piv = np.abs(np.diag(c))
-        if piv.min() ** 2 > rcond * piv.max() ** 2:
-            return scipy.linalg.cho_solve((c, low), B, check_finite=False), "cholesky"
-    except np.linalg.LinAlgError:
-        pass
-    if G.shape[0] <= EXACT_PINV_MAX:
-        return _pinv_solve(G, B, rcond), "eigh-pinv"
-    ridge = 1e-10 * max(float(np.mean(np.diag(G))), 1e-300)
-    try:
-        c, low = scipy.linalg.cho_factor(G + ridge * np.eye(G.shape[0]), lower=True,
-                                         check_finite=False)
-        return scipy.linalg.cho_solve((c, low), B, check_finite=False), "cholesky+ridge"
-    except np.linalg.LinAlgError:
-        pass
-    return _pinv_solve(G, B, rcond), "eigh-pinv"
 
 
 #: singular systems up to this size get the exact minimum-norm solution (eigendecomposition);
@@ -198,11 +181,81 @@ def _random_groups_var(delta: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------- regression
-def regression_plan_bytes(n: int, k: int, d: int = 1) -> int:
-    """Memory of a regression solve: the Gram matrix, its factor and union-rank table (K x K
-    each), the subset moments of order 2k, and the per-group scores."""
+def regression_plan_bytes(n: int, k: int, d: int = 1, rows: int | None = None,
+                          min_order: int = 0) -> int:
+    """Memory of a regression solve.
+
+    Primal (``rows`` is None or >= the K basis terms): the Gram matrix, its factor and
+    union-rank table (K x K each), the subset moments of order 2k and the per-group scores.
+    Dual (fewer than K coalitions, see :func:`dual_ridge_solve`): the (rows+1)^2 kernel matrix
+    factorised in place, its right-hand sides ((R + 1) d per row) and the subset moments of
+    order k of the dual coefficients ((R + 1) d per basis term).
+    """
     K = n_sets_upto(n, k)
+    if rows is not None and uses_dual(rows, K - su.offset(n, min_order)):
+        r = rows + 1
+        return 8 * (r * r + 2 * r * (N_GROUPS + 2) * max(d, 1) + (N_GROUPS + 2) * K * max(d, 1))
     return 8 * (3 * K * K + n_sets_upto(n, 2 * k) + (N_GROUPS + 2) * K * max(d, 1))
+
+
+def uses_dual(rows: int, n_basis: int) -> bool:
+    """The kernel (dual) form is used when fewer coalitions than basis terms are fitted."""
+    return rows < n_basis
+
+
+def monomial_kernel_table(n: int, lo: int, k: int) -> np.ndarray:
+    """table[i] = sum_{j=lo}^{k} C(i, j): (Phi Phi^T)[T, T'] = table[|T n T'|] for the 0/1
+    monomial features phi_T[S] = [S subset T], lo <= |S| <= k."""
+    return np.array([float(sum(comb(i, j) for j in range(lo, k + 1))) for i in range(n + 1)])
+
+
+def dual_ridge_factor(Kmat: np.ndarray, w: np.ndarray, n_basis: int, n_exact: int = 0):
+    """Factorise the dual (kernel) form of the ridge-regularised weighted least squares once;
+    return ``(solve, name)``.
+
+    With Phi (m x K) the features of the m fitted rows, W = diag(w) (w > 0) and the ridge
+    eps = 1e-10 * mean(diag Phi^T W Phi) of :func:`spd_solver`, the push-through identity
+
+        (Phi^T W Phi + eps I)^{-1} Phi^T W x = Phi^T (Phi Phi^T + eps W^{-1})^{-1} x
+
+    turns the K x K normal equations into an m x m system: beta = Phi^T alpha with
+    alpha = ``solve(x)`` = (Phi Phi^T + eps W^{-1})^{-1} x. Also returns ``noise`` = the
+    diagonal eps / w added (0 on exact rows), for iterative refinement. ``Kmat`` = Phi Phi^T (overwritten)
+    may end with ``n_exact`` rows a_c of exact constraints a_c^T beta = c (no noise term; their
+    entries of x are the c): the KKT system of the constrained ridge problem, whose solution
+    lies in the span of the rows of Phi and the a_c. Cost O(m^3 / 3) and m^2 doubles instead of
+    O(K^3 / 3) and 3 K^2 (Schoelkopf and Smola 2002, representer theorem).
+    """
+    m = Kmat.shape[0] - n_exact
+    w = np.asarray(w, dtype=np.float64)
+    diag = np.diag(Kmat)[:m]
+    eps = 1e-10 * max(float(np.dot(w, diag)) / n_basis, 1e-300)
+    step = Kmat.shape[0] + 1
+    noise = np.zeros(Kmat.shape[0])
+    noise[:m] = eps / w
+    Kmat.flat[: m * step: step] += noise[:m]
+    try:
+        c, low = scipy.linalg.cho_factor(Kmat, lower=True, overwrite_a=True, check_finite=False)
+        return ((lambda B: scipy.linalg.cho_solve((c, low), B, check_finite=False)),
+                "dual-cholesky", noise)
+    except np.linalg.LinAlgError:  # pragma: no cover - the ridge makes it positive definite
+        up = np.triu(Kmat)
+        full = up + np.triu(up, 1).T
+        return (lambda B: scipy.linalg.lstsq(full, B, check_finite=False)[0]), "dual-lstsq", noise
+
+
+#: iterative refinement steps of the dual solve (see RegressionEstimator._compute_dual)
+DUAL_REFINEMENT_STEPS = 2
+
+
+def _group_columns(e: np.ndarray, g: np.ndarray, R: int, extra_rows: int = 0) -> np.ndarray:
+    """(m, d) residuals and group ids -> (m + extra_rows, R * d): column r * d + j holds
+    e[:, j] on the rows of group r (zero elsewhere and on the extra rows)."""
+    m, d = e.shape
+    E = np.zeros((m + extra_rows, R, d))
+    sel = np.flatnonzero(g < R)
+    E[sel, g[sel], :] = e[sel]
+    return E.reshape(m + extra_rows, R * d)
 
 
 class RegressionEstimator(StratifiedEstimator):
@@ -221,11 +274,17 @@ class RegressionEstimator(StratifiedEstimator):
     def __init__(self, n_players, spec, budget, max_order, seed, config, **kw):
         from .._validation import format_bytes, require_memory
 
-        nbytes = regression_plan_bytes(n_players, max_order)
+        rows = min(budget, 1 << n_players) if n_players < 63 else budget
+        min_order = 1 if spec.name in ("SV", "FSII") else 0
+        nbytes = regression_plan_bytes(n_players, max_order, rows=rows, min_order=min_order)
         K = n_sets_upto(n_players, max_order)
+        dual = uses_dual(rows, K - su.offset(n_players, min_order))
+        system = (f"kernel matrix {rows + 1} x {rows + 1}" if dual else f"Gram matrix {K} x {K}")
         require_memory(nbytes, f"regression with {K} basis terms (n = {n_players}, order "
-                       f"{max_order}; Gram matrix {K} x {K}, {format_bytes(nbytes)})",
+                       f"{max_order}, budget {budget}; {system}, {format_bytes(nbytes)})",
                        argument="max_order")
+        #: "auto" (dual form when fewer coalitions than basis terms), "primal" or "dual"
+        self._solver = "auto"
         self.plan_bytes = nbytes
         super().__init__(n_players, spec, budget, max_order, seed, config, **kw)
 
@@ -258,11 +317,20 @@ class RegressionEstimator(StratifiedEstimator):
         else:
             v0 = None
             Y = V
+        off = su.offset(n, min_order)
+        Kall = n_sets_upto(n, k)
+        fit = np.flatnonzero(w > 0)
+        n_exact = 1 if self.shapley else 0
+        if self._solver == "auto":
+            dual = uses_dual(fit.size + n_exact, Kall - off)
+        else:
+            dual = self._solver == "dual"
+        if dual:
+            return self._compute_dual(upto, sets, V, Y, w, fit, sizes, complete, min_order,
+                                      v0, vN if self.shapley else None, info)
         mom = subset_moments(sets, n, 2 * k, w, backend=self.backend)[0, :, 0]
         Rk = su.union_ranks(n, k, min_order)
         G = mom[Rk]
-        off = su.offset(n, min_order)
-        Kall = n_sets_upto(n, k)
         h = subset_moments(sets, n, k, w[:, None] * Y, backend=self.backend)[0, off:Kall]
         if self.shapley:
             ones = np.ones((G.shape[0], 1))
@@ -274,15 +342,8 @@ class RegressionEstimator(StratifiedEstimator):
         else:
             beta, solver = solve_spd(G, h)
         info["solver"] = solver
-        coef = np.zeros((Kall, V.shape[1]))
-        coef[off:] = beta
-        if self.shapley:
-            coef[0] = v0
-        # standard errors: linearised random groups, complete sizes excluded (no sampling error)
-        resid = Y - subset_gather(sets, n, k, coef if not self.shapley else
-                                  np.vstack([np.zeros((1, V.shape[1])), coef[1:]]),
-                                  backend=self.backend)
-        groups = self._groups(upto, complete, sizes)
+        coef = self._coef(beta, off, Kall, v0, V.shape[1])
+        resid, groups = self._residuals(upto, sets, Y, coef, complete, sizes)
         scores = subset_moments(sets, n, k, w[:, None] * resid, groups, N_GROUPS + 1,
                                 backend=self.backend)[:N_GROUPS, off:Kall]
         R, K, d = scores.shape
@@ -291,6 +352,76 @@ class RegressionEstimator(StratifiedEstimator):
         if self.shapley:
             delta = delta - np.outer(g1, delta.sum(axis=0) / denom)
         delta = delta.reshape(K, R, d).transpose(1, 0, 2)
+        return self._finish(coef, delta, off, Kall, info)
+
+    def _coef(self, beta, off, Kall, v0, d):
+        coef = np.zeros((Kall, d))
+        coef[off:] = beta
+        if self.shapley:
+            coef[0] = v0
+        return coef
+
+    def _residuals(self, upto, sets, Y, coef, complete, sizes):
+        """Residuals of the fit (the intercept v(empty) excluded for the Shapley family) and
+        the random groups (complete sizes excluded: no sampling error)."""
+        n, k = self.n_players, self.max_order
+        if self.shapley:
+            coef = np.vstack([np.zeros((1, coef.shape[1])), coef[1:]])
+        resid = Y - subset_gather(sets, n, k, coef, backend=self.backend)
+        return resid, self._groups(upto, complete, sizes)
+
+    def _compute_dual(self, upto, sets, V, Y, w, fit, sizes, complete, min_order, v0, vN, info):
+        """The same ridge solution in the dual (kernel) form (see :func:`dual_ridge_factor`):
+        an m x m system on the fitted coalitions (weight > 0), plus the grand coalition as an
+        exact row for the efficiency constraint of SV / FSII; beta_S = sum_T alpha_T
+        [S subset T] is a subset-moment pass with weights alpha."""
+        from ._kernels import _complement, intersection_kernel
+
+        n, k = self.n_players, self.max_order
+        off = su.offset(n, min_order)
+        Kall = n_sets_upto(n, k)
+        rows = sets[fit]
+        rhs = Y[fit]
+        n_exact = 0
+        if self.shapley:  # a_N = phi_N = all ones: sum_S beta_S = v(N) - v(empty)
+            grand = _complement(np.zeros((1, rows.shape[1]), dtype=np.uint64), n)
+            rows = np.vstack([rows, grand])
+            rhs = np.vstack([rhs, (vN - v0)[None]])
+            n_exact = 1
+        Kmat = intersection_kernel(rows, n, monomial_kernel_table(n, min_order, k),
+                                   backend=self.backend)
+        solve, solver, noise = dual_ridge_factor(Kmat, w[fit], Kall - off, n_exact)
+        del Kmat
+        info["solver"] = solver
+
+        def fit_dual(x):
+            """beta = Phi^T alpha, alpha = M^{-1} x, refined twice with the residual
+            x - Phi beta - eps W^{-1} alpha computed through Phi (subset gather), not
+            through the kernel matrix: with pairing, Phi's rows are far from independent
+            (rank ~ m/2 + n), M has eigenvalues ~ eps / w and one solve loses ~6 digits."""
+            alpha = solve(x)
+            for _ in range(DUAL_REFINEMENT_STEPS + 1):
+                coef = subset_moments(rows, n, k, alpha, backend=self.backend)[0]
+                coef[:off] = 0.0
+                if _ == DUAL_REFINEMENT_STEPS:
+                    break
+                rho = x - subset_gather(rows, n, k, coef, backend=self.backend) \
+                    - noise[:, None] * alpha
+                alpha = alpha + solve(rho)
+            return coef[off:Kall]
+
+        beta = fit_dual(rhs)
+        d = V.shape[1]
+        coef = self._coef(beta, off, Kall, v0, d)
+        resid, groups = self._residuals(upto, sets, Y, coef, complete, sizes)
+        # delta_r = (G + eps I)^{-1} Phi^T W e_r = Phi^T solve(e_r), e_r the residuals of group r
+        E = _group_columns(resid[fit], groups[fit], N_GROUPS, n_exact)
+        delta = fit_dual(E)
+        delta = delta.reshape(Kall - off, N_GROUPS, d).transpose(1, 0, 2)
+        return self._finish(coef, delta, off, Kall, info)
+
+    def _finish(self, coef, delta, off, Kall, info):
+        d = coef.shape[1]
         if self.spec.name in ("BV", "WBV"):
             # the empty-set entry of a value index is the mean E_p[v] = beta_0 + p sum_i beta_i
             pw = self.spec.p
