@@ -215,3 +215,75 @@ def test_n150_order2_budget3000_runs_with_modest_memory():
     # efficiency holds exactly (the constraint row of the dual system)
     np.testing.assert_allclose(res.values[1:].sum(), game(np.ones((1, n), bool))[0]
                                - game(np.zeros((1, n), bool))[0], rtol=1e-9)
+
+
+# ------------------------------------------------------------------- KernelSHAP-IQ per order
+def _lam(s, l):
+    from scipy.special import bernoulli
+
+    b = bernoulli(max(s, 1))
+    return sum(comb(l, j) * b[s - j] for j in range(1, l + 1))
+
+
+def _kernelshapiq_dense(C, V, n, k):
+    """Orders 1..k fitted in turn on the residual (Fumagalli et al. 2024) with the dense
+    Bernoulli design Phi_s[T, S] = lambda_s(|T n S|); an order with fewer coalitions than
+    terms gets the ridge eps = 1e-10 mean diag G (the others are full rank: plain LS)."""
+    sizes = C.sum(axis=1)
+    kcount = np.bincount(sizes, minlength=n + 1)
+    adjust = np.array([comb(n, t) / kcount[t] if kcount[t] else 0.0 for t in range(n + 1)])
+    coal = [set(np.flatnonzero(r)) for r in C]
+    r = V - V[sizes == 0][0]
+    out = []
+    for s in range(1, k + 1):
+        mu = np.full(n + 1, 1e8)
+        for t in range(s, n - s + 1):
+            mu[t] = 1.0 / ((n - 2 * s + 1) * comb(n - 2 * s, t - s))
+        w = (mu * adjust)[sizes]
+        B = dr.basis(n, s, s)
+        Phi = np.array([[_lam(s, len(S & T)) for S in B] for T in coal])
+        G = (Phi.T * w) @ Phi
+        if len(coal) < len(B):
+            beta = dr.ridge(Phi, w, r, 1e-10 * np.mean(np.diag(G)))
+        else:
+            beta = np.linalg.solve(G, (Phi.T * w) @ r)
+        out.append(beta)
+        r = r - Phi @ beta
+    return np.concatenate(out)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("n,budget", [(12, 60), (16, 100)])
+def test_kernelshapiq_dual_order_equals_dense_ridge(n, budget, backend):
+    backend = _backend(backend)
+    game = SumOfUnanimityGames.random(n, 25, max_size=3, seed=4)
+    est = make_estimator(n, "SII", budget, max_order=2, seed=2, method="kernelshapiq",
+                         backend=backend)
+    rows = []
+    while (C := est.next_coalitions()) is not None:
+        rows.append(C)
+        est.tell(game(C))
+    res = est.result()
+    C = np.concatenate(rows)
+    assert C.shape[0] < comb(n, 2)  # order 2 in the dual form
+    want = _kernelshapiq_dense(C, game(C)[:, None], n, 2)[:, 0]
+    np.testing.assert_allclose(res.values[1:], want, rtol=0, atol=1e-5 * np.abs(want).max())
+
+
+def test_kernelshapiq_dual_equals_primal_ridge_path():
+    """n = 40: C(40, 2) = 780 > 600 order-2 terms, where the primal path factorised G + eps I
+    too (smaller singular systems got a Cholesky without ridge: 1-3x off the ridge solution)."""
+    n, budget = 40, 400
+    game = SumOfUnanimityGames.random(n, 30, max_size=3, seed=5)
+    out = {}
+    for solver in ("auto", "primal"):
+        est = make_estimator(n, "SII", budget, max_order=2, seed=1, method="kernelshapiq")
+        est._solver = solver
+        while (C := est.next_coalitions()) is not None:
+            est.tell(game(C))
+        out[solver] = est.result()
+    scale = np.abs(out["primal"].values).max()
+    np.testing.assert_allclose(out["auto"].values, out["primal"].values, rtol=0,
+                               atol=1e-3 * scale)
+    np.testing.assert_allclose(out["auto"].stderr, out["primal"].stderr, rtol=0,
+                               atol=1e-3 * scale)

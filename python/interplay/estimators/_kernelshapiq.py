@@ -24,7 +24,9 @@ from scipy.special import bernoulli
 from . import _sets_util as su
 from ._base import N_GROUPS
 from ._kernels import n_sets_upto, subset_gather, subset_moments
-from ._stratified import StratifiedEstimator, _random_groups_var, aggregate_ksii, solve_spd
+from ._stratified import (DUAL_REFINEMENT_STEPS, StratifiedEstimator, _group_columns,
+                          _random_groups_var, aggregate_ksii, dual_ridge_factor, solve_spd,
+                          uses_dual)
 
 BIG_M = 1e8
 
@@ -52,9 +54,39 @@ def _design_map(n: int, s: int) -> sp.csr_matrix:
                          shape=(n_sets_upto(n, s), R.shape[0]))
 
 
+def design_kernel_table(n: int, s: int, sizes: np.ndarray) -> np.ndarray:
+    """F[a, b, i] = sum_{|S| = s} lambda_s(|T n S|) lambda_s(|T' n S|) for |T| = sizes[a],
+    |T'| = sizes[b], |T n T'| = i: the kernel (Phi_s Phi_s^T)[T, T'] of the order-s design.
+    Counts S by x = |S n T n T'|, y = |S n T minus T'|, z = |S n T' minus T|, u outside both:
+    sum C(i, x) C(t - i, y) C(t' - i, z) C(n - t - t' + i, u) lambda(x + y) lambda(x + z)."""
+    from scipy.special import comb as ncomb
+
+    bern = bernoulli(max(s, 1))
+    lam = [_lambda(s, l, bern) for l in range(s + 1)]
+    t = np.asarray(sizes, dtype=np.float64)[:, None, None]
+    tp = np.asarray(sizes, dtype=np.float64)[None, :, None]
+    i = np.arange(n + 1, dtype=np.float64)[None, None, :]
+    out = np.zeros((t.shape[0], tp.shape[1], n + 1))
+    for x in range(s + 1):
+        for y in range(s + 1 - x):
+            for z in range(s + 1 - x - y):
+                c = lam[x + y] * lam[x + z]
+                if c == 0:
+                    continue
+                u = s - x - y - z
+                rest = n - t - tp + i
+                with np.errstate(invalid="ignore"):
+                    term = (ncomb(i, x) * ncomb(t - i, y) * ncomb(tp - i, z) * ncomb(rest, u))
+                ok = (t - i >= 0) & (tp - i >= 0) & (rest >= 0)
+                out += c * np.where(ok, term, 0.0)
+    return out
+
+
 class KernelShapIQ(StratifiedEstimator):
     method = "kernelshapiq"
     serves = ("SII", "k-SII", "SV")
+    #: "auto" (dual form for an order with fewer fitted coalitions than terms), "primal", "dual"
+    _solver = "auto"
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
@@ -76,10 +108,18 @@ class KernelShapIQ(StratifiedEstimator):
             for t in range(s, n - s + 1):
                 mu[t] = 1.0 / ((n - 2 * s + 1) * comb(n - 2 * s, t - s))
             W[:, s - 1] = (mu * adjust)[sizes]
-        moms = subset_moments(sets, n, 2 * k, W, backend=self.backend)[0]
+        dual = [self._solver == "dual" or (self._solver == "auto" and uses_dual(
+            upto, comb(n, s))) for s in range(1, k + 1)]
+        # moments of order 2s for the orders solved in the primal form only
+        kp = max([s for s in range(1, k + 1) if not dual[s - 1]], default=0)
+        moms = subset_moments(sets, n, 2 * kp, W[:, :kp], backend=self.backend)[0] if kp else None
         for s in range(1, k + 1):
             w = W[:, s - 1]
             A = _design_map(n, s)
+            lo, hi = su.offset(n, s), su.offset(n, s + 1)
+            if dual[s - 1]:
+                r = self._order_dual(s, sets, sizes, w, r, groups, A, out, var)
+                continue
             mom = moms[:, s - 1]
             Gm = mom[su.union_ranks(n, s, 0)]
             G = (A.T @ (A.T @ Gm).T).T if sp.issparse(A) else A.T @ Gm @ A
@@ -87,7 +127,6 @@ class KernelShapIQ(StratifiedEstimator):
             hm = subset_moments(sets, n, s, w[:, None] * r, backend=self.backend)[0]
             h = np.asarray(A.T @ hm)
             phi, _ = solve_spd(G, h, rcond=1e-30)
-            lo, hi = su.offset(n, s), su.offset(n, s + 1)
             out[lo:hi] = phi
             coef = np.asarray(A @ phi)  # monomial coefficients of this order's fit
             r = r - subset_gather(sets, n, s, coef, backend=self.backend)
@@ -117,3 +156,42 @@ class KernelShapIQ(StratifiedEstimator):
             out[0] = v0
             var[0] = 0.0
         return out, np.sqrt(np.maximum(var, 0.0)), {"pairing": self.pairing}
+
+    def _order_dual(self, s, sets, sizes, w, r, groups, A, out, var):
+        """Order s in the dual (kernel) form (see _stratified.dual_ridge_factor): the m x m
+        kernel F(|T|, |T'|, |T n T'|) of the Bernoulli design, the ridge of the primal path's
+        large systems (1e-10 mean diag G), rows whose design row is zero (they do not enter
+        the fit) left out; phi_s = A^T (subset moments of alpha); returns the new residual."""
+        from ._kernels import intersection_kernel
+
+        n = self.n_players
+        lo, hi = su.offset(n, s), su.offset(n, s + 1)
+        sizes_u, inv = np.unique(sizes, return_inverse=True)
+        F = design_kernel_table(n, s, sizes_u)
+        self_k = F[inv, inv, sizes]
+        fit = np.flatnonzero(self_k > 0)
+        rows = sets[fit]
+        inter = intersection_kernel(rows, n, np.arange(n + 1, dtype=np.float64),
+                                    backend=self.backend).astype(np.int64)
+        Kmat = F[inv[fit][:, None], inv[fit][None, :], inter]
+        del inter
+        solve, _, noise = dual_ridge_factor(Kmat, w[fit], hi - lo)
+        del Kmat
+
+        def fit_dual(x):
+            alpha = solve(x)
+            for step in range(DUAL_REFINEMENT_STEPS + 1):
+                phi = np.asarray(A.T @ subset_moments(rows, n, s, alpha, backend=self.backend)[0])
+                if step == DUAL_REFINEMENT_STEPS:
+                    return phi
+                fitted = subset_gather(rows, n, s, np.asarray(A @ phi), backend=self.backend)
+                alpha = alpha + solve(x - fitted - noise[:, None] * alpha)
+
+        phi = fit_dual(r[fit])
+        out[lo:hi] = phi
+        r = r - subset_gather(sets, n, s, np.asarray(A @ phi), backend=self.backend)
+        d = r.shape[1]
+        E = _group_columns(r[fit], groups[fit], N_GROUPS)
+        delta = fit_dual(E).reshape(hi - lo, N_GROUPS, d).transpose(1, 0, 2)
+        var[lo:hi] = _random_groups_var(delta)
+        return r
