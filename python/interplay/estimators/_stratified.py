@@ -265,7 +265,9 @@ class RegressionEstimator(StratifiedEstimator):
     by the stratum weights; Shapley kernel with the constraints v_hat(empty) = v(empty) and
     v_hat(N) = v(N) for FSII/SV (Lundberg and Lee 2017; Tsai, Yeh and Ravikumar 2023), product
     measure mu_p without constraints for FBII/FWBII/WBV (Tsai et al. 2023; Baniecki et al. 2025).
-    Normal equations from subset moments: G[S, S'] = sum_T w_T [S u S' subset T].
+    Normal equations from subset moments: G[S, S'] = sum_T w_T [S u S' subset T]; with fewer
+    fitted coalitions than basis terms the same ridge solution in the dual (kernel) form, an
+    m x m system (see :func:`dual_ridge_factor`, docs/sampled.md "Solver").
     """
 
     method = "regression"
