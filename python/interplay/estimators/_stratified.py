@@ -235,12 +235,15 @@ def dual_ridge_factor(Kmat: np.ndarray, w: np.ndarray, n_basis: int, n_exact: in
     noise[:m] = eps / w
     Kmat.flat[: m * step: step] += noise[:m]
     try:
-        c, low = scipy.linalg.cho_factor(Kmat, lower=True, overwrite_a=True, check_finite=False)
+        # Kmat is symmetric: its transpose is the same matrix in Fortran order, factorised in
+        # place (potrf writes the F-lower = C-upper triangle; the C-lower one stays intact)
+        c, low = scipy.linalg.cho_factor(Kmat.T, lower=True, overwrite_a=True,
+                                         check_finite=False)
         return ((lambda B: scipy.linalg.cho_solve((c, low), B, check_finite=False)),
                 "dual-cholesky", noise)
     except np.linalg.LinAlgError:  # pragma: no cover - the ridge makes it positive definite
-        up = np.triu(Kmat)
-        full = up + np.triu(up, 1).T
+        lo_t = np.tril(Kmat)
+        full = lo_t + np.tril(lo_t, -1).T
         return (lambda B: scipy.linalg.lstsq(full, B, check_finite=False)[0]), "dual-lstsq", noise
 
 
