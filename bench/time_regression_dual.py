@@ -1,6 +1,7 @@
-"""Time outside the game of the order-2 regression estimators (KernelSHAP-IQ, FSII, FBII) with fewer coalitions than basis
-terms (n = 60: K = 1,831 terms, budget 1000): the dual (kernel) form against the primal K x K
-path of the same code (``_solver = "primal"``), and their largest difference.
+"""Time outside the game of the order-2 regression estimators (KernelSHAP-IQ, FSII, FBII)
+with fewer coalitions than basis terms (n = 60: K = 1,831 terms, budget 1000): the dual (kernel)
+form against the primal K x K path of the same code (``_solver = "primal"``), and their largest
+difference.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 PYTHONPATH=python python bench/time_regression_dual.py
 """

@@ -187,9 +187,9 @@ def regression_plan_bytes(n: int, k: int, d: int = 1, rows: int | None = None,
 
     Primal (``rows`` is None or >= the K basis terms): the Gram matrix, its factor and
     union-rank table (K x K each), the subset moments of order 2k and the per-group scores.
-    Dual (fewer than K coalitions, see :func:`dual_ridge_solve`): the (rows+1)^2 kernel matrix
-    factorised in place, its right-hand sides ((R + 1) d per row) and the subset moments of
-    order k of the dual coefficients ((R + 1) d per basis term).
+    Dual (fewer than K coalitions, see :func:`dual_ridge_factor`): the (rows+1)^2 kernel
+    matrix factorised in place, right-hand sides and refinement residuals (2 (R + 2) d per
+    row) and the subset moments of the dual coefficients ((R + 2) d per basis term).
     """
     K = n_sets_upto(n, k)
     if rows is not None and uses_dual(rows, K - su.offset(n, min_order)):
@@ -211,7 +211,7 @@ def monomial_kernel_table(n: int, lo: int, k: int) -> np.ndarray:
 
 def dual_ridge_factor(Kmat: np.ndarray, w: np.ndarray, n_basis: int, n_exact: int = 0):
     """Factorise the dual (kernel) form of the ridge-regularised weighted least squares once;
-    return ``(solve, name)``.
+    return ``(solve, name, noise)``.
 
     With Phi (m x K) the features of the m fitted rows, W = diag(w) (w > 0) and the ridge
     eps = 1e-10 * mean(diag Phi^T W Phi) of :func:`spd_solver`, the push-through identity
@@ -219,10 +219,10 @@ def dual_ridge_factor(Kmat: np.ndarray, w: np.ndarray, n_basis: int, n_exact: in
         (Phi^T W Phi + eps I)^{-1} Phi^T W x = Phi^T (Phi Phi^T + eps W^{-1})^{-1} x
 
     turns the K x K normal equations into an m x m system: beta = Phi^T alpha with
-    alpha = ``solve(x)`` = (Phi Phi^T + eps W^{-1})^{-1} x. Also returns ``noise`` = the
-    diagonal eps / w added (0 on exact rows), for iterative refinement. ``Kmat`` = Phi Phi^T (overwritten)
-    may end with ``n_exact`` rows a_c of exact constraints a_c^T beta = c (no noise term; their
-    entries of x are the c): the KKT system of the constrained ridge problem, whose solution
+    alpha = ``solve(x)`` = (Phi Phi^T + eps W^{-1})^{-1} x; ``noise`` is the diagonal
+    eps / w added (0 on exact rows), for iterative refinement. ``Kmat`` = Phi Phi^T
+    (overwritten) may end with ``n_exact`` rows a_c of exact constraints a_c^T beta = c (no
+    noise term; their entries of x are the c): the KKT system of the constrained ridge problem, whose solution
     lies in the span of the rows of Phi and the a_c. Cost O(m^3 / 3) and m^2 doubles instead of
     O(K^3 / 3) and 3 K^2 (Schoelkopf and Smola 2002, representer theorem).
     """
@@ -405,15 +405,14 @@ class RegressionEstimator(StratifiedEstimator):
             through the kernel matrix: with pairing, Phi's rows are far from independent
             (rank ~ m/2 + n), M has eigenvalues ~ eps / w and one solve loses ~6 digits."""
             alpha = solve(x)
-            for _ in range(DUAL_REFINEMENT_STEPS + 1):
+            for step in range(DUAL_REFINEMENT_STEPS + 1):
                 coef = subset_moments(rows, n, k, alpha, backend=self.backend)[0]
                 coef[:off] = 0.0
-                if _ == DUAL_REFINEMENT_STEPS:
-                    break
-                rho = x - subset_gather(rows, n, k, coef, backend=self.backend) \
-                    - noise[:, None] * alpha
+                if step == DUAL_REFINEMENT_STEPS:
+                    return coef[off:Kall]
+                rho = (x - subset_gather(rows, n, k, coef, backend=self.backend)
+                       - noise[:, None] * alpha)
                 alpha = alpha + solve(rho)
-            return coef[off:Kall]
 
         beta = fit_dual(rhs)
         d = V.shape[1]
