@@ -171,10 +171,14 @@ class KernelShapIQ(StratifiedEstimator):
         self_k = F[inv, inv, sizes]
         fit = np.flatnonzero(self_k > 0)
         rows = sets[fit]
-        inter = intersection_kernel(rows, n, np.arange(n + 1, dtype=np.float64),
-                                    backend=self.backend).astype(np.int64)
-        Kmat = F[inv[fit][:, None], inv[fit][None, :], inter]
-        del inter
+        # |T n T'| as doubles, turned into F(|T|, |T'|, |T n T'|) in place, by row blocks
+        Kmat = intersection_kernel(rows, n, np.arange(n + 1, dtype=np.float64),
+                                   backend=self.backend)
+        ia = inv[fit]
+        step = max(1, (1 << 20) // max(Kmat.shape[0], 1))
+        for a in range(0, Kmat.shape[0], step):
+            blk = Kmat[a:a + step]
+            blk[...] = F[ia[a:a + step, None], ia[None, :], blk.astype(np.int64)]
         solve, _, noise = dual_ridge_factor(Kmat, w[fit], hi - lo)
         del Kmat
 
