@@ -25,44 +25,21 @@ import numpy as np
 from .._sets import n_words
 from .._validation import format_bytes, require_memory
 from ..backends import Kernel, core_attr, module_attr
-from . import _reference
 
-STREAM = Kernel(
-    "sampling.stratified_stream",
-    cpp=core_attr("sampling.stratified_stream"),
-    numba=module_attr("interplay.estimators._numba", "stratified_stream"),
-    reference=lambda: _reference.stratified_stream,
-)
-MOMENTS = Kernel(
-    "sampling.subset_moments",
-    cpp=core_attr("sampling.subset_moments"),
-    numba=module_attr("interplay.estimators._numba", "subset_moments"),
-    reference=lambda: _reference.subset_moments,
-)
-GATHER = Kernel(
-    "sampling.subset_gather",
-    cpp=core_attr("sampling.subset_gather"),
-    numba=module_attr("interplay.estimators._numba", "subset_gather"),
-    reference=lambda: _reference.subset_gather,
-)
-FOLD = Kernel(
-    "sampling.complement_fold",
-    cpp=core_attr("sampling.complement_fold"),
-    numba=module_attr("interplay.estimators._numba", "complement_fold"),
-    reference=lambda: _reference.complement_fold,
-)
-DEDUP = Kernel(
-    "sampling.first_occurrence",
-    cpp=core_attr("sampling.first_occurrence"),
-    numba=module_attr("interplay.estimators._numba", "first_occurrence"),
-    reference=lambda: _reference.first_occurrence,
-)
-PERMS = Kernel(
-    "sampling.permutations",
-    cpp=core_attr("sampling.permutations"),
-    numba=module_attr("interplay.estimators._numba", "permutations"),
-    reference=lambda: _reference.permutations,
-)
+
+def _sampling_kernel(name: str) -> Kernel:
+    """``_core.sampling.<name>``, its Numba twin and its NumPy reference (same name)."""
+    return Kernel(f"sampling.{name}", cpp=core_attr(f"sampling.{name}"),
+                  numba=module_attr("interplay.estimators._numba", name),
+                  reference=module_attr("interplay.estimators._reference", name))
+
+
+STREAM = _sampling_kernel("stratified_stream")
+MOMENTS = _sampling_kernel("subset_moments")
+GATHER = _sampling_kernel("subset_gather")
+FOLD = _sampling_kernel("complement_fold")
+DEDUP = _sampling_kernel("first_occurrence")
+PERMS = _sampling_kernel("permutations")
 
 
 def _permutation_kernel(name: str) -> Kernel:
@@ -76,18 +53,8 @@ STII2_PLAN = _permutation_kernel("stii2_plan")
 STII2_ACC = _permutation_kernel("stii2_accumulate")
 SII_PLAN = _permutation_kernel("sii_plan")
 SII_ACC = _permutation_kernel("sii_accumulate")
-KERNEL = Kernel(
-    "sampling.intersection_kernel",
-    cpp=core_attr("sampling.intersection_kernel"),
-    numba=module_attr("interplay.estimators._numba", "intersection_kernel"),
-    reference=lambda: _reference.intersection_kernel,
-)
-RANKS = Kernel(
-    "sampling.set_ranks",
-    cpp=core_attr("sampling.set_ranks"),
-    numba=module_attr("interplay.estimators._numba", "set_ranks"),
-    reference=lambda: _reference.set_ranks,
-)
+KERNEL = _sampling_kernel("intersection_kernel")
+RANKS = _sampling_kernel("set_ranks")
 
 
 def n_sets_upto(n: int, k: int) -> int:
