@@ -90,10 +90,8 @@ class KernelShapIQ(StratifiedEstimator):
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
-        sets = self._plan[:upto]
-        V = self._value_rows(upto)
+        sets, V, sizes, kcount, complete = self._sample(upto)
         d = V.shape[1]
-        sizes, kcount, complete = self._strata(upto)
         with np.errstate(divide="ignore", invalid="ignore"):
             adjust = np.where(kcount > 0, self._cap / np.maximum(kcount, 1), 0.0)
         groups = self._groups(upto, complete, sizes)

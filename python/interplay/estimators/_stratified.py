@@ -163,6 +163,11 @@ class StratifiedEstimator(Estimator):
         # the full enumeration (budget >= 2^n) is in mask order, not a random stream
         return self.n_planned if self.full_enumeration else min(int(upto), self.n_planned)
 
+    def _sample(self, upto: int):
+        """The first ``upto`` planned coalitions, their values (upto, d) and strata
+        (sizes, count per size, whether each size is complete)."""
+        return (self._plan[:upto], self._value_rows(upto)) + self._strata(upto)
+
     def _strata(self, upto: int):
         sizes = self._sizes[:upto]
         k = np.bincount(sizes, minlength=self.n_players + 1)
@@ -299,9 +304,7 @@ class RegressionEstimator(StratifiedEstimator):
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
-        sets = self._plan[:upto]
-        V = self._value_rows(upto)
-        sizes, kcount, complete = self._strata(upto)
+        sets, V, sizes, kcount, complete = self._sample(upto)
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.shapley:
                 mass = shapley_mass(n)
@@ -444,10 +447,8 @@ class _MonteCarlo(StratifiedEstimator):
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
-        sets = self._plan[:upto]
-        V = self._value_rows(upto)
+        sets, V, sizes, kcount, complete = self._sample(upto)
         d = V.shape[1]
-        sizes, kcount, complete = self._strata(upto)
         cols = np.concatenate([np.ones((upto, 1)), V, V * V], axis=1)
         mom = subset_moments(sets, n, k, cols, sizes, n + 1, backend=self.backend)
         out, var = [], []
@@ -591,10 +592,8 @@ class MSR(StratifiedEstimator):
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
-        sets = self._plan[:upto]
-        V = self._value_rows(upto)
+        sets, V, sizes, kcount, complete = self._sample(upto)
         d = V.shape[1]
-        sizes, kcount, complete = self._strata(upto)
         mass = binomial_mass(n, self.spec.p)
         w = np.where(kcount > 0, mass / np.maximum(kcount, 1), 0.0)[sizes]
         groups = self._groups(upto, complete, sizes)
