@@ -217,6 +217,29 @@ def test_regression_refuses_a_basis_that_does_not_fit():
         make_estimator(2000, "FBII", 1000, max_order=3, seed=0)
 
 
+def test_kernelshapiq_refuses_a_plan_that_does_not_fit_before_calling_the_game():
+    from interplay._validation import available_memory
+    from interplay.estimators._kernelshapiq import kernelshapiq_plan_bytes
+
+    # order 2 at n = 300 with 1e5 coalitions: the primal order-2 system over 45,151 monomials
+    need = kernelshapiq_plan_bytes(300, 2, 100_000)
+    assert need > 2 * 45_151**2 * 8
+    # with fewer coalitions than pairs the order-2 fit is dual: (m + 1)^2 doubles, not K^2
+    assert kernelshapiq_plan_bytes(300, 2, 5000) < 2**30
+    calls = []
+
+    def game(C):
+        calls.append(len(C))
+        return C.sum(axis=1).astype(float)
+
+    if need > available_memory():
+        with pytest.raises(ValueError, match="max_order: KernelSHAP-IQ of order 2 for n = 300"):
+            interplay.approximate(game, 300, "k-SII", 100_000, method="kernelshapiq", seed=0)
+        assert calls == []  # refused before any coalition was evaluated
+    est = make_estimator(300, "k-SII", 5000, method="kernelshapiq", seed=0)
+    assert est.plan_bytes == kernelshapiq_plan_bytes(300, 2, 5000)
+
+
 def test_anytime_permutation_rounds_end_on_whole_permutations():
     n = 12
     game = TableGame(evaluate_all(SumOfUnanimityGames.random(n, 20, max_size=3, seed=0), n))

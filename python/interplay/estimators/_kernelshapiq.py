@@ -82,11 +82,38 @@ def design_kernel_table(n: int, s: int, sizes: np.ndarray) -> np.ndarray:
     return out
 
 
+def kernelshapiq_plan_bytes(n: int, k: int, rows: int, d: int = 1) -> int:
+    """Peak memory of KernelSHAP-IQ's fits: per order s either the primal system (the union-rank
+    table and moment matrix over the K_{<=s} monomials, 2 K_{<=s}^2, plus the C(n, s)^2 Gram
+    matrix) or the dual kernel (2 (m + 1)^2), the largest of them, plus the moments of order 2s
+    of the primal orders and the random-group scores."""
+    peak, kp = 0, 0
+    for s in range(1, k + 1):
+        if uses_dual(rows, comb(n, s)):
+            peak = max(peak, 2 * (rows + 1) ** 2)
+        else:
+            ks = n_sets_upto(n, s)
+            peak = max(peak, 2 * ks * ks + comb(n, s) ** 2)
+            kp = s
+    moments = n_sets_upto(n, 2 * kp) * kp if kp else 0
+    return 8 * (peak + moments + (N_GROUPS + 1) * n_sets_upto(n, k) * max(d, 1))
+
+
 class KernelShapIQ(StratifiedEstimator):
     method = "kernelshapiq"
     serves = ("SII", "k-SII", "SV")
     #: "auto" (dual form for an order with fewer fitted coalitions than terms), "primal", "dual"
     _solver = "auto"
+
+    def __init__(self, n_players, spec, budget, max_order, seed, config, **kw):
+        from .._validation import format_bytes, require_memory
+
+        rows = min(budget, 1 << n_players) if n_players < 63 else budget
+        nbytes = kernelshapiq_plan_bytes(n_players, max_order, rows)
+        require_memory(nbytes, f"KernelSHAP-IQ of order {max_order} for n = {n_players} at "
+                       f"budget {budget} ({format_bytes(nbytes)})", argument="max_order")
+        self.plan_bytes = nbytes
+        super().__init__(n_players, spec, budget, max_order, seed, config, **kw)
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
