@@ -99,16 +99,18 @@ class _PermutationBase(Estimator):
             raise ValueError(f"budget = {budget} is below the {nf} coalitions this estimator "
                              "evaluates before its first permutation")
         max_perms = max(16, self.max_perms_factor * budget)
-        plan, self.perms, self._cell_row, self._cum = self._make_plan(forced, max_perms)
+        # subclasses plan: (distinct rows, permutations, id of every generated row, cumulative
+        # distinct counts after the forced rows and each permutation)
+        plan, self.perms, self._cell_row, self._cum = self._make_plan(max_perms)
         self.n_perms = self.perms.shape[0]
         self._nf = nf
         self._per = self._rows_per_perm()
         self._set_plan(plan)
 
-    def _make_plan(self, forced, max_perms):
-        return plan_chunked(forced, self._rows_per_perm(), self._coalitions,
-                            self._distinct_guess(), self.seed, self.n_players, self.budget,
-                            max_perms, backend=self.backend)
+    def _compiled_plan(self, kernel, *args):
+        plan, perms, cells, cum = kernel.select(self.backend)[1](*args)
+        return (np.asarray(plan, np.uint64), np.asarray(perms, np.int64),
+                np.asarray(cells, np.int64), np.asarray(cum, np.int64))
 
     def round_boundary(self, upto):
         j = int(np.searchsorted(self._cum, upto, side="left"))
@@ -161,11 +163,12 @@ def _sii_forced(n):
     return np.vstack([np.zeros((1, W), dtype=np.uint64), full])
 
 
-def sii_plan_reference(seed, n, k, budget, max_perms):
-    """Reference of ``_core.permutation.sii_plan`` (vectorised chunks, NumPy dedup)."""
+def sii_plan_reference(seed, n, k, budget, max_perms, *, backend="reference"):
+    """Reference of ``_core.permutation.sii_plan`` (vectorised chunks; with another backend
+    for the dedup, the plan of n > 64 players)."""
     return plan_chunked(_sii_forced(n), _sii_rows_per_perm(n, k),
                         lambda P: sii_coalitions(P, n, k), max(1, (n - 5) * k), seed, n, budget,
-                        max_perms, backend="reference")
+                        max_perms, backend=backend)
 
 
 def sii_accumulate_reference(perms, cells, k, V, S1, S2):
@@ -216,21 +219,14 @@ class PermutationSII(_PermutationBase):
     def _compiled(self):
         return self.n_players <= _COMPILED_MAX_N and self.max_order <= 8
 
-    def _make_plan(self, forced, max_perms):
+    def _make_plan(self, max_perms):
+        args = (self.seed, self.n_players, self.max_order, self.budget, max_perms)
         if self._compiled():
-            _, fn = SII_PLAN.select(self.backend)
-            out = fn(self.seed, self.n_players, self.max_order, self.budget, max_perms)
-            return tuple(np.asarray(x) for x in out)
-        return super()._make_plan(forced, max_perms)
+            return self._compiled_plan(SII_PLAN, *args)
+        return sii_plan_reference(*args, backend=self.backend)
 
     def _rows_per_perm(self):
         return _sii_rows_per_perm(self.n_players, self.max_order)
-
-    def _distinct_guess(self):
-        return max(1, (self.n_players - 5) * self.max_order)
-
-    def _coalitions(self, P):
-        return sii_coalitions(P, self.n_players, self.max_order)
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
@@ -262,24 +258,15 @@ class PermutationSTII(_PermutationBase):
     def _forced(self):
         return _stii_forced(self.n_players, self.max_order)
 
-    def _make_plan(self, forced, max_perms):
-        if self.max_order == 2 and self.n_players <= _COMPILED_MAX_N:
-            _, fn = STII2_PLAN.select(self.backend)
-            plan, perms, cells, cum = fn(self.seed, self.n_players, self.budget, max_perms)
-            return (np.asarray(plan, np.uint64), np.asarray(perms, np.int64),
-                    np.asarray(cells, np.int64), np.asarray(cum, np.int64))
-        return super()._make_plan(forced, max_perms)
+    def _make_plan(self, max_perms):
+        n, k = self.n_players, self.max_order
+        if k == 2 and n <= _COMPILED_MAX_N:
+            return self._compiled_plan(STII2_PLAN, self.seed, n, self.budget, max_perms)
+        return stii_plan_chunked(self.seed, n, k, self.budget, max_perms, backend=self.backend)
 
     def _rows_per_perm(self):
         # order 2: prefixes, then T u {later} and T u {a, b} per pair {a, b}
         return _stii_rows_per_perm(self.n_players, self.max_order)
-
-    def _distinct_guess(self):
-        return max(1, (comb(self.n_players, self.max_order) << self.max_order) // 5)
-
-
-    def _coalitions(self, P):
-        return stii_coalitions(P, self.n_players, self.max_order)
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
@@ -359,11 +346,16 @@ def _stii_forced(n, k):
     return np.vstack([su.basis_sets(n, k - 1, 0), _sii_forced(n)[1:]])
 
 
+def stii_plan_chunked(seed, n, k, budget, max_perms, *, backend="auto"):
+    """The STII plan of order k by vectorised chunks (any n; the dedup on ``backend``)."""
+    return plan_chunked(_stii_forced(n, k), _stii_rows_per_perm(n, k),
+                        lambda P: stii_coalitions(P, n, k), max(1, (comb(n, k) << k) // 5), seed,
+                        n, budget, max_perms, backend=backend)
+
+
 def stii2_plan_reference(seed, n, budget, max_perms):
     """Reference of ``_core.permutation.stii2_plan`` (vectorised chunks, NumPy dedup)."""
-    return plan_chunked(_stii_forced(n, 2), _stii_rows_per_perm(n, 2),
-                        lambda P: stii_coalitions(P, n, 2), comb(n, 2) * 4 // 5, seed, n,
-                        budget, max_perms, backend="reference")
+    return stii_plan_chunked(seed, n, 2, budget, max_perms, backend="reference")
 
 
 def stii2_accumulate_reference(perms, cells, V, S1, S2):
