@@ -286,6 +286,18 @@ def _max_se(res) -> float:
     return float(np.max(se[1:] if len(se) > 1 else se))
 
 
+def _continue(config: dict, state: SamplingState | None, game: Any,
+              batch_size: int | None) -> tuple[InteractionResult, int]:
+    """The run ``config`` describes, preloaded with the values in ``state``: (result, number
+    of coalitions or grid cells evaluated anew)."""
+    est = make_estimator(**config)
+    if state is not None:
+        est.preload(state)
+    before = est.n_known
+    _run(est, game, batch_size)
+    return est.result(), est.n_known - before
+
+
 def _anytime_grid(est, game, batch_size, tol):
     """Grid mode: a grid's split moves with the budget, so rounds are runs at doubling budgets,
     each continuing the previous one as :func:`refine` does (every evaluated cell that lies on
@@ -296,14 +308,8 @@ def _anytime_grid(est, game, batch_size, tol):
     evaluated = 0
     state = None
     while True:
-        cfg["budget"] = budget
-        e = make_estimator(**cfg)
-        if state is not None:
-            e.preload(state)
-        before = e.n_known
-        _run(e, game, batch_size)
-        res = e.result()
-        evaluated += e.n_known - before
+        res, new = _continue({**cfg, "budget": budget}, state, game, batch_size)
+        evaluated += new
         if budget >= total or _max_se(res) < tol:
             res.info["anytime_rounds_budget"] = budget
             res.info["anytime_cells_evaluated"] = evaluated
@@ -349,14 +355,8 @@ def refine(result: InteractionResult | SamplingState, game: Any, extra_budget: i
     cfg = dict(state.config)
     _check_game_players(game, cfg["n_players"])
     cfg["budget"] = cfg["budget"] + extra
-    n = cfg.pop("n_players")
-    index = cfg.pop("index")
-    budget = cfg.pop("budget")
-    est = make_estimator(n, index, budget, **cfg)
-    est.preload(state)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", low=1)
-    _run(est, game, batch_size)
-    res = est.result()
+    res, _ = _continue(cfg, state, game, batch_size)
     res.info["reused_evaluations"] = state.n_evaluated
     return res

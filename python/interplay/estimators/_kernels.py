@@ -27,11 +27,21 @@ from .._validation import format_bytes, require_memory
 from ..backends import Kernel, core_attr, module_attr
 
 
+def _kernel(path: str, reference: str) -> Kernel:
+    """``_core.<path>``, its Numba twin of the same name in ``_numba`` and the NumPy reference
+    ``reference`` ("module.attr" inside interplay.estimators)."""
+    module, attr = reference.split(".")
+    return Kernel(path, cpp=core_attr(path),
+                  numba=module_attr("interplay.estimators._numba", path.split(".")[1]),
+                  reference=module_attr(f"interplay.estimators.{module}", attr))
+
+
 def _sampling_kernel(name: str) -> Kernel:
-    """``_core.sampling.<name>``, its Numba twin and its NumPy reference (same name)."""
-    return Kernel(f"sampling.{name}", cpp=core_attr(f"sampling.{name}"),
-                  numba=module_attr("interplay.estimators._numba", name),
-                  reference=module_attr("interplay.estimators._reference", name))
+    return _kernel(f"sampling.{name}", f"_reference.{name}")
+
+
+def _permutation_kernel(name: str) -> Kernel:
+    return _kernel(f"permutation.{name}", f"_permutation.{name}_reference")
 
 
 STREAM = _sampling_kernel("stratified_stream")
@@ -40,21 +50,12 @@ GATHER = _sampling_kernel("subset_gather")
 FOLD = _sampling_kernel("complement_fold")
 DEDUP = _sampling_kernel("first_occurrence")
 PERMS = _sampling_kernel("permutations")
-
-
-def _permutation_kernel(name: str) -> Kernel:
-    """``_core.permutation.<name>``, its Numba twin and the NumPy ``<name>_reference``."""
-    return Kernel(f"permutation.{name}", cpp=core_attr(f"permutation.{name}"),
-                  numba=module_attr("interplay.estimators._numba", name),
-                  reference=module_attr("interplay.estimators._permutation", f"{name}_reference"))
-
-
+KERNEL = _sampling_kernel("intersection_kernel")
+RANKS = _sampling_kernel("set_ranks")
 STII2_PLAN = _permutation_kernel("stii2_plan")
 STII2_ACC = _permutation_kernel("stii2_accumulate")
 SII_PLAN = _permutation_kernel("sii_plan")
 SII_ACC = _permutation_kernel("sii_accumulate")
-KERNEL = _sampling_kernel("intersection_kernel")
-RANKS = _sampling_kernel("set_ranks")
 
 
 def n_sets_upto(n: int, k: int) -> int:
