@@ -102,36 +102,32 @@ inline void round_to_polytope(const Problem &P, std::vector<double> &q, std::vec
         return q[(static_cast<std::size_t>(x1) * n2 + x2) * ny + y];
     };
     for (int y = 0; y < ny; ++y) {
-        for (int x1 = 0; x1 < n1; ++x1) {
+        // line i of the slice: row x1 = i (over x2) or column x2 = i (over x1)
+        auto at = [&](bool row, int i, int j) -> double & { return row ? Q(i, j, y) : Q(j, i, y); };
+        auto line_sum = [&](bool row, int i) {
             double r = 0.0;
-            for (int x2 = 0; x2 < n2; ++x2) r += Q(x1, x2, y);
-            const double t = P.a[static_cast<std::size_t>(x1) * ny + y];
-            if (r > t) {
-                const double sc = t / r;
-                for (int x2 = 0; x2 < n2; ++x2) Q(x1, x2, y) *= sc;
-            }
-        }
-        for (int x2 = 0; x2 < n2; ++x2) {
-            double c = 0.0;
-            for (int x1 = 0; x1 < n1; ++x1) c += Q(x1, x2, y);
-            const double t = P.b[static_cast<std::size_t>(x2) * ny + y];
-            if (c > t) {
-                const double sc = t / c;
-                for (int x1 = 0; x1 < n1; ++x1) Q(x1, x2, y) *= sc;
+            for (int j = 0, m = row ? n2 : n1; j < m; ++j) r += at(row, i, j);
+            return r;
+        };
+        auto marginal = [&](bool row, int i) {
+            return (row ? P.a : P.b)[static_cast<std::size_t>(i) * ny + y];
+        };
+        for (bool row : {true, false}) {  // scale down every line above its marginal
+            for (int i = 0, m = row ? n1 : n2; i < m; ++i) {
+                const double r = line_sum(row, i), t = marginal(row, i);
+                if (r > t) {
+                    const double sc = t / r;
+                    for (int j = 0, mj = row ? n2 : n1; j < mj; ++j) at(row, i, j) *= sc;
+                }
             }
         }
         double tot = 0.0;
         for (int x1 = 0; x1 < n1; ++x1) {
-            double r = 0.0;
-            for (int x2 = 0; x2 < n2; ++x2) r += Q(x1, x2, y);
-            er[x1] = std::max(P.a[static_cast<std::size_t>(x1) * ny + y] - r, 0.0);
+            er[x1] = std::max(marginal(true, x1) - line_sum(true, x1), 0.0);
             tot += er[x1];
         }
-        for (int x2 = 0; x2 < n2; ++x2) {
-            double c = 0.0;
-            for (int x1 = 0; x1 < n1; ++x1) c += Q(x1, x2, y);
-            ec[x2] = std::max(P.b[static_cast<std::size_t>(x2) * ny + y] - c, 0.0);
-        }
+        for (int x2 = 0; x2 < n2; ++x2)
+            ec[x2] = std::max(marginal(false, x2) - line_sum(false, x2), 0.0);
         if (tot > 0) {
             for (int x1 = 0; x1 < n1; ++x1) {
                 if (er[x1] <= 0) continue;
