@@ -102,6 +102,32 @@ def check_numeric_array(values: Any, name: str) -> np.ndarray:
     return arr
 
 
+def as_real_float64(values: Any, name: str) -> np.ndarray:
+    """``values`` (array-like or torch tensor, any device) as a float64 NumPy array.
+
+    Complex values are refused (TypeError naming ``name``): casting them would silently drop the
+    imaginary part. Values that are not numbers at all raise TypeError too.
+    """
+    if hasattr(values, "detach") and hasattr(values, "is_complex"):  # torch tensor
+        if values.is_complex():
+            raise TypeError(f"{name} is complex (dtype {values.dtype}): only real values are "
+                            "supported; return the real part, imaginary part or modulus "
+                            "(as separate outputs if needed)")
+        import torch  # noqa: PLC0415
+
+        return values.detach().to(device="cpu", dtype=torch.float64).numpy()
+    arr = np.asarray(values)
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} is complex (dtype {arr.dtype}): only real values are "
+                        "supported; return the real part, imaginary part or modulus (as "
+                        "separate outputs if needed)")
+    try:
+        return np.asarray(arr, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric, got {type(values).__name__} of dtype "
+                        f"{arr.dtype}") from exc
+
+
 def check_finite(arr: np.ndarray, name: str) -> None:
     if arr.dtype.kind != "f":
         return

@@ -25,7 +25,7 @@ from math import ceil, comb, sqrt
 import numpy as np
 
 from .. import _sets
-from .._validation import check_int, format_bytes, require_memory
+from .._validation import as_real_float64, check_int, format_bytes, require_memory
 from . import _sets_util as su
 from ._base import Estimator, SamplingState
 from ._index import binomial_mass
@@ -261,7 +261,7 @@ class GridEstimator(Estimator):
         if not self._grid_pending:
             raise RuntimeError("tell_grid() called without a pending grid (call next_grid())")
         rows = self._grid_rows
-        arr = np.asarray(values, dtype=np.float64)
+        arr = as_real_float64(values, "grid_values output")
         if arr.ndim not in (2, 3) or arr.shape[:2] != (rows.size, self.m_b):
             raise ValueError(f"grid values must have shape ({rows.size}, {self.m_b}) or "
                              f"({rows.size}, {self.m_b}, d), got {arr.shape}")
@@ -337,8 +337,6 @@ class GridEstimator(Estimator):
                     f"game.grid_values raised {type(exc).__name__} on a {Ca.shape[0]} x "
                     f"{Cb.shape[0]} grid", np.concatenate([Ca[:1], Cb[:1]], axis=1),
                     self.state()) from exc
-            if hasattr(vals, "detach"):
-                vals = vals.detach().cpu().numpy()
             self.tell_grid(vals)
 
     def state(self) -> SamplingState:

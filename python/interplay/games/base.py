@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, format_bytes, require_memory
+from .._validation import as_real_float64, check_int, format_bytes, require_memory
 
 
 def check_coalitions(coalitions: Any, n_players: int, name: str = "coalitions") -> np.ndarray:
@@ -31,12 +31,7 @@ def check_coalitions(coalitions: Any, n_players: int, name: str = "coalitions") 
 
 def check_game_output(values: Any, m: int, name: str = "game output") -> np.ndarray:
     """A game's answer for m coalitions: (m,) or (m, d) finite float64."""
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be numeric, got {type(values).__name__}") from exc
-    if hasattr(values, "detach"):  # torch tensor: asarray worked only on CPU; be explicit
-        arr = np.asarray(values.detach().cpu().numpy(), dtype=np.float64)
+    arr = as_real_float64(values, name)
     if arr.ndim == 0 or arr.shape[0] != m or arr.ndim > 2:
         raise ValueError(f"{name} must have shape ({m},) or ({m}, d) for {m} coalitions, got {arr.shape}")
     if not np.isfinite(arr).all():

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import as_real_float64
 from ..scheduler import Scheduler, ValueCache
 from ..scheduler.core import _to_numpy
 from .adapters import Adapter, as_adapter
@@ -49,14 +50,20 @@ class MaskedTask:
         k = self.masker.n_draws
         if k > 1:  # marginal imputation: average the draws of each coalition
             if hasattr(out, "detach"):
+                if out.is_complex():
+                    _to_numpy(out)  # refuses complex outputs with a one-line TypeError
                 out = out.reshape(rows, k, *out.shape[1:]).to(dtype=_float64(out)).mean(1)
             else:
-                out = np.asarray(out, dtype=np.float64).reshape(rows, k, *np.shape(out)[1:]).mean(1)
+                out = _to_numpy(out).reshape(rows, k, *np.shape(out)[1:]).mean(1)
         return out
 
     def row_bytes(self, key: Hashable, n: int) -> int:
         inst = self.instances.get(key)
         return 0 if inst is None else self.masker.row_bytes(inst)
+
+
+def _head_output(out: Any) -> np.ndarray:
+    return as_real_float64(out, "head output")
 
 
 def _float64(t: Any) -> Any:
@@ -279,7 +286,7 @@ class LateFusionGame(_ModelGame):
 
         def finish(vals: list[np.ndarray]) -> np.ndarray:
             embs = [v[inv] for v, (_, inv) in zip(vals, blocks)]
-            return np.asarray(self.head(embs), dtype=np.float64)
+            return _head_output(self.head(embs))
 
         return requests, finish
 
@@ -317,7 +324,7 @@ class LateFusionGame(_ModelGame):
             a = ea[s: s + chunk]
             rows_a = np.repeat(a, len(eb), axis=0)
             rows_b = np.tile(eb, (len(a), 1))
-            v = np.asarray(self.head([rows_a, rows_b]), dtype=np.float64)
+            v = _head_output(self.head([rows_a, rows_b]))
             out.append(v.reshape(len(a), len(eb), *v.shape[1:]))
         return np.concatenate(out, axis=0)
 
@@ -353,7 +360,7 @@ class _JointTask:
             e.stats.rows_evaluated += p[1]  # encoder rows run on the joint path, for accounting
             e.stats.model_calls += 1
             embs.append(_to_numpy(out))
-        return np.asarray(g.head(embs), dtype=np.float64)
+        return _head_output(g.head(embs))
 
 
 class _JointModel(MaskedModel):

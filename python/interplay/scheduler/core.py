@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .._validation import check_int, format_bytes, require_memory
+from .._validation import as_real_float64, check_int, format_bytes, require_memory
 
 Request = tuple[Hashable, np.ndarray]
 
@@ -79,11 +79,9 @@ def _free_device_memory() -> None:
 
 
 def _to_numpy(out: Any) -> np.ndarray:
-    if hasattr(out, "detach"):  # torch tensor: float64 on the host
-        import torch  # noqa: PLC0415
-
-        return out.detach().to(device="cpu", dtype=torch.float64).numpy()
-    return np.asarray(out, dtype=np.float64)
+    """A model's output (NumPy or a torch tensor on any device) as float64 on the host;
+    complex outputs are refused rather than cast (the cast drops the imaginary part)."""
+    return as_real_float64(out, "model output")
 
 
 class ValueCache:
