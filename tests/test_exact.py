@@ -8,7 +8,8 @@ import pytest
 
 import interplay
 from interplay import indices as ix
-from interplay.backends import backend_status, core, exact_reference
+from interplay.backends import backend_status, core
+from interplay.backends.reference import exact as exact_reference
 from interplay.games import AdditiveGame, SumOfUnanimityGames, SymmetricGame, evaluate_all
 
 from .reference import naive_indices as R

@@ -1,5 +1,5 @@
 """Sampling kernels: the coalition stream and subset moments, every backend against the plain
-reference (tests/reference-style brute force lives in interplay.estimators._reference and in the
+reference (tests/reference-style brute force lives in interplay.backends.reference.sampling and in the
 itertools loops below)."""
 
 import itertools
@@ -11,7 +11,7 @@ import pytest
 from interplay import _sets
 from interplay.backends import backend_status
 from interplay.estimators import _kernels as K
-from interplay.estimators import _reference as ref
+from interplay.backends.reference import sampling as ref
 
 BACKENDS = [b for b in ("cpp", "numba") if backend_status(b)[0]]
 

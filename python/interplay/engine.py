@@ -20,7 +20,7 @@ from ._validation import check_finite, check_value_table, require_memory
 from .backends import Kernel, backend_status, core, core_attr, module_attr
 from .indices import Index, get_index
 from .results import InteractionResult
-from .backends import exact_torch as _exact_torch
+from .backends.torch import exact as _exact_torch
 from .transforms import KERNELS as TRANSFORM_KERNELS
 
 __all__ = ["exact", "plan_exact", "MAX_PLAYERS"]
@@ -32,8 +32,8 @@ _CHECK_MEMORY_FROM = 32 << 20
 WEIGHTED_SUPERSET = Kernel(
     "exact.weighted_superset",
     cpp=core_attr("exact.weighted_superset"),
-    numba=module_attr("interplay.backends.exact_numba", "weighted_superset"),
-    reference=module_attr("interplay.backends.exact_reference", "weighted_superset"),
+    numba=module_attr("interplay.backends.numba.exact", "weighted_superset"),
+    reference=module_attr("interplay.backends.reference.exact", "weighted_superset"),
 )
 
 
@@ -221,7 +221,7 @@ def exact(
 
 
 def _exact_on_torch(values: Any, idx: Index, backend: str) -> InteractionResult:
-    """:func:`exact` on torch tensors (see interplay.backends.exact_torch)."""
+    """:func:`exact` on torch tensors (see interplay.backends.torch.exact)."""
     if backend == "cuda":
         raise ValueError(
             "backend='cuda' is not an exact-engine backend: pass a CUDA tensor with "

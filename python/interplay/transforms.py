@@ -29,8 +29,8 @@ import numpy as np
 from ._validation import check_value_table, require_memory
 from .backends import Kernel, core_attr, module_attr
 
-_REF = "interplay.backends.exact_reference"
-_NUMBA = "interplay.backends.exact_numba"
+_REF = "interplay.backends.reference.transforms"
+_NUMBA = "interplay.backends.numba.transforms"
 
 KERNELS = {
     name: Kernel(

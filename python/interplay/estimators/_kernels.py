@@ -27,21 +27,21 @@ from .._validation import format_bytes, require_memory
 from ..backends import Kernel, core_attr, module_attr
 
 
-def _kernel(path: str, reference: str) -> Kernel:
-    """``_core.<path>``, its Numba twin of the same name in ``_numba`` and the NumPy reference
-    ``reference`` ("module.attr" inside interplay.estimators)."""
-    module, attr = reference.split(".")
+def _kernel(path: str) -> Kernel:
+    """``_core.<family>.<name>`` and its twins of the same name in
+    ``interplay.backends.{numba,reference}.<family>``."""
+    family, name = path.split(".")
     return Kernel(path, cpp=core_attr(path),
-                  numba=module_attr("interplay.estimators._numba", path.split(".")[1]),
-                  reference=module_attr(f"interplay.estimators.{module}", attr))
+                  numba=module_attr(f"interplay.backends.numba.{family}", name),
+                  reference=module_attr(f"interplay.backends.reference.{family}", name))
 
 
 def _sampling_kernel(name: str) -> Kernel:
-    return _kernel(f"sampling.{name}", f"_reference.{name}")
+    return _kernel(f"sampling.{name}")
 
 
 def _permutation_kernel(name: str) -> Kernel:
-    return _kernel(f"permutation.{name}", f"_permutation.{name}_reference")
+    return _kernel(f"permutation.{name}")
 
 
 STREAM = _sampling_kernel("stratified_stream")

@@ -2,7 +2,7 @@
 
 Every backend implements ``broja(p, tol, max_iter, method, want_q) -> dict`` on a batch
 ``p`` of shape (B, n1, n2, ny) of normalised joints (tol in nats, method 0 auto / 1 ipm /
-2 ipfp); see :mod:`interplay.information._reference` for the contract.
+2 ipfp); see :mod:`interplay.backends.reference.pid` for the contract.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from ..backends import Kernel, core_attr, module_attr
 BROJA_KERNEL = Kernel(
     "pid.broja",
     cpp=core_attr("pid.broja"),
-    numba=module_attr("interplay.information._numba", "broja"),
-    reference=module_attr("interplay.information._reference", "broja"),
+    numba=module_attr("interplay.backends.numba.pid", "broja"),
+    reference=module_attr("interplay.backends.reference.pid", "broja"),
 )
 
 METHODS = {"auto": 0, "ipm": 1, "ipfp": 2}

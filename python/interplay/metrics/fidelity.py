@@ -23,18 +23,11 @@ from ..backends import Kernel, core_attr, module_attr
 from ..games.base import check_coalitions, check_game_output
 
 
-def _reference_explanation_game(
-    sets: np.ndarray, values: np.ndarray, coalitions: np.ndarray, out: np.ndarray
-) -> None:
-    """Plain NumPy: for each coalition, the sum of values over held sets that it contains."""
-    out[:] = _sets.contained_sum(sets, values, coalitions)
-
-
 EXPLANATION_GAME = Kernel(
     "fidelity.explanation_game",
     cpp=core_attr("fidelity.explanation_game"),
-    numba=module_attr("interplay.metrics._fidelity_numba", "explanation_game"),
-    reference=lambda: _reference_explanation_game,
+    numba=module_attr("interplay.backends.numba.fidelity", "explanation_game"),
+    reference=module_attr("interplay.backends.reference.fidelity", "explanation_game"),
 )
 
 

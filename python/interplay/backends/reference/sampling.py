@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from .._sets import n_words
-from ._rng import SplitMix64
+from ..._sets import n_words
+from ...estimators._rng import SplitMix64
 
 
 def _pack(members, n: int) -> tuple[int, ...]:
@@ -181,7 +181,7 @@ def first_occurrence(rows: np.ndarray):
 
 def permutations(seed: int, start: int, count: int, n: int) -> np.ndarray:
     """Reference for ``_core.sampling.permutations`` (Fisher-Yates, one generator each)."""
-    from ._rng import GOLDEN, MASK, mix64
+    from ...estimators._rng import GOLDEN, MASK, mix64
 
     out = np.empty((count, n), dtype=np.int64)
     for r in range(count):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from . import _reference
+from ..reference import pid as _reference
 
 _INF = np.inf
 
@@ -632,6 +632,6 @@ def _ipm_driver(a, b, allowed, tol, max_iter):
 
 
 def broja(p, tol, max_iter, method, want_q):
-    """Same contract as :func:`interplay.information._reference.broja`."""
+    """Same contract as :func:`interplay.backends.reference.pid.broja`."""
     return _reference.broja(p, tol, max_iter, method, want_q, ipm=_ipm_driver,
                             ipfp=_ipfp_driver)

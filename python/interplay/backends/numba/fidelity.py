@@ -1,4 +1,4 @@
-"""Numba implementation of the explanation-implied game (fallback when the C++ core is absent)."""
+"""Numba twin of the explanation-implied game (fallback when the C++ core is absent)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,43 @@
+"""Numba implementations of the zeta/Moebius transforms: the same Yates butterflies as the NumPy
+reference, compiled (used when the C++ core is not built, or on request). No fastmath: results
+must match the other backends to rounding."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True)
+def _transform(kind: int, a: np.ndarray) -> None:  # a: (2^n, d) C-contiguous, in place
+    rows, d = a.shape
+    half = 1
+    while half < rows:
+        for base in range(0, rows, 2 * half):
+            for r in range(base, base + half):
+                for j in range(d):
+                    if kind == 0:
+                        a[r + half, j] += a[r, j]
+                    elif kind == 1:
+                        a[r + half, j] -= a[r, j]
+                    elif kind == 2:
+                        a[r, j] += a[r + half, j]
+                    else:
+                        a[r, j] -= a[r + half, j]
+        half *= 2
+
+
+def _make(kind: int, name: str):
+    def fn(values: np.ndarray, out: np.ndarray) -> None:
+        if out is not values:
+            np.copyto(out, values)
+        _transform(kind, out.reshape(out.shape[0], -1))
+
+    fn.__name__ = name
+    return fn
+
+
+zeta = _make(0, "zeta")
+moebius = _make(1, "moebius")
+superset_zeta = _make(2, "superset_zeta")
+superset_moebius = _make(3, "superset_moebius")
