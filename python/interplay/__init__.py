@@ -26,6 +26,7 @@ _LAZY = {
     "PIDResult": "interplay.information",
     "explain": "interplay.models",
     "InteractionResult": "interplay.results",
+    "UnderdeterminedWarning": "interplay.estimators",
     "show_config": "interplay.config",
     "transforms": "interplay.transforms",
     "indices": "interplay.indices",

@@ -36,11 +36,13 @@ from ._api import (
     make_estimator,
     refine,
 )
+from ._identify import UnderdeterminedWarning
 
 __all__ = [
     "METHODS",
     "GameEvaluationError",
     "SamplingState",
+    "UnderdeterminedWarning",
     "approximate",
     "auto_method",
     "make_estimator",

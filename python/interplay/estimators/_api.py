@@ -121,6 +121,7 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
         k = int(fixed_order)  # an index object carries its order
     else:
         k = check_int(max_order, "max_order", low=1, high=n)
+    auto = method == "auto"
     method = _check_method(method, spec, n, budget)
     seed = resolve_seed(seed)
     config = dict(n_players=n, index=index, budget=budget, max_order=k, method=method, p=p,
@@ -147,28 +148,97 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
             "exceed double range beyond 1000 players; use 'permutation', 'kernelshap', "
             "'regression' or 'msr'")
 
-    q, pair_default = _size_weights(method, spec, n, k)
-    pair = pair_default if pairing is None else bool(pairing)
-    if pair and not np.allclose(np.where(np.isinf(q), 0, q), np.where(np.isinf(q), 0, q)[::-1]):
-        raise ValueError("pairing=True needs symmetric size weights (p = 0.5)")
-    if method in ("regression", "kernelshap"):
-        if method == "kernelshap":
-            spec = IndexSpec("SV")
-        if spec.name == "BV" or spec.name == "WBV":
-            spec = IndexSpec(spec.name, p=spec.p)
-        cls = st.RegressionEstimator
-    elif method == "kernelshapiq":
-        from ._kernelshapiq import KernelShapIQ as cls
-    elif method == "shapiq":
-        cls = st.ShapIQ
-    elif method == "svarmiq":
-        cls = st.SvarmIQ
-    elif method == "msr":
-        cls = st.MSR
-    else:  # pragma: no cover
-        raise AssertionError(method)
-    est = cls(n, spec, budget, k, seed, config, size_weights=q, pairing=pair, backend=backend)
-    est.method = method
+    def build(method, budget=budget, seed=seed):
+        q, pair_default = _size_weights(method, spec, n, k)
+        pair = pair_default if pairing is None else bool(pairing)
+        if pair and not np.allclose(np.where(np.isinf(q), 0, q),
+                                    np.where(np.isinf(q), 0, q)[::-1]):
+            raise ValueError("pairing=True needs symmetric size weights (p = 0.5)")
+        sp = spec
+        if method in ("regression", "kernelshap"):
+            if method == "kernelshap":
+                sp = IndexSpec("SV")
+            if sp.name == "BV" or sp.name == "WBV":
+                sp = IndexSpec(sp.name, p=sp.p)
+            cls = st.RegressionEstimator
+        elif method == "kernelshapiq":
+            from ._kernelshapiq import KernelShapIQ as cls
+        elif method == "shapiq":
+            cls = st.ShapIQ
+        elif method == "svarmiq":
+            cls = st.SvarmIQ
+        elif method == "msr":
+            cls = st.MSR
+        else:  # pragma: no cover
+            raise AssertionError(method)
+        cfg = {**config, "method": method, "budget": budget, "seed": seed}
+        est = cls(n, sp, budget, k, seed, cfg, size_weights=q, pairing=pair, backend=backend)
+        est.method = method
+        return est
+
+    est = build(method)
+    return _identified(est, build, auto=auto, index_name=spec.name, n=n, k=k, budget=budget,
+                       key=(spec.name, spec.p, n, k, pairing))
+
+
+#: method="auto": what to use instead when the default's design does not determine the index
+#: at this budget (Monte Carlo estimators have no design to determine)
+AUTO_UNDERDETERMINED = {"SV": "shapiq", "SII": "shapiq", "k-SII": "shapiq", "BV": "msr",
+                        "WBV": "msr"}
+
+
+#: the budget a warning names is searched on a reference stream up to this many terms
+REFERENCE_MAX_TERMS = 2000
+
+
+def _identified(est, build, *, auto: bool, index_name: str, n: int, k: int, budget: int,
+                key: tuple):
+    """Act on the identifiability of ``est``'s design, before any game call: method="auto"
+    switches to an estimator without a design (AUTO_UNDERDETERMINED); otherwise warn
+    (UnderdeterminedWarning) with the budget that determines the index; the result is then
+    flagged and its fitted terms carry infinite standard errors (Estimator._wrap)."""
+    from ._identify import min_budget, reference_min_budget, warn_underdetermined
+
+    ident = est.identification()
+    if ident is None or ident.ok:
+        return est
+    if auto and index_name in AUTO_UNDERDETERMINED:
+        alt = build(AUTO_UNDERDETERMINED[index_name])
+        alt.auto_reason = (f"{est.method} is under-determined at budget {budget} "
+                           f"({ident.detail})")
+        return alt
+    method = est.method
+
+    terms = max(t for _, t in ident.ranks.values())
+
+    def reference():
+        if terms > REFERENCE_MAX_TERMS:
+            return None
+        cap = 64 * terms + 4 * n
+        if n <= 30:
+            cap = min(cap, (1 << n) - 1)
+        try:
+            ref = build(method, budget=cap, seed=0)
+        except ValueError:  # the reference plan does not fit in memory
+            return None
+        return min_budget(lambda b: ref.identification(b).ok, min(terms, cap), cap)
+
+    need = reference_min_budget((method,) + key, reference)
+    if need is None and terms > REFERENCE_MAX_TERMS:
+        hint = (f"a budget well above {terms} (the number of terms; with paired complements "
+                f"about twice that)")
+    elif need is None:
+        hint = f"a budget of 2^{n} = {1 << n} (full enumeration) or more" if n <= 30 else \
+            "a much larger budget"
+    elif need > budget:
+        hint = f"a budget of about {need} or more (the smallest determining budget of seed 0)"
+    else:
+        hint = (f"a budget a little above {budget} (seed 0 is determined from {need}) or "
+                "another seed")
+    warn_underdetermined(
+        f"method={method!r} cannot determine {index_name} of order {k} for n_players = {n} "
+        f"from budget = {budget}: {ident.detail}. Standard errors of the fitted terms are "
+        f"inf and result.info['identifiable'] is False; use {hint}.")
     return est
 
 

@@ -192,6 +192,20 @@ class Estimator:
         res.info["sampling_state"].config["budget"] = int(n_rows)
         return res
 
+    # ---------------------------------------------------------------- identifiability
+    def identification(self, upto: int | None = None):
+        """Whether the first ``upto`` planned coalitions determine the estimate
+        (:class:`~interplay.estimators._identify.Identification`, cached per prefix; None for
+        estimators without a design to determine). Needs the plan only, not the values."""
+        upto = self.n_planned if upto is None else min(int(upto), self.n_planned)
+        cache = self.__dict__.setdefault("_identification", {})
+        if upto not in cache:
+            cache[upto] = self._identify(upto)
+        return cache[upto]
+
+    def _identify(self, upto: int):
+        return None
+
     # ---------------------------------------------------------------- subclass API
     def _compute(self, upto: int) -> tuple[np.ndarray, np.ndarray, dict]:
         raise NotImplementedError
@@ -218,9 +232,19 @@ class Estimator:
         if self._squeeze:
             values = values[:, 0]
             stderr = stderr[:, 0]
+        ident = self.identification(upto)
+        if ident is not None:
+            info = {**info, **ident.info()}
+            if not ident.ok:
+                # never a residual-based stderr of an under-determined fit (docs/sampled.md)
+                big = _sets.popcount(sets)
+                stderr = np.array(stderr, dtype=np.float64, copy=True)
+                stderr[big >= ident.bad_from] = np.inf
         base = self._baseline(values)
         n_eval = int(info.pop("n_evaluations", upto))
         info = {"method": self.method, "seed": self.seed, **info}
+        if getattr(self, "auto_reason", None):
+            info["auto_reason"] = self.auto_reason
         config = dict(self.config)
         info["sampling_state"] = SamplingState(
             config, self._plan[:upto].copy(),

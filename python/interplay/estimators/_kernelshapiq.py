@@ -115,6 +115,48 @@ class KernelShapIQ(StratifiedEstimator):
         self.plan_bytes = nbytes
         super().__init__(n_players, spec, budget, max_order, seed, config, **kw)
 
+    def _identify(self, upto):
+        """Rank of each order's design D_s = Phi_{<=s} A_s (rows of the sampled coalitions) from
+        its unit-weight Gram matrix A_s^T G_{<=s} A_s, G_{<=s}[U, U'] = #{T : U u U' subset T};
+        order s is determined iff the rank is C(n, s). Orders above an under-determined one
+        fit its residual, and every k-SII term mixes all orders: they are not determined
+        either."""
+        from ._identify import Identification, gram_rank
+
+        n, k = self.n_players, self.max_order
+        ranks, bad = {}, None
+        sets = self._plan[:upto]
+        sizes = self._sizes[:upto]
+        for s in range(1, k + 1):
+            terms = comb(n, s)
+            if self.full_enumeration:
+                ranks[f"order {s}"] = (terms, terms)
+                continue
+            # a coalition's design row is zero when no s-set has lambda_s(|T n S|) != 0
+            F = design_kernel_table(n, s, np.arange(n + 1))
+            nonzero = F[sizes, sizes, sizes] > 0
+            m = int(nonzero.sum())
+            if m < terms:
+                rank = m  # at most
+            else:
+                rows = sets[nonzero]
+                mom = subset_moments(rows, n, 2 * s, np.ones((rows.shape[0], 1)),
+                                     backend=self.backend)[0, :, 0]
+                Gm = mom[su.union_ranks(n, s, 0)]
+                A = _design_map(n, s)
+                G = np.asarray((A.T @ (A.T @ Gm).T).T)
+                rank = gram_rank(G)
+            ranks[f"order {s}"] = (rank, terms)
+            if rank < terms and bad is None:
+                bad = s
+        if bad is None:
+            return Identification(True, ranks=ranks)
+        rank, terms = ranks[f"order {bad}"]
+        detail = (f"the order-{bad} design of the sampled coalitions has rank {rank} for "
+                  f"{terms} terms")
+        return Identification(False, detail, ranks,
+                              bad_from=1 if self.spec.name == "k-SII" else bad)
+
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
         sets, V, sizes, kcount, complete = self._sample(upto)

@@ -302,6 +302,35 @@ class RegressionEstimator(StratifiedEstimator):
     def shapley(self) -> bool:
         return self.spec.name in ("SV", "FSII")
 
+    def _identify(self, upto):
+        """Rank of the fitted design (rows of positive weight, plus the efficiency row of
+        SV / FSII) from the unit-weight Gram matrix G[S, S'] = #{fitted T : S u S' subset T}:
+        the basis terms are determined iff it has full rank (docs/sampled.md)."""
+        from ._identify import Identification, gram_rank
+
+        n, k = self.n_players, self.max_order
+        min_order = 1 if self.shapley else 0
+        terms = n_sets_upto(n, k) - su.offset(n, min_order)
+        if self.full_enumeration:
+            return Identification(True, ranks={"regression": (terms, terms)})
+        sizes = self._sizes[:upto]
+        fitted = (sizes > 0) & (sizes < n) if self.shapley else np.ones(upto, dtype=bool)
+        fit = np.flatnonzero(fitted)
+        m = fit.size + (1 if self.shapley else 0)
+        if m < terms:
+            rank = m  # at most
+        else:
+            mom = subset_moments(self._plan[fit], n, 2 * k, np.ones((fit.size, 1)),
+                                 backend=self.backend)[0, :, 0]
+            G = mom[su.union_ranks(n, k, min_order)]
+            if self.shapley:
+                G = G + 1.0  # the efficiency row: all ones on the terms of order >= 1
+            rank = gram_rank(G)
+        ok = rank >= terms
+        detail = (f"the {m} fitted coalitions give a design of rank "
+                  f"{'at most ' if m < terms else ''}{rank} for {terms} basis terms")
+        return Identification(ok, detail, {"regression": (rank, terms)}, bad_from=min_order)
+
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
         sets, V, sizes, kcount, complete = self._sample(upto)
@@ -546,7 +575,7 @@ class SvarmIQ(_MonteCarlo):
             # a size t whose (t, l) strata are not all sampled for S falls back to the size-level
             # Horvitz-Thompson estimate (SHAP-IQ's), which needs no stratum to be non-empty
             needed = (np.abs(g * P) > 0)[:, :, None]  # (n+1, s+1, 1)
-            missing = (needed & (N <= 0)).any(axis=1)[..., None]  # (n+1, K_s, 1)
+            missing = (needed & (N <= 1)).any(axis=1)[..., None]  # (n+1, K_s, 1)
             ht, ht_var = ShapIQ._combine_per_size(g, N, A, B, kcount, complete, cap)
             per_t = np.where(missing, ht, per_t)
             var_t = np.where(missing, ht_var, var_t)

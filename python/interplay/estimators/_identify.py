@@ -1,0 +1,103 @@
+"""Identifiability of a sampled design, decided from the bitmasks before any game call.
+
+A least-squares estimator (regression: KernelSHAP, FSII, FBII, FWBII; KernelSHAP-IQ per order)
+determines its coefficients only when the design of the coalitions it fits has full column
+rank. The design depends on the coalitions alone (their weights are positive functions of the
+sizes), so its rank is known as soon as the coalitions are planned: the unweighted Gram
+matrix Phi^T Phi comes from subset moments of the bitmasks (docs/sampled.md, "Identifiability").
+
+With fewer fitted coalitions than basis terms the rank is short by counting; with pairing
+(each coalition followed by its complement) even twice as many may not suffice: the design
+row of N minus T is an affine map of the row of T (for KernelSHAP-IQ's order-2 design the
+same row), so a pair adds about one dimension to the even-order terms.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import numpy as np
+
+#: pivots of the unit-diagonal Gram matrix below this count as zero
+RANK_RTOL = 1e-9
+
+
+class UnderdeterminedWarning(UserWarning):
+    """The budget does not determine the requested index: the design of the sampled coalitions
+    is rank deficient. The result is flagged (``result.info["identifiable"] is False``) and its
+    standard errors are infinite for every fitted term."""
+
+
+def gram_rank(G: np.ndarray, rtol: float = RANK_RTOL) -> int:
+    """Numerical rank of a symmetric positive semi-definite matrix (eigenvalues above
+    ``rtol`` times the largest)."""
+    if G.shape[0] == 0:
+        return 0
+    # a diagonal scaling keeps the rank and makes the test independent of the column scales
+    d = np.sqrt(np.maximum(np.diag(G), 0.0))
+    if (d == 0).any():
+        keep = d > 0
+        return gram_rank(G[np.ix_(keep, keep)], rtol)
+    from scipy.linalg import lapack
+
+    # pivoted Cholesky (LAPACK pstrf, O(K^3 / 3)) of the unit-diagonal matrix: the number of
+    # pivots above rtol (the eigenvalue threshold of the same scaled matrix, up to the
+    # ordering of a greedy factorisation)
+    _, _, rank, info = lapack.dpstrf(G / d[:, None] / d[None, :], tol=rtol, lower=1)
+    if info < 0:  # pragma: no cover - argument error
+        raise RuntimeError(f"dpstrf failed: info = {info}")
+    return int(rank)
+
+
+class Identification:
+    """Whether a design determines its coefficients: ``rank`` of ``terms`` per fit."""
+
+    def __init__(self, ok: bool, detail: str = "", ranks: dict | None = None,
+                 bad_from: int = 0) -> None:
+        self.ok = bool(ok)
+        self.detail = detail
+        #: fit name -> (rank, number of terms)
+        self.ranks = dict(ranks or {})
+        #: estimates of sets of this size and larger are not determined when not ok
+        self.bad_from = int(bad_from)
+
+    def info(self) -> dict:
+        out = {"identifiable": self.ok}
+        if self.ranks:
+            out["design_rank"] = {k: tuple(v) for k, v in self.ranks.items()}
+        return out
+
+
+def min_budget(identify, lo: int, hi_cap: int) -> int | None:
+    """The smallest budget B in [lo, hi_cap] whose design ``identify(B)`` is full rank (the plan
+    is a budget-independent stream, so the design of B is the prefix of any longer plan);
+    None when even ``hi_cap`` is not. ``identify(B) -> bool`` must be monotone in practice."""
+    hi = max(lo, 2)
+    while not identify(hi):
+        if hi >= hi_cap:
+            return None
+        hi = min(hi_cap, 2 * hi)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if identify(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_min_budget(key: tuple, factory) -> int | None:
+    return factory()
+
+
+def reference_min_budget(key: tuple, factory) -> int | None:
+    """:func:`min_budget` of a reference stream (seed 0), cached per design ``key``: the
+    budget a warning or refusal names (a property of n, order, index and method, up to a few
+    coalitions between seeds)."""
+    return _cached_min_budget(key, factory)
+
+
+def warn_underdetermined(message: str, stacklevel: int = 5) -> None:
+    warnings.warn(message, UnderdeterminedWarning, stacklevel=stacklevel)
