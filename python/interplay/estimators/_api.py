@@ -372,9 +372,14 @@ def _anytime_grid(est, game, batch_size, tol):
     """Grid mode: a grid's split moves with the budget, so rounds are runs at doubling budgets,
     each continuing the previous one as :func:`refine` does (every evaluated cell that lies on
     the new grid is reused); the result equals a single run at the budget of the last round."""
+    from ._grid import grid_min_budget
+
     total = est.budget
     cfg = dict(est.config)
-    budget = min(total, max(16, total // 16))
+    # no round below the budget at which the grid determines every term (a round whose fit is
+    # not determined has no honest standard error to stop on)
+    first = grid_min_budget(est.n_a, est.n_b, est.max_order, est.spec.p, est.seed)
+    budget = min(total, max(16, total // 16, first))
     evaluated = 0
     state = None
     while True:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from functools import lru_cache
 from math import ceil, comb, sqrt
 
 import numpy as np
@@ -30,12 +31,23 @@ from . import _sets_util as su
 from ._base import Estimator, SamplingState
 from ._index import binomial_mass
 from ._kernels import n_sets_upto, set_ranks, stratified_stream, subset_gather, subset_moments
-from ._rng import substream
+from ._rng import resolve_seed, substream
 from ._stratified import _random_groups_var, spd_solver
 
-#: random groups over B coalitions for the standard errors (A side uses N_GROUPS)
-B_GROUPS = 8
-A_GROUPS = 32
+#: delete-a-group jackknife: groups of coalitions per player group (docs/sampled.md)
+JK_GROUPS = 16
+#: a group's coalitions are planned at the first of these multiples of its basis size at which
+#: the design (with one jackknife group left out) has full rank
+_NEED_LADDER = (1.25, 1.5, 2.0, 3.0, 4.0)
+
+
+class GridBudgetError(ValueError):
+    """The grid design at this budget cannot determine the requested terms (raised before any
+    game call); ``min_budget`` is the smallest budget at which it can."""
+
+    def __init__(self, message: str, min_budget: int):
+        super().__init__(message)
+        self.min_budget = int(min_budget)
 
 
 def check_groups(player_groups, n):
@@ -48,20 +60,100 @@ def check_groups(player_groups, n):
     return na, nb
 
 
-def split_budget(budget: int, na: int, nb: int) -> tuple[int, int]:
-    """FIxLIP's split: the smaller group gets m = min(2^n_small, ceil(max(4, sqrt(B) n_small /
-    n_large))) coalitions, the larger floor(B / m) (capped at 2^n_large)."""
-    cap_a = 1 << na if na < 62 else 1 << 62
-    cap_b = 1 << nb if nb < 62 else 1 << 62
+def _cap(n: int) -> int:
+    return 1 << n if n < 62 else 1 << 62
+
+
+def _full_rank(S: np.ndarray, n: int, k: int) -> bool:
+    """Whether the coalitions S (packed) determine every term of order <= k of a game on their
+    n players: the design [alpha subset S_i], |alpha| <= k, has full column rank (its
+    unit-weight Gram from the subset moments, scaled to unit diagonal, passes a Cholesky pivot
+    test; positive weights do not change the rank)."""
+    K = n_sets_upto(n, k)
+    if S.shape[0] < K:
+        return False
+    mom = subset_moments(S, n, 2 * k, np.ones(S.shape[0]))[0, :, 0]
+    G = mom[su.union_ranks(n, k, 0)]
+    d = np.sqrt(np.diag(G))
+    if (d == 0).any():
+        return False
+    try:
+        L = np.linalg.cholesky(G / d[:, None] / d[None, :])
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.min(np.diag(L)) ** 2 > 1e-10)
+
+
+@lru_cache(maxsize=256)
+def side_need(n: int, k: int, p: float, seed: int) -> int:
+    """Coalitions a player group of n players needs for the grid to determine its terms of
+    order <= k: the first multiple of its K = sum_{s <= k} C(n, s) basis terms in _NEED_LADDER
+    at which the planned coalitions (a prefix of the group's seeded stream) without one
+    jackknife group (1/JK_GROUPS of them) have full rank. All 2^n coalitions (exact on this
+    side) when that is at most twice the first rung or no rung has full rank."""
+    K, cap = n_sets_upto(n, k), _cap(n)
+    if cap <= 2 * ceil(_NEED_LADDER[0] * K):
+        return cap
+    rungs = [ceil(r * K) for r in _NEED_LADDER if ceil(r * K) < cap]
+    if not rungs:
+        return cap
+    S = _group_stream(n, rungs[-1], p, seed)[0]  # fewer than 2^n: a prefix of the stream
+    for m in rungs:
+        if _full_rank(S[: m - m // JK_GROUPS], n, k):
+            return m
+    return cap
+
+
+def _needs(na: int, nb: int, k: int, p: float, seed: int) -> tuple[int, int]:
+    return (side_need(na, k, float(p), int(substream(seed, 1))),
+            side_need(nb, k, float(p), int(substream(seed, 2))))
+
+
+def plan_split(budget: int, na: int, nb: int, k: int, p: float, seed: int) -> tuple[int, int]:
+    """Coalitions (m_a, m_b) of the two groups for a budget of m_a m_b grid cells.
+
+    Each group gets at least :func:`side_need` coalitions, else :class:`GridBudgetError` with
+    the minimum budget. Above that the budget is split in proportion to the groups' numbers of
+    terms K_A, K_B (m_a / K_A = m_b / K_B: FIxLIP's m_small ~ sqrt(B) n_small / n_large at
+    order 1, generalised to the terms of order <= k), and a group whose 2^n coalitions are at
+    most twice its share is enumerated (exact on that side; the rest goes to the other).
+    """
+    cap_a, cap_b = _cap(na), _cap(nb)
     if budget >= cap_a * cap_b:
         return cap_a, cap_b
-    if nb <= na:
-        mb = min(cap_b, ceil(max(4.0, sqrt(budget) * nb / na)))
-        ma = min(cap_a, max(1, budget // mb))
-    else:
-        ma = min(cap_a, ceil(max(4.0, sqrt(budget) * na / nb)))
-        mb = min(cap_b, max(1, budget // ma))
+    need_a, need_b = _needs(na, nb, k, p, seed)
+    Ka, Kb = n_sets_upto(na, k), n_sets_upto(nb, k)
+    if need_a * need_b > budget:
+        raise GridBudgetError(
+            f"budget = {budget}: grid mode with player groups {na} + {nb} cannot determine the "
+            f"{n_sets_upto(na + nb, k)} terms of order <= {k}: group A needs >= {need_a} "
+            f"coalitions ({Ka} terms), group B >= {need_b} ({Kb} terms); give budget >= "
+            f"{need_a * need_b} (grid cells), a smaller max_order, or no player_groups (joint "
+            f"sampling)", need_a * need_b)
+    r = sqrt(budget / (Ka * Kb))
+    ma = min(cap_a, max(need_a, round(r * Ka)))
+    mb = min(cap_b, budget // ma)
+    if mb < need_b:
+        mb = need_b
+        ma = min(cap_a, budget // mb)
+    if ma < cap_a and cap_a <= 2 * ma and cap_a * need_b <= budget:
+        ma = cap_a
+        mb = min(cap_b, budget // ma)
+    elif mb < cap_b and cap_b <= 2 * mb and cap_b * need_a <= budget:
+        mb = cap_b
+        ma = min(cap_a, budget // mb)
+    if mb == cap_b:
+        ma = min(cap_a, budget // mb)
+    elif ma == cap_a:
+        mb = min(cap_b, budget // ma)
     return int(ma), int(mb)
+
+
+def grid_min_budget(na: int, nb: int, k: int, p: float = 0.5, seed: int | None = 0) -> int:
+    """The smallest budget (grid cells) at which grid mode determines every term of order <= k
+    for player groups (na, nb) and this seed (see :func:`plan_split`)."""
+    need_a, need_b = _needs(na, nb, k, p, resolve_seed(seed))
+    return min(need_a * need_b, _cap(na) * _cap(nb))
 
 
 def _group_stream(n, m, p, seed):
@@ -80,6 +172,44 @@ def _weights(sizes, n, p):
     cap = [comb(n, t) for t in range(n + 1)]
     complete = np.array([int(k[t]) == cap[t] for t in range(n + 1)])
     return w[sizes], complete[sizes]
+
+
+def _jk_weights(w: np.ndarray, sizes: np.ndarray, complete: np.ndarray, draw: np.ndarray,
+                R: int = JK_GROUPS) -> np.ndarray:
+    """Delete-a-group jackknife replicate weights of one group's coalitions: (m, R') with
+    R' = min(R, coalitions in incomplete strata); column g has the coalitions of group g at 0
+    and the other coalitions of their variance stratum scaled up to keep its mass,
+    w_a W_h / (W_h - W_hg) (Kott 2001, "The delete-a-group jackknife"). Variance strata are
+    the size strata, a stratum with a single coalition merged into the next; coalitions are
+    dealt to the groups in turn through the strata (by size, then draw), so a stratum's
+    coalitions fall into different groups and no replicate empties a stratum. Complete strata
+    (every set of that size drawn) carry no sampling error and keep their weight."""
+    inc = np.flatnonzero(~complete)
+    if inc.size < 2:
+        return np.zeros((w.size, 0))
+    order = inc[np.lexsort((draw[inc], sizes[inc]))]
+    t = sizes[order]
+    vs = np.empty(order.size, dtype=np.int64)
+    h, cnt = 0, 0
+    for i in range(order.size):
+        if i > 0 and t[i] != t[i - 1] and cnt >= 2:
+            h, cnt = h + 1, 0
+        vs[i] = h
+        cnt += 1
+    if cnt < 2 and h > 0:
+        vs[vs == h] = h - 1
+    R = min(R, order.size)
+    group = np.arange(order.size) % R
+    wo = w[order]
+    Wh = np.bincount(vs, weights=wo)
+    out = np.repeat(w[:, None], R, axis=1)
+    for g in range(R):
+        left = group == g
+        Whg = np.bincount(vs[left], weights=wo[left], minlength=Wh.size)
+        col = wo * (Wh / (Wh - Whg))[vs]
+        col[left] = 0.0
+        out[order, g] = col
+    return out
 
 
 def _gram(GA: np.ndarray, GB: np.ndarray, ia: np.ndarray, ib: np.ndarray,
@@ -165,6 +295,9 @@ BACKGROUND_DESIGN = False
 _DESIGNS: OrderedDict = OrderedDict()
 _DESIGNS_LOCK = threading.Lock()
 DESIGN_CACHE_BYTES = 1 << 28
+#: the jackknife replicates' factorised Grams are kept with the design up to this size (else
+#: factorised again for each result)
+REPLICATE_CACHE_BYTES = 1 << 26
 
 
 def _design_for(key, fn, nbytes: int) -> _Design:
@@ -202,15 +335,17 @@ class GridEstimator(Estimator):
         super().__init__(n_players, spec, budget, max_order, seed, config)
         self.backend = backend
         self.n_a, self.n_b = n_a, n_b
-        self.m_a, self.m_b = split_budget(budget, n_a, n_b)
         p = spec.p
+        # before any game call: a grid that cannot determine the terms is refused here
+        self.m_a, self.m_b = plan_split(budget, n_a, n_b, max_order, p, seed)
         self._A = _group_stream(n_a, self.m_a, p, substream(seed, 1))
         self._B = _group_stream(n_b, self.m_b, p, substream(seed, 2))
         self.m_a, self.m_b = self._A[0].shape[0], self._B[0].shape[0]
         k = max_order
         Ka, Kb, K = n_sets_upto(n_a, 2 * k), n_sets_upto(n_b, 2 * k), n_sets_upto(n_players, k)
-        nbytes = 8 * (self.m_a * self.m_b * 2 + K * K * 3 + Ka + Kb + (A_GROUPS + 1) * K
-                      + (B_GROUPS + 1) * n_sets_upto(n_b, k) * self.m_a)
+        R = JK_GROUPS
+        nbytes = 8 * (self.m_a * self.m_b * 2 + K * K * 3 + R * (Ka + Kb) + (2 * R + 1) * K
+                      + R * (self.m_b + n_sets_upto(n_b, k)) * self.m_a)
         self.plan_bytes = nbytes
         require_memory(nbytes, f"grid mode ({self.m_a} x {self.m_b} grid, {K} basis terms: "
                        f"{format_bytes(nbytes)})", argument="budget")
@@ -386,60 +521,82 @@ class GridEstimator(Estimator):
         return set_ranks(A, na, k), set_ranks(B, self.n_b, k)
 
     def _compute_design(self):
-        """Everything of the estimate that does not depend on the values (see _Design)."""
+        """Everything of the estimate that does not depend on the values (see _Design): cell
+        weights, the jackknife replicate weights of both groups, the basis split, the group
+        moments (full sample and replicates, one pass per group) and the factorised Gram."""
         k, na, nb, p = self.max_order, self.n_a, self.n_b, self.spec.p
-        SA, sizeA, _ = self._A
-        SB, sizeB, _ = self._B
+        SA, sizeA, drawA = self._A
+        SB, sizeB, drawB = self._B
         wa, compA = _weights(sizeA, na, p)
         ub, compB = _weights(sizeB, nb, p)
+        WA = np.column_stack([wa, _jk_weights(wa, sizeA, compA, drawA)])
+        WB = np.column_stack([ub, _jk_weights(ub, sizeB, compB, drawB)])
         ia, ib = self._basis_split()
         # Gram from per-group moments: G = M_A[alpha u alpha'] * M_B[beta u beta']
         # complement="auto": coalitions larger than n/2 go through their complements only when
         # that halves the work (not at p = 0.5, where the sizes are symmetric)
         auto = {"backend": self.backend, "complement": "auto"}
-        momA = subset_moments(SA, na, 2 * k, wa, **auto)[0, :, 0]
-        momB = subset_moments(SB, nb, 2 * k, ub, **auto)[0, :, 0]
+        momA = subset_moments(SA, na, 2 * k, WA, **auto)[0]  # (sets of size <= 2k, 1 + R_a)
+        momB = subset_moments(SB, nb, 2 * k, WB, **auto)[0]
         UA = su.union_ranks(na, k, 0)
         UB = su.union_ranks(nb, k, 0)
-        G = _gram(momA[UA], momB[UB], ia, ib)
-        # one factorisation for h and both score sets, in place (G is not needed afterwards)
+        GA0, GB0 = momA[:, 0][UA], momB[:, 0][UB]
+        G = _gram(GA0, GB0, ia, ib)
+        # one factorisation for h and the residuals, in place (G is not needed afterwards)
         solve, solver = spd_solver(G, overwrite=True)
-        return wa, compA, ub, compB, ia, ib, solve, solver
+
+        def replicate(side: int, g: int):
+            """Solver of the Gram with jackknife group g of group A (side 0) or B left out."""
+            if side == 0:
+                Gg = _gram(momA[:, 1 + g][UA], GB0, ia, ib)
+            else:
+                Gg = _gram(GA0, momB[:, 1 + g][UB], ia, ib)
+            return spd_solver(Gg, overwrite=True)[0]
+
+        R = (WA.shape[1] - 1, WB.shape[1] - 1)
+        K = ia.size
+        if 8 * K * K * (R[0] + R[1]) <= REPLICATE_CACHE_BYTES:
+            cached = [[replicate(0, g) for g in range(R[0])], [replicate(1, g) for g in range(R[1])]]
+
+            def replicate(side: int, g: int, _c=cached):  # noqa: F811 - the cached variant
+                return _c[side][g]
+        return wa, ub, WA[:, 1:], WB[:, 1:], ia, ib, solve, solver, replicate
 
     def _compute_grid(self):
         k, na, nb, p = self.max_order, self.n_a, self.n_b, self.spec.p
         be = self.backend
-        SA, _, drawA = self._A
-        SB, _, drawB = self._B
+        SA = self._A[0]
+        SB = self._B[0]
         V = self._gvalues
         ma, mb, d = V.shape
-        wa, compA, ub, compB, ia, ib, solve, solver = self._design.get()
+        wa, ub, RA, RB, ia, ib, solve, solver, replicate = self._design.get()
         K = ia.size
         Ka, Kb = n_sets_upto(na, k), n_sets_upto(nb, k)
         auto = {"backend": be, "complement": "auto"}
 
         size_of_b = np.repeat(np.arange(k + 1), [comb(nb, s) for s in range(k + 1)])[ib]
 
-        def project(Vx, wgt_a, bucket_a=None, nbuck=1, bucket_b=None, nbuck_b=1):
-            """H[g, h, (alpha, beta)] = sum_a [a in A-group g] wgt_a [alpha in A_a]
-            sum_b [b in B-group h] u_b Vx_ab [beta in B_b], for the basis terms only: a term
-            with |beta| = s needs A-side moments up to order k - s, never the full Ka x Kb."""
-            Z = subset_moments(SB, nb, k, (ub[:, None, None] * Vx.transpose(1, 0, 2)).reshape(
-                mb, ma * d), bucket_b, nbuck_b, **auto)  # (nbuck_b, Kb, ma*d)
-            Z = Z.reshape(nbuck_b, Kb, ma, d)
-            out = np.empty((nbuck, nbuck_b, K, d))
+        def project(Vx, WA, WB):
+            """H[i, j, (alpha, beta)] = sum_a WA[a, i] [alpha in A_a] sum_b WB[b, j] Vx_ab
+            [beta in B_b], for the basis terms only: a term with |beta| = s needs A-side
+            moments up to order k - s, never the full Ka x Kb table. Columns of WA / WB are
+            weightings of the coalitions (the sample's, or jackknife replicates')."""
+            Ra, Rb = WA.shape[1], WB.shape[1]
+            X = WB[:, :, None, None] * Vx.transpose(1, 0, 2)[:, None]  # (mb, Rb, ma, d)
+            Z = subset_moments(SB, nb, k, X.reshape(mb, Rb * ma * d), **auto)[0]
+            Z = Z.reshape(Kb, Rb, ma, d)
+            out = np.empty((Ra, Rb, K, d))
             for s in range(k + 1):
                 sel = np.flatnonzero(size_of_b == s)
                 if sel.size == 0:
                     continue
                 lo, hi = su.offset(nb, s), su.offset(nb, s + 1)
-                Zs = Z[:, lo:hi].transpose(2, 0, 1, 3).reshape(ma, -1)  # (ma, nbuck_b*cols*d)
-                Hs = subset_moments(SA, na, k - s, wgt_a[:, None] * Zs, bucket_a, nbuck,
-                                    **auto).reshape(nbuck, -1, nbuck_b, hi - lo, d)
-                out[:, :, sel] = Hs[:, ia[sel], :, ib[sel] - lo].transpose(1, 2, 0, 3)
+                Y = np.einsum("ai,cjae->aicje", WA, Z[lo:hi]).reshape(ma, -1)
+                Hs = subset_moments(SA, na, k - s, Y, **auto)[0].reshape(-1, Ra, hi - lo, Rb, d)
+                out[:, :, sel] = Hs[ia[sel], :, ib[sel] - lo].transpose(1, 2, 0, 3)
             return out
 
-        h = project(V, wa)[0, 0]  # (K, d)
+        h = project(V, wa[:, None], ub[:, None])[0, 0]  # (K, d)
         beta = solve(h)
         # residuals on the grid: V_hat[a, b] = sum_alpha [alpha in A_a] sum_beta beta_(alpha,beta) [beta in B_b]
         coef = np.zeros((Ka, Kb, d))
@@ -448,26 +605,66 @@ class GridEstimator(Estimator):
         Q = Q.reshape(mb, Ka, d).transpose(1, 0, 2).reshape(Ka, mb * d)
         Vhat = subset_gather(SA, na, k, Q, **auto).reshape(ma, mb, d)
         E = V - Vhat
-        # standard errors: linearised random groups over A coalitions plus over B coalitions
-        gA = np.where(compA, A_GROUPS, drawA % A_GROUPS).astype(np.int64)
-        scoresA = project(E, wa, gA, A_GROUPS + 1)[:A_GROUPS, 0]  # (R, K, d)
-        gB = np.where(compB, B_GROUPS, drawB % B_GROUPS).astype(np.int64)
-        scoresB = project(E, wa, bucket_b=gB, nbuck_b=B_GROUPS + 1)[0, :B_GROUPS]
-        var = np.zeros((K, d))
-        scores = np.concatenate([scoresA, scoresB], axis=0)  # one solve for both score sets
-        R = scores.shape[0]
-        deltas = solve(scores.transpose(1, 0, 2).reshape(K, R * d))
-        deltas = deltas.reshape(K, R, d).transpose(1, 0, 2)
-        for delta in (deltas[:A_GROUPS], deltas[A_GROUPS:]):
-            delta = delta.copy()
-            if self.spec.name in ("BV", "WBV"):
-                delta[:, 0] = delta[:, 0] + p * delta[:, 1:].sum(axis=1)
-            var += _random_groups_var(delta)
+        # standard errors: delete-a-group jackknife over the coalitions of each group. The
+        # replicate with group g left out is beta_g = G_g^-1 h_g, and exactly
+        # beta_g - beta = G_g^-1 X' W_g E (the full sample's residual scores vanish), so each
+        # replicate costs a projection of the residuals and a solve, not a refit on the grid.
+        lin = {"BV": p, "WBV": p}.get(self.spec.name)
+
+        def to_index(delta):  # BV / WBV: the intercept of the fit is not the value's baseline
+            if lin is not None:
+                delta[..., 0, :] = delta[..., 0, :] + lin * delta[..., 1:, :].sum(axis=-2)
+            return delta
+
+        var_side = []
+        for side, W in ((0, RA), (1, RB)):
+            R = W.shape[1]
+            if R == 0:  # every coalition of this group is in a complete stratum: exact
+                var_side.append(np.zeros((K, d)))
+                continue
+            S = (project(E, W, ub[:, None])[:, 0] if side == 0
+                 else project(E, wa[:, None], W)[0])  # (R, K, d)
+            delta = to_index(np.stack([replicate(side, g)(S[g]) for g in range(R)]))
+            var_side.append((R - 1) / R * (delta ** 2).sum(axis=0))
+        var = var_side[0] + var_side[1]
+        if RA.shape[1] and RB.shape[1]:
+            var *= 1.0 - self._double_counted(project, solve, to_index, E, wa, ub, RA, RB)
         if self.spec.name in ("BV", "WBV"):
             beta[0] = beta[0] + p * beta[1:].sum(axis=0)
         info = {"solver": solver, "grid": (ma, mb), "player_groups": (na, nb),
-                "plan_bytes": self.plan_bytes}
+                "plan_bytes": self.plan_bytes,
+                "stderr_method": f"delete-a-group jackknife ({RA.shape[1]} + {RB.shape[1]} groups)"}
         return beta, np.sqrt(var), info
+
+    @staticmethod
+    def _double_counted(project, solve, to_index, E, wa, ub, RA, RB):
+        """Share of the summed A- and B-jackknife variances that counts the cell-level part
+        twice. With the linearised errors psi_ab = alpha_a + beta_b + gamma_ab (Hoeffding),
+        deleting A coalitions sees alpha and gamma, deleting B coalitions beta and gamma, so
+        their sum holds gamma's variance C twice (Cameron, Gelbach and Miller 2011, two-way
+        clustering: V = V_A + V_B - V_AB). C is estimated from the jackknife groups' blocks:
+        with block totals d_gh = G^-1 s_gh, V_blk = V_A / R_b + V_B / R_a + C (1 - 1/R_a -
+        1/R_b) on the linearised scale; the share C / (V_A + V_B) found there is removed from
+        the jackknife's sum (clipped to [0, 1/2])."""
+        Ra, Rb = RA.shape[1], RB.shape[1]
+        IA = np.column_stack([np.where(RA == 0, wa[:, None], 0.0), wa])  # groups, then all
+        IB = np.column_stack([np.where(RB == 0, ub[:, None], 0.0), ub])
+        S = project(E, IA, IB)  # (Ra + 1, Rb + 1, K, d)
+        Kd = S.shape[2:]
+        D = to_index(solve(S.transpose(2, 0, 1, 3).reshape(Kd[0], -1)).reshape(
+            Kd[0], Ra + 1, Rb + 1, Kd[1]).transpose(1, 2, 0, 3))
+
+        def rg(x):  # random-groups variance over the first axis
+            n = x.shape[0]
+            return n / (n - 1) * ((x - x.mean(axis=0)) ** 2).sum(axis=0)
+
+        va = rg(D[:Ra, Rb])  # group g of A against all of B
+        vb = rg(D[Ra, :Rb])
+        vblk = rg(D[:Ra, :Rb].reshape((Ra * Rb,) + D.shape[2:]))
+        c = (vblk - va / Rb - vb / Ra) / (1.0 - 1.0 / Ra - 1.0 / Rb)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(va + vb > 0, c / (va + vb), 0.0)
+        return np.clip(share, 0.0, 0.5)
 
     def _wrap_grid(self, values, stderr, info):
         from ..results import InteractionResult

@@ -123,6 +123,48 @@ def _grid_index(index: Any, method: str) -> bool:
     return str(name).upper() in _GRID_INDICES and method in ("auto", "regression")
 
 
+#: a grid item's budget is raised up to this factor to determine its terms (the grid's cells
+#: are cheap for a dual encoder: m_a + m_b encoder rows for m_a m_b cells); beyond, a lower order
+GRID_BUDGET_RAISE = 16
+
+
+class GridBudgetWarning(UserWarning):
+    """An item of :func:`explain` was explained with another budget or order than asked, so
+    that grid mode determines every term (issue 11)."""
+
+
+def _grid_plan(label: str, na: int, nb: int, index: Any, budget: int, max_order: int,
+               p: float, seed: int) -> tuple[int, int]:
+    """(budget, max_order) at which grid mode determines every term of this item: the given
+    ones when they do; else the smallest budget that does, up to GRID_BUDGET_RAISE times the
+    given one, trying lower orders next (each change a one-line GridBudgetWarning naming the
+    item); a ValueError naming the item when not even order 1 can be determined."""
+    import warnings  # noqa: PLC0415
+
+    from ..estimators._grid import grid_min_budget  # noqa: PLC0415
+
+    name = str(getattr(index, "name", index)).upper()
+    fixed = not isinstance(index, str)  # an index object carries its order
+    k = 1 if name in ("BV", "WBV") else int(getattr(index, "order", None) or max_order)
+    p = float(getattr(index, "p", p))
+    need = budget
+    for order in range(k, 0 if not fixed else k - 1, -1):
+        need = grid_min_budget(na, nb, order, p, seed)
+        if need <= budget or need <= GRID_BUDGET_RAISE * budget:
+            use = max(budget, need)
+            if (use, order) != (budget, k):
+                warnings.warn(
+                    f"{label} ({na} + {nb} players): budget {budget} cannot determine the "
+                    f"order-{k} {name} terms in grid mode; explained with budget {use} and "
+                    f"max_order {order} (the grid determines every term from budget {need})",
+                    GridBudgetWarning, stacklevel=3)
+            return use, order
+    raise ValueError(
+        f"{label} ({na} + {nb} players): grid mode cannot determine the order-{k} {name} terms "
+        f"within {GRID_BUDGET_RAISE} x budget {budget}; give budget >= {need} or a smaller "
+        "max_order")
+
+
 def run_estimators(
     games: Sequence[_ModelGame],
     make: Callable[..., Any],
@@ -134,19 +176,32 @@ def run_estimators(
     p: float,
     seed: int | None,
     grid: bool | str = "auto",
+    labels: Sequence[str] | None = None,
 ) -> list[InteractionResult]:
     """Drive one phase-split estimator per game; each round, the coalitions every estimator asks
-    for are evaluated together (one scheduler call per model, rows of all games packed)."""
+    for are evaluated together (one scheduler call per model, rows of all games packed).
+
+    Grid items get a budget and order at which the grid determines every term (see
+    :func:`_grid_plan`; ``labels`` name the items in its messages), decided before any model
+    call."""
+    from ..estimators._rng import resolve_seed  # noqa: PLC0415
+
+    seed = resolve_seed(seed)  # one seed for all items (and for their budget plans)
     ests = []
     use_grid = []
-    for g in games:
+    for i, g in enumerate(games):
         groups = getattr(g, "player_groups", None)
         two = groups is not None and len(groups) == 2 and hasattr(g, "grid_values")
         # the grid samples each group from the product measure mu_p: only the weighted
         # Banzhaf family factorises over groups (Shapley kernels do not)
         want_grid = two and grid is not False and _grid_index(index, method)
+        b_i, k_i = budget, max_order
+        if want_grid:
+            label = f"item {labels[i]!r}" if labels is not None else f"item {i}"
+            b_i, k_i = _grid_plan(label, int(groups[0]), int(groups[1]), index, budget,
+                                  max_order, p, seed)
         est = make(
-            g.n_players, index, budget, max_order=max_order, method=method, p=p, seed=seed,
+            g.n_players, index, b_i, max_order=k_i, method=method, p=p, seed=seed,
             player_groups=tuple(groups) if want_grid else None,
         )
         ests.append(est)
@@ -283,4 +338,4 @@ def scheduler_stats(games: Sequence[_ModelGame]) -> dict[str, Any]:
     return total
 
 
-__all__ = ["build_games", "explain", "run_estimators", "scheduler_stats"]
+__all__ = ["GridBudgetWarning", "build_games", "explain", "run_estimators", "scheduler_stats"]

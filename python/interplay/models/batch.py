@@ -241,7 +241,7 @@ def explain_items(
                                 text_mode=text_mode, batch_size=batch_size, shared=shared)
             results = run_estimators(games, make, index=index, budget=budget,
                                      max_order=max_order, method=method, p=p, seed=seed,
-                                     grid=grid)
+                                     grid=grid, labels=[it["id"] for it in chunk])
             for it, res in zip(chunk, results):
                 _write_atomic(result_table(res, it["id"], meta or {}), output_path(out, it["id"]))
                 written += 1
