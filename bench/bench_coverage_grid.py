@@ -79,17 +79,19 @@ def coverage_cell(kind: str, na: int, nb: int, k: int, budget: int, seeds: int, 
             "grid": grid, "refused": refused, "seconds": time.time() - t0}
 
 
-def cells(quick: bool):
+def cells(quick: bool, ns=None, min_factors=(1, 2, 4)):
     k = 2
     splits = {10: [(3, 7), (5, 5)], 25: [(5, 20), (12, 13)], 60: [(10, 50), (30, 30)]}
     if quick:
         splits = {10: [(3, 7), (5, 5)], 25: [(5, 20)]}
     for n, pairs in splits.items():
+        if ns and n not in ns:
+            continue
         K = sum(comb(n, s) for s in range(k + 1))
         for na, nb in pairs:
             mins = grid_min_budget(na, nb, k, 0.5, 0)
             budgets = sorted({max(2, int(f * K)) for f in (0.5, 1, 2, 5, 20)}
-                             | {int(f * mins) for f in (1, 2, 4)})
+                             | {int(f * mins) for f in min_factors})
             kinds = ["soum"] + (["table"] if n <= 12 else [])
             for kind in kinds:
                 for b in budgets:
@@ -102,19 +104,23 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--max-seconds-per-cell", type=float, default=600.0,
                     help="cells whose first seed predicts more are skipped (listed)")
+    ap.add_argument("--n", type=int, nargs="*", help="only these n (10, 25, 60)")
+    ap.add_argument("--min-factors", type=float, nargs="*", default=[1, 2, 4],
+                    help="budgets as multiples of the grid's minimum budget (besides 0.5-20 x K)")
     args = ap.parse_args(argv)
     print("| game | n (n_a + n_b) | k | budget | budget / terms | grid m_a x m_b | result | "
           "share inside +-1.96 se | max abs z | max error |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for kind, na, nb, k, b, K, mins in cells(args.quick):
-        first = coverage_cell(kind, na, nb, k, b, 3)
+    for kind, na, nb, k, b, K, mins in cells(args.quick, args.n, args.min_factors):
+        first = coverage_cell(kind, na, nb, k, b, min(3, args.seeds))
         head = f"| {kind} | {na + nb} ({na} + {nb}) | {k} | {b} | {b / K:.2f} |"
         if first["status"] == "refused":
             print(f"{head} - | refused (needs budget >= {first['min_budget']}) | - | - | - |",
                   flush=True)
             continue
-        if first["seconds"] / 3 * args.seeds > args.max_seconds_per_cell:
-            print(f"{head} {first['grid'][0]} x {first['grid'][1]} | not run ({first['seconds'] / 3:.1f}"
+        if first["seconds"] / min(3, args.seeds) * args.seeds > args.max_seconds_per_cell:
+            per = first['seconds'] / min(3, args.seeds)
+            print(f"{head} {first['grid'][0]} x {first['grid'][1]} | not run ({per:.1f}"
                   f" s per seed) | - | - | - |", flush=True)
             continue
         r = coverage_cell(kind, na, nb, k, b, args.seeds)

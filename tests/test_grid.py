@@ -252,3 +252,24 @@ def test_anytime_grid_never_stops_on_an_undetermined_round():
     res = interplay.approximate(game, n, "FWBII", 16000, tol=1e9, seed=0, player_groups=(na, 8))
     first = res.info["anytime_rounds_budget"]
     assert first >= grid_min_budget(na, 8, 2, 0.5, 0) > 16000 // 16
+
+
+def test_explain_plans_an_identifiable_budget_or_order_per_item():
+    """interplay.explain / the CLI: a grid item whose budget cannot determine its terms gets
+    the smallest budget that can (up to 16x), else a lower order, each with one warning line
+    naming the item; else a ValueError naming it."""
+    from interplay.estimators._grid import grid_min_budget
+    from interplay.models.api import GRID_BUDGET_RAISE, GridBudgetWarning, _grid_plan
+
+    assert _grid_plan("item 'a'", 6, 10, "FWBII", 8192, 2, 0.5, 0) == (8192, 2)  # no warning
+    need2 = grid_min_budget(5, 40, 2, 0.5, 0)
+    with pytest.warns(GridBudgetWarning, match=rf"item 'q7' \(5 \+ 40 players\): budget 4096 .* "
+                      rf"budget {need2} and max_order 2"):
+        assert _grid_plan("item 'q7'", 5, 40, "FWBII", 4096, 2, 0.5, 0) == (need2, 2)
+    small = need2 // GRID_BUDGET_RAISE - 1  # order 2 out of reach: order 1
+    need1 = grid_min_budget(5, 40, 1, 0.5, 0)
+    assert need1 <= small
+    with pytest.warns(GridBudgetWarning, match="max_order 1"):
+        assert _grid_plan("item 'q7'", 5, 40, "FWBII", small, 2, 0.5, 0) == (small, 1)
+    with pytest.raises(ValueError, match=r"item 'q8' \(5 \+ 40 players\).*budget >= \d+"):
+        _grid_plan("item 'q8'", 5, 40, "FWBII", 4, 2, 0.5, 0)
