@@ -125,6 +125,8 @@ def main(argv=None) -> int:
             continue
         r = coverage_cell(kind, na, nb, k, b, args.seeds)
         what = "returned" if not r["refused"] else f"returned ({r['refused']} seeds refused)"
+        if r["grid"] == (1 << na, 1 << nb):
+            what = "exact (full grid, stderr 0)"
         print(f"{head} {r['grid'][0]} x {r['grid'][1]} | {what} | {r['coverage']:.3f} | "
               f"{r['max_z']:.2f} | {r['max_err']:.3g} |", flush=True)
     return 0

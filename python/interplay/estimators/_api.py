@@ -319,7 +319,11 @@ def approximate(game: Any, n_players: int, index: Any, budget: int, *, max_order
         Grid mode for two player groups (players 0..n_a-1 and n_a..n-1): coalitions of each group
         drawn from mu_p and evaluated on the full grid (``game.grid_values(C_a, C_b)`` when the
         game has it); the weighted least squares is solved from per-group moments,
-        G = G_A (x) G_B (FWBII/FBII/WBV/BV with method="regression").
+        G = G_A (x) G_B (FWBII/FBII/WBV/BV with method="regression"). Each group needs about
+        1.25 times its sum_{s <= k} C(n_g, s) terms in coalitions for the grid to determine
+        the fit; a smaller budget raises ``GridBudgetError`` (a ValueError with
+        ``.min_budget``) before the game is called. Standard errors: delete-a-group jackknife
+        over each group's coalitions (docs/sampled.md).
 
     Returns
     -------

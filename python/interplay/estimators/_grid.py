@@ -39,6 +39,8 @@ JK_GROUPS = 16
 #: a group's coalitions are planned at the first of these multiples of its basis size at which
 #: the design (with one jackknife group left out) has full rank
 _NEED_LADDER = (1.25, 1.5, 2.0, 3.0, 4.0)
+#: groups with more terms get the first rung without the rank check
+_RANK_CHECK_MAX_TERMS = 2500
 
 
 class GridBudgetError(ValueError):
@@ -97,6 +99,10 @@ def side_need(n: int, k: int, p: float, seed: int) -> int:
     rungs = [ceil(r * K) for r in _NEED_LADDER if ceil(r * K) < cap]
     if not rungs:
         return cap
+    if K > _RANK_CHECK_MAX_TERMS:
+        # the check's K x K Gram would dominate the plan; random coalitions of many players
+        # had full rank at 1.1 K in every trial (n >= 10, 20 seeds each; docs/sampled.md)
+        return rungs[0]
     S = _group_stream(n, rungs[-1], p, seed)[0]  # fewer than 2^n: a prefix of the stream
     for m in rungs:
         if _full_rank(S[: m - m // JK_GROUPS], n, k):
@@ -351,7 +357,9 @@ class GridEstimator(Estimator):
                        f"{format_bytes(nbytes)})", argument="budget")
         key = (n_a, n_b, k, float(p), str(backend), self._A[0].tobytes(), self._A[1].tobytes(),
                self._B[0].tobytes(), self._B[1].tobytes())
-        self._design = _design_for(key, self._compute_design, 8 * K * K)
+        reps = 8 * K * K * 2 * JK_GROUPS  # the replicates' factors, when kept with the design
+        self._design = _design_for(key, self._compute_design,
+                                   8 * K * K + (reps if reps <= REPLICATE_CACHE_BYTES else 0))
         self._gvalues: np.ndarray | None = None  # (m_a, m_b, d)
         self._gknown = np.zeros((self.m_a, self.m_b), dtype=bool)
         self._pending_cells: np.ndarray | None = None
@@ -545,7 +553,7 @@ class GridEstimator(Estimator):
         # one factorisation for h and the residuals, in place (G is not needed afterwards)
         solve, solver = spd_solver(G, overwrite=True)
 
-        def replicate(side: int, g: int):
+        def factor(side: int, g: int):
             """Solver of the Gram with jackknife group g of group A (side 0) or B left out."""
             if side == 0:
                 Gg = _gram(momA[:, 1 + g][UA], GB0, ia, ib)
@@ -554,12 +562,12 @@ class GridEstimator(Estimator):
             return spd_solver(Gg, overwrite=True)[0]
 
         R = (WA.shape[1] - 1, WB.shape[1] - 1)
-        K = ia.size
-        if 8 * K * K * (R[0] + R[1]) <= REPLICATE_CACHE_BYTES:
-            cached = [[replicate(0, g) for g in range(R[0])], [replicate(1, g) for g in range(R[1])]]
+        replicate = factor
+        if 8 * ia.size ** 2 * (R[0] + R[1]) <= REPLICATE_CACHE_BYTES:  # keep them with the design
+            cached = [[factor(side, g) for g in range(R[side])] for side in (0, 1)]
 
-            def replicate(side: int, g: int, _c=cached):  # noqa: F811 - the cached variant
-                return _c[side][g]
+            def replicate(side: int, g: int):
+                return cached[side][g]
         return wa, ub, WA[:, 1:], WB[:, 1:], ia, ib, solve, solver, replicate
 
     def _compute_grid(self):

@@ -274,7 +274,10 @@ def explain(
         ``masker``.
     index, max_order, budget, method, p, seed
         Passed to the estimator (``interplay.estimators.make_estimator``); every instance uses
-        the same ``seed``, so an instance's result does not depend on the others.
+        the same ``seed``, so an instance's result does not depend on the others. In grid mode
+        an instance whose budget cannot determine its terms is explained with the smallest
+        budget that can (up to 16 times ``budget``) or else a lower order, with one
+        :class:`GridBudgetWarning` naming it (docs/models.md).
     masker : Masker, optional
         How to mask (required for generic models).
     batch_size : int or "auto"
