@@ -69,21 +69,14 @@ def _cap(n: int) -> int:
 def _full_rank(S: np.ndarray, n: int, k: int) -> bool:
     """Whether the coalitions S (packed) determine every term of order <= k of a game on their
     n players: the design [alpha subset S_i], |alpha| <= k, has full column rank (its
-    unit-weight Gram from the subset moments, scaled to unit diagonal, passes a Cholesky pivot
-    test; positive weights do not change the rank)."""
+    unit-weight Gram from the subset moments; positive weights do not change the rank)."""
+    from ._identify import gram_rank
+
     K = n_sets_upto(n, k)
     if S.shape[0] < K:
         return False
     mom = subset_moments(S, n, 2 * k, np.ones(S.shape[0]))[0, :, 0]
-    G = mom[su.union_ranks(n, k, 0)]
-    d = np.sqrt(np.diag(G))
-    if (d == 0).any():
-        return False
-    try:
-        L = np.linalg.cholesky(G / d[:, None] / d[None, :])
-    except np.linalg.LinAlgError:
-        return False
-    return bool(np.min(np.diag(L)) ** 2 > 1e-10)
+    return gram_rank(mom[su.union_ranks(n, k, 0)]) == K
 
 
 @lru_cache(maxsize=256)
@@ -639,8 +632,10 @@ class GridEstimator(Estimator):
             var *= 1.0 - self._double_counted(project, solve, to_index, E, wa, ub, RA, RB)
         if self.spec.name in ("BV", "WBV"):
             beta[0] = beta[0] + p * beta[1:].sum(axis=0)
+        # the plan (plan_split) only admits grids whose groups' designs have full rank
         info = {"solver": solver, "grid": (ma, mb), "player_groups": (na, nb),
-                "plan_bytes": self.plan_bytes,
+                "plan_bytes": self.plan_bytes, "identifiable": True,
+                "design_rank": {"group A": (Ka, Ka), "group B": (Kb, Kb)},
                 "stderr_method": f"delete-a-group jackknife ({RA.shape[1]} + {RB.shape[1]} groups)"}
         return beta, np.sqrt(var), info
 
