@@ -14,7 +14,6 @@ same row), so a pair adds about one dimension to the even-order terms.
 
 from __future__ import annotations
 
-import functools
 import warnings
 
 import numpy as np
@@ -87,16 +86,48 @@ def min_budget(identify, lo: int, hi_cap: int) -> int | None:
     return hi
 
 
-@functools.lru_cache(maxsize=64)
-def _cached_min_budget(key: tuple, factory) -> int | None:
-    return factory()
+_MIN_BUDGET_CACHE: dict = {}
 
 
 def reference_min_budget(key: tuple, factory) -> int | None:
     """:func:`min_budget` of a reference stream (seed 0), cached per design ``key``: the
     budget a warning or refusal names (a property of n, order, index and method, up to a few
     coalitions between seeds)."""
-    return _cached_min_budget(key, factory)
+    if key not in _MIN_BUDGET_CACHE:
+        if len(_MIN_BUDGET_CACHE) > 256:
+            _MIN_BUDGET_CACHE.clear()
+        _MIN_BUDGET_CACHE[key] = factory()
+    return _MIN_BUDGET_CACHE[key]
+
+
+def t_inflation(df: np.ndarray) -> np.ndarray:
+    """t_{0.975, df} / 1.96 (>= 1): a standard error estimated from df + 1 draws, read as
+    +-1.96 stderr, covers as the normal interval only for large df."""
+    from scipy.stats import t
+
+    df = np.asarray(df, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(df >= 1, t.ppf(0.975, np.maximum(df, 1)) / 1.959963984540054, np.inf)
+    return out
+
+
+def satterthwaite_factor(var_t: np.ndarray, counts: np.ndarray, open_: np.ndarray) -> np.ndarray:
+    """Variance factor (t_{0.975, df} / 1.96)^2 of a stratified variance sum_t var_t with the
+    Welch-Satterthwaite degrees of freedom df = (sum_t var_t)^2 / sum_t var_t^2 / (k_t - 1)
+    (k_t draws in stratum t); inf where an open stratum (sampled without being complete, and
+    carrying weight) has fewer than two draws: its variance is not estimated (none drawn: its
+    term is missing from the estimate; one: its sample variance is 0).
+
+    var_t: (T, ...) per-stratum variances; counts: (T,) draws; open_: (T,) bool."""
+    k = counts.astype(np.float64).reshape((-1,) + (1,) * (var_t.ndim - 1))
+    op = open_.reshape(k.shape)
+    unreliable = (op & (k <= 1)).any(axis=0)
+    total = var_t.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        den = np.where(op & (k >= 2), var_t ** 2 / np.maximum(k - 1, 1), 0.0).sum(axis=0)
+        df = np.where(den > 0, total ** 2 / np.where(den > 0, den, 1.0), np.inf)
+    fac = np.where(np.isfinite(df), t_inflation(np.where(np.isfinite(df), df, 1.0)) ** 2, 1.0)
+    return np.where(unreliable, np.inf, fac)
 
 
 def warn_underdetermined(message: str, stacklevel: int = 5) -> None:

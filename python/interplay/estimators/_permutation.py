@@ -24,7 +24,8 @@ import numpy as np
 
 from ..backends.reference import permutation as ref
 from . import _sets_util as su
-from ._base import Estimator
+from ._base import N_GROUPS, Estimator
+from ._identify import t_inflation
 from ._exact_small import cii_from_table
 from ._kernels import SII_ACC, SII_PLAN, STII2_ACC, STII2_PLAN
 from ._stratified import aggregate_ksii
@@ -75,6 +76,35 @@ class _PermutationBase(Estimator):
         return mean, np.sqrt(np.maximum(var, 0.0))
 
 
+#: a set's standard error needs this many permutations in which it received a contribution
+#: (a window of its members for SII); fewer: inf (the sample variance of a few mostly-zero
+#: draws is often 0: SII pairs at n = 10 with 6 permutations covered 0.49)
+MIN_HITS = 5
+
+
+def window_counts(perms: np.ndarray, n: int, k: int) -> np.ndarray:
+    """hits[S]: permutations in which S (|S| <= k) is a window (its members on consecutive
+    positions), i.e. contributes a non-zero draw to SII(S); every permutation for |S| <= 1."""
+    M = perms.shape[0]
+    K = su.offset(n, k + 1)
+    hits = np.zeros(K, dtype=np.int64)
+    hits[: su.offset(n, 2)] = M
+    for s in range(2, k + 1):
+        if M == 0 or s > n:
+            continue
+        win = np.stack([perms[:, i : i + n - s + 1] for i in range(s)], axis=-1)
+        win = np.sort(win, axis=-1).reshape(-1, s)
+        hits += np.bincount(su.rank_members(win, n), minlength=K)[:K]
+    return hits
+
+
+def few_draws_correction(se: np.ndarray, hits: np.ndarray) -> np.ndarray:
+    """Standard errors of means over permutations: inflated by the Student t quantile of
+    their hits - 1 degrees of freedom, inf below MIN_HITS hits."""
+    fac = t_inflation(np.maximum(hits - 1, 1))[:, None]
+    return np.where((hits < MIN_HITS)[:, None], np.inf, se * fac)
+
+
 #: the compiled planners and accumulators hold a coalition in one word, and window orders <= 8
 _COMPILED_MAX_N = 64
 
@@ -105,13 +135,39 @@ class PermutationSII(_PermutationBase):
         nf, per = self._nf, self._per
         acc = (SII_ACC.select(self.backend)[1] if self._compiled()
                else ref.sii_accumulate)
-        acc(self.perms[:M], np.ascontiguousarray(self._cell_row[nf : nf + M * per]), k, V,
-            S1, S2)
+        cells = np.ascontiguousarray(self._cell_row[nf : nf + M * per])
+        acc(self.perms[:M], cells, k, V, S1, S2)
         mean, se = self._mean_se(S1, S2, M)
+        hits = window_counts(self.perms[:M], n, k)
+        se = few_draws_correction(se, hits)
         v0 = V[0]
         if self.spec.name == "k-SII":
-            mean, var = aggregate_ksii(mean, se**2, n, k)
-            se = np.sqrt(var)
+            top = su.offset(n, k)
+            se_top = se[top:].copy()
+            mean, _ = aggregate_ksii(mean, se**2, n, k)
+            # k-SII is a linear map of the SII means: its variance is that of the mapped
+            # per-permutation contributions, from random groups of permutations (the SII
+            # errors of a set and its supersets are correlated)
+            R = min(N_GROUPS, M)
+            if R >= 2:
+                D = np.zeros((R, K, d))
+                cl = cells.reshape(M, per)
+                for r in range(R):
+                    Sg, Sg2 = np.zeros((K, d)), np.zeros((K, d))
+                    sel = np.arange(r, M, R)
+                    acc(np.ascontiguousarray(self.perms[:M][sel]),
+                        np.ascontiguousarray(cl[sel]).ravel(), k, V, Sg, Sg2)
+                    D[r] = (Sg - sel.size * (S1 / M)) / M
+                flat = D.transpose(1, 0, 2).reshape(K, R * d)
+                flat, _ = aggregate_ksii(flat, np.zeros_like(flat), n, k)
+                D = flat.reshape(K, R, d).transpose(1, 0, 2)
+                se = np.sqrt(R / (R - 1) * (D ** 2).sum(axis=0))
+                se = se * t_inflation(np.full(K, R - 1))[:, None]
+                if hits[top:].min() < MIN_HITS:  # a lower order sums every top-order term
+                    se[:top] = np.inf
+            else:
+                se = np.full_like(mean, np.inf)
+            se[top:] = se_top  # k-SII = SII at the top order (B_0 = 1)
         if self.spec.name in ("k-SII", "SV"):
             mean[0] = v0
             se[0] = 0.0
@@ -168,6 +224,7 @@ class PermutationSTII(_PermutationBase):
                 delta += (-1) ** (k - bin(L).count("1")) * vals[:, :, L]
             S1, S2 = delta.sum(axis=0), (delta**2).sum(axis=0)
         mean, s_e = self._mean_se(S1, S2, M)
+        s_e = few_draws_correction(s_e, np.full(mean.shape[0], M))  # every pair, every draw
         out[su.offset(n, k):] = mean
         se[su.offset(n, k):] = s_e
         return out, se, {"n_permutations": M, "n_evaluations": int(self._cum[M])}

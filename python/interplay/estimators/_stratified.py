@@ -17,6 +17,7 @@ import scipy.linalg
 from .. import _sets
 from . import _sets_util as su
 from ._base import N_GROUPS, Estimator
+from ._identify import satterthwaite_factor
 from ._index import binomial_mass, shapley_mass
 from ._kernels import n_sets_upto, stratified_stream, subset_gather, subset_moments
 
@@ -177,6 +178,19 @@ class StratifiedEstimator(Estimator):
     def _groups(self, upto: int, complete: np.ndarray, sizes: np.ndarray) -> np.ndarray:
         g = self._draw[:upto] % N_GROUPS
         return np.where(complete[sizes], N_GROUPS, g).astype(np.int64)
+
+
+def sampling_units(draw: np.ndarray, random_rows: np.ndarray) -> int:
+    """Independent draws among the rows that carry sampling error (a coalition and its
+    paired complement share a draw id)."""
+    return int(np.unique(draw[random_rows]).size)
+
+
+def dof_factor(units: int, terms: int) -> float:
+    """u / (u - p), inf when u <= p (no residual degrees of freedom); 1 with no random rows."""
+    if units == 0:
+        return 1.0
+    return units / (units - terms) if units > terms else float("inf")
 
 
 def _random_groups_var(delta: np.ndarray) -> np.ndarray:
@@ -344,6 +358,7 @@ class RegressionEstimator(StratifiedEstimator):
         w = w_size[sizes]
         min_order = 1 if self.shapley else 0
         info = {"pairing": self.pairing, "plan_bytes": self.plan_bytes}
+        self._units = sampling_units(self._draw[:upto], (w > 0) & ~complete[sizes])
         if self.shapley:
             i0 = np.flatnonzero(sizes == 0)
             iN = np.flatnonzero(sizes == n)
@@ -464,8 +479,16 @@ class RegressionEstimator(StratifiedEstimator):
             coef[0] = coef[0] + pw * coef[1:].sum(axis=0)
             delta[:, 0] = delta[:, 0] + pw * delta[:, 1:].sum(axis=1)
         var = np.zeros((Kall, d))
-        var[off:] = _random_groups_var(delta)
+        var[off:] = _random_groups_var(delta) * self._dof_factor(Kall - off)
         return coef, np.sqrt(var), info
+
+    def _dof_factor(self, terms: int) -> float:
+        """Small-sample factor u / (u - p) of the linearised variance (as HC1 for least
+        squares): u independent sampling units (draws outside complete sizes; a coalition and
+        its paired complement are one draw), p fitted terms. The residuals of a fit with few
+        units per term are shrunk towards 0 by its leverage; without the factor the stderr of
+        FSII at n = 10 with 2 coalitions per term covered 0.63. inf when u <= p."""
+        return dof_factor(self._units, terms)
 
 
 # ------------------------------------------------------------------------------- Monte Carlo
@@ -492,13 +515,20 @@ class _MonteCarlo(StratifiedEstimator):
             N = L[..., 0]
             A = L[..., 1:1 + d]
             B = L[..., 1 + d:]
-            wdd = self.spec.dd_weights(n, s, base_k)
-            g = np.zeros((n + 1, s + 1))
-            for t in range(n + 1):
-                for l in range(s + 1):
-                    if 0 <= t - l <= n - s:
-                        g[t, l] = (-1) ** (s - l) * wdd[t - l]
-            est, v = self._combine(g, N, A, B, kcount, complete, cap, n, s)
+            if self.spec.name == "k-SII" and s >= 1:
+                g = ksii_coalition_weights(self.spec, n, s, k)
+            else:
+                wdd = self.spec.dd_weights(n, s, base_k)
+                g = np.zeros((n + 1, s + 1))
+                for t in range(n + 1):
+                    for l in range(s + 1):
+                        if 0 <= t - l <= n - s:
+                            g[t, l] = (-1) ** (s - l) * wdd[t - l]
+            est, var_t = self._combine(g, N, A, B, kcount, complete, cap, n, s)
+            # few draws per size: Student-t quantile of the Satterthwaite degrees of freedom;
+            # inf where a weighted size has fewer than two draws (docs/sampled.md)
+            open_ = ~complete & (np.abs(g) > 0).any(axis=1)
+            v = var_t.sum(axis=0) * satterthwaite_factor(var_t, kcount, open_)
             out.append(est)
             var.append(v)
         values = np.concatenate(out, axis=0)
@@ -509,8 +539,6 @@ class _MonteCarlo(StratifiedEstimator):
     def _post(self, values, variance, V, sizes):
         name = self.spec.name
         i0 = np.flatnonzero(sizes == 0)
-        if name in ("k-SII",):
-            values, variance = aggregate_ksii(values, variance, self.n_players, self.max_order)
         if name in ("k-SII", "STII", "CHII", "SV") and i0.size:
             values[0] = V[i0[0]]
             variance[0] = 0.0
@@ -527,7 +555,7 @@ class ShapIQ(_MonteCarlo):
 
     def _combine(self, g, N, A, B, kcount, complete, cap, n, s):
         per_t, var_t = self._combine_per_size(g, N, A, B, kcount, complete, cap)
-        return per_t.sum(axis=0), var_t.sum(axis=0)
+        return per_t.sum(axis=0), var_t
 
     @staticmethod
     def _combine_per_size(g, N, A, B, kcount, complete, cap):
@@ -579,7 +607,45 @@ class SvarmIQ(_MonteCarlo):
             ht, ht_var = ShapIQ._combine_per_size(g, N, A, B, kcount, complete, cap)
             per_t = np.where(missing, ht, per_t)
             var_t = np.where(missing, ht_var, var_t)
-        return per_t.sum(axis=0), var_t.sum(axis=0)
+        return per_t.sum(axis=0), var_t
+
+
+def ksii_coalition_weights(spec, n: int, s: int, k: int) -> np.ndarray:
+    """g[t, l]: the weight of v(T) in k-SII(S), |T| = t, |T n S| = l, |S| = s >= 1.
+
+    k-SII(S) = sum_{U superset S, |U| <= k} B_{|U|-|S|} SII(U) and SII(U) = sum_T
+    (-1)^{|U| - |T n U|} w_{|U|}(|T minus U|) v(T), so the weight of v(T) sums over the
+    U = S + a members of T minus S + (j - s - a) members outside T u S:
+
+        g(t, l) = sum_{j=s}^{k} B_{j-s} sum_a C(t-l, a) C(n-s-t+l, j-s-a)
+                  (-1)^{j-l-a} w_j(t-l-a).
+
+    Estimating k-SII directly with these weights (SHAP-IQ, SVARM-IQ) gives it the stratified
+    variance of its own per-coalition terms: the covariance of the SII estimates it combines
+    is accounted for exactly (aggregating SII variances as if independent was 1.7-3.7x
+    conservative)."""
+    from scipy.special import bernoulli
+
+    bern = bernoulli(k)
+    w = {j: spec.dd_weights(n, j, k) for j in range(s, k + 1)}
+    g = np.zeros((n + 1, s + 1))
+    for t in range(n + 1):
+        for l in range(s + 1):
+            if not 0 <= t - l <= n - s:
+                continue
+            out = n - s - (t - l)  # players outside T u S
+            acc = 0.0
+            for j in range(s, k + 1):
+                if bern[j - s] == 0:
+                    continue
+                for a in range(0, j - s + 1):
+                    u = t - l - a
+                    if a > t - l or j - s - a > out or not 0 <= u <= n - j:
+                        continue
+                    acc += (bern[j - s] * comb(t - l, a) * comb(out, j - s - a)
+                            * (-1) ** (j - l - a) * w[j][u])
+            g[t, l] = acc
+    return g
 
 
 def aggregate_ksii(values, variance, n, k):
