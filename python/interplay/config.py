@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
-import importlib
 import platform
 import sys
 
 from . import __version__
 from .backends import BACKENDS, KERNELS, backend_status
 
-# modules that define kernels; imported (if present) so that show_config can list them all
-_KERNEL_MODULES = (
-    "interplay.transforms",
-    "interplay.engine",
-    "interplay.estimators",
-    "interplay.information",
-    "interplay.metrics",
-)
-
 
 def config() -> dict:
-    """Backends and kernels as a dict: ``{"backends": {name: (ok, why)}, "kernels": {...}}``."""
-    for mod in _KERNEL_MODULES:
-        try:
-            importlib.import_module(mod)
-        except ImportError:
-            continue
+    """Backends and kernels as a dict: ``{"backends": {name: (ok, why)}, "kernels": {...}}``.
+
+    ``kernels`` is the table of :mod:`interplay.backends._table`: per kernel, each backend's
+    ``(ok, why)``, and the backends' ``limits``, ``outputs`` and ``note`` as declared there.
+    """
     info: dict = {
         "interplay": __version__,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "backends": {b: backend_status(b) for b in BACKENDS},
         "kernels": {},
+        "limits": {},
     }
     ok, _ = backend_status("cpp")
     if ok:
@@ -48,6 +38,7 @@ def config() -> dict:
         }
     for name, kernel in sorted(KERNELS.items()):
         info["kernels"][name] = {b: kernel.status(b) for b in kernel.backends}
+        info["limits"][name] = _describe(kernel)
     return info
 
 
@@ -71,4 +62,19 @@ def show_config(file=None) -> None:
         print("kernels:", file=out)
         for name, status in info["kernels"].items():
             parts = [f"{b}={'yes' if ok else 'no'}" for b, (ok, _) in status.items()]
-            print(f"  {name:<32} {' '.join(parts)}", file=out)
+            what = info["limits"][name]
+            print(f"  {name:<30} {' '.join(parts):<42} {what}".rstrip(), file=out)
+
+
+def _describe(kernel) -> str:
+    """What the kernel's backends handle, as declared in the table (e.g. "d outputs;
+    cpp, numba: n <= 64, order <= 8")."""
+    parts = ["d outputs"] if kernel.outputs else []
+    by_limit: dict[str, list[str]] = {}
+    for b, lim in kernel.limits.items():
+        text = ", ".join(f"{k} <= {v}" for k, v in lim.items())
+        by_limit.setdefault(text, []).append(b)
+    parts += [f"{', '.join(bs)}: {text}" for text, bs in by_limit.items()]
+    if kernel.note:
+        parts.append(kernel.note)
+    return "; ".join(parts)

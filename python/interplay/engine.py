@@ -17,11 +17,10 @@ import numpy as np
 
 from . import _sets
 from ._validation import check_finite, check_value_table, require_memory
-from .backends import Kernel, backend_status, core, core_attr, module_attr
+from .backends import KERNELS, core
+from .backends.torch import exact as _exact_torch
 from .indices import Index, get_index
 from .results import InteractionResult
-from .backends.torch import exact as _exact_torch
-from .transforms import KERNELS as TRANSFORM_KERNELS
 
 __all__ = ["exact", "plan_exact", "MAX_PLAYERS"]
 
@@ -29,12 +28,8 @@ __all__ = ["exact", "plan_exact", "MAX_PLAYERS"]
 MAX_PLAYERS = 30
 _CHECK_MEMORY_FROM = 32 << 20
 
-WEIGHTED_SUPERSET = Kernel(
-    "exact.weighted_superset",
-    cpp=core_attr("exact.weighted_superset"),
-    numba=module_attr("interplay.backends.numba.exact", "weighted_superset"),
-    reference=module_attr("interplay.backends.reference.exact", "weighted_superset"),
-)
+WEIGHTED_SUPERSET = KERNELS["exact.weighted_superset"]
+MOEBIUS = KERNELS["transforms.moebius"]
 
 
 def _check_values(values: Any) -> tuple[np.ndarray, int, int | None]:
@@ -185,7 +180,7 @@ def exact(
     check_finite(arr, "values")
     src = np.ascontiguousarray(arr, dtype=np.float64)
     name, superset_fn = WEIGHTED_SUPERSET.select(plan["backend"])
-    _, moebius_fn = TRANSFORM_KERNELS["moebius"].select(name)
+    _, moebius_fn = MOEBIUS.select(name)
     if in_place:
         baseline_v0 = src[0].copy() if d is not None else float(src[0])
         table = src
@@ -227,9 +222,8 @@ def _exact_on_torch(values: Any, idx: Index, backend: str) -> InteractionResult:
             "backend='cuda' is not an exact-engine backend: pass a CUDA tensor with "
             "backend='torch' (or 'auto')"
         )
-    ok, why = backend_status("torch")
-    if not ok:
-        raise ValueError(f"backend='torch' is unavailable: {why}")
+    name, superset_fn = WEIGHTED_SUPERSET.select("torch")
+    _, moebius_fn = MOEBIUS.select(name)
     t, n, d = _exact_torch.as_table(values)
     if n > MAX_PLAYERS:
         raise ValueError(f"values: n = {n} players; the exact engine handles at most {MAX_PLAYERS}")
@@ -241,11 +235,11 @@ def _exact_on_torch(values: Any, idx: Index, backend: str) -> InteractionResult:
                        argument="values")
     table = t  # as_table returns memory of its own
     v0 = table[0].detach().to("cpu").numpy().copy()
-    _exact_torch.transform_("moebius", table)
-    out = _exact_torch.weighted_superset(table, weights, k)
+    moebius_fn(table, table)
+    rows = sum(comb(n, s) for s in range(k + 1))
+    out = np.empty((rows,) if d is None else (rows, d))
+    superset_fn(table, weights, 0, "per_order", out)
     del table
-    if d is None:
-        out = out[:, 0]
     if idx.baseline == "intercept":
         baseline = out[0].copy() if d is not None else float(out[0])
     else:
@@ -258,5 +252,5 @@ def _exact_on_torch(values: Any, idx: Index, backend: str) -> InteractionResult:
         max_order=k,
         min_order=0,
         baseline_value=baseline,
-        info={"backend": "torch", "device": str(t.device), "method": "per_order", "index_object": idx},
+        info={"backend": name, "device": str(t.device), "method": "per_order", "index_object": idx},
     )

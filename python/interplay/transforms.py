@@ -27,20 +27,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_value_table, require_memory
-from .backends import Kernel, core_attr, module_attr
-
-_REF = "interplay.backends.reference.transforms"
-_NUMBA = "interplay.backends.numba.transforms"
-
-KERNELS = {
-    name: Kernel(
-        f"transforms.{name}",
-        cpp=core_attr(f"transforms.{name}"),
-        numba=module_attr(_NUMBA, name),
-        reference=module_attr(_REF, name),
-    )
-    for name in ("moebius", "zeta", "superset_moebius", "superset_zeta")
-}
+from .backends import KERNELS
 
 __all__ = ["moebius", "zeta", "superset_moebius", "superset_zeta"]
 
@@ -50,7 +37,7 @@ def _table(values: Any, name: str) -> tuple[np.ndarray, int]:
 
 
 def _run(kind: str, values: Any, out: np.ndarray | None, backend: str) -> np.ndarray:
-    name, fn = KERNELS[kind].select(backend)
+    name, fn = KERNELS[f"transforms.{kind}"].select(backend)
     arr, _ = _table(values, "values")
     if out is None:
         nbytes = arr.shape[0] * max(1, arr[0].size) * 8

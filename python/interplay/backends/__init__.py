@@ -1,9 +1,13 @@
 """One backend registry for every kernel.
 
 A :class:`Kernel` is one operation (a transform, a sampler, a solver) with implementations per
-backend. ``backend="auto"`` picks the first available one in :data:`PREFERENCE` order; an
-explicit request that cannot be met raises ``ValueError`` with the reason. Implementations are
-given as zero-argument *loaders* so that Numba or torch are imported only when used.
+backend. Every kernel of the package is declared once, as a row of :data:`._table.TABLE`, and
+found by name in :data:`KERNELS`; its implementations live at paths derived from the name
+(``interplay._core.<family>.<function>``, ``interplay.backends.<tier>.<family>.<function>``).
+``backend="auto"`` picks the first available one in :data:`PREFERENCE` order (never torch or
+cuda: they change where data lives); an explicit request that cannot be met raises
+``ValueError`` with the reason. Implementations are loaded on first use, so that Numba or torch
+are imported only when used.
 
 Environment switches (read at each selection, so tests can set them with monkeypatch):
 
@@ -17,9 +21,11 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
+
+from ._table import TABLE
 
 PREFERENCE = ("cpp", "numba", "reference")
 BACKENDS = ("cpp", "numba", "reference", "torch", "cuda")
@@ -97,9 +103,6 @@ def backend_status(name: str) -> tuple[bool, str]:
 
 Loader = Callable[[], Callable[..., Any]]
 
-#: every kernel defined so far, by name (show_config lists them)
-KERNELS: dict[str, Kernel] = {}
-
 
 class Kernel:
     """An operation with one implementation per backend.
@@ -108,24 +111,41 @@ class Kernel:
     ----------
     name : str
         Dotted name, e.g. ``"transforms.moebius"``.
+    limits : mapping, optional
+        ``{backend: {"n": largest n, "order": largest order}}`` for backends that handle less
+        than the kernel's callers may ask (see :meth:`handles`).
+    outputs : bool
+        Whether the kernel takes d outputs (value columns) in one call.
+    note : str
+        What else a reader of ``show_config()`` should know.
     **loaders : callable
         ``backend_name=loader`` where ``loader()`` returns the implementation. A loader may
         raise ``ImportError`` (e.g. the compiled core lacks this operation); the backend is
         then reported unavailable for this kernel with that message.
     """
 
-    def __init__(self, name: str, **loaders: Loader) -> None:
+    def __init__(self, name: str, *, limits: Mapping[str, Mapping[str, int]] | None = None,
+                 outputs: bool = False, note: str = "", **loaders: Loader) -> None:
         unknown = set(loaders) - set(BACKENDS)
         if unknown:
             raise ValueError(f"unknown backends {sorted(unknown)} for kernel {name}")
         self.name = name
+        self.limits = dict(limits or {})
+        self.outputs = outputs
+        self.note = note
         self._loaders = loaders
         self._cache: dict[str, Callable[..., Any]] = {}
-        KERNELS[name] = self
 
     @property
     def backends(self) -> tuple[str, ...]:
         return tuple(self._loaders)
+
+    def handles(self, backend: str, *, n: int | None = None, order: int | None = None) -> bool:
+        """Whether ``backend``'s implementation handles n players and interaction order
+        ``order`` (by the kernel's declared limits; availability is :meth:`status`)."""
+        lim = self.limits.get(backend, {})
+        return ((n is None or n <= lim.get("n", n)) and
+                (order is None or order <= lim.get("order", order)))
 
     def status(self, backend: str) -> tuple[bool, str]:
         if backend not in self._loaders:
@@ -195,3 +215,18 @@ def module_attr(module: str, attr: str) -> Loader:
         return getattr(importlib.import_module(module), attr)
 
     return load
+
+
+def _implementations(name: str, backends: tuple[str, ...]) -> dict[str, Loader]:
+    """Loaders of kernel ``name`` ("<family>.<function>") at the paths its name gives."""
+    family, function = name.split(".")
+    return {b: core_attr(name) if b == "cpp" else
+            module_attr(f"interplay.backends.{b}.{family}", function) for b in backends}
+
+
+#: every kernel of the package, by name: built from :data:`._table.TABLE` (show_config lists it)
+KERNELS: dict[str, Kernel] = {
+    row.name: Kernel(row.name, limits=row.limits, outputs=row.outputs, note=row.note,
+                     **_implementations(row.name, row.backends))
+    for row in TABLE
+}

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _kernels  # noqa: F401  (registers the sampling kernels for show_config)
 from ._api import (
     METHODS,
     GameEvaluationError,

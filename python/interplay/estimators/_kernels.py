@@ -1,19 +1,8 @@
-"""Kernel registry entries of the sampled estimators and thin, validated wrappers.
-
-- ``sampling.stratified_stream``: the size-stratified coalition stream (C++, NumPy reference).
-- ``sampling.subset_moments``: moments[b, rank(U), j] = sum of weights[r, j] over rows r in
-  bucket b with U subset of T_r, |U| <= K (C++, Numba, NumPy reference).
-- ``sampling.subset_gather``: out[r] = sum over U subset of T_r, |U| <= K of coef[rank(U)].
-- ``sampling.set_ranks``: rank of a set among all sets of size <= K (size, then value).
-- ``sampling.intersection_kernel``: out[a, b] = table[|T_a n T_b|], the m x m kernel matrix
-  Phi Phi^T of the dual regression (C++, Numba, NumPy reference).
-- ``sampling.complement_fold``: subset moments over complements -> subset moments (the
-  complement trick of ``subset_moments``; C++, Numba, NumPy reference).
-- ``sampling.first_occurrence``: dedup of packed rows, numbered by first occurrence.
-- ``permutation.{sii,stii2}_plan``: the permutation estimators' plans, streamed: rows generated
-  per permutation, deduplicated as they come, stopped at the budget (n <= 64).
-- ``permutation.{sii,stii2}_accumulate``: per-set sums and sums of squares of the permutation
-  contributions.
+"""Thin, validated wrappers of the sampled estimators' kernels (declared, with what each backend
+handles, in :mod:`interplay.backends._table`): stratified_stream, subset_moments (with the
+complement trick), complement_fold, subset_gather, intersection_kernel, set_ranks,
+first_occurrence, permutations; the permutation plans and accumulators are called by the
+permutation estimators directly.
 """
 
 from __future__ import annotations
@@ -22,50 +11,26 @@ from math import comb
 
 import numpy as np
 
-from .._sets import n_words
 from .._validation import format_bytes, require_memory
-from ..backends import Kernel, core_attr, module_attr
+from ..backends import KERNELS
+from . import _sets_util as su
+from ._sets_util import as_words, set_ranks  # noqa: F401  (set_ranks: part of this face)
 
-
-def _kernel(path: str) -> Kernel:
-    """``_core.<family>.<name>`` and its twins of the same name in
-    ``interplay.backends.{numba,reference}.<family>``."""
-    family, name = path.split(".")
-    return Kernel(path, cpp=core_attr(path),
-                  numba=module_attr(f"interplay.backends.numba.{family}", name),
-                  reference=module_attr(f"interplay.backends.reference.{family}", name))
-
-
-def _sampling_kernel(name: str) -> Kernel:
-    return _kernel(f"sampling.{name}")
-
-
-def _permutation_kernel(name: str) -> Kernel:
-    return _kernel(f"permutation.{name}")
-
-
-STREAM = _sampling_kernel("stratified_stream")
-MOMENTS = _sampling_kernel("subset_moments")
-GATHER = _sampling_kernel("subset_gather")
-FOLD = _sampling_kernel("complement_fold")
-DEDUP = _sampling_kernel("first_occurrence")
-PERMS = _sampling_kernel("permutations")
-KERNEL = _sampling_kernel("intersection_kernel")
-RANKS = _sampling_kernel("set_ranks")
-STII2_PLAN = _permutation_kernel("stii2_plan")
-STII2_ACC = _permutation_kernel("stii2_accumulate")
-SII_PLAN = _permutation_kernel("sii_plan")
-SII_ACC = _permutation_kernel("sii_accumulate")
+STREAM = KERNELS["sampling.stratified_stream"]
+MOMENTS = KERNELS["sampling.subset_moments"]
+GATHER = KERNELS["sampling.subset_gather"]
+FOLD = KERNELS["sampling.complement_fold"]
+DEDUP = KERNELS["sampling.first_occurrence"]
+PERMS = KERNELS["sampling.permutations"]
+KERNEL = KERNELS["sampling.intersection_kernel"]
+STII2_PLAN = KERNELS["permutation.stii2_plan"]
+STII2_ACC = KERNELS["permutation.stii2_accumulate"]
+SII_PLAN = KERNELS["permutation.sii_plan"]
+SII_ACC = KERNELS["permutation.sii_accumulate"]
 
 
 def n_sets_upto(n: int, k: int) -> int:
     return sum(comb(n, u) for u in range(k + 1))
-
-
-def as_words(sets: np.ndarray, n: int) -> np.ndarray:
-    """Packed sets as a C-contiguous (m, W) uint64 array."""
-    s = np.ascontiguousarray(sets, dtype=np.uint64)
-    return s.reshape(s.shape[0], n_words(n))
 
 
 def stratified_stream(n, size_weights, pairing, seed, budget, *, backend="auto"):
@@ -187,8 +152,6 @@ def subset_gather(sets, n, max_order, coef, *, backend="auto", complement=True):
     if complement and _use_complement(n, max_order) and sets.shape[0]:
         big = _large_rows(sets, n)
         if big.any():
-            from . import _sets_util as su
-
             cp = np.zeros_like(c)
             for s in range(max_order + 1):
                 R = su.subset_ranks_by_mask(n, s)
@@ -230,14 +193,6 @@ def intersection_kernel(sets, n, table, *, backend="auto"):
         _, fn = KERNEL.select(backend)
         fn(sets, int(n), t, out)
     return out
-
-
-def set_ranks(sets, n, max_order, *, backend="auto"):
-    sets = as_words(sets, n)
-    if sets.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64)
-    _, fn = RANKS.select(backend)
-    return np.asarray(fn(sets, int(n), int(max_order)), dtype=np.int64)
 
 
 def first_occurrence(rows, *, backend="auto"):

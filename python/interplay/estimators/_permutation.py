@@ -105,15 +105,14 @@ def few_draws_correction(se: np.ndarray, hits: np.ndarray) -> np.ndarray:
     return np.where((hits < MIN_HITS)[:, None], np.inf, se * fac)
 
 
-#: the compiled planners and accumulators hold a coalition in one word, and window orders <= 8
-_COMPILED_MAX_N = 64
-
-
 class PermutationSII(_PermutationBase):
     """Permutation sampling for SII (orders 0..k; k-SII by aggregation; SV for k = 1)."""
 
     def _compiled(self):
-        return self.n_players <= _COMPILED_MAX_N and self.max_order <= 8
+        """Whether the selected planner handles this n and order (the table's limits); if not,
+        the chunked reference plans, deduplicating on the selected backend."""
+        name, _ = SII_PLAN.select(self.backend)
+        return SII_PLAN.handles(name, n=self.n_players, order=self.max_order)
 
     def _make_plan(self, max_perms):
         args = (self.seed, self.n_players, self.max_order, self.budget, max_perms)
@@ -182,7 +181,7 @@ class PermutationSTII(_PermutationBase):
 
     def _make_plan(self, max_perms):
         n, k = self.n_players, self.max_order
-        if k == 2 and n <= _COMPILED_MAX_N:
+        if k == 2 and STII2_PLAN.handles(STII2_PLAN.select(self.backend)[0], n=n):
             return self._compiled_plan(STII2_PLAN, self.seed, n, self.budget, max_perms)
         return ref.stii_plan_chunked(self.seed, n, k, self.budget, max_perms, backend=self.backend)
 

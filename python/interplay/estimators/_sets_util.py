@@ -1,5 +1,6 @@
 """Colex set tables shared by the estimators (all sets of size s over n players, in the order of
-:func:`interplay._sets.enumerate_sets`: by size, then value)."""
+:func:`interplay._sets.enumerate_sets`: by size, then value), and the ranks of packed sets in
+that order (the ``sampling.set_ranks`` kernel)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,22 @@ from math import comb
 import numpy as np
 
 from .. import _sets
-from ._kernels import set_ranks
+from ..backends import KERNELS
+
+
+def as_words(sets: np.ndarray, n: int) -> np.ndarray:
+    """Packed sets as a C-contiguous (m, W) uint64 array."""
+    s = np.ascontiguousarray(sets, dtype=np.uint64)
+    return s.reshape(s.shape[0], _sets.n_words(n))
+
+
+def set_ranks(sets, n, max_order, *, backend="auto"):
+    """Rank of each packed set among all sets of size <= max_order (by size, then value)."""
+    sets = as_words(sets, n)
+    if sets.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, fn = KERNELS["sampling.set_ranks"].select(backend)
+    return np.asarray(fn(sets, int(n), int(max_order)), dtype=np.int64)
 
 
 @functools.lru_cache(maxsize=64)

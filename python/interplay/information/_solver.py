@@ -1,4 +1,5 @@
-"""Backend registry entry of the BROJA solver.
+"""The BROJA solver's kernel (declared in :mod:`interplay.backends._table`) and its BLAS
+thread limit.
 
 Every backend implements ``broja(p, tol, max_iter, method, want_q) -> dict`` on a batch
 ``p`` of shape (B, n1, n2, ny) of normalised joints (tol in nats, method 0 auto / 1 ipm /
@@ -10,14 +11,9 @@ from __future__ import annotations
 import contextlib
 import functools
 
-from ..backends import Kernel, core_attr, module_attr
+from ..backends import KERNELS
 
-BROJA_KERNEL = Kernel(
-    "pid.broja",
-    cpp=core_attr("pid.broja"),
-    numba=module_attr("interplay.backends.numba.pid", "broja"),
-    reference=module_attr("interplay.backends.reference.pid", "broja"),
-)
+BROJA_KERNEL = KERNELS["pid.broja"]
 
 METHODS = {"auto": 0, "ipm": 1, "ipfp": 2}
 

@@ -19,16 +19,11 @@ import numpy as np
 
 from .. import _sets
 from .._validation import check_int, check_open_unit
-from ..backends import Kernel, core_attr, module_attr
+from ..backends import KERNELS
 from ..games.base import check_coalitions, check_game_output
 
 
-EXPLANATION_GAME = Kernel(
-    "fidelity.explanation_game",
-    cpp=core_attr("fidelity.explanation_game"),
-    numba=module_attr("interplay.backends.numba.fidelity", "explanation_game"),
-    reference=module_attr("interplay.backends.reference.fidelity", "explanation_game"),
-)
+EXPLANATION_GAME = KERNELS["fidelity.explanation_game"]
 
 
 class ExplanationGame:

@@ -28,39 +28,38 @@ def is_tensor(x: Any) -> bool:
     return mod.startswith("torch") and hasattr(x, "detach") and hasattr(x, "device")
 
 
-def transform_(kind: str, table: Any) -> Any:
-    """In-place transform of a torch table (2^n, d); returns it. The NumPy reference's
-    butterflies are written on views and in-place adds, so they run on torch views as they are."""
-    transform(kind, table, table)
-    return table
+def weighted_superset(
+    moebius_table: Any, weights: np.ndarray, min_order: int, method: str, out: np.ndarray
+) -> None:
+    """out[row(S)] = sum_{T superset S} weights[|S|, |T|] m(T), min_order <= |S| <= k, rows by
+    size then value; ``method`` is ignored (the per-order path).
 
-
-def weighted_superset(moebius_table: Any, weights: np.ndarray, k: int) -> np.ndarray:
-    """phi(S) = sum_{T superset S} weights[|S|, |T|] m(T) for |S| <= k, rows by size then value.
-
-    Returns a float64 numpy array (m, d); the work stays on the table's device.
+    The work stays on the table's device; only the rows of ``out`` (float64 numpy) come back.
     """
     torch = _torch()
-    rows, d = moebius_table.shape
+    table = moebius_table if is_tensor(moebius_table) else torch.from_numpy(moebius_table)
+    rows = table.shape[0]
+    table = table.reshape(rows, -1)
     n = rows.bit_length() - 1
-    device = moebius_table.device
+    k = weights.shape[0] - 1
+    device = table.device
     masks = torch.arange(rows, device=device, dtype=torch.int64)
     pc = torch.zeros(rows, device=device, dtype=torch.int64)
     for j in range(n):
         pc += (masks >> j) & 1
-    w = torch.as_tensor(np.ascontiguousarray(weights), dtype=moebius_table.dtype, device=device)
+    w = torch.as_tensor(np.ascontiguousarray(weights), dtype=table.dtype, device=device)
     parts = []
-    for s in range(k + 1):
+    for s in range(min_order, k + 1):
         sets = torch.as_tensor(_sets.enumerate_sets(n, s, s).astype(np.int64), device=device)
         if np.all(weights[s] == (np.arange(n + 1) == s)):
-            parts.append(moebius_table.index_select(0, sets))
+            parts.append(table.index_select(0, sets))
             continue
-        work = moebius_table * w[s][pc][:, None]
-        transform_("superset_zeta", work)
+        work = table * w[s][pc][:, None]
+        transform("superset_zeta", work, work)
         parts.append(work.index_select(0, sets))
         del work
-    out = torch.cat(parts, dim=0)
-    return out.detach().to("cpu", torch.float64).numpy()
+    values = torch.cat(parts, dim=0).detach().to("cpu", torch.float64)
+    out.reshape(out.shape[0], -1)[:] = values.numpy()
 
 
 def as_table(values: Any) -> tuple[Any, int, int | None]:
