@@ -129,7 +129,7 @@ def run_cell(method: str, index: str, k: int, n: int, kind: str, budget: int,
         _TRUTH_CACHE[tkey] = truth(game, kind, n, index, k)
     tr = _TRUTH_CACHE[tkey]
     scale = max(float(np.abs(tr).max()), 1e-12)
-    covered = finite = inf_entries = warned = 0
+    covered = finite = inf_entries = warned = exact_entries = 0
     refused = None
     errs, ses = [], []
     used_method = set()
@@ -153,6 +153,11 @@ def run_cell(method: str, index: str, k: int, n: int, kind: str, budget: int,
         err = np.abs(est - tr)
         fin = np.isfinite(se)
         inf_entries += int((~fin).sum())
+        # entries reported exact (stderr 0) and exact are not counted; wrong ones count as
+        # not covered (a confident wrong answer)
+        exact = fin & (se == 0) & (err <= 1e-9 * scale)
+        exact_entries += int(exact.sum())
+        fin &= ~exact
         finite += int(fin.sum())
         covered += int((err[fin] <= 1.96 * se[fin] + 1e-9 * scale).sum())
         errs.append(err[fin])
@@ -165,10 +170,11 @@ def run_cell(method: str, index: str, k: int, n: int, kind: str, budget: int,
         "returned": seeds - warned if refused is None else 0, "warned": warned,
         "refused": refused,
         "coverage": covered / finite if finite else None,
-        "inf_share": inf_entries / max(finite + inf_entries, 1),
+        "inf_share": inf_entries / max(finite + inf_entries + exact_entries, 1),
+        "exact_share": exact_entries / max(finite + inf_entries + exact_entries, 1),
         "rmse": float(np.sqrt(np.mean(e ** 2))) if e.size else None,
         "mean_se": float(np.mean(s)) if s.size else None,
-        "exact": bool(e.size and e.max() <= 1e-9 * scale and s.max() == 0),
+        "exact": bool(finite == 0 and inf_entries == 0 and exact_entries > 0),
         "seconds": round(time.time() - t0, 2),
     }
 
@@ -200,10 +206,10 @@ def verdict(row, lo=0.90, hi=0.99) -> str:
     if row["warned"] == row["seeds"]:
         return "warned"
     cov = row["coverage"]
+    if row["exact"]:
+        return "exact"
     if cov is None:
         return "no finite stderr"
-    if row["exact"] and row["inf_share"] == 0:
-        return "exact"
     tag = "ok" if lo <= cov <= hi else ("LOW" if cov < lo else "HIGH")
     if row["inf_share"]:
         tag += f" (inf stderr on {100 * row['inf_share']:.0f}%)"

@@ -492,6 +492,55 @@ class RegressionEstimator(StratifiedEstimator):
 
 
 # ------------------------------------------------------------------------------- Monte Carlo
+def pair_products(draw: np.ndarray, sizes: np.ndarray, V: np.ndarray, n: int) -> np.ndarray:
+    """(m, d): v(T) v(N minus T) on the lead row of each complement pair of the stream (the
+    member of size <= n/2, the first one at n/2; a pair is two consecutive rows of one draw
+    id), 0 elsewhere."""
+    out = np.zeros_like(V)
+    i = np.flatnonzero(draw[1:] == draw[:-1])
+    if i.size == 0:
+        return out
+    j = i + 1
+    lead = np.where(sizes[i] <= sizes[j], i, j)
+    other = np.where(sizes[i] <= sizes[j], j, i)
+    out[lead] = V[lead] * V[other]
+    return out
+
+
+def paired_size_variance(g, A, B, X, kcount, complete, cap, n, var_t):
+    """SHAP-IQ's variance with complement pairing: a draw is the pair (T, N minus T), so the
+    sizes t and n - t form one stratum of k_t pairs (k_{n/2} / 2 at t = n/2) whose terms
+    y = z(T) + z(N minus T) are summed before the variance is taken (treated as independent,
+    the two sizes' errors were 0.86-0.89 coverage for SII and 1.00 for SV on random tables).
+    sum y^2 needs the cross moments X[t, l] = sum over lead T (|T| = t, |T n S| = l) of
+    v(T) v(N minus T), weighted g(t, l) g(n - t, s - l). Returns the per-size variances (the
+    pair's in t, 0 in n - t) and the draws per size for the degrees of freedom."""
+    Sz = np.einsum("tl,tlkd->tkd", g, A)
+    Sz2 = np.einsum("tl,tlkd->tkd", g * g, B)
+    cross = np.einsum("tl,tlkd->tkd", g * g[::-1, ::-1], X)
+    out = var_t.copy()
+    counts = kcount.copy()
+    for t in range(n // 2 + 1):
+        u = n - t
+        if complete[t] or complete[u]:
+            continue
+        if t < u:
+            if kcount[t] != kcount[u] or kcount[t] < 2:
+                continue
+            k, C = int(kcount[t]), cap[t]
+            Sy, Sy2 = Sz[t] + Sz[u], Sz2[t] + Sz2[u] + 2 * cross[t]
+        else:
+            if kcount[t] % 2 or kcount[t] < 4:
+                continue
+            k, C = int(kcount[t]) // 2, cap[t] / 2
+            Sy, Sy2 = Sz[t], Sz2[t] + 2 * cross[t]
+            counts[t] = k
+        s2 = np.maximum((Sy2 - Sy * Sy / k) / (k - 1), 0.0)
+        out[t] = C * C * (1.0 - k / C) * s2 / k
+        out[u] = 0.0 if t < u else out[t]
+    return out, counts
+
+
 class _MonteCarlo(StratifiedEstimator):
     """Shared machinery of SHAP-IQ and SVARM-IQ: per-size subset moments of 1, v and v^2."""
 
@@ -501,7 +550,11 @@ class _MonteCarlo(StratifiedEstimator):
         n, k = self.n_players, self.max_order
         sets, V, sizes, kcount, complete = self._sample(upto)
         d = V.shape[1]
-        cols = np.concatenate([np.ones((upto, 1)), V, V * V], axis=1)
+        paired = self.pairing and self.method == "shapiq"
+        cols = [np.ones((upto, 1)), V, V * V]
+        if paired:
+            cols.append(pair_products(self._draw[:upto], sizes, V, n))
+        cols = np.concatenate(cols, axis=1)
         mom = subset_moments(sets, n, k, cols, sizes, n + 1, backend=self.backend)
         out, var = [], []
         cap = self._cap
@@ -514,7 +567,7 @@ class _MonteCarlo(StratifiedEstimator):
                 L[:, l] = P[:, pc == l].sum(axis=1)
             N = L[..., 0]
             A = L[..., 1:1 + d]
-            B = L[..., 1 + d:]
+            B = L[..., 1 + d:1 + 2 * d]
             if self.spec.name == "k-SII" and s >= 1:
                 g = ksii_coalition_weights(self.spec, n, s, k)
             else:
@@ -525,10 +578,14 @@ class _MonteCarlo(StratifiedEstimator):
                         if 0 <= t - l <= n - s:
                             g[t, l] = (-1) ** (s - l) * wdd[t - l]
             est, var_t = self._combine(g, N, A, B, kcount, complete, cap, n, s)
+            counts = kcount
+            if paired:
+                var_t, counts = paired_size_variance(g, A, B, L[..., 1 + 2 * d:], kcount,
+                                                     complete, cap, n, var_t)
             # few draws per size: Student-t quantile of the Satterthwaite degrees of freedom;
             # inf where a weighted size has fewer than two draws (docs/sampled.md)
             open_ = ~complete & (np.abs(g) > 0).any(axis=1)
-            v = var_t.sum(axis=0) * satterthwaite_factor(var_t, kcount, open_)
+            v = var_t.sum(axis=0) * satterthwaite_factor(var_t, counts, open_)
             out.append(est)
             var.append(v)
         values = np.concatenate(out, axis=0)
