@@ -3,10 +3,40 @@ import os
 import numpy as np
 import pytest
 
+from interplay.backends import backend_status
+
+#: the CPU backends every kernel has (torch's exact path: tests/test_exact_torch.py)
+CPU_BACKENDS = ("cpp", "numba", "reference")
+
 
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261124)
+
+
+@pytest.fixture(params=CPU_BACKENDS)
+def backend(request):
+    """Each CPU backend in turn, skipped with the reason where it is unavailable. A test that
+    needs fewer narrows it: ``@pytest.mark.parametrize("backend", ["cpp", "numba"],
+    indirect=True)``."""
+    ok, why = backend_status(request.param)
+    if not ok:
+        pytest.skip(f"{request.param} unavailable: {why}")
+    return request.param
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False,
+                     help="also run the tests marked slow (.ci/run passes it)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow") or config.getoption("-m"):
+        return  # an explicit -m expression decides for itself
+    skip = pytest.mark.skip(reason="slow: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 def pytest_report_header(config):

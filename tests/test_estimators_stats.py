@@ -6,7 +6,7 @@ import pytest
 
 import interplay
 from interplay.games import SumOfUnanimityGames, evaluate_all
-from tests.reference import brute_indices as ni
+from tests.reference import naive_indices as ni
 
 N, P, SEEDS = 10, 0.3, 150
 

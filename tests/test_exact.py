@@ -8,13 +8,12 @@ import pytest
 
 import interplay
 from interplay import indices as ix
-from interplay.backends import backend_status, core
+from interplay.backends import core
 from interplay.backends.reference import exact as exact_reference
 from interplay.games import AdditiveGame, SumOfUnanimityGames, SymmetricGame, evaluate_all
 
 from .reference import naive_indices as R
 
-BACKENDS = ["cpp", "numba", "reference"]
 TOL = dict(rtol=1e-10, atol=1e-10)
 # FSII against the exact KKT solution: 1e-9 (the oracle's own linear solve is the looser side)
 TOL_FOR = {"FSII": dict(rtol=1e-9, atol=1e-9), "FBII": dict(rtol=1e-9, atol=1e-9),
@@ -22,12 +21,6 @@ TOL_FOR = {"FSII": dict(rtol=1e-9, atol=1e-9), "FBII": dict(rtol=1e-9, atol=1e-9
 VALUES = ["SV", "BV", "WBV"]
 INTERACTIONS = ["SII", "BII", "WBII", "CHII", "k-SII", "STII", "FSII", "FBII", "FWBII",
                 "Moebius", "Co-Moebius"]
-
-
-def _skip_unavailable(backend):
-    ok, why = backend_status(backend)
-    if not ok:
-        pytest.skip(f"{backend} unavailable: {why}")
 
 
 def _cases():
@@ -51,10 +44,8 @@ def oracle_cache():
     return {}
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name,k", list(_cases()))
 def test_every_index_order_backend_matches_brute_force(backend, name, k, game6, oracle_cache):
-    _skip_unavailable(backend)
     n = 6
     key = (name, k)
     if key not in oracle_cache:
@@ -66,22 +57,20 @@ def test_every_index_order_backend_matches_brute_force(backend, name, k, game6, 
 
 
 @pytest.mark.parametrize("name", ["SII", "k-SII", "STII", "FSII", "FBII", "BII", "Co-Moebius"])
-def test_n10_against_brute_force_cpp_and_numba(name):
+@pytest.mark.parametrize("backend", ["cpp", "numba"], indirect=True)
+def test_n10_against_brute_force_cpp_and_numba(name, backend):
     n, k = 10, 2
     rng = np.random.default_rng(10)
     v = rng.normal(size=1 << n)
     ref = R.as_array(R.oracle(name, v, n, k), n, k)
-    for backend in ("cpp", "numba"):
-        if not backend_status(backend)[0]:
-            continue
-        res = interplay.exact(v, name, k, backend=backend)
-        np.testing.assert_allclose(res.values, ref, **TOL_FOR.get(name, TOL))
+    res = interplay.exact(v, name, k, backend=backend)
+    np.testing.assert_allclose(res.values, ref, **TOL_FOR.get(name, TOL))
 
 
 @pytest.mark.parametrize("method", ["fused", "per_order"])
 @pytest.mark.parametrize("d", [None, 3])
-def test_cpp_methods_agree_with_reference(method, d, rng):
-    _skip_unavailable("cpp")
+@pytest.mark.parametrize("backend", ["cpp"], indirect=True)
+def test_cpp_methods_agree_with_reference(method, d, backend, rng):
     n = 11
     v = rng.normal(size=(1 << n,) if d is None else (1 << n, d))
     m = interplay.transforms.moebius(v)
@@ -175,9 +164,7 @@ def test_efficiency_and_docstring_example():
 
 
 # ------------------------------------------------------------------ vector-valued games
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_vector_valued_equals_d_scalar_runs(backend, rng):
-    _skip_unavailable(backend)
     n, d = 9, 4
     v = rng.normal(size=(1 << n, d))
     for idx in [ix.SV(), ix.SII(2), ix.FSII(3), ix.FBII(2), ix.Moebius(3), ix.CoMoebius(2)]:

@@ -2,21 +2,11 @@ import numpy as np
 import pytest
 
 from interplay import _sets
-from interplay.backends import backend_status
 from interplay.metrics import ExplanationGame, fidelity, sample_coalitions
 from interplay.games import SumOfUnanimityGames, TableGame, evaluate_all
 from interplay.results import InteractionResult
 
 from .reference.naive_games import moebius_naive
-
-BACKENDS = ["cpp", "numba", "reference"]
-
-
-def _backend_or_skip(name):
-    ok, why = backend_status(name)
-    if not ok:
-        pytest.skip(why)
-
 
 def _random_result(n, max_order, d, seed):
     rng = np.random.default_rng(seed)
@@ -39,10 +29,8 @@ def _naive_implied(result, coalitions):
     return np.array(out, dtype=float)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("n,max_order,d", [(6, 3, None), (6, 2, 3), (70, 2, None), (130, 1, 2)])
 def test_explanation_game_matches_naive(backend, n, max_order, d):
-    _backend_or_skip(backend)
     res = _random_result(n, max_order, d, seed=n)
     coal = np.random.default_rng(1).random((25, n)) < 0.5
     coal[0] = False

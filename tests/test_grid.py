@@ -129,33 +129,30 @@ def test_anytime_tol_in_grid_mode_equals_a_fixed_budget_run(with_grid_values):
         rtol=1e-12, atol=1e-12)
 
 
-def test_grid_design_shared_and_background_equals_inline(monkeypatch):
-    """The value-independent design (Gram factorisation) is computed once per sample, in a
-    background thread or inline: same bits either way, and shared by same-seed estimators."""
+def test_grid_design_shared_by_same_seed_estimators():
+    """The value-independent design (Gram factorisation) is computed once per sample and shared
+    by same-seed estimators; a recomputed design gives the same bits."""
     from interplay.estimators import _grid
 
     na, nb = 6, 7
     n = na + nb
     game = _joint_game(TableGame.random(n, d=2, seed=9))
-    out = {}
-    for background in (False, True):
-        monkeypatch.setattr(_grid, "BACKGROUND_DESIGN", background)
+    out = []
+    for _ in range(2):
         _grid.clear_design_cache()
         a = make_estimator(n, "FWBII", 2000, p=0.4, seed=5, player_groups=(na, nb))
         b = make_estimator(n, "FWBII", 2000, p=0.4, seed=5, player_groups=(na, nb))
         c = make_estimator(n, "FWBII", 2000, p=0.4, seed=6, player_groups=(na, nb))
         assert a._design is b._design and a._design is not c._design
-        res = interplay.approximate(game, n, "FWBII", 2000, p=0.4, seed=5, player_groups=(na, nb))
-        out[background] = res
-    assert np.array_equal(out[False].values, out[True].values)
-    assert np.array_equal(out[False].stderr, out[True].stderr)
+        out.append(interplay.approximate(game, n, "FWBII", 2000, p=0.4, seed=5,
+                                         player_groups=(na, nb)))
+    assert np.array_equal(out[0].values, out[1].values)
+    assert np.array_equal(out[0].stderr, out[1].stderr)
     _grid.clear_design_cache()
 
 
-def test_grid_design_error_is_raised_and_not_cached(monkeypatch):
+def test_grid_design_error_is_raised_and_not_cached():
     from interplay.estimators import _grid
-
-    monkeypatch.setattr(_grid, "BACKGROUND_DESIGN", True)
 
     calls = []
 
@@ -163,12 +160,12 @@ def test_grid_design_error_is_raised_and_not_cached(monkeypatch):
         calls.append(1)
         raise MemoryError("no room for the Gram matrix")
 
-    for background in (False, True):
+    for _ in range(2):
         d = _grid._design_for(("test-key",), boom, 8)
-        if background:
-            d.start()
         with pytest.raises(MemoryError, match="no room"):
             d.get()
+        with pytest.raises(MemoryError, match="no room"):
+            d.get()  # raised again, not recomputed
         # a failed design is replaced on the next lookup, not served again
         assert _grid._design_for(("test-key",), boom, 8) is not d
     assert len(calls) == 2

@@ -100,12 +100,7 @@ def _sii_moebius(n, k=2):
     return np.array([[1.0 / (t - s + 1) if t >= s else 0.0 for t in range(n + 1)] for s in range(k + 1)])
 
 
-@pytest.mark.parametrize("backend", ["cpp", "numba", "reference"])
 def test_custom_index_from_sii_weights_equals_sii(backend, rng):
-    from interplay.backends import backend_status
-
-    if not backend_status(backend)[0]:
-        pytest.skip(backend)
     n = 8
     v = rng.normal(size=(1 << n, 2))
     sii = interplay.exact(v, "SII", 2, backend=backend)

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 import interplay
-from interplay.backends import backend_status
 from tests.reference.pid_distributions import CANONICAL, check_certificate
 
 LN2 = np.log(2)
@@ -128,11 +127,8 @@ def test_deterministic(rng):
     np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("backend", ["cpp", "numba"])
+@pytest.mark.parametrize("backend", ["cpp", "numba"], indirect=True)
 def test_backends_match_reference(backend, rng):
-    ok, why = backend_status(backend)
-    if not ok:
-        pytest.skip(why)
     try:
         from interplay.information import BROJA_KERNEL
 
@@ -227,10 +223,8 @@ def test_samples():
         interplay.pid_from_samples(x1, x2, y, bias_correction="jackknife")
 
 
-def test_cpp_kernel_options_agree(rng):
-    ok, why = backend_status("cpp")
-    if not ok:
-        pytest.skip(why)
+@pytest.mark.parametrize("backend", ["cpp"], indirect=True)
+def test_cpp_kernel_options_agree(backend, rng):
     from interplay.backends import core
 
     ps = np.stack([_random_joint(rng, (9, 8, 9)) for _ in range(3)])

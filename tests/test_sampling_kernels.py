@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 
 from interplay import _sets
-from interplay.backends import backend_status
 from interplay.estimators import _kernels as K
 from interplay.backends.reference import sampling as ref
 
-BACKENDS = [b for b in ("cpp", "numba") if backend_status(b)[0]]
+COMPILED = ["cpp", "numba"]
 
 
 def _q(n, k, kind="shapley"):
@@ -29,7 +28,7 @@ def _q(n, k, kind="shapley"):
                             + (n - t) * log(0.7)) for t in range(n + 1)])
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", COMPILED, indirect=True)
 @pytest.mark.parametrize("n,k,kind,pairing", [(5, 1, "shapley", False), (7, 2, "shapley", True),
                                               (8, 1, "binom", False), (70, 2, "shapley", True),
                                               (130, 1, "binom", False)])
@@ -84,7 +83,6 @@ def _brute_moments(sets, n, k, w, bucket, nb):
     return out
 
 
-@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
 def test_moments_gather_ranks(backend, rng):
     n, k = 7, 3
     C = rng.random((30, n)) < 0.5
@@ -107,7 +105,7 @@ def test_moments_gather_ranks(backend, rng):
     np.testing.assert_array_equal(K.set_ranks(es[:, None], n, k, backend=backend), np.arange(len(es)))
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", COMPILED, indirect=True)
 def test_moments_many_words(backend, rng):
     n = 130
     C = rng.random((12, n)) < 0.05
@@ -147,7 +145,6 @@ def test_complement_trick_equals_direct(n, k, rng):
                                rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
 @pytest.mark.parametrize("words", [1, 3])
 def test_first_occurrence(words, backend, rng):
     rows = rng.integers(0, 4, size=(500, words)).astype(np.uint64)
@@ -163,7 +160,7 @@ def test_first_occurrence(words, backend, rng):
     assert first.size == len(seen)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", COMPILED, indirect=True)
 def test_stream_over_a_thousand_players(backend):
     n = 1030
     q = _q(n, 1, "binom")
@@ -175,7 +172,7 @@ def test_stream_over_a_thousand_players(backend):
     assert a[0].shape == (40, 17)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", COMPILED, indirect=True)
 def test_permutation_stream(backend):
     a = K.permutations(77, 3, 25, 11, backend=backend)
     b = ref.permutations(77, 3, 25, 11)
@@ -264,7 +261,6 @@ def _check_plan(out, expected, n, budget):
     assert len(e_plan) <= budget
 
 
-@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
 @pytest.mark.parametrize("n,k,budget,seed", [(2, 1, 3, 0), (4, 1, 12, 1), (9, 1, 300, 2),
                                              (5, 2, 25, 3), (10, 2, 600, 4), (8, 3, 200, 5),
                                              (64, 2, 2000, 6), (64, 1, 500, 7)])
@@ -274,7 +270,6 @@ def test_sii_plan_equals_naive(backend, n, k, budget, seed):
     _check_plan(out, _naive_sii_plan(seed, n, k, budget, max_perms), n, budget)
 
 
-@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
 @pytest.mark.parametrize("n,k,d", [(3, 1, 1), (7, 1, 2), (6, 2, 1), (9, 2, 3), (7, 3, 2)])
 def test_sii_accumulate_equals_naive(backend, n, k, d, rng):
     plan, perms, cells, _ = _naive_sii_plan(5, n, k, min(2**n - 1, 120), 30)
@@ -307,7 +302,6 @@ def test_sii_accumulate_equals_naive(backend, n, k, d, rng):
     np.testing.assert_allclose(S2, e2, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
 @pytest.mark.parametrize("n,budget,seed", [(2, 4, 0), (3, 7, 1), (5, 30, 2), (8, 200, 3),
                                            (13, 1500, 4), (64, 3000, 5)])
 def test_stii2_plan_equals_naive(backend, n, budget, seed):
@@ -316,7 +310,6 @@ def test_stii2_plan_equals_naive(backend, n, budget, seed):
     _check_plan(out, _naive_stii2_plan(seed, n, budget, max_perms), n, budget)
 
 
-@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
 @pytest.mark.parametrize("n,d", [(2, 1), (6, 1), (9, 3)])
 def test_stii2_accumulate_equals_naive(backend, n, d, rng):
     plan, perms, cells, _ = _naive_stii2_plan(11, n, 400 if n > 6 else 60, 40)
@@ -339,15 +332,14 @@ def test_stii2_accumulate_equals_naive(backend, n, d, rng):
     np.testing.assert_allclose(S2, e2, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.skipif("cpp" not in BACKENDS, reason="compiled core not built")
-def test_stii2_accumulate_rejects_bad_ids():
+@pytest.mark.parametrize("backend", ["cpp"], indirect=True)
+def test_stii2_accumulate_rejects_bad_ids(backend):
     with pytest.raises(ValueError, match="cell id"):
         K.STII2_ACC.select("cpp")[1](np.array([[0, 1]], dtype=np.int64),
                                     np.array([0, 1, 9, 0, 0], dtype=np.int64),
                                     np.zeros((3, 1)), np.zeros((1, 1)), np.zeros((1, 1)))
 
 
-@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
 @pytest.mark.parametrize("n,k", [(6, 3), (9, 4), (5, 5), (3, 4)])
 def test_complement_fold_equals_brute_force(backend, n, k, rng):
     """out[b, U] += sum_{A subset U} (-1)^|A| src[b, A], against a loop over bitmask pairs."""
@@ -371,7 +363,6 @@ def test_complement_fold_bad_shape():
         K.complement_fold(np.zeros((1, 5, 1)), 4, 2, np.zeros((1, 5, 1)))
 
 
-@pytest.mark.parametrize("backend", BACKENDS + ["reference"])
 def test_moments_and_gather_order_zero(backend, rng):
     n = 9
     sets = _sets.coalitions_to_sets(rng.random((25, n)) < 0.5).reshape(25, 1)
@@ -401,24 +392,3 @@ def test_complement_auto_cost_model(rng):
         np.testing.assert_allclose(K.subset_gather(sets, n, k, coef, complement="auto"),
                                    K.subset_gather(sets, n, k, coef, complement=False),
                                    rtol=1e-10, atol=1e-10)
-
-
-@pytest.mark.skipif("cpp" not in BACKENDS, reason="compiled core not built")
-def test_set_thread_num_threads_is_per_thread():
-    import threading
-
-    from interplay._core import build, sampling
-
-    before = build.max_threads()
-    seen = []
-
-    def worker():
-        sampling.set_thread_num_threads(1)
-        seen.append(build.max_threads())
-
-    t = threading.Thread(target=worker)
-    t.start()
-    t.join()
-    assert seen == [1] and build.max_threads() == before
-    with pytest.raises(ValueError, match="n must be"):
-        sampling.set_thread_num_threads(0)

@@ -13,13 +13,6 @@ namespace py = pybind11;
 PYBIND11_MODULE(_core, m) {
     m.doc() = "interplay compiled core (C++, OpenMP)";
     py::register_exception<interplay::value_error>(m, "CoreValueError", PyExc_ValueError);
-    py::register_exception_translator([](std::exception_ptr p) {
-        try {
-            if (p) std::rethrow_exception(p);
-        } catch (const interplay::interrupted &) {
-            PyErr_SetNone(PyExc_KeyboardInterrupt);
-        }
-    });
 #define INTERPLAY_REGISTER(name)                  \
     {                                             \
         py::module_ sub = m.def_submodule(#name); \

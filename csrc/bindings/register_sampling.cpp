@@ -6,7 +6,6 @@
 #include <cstring>
 
 #include "arrays.hpp"
-#include "interplay/common/parallel.hpp"
 #include "interplay/regression/dual.hpp"
 #include "interplay/regression/moments.hpp"
 #include "interplay/sampling/stratified.hpp"
@@ -179,13 +178,6 @@ py::array_t<std::int64_t> permutations(std::uint64_t seed, std::int64_t start, s
     return out;
 }
 
-void set_thread_num_threads(int n) {
-    if (n < 1) throw interplay::value_error("n must be >= 1");
-#ifdef _OPENMP
-    omp_set_num_threads(n);  // nthreads-var has data-environment scope: this thread only
-#endif
-}
-
 }  // namespace
 
 void register_sampling(py::module_ &m) {
@@ -206,9 +198,6 @@ void register_sampling(py::module_ &m) {
           py::arg("out").noconvert(),
           "out[b, rank(U)] += sum over A subset of U of (-1)^|A| src[b, rank(A)], |U| <= max_order "
           "(subset moments of complements -> subset moments).");
-    m.def("set_thread_num_threads", &set_thread_num_threads, py::arg("n"),
-          "OpenMP team size of the calling thread's later parallel regions (other threads keep "
-          "theirs): used by background work that must not compete with the main thread.");
     m.def("first_occurrence", &first_occurrence, py::arg("rows"),
           "Dedup rows (m, W): (first row of each distinct row in order of first occurrence, "
           "id of each row's distinct row).");

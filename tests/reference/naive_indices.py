@@ -3,7 +3,9 @@
 Nothing here uses the Moebius-space weights of interplay.indices: each index is computed from
 its original definition (discrete derivatives with the textbook weights, Bernoulli aggregation,
 or the weighted least-squares problem solved by KKT / lstsq), so agreement is evidence.
-Tables are indexed by bitmask; n <= 10.
+Tables are indexed by bitmask; n <= 10. ``oracle`` returns a dict {mask: value}; ``cii`` and
+``faithful`` return the same values as an array over the sets by size, then value (the order of
+``InteractionResult.values``).
 """
 
 from __future__ import annotations
@@ -219,3 +221,22 @@ def oracle(name: str, v: np.ndarray, n: int, k: int, p: float = 0.5) -> dict[int
 
 def as_array(phi: dict[int, np.ndarray], n: int, k: int) -> np.ndarray:
     return np.array([phi[S] for S in sets_upto(n, k)])
+
+
+def cii(table, n: int, index: str, k: int, p: float = 0.5) -> np.ndarray:
+    """The derivative-defined indices (SV, BV, WBV, SII, BII, WBII, CHII, k-SII, STII) as an array
+    over the sets by size, then value. The empty set as in shapiq: v(empty) for SV, k-SII, STII
+    and CHII, the weighted sum of the derivatives otherwise (also for SII at k = 1, where
+    ``oracle`` gives the Shapley value's v(empty))."""
+    v = np.asarray(table, dtype=float)
+    if index == "SII":
+        return as_array(cardinal(v, n, k, sii_w), n, k)
+    return as_array(oracle(index, v, n, k, p), n, k)
+
+
+def faithful(table, n: int, index: str, k: int, p: float = 0.5) -> np.ndarray:
+    """FSII / FBII / FWBII (weighted least squares over all 2^n coalitions) as an array over the
+    sets by size, then value."""
+    if index not in ("FSII", "FBII", "FWBII"):
+        raise ValueError(index)
+    return as_array(oracle(index, np.asarray(table, dtype=float), n, k, p), n, k)

@@ -230,66 +230,34 @@ def _gram(GA: np.ndarray, GB: np.ndarray, ia: np.ndarray, ib: np.ndarray,
 class _Design:
     """The value-independent part of a grid estimate: the basis split, the cell weights and the
     Gram matrix, factorised once. It depends only on the two coalition samples (fixed by n_a,
-    n_b, the budget, p and the seed), so it is computed at most once per sample and process
-    (estimators of many items with the same seed share it). With BACKGROUND_DESIGN it is
-    computed in a background thread while the game evaluates the grid (:meth:`start`; NumPy,
-    LAPACK and the C++ kernels release the GIL)."""
+    n_b, the budget, p and the seed), so it is computed at most once per sample and process,
+    when first asked for (estimators of many items with the same seed share it)."""
 
     def __init__(self, fn, nbytes: int):
         self._fn = fn
         self.nbytes = nbytes
         self._lock = threading.Lock()
-        self._started = False
-        self._done = threading.Event()
         self._value = None
         self._error: BaseException | None = None
 
-    def _run(self) -> None:
-        try:
-            self._value = self._fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised by get() in the caller's thread
-            self._error = exc
-        finally:
-            self._fn = None
-            self._done.set()
-
-    def _claim(self) -> bool:
-        with self._lock:
-            if self._started:
-                return False
-            self._started = True
-            return True
-
-    def start(self) -> None:
-        """Compute in a background thread (no-op if already started or done, or if
-        BACKGROUND_DESIGN is off: then :meth:`get` computes it)."""
-        if BACKGROUND_DESIGN and self._claim():
-            threading.Thread(target=self._run_background, name="interplay-grid-design",
-                             daemon=True).start()
-
-    def _run_background(self) -> None:
-        # one OpenMP thread: the kernels' teams would compete with the caller's threads
-        try:
-            from .._core import sampling as _cs
-
-            _cs.set_thread_num_threads(1)
-        except (ImportError, AttributeError):
-            pass
-        self._run()
+    @property
+    def failed(self) -> bool:
+        return self._error is not None
 
     def get(self):
-        if self._claim():
-            self._run()
-        self._done.wait()
+        with self._lock:
+            if self._fn is not None:
+                try:
+                    self._value = self._fn()
+                except BaseException as exc:  # noqa: BLE001 - re-raised below and on every get()
+                    self._error = exc
+                finally:
+                    self._fn = None
         if self._error is not None:
             raise self._error
         return self._value
 
 
-#: compute the design in a background thread while the game is evaluated (else when the result
-#: is asked). Off by default: with a CPU model on 2 cores it measured no wall-time gain (the model
-#: already uses both cores; bench/RESULTS.md, issue 5); it can pay when the model runs on a GPU.
-BACKGROUND_DESIGN = False
 #: designs kept for reuse (least recently used first); their Cholesky factors are K x K
 _DESIGNS: OrderedDict = OrderedDict()
 _DESIGNS_LOCK = threading.Lock()
@@ -304,7 +272,7 @@ def _design_for(key, fn, nbytes: int) -> _Design:
     failed are dropped; the cache keeps at most DESIGN_CACHE_BYTES of them."""
     with _DESIGNS_LOCK:
         d = _DESIGNS.get(key)
-        if d is not None and not (d._done.is_set() and d._error is not None):
+        if d is not None and not d.failed:
             _DESIGNS.move_to_end(key)
             return d
         d = _Design(fn, nbytes)
@@ -383,7 +351,6 @@ class GridEstimator(Estimator):
             raise RuntimeError("tell the values of the previous batch before asking for more")
         if self.done:
             return None
-        self._design.start()  # with BACKGROUND_DESIGN: factorise while the game runs
         if self._gknown.any():
             # after a resume: the rows that still miss values, against every B coalition
             rows = np.flatnonzero(~self._gknown.all(axis=1))
@@ -429,7 +396,6 @@ class GridEstimator(Estimator):
         todo = np.flatnonzero(~self._gknown.reshape(-1))
         if todo.size == 0:
             return None
-        self._design.start()
         if max_rows is not None:
             todo = todo[: max(1, int(max_rows))]
         self._pending_cells = todo

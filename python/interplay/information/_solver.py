@@ -18,14 +18,6 @@ BROJA_KERNEL = KERNELS["pid.broja"]
 METHODS = {"auto": 0, "ipm": 1, "ipfp": 2}
 
 
-#: Schur complement size (min(n1, n2) * ny) from which a single problem lets BLAS use all its
-#: threads. Measured on the shared 2-core machine (load 7-9): OpenBLAS dpotrf of a 2304 x 2304
-#: matrix took 0.21 s on one thread and 4.1-6.6 s on two (its threads spin against the other
-#: processes), so BLAS stays single-threaded inside the kernel by default; the kernel's own
-#: OpenMP covers the Schur-complement formation of large problems.
-BLAS_THREADS_FROM = 1 << 62
-
-
 @functools.lru_cache(maxsize=None)
 def _blas_controller():
     try:
@@ -41,8 +33,14 @@ def _blas_controller():
 
 
 def blas_threads(schur_size: int, batch: int):
-    """Context manager limiting BLAS to one thread for small or batched problems."""
-    if batch == 1 and (schur_size >= BLAS_THREADS_FROM or schur_size < 64):
+    """Context manager limiting BLAS to one thread inside the kernel.
+
+    Measured on the shared 2-core machine (load 7-9): OpenBLAS dpotrf of a 2304 x 2304 matrix
+    took 0.21 s on one thread and 4.1-6.6 s on two (its threads spin against the other
+    processes), so BLAS stays single-threaded; the kernel's own OpenMP covers the Schur-complement
+    formation of large problems and the batch. A single problem with a Schur size below 64 is
+    runs without the limit and its overhead."""
+    if batch == 1 and schur_size < 64:
         return contextlib.nullcontext()
     ctl = _blas_controller()
     if ctl is None:

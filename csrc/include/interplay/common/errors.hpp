@@ -19,13 +19,6 @@ class value_error : public std::invalid_argument {
     using std::invalid_argument::invalid_argument;
 };
 
-// Maps to Python KeyboardInterrupt-compatible abort: raised when a long kernel polls and finds
-// that Python has a pending signal.
-class interrupted : public std::runtime_error {
-  public:
-    interrupted() : std::runtime_error("interrupted") {}
-};
-
 // An exception thrown inside an OpenMP region must not escape it (that terminates the
 // process). Each worker calls `run`; the first exception is stored and rethrown by `rethrow`
 // after the parallel region has ended.
