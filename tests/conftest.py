@@ -31,7 +31,7 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    if config.getoption("--runslow") or config.getoption("-m"):
+    if config.getoption("--runslow") or config.getoption("markexpr"):
         return  # an explicit -m expression decides for itself
     skip = pytest.mark.skip(reason="slow: run with --runslow")
     for item in items:
