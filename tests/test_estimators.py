@@ -254,7 +254,9 @@ def test_anytime_permutation_rounds_end_on_whole_permutations():
     np.testing.assert_allclose(small.values, exact.values, atol=1e-10)
 
 
-@pytest.mark.parametrize("backend", ["reference", "numba"], indirect=True)
+# numba: compiling every estimator kernel takes about 40 s (slow)
+@pytest.mark.parametrize("backend", ["reference", pytest.param("numba", marks=pytest.mark.slow)],
+                         indirect=True)
 def test_estimates_identical_across_backends(backend):
     n = 9
     game = TableGame.random(n, seed=2)

@@ -127,7 +127,9 @@ def test_deterministic(rng):
     np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("backend", ["cpp", "numba"], indirect=True)
+# numba: compiling the interior point takes 1-1.5 minutes (slow)
+@pytest.mark.parametrize("backend", ["cpp", pytest.param("numba", marks=pytest.mark.slow)],
+                         indirect=True)
 def test_backends_match_reference(backend, rng):
     try:
         from interplay.information import BROJA_KERNEL
