@@ -34,7 +34,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 N_Q, N_P = 16, 48
 BUDGET = int(os.environ.get("INTERPLAY_BENCH_BUDGET", 2**14))
 SEED = 0
-SHAPIQ_PY = "/work/.venvs/shapiq312/bin/python"
+SHAPIQ_PY = os.environ.get("INTERPLAY_SHAPIQ_PYTHON", "/work/.venvs/shapiq312/bin/python")
 QUERY = ("which rivers flow through the old town and where can visitors rent small boats or "
          "kayaks near the bridges")
 PASSAGE = (

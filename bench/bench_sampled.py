@@ -9,8 +9,9 @@
 (c) FWBII order 2 in grid mode for 49 + 12 players at budget 2^19: time outside the game and
     peak memory (a separate process).
 
-shapiq runs in /work/.venvs/shapiq312 (Python 3.12) in a subprocess that rebuilds the same games
-(bench/_shapiq_sampled_child.py). Both sides time their game calls and subtract them.
+shapiq runs in /work/.venvs/shapiq312 (Python 3.12; INTERPLAY_SHAPIQ_PYTHON overrides it) in a
+subprocess that rebuilds the same games (bench/_shapiq_sampled_child.py). Both sides time their
+game calls and subtract them.
 
 Full sweep (writes bench/results_sampled.json, prints the tables of bench/RESULTS.md):
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 PYTHONPATH=python python bench/bench_sampled.py
@@ -36,7 +37,7 @@ from interplay import _sets
 from interplay.games import SumOfUnanimityGames
 
 HERE = Path(__file__).resolve().parent
-SHAPIQ_PY = "/work/.venvs/shapiq312/bin/python"
+SHAPIQ_PY = os.environ.get("INTERPLAY_SHAPIQ_PYTHON", "/work/.venvs/shapiq312/bin/python")
 CHILD = HERE / "_shapiq_sampled_child.py"
 
 # name: (our index, our method, shapiq class, shapiq kwargs, order)
