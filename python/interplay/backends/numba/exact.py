@@ -57,7 +57,3 @@ def weighted_superset(
             _transform(2, work)
             _gather(work, sets, o2, start)
         start += len(sets)
-
-
-def enumerate_sets(n: int, min_order: int, max_order: int) -> np.ndarray:
-    return _sets.enumerate_sets(n, min_order, max_order)

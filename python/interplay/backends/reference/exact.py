@@ -38,7 +38,3 @@ def weighted_superset(
             transform("superset_zeta", work, work)
             o2[start : start + len(sets)] = work[sets]
         start += len(sets)
-
-
-def enumerate_sets(n: int, min_order: int, max_order: int) -> np.ndarray:
-    return _sets.enumerate_sets(n, min_order, max_order)
