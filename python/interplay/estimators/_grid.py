@@ -32,7 +32,7 @@ from ._base import Estimator, SamplingState
 from ._index import binomial_mass
 from ._kernels import n_sets_upto, set_ranks, stratified_stream, subset_gather, subset_moments
 from ._rng import resolve_seed, substream
-from ._stratified import _random_groups_var, spd_solver
+from ._stratified import spd_solver
 
 #: delete-a-group jackknife: groups of coalitions per player group (docs/sampled.md)
 JK_GROUPS = 16
