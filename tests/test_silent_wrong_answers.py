@@ -61,3 +61,77 @@ def test_explain_refuses_complex_model_output():
         interplay.explain(model, [np.ones(3, np.float32)],
                           masker=TabularMasker(np.zeros(3, np.float32)), index="BV",
                           max_order=1, budget=8)
+
+
+# ------------------------------------------------------------------ full budget is exact
+def _table_game(table):
+    def game(C):
+        masks = (C.astype(np.int64) << np.arange(C.shape[1])).sum(axis=1)
+        return table[masks]
+    return game
+
+
+@pytest.mark.parametrize("method", ["kernelshap", "regression"])
+def test_one_player_shapley_value_is_v1_minus_v0(method):
+    game = _table_game(np.array([1.0, 4.0]))
+    res = interplay.approximate(game, 1, "SV", 2, method=method, seed=0)
+    np.testing.assert_array_equal(res.values, [1.0, 3.0])
+    np.testing.assert_array_equal(res.stderr, [0.0, 0.0])
+
+
+def test_fsii_of_order_n_at_full_budget():
+    # v = 1 + x0 + 2 x1 + 2 x0 x1: its own Moebius expansion, FSII of order 2 = [1, 1, 2, 2]
+    table = np.array([1.0, 2.0, 3.0, 6.0])
+    res = interplay.approximate(_table_game(table), 2, "FSII", 4, max_order=2,
+                                method="regression", seed=0)
+    np.testing.assert_allclose(res.values, [1.0, 1.0, 2.0, 2.0], atol=1e-12)
+
+
+def _full_budget_cases():
+    from interplay.estimators import METHODS
+
+    for n in range(1, 6):
+        for method, indices in METHODS.items():
+            for idx in indices:
+                orders = [1] if idx in ("SV", "BV", "WBV") else range(1, n + 1)
+                for k in orders:
+                    yield n, method, idx, k
+
+
+def test_every_method_at_full_budget_equals_exact():
+    rng = np.random.default_rng(11)
+    tables = {n: rng.normal(size=(1 << n, 2)) for n in range(1, 6)}
+    for n, method, idx, k in _full_budget_cases():
+        p = 0.3 if idx in ("WBV", "WBII", "FWBII") else 0.5
+        res = interplay.approximate(_table_game(tables[n]), n, idx, 1 << n, max_order=k,
+                                    method=method, p=p, seed=0)
+        ref = interplay.exact(tables[n], idx, max_order=k, p=p)
+        what = f"n={n} method={method} index={idx} order={k}"
+        np.testing.assert_array_equal(res.sets, ref.sets, err_msg=what)
+        np.testing.assert_allclose(res.values, ref.values, rtol=1e-12, atol=1e-12, err_msg=what)
+        np.testing.assert_allclose(res.baseline_value, ref.baseline_value, rtol=1e-12,
+                                   err_msg=what)
+        assert not res.stderr.any(), what
+        assert not res.estimated, what
+
+
+@pytest.mark.parametrize("method", ["shapiq", "svarmiq"])
+def test_user_index_at_full_budget_equals_exact(method):
+    from interplay.indices import CardinalIndex
+
+    sii = CardinalIndex("my-SII", 2, moebius_weights=lambda n: np.array(
+        [[1.0 / (t - s + 1) if t >= s else 0.0 for t in range(n + 1)] for s in range(3)]))
+    table = np.random.default_rng(3).normal(size=16)
+    res = interplay.approximate(_table_game(table), 4, sii, 16, method=method, seed=0)
+    np.testing.assert_allclose(res.values, interplay.exact(table, sii).values, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["permutation", "shapiq", "svarmiq", "kernelshapiq"])
+def test_sii_order_one_empty_entry_follows_exact(method):
+    """At order 1, interplay.exact (as shapiq) reports SII(empty) = v(empty); the sampled
+    estimators used to report an estimate of the order-0 SII instead (with stderr 0)."""
+    table = np.random.default_rng(1).normal(size=16) + 5
+    res = interplay.approximate(_table_game(table), 4, "SII", 10, max_order=1, method=method,
+                                seed=0)
+    assert res.values[0] == table[0] and res.stderr[0] == 0
+    assert interplay.exact(table, "SII", max_order=1).values[0] == table[0]

@@ -179,14 +179,14 @@ class Estimator:
         if not self.done:
             missing = int((~self._known).sum())
             raise RuntimeError(f"{missing} planned coalitions have not been evaluated yet")
-        values, stderr, info = self._compute(self._plan.shape[0])
+        values, stderr, info = self._estimate(self._plan.shape[0])
         return self._wrap(values, stderr, info, self._plan.shape[0])
 
     def result_upto(self, n_rows: int) -> InteractionResult:
         """The estimate a run with budget ``n_rows`` would give (the plan is a prefix stream)."""
         if not self._known[:n_rows].all():
             raise RuntimeError("the first n_rows planned coalitions are not all evaluated")
-        values, stderr, info = self._compute(n_rows)
+        values, stderr, info = self._estimate(n_rows)
         res = self._wrap(values, stderr, info, n_rows)
         # this result is the run with budget n_rows: refine continues from there
         res.info["sampling_state"].config["budget"] = int(n_rows)
@@ -205,6 +205,37 @@ class Estimator:
 
     def _identify(self, upto: int):
         return None
+
+    def _enumerates_all(self, upto: int) -> bool:
+        """The first ``upto`` planned (distinct) coalitions are all 2^n of them."""
+        return self.n_players <= 30 and upto >= (1 << self.n_players)
+
+    def _estimate(self, upto: int) -> tuple[np.ndarray, np.ndarray, dict]:
+        """The estimate from the first ``upto`` planned coalitions; once they are all 2^n
+        coalitions the index itself, from :func:`interplay.exact` on their table (no estimator's
+        formula needs to become exact: regressions with basis terms that no weighted row
+        determines, e.g. FSII of order n, or KernelSHAP-IQ's big-M approximation, do not)."""
+        if self._enumerates_all(upto):
+            return self._exact(upto)
+        values, stderr, info = self._compute(upto)
+        if self.spec.name == "SII" and self.max_order == 1:
+            # interplay.exact's (shapiq's) convention: SII(empty) is v(empty) at order 1
+            values[0] = self._value_rows(upto)[0]
+            stderr[0] = 0.0
+        return values, stderr, info
+
+    def _exact(self, upto: int) -> tuple[np.ndarray, np.ndarray, dict]:
+        from ..engine import exact
+
+        n = self.n_players
+        V = self._value_rows(upto)
+        table = np.empty((1 << n, V.shape[1]))
+        table[self._plan[:upto, 0].astype(np.int64)] = V
+        index = self.spec.user.index if self.spec.user is not None else self.spec.name
+        res = exact(table, index, max_order=self.max_order, p=self.spec.p)
+        assert np.array_equal(res.sets, self._out_sets())
+        values = res.values.reshape(res.values.shape[0], -1)
+        return values, np.zeros_like(values), {"exact": True}
 
     # ---------------------------------------------------------------- subclass API
     def _compute(self, upto: int) -> tuple[np.ndarray, np.ndarray, dict]:

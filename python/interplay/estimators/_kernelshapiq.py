@@ -8,8 +8,9 @@ the residual of the lower orders:
 with kernel mu_s(t) = 1 / ((n - 2s + 1) C(n - 2s, t - s)) for s <= t <= n - s (a big weight
 1e8 outside, as in shapiq) and the Bernoulli design lambda_s(l) = sum_{j=1}^{l} C(l, j) B_{s-j}.
 The design is a fixed linear map of 0/1 monomials (lambda_s(|T n S|) = sum_{U subset S}
-a_s(|U|) [U subset T]), so every normal equation comes from subset moments. Exact for order <= 2
-at budget >= 2^n up to the big-weight approximation (as shapiq).
+a_s(|U|) [U subset T]), so every normal equation comes from subset moments. At budget >= 2^n
+the base class answers from the exact engine instead (the fit is exact only up to the big-weight
+approximation, and not at all for orders > 2).
 """
 
 from __future__ import annotations

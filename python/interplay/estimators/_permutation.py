@@ -26,7 +26,6 @@ from ..backends.reference import permutation as ref
 from . import _sets_util as su
 from ._base import N_GROUPS, Estimator
 from ._identify import t_inflation
-from ._exact_small import cii_from_table
 from ._kernels import SII_ACC, SII_PLAN, STII2_ACC, STII2_PLAN
 from ._stratified import aggregate_ksii
 
@@ -230,7 +229,8 @@ class PermutationSTII(_PermutationBase):
 
 
 class FullTable(Estimator):
-    """budget >= 2^n: evaluate every coalition and compute the index exactly."""
+    """budget >= 2^n: evaluate every coalition; the base computes the index exactly from them
+    (:meth:`Estimator._estimate`)."""
 
     method = "permutation"
 
@@ -240,19 +240,6 @@ class FullTable(Estimator):
 
     def round_boundary(self, upto):
         return self.n_planned  # an enumeration has no meaningful prefix
-
-    def _compute(self, upto):
-        n, k = self.n_players, self.max_order
-        V = self._values
-        base = "SII" if self.spec.name in ("SV", "k-SII") else self.spec.name
-        from ._index import IndexSpec
-
-        vals = cii_from_table(V, n, IndexSpec(base), k)
-        if self.spec.name == "k-SII":
-            vals, _ = aggregate_ksii(vals, np.zeros_like(vals), n, k)
-        if self.spec.name in ("SV", "k-SII", "STII"):
-            vals[0] = V[0]
-        return vals, np.zeros_like(vals), {"exact": True}
 
 
 def make_permutation(n, spec, budget, k, seed, config, *, backend="auto"):
