@@ -135,3 +135,122 @@ def test_sii_order_one_empty_entry_follows_exact(method):
                                 seed=0)
     assert res.values[0] == table[0] and res.stderr[0] == 0
     assert interplay.exact(table, "SII", max_order=1).values[0] == table[0]
+
+
+# ------------------------------------------------------------------ interrupted runs resume
+class _Counting:
+    def __init__(self, game, n_players):
+        self.game, self.n_players, self.rows = game, n_players, 0
+
+    def __call__(self, C):
+        self.rows += C.shape[0]
+        return self.game(C)
+
+
+class _InterruptAfter:
+    """Raises ``exc`` on its (k+1)-th call, after k successful batches."""
+
+    def __init__(self, game, n_players, k, exc=KeyboardInterrupt):
+        self.game, self.n_players, self.k, self.exc, self.calls = game, n_players, k, exc, 0
+        self.rows = 0
+
+    def __call__(self, C):
+        self.calls += 1
+        if self.calls > self.k:
+            raise self.exc()
+        self.rows += C.shape[0]
+        return self.game(C)
+
+
+@pytest.mark.parametrize("method,index", [("svarmiq", "SII"), ("kernelshapiq", "SII"),
+                                          ("regression", "FSII"), ("permutation", "SII"),
+                                          ("permutation", "STII"), ("msr", "BII")])
+def test_keyboard_interrupt_returns_resumable_state(method, index):
+    from interplay.estimators import EvaluationInterrupted
+
+    n, budget, batch = 8, 120, 25
+    game = _table_game(np.random.default_rng(5).normal(size=1 << n))
+    with pytest.raises(KeyboardInterrupt) as info:
+        interplay.approximate(_InterruptAfter(game, n, 2), n, index, budget, method=method,
+                              seed=4, batch_size=batch)
+    err = info.value
+    assert isinstance(err, EvaluationInterrupted)
+    assert err.coalitions.shape == (batch, n)
+    assert err.state.n_evaluated == 2 * batch
+    assert "resume with interplay.refine(err.state, game, 0)" in str(err)
+    counting = _Counting(game, n)
+    resumed = interplay.refine(err.state, counting, 0)
+    clean = interplay.approximate(game, n, index, budget, method=method, seed=4)
+    assert counting.rows == clean.n_evaluations - 2 * batch
+    np.testing.assert_array_equal(resumed.values, clean.values)
+    np.testing.assert_array_equal(resumed.stderr, clean.stderr)
+
+
+def test_keyboard_interrupt_in_anytime_mode_resumes_to_the_full_budget():
+    from interplay.estimators import EvaluationInterrupted
+
+    n = 10
+    game = _table_game(np.random.default_rng(6).normal(size=1 << n))
+    flaky = _InterruptAfter(game, n, 3)
+    with pytest.raises(EvaluationInterrupted) as info:
+        interplay.approximate(flaky, n, "SV", 400, method="kernelshap", seed=1, tol=1e-9,
+                              batch_size=20)
+    assert info.value.state.n_evaluated == flaky.rows > 0
+    counting = _Counting(game, n)
+    resumed = interplay.refine(info.value.state, counting, 0)
+    assert counting.rows == 400 - flaky.rows
+    clean = interplay.approximate(game, n, "SV", 400, method="kernelshap", seed=1)
+    np.testing.assert_array_equal(resumed.values, clean.values)
+
+
+class _GridGame:
+    def __init__(self, n_a, n_b, fail=None):
+        self.n_a, self.n_b, self.n_players, self.fail = n_a, n_b, n_a + n_b, fail
+        rng = np.random.default_rng(8)
+        self.w = rng.normal(size=self.n_players)
+        self.pairs = rng.normal(size=(n_a, n_b))
+
+    def __call__(self, C):
+        C = C.astype(float)
+        return C @ self.w + np.einsum("mi,ij,mj->m", C[:, :self.n_a], self.pairs,
+                                      C[:, self.n_a:])
+
+    def grid_values(self, A, B):
+        if self.fail is not None:
+            raise self.fail()
+        A, B = A.astype(float), B.astype(float)
+        return ((A @ self.w[:self.n_a])[:, None] + (B @ self.w[self.n_a:])[None, :]
+                + A @ self.pairs @ B.T)
+
+
+@pytest.mark.parametrize("exc", [RuntimeError, KeyboardInterrupt])
+def test_grid_values_failure_on_the_first_grid_is_resumable(exc):
+    from interplay.estimators import EvaluationInterrupted, GameEvaluationError
+
+    kw = dict(max_order=2, method="regression", player_groups=(3, 4), seed=0)
+    with pytest.raises((GameEvaluationError, EvaluationInterrupted)) as info:
+        interplay.approximate(_GridGame(3, 4, fail=exc), 7, "FWBII", 64, **kw)
+    err = info.value
+    assert isinstance(err, EvaluationInterrupted if exc is KeyboardInterrupt
+                      else GameEvaluationError)
+    assert isinstance(err.__cause__, exc) and "grid_values" in str(err)
+    assert err.state.n_evaluated == 0
+    resumed = interplay.refine(err.state, _GridGame(3, 4), 0)
+    clean = interplay.approximate(_GridGame(3, 4), 7, "FWBII", 64, **kw)
+    np.testing.assert_array_equal(resumed.values, clean.values)
+
+
+def test_grid_joint_rows_interrupt_resumes():
+    from interplay.estimators import EvaluationInterrupted
+
+    game = _GridGame(3, 4)
+    plain = lambda C: game(C)  # noqa: E731  (no grid_values: joint rows in batches)
+    kw = dict(max_order=2, method="regression", player_groups=(3, 4), seed=0)
+    with pytest.raises(EvaluationInterrupted) as info:
+        interplay.approximate(_InterruptAfter(plain, 7, 2), 7, "FWBII", 64, batch_size=10, **kw)
+    assert info.value.state.n_evaluated == 20
+    counting = _Counting(plain, 7)
+    resumed = interplay.refine(info.value.state, counting, 0)
+    clean = interplay.approximate(plain, 7, "FWBII", 64, **kw)
+    assert counting.rows == clean.n_evaluations - 20
+    np.testing.assert_allclose(resumed.values, clean.values, rtol=1e-12, atol=1e-12)

@@ -28,6 +28,7 @@ from typing import Any
 
 from ._api import (
     METHODS,
+    EvaluationInterrupted,
     GameEvaluationError,
     SamplingState,
     approximate,
@@ -39,6 +40,7 @@ from ._identify import UnderdeterminedWarning
 
 __all__ = [
     "METHODS",
+    "EvaluationInterrupted",
     "GameEvaluationError",
     "SamplingState",
     "UnderdeterminedWarning",

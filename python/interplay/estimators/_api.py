@@ -10,7 +10,7 @@ import numpy as np
 
 from .._validation import check_int, check_open_unit, check_real
 from ..results import InteractionResult
-from ._base import GameEvaluationError, SamplingState
+from ._base import EvaluationInterrupted, GameEvaluationError, SamplingState, interrupted
 from ._index import FAITHFUL, VALUES, IndexSpec, parse_index, shapley_mass
 from ._rng import resolve_seed
 
@@ -269,12 +269,8 @@ def _run(est, game, batch_size: int | None, upto: int | None = None) -> None:
             return
         try:
             values = game(C)
-        except Exception as exc:
-            est.abandon_pending()
-            raise GameEvaluationError(
-                f"the game raised {type(exc).__name__} on a batch of {C.shape[0]} coalitions "
-                f"({est.n_known} evaluated before it are kept: resume with "
-                f"interplay.refine(err.state, game, 0))", C, est.state()) from exc
+        except (Exception, KeyboardInterrupt) as exc:
+            raise interrupted(est, C, exc) from exc
         try:
             est.tell(values)
         except (TypeError, ValueError) as exc:
@@ -335,6 +331,10 @@ def approximate(game: Any, n_players: int, index: Any, budget: int, *, max_order
     ------
     GameEvaluationError
         The game raised; ``err.coalitions`` is the failed batch, ``err.state`` resumes the run.
+    EvaluationInterrupted
+        A KeyboardInterrupt (Ctrl-C) during a game call, with the same ``err.state``
+        (``interplay.refine(err.state, game, 0)`` continues without re-evaluating; use
+        ``batch_size`` so that an interrupt loses at most one batch).
 
     Notes
     -----
@@ -419,7 +419,8 @@ def refine(result: InteractionResult | SamplingState, game: Any, extra_budget: i
 
     The refined result equals a single run with the total budget and the same seed, bit for
     bit; every coalition evaluated before is reused, not re-evaluated. ``result`` may also be the
-    ``state`` of a :class:`GameEvaluationError` (resume an interrupted run; extra_budget=0).
+    ``state`` of a :class:`GameEvaluationError` or :class:`EvaluationInterrupted` (resume an
+    interrupted run; extra_budget=0).
     """
     if isinstance(result, InteractionResult):
         state = result.info.get("sampling_state")

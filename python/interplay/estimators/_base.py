@@ -40,6 +40,46 @@ class GameEvaluationError(RuntimeError):
         self.state = state
 
 
+class EvaluationInterrupted(KeyboardInterrupt):
+    """Ctrl-C (KeyboardInterrupt) while the game evaluated a batch of coalitions.
+
+    A KeyboardInterrupt (so a script still stops), carrying the work done so far: ``state``
+    holds every coalition evaluated before the interrupted batch, and
+    ``interplay.refine(err.state, game, 0)`` resumes the run without re-evaluating any of it
+    (same numbers as an uninterrupted run). Evaluate in batches (``batch_size=``) so that an
+    interrupt loses at most one batch.
+
+    Attributes
+    ----------
+    coalitions : ndarray of bool, shape (m, n_players)
+        The batch that was interrupted.
+    state : SamplingState
+    """
+
+    def __init__(self, message: str, coalitions: np.ndarray, state: SamplingState) -> None:
+        super().__init__(message)
+        self.coalitions = coalitions
+        self.state = state
+
+
+def interrupted(est: Any, coalitions: np.ndarray, exc: BaseException, who: str = "the game",
+                where: str | None = None) -> BaseException:
+    """The exception that replaces ``exc``, raised by ``who`` on ``coalitions`` (``where``
+    describes them): a :class:`GameEvaluationError` (an Exception) or an
+    :class:`EvaluationInterrupted` (a KeyboardInterrupt), both carrying ``est.state()``, taken
+    after the pending batch is abandoned."""
+    est.abandon_pending()
+    state = est.state()
+    where = where or f"a batch of {coalitions.shape[0]} coalitions"
+    resume = (f"{state.n_evaluated} evaluated before it are kept: resume with "
+              "interplay.refine(err.state, game, 0)")
+    if isinstance(exc, KeyboardInterrupt):
+        return EvaluationInterrupted(f"interrupted while {who} evaluated {where} ({resume})",
+                                     coalitions, state)
+    return GameEvaluationError(f"{who} raised {type(exc).__name__} on {where} ({resume})",
+                               coalitions, state)
+
+
 class SamplingState:
     """The configuration of a sampled run and every coalition value it evaluated.
 

@@ -427,24 +427,22 @@ class GridEstimator(Estimator):
         self._grid_pending = False
 
     def run_grid(self, game) -> None:
-        from ._base import GameEvaluationError
+        from ._base import interrupted
 
         while (nxt := self.next_grid()) is not None:
             Ca, Cb = nxt
             try:
                 vals = game.grid_values(Ca, Cb)
-            except Exception as exc:
-                self.abandon_pending()
-                raise GameEvaluationError(
-                    f"game.grid_values raised {type(exc).__name__} on a {Ca.shape[0]} x "
-                    f"{Cb.shape[0]} grid", np.concatenate([Ca[:1], Cb[:1]], axis=1),
-                    self.state()) from exc
+            except (Exception, KeyboardInterrupt) as exc:
+                raise interrupted(self, np.concatenate([Ca[:1], Cb[:1]], axis=1), exc,
+                                  "game.grid_values",
+                                  f"a {Ca.shape[0]} x {Cb.shape[0]} grid") from exc
             self.tell_grid(vals)
 
     def state(self) -> SamplingState:
         ia, ib = np.nonzero(self._gknown)
         joint = self._joint(ia, ib)
-        sets = _sets.coalitions_to_sets(joint).reshape(ia.size, -1)
+        sets = _sets.coalitions_to_sets(joint).reshape(ia.size, _sets.n_words(self.n_players))
         vals = None if self._gvalues is None else self._gvalues[ia, ib]
         return SamplingState(self.config, sets, vals, bool(self._squeeze))
 
