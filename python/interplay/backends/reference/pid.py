@@ -75,22 +75,26 @@ def round_to_polytope(q: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray
     return q
 
 
-def dual_bound(a, b, lam, mu, allowed) -> float:
-    """g = sum a lam + sum b mu after shifting (lam, mu) to dual feasibility.
-
-    sigma(x1, x2) = sum_y exp(lam + mu) over allowed cells, checked over **all** fibres
-    (including empty ones); lam(x1, .) is lowered by max(0, max_x2 log sigma).
-    """
+def feasibility_shift(lam, mu, allowed) -> np.ndarray:
+    """max(0, max_x2 log sigma(x1, x2)) per x1, sigma(x1, x2) = sum_y exp(lam + mu) over the
+    allowed cells of every fibre (empty ones included): lam(x1, .) minus it is dual feasible."""
     z = np.where(allowed, lam[:, None, :] + mu[None, :, :], -np.inf)
-    with np.errstate(under="ignore"):
+    with np.errstate(under="ignore", invalid="ignore"):
         m = z.max(2, initial=-np.inf)
         fin = np.isfinite(m)
         logsig = np.full(m.shape, -np.inf)
         logsig[fin] = m[fin] + np.log(np.exp(z[fin] - m[fin][:, None]).sum(1))
-    shift = np.maximum(logsig.max(1, initial=-np.inf), 0.0)
+    return np.maximum(logsig.max(1, initial=-np.inf), 0.0)
+
+
+def dual_bound(a, b, lam, mu, allowed) -> float:
+    """g = sum a lam + sum b mu after shifting (lam, mu) to dual feasibility
+    (:func:`feasibility_shift`)."""
+    shift = feasibility_shift(lam, mu, allowed)
     la = a > 0
     lb = b > 0
-    return float((a[la] * lam[la]).sum() + (b[lb] * mu[lb]).sum() - (a.sum(1) * shift).sum())
+    g = float((a[la] * lam[la]).sum() + (b[lb] * mu[lb]).sum() - (a.sum(1) * shift).sum())
+    return g if g == g else -np.inf  # diverged iterates (NaN) certify nothing
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,8 +210,11 @@ def _ipm(a, b, allowed, tol, max_iter):
         q = np.zeros(allowed.shape)
         q[ci, cj, cy] = w[cfib] * e
         qt = round_to_polytope(q, a, b)
-        best = (objective(qt), dual_bound(a, b, np.where(la, lam, -np.inf),
+        last = (objective(qt), dual_bound(a, b, np.where(la, lam, -np.inf),
                                           np.where(lb, mu, -np.inf), allowed), qt, lam, mu)
+        # keep the tighter certificate (the last iterate may have diverged)
+        if best is None or last[0] - last[1] < best[0] - best[1]:
+            best = last
     upper, lower, qt, lam, mu = best
     return upper, lower, qt, np.where(la, lam, -np.inf), np.where(lb, mu, -np.inf), it, converged
 
@@ -310,6 +317,8 @@ def solve_one(p, tol, max_iter, method, ipm=None, ipfp=None):
         upper, lower, qr, lam, mu, it, conv = (ipm or _ipm)(a, b, allowed, tol, max_iter)
     q = np.zeros_like(p)
     q[np.ix_(k1, k2, ky)] = qr
+    # the returned dual as the bound used it: shifted to feasibility (sum_y exp <= 1)
+    lam = lam - feasibility_shift(lam, mu, allowed)[:, None]
     lam_full = np.full((n1, ny), -np.inf)
     lam_full[np.ix_(k1, ky)] = lam
     mu_full = np.full((n2, ny), -np.inf)
@@ -344,5 +353,5 @@ def broja(p, tol, max_iter, method, want_q, ipm=None, ipfp=None):
     return res
 
 
-__all__ = ["METHODS", "broja", "dual_bound", "informations", "objective", "round_to_polytope",
+__all__ = ["METHODS", "broja", "dual_bound", "feasibility_shift", "informations", "objective", "round_to_polytope",
            "solve_one"]
