@@ -4,8 +4,8 @@ Exact interaction indices need all 2^n coalition values; these estimators spend 
 distinct coalitions instead (budget counts distinct coalitions, including the empty and grand
 coalitions, as in shapiq). Every estimator reports a standard error per estimate, is
 deterministic per seed, and draws its coalitions as a prefix of a budget-independent seeded
-stream, so that ``refine(run(B1), B2)`` equals ``run(B1 + B2)`` bit for bit while reusing every
-evaluated coalition.
+stream, so that ``refine(run(B1), B2)`` equals ``run(B1 + B2)`` bit for bit (for a game whose
+value of a coalition does not depend on its batch) while reusing every evaluated coalition.
 
 Estimators (``method=``) and the indices they serve:
 

@@ -418,7 +418,10 @@ def refine(result: InteractionResult | SamplingState, game: Any, extra_budget: i
     """Continue a sampled estimate with ``extra_budget`` more distinct coalitions.
 
     The refined result equals a single run with the total budget and the same seed, bit for
-    bit; every coalition evaluated before is reused, not re-evaluated. ``result`` may also be the
+    bit, when the game gives each coalition the same value in any batch (a model whose matrix
+    products round differently with the batch size may differ in the last bits, which an
+    ill-conditioned fit can amplify); every coalition evaluated before is reused, not
+    re-evaluated. ``result`` may also be the
     ``state`` of a :class:`GameEvaluationError` or :class:`EvaluationInterrupted` (resume an
     interrupted run; extra_budget=0).
     """
