@@ -229,14 +229,14 @@ def test_grid_values_failure_on_the_first_grid_is_resumable(exc):
 
     kw = dict(max_order=2, method="regression", player_groups=(3, 4), seed=0)
     with pytest.raises((GameEvaluationError, EvaluationInterrupted)) as info:
-        interplay.approximate(_GridGame(3, 4, fail=exc), 7, "FWBII", 64, **kw)
+        interplay.approximate(_GridGame(3, 4, fail=exc), 7, "FWBII", 256, **kw)
     err = info.value
     assert isinstance(err, EvaluationInterrupted if exc is KeyboardInterrupt
                       else GameEvaluationError)
     assert isinstance(err.__cause__, exc) and "grid_values" in str(err)
     assert err.state.n_evaluated == 0
     resumed = interplay.refine(err.state, _GridGame(3, 4), 0)
-    clean = interplay.approximate(_GridGame(3, 4), 7, "FWBII", 64, **kw)
+    clean = interplay.approximate(_GridGame(3, 4), 7, "FWBII", 256, **kw)
     np.testing.assert_array_equal(resumed.values, clean.values)
 
 
@@ -247,11 +247,11 @@ def test_grid_joint_rows_interrupt_resumes():
     plain = lambda C: game(C)  # noqa: E731  (no grid_values: joint rows in batches)
     kw = dict(max_order=2, method="regression", player_groups=(3, 4), seed=0)
     with pytest.raises(EvaluationInterrupted) as info:
-        interplay.approximate(_InterruptAfter(plain, 7, 2), 7, "FWBII", 64, batch_size=10, **kw)
+        interplay.approximate(_InterruptAfter(plain, 7, 2), 7, "FWBII", 256, batch_size=10, **kw)
     assert info.value.state.n_evaluated == 20
     counting = _Counting(plain, 7)
     resumed = interplay.refine(info.value.state, counting, 0)
-    clean = interplay.approximate(plain, 7, "FWBII", 64, **kw)
+    clean = interplay.approximate(plain, 7, "FWBII", 256, **kw)
     assert counting.rows == clean.n_evaluations - 20
     np.testing.assert_allclose(resumed.values, clean.values, rtol=1e-12, atol=1e-12)
 

@@ -144,9 +144,9 @@ def _certify_full(p: np.ndarray, heavy: np.ndarray, q_h: np.ndarray, lam_h: np.n
     light slices and to cells the heavy part leaves empty by values low enough that no heavy
     fibre needs a shift (sum_y exp(lam + mu) <= 1 stays true there); the bound
     sum a lam + sum b mu (after the feasibility shift of
-    :func:`~interplay.information._reference.dual_bound`) is valid for p, and the extension costs
+    :func:`~interplay.backends.reference.pid.dual_bound`) is valid for p, and the extension costs
     the light mass times the size of those values."""
-    from ._reference import dual_bound, feasibility_shift, informations, objective
+    from ..backends.reference.pid import dual_bound, feasibility_shift, informations, objective
 
     hy, i1, i2, i12 = informations(p)
     kept = (heavy.sum(axis=(1, 2)) > 0)[:, None, None] & (heavy.sum(axis=(0, 2)) > 0)[None, :, None]

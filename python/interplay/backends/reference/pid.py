@@ -353,5 +353,6 @@ def broja(p, tol, max_iter, method, want_q, ipm=None, ipfp=None):
     return res
 
 
-__all__ = ["METHODS", "broja", "dual_bound", "feasibility_shift", "informations", "objective", "round_to_polytope",
+__all__ = ["METHODS", "broja", "dual_bound", "feasibility_shift", "informations", "objective",
+           "round_to_polytope",
            "solve_one"]
