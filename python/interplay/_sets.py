@@ -135,20 +135,14 @@ def contained_sum(sets: np.ndarray, values: np.ndarray, coalitions: np.ndarray) 
     """out[b] = sum of values[r] over the sets r contained in coalition b.
 
     sets (k, W) and coalitions (m, W) are packed words; values (k, d). Plain NumPy, in chunks of
-    coalitions so that the (chunk, k, d) terms stay near 4 M entries; a row's value does not
-    depend on the other rows of the call.
+    coalitions so that the (chunk, k) membership matrix stays near 4 M entries.
     """
     out = np.empty((coalitions.shape[0],) + values.shape[1:], dtype=np.float64)
-    d = int(np.prod(values.shape[1:], dtype=np.int64))
-    step = max(1, (1 << 22) // max(1, sets.shape[0] * d))
+    step = max(1, (1 << 22) // max(1, sets.shape[0]))
     for start in range(0, coalitions.shape[0], step):
         c = coalitions[start : start + step]
         inside = np.ones((c.shape[0], sets.shape[0]), dtype=bool)
         for w in range(sets.shape[1]):
             inside &= (sets[None, :, w] & ~c[:, None, w]) == 0
-        # a sum per row in a fixed order, not a matrix product: BLAS rounds a row differently
-        # depending on how many rows share the call, so a coalition's value would depend on its
-        # batch (and refine would differ from a single run in the last bits)
-        out[start : start + step] = np.where(
-            inside.reshape(inside.shape + (1,) * (values.ndim - 1)), values[None], 0.0).sum(axis=1)
+        out[start : start + step] = inside.astype(np.float64) @ values
     return out
