@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import interplay
 from interplay.estimators import METHODS
-from tests.reference.brute_indices import cii, faithful
+from tests.reference.naive_indices import cii, faithful
 
 SETTINGS = settings(max_examples=50, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])

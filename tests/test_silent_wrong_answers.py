@@ -3,6 +3,8 @@ number (or lost the user's work) where it should have returned the right number 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -333,3 +335,14 @@ def test_refine_equals_single_run_bit_for_bit(method, index):
     single = interplay.approximate(game, n, index, 180, **kw)
     np.testing.assert_array_equal(refined.values, single.values)
     np.testing.assert_array_equal(refined.stderr, single.stderr)
+
+
+@pytest.mark.parametrize("method", ["shapiq", "svarmiq"])
+def test_stderr_of_an_unsampled_size_is_inf_not_nan(method):
+    """Found by tests/test_fuzz.py: n = 2, SV, budget 2 (sizes 0 and 2 only) gave stderr NaN."""
+    game = _table_game(np.array([0.0, 1.0, 2.0, 4.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = interplay.approximate(game, 2, "SV", 2, method=method, seed=0)
+    assert not np.isnan(res.stderr).any()
+    assert np.isinf(res.stderr[1:]).all()

@@ -258,6 +258,9 @@ class Estimator:
         if self._enumerates_all(upto):
             return self._exact(upto)
         values, stderr, info = self._compute(upto)
+        # a standard error the sample cannot give (e.g. SHAP-IQ with a size never drawn) is
+        # unbounded: inf, never NaN
+        stderr = np.where(np.isnan(stderr), np.inf, stderr)
         if self.spec.name == "SII" and self.max_order == 1:
             # interplay.exact's (shapiq's) convention: SII(empty) is v(empty) at order 1
             values[0] = self._value_rows(upto)[0]
