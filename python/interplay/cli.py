@@ -219,10 +219,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning of the run (e.g. an item explained with another budget or order so that grid
+    mode determines its terms) as one line on stderr, naming the item, not the source line."""
+    print(f"interplay explain: {category.__name__}: {message}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import warnings  # noqa: PLC0415
+
     args = build_parser().parse_args(argv)
     if args.command == "explain":
-        return cmd_explain(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            return cmd_explain(args)
     return 2  # pragma: no cover (argparse requires a command)
 
 

@@ -184,9 +184,11 @@ def test_killed_cli_run_resumes_to_the_same_output(minilm, tmp_path):
     tables_equal(part, tmp_path / "full", [it["id"] for it in items])
 
 
-def test_cli_image_text_items_with_a_clip_model(tiny_clip, tmp_path):
+def test_cli_image_text_items_with_a_clip_model(tiny_clip, tmp_path, capsys):
     """image/text items with a CLIP-style model directory: one file per item, labels of patches
-    and tokens, values equal to interplay.explain on the same inputs."""
+    and tokens, values equal to interplay.explain on the same inputs. Budget 512 cannot
+    determine the order-2 terms of 16 patches x 3 tokens in grid mode: each item says so in one
+    line naming it and is explained at the smallest budget that can."""
     import interplay
 
     model_dir = tmp_path / "clip"
@@ -203,6 +205,11 @@ def test_cli_image_text_items_with_a_clip_model(tiny_clip, tmp_path):
     out = tmp_path / "out"
     assert cli.main(["explain", str(tmp_path / "items.jsonl"), "-o", str(out), "--model",
                      str(model_dir), "--budget", "512", "--quiet"]) == 0
+    lines = [ln for ln in capsys.readouterr().err.splitlines()
+             if ln.startswith("interplay explain:")]  # not the model's progress bars
+    assert len(lines) == 2 and all(ln.startswith("interplay explain: GridBudgetWarning: item "
+                                                 f"'pair{k}' (16 + 3 players): budget 512 ")
+                                   for k, ln in enumerate(lines)), lines
     ref = interplay.explain(tiny_clip, [(torch.from_numpy(np.load(it["image"])), it["text"])
                                         for it in items], index="FWBII", budget=512, seed=0)
     for it, r in zip(items, ref):
