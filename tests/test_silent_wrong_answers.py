@@ -346,3 +346,14 @@ def test_stderr_of_an_unsampled_size_is_inf_not_nan(method):
         res = interplay.approximate(game, 2, "SV", 2, method=method, seed=0)
     assert not np.isnan(res.stderr).any()
     assert np.isinf(res.stderr[1:]).all()
+
+
+@pytest.mark.parametrize("index,k", [("FWBII", 2), ("FWBII", 5), ("FBII", 3), ("BV", 1),
+                                     ("WBV", 1)])
+def test_grid_mode_at_full_budget_equals_exact(index, k):
+    table = np.random.default_rng(0).normal(size=32)
+    res = interplay.approximate(_table_game(table), 5, index, 32, max_order=k,
+                                method="regression", player_groups=(2, 3), seed=0, p=0.3)
+    ref = interplay.exact(table, index, max_order=k, p=0.3)
+    np.testing.assert_allclose(res.values, ref.values, rtol=1e-12, atol=1e-12)
+    assert not res.stderr.any()
