@@ -72,6 +72,8 @@ from ._index import (
     SII,
     STII,
     SV,
+    CAPABILITIES,
+    REGISTRY,
     CardinalIndex,
     CoMoebius,
     Index,
@@ -79,12 +81,14 @@ from ._index import (
     Semivalue,
     WeightedBII,
     WeightedBV,
+    register,
 )
 from ._weights import derivative_to_moebius, moebius_to_derivative
 
 __all__ = [
     "BII",
     "BV",
+    "CAPABILITIES",
     "CHII",
     "FBII",
     "FSII",
@@ -104,59 +108,34 @@ __all__ = [
     "derivative_to_moebius",
     "get_index",
     "moebius_to_derivative",
+    "register",
 ]
 
-# name -> (constructor(order, p), default order or None for "n", takes p)
-_REGISTRY: dict[str, tuple[Any, bool]] = {
-    "SV": (lambda order, p: SV(), False),
-    "BV": (lambda order, p: BV(), False),
-    "WBV": (lambda order, p: WeightedBV(p), True),
-    "SII": (lambda order, p: SII(order), False),
-    "BII": (lambda order, p: BII(order), False),
-    "WBII": (lambda order, p: WeightedBII(p, order), True),
-    "CHII": (lambda order, p: CHII(order), False),
-    "k-SII": (lambda order, p: KSII(order), False),
-    "STII": (lambda order, p: STII(order), False),
-    "FSII": (lambda order, p: FSII(order), False),
-    "FBII": (lambda order, p: FBII(order), False),
-    "FWBII": (lambda order, p: FWBII(p, order), True),
-    "Moebius": (lambda order, p: Moebius(order), False),
-    "Co-Moebius": (lambda order, p: CoMoebius(order), False),
-}
-
-#: the string names ``interplay.exact`` accepts
-INDEX_NAMES = tuple(_REGISTRY)
-
-_VALUES = {"SV", "BV", "WBV"}
-_FULL = {"Moebius", "Co-Moebius"}
+#: the string names ``interplay.exact`` (and ``approximate``, ``explain``) accept
+INDEX_NAMES = tuple(REGISTRY)
 
 
 def get_index(index: Any, max_order: Any = None, *, p: Any = 0.5) -> Index:
     """Resolve a string name or an :class:`Index` (and an optional max_order) to an index object.
 
-    Strings: ``max_order`` None means n for "Moebius"/"Co-Moebius" (resolved later), 1 for the
-    values "SV"/"BV"/"WBV" (which accept only 1) and 2 for the interaction indices. ``p`` is used
-    by "WBV", "WBII" and "FWBII" only. For an index object, ``max_order`` (if given) re-orders it.
+    Strings name the classes registered with :func:`register` (``INDEX_NAMES``), built with their
+    default order: n for "Moebius"/"Co-Moebius" (resolved later), 1 for the values "SV"/"BV"/"WBV"
+    (which accept only 1) and 2 for the interaction indices. ``p`` is used by the classes that
+    take it ("WBV", "WBII", "FWBII") and validated otherwise. For an index object, ``max_order``
+    (if given) re-orders it.
     """
     from .._validation import check_int
 
-    if isinstance(index, Index):
-        if max_order is None:
-            return index
-        k = check_int(max_order, "max_order", low=1)
-        return index if k == index.order else index.with_order(k)
-    if not isinstance(index, str):
+    if isinstance(index, str):
+        if index not in REGISTRY:
+            raise ValueError(f"index must be one of {list(REGISTRY)} or an Index object, got {index!r}")
+        cls = REGISTRY[index]
+        takes_p = "p" in cls._ARGS
+        pp = check_open_unit(p, "p") if takes_p or p is not None else 0.5  # validated even if unused
+        index = cls(p=pp) if takes_p else cls()  # type: ignore[call-arg]
+    elif not isinstance(index, Index):
         raise TypeError(f"index must be a str or an interplay.indices.Index, got {type(index).__name__}")
-    if index not in _REGISTRY:
-        raise ValueError(f"index must be one of {list(INDEX_NAMES)} or an Index object, got {index!r}")
-    make, takes_p = _REGISTRY[index]
-    pp = check_open_unit(p, "p") if takes_p else 0.5
-    if not takes_p and p is not None and p != 0.5:
-        check_open_unit(p, "p")  # still validated, then unused
     if max_order is None:
-        order = 1 if index in _VALUES else (None if index in _FULL else 2)
-    else:
-        order = check_int(max_order, "max_order", low=1)
-        if index in _VALUES and order != 1:
-            raise ValueError(f"max_order: {index} is a value (order 1), got max_order = {order}")
-    return make(order, pp)
+        return index
+    k = check_int(max_order, "max_order", low=1)
+    return index if k == index.order else index.with_order(k)

@@ -1,8 +1,13 @@
-"""Typed index objects (see the package docstring of :mod:`interplay.indices`)."""
+"""Typed index objects (see the package docstring of :mod:`interplay.indices`).
+
+Each built-in index is one class here: its weights, its capabilities (which estimators can serve
+it), its string name (``@register``) and whatever the estimators need from it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from math import comb
 from typing import Any
 
 import numpy as np
@@ -10,9 +15,40 @@ import numpy as np
 from .._validation import check_int, check_open_unit
 from . import _weights as W
 
-#: estimators of interplay.approximate that a capability enables (informative; the estimators
-#: themselves decide): "moebius_weights" -> any estimator working from size weights.
-CAPABILITIES = ("moebius_weights", "derivative_weights", "semivalue", "regression")
+#: what an index can offer, and who relies on it (estimators declare the capabilities they
+#: need in ``interplay.estimators``: a method serves an index that has them all).
+CAPABILITIES = {
+    "moebius_weights": "c[s, t] (every index; interplay.exact)",
+    "derivative_weights": "w[s, u] (every index)",
+    "semivalue": "an order-1 probabilistic value",
+    "regression": "the weighted least-squares fit of its order under regression_kernel(n) "
+                  "(method 'regression'; with 'sii_regression' and 'semivalue': 'kernelshap')",
+    "product_measure": "weights of the product measure p^|T| (1-p)^(n-|T|): sampled from it "
+                       "(with 'derivative_sampling': 'msr'; with 'regression': grid mode)",
+    "derivative_sampling": "estimated from the derivative weights of its base, stratum by "
+                           "stratum (methods 'shapiq', 'svarmiq')",
+    "sii_permutation": "base SII: Delta_S v over windows of random permutations ('permutation')",
+    "stii_permutation": "STII: Delta_S v over prefixes of random permutations ('permutation')",
+    "sii_regression": "base SII: order-wise Shapley-kernel regressions ('kernelshapiq')",
+}
+
+#: string name -> index class, filled by :func:`register` where each class is defined
+REGISTRY: dict[str, type[Index]] = {}
+
+_WEIGHTS = frozenset({"moebius_weights", "derivative_weights"})
+
+
+def register(name: str) -> Callable[[type[Index]], type[Index]]:
+    """Class decorator: make ``name`` a string that ``interplay.exact``, ``approximate`` and
+    ``explain`` accept (the class is built with its default order and the call's ``p``)."""
+
+    def deco(cls: type[Index]) -> type[Index]:
+        if name in REGISTRY:
+            raise ValueError(f"index name {name!r} is already registered")
+        REGISTRY[name] = cls
+        return cls
+
+    return deco
 
 
 class Index:
@@ -35,12 +71,15 @@ class Index:
         fitted intercept, "intercept"), as in shapiq's ExactComputer.
     capabilities : frozenset of str
         Subset of :data:`CAPABILITIES`.
+    empty_is_value : bool
+        The empty-set entry is v(empty) (row 0 of the Moebius weights is [1, 0, ..., 0]).
     """
 
     family: str = "index"
     citation: str = ""
     baseline: str = "empty"
-    capabilities: frozenset[str] = frozenset({"moebius_weights", "derivative_weights"})
+    capabilities: frozenset[str] = _WEIGHTS
+    empty_is_value: bool = False
 
     def __init__(self, order: int | None = None, p: float | None = None) -> None:
         self.order = None if order is None else check_int(order, "order", low=1)
@@ -55,6 +94,11 @@ class Index:
     def key(self) -> tuple:
         """Value identity: indices with equal keys give equal results on every game."""
         return (self.family, self.order, self.p)
+
+    @property
+    def kind(self) -> str:
+        """"value" (order 1: one entry per player) or "interaction"."""
+        return "value" if self.order == 1 else "interaction"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Index):
@@ -100,6 +144,10 @@ class Index:
     def _moebius(self, k: int, n: int) -> np.ndarray:
         raise NotImplementedError
 
+    def _derivative(self, k: int, n: int) -> np.ndarray | None:
+        """Closed-form derivative weights, or None (then derived from the Moebius weights)."""
+        return None
+
     def moebius_weights(self, n: int) -> np.ndarray:
         """c[s, t] for s = 0..k, t = 0..n: phi(S) = sum_{T superset S} c[|S|, |T|] m(T)."""
         n = check_int(n, "n", low=0)
@@ -110,8 +158,14 @@ class Index:
     def derivative_weights(self, n: int) -> np.ndarray:
         """w[s, u] for s = 0..k, u = 0..n - s: phi(S) = sum_{T outside S} w[|S|, |T|] Delta_S v(T).
 
-        Derived from :meth:`moebius_weights` by back substitution; entries u > n - s are 0.
+        The closed form where the index has one (SII, BII, WBII, CHII, STII and their values;
+        float64, no cancellation at large n), else derived from :meth:`moebius_weights` by back
+        substitution; entries u > n - s are 0.
         """
+        n = check_int(n, "n", low=0)
+        w = self._derivative(self.resolve_order(n), n)
+        if w is not None:
+            return w
         return W.moebius_to_derivative(self.moebius_weights(n), n)
 
     def regression_kernel(self, n: int) -> np.ndarray:
@@ -119,14 +173,51 @@ class Index:
         (inf marks an exactly enforced constraint); only for "regression" indices."""
         raise NotImplementedError(f"{self.name} is not defined by a regression")
 
+    # -- what the sampled estimators need ---------------------------------------------------
+    def size_mass(self, n: int) -> np.ndarray:
+        """Natural sampling mass over coalition sizes t = 0..n, float64 (n+1,): the product
+        measure's C(n, t) p^t (1-p)^(n-t) for "product_measure" indices, else the Shapley
+        kernel's n / (t (n - t)) (+inf at t = 0 and n: always evaluated)."""
+        if "product_measure" in self.capabilities:
+            return W.binomial_mass(n, float(self.p if self.p is not None else 0.5))
+        return W.shapley_mass(n)
+
+    @property
+    def base(self) -> Index:
+        """The index the sampled estimators estimate first; this one is
+        sum_{T superset S, |T| <= k} b[|T| - |S|] base(T) (b from :meth:`base_coefficients`).
+        Itself for every index but k-SII (base SII)."""
+        return self
+
+    def base_coefficients(self, k: int) -> np.ndarray | None:
+        """b[r], r = 0..k, of the aggregation from :attr:`base` (None: base is the index)."""
+        return None
+
+
+def _shapley_kernel(n: int) -> np.ndarray:
+    """The Shapley kernel 1 / ((n-1) C(n-2, t-1)) with v(empty), v(N) exact (inf) (Charnes et al.
+    1988; Lundberg and Lee 2017)."""
+    mu = np.full(n + 1, np.inf)
+    for t in range(1, n):
+        mu[t] = 1.0 / ((n - 1) * comb(n - 2, t - 1))
+    return mu
+
+
+def _product_kernel(n: int, p: float) -> np.ndarray:
+    t = np.arange(n + 1)
+    return p**t * (1 - p) ** (n - t)
+
 
 # ---------------------------------------------------------------------------------- Shapley
+@register("SV")
 class SV(Index):
     """Shapley value (Shapley 1953); the empty-set entry is v(empty)."""
 
     family = "SV"
     citation = "Shapley (1953), A value for n-person games, Contrib. Theory of Games II"
-    capabilities = frozenset({"moebius_weights", "derivative_weights", "semivalue"})
+    capabilities = _WEIGHTS | {"semivalue", "regression", "derivative_sampling", "sii_permutation",
+                               "sii_regression"}
+    empty_is_value = True
     _ARGS = ()
 
     def __init__(self) -> None:
@@ -135,81 +226,155 @@ class SV(Index):
     def _moebius(self, k: int, n: int) -> np.ndarray:
         return W.empty_is_value(W.sii(1, n).copy())
 
+    def _derivative(self, k: int, n: int) -> np.ndarray:
+        return W.derivative_matrix(
+            1, n, lambda s: W.sii_derivative_row(n, s) if s else W.value_row(n, 0))
 
-def _shapley_member(cls_name: str, family: str, weights: Callable[[int, int], np.ndarray], citation: str, doc: str):
-    """An interaction index of the Shapley family; at order 1 it is the Shapley value."""
-
-    class _Cls(Index):
-        __doc__ = doc
-
-        def __init__(self, order: int | None = 2) -> None:
-            super().__init__(order=order)
-
-        @property
-        def name(self) -> str:
-            return "SV" if self.order == 1 else family
-
-        @property
-        def key(self) -> tuple:
-            return SV().key if self.order == 1 else (family, self.order, None)
-
-        def _moebius(self, k: int, n: int) -> np.ndarray:
-            if k == 1:
-                return W.empty_is_value(W.sii(1, n).copy())
-            return weights(k, n)
-
-    _Cls.__name__ = _Cls.__qualname__ = cls_name
-    _Cls.family = family
-    _Cls.citation = citation
-    return _Cls
+    def regression_kernel(self, n: int) -> np.ndarray:
+        return _shapley_kernel(n)
 
 
-SII = _shapley_member(
-    "SII", "SII", W.sii,
-    "Grabisch and Roubens (1999), An axiomatic approach to the concept of interaction among "
-    "players in cooperative games, Int. J. Game Theory 28",
-    "Shapley interaction index: phi(S) = sum_{T superset S} m(T) / (|T| - |S| + 1). The "
-    "empty-set entry is SII(empty) = sum_T m(T) / (|T| + 1) (as shapiq's ExactComputer).",
-)
-KSII = _shapley_member(
-    "KSII", "k-SII", W.ksii,
-    "Bord, Kriegel, Muschalik, Fumagalli and Hammer (2023), Shapley-based interaction indices "
-    "of order k (k-SII); Lundberg et al. (2020) for order 2",
-    "k-Shapley interaction index: Bernoulli aggregation of SII up to order k; efficient.",
-)
-STII = _shapley_member(
-    "STII", "STII", W.stii,
-    "Sundararajan, Dhamdhere and Agarwal (2020), The Shapley Taylor interaction index, ICML",
-    "Shapley-Taylor interaction index: m(S) below order k, sum_{T superset S} m(T) / C(|T|, k) "
-    "at order k.",
-)
-FSII = _shapley_member(
-    "FSII", "FSII", W.fsii,
-    "Tsai, Yeh and Ravikumar (2023), Faith-Shap: the faithful Shapley interaction index, JMLR 24",
-    "Faithful Shapley interaction index: the Shapley-kernel weighted least-squares fit of order "
-    "k with v(empty) and v(N) reproduced exactly; closed form in Moebius space.",
-)
-CHII = _shapley_member(
-    "CHII", "CHII", W.chii,
-    "Marichal and Roubens (1999), The chaining interaction index among players in cooperative "
-    "games, Proc. Conf. on Advances in Decision Analysis",
-    "Chaining interaction index: phi(S) = sum_{T superset S} |S| / |T| m(T); empty entry v(empty).",
-)
-for _cls in (SII, KSII, STII, FSII):
-    _cls.capabilities = frozenset({"moebius_weights", "derivative_weights"})
-FSII.capabilities = frozenset({"moebius_weights", "derivative_weights", "regression"})
+class _ShapleyMember(Index):
+    """An interaction index of the Shapley family; at order 1 it is the Shapley value (name,
+    key, weights, capabilities)."""
+
+    _capabilities: frozenset[str] = _WEIGHTS
+    _empty_is_value = False
+
+    def __init__(self, order: int | None = 2) -> None:
+        super().__init__(order=order)
+
+    @property
+    def name(self) -> str:
+        return "SV" if self.order == 1 else self.family
+
+    @property
+    def key(self) -> tuple:
+        return SV().key if self.order == 1 else (self.family, self.order, None)
+
+    @property
+    def capabilities(self) -> frozenset[str]:  # type: ignore[override]
+        return SV.capabilities if self.order == 1 else self._capabilities
+
+    @property
+    def empty_is_value(self) -> bool:  # type: ignore[override]
+        return self.order == 1 or self._empty_is_value
+
+    def regression_kernel(self, n: int) -> np.ndarray:
+        if self.order == 1:
+            return _shapley_kernel(n)
+        return super().regression_kernel(n)
+
+    def _moebius(self, k: int, n: int) -> np.ndarray:
+        if k == 1:
+            return SV()._moebius(1, n)
+        return self._family_moebius(k, n)
+
+    def _derivative(self, k: int, n: int) -> np.ndarray | None:
+        if k == 1:
+            return SV()._derivative(1, n)
+        return self._family_derivative(k, n)
+
+    def _family_moebius(self, k: int, n: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _family_derivative(self, k: int, n: int) -> np.ndarray | None:
+        return None
 
 
-def _fsii_kernel(self: Index, n: int) -> np.ndarray:
-    from math import comb
+@register("SII")
+class SII(_ShapleyMember):
+    """Shapley interaction index: phi(S) = sum_{T superset S} m(T) / (|T| - |S| + 1). The
+    empty-set entry is SII(empty) = sum_T m(T) / (|T| + 1) (as shapiq's ExactComputer)."""
 
-    mu = np.full(n + 1, np.inf)
-    for t in range(1, n):
-        mu[t] = 1.0 / ((n - 1) * comb(n - 2, t - 1))
-    return mu
+    family = "SII"
+    citation = ("Grabisch and Roubens (1999), An axiomatic approach to the concept of interaction "
+                "among players in cooperative games, Int. J. Game Theory 28")
+    _capabilities = _WEIGHTS | {"derivative_sampling", "sii_permutation", "sii_regression"}
+
+    def _family_moebius(self, k: int, n: int) -> np.ndarray:
+        return W.sii(k, n)
+
+    def _family_derivative(self, k: int, n: int) -> np.ndarray:
+        return W.derivative_matrix(k, n, lambda s: W.sii_derivative_row(n, s))
 
 
-FSII.regression_kernel = _fsii_kernel  # type: ignore[method-assign]
+@register("k-SII")
+class KSII(_ShapleyMember):
+    """k-Shapley interaction index: Bernoulli aggregation of SII up to order k; efficient.
+    k-SII(S) = sum_{T superset S, |T| <= k} B_{|T|-|S|} SII(T) (B_1 = -1/2); empty entry v(empty)."""
+
+    family = "k-SII"
+    citation = ("Bord, Kriegel, Muschalik, Fumagalli and Hammer (2023), Shapley-based interaction "
+                "indices of order k (k-SII); Lundberg et al. (2020) for order 2")
+    _capabilities = _WEIGHTS | {"derivative_sampling", "sii_permutation", "sii_regression"}
+    _empty_is_value = True
+
+    def _family_moebius(self, k: int, n: int) -> np.ndarray:
+        return W.ksii(k, n)
+
+    @property
+    def base(self) -> Index:
+        return self if self.order == 1 else SII(self.order)
+
+    def base_coefficients(self, k: int) -> np.ndarray | None:
+        if self.order == 1:
+            return None
+        return np.array([float(W.bernoulli(j)) for j in range(k + 1)])
+
+
+@register("STII")
+class STII(_ShapleyMember):
+    """Shapley-Taylor interaction index: m(S) below order k, sum_{T superset S} m(T) / C(|T|, k)
+    at order k."""
+
+    family = "STII"
+    citation = ("Sundararajan, Dhamdhere and Agarwal (2020), The Shapley Taylor interaction index, "
+                "ICML")
+    _capabilities = _WEIGHTS | {"derivative_sampling", "stii_permutation"}
+    _empty_is_value = True
+
+    def _family_moebius(self, k: int, n: int) -> np.ndarray:
+        return W.stii(k, n)
+
+    def _family_derivative(self, k: int, n: int) -> np.ndarray:
+        return W.derivative_matrix(k, n, lambda s: W.stii_derivative_row(n, s, k))
+
+
+@register("FSII")
+class FSII(_ShapleyMember):
+    """Faithful Shapley interaction index: the Shapley-kernel weighted least-squares fit of order
+    k with v(empty) and v(N) reproduced exactly; closed form in Moebius space."""
+
+    family = "FSII"
+    citation = ("Tsai, Yeh and Ravikumar (2023), Faith-Shap: the faithful Shapley interaction "
+                "index, JMLR 24")
+    _capabilities = _WEIGHTS | {"regression"}
+    _empty_is_value = True
+
+    def _family_moebius(self, k: int, n: int) -> np.ndarray:
+        return W.fsii(k, n)
+
+    def regression_kernel(self, n: int) -> np.ndarray:
+        return _shapley_kernel(n)
+
+
+@register("CHII")
+class CHII(_ShapleyMember):
+    """Chaining interaction index: phi(S) = sum_{T superset S} |S| / |T| m(T); empty entry
+    v(empty)."""
+
+    family = "CHII"
+    citation = ("Marichal and Roubens (1999), The chaining interaction index among players in "
+                "cooperative games, Proc. Conf. on Advances in Decision Analysis")
+    _capabilities = _WEIGHTS | {"derivative_sampling"}
+    _empty_is_value = True
+
+    def _family_moebius(self, k: int, n: int) -> np.ndarray:
+        return W.chii(k, n)
+
+    def _family_derivative(self, k: int, n: int) -> np.ndarray:
+        return W.derivative_matrix(k, n, lambda s: W.chii_derivative_row(n, s))
 
 
 # ---------------------------------------------------------------------------------- Banzhaf
@@ -224,6 +389,7 @@ def _banzhaf_name(p: float | None, order: int | None, base: str) -> str:
     return "FWBII" if base == "FBII" else "W" + base
 
 
+@register("WBII")
 class WeightedBII(Index):
     """p-weighted Banzhaf interaction index: phi(S) = sum_{T superset S} p^(|T|-|S|) m(T).
 
@@ -251,14 +417,23 @@ class WeightedBII(Index):
     def _moebius(self, k: int, n: int) -> np.ndarray:
         return W.weighted_bii(k, n, float(self.p))
 
+    def _derivative(self, k: int, n: int) -> np.ndarray:
+        return W.derivative_matrix(k, n, lambda s: W.weighted_bii_derivative_row(n, s, self.p))
+
     @property
     def capabilities(self) -> frozenset[str]:  # type: ignore[override]
-        caps = {"moebius_weights", "derivative_weights"}
+        caps = _WEIGHTS | {"derivative_sampling", "product_measure"}
+        if self.order == 1:  # the (weighted) Banzhaf value is also the p-weighted least squares
+            caps |= {"semivalue", "regression"}  # fit of order 1 (Hammer and Holzman 1992)
+        return caps
+
+    def regression_kernel(self, n: int) -> np.ndarray:
         if self.order == 1:
-            caps.add("semivalue")
-        return frozenset(caps)
+            return _product_kernel(n, float(self.p))
+        return super().regression_kernel(n)
 
 
+@register("BII")
 class BII(WeightedBII):
     """Banzhaf interaction index (Roubens 1996; Grabisch and Roubens 1999): WBII with p = 1/2."""
 
@@ -268,6 +443,7 @@ class BII(WeightedBII):
         super().__init__(p=0.5, order=order)
 
 
+@register("WBV")
 class WeightedBV(WeightedBII):
     """p-weighted Banzhaf value: phi_i = sum_{T containing i} p^(|T|-1) m(T) (order 1 of WBII)."""
 
@@ -277,6 +453,7 @@ class WeightedBV(WeightedBII):
         super().__init__(p=p, order=1)
 
 
+@register("BV")
 class BV(WeightedBV):
     """Banzhaf value (Banzhaf 1965): WeightedBV with p = 1/2; empty-set entry mean(v)."""
 
@@ -286,6 +463,7 @@ class BV(WeightedBV):
         super().__init__(p=0.5)
 
 
+@register("FWBII")
 class FWBII(Index):
     """Faithful p-weighted Banzhaf interactions of order k: the least-squares fit of v by a
     game of order k under the product measure p^|T| (1-p)^(n-|T|), with free intercept (the
@@ -297,7 +475,7 @@ class FWBII(Index):
         "Mathonet (2011) for p-weighted approximations; FIxLIP (Kang et al. 2025) for its use"
     )
     baseline = "intercept"
-    capabilities = frozenset({"moebius_weights", "derivative_weights", "regression"})
+    capabilities = _WEIGHTS | {"regression", "product_measure"}
     _ARGS = ("p", "order")
 
     def __init__(self, p: float = 0.5, order: int | None = 2) -> None:
@@ -315,10 +493,10 @@ class FWBII(Index):
         return W.fwbii(k, n, float(self.p))
 
     def regression_kernel(self, n: int) -> np.ndarray:
-        t = np.arange(n + 1)
-        return float(self.p) ** t * (1 - float(self.p)) ** (n - t)
+        return _product_kernel(n, float(self.p))
 
 
+@register("FBII")
 class FBII(FWBII):
     """Faith-Banzhaf interaction index (Tsai et al. 2023): FWBII with p = 1/2."""
 
@@ -329,11 +507,13 @@ class FBII(FWBII):
 
 
 # ---------------------------------------------------------------------------------- transforms
+@register("Moebius")
 class Moebius(Index):
     """Moebius transform (Harsanyi dividends) m(S) of all |S| <= k (default k = n)."""
 
     family = "Moebius"
     citation = "Harsanyi (1963); Rota (1964); Grabisch, Marichal and Roubens (2000)"
+    empty_is_value = True
 
     def __init__(self, order: int | None = None) -> None:
         super().__init__(order=order)
@@ -350,12 +530,14 @@ class Moebius(Index):
         return super().resolve_order(n)
 
 
+@register("Co-Moebius")
 class CoMoebius(Index):
     """Co-Moebius transform sum_{T superset S} m(T) = Delta_S v(N minus S); empty entry v(empty)
     (shapiq's convention; the transform's own value there would be v(N))."""
 
     family = "Co-Moebius"
     citation = "Grabisch, Marichal and Roubens (2000), Math. Oper. Res. 25(2)"
+    empty_is_value = True
 
     def __init__(self, order: int | None = None) -> None:
         super().__init__(order=order)
@@ -416,6 +598,7 @@ class CardinalIndex(Index):
     """
 
     family = "custom"
+    capabilities = _WEIGHTS | {"derivative_sampling"}
 
     def __init__(
         self,
@@ -490,6 +673,16 @@ class CardinalIndex(Index):
             cache[(k, n)] = self._convert(k, n)
         return cache[(k, n)]
 
+    def _derivative(self, k: int, n: int) -> np.ndarray | None:
+        """The user's own derivative weights (entries u > n - s zeroed), without a round trip
+        through the Moebius form; None for an index given by Moebius weights."""
+        if self._form != "derivative":
+            return None
+        w = self._raw(n).copy()
+        for s in range(k + 1):
+            w[s, n - s + 1 :] = 0.0
+        return w
+
     def _convert(self, k: int, n: int) -> np.ndarray:
         arr = self._raw(n)
         if self._form == "moebius":
@@ -515,7 +708,8 @@ class Semivalue(CardinalIndex):
     The empty-set entry is v(empty). Shapley: w(t) = 1 / (n C(n-1, t)); Banzhaf: 2^-(n-1).
     """
 
-    capabilities = frozenset({"moebius_weights", "derivative_weights", "semivalue"})
+    capabilities = _WEIGHTS | {"semivalue", "derivative_sampling"}
+    empty_is_value = True
 
     def __init__(self, name: str, weights: Any, *, citation: str = "user-defined") -> None:
         fn, arr = _weights_source(weights)
@@ -543,6 +737,11 @@ class Semivalue(CardinalIndex):
 
     def _convert(self, k: int, n: int) -> np.ndarray:
         return W.empty_is_value(super()._convert(k, n))
+
+    def _derivative(self, k: int, n: int) -> np.ndarray | None:
+        w = super()._derivative(k, n)
+        w[0] = W.value_row(n, 0)  # the empty-set entry is v(empty), as in the Moebius form
+        return w
 
     def __repr__(self) -> str:
         return f"Semivalue({self._name!r}, weights=...)"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from functools import lru_cache
-from math import comb
+from math import comb, lgamma, log
 
 import numpy as np
 
@@ -133,6 +133,72 @@ def fwbii(k: int, n: int, p: float) -> np.ndarray:
         return (-1) ** (k - s) * fp ** (t - s) * comb(t - s - 1, k - s)
 
     return _matrix(k, n, c)
+
+
+# ------------------------------------------------------------------------------ derivative form
+# Closed forms of w_s(u) in floating point, one row per order s (u = 0..n-s). They are what the
+# sampled estimators weigh discrete derivatives with; unlike the back substitution of
+# :func:`moebius_to_derivative` they do not cancel at large n (w_s(u) ~ 1 / C(n, u) for SII).
+def _lfact(x: np.ndarray) -> np.ndarray:
+    return np.array([lgamma(int(v) + 1) for v in np.ravel(x)]).reshape(np.shape(x))
+
+
+def sii_derivative_row(n: int, s: int) -> np.ndarray:
+    """SII: w_s(u) = u! (n-u-s)! / (n-s+1)! (Grabisch and Roubens 1999), via lgamma."""
+    t = np.arange(n - s + 1)
+    return np.exp(_lfact(t) + _lfact(n - t - s) - _lfact(np.full_like(t, n - s + 1)))
+
+
+def weighted_bii_derivative_row(n: int, s: int, p: float) -> np.ndarray:
+    """p-weighted Banzhaf: w_s(u) = p^u (1-p)^(n-s-u) (Marichal and Mathonet 2011)."""
+    t = np.arange(n - s + 1)
+    return np.exp(t * log(p) + (n - s - t) * log(1 - p))
+
+
+def chii_derivative_row(n: int, s: int) -> np.ndarray:
+    """Chaining: w_s(u) = s / ((s+u) C(n, s+u)) (Marichal and Roubens 1999); row 0 = v(empty)."""
+    t = np.arange(n - s + 1)
+    if s == 0:
+        return (t == 0).astype(np.float64)
+    # Python ints: the product overflows int64 beyond n ~ 60 (numpy ints raised OverflowError)
+    return np.array([s / ((s + int(tt)) * comb(n, s + int(tt))) for tt in t], dtype=np.float64)
+
+
+def stii_derivative_row(n: int, s: int, k: int) -> np.ndarray:
+    """Shapley-Taylor: [u == 0] below the top order (Moebius), k / (n C(n-1, u)) at s = k."""
+    t = np.arange(n - s + 1)
+    if s < k:
+        return (t == 0).astype(np.float64)
+    return np.array([k / (n * comb(n - 1, int(tt))) for tt in t], dtype=np.float64)
+
+
+def value_row(n: int, s: int) -> np.ndarray:
+    """[u == 0]: the entry Delta_S v(empty) (row 0 of an index whose empty entry is v(empty))."""
+    return (np.arange(n - s + 1) == 0).astype(np.float64)
+
+
+def derivative_matrix(k: int, n: int, row) -> np.ndarray:
+    """(k+1, n+1) with row s = ``row(s)`` on u = 0..n-s and zeros beyond."""
+    out = np.zeros((k + 1, n + 1))
+    for s in range(k + 1):
+        out[s, : n - s + 1] = row(s)
+    return out
+
+
+# ------------------------------------------------------------------------------ size masses
+def shapley_mass(n: int) -> np.ndarray:
+    """Total Shapley-kernel mass of each size: C(n,t) mu(t) = n / (t (n - t)); +inf at 0 and n."""
+    out = np.full(n + 1, np.inf)
+    t = np.arange(1, n)
+    out[1:n] = n / (t * (n - t))
+    return out
+
+
+def binomial_mass(n: int, p: float) -> np.ndarray:
+    """Mass of each size under the product measure: C(n, t) p^t (1-p)^(n-t), via lgamma."""
+    t = np.arange(n + 1)
+    lg = np.array([lgamma(n + 1) - lgamma(i + 1) - lgamma(n - i + 1) for i in t])
+    return np.exp(lg + t * log(p) + (n - t) * log(1 - p))
 
 
 # ------------------------------------------------------------------------------ conversions

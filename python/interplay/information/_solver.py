@@ -12,10 +12,9 @@ import contextlib
 import functools
 
 from ..backends import KERNELS
+from ..backends.reference.pid import METHODS  # method name -> code, shared by every backend
 
 BROJA_KERNEL = KERNELS["pid.broja"]
-
-METHODS = {"auto": 0, "ipm": 1, "ipfp": 2}
 
 
 @functools.lru_cache(maxsize=None)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+#: method name -> the code of the ``method`` argument (the C++, Numba and NumPy backends and
+#: ``interplay.pid``'s ``method=`` share this table)
 METHODS = {"auto": 0, "ipm": 1, "ipfp": 2}
 
 
