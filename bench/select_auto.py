@@ -12,6 +12,7 @@ import numpy as np
 import interplay
 from interplay.estimators import METHODS
 from interplay.games import SumOfUnanimityGames, TableGame, evaluate_all
+from interplay.indices import get_index
 
 N = 20
 
@@ -26,7 +27,7 @@ def main() -> None:
         methods = [m for m, v in METHODS.items() if idx in v]
         for budget in (1000, 10_000):
             for gname, game in games.items():
-                k = 1 if idx in ("SV", "BV", "WBV") else 2
+                k = 1 if get_index(idx).kind == "value" else 2
                 exact = interplay.exact(tables[gname], idx, k, p=0.3).values[1:]
                 row = []
                 for m in methods:

@@ -105,13 +105,13 @@ def exact(
         ``values[0]`` need not be 0. A 2-D table is a vector-valued game: its d outputs are
         explained in one pass. n <= 30.
     index : str or interplay.indices.Index
-        "SV", "BV", "WBV", "SII", "BII", "WBII", "CHII", "k-SII", "STII", "FSII", "FBII",
-        "FWBII", "Moebius", "Co-Moebius", or an index object (including user-defined ones).
+        A name of ``interplay.indices.INDEX_NAMES`` ("SV", "SII", "k-SII", "FSII", "Moebius",
+        ...) or an index object (including user-defined ones); every index is accepted.
     max_order : int, optional
-        Largest interaction order k. Default: n for "Moebius"/"Co-Moebius", 1 for the values,
-        2 for the interaction indices (for an index object: its own order).
+        Largest interaction order k. Default: the index's own (n for "Moebius"/"Co-Moebius",
+        1 for the values, 2 for the interaction indices).
     p : float in (0, 1)
-        Weight of the weighted Banzhaf family ("WBV", "WBII", "FWBII"); ignored otherwise.
+        Weight of the indices that take one (the weighted Banzhaf family); ignored otherwise.
     backend : {"auto", "cpp", "numba", "reference", "torch"}
         "torch" runs on the tensor's own device (the GPU path: a CUDA table never leaves the
         GPU; only the requested index values are copied back). A torch tensor passed with

@@ -7,7 +7,8 @@ deterministic per seed, and draws its coalitions as a prefix of a budget-indepen
 stream, so that ``refine(run(B1), B2)`` equals ``run(B1 + B2)`` bit for bit (for a game whose
 value of a coalition does not depend on its batch) while reusing every evaluated coalition.
 
-Estimators (``method=``) and the indices they serve:
+Estimators (``method=``) and the built-in indices they serve (:data:`METHODS`, derived from the
+capabilities each index declares in :mod:`interplay.indices` and each method needs, ``NEEDS``):
 
 ============== =====================================================================
 method         indices

@@ -9,89 +9,109 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_open_unit, check_real
+from ..indices import INDEX_NAMES, Index, get_index
 from ..results import InteractionResult
 from ._base import EvaluationInterrupted, GameEvaluationError, SamplingState, interrupted
-from ._index import FAITHFUL, VALUES, IndexSpec, parse_index, shapley_mass
 from ._rng import resolve_seed
 
-#: method -> indices it serves (user-defined cardinal indices: shapiq, svarmiq)
+#: method -> the capabilities (``interplay.indices.CAPABILITIES``) it needs from an index: a
+#: method serves every index that has all capabilities of one of its alternatives. Which
+#: indices have them is declared by each index's class, so a new index needs no edit here.
+NEEDS: dict[str, tuple[frozenset[str], ...]] = {
+    "permutation": (frozenset({"sii_permutation"}), frozenset({"stii_permutation"})),
+    "kernelshap": (frozenset({"sii_regression", "semivalue"}),),
+    "regression": (frozenset({"regression"}),),
+    "kernelshapiq": (frozenset({"sii_regression"}),),
+    "shapiq": (frozenset({"derivative_sampling"}),),
+    "svarmiq": (frozenset({"derivative_sampling"}),),
+    "msr": (frozenset({"product_measure", "derivative_sampling"}),),
+}
+#: grid mode (player_groups): a least-squares fit under a product measure factorises over groups
+GRID_NEEDS = frozenset({"regression", "product_measure"})
+
+#: method="auto" takes the first method serving the index in this order: the lowest measured
+#: error per index (bench/select_auto.py, docs/sampled.md; shapiq's explainer defaults were the
+#: starting point): kernelshap for SV, kernelshapiq for SII/k-SII, regression for BV/WBV and the
+#: faithful indices, msr for BII/WBII, svarmiq for STII, CHII and user-defined indices.
+AUTO_ORDER = ("kernelshap", "kernelshapiq", "regression", "msr", "svarmiq", "shapiq", "permutation")
+
+
+def serves(method: str, index: Index) -> bool:
+    """Whether ``method`` estimates ``index`` (from the index's capabilities, see NEEDS)."""
+    return any(need <= index.capabilities for need in NEEDS[method])
+
+
+def serves_grid(index: Any) -> bool:
+    """Whether ``index`` (str or index object) can be estimated in grid mode (player_groups)."""
+    try:
+        idx = get_index(index)
+    except (TypeError, ValueError):
+        return False
+    return GRID_NEEDS <= idx.capabilities
+
+
+#: method -> the built-in index names it serves (derived from NEEDS and the capabilities)
 METHODS: dict[str, tuple[str, ...]] = {
-    "permutation": ("SV", "SII", "k-SII", "STII"),
-    "kernelshap": ("SV",),
-    "regression": ("SV", "FSII", "FBII", "FWBII", "BV", "WBV"),
-    "kernelshapiq": ("SII", "k-SII", "SV"),
-    "shapiq": ("SV", "BV", "WBV", "SII", "k-SII", "STII", "BII", "WBII", "CHII"),
-    "svarmiq": ("SV", "BV", "WBV", "SII", "k-SII", "STII", "BII", "WBII", "CHII"),
-    "msr": ("BV", "BII", "WBV", "WBII"),
-}
-_GENERAL_WEIGHTS = ("shapiq", "svarmiq")
-
-#: method="auto": the estimator with the lowest measured error per index (bench/bench_sampled.py,
-#: docs/sampled.md); shapiq's explainer defaults were the starting point.
-AUTO = {
-    "SV": "kernelshap",
-    "BV": "regression",
-    "WBV": "regression",
-    "SII": "kernelshapiq",
-    "k-SII": "kernelshapiq",
-    "STII": "svarmiq",
-    "BII": "msr",
-    "WBII": "msr",
-    "CHII": "svarmiq",
-    "FSII": "regression",
-    "FBII": "regression",
-    "FWBII": "regression",
-}
+    m: tuple(name for name in INDEX_NAMES if serves(m, get_index(name))) for m in NEEDS}
 
 
-def _auto(spec: IndexSpec, n: int | None, budget: int | None) -> str:
-    if spec.user is not None:
-        return "svarmiq"
-    if (spec.name == "STII" and n is not None and budget is not None and budget < n * n
-            and n > 2):
+def _auto(idx: Index, n: int | None, budget: int | None) -> str:
+    served = [m for m in AUTO_ORDER if serves(m, idx)]
+    if not served:
+        raise ValueError(f"index: no sampled estimator serves {idx.name!r} (capabilities "
+                         f"{sorted(idx.capabilities)}); use interplay.exact")
+    if (served[0] == "svarmiq" and "permutation" in served and n is not None
+            and budget is not None and budget < n * n and n > 2):
         # fewer coalitions than n^2: SVARM-IQ leaves strata unsampled (they contribute 0), and
         # permutation sampling is 4-100x more accurate (bench/RESULTS.md, "auto for STII")
         return "permutation"
-    return AUTO[spec.name]
+    return served[0]
+
+
+def _resolve_index(index: Any, max_order: Any, p: float, n: int) -> Index:
+    """The index object at the order used for n players: an index object keeps its own order;
+    a string name takes ``max_order`` (values: always 1) and ``p``."""
+    if isinstance(index, str):
+        idx = get_index(index, None, p=p)
+        if idx.kind != "value":
+            idx = get_index(idx, check_int(max_order, "max_order", low=1, high=n))
+    else:
+        idx = get_index(index)
+    idx.resolve_order(n)  # validated: 1 <= k <= n
+    return idx
 
 
 def auto_method(index: Any, p: float = 0.5, n_players: int | None = None,
                 budget: int | None = None) -> str:
     """The estimator ``method="auto"`` uses for ``index`` (optionally at n_players, budget)."""
-    spec, _ = parse_index(index, p)
-    return _auto(spec, n_players, budget)
+    return _auto(get_index(index, None, p=p), n_players, budget)
 
 
-def _check_method(method: Any, spec: IndexSpec, n: int | None = None,
+def _check_method(method: Any, idx: Index, n: int | None = None,
                   budget: int | None = None) -> str:
     if not isinstance(method, str):
         raise TypeError(f"method must be a str, got {type(method).__name__}")
     if method == "auto":
-        return _auto(spec, n, budget)
-    if method not in METHODS:
-        raise ValueError(f"method must be 'auto' or one of {sorted(METHODS)}, got {method!r}")
-    if spec.user is not None:
-        if method not in _GENERAL_WEIGHTS:
-            raise ValueError(
-                f"method={method!r} does not support user-defined index weights; use one of "
-                f"{_GENERAL_WEIGHTS}")
-        return method
-    if spec.name not in METHODS[method]:
-        serving = sorted(m for m, idx in METHODS.items() if spec.name in idx)
+        return _auto(idx, n, budget)
+    if method not in NEEDS:
+        raise ValueError(f"method must be 'auto' or one of {sorted(NEEDS)}, got {method!r}")
+    if not serves(method, idx):
+        serving = sorted(m for m in NEEDS if serves(m, idx))
+        what = "user-defined index" if idx.family == "custom" else "index"
+        needs = " or ".join(str(sorted(need)) for need in NEEDS[method])
         raise ValueError(
-            f"method={method!r} does not estimate index {spec.name!r}; methods for "
-            f"{spec.name!r}: {serving}")
+            f"method={method!r} does not estimate {what} {idx.name!r}: it needs the "
+            f"capabilities {needs}; methods for {idx.name!r}: {serving}")
     return method
 
 
-def _size_weights(method: str, spec: IndexSpec, n: int, k: int) -> tuple[np.ndarray, bool]:
+def _size_weights(method: str, idx: Index, n: int, k: int) -> tuple[np.ndarray, bool]:
     """Sampling weights over sizes (+inf = enumerated first) and whether to pair complements."""
-    if spec.banzhaf_like:
-        q = spec.size_mass(n)
+    q = idx.size_mass(n)
+    if "product_measure" in idx.capabilities:
         q[0] = q[n] = np.inf  # v(empty) and v(N) always evaluated (baseline; as in shapiq)
-        pairing = method == "regression" and spec.p == 0.5
+        pairing = method == "regression" and idx.p == 0.5
         return q, pairing
-    q = shapley_mass(n)
     for t in range(n + 1):
         if t < k or t > n - k:
             q[t] = np.inf
@@ -114,15 +134,10 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
     n = check_int(n_players, "n_players", low=1)
     budget = check_int(budget, "budget", low=2)
     p = check_open_unit(p, "p")
-    spec, fixed_order = parse_index(index, p, n)
-    if spec.is_value:
-        k = 1
-    elif fixed_order is not None:
-        k = int(fixed_order)  # an index object carries its order
-    else:
-        k = check_int(max_order, "max_order", low=1, high=n)
+    idx = _resolve_index(index, max_order, p, n)
+    k = idx.resolve_order(n)
     auto = method == "auto"
-    method = _check_method(method, spec, n, budget)
+    method = _check_method(method, idx, n, budget)
     seed = resolve_seed(seed)
     config = dict(n_players=n, index=index, budget=budget, max_order=k, method=method, p=p,
                   seed=seed, player_groups=player_groups, pairing=pairing, backend=backend)
@@ -130,16 +145,17 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
         from ._grid import GridEstimator, check_groups
 
         na, nb = check_groups(player_groups, n)
-        if method != "regression" or spec.name not in ("FWBII", "FBII", "WBV", "BV"):
+        if method != "regression" or not GRID_NEEDS <= idx.capabilities:
+            grid = ", ".join(name for name in INDEX_NAMES if serves_grid(name))
             raise ValueError(
                 "player_groups (grid mode) needs the product measure: method='regression' with "
-                f"index FWBII, FBII, WBV or BV (got method={method!r}, index={spec.name!r}); "
+                f"index {grid} (got method={method!r}, index={idx.name!r}); "
                 "Shapley kernels do not factorise over groups")
-        return GridEstimator(n, spec, budget, k, seed, config, n_a=na, n_b=nb, backend=backend)
+        return GridEstimator(n, idx, budget, k, seed, config, n_a=na, n_b=nb, backend=backend)
     if method == "permutation":
         from ._permutation import make_permutation
 
-        return make_permutation(n, spec, budget, k, seed, config, backend=backend)
+        return make_permutation(n, idx, budget, k, seed, config, backend=backend)
     from . import _stratified as st
 
     if method in ("shapiq", "svarmiq", "kernelshapiq") and n > 1000:
@@ -149,17 +165,12 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
             "'regression' or 'msr'")
 
     def build(method, budget=budget, seed=seed):
-        q, pair_default = _size_weights(method, spec, n, k)
+        q, pair_default = _size_weights(method, idx, n, k)
         pair = pair_default if pairing is None else bool(pairing)
         if pair and not np.allclose(np.where(np.isinf(q), 0, q),
                                     np.where(np.isinf(q), 0, q)[::-1]):
             raise ValueError("pairing=True needs symmetric size weights (p = 0.5)")
-        sp = spec
         if method in ("regression", "kernelshap"):
-            if method == "kernelshap":
-                sp = IndexSpec("SV")
-            if sp.name == "BV" or sp.name == "WBV":
-                sp = IndexSpec(sp.name, p=sp.p)
             cls = st.RegressionEstimator
         elif method == "kernelshapiq":
             from ._kernelshapiq import KernelShapIQ as cls
@@ -172,26 +183,26 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
         else:  # pragma: no cover
             raise AssertionError(method)
         cfg = {**config, "method": method, "budget": budget, "seed": seed}
-        est = cls(n, sp, budget, k, seed, cfg, size_weights=q, pairing=pair, backend=backend)
+        est = cls(n, idx, budget, k, seed, cfg, size_weights=q, pairing=pair, backend=backend)
         est.method = method
         return est
 
     est = build(method)
-    return _identified(est, build, auto=auto, index_name=spec.name, n=n, k=k, budget=budget,
-                       key=(spec.name, spec.p, n, k, pairing))
+    return _identified(est, build, auto=auto, index=idx, n=n, k=k, budget=budget,
+                       key=(idx.name, idx.p, n, k, pairing))
 
 
-#: method="auto": what to use instead when the default's design does not determine the index
-#: at this budget (Monte Carlo estimators have no design to determine)
-AUTO_UNDERDETERMINED = {"SV": "shapiq", "SII": "shapiq", "k-SII": "shapiq", "BV": "msr",
-                        "WBV": "msr"}
+#: method="auto": when the default's design does not determine the index at this budget, the
+#: first of these (Monte Carlo estimators, no design to determine) that serves the index: msr
+#: for BV/WBV, shapiq for SV/SII/k-SII; the faithful indices have none (a warning instead)
+AUTO_UNDERDETERMINED = ("msr", "shapiq")
 
 
 #: the budget a warning names is searched on a reference stream up to this many terms
 REFERENCE_MAX_TERMS = 2000
 
 
-def _identified(est, build, *, auto: bool, index_name: str, n: int, k: int, budget: int,
+def _identified(est, build, *, auto: bool, index: Index, n: int, k: int, budget: int,
                 key: tuple):
     """Act on the identifiability of ``est``'s design, before any game call: method="auto"
     switches to an estimator without a design (AUTO_UNDERDETERMINED); otherwise warn
@@ -202,8 +213,9 @@ def _identified(est, build, *, auto: bool, index_name: str, n: int, k: int, budg
     ident = est.identification()
     if ident is None or ident.ok:
         return est
-    if auto and index_name in AUTO_UNDERDETERMINED:
-        alt = build(AUTO_UNDERDETERMINED[index_name])
+    fallback = next((m for m in AUTO_UNDERDETERMINED if serves(m, index)), None)
+    if auto and fallback is not None:
+        alt = build(fallback)
         alt.auto_reason = (f"{est.method} is under-determined at budget {budget} "
                            f"({ident.detail})")
         return alt
@@ -236,7 +248,7 @@ def _identified(est, build, *, auto: bool, index_name: str, n: int, k: int, budg
         hint = (f"a budget a little above {budget} (seed 0 is determined from {need}) or "
                 "another seed")
     warn_underdetermined(
-        f"method={method!r} cannot determine {index_name} of order {k} for n_players = {n} "
+        f"method={method!r} cannot determine {index.name} of order {k} for n_players = {n} "
         f"from budget = {budget}: {ident.detail}. Standard errors of the fitted terms are "
         f"inf and result.info['identifiable'] is False; use {hint}.")
     return est
@@ -291,8 +303,9 @@ def approximate(game: Any, n_players: int, index: Any, budget: int, *, max_order
         (m,) or (m, d) (shapiq's game protocol; d outputs are explained in one pass).
     n_players : int
     index : str or index object
-        ``"SV", "BV", "WBV", "SII", "k-SII", "STII", "BII", "WBII", "CHII", "FSII", "FBII",
-        "FWBII"``, or a user-defined cardinal index from :mod:`interplay.indices`.
+        A name of ``interplay.indices.INDEX_NAMES`` or an index object of
+        :mod:`interplay.indices` (user-defined ones included); the methods that serve it follow
+        from its capabilities (:data:`METHODS` lists them for the built-in names).
     budget : int
         Distinct coalitions to evaluate (>= 2; the empty and grand coalitions count). With
         budget >= 2^n every estimator is exact.

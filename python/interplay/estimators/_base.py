@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _sets
 from ..games.base import check_game_output
+from ..indices import Index
 from ..results import InteractionResult
 
 #: number of random groups used for standard errors of regression and MSR estimates
@@ -111,11 +112,11 @@ class Estimator:
     """Base class: a planned list of distinct coalitions (packed words), filled by tell()."""
 
     method: str = ""
-    serves: tuple[str, ...] = ()
 
-    def __init__(self, n_players: int, spec: Any, budget: int, max_order: int, seed: int,
+    def __init__(self, n_players: int, spec: Index, budget: int, max_order: int, seed: int,
                  config: dict) -> None:
         self.n_players = n_players
+        #: the index estimated (an interplay.indices.Index at order max_order)
         self.spec = spec
         self.budget = budget
         self.max_order = max_order
@@ -261,8 +262,8 @@ class Estimator:
         # a standard error the sample cannot give (e.g. SHAP-IQ with a size never drawn) is
         # unbounded: inf, never NaN
         stderr = np.where(np.isnan(stderr), np.inf, stderr)
-        if self.spec.name == "SII" and self.max_order == 1:
-            # interplay.exact's (shapiq's) convention: SII(empty) is v(empty) at order 1
+        if self.spec.empty_is_value:
+            # interplay.exact's (shapiq's) convention, e.g. SII of order 1 is SV: v(empty)
             values[0] = self._value_rows(upto)[0]
             stderr[0] = 0.0
         return values, stderr, info
@@ -274,8 +275,7 @@ class Estimator:
         V = self._value_rows(upto)
         table = np.empty((1 << n, V.shape[1]))
         table[self._plan[:upto, 0].astype(np.int64)] = V
-        index = self.spec.user.index if self.spec.user is not None else self.spec.name
-        res = exact(table, index, max_order=self.max_order, p=self.spec.p)
+        res = exact(table, self.spec)  # the index object carries its order and p
         assert np.array_equal(res.sets, self._out_sets())
         values = res.values.reshape(res.values.shape[0], -1)
         return values, np.zeros_like(values), {"exact": True}
@@ -296,7 +296,7 @@ class Estimator:
     def _baseline(self, values: np.ndarray) -> np.ndarray:
         """shapiq's convention (as interplay.exact): v(empty), except the fitted intercept
         (the empty-set entry) for FBII/FWBII. Every plan evaluates the empty coalition first."""
-        if self.spec.name in ("FBII", "FWBII"):
+        if self.spec.baseline == "intercept":
             return values[0]
         assert self._values is not None
         return self._values[0, 0] if self._squeeze else self._values[0]

@@ -27,9 +27,9 @@ import numpy as np
 
 from .. import _sets
 from .._validation import as_real_float64, check_int, format_bytes, require_memory
+from ..indices._weights import binomial_mass  # the product measure's mass per size
 from . import _sets_util as su
 from ._base import Estimator, SamplingState
-from ._index import binomial_mass
 from ._kernels import n_sets_upto, set_ranks, stratified_stream, subset_gather, subset_moments
 from ._rng import resolve_seed, substream
 from ._stratified import spd_solver
@@ -485,6 +485,12 @@ class GridEstimator(Estimator):
         B = _sets.coalitions_to_sets(C[:, na:]).reshape(C.shape[0], -1)
         return set_ranks(A, na, k), set_ranks(B, self.n_b, k)
 
+    @property
+    def _mean_entry(self) -> bool:
+        """A Banzhaf value's empty-set entry is the mean E_p[v] = beta_0 + p sum_i beta_i (its
+        Moebius row 0 is p^t), not the fitted intercept (FBII/FWBII)."""
+        return self.spec.baseline == "empty" and not self.spec.empty_is_value
+
     def _compute_design(self):
         """Everything of the estimate that does not depend on the values (see _Design): cell
         weights, the jackknife replicate weights of both groups, the basis split, the group
@@ -574,7 +580,7 @@ class GridEstimator(Estimator):
         # replicate with group g left out is beta_g = G_g^-1 h_g, and exactly
         # beta_g - beta = G_g^-1 X' W_g E (the full sample's residual scores vanish), so each
         # replicate costs a projection of the residuals and a solve, not a refit on the grid.
-        lin = {"BV": p, "WBV": p}.get(self.spec.name)
+        lin = p if self._mean_entry else None
 
         def to_index(delta):  # BV / WBV: the intercept of the fit is not the value's baseline
             if lin is not None:
@@ -594,7 +600,7 @@ class GridEstimator(Estimator):
         var = var_side[0] + var_side[1]
         if RA.shape[1] and RB.shape[1]:
             var *= 1.0 - self._double_counted(project, solve, to_index, E, wa, ub, RA, RB)
-        if self.spec.name in ("BV", "WBV"):
+        if self._mean_entry:
             beta[0] = beta[0] + p * beta[1:].sum(axis=0)
         # the plan (plan_split) only admits grids whose groups' designs have full rank
         info = {"solver": solver, "grid": (ma, mb), "player_groups": (na, nb),
@@ -638,7 +644,7 @@ class GridEstimator(Estimator):
 
         if self._squeeze:
             values, stderr = values[:, 0], stderr[:, 0]
-        base = values[0] if self.spec.name in ("FBII", "FWBII") else (
+        base = values[0] if self.spec.baseline == "intercept" else (
             self._gvalues[0, 0, 0] if self._squeeze else self._gvalues[0, 0])
         info = {"method": "regression (grid)", "seed": self.seed, **info}
         n_eval = info.pop("n_evaluations")

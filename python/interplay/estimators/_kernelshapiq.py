@@ -26,7 +26,7 @@ from . import _sets_util as su
 from ._base import N_GROUPS
 from ._kernels import n_sets_upto, subset_gather, subset_moments
 from ._stratified import (DUAL_REFINEMENT_STEPS, StratifiedEstimator, _group_columns,
-                          _random_groups_var, aggregate_ksii, dof_factor, dual_ridge_factor,
+                          _random_groups_var, dof_factor, dual_ridge_factor, from_base,
                           sampling_units, solve_spd, uses_dual)
 
 BIG_M = 1e8
@@ -102,9 +102,13 @@ def kernelshapiq_plan_bytes(n: int, k: int, rows: int, d: int = 1) -> int:
 
 class KernelShapIQ(StratifiedEstimator):
     method = "kernelshapiq"
-    serves = ("SII", "k-SII", "SV")
     #: "auto" (dual form for an order with fewer fitted coalitions than terms), "primal", "dual"
     _solver = "auto"
+
+    @property
+    def _aggregated(self) -> bool:
+        """The index is aggregated from SII fits (k-SII): every term mixes all orders."""
+        return self.spec.base_coefficients(self.max_order) is not None
 
     def __init__(self, n_players, spec, budget, max_order, seed, config, **kw):
         from .._validation import format_bytes, require_memory
@@ -156,7 +160,7 @@ class KernelShapIQ(StratifiedEstimator):
         detail = (f"the order-{bad} design of the sampled coalitions has rank {rank} for "
                   f"{terms} terms")
         return Identification(False, detail, ranks,
-                              bad_from=1 if self.spec.name == "k-SII" else bad)
+                              bad_from=1 if self._aggregated else bad)
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
@@ -219,7 +223,7 @@ class KernelShapIQ(StratifiedEstimator):
             deltas[s] = delta.reshape(hi - lo, Rg, d).transpose(1, 0, 2)
             var[lo:hi] = _random_groups_var(deltas[s]) * dof[s]
         # empty-set entry: SII(empty) = sum_T t!(n-t)!/(n+1)! v(T), stratified estimate
-        w0 = self.spec.dd_weights(n, 0, k)
+        w0 = self.spec.base.derivative_weights(n)[0]
         out[0] = (adjust[sizes] * w0[sizes])[:, None].T @ V
         z = w0[sizes][:, None] * V  # stratified variance of the Horvitz-Thompson sum
         for j in range(d):
@@ -231,8 +235,8 @@ class KernelShapIQ(StratifiedEstimator):
                 fpc = np.where(complete, 0.0, 1.0 - kk / self._cap)
                 var[0, j] = np.sum(np.where(kk > 0, self._cap**2 * fpc * np.maximum(s2v, 0)
                                             / np.maximum(kk, 1), 0.0))
-        if self.spec.name == "k-SII":
-            out, _ = aggregate_ksii(out, var, n, k)
+        if self._aggregated:
+            out, _ = from_base(self.spec, out, var, n, k)
             # k-SII is a linear map of the SII estimates: map each group's contributions
             # through it, so the covariance between orders is carried (not summed as if
             # independent)
@@ -240,9 +244,9 @@ class KernelShapIQ(StratifiedEstimator):
             for s, dl in deltas.items():
                 D[su.offset(n, s):su.offset(n, s + 1)] = dl.transpose(1, 0, 2).reshape(
                     -1, N_GROUPS * d)
-            D, _ = aggregate_ksii(D, np.zeros_like(D), n, k)
+            D, _ = from_base(self.spec, D, np.zeros_like(D), n, k)
             var = _random_groups_var(D.reshape(K, N_GROUPS, d).transpose(1, 0, 2)) * dof[k]
-        if self.spec.name in ("k-SII", "SV"):
+        if self.spec.empty_is_value:
             out[0] = v0
             var[0] = 0.0
         return out, np.sqrt(np.maximum(var, 0.0)), {"pairing": self.pairing}

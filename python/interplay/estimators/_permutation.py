@@ -27,7 +27,7 @@ from . import _sets_util as su
 from ._base import N_GROUPS, Estimator
 from ._identify import t_inflation
 from ._kernels import SII_ACC, SII_PLAN, STII2_ACC, STII2_PLAN
-from ._stratified import aggregate_ksii
+from ._stratified import from_base
 
 
 class _PermutationBase(Estimator):
@@ -139,10 +139,10 @@ class PermutationSII(_PermutationBase):
         hits = window_counts(self.perms[:M], n, k)
         se = few_draws_correction(se, hits)
         v0 = V[0]
-        if self.spec.name == "k-SII":
+        if self.spec.base_coefficients(k) is not None:  # k-SII from SII
             top = su.offset(n, k)
             se_top = se[top:].copy()
-            mean, _ = aggregate_ksii(mean, se**2, n, k)
+            mean, _ = from_base(self.spec, mean, se**2, n, k)
             # k-SII is a linear map of the SII means: its variance is that of the mapped
             # per-permutation contributions, from random groups of permutations (the SII
             # errors of a set and its supersets are correlated)
@@ -157,7 +157,7 @@ class PermutationSII(_PermutationBase):
                         np.ascontiguousarray(cl[sel]).ravel(), k, V, Sg, Sg2)
                     D[r] = (Sg - sel.size * (S1 / M)) / M
                 flat = D.transpose(1, 0, 2).reshape(K, R * d)
-                flat, _ = aggregate_ksii(flat, np.zeros_like(flat), n, k)
+                flat, _ = from_base(self.spec, flat, np.zeros_like(flat), n, k)
                 D = flat.reshape(K, R, d).transpose(1, 0, 2)
                 se = np.sqrt(R / (R - 1) * (D ** 2).sum(axis=0))
                 se = se * t_inflation(np.full(K, R - 1))[:, None]
@@ -166,7 +166,7 @@ class PermutationSII(_PermutationBase):
             else:
                 se = np.full_like(mean, np.inf)
             se[top:] = se_top  # k-SII = SII at the top order (B_0 = 1)
-        if self.spec.name in ("k-SII", "SV"):
+        if self.spec.empty_is_value:
             mean[0] = v0
             se[0] = 0.0
         return mean, se, {"n_permutations": M, "n_evaluations": int(self._cum[M])}
@@ -245,6 +245,6 @@ class FullTable(Estimator):
 def make_permutation(n, spec, budget, k, seed, config, *, backend="auto"):
     if n <= 30 and budget >= (1 << n):
         return FullTable(n, spec, budget, k, seed, config, backend=backend)
-    if spec.name == "STII":
+    if "stii_permutation" in spec.capabilities:
         return PermutationSTII(n, spec, budget, k, seed, config, backend=backend)
     return PermutationSII(n, spec, budget, k, seed, config, backend=backend)

@@ -18,7 +18,6 @@ from .. import _sets
 from . import _sets_util as su
 from ._base import N_GROUPS, Estimator
 from ._identify import satterthwaite_factor
-from ._index import binomial_mass, shapley_mass
 from ._kernels import n_sets_upto, stratified_stream, subset_gather, subset_moments
 
 
@@ -293,13 +292,12 @@ class RegressionEstimator(StratifiedEstimator):
     """
 
     method = "regression"
-    serves = ("SV", "FSII", "FBII", "FWBII", "BV", "WBV")
 
     def __init__(self, n_players, spec, budget, max_order, seed, config, **kw):
         from .._validation import format_bytes, require_memory
 
         rows = min(budget, 1 << n_players) if n_players < 63 else budget
-        min_order = 1 if spec.name in ("SV", "FSII") else 0
+        min_order = 0 if "product_measure" in spec.capabilities else 1
         nbytes = regression_plan_bytes(n_players, max_order, rows=rows, min_order=min_order)
         K = n_sets_upto(n_players, max_order)
         dual = uses_dual(rows, K - su.offset(n_players, min_order))
@@ -314,7 +312,8 @@ class RegressionEstimator(StratifiedEstimator):
 
     @property
     def shapley(self) -> bool:
-        return self.spec.name in ("SV", "FSII")
+        """Shapley kernel with v(empty), v(N) exact (SV, FSII), else the product measure."""
+        return "product_measure" not in self.spec.capabilities
 
     def _identify(self, upto):
         """Rank of the fitted design (rows of positive weight, plus the efficiency row of
@@ -349,11 +348,9 @@ class RegressionEstimator(StratifiedEstimator):
         n, k = self.n_players, self.max_order
         sets, V, sizes, kcount, complete = self._sample(upto)
         with np.errstate(divide="ignore", invalid="ignore"):
+            mass = self.spec.size_mass(n)
             if self.shapley:
-                mass = shapley_mass(n)
                 mass[0] = mass[n] = 0.0  # constraints, not regression rows
-            else:
-                mass = binomial_mass(n, self.spec.p)
             w_size = np.where(kcount > 0, mass / np.maximum(kcount, 1), 0.0)
         w = w_size[sizes]
         min_order = 1 if self.shapley else 0
@@ -473,7 +470,9 @@ class RegressionEstimator(StratifiedEstimator):
 
     def _finish(self, coef, delta, off, Kall, info):
         d = coef.shape[1]
-        if self.spec.name in ("BV", "WBV"):
+        if self.spec.baseline == "empty" and not self.spec.empty_is_value:
+            # a Banzhaf value's empty-set entry is the mean E_p[v] = beta_0 + p sum_i beta_i
+            # (its Moebius row 0 is p^t), not the fitted intercept (FBII/FWBII) nor v(empty)
             # the empty-set entry of a value index is the mean E_p[v] = beta_0 + p sum_i beta_i
             pw = self.spec.p
             coef[0] = coef[0] + pw * coef[1:].sum(axis=0)
@@ -542,9 +541,8 @@ def paired_size_variance(g, A, B, X, kcount, complete, cap, n, var_t):
 
 
 class _MonteCarlo(StratifiedEstimator):
-    """Shared machinery of SHAP-IQ and SVARM-IQ: per-size subset moments of 1, v and v^2."""
-
-    serves = ("SV", "BV", "WBV", "SII", "k-SII", "STII", "BII", "WBII", "CHII")
+    """Shared machinery of SHAP-IQ and SVARM-IQ: per-size subset moments of 1, v and v^2,
+    weighted by the derivative weights of the index's base (aggregated, e.g. k-SII from SII)."""
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
@@ -558,7 +556,8 @@ class _MonteCarlo(StratifiedEstimator):
         mom = subset_moments(sets, n, k, cols, sizes, n + 1, backend=self.backend)
         out, var = [], []
         cap = self._cap
-        base_k = k
+        weights = self.spec.base.derivative_weights(n)
+        bern = self.spec.base_coefficients(k)
         for s in range(k + 1):
             P = pattern_sums(mom, n, s)  # (n+1, 2^s, K_s, 1+2d)
             pc = _popcounts(s)
@@ -568,10 +567,10 @@ class _MonteCarlo(StratifiedEstimator):
             N = L[..., 0]
             A = L[..., 1:1 + d]
             B = L[..., 1 + d:1 + 2 * d]
-            if self.spec.name == "k-SII" and s >= 1:
-                g = ksii_coalition_weights(self.spec, n, s, k)
+            if bern is not None and s >= 1:
+                g = aggregated_coalition_weights(weights, bern, n, s, k)
             else:
-                wdd = self.spec.dd_weights(n, s, base_k)
+                wdd = weights[s, : n - s + 1]
                 g = np.zeros((n + 1, s + 1))
                 for t in range(n + 1):
                     for l in range(s + 1):
@@ -594,9 +593,8 @@ class _MonteCarlo(StratifiedEstimator):
         return values, np.sqrt(np.maximum(variance, 0.0)), {"pairing": self.pairing}
 
     def _post(self, values, variance, V, sizes):
-        name = self.spec.name
         i0 = np.flatnonzero(sizes == 0)
-        if name in ("k-SII", "STII", "CHII", "SV") and i0.size:
+        if self.spec.empty_is_value and i0.size:
             values[0] = V[i0[0]]
             variance[0] = 0.0
         return values, variance
@@ -667,8 +665,11 @@ class SvarmIQ(_MonteCarlo):
         return per_t.sum(axis=0), var_t
 
 
-def ksii_coalition_weights(spec, n: int, s: int, k: int) -> np.ndarray:
-    """g[t, l]: the weight of v(T) in k-SII(S), |T| = t, |T n S| = l, |S| = s >= 1.
+def aggregated_coalition_weights(w: np.ndarray, bern: np.ndarray, n: int, s: int,
+                                 k: int) -> np.ndarray:
+    """g[t, l]: the weight of v(T) in phi(S) = sum_{U superset S, |U| <= k} b_{|U|-|S|} base(U),
+    |T| = t, |T n S| = l, |S| = s >= 1, with w the base's derivative weights (index.base,
+    index.base_coefficients; k-SII: base SII, b = Bernoulli numbers).
 
     k-SII(S) = sum_{U superset S, |U| <= k} B_{|U|-|S|} SII(U) and SII(U) = sum_T
     (-1)^{|U| - |T n U|} w_{|U|}(|T minus U|) v(T), so the weight of v(T) sums over the
@@ -681,10 +682,6 @@ def ksii_coalition_weights(spec, n: int, s: int, k: int) -> np.ndarray:
     variance of its own per-coalition terms: the covariance of the SII estimates it combines
     is accounted for exactly (aggregating SII variances as if independent was 1.7-3.7x
     conservative)."""
-    from scipy.special import bernoulli
-
-    bern = bernoulli(k)
-    w = {j: spec.dd_weights(n, j, k) for j in range(s, k + 1)}
     g = np.zeros((n + 1, s + 1))
     for t in range(n + 1):
         for l in range(s + 1):
@@ -700,17 +697,18 @@ def ksii_coalition_weights(spec, n: int, s: int, k: int) -> np.ndarray:
                     if a > t - l or j - s - a > out or not 0 <= u <= n - j:
                         continue
                     acc += (bern[j - s] * comb(t - l, a) * comb(out, j - s - a)
-                            * (-1) ** (j - l - a) * w[j][u])
+                            * (-1) ** (j - l - a) * w[j, u])
             g[t, l] = acc
     return g
 
 
-def aggregate_ksii(values, variance, n, k):
-    """k-SII(S) = sum_{T superset S, |T| <= k} B_{|T|-|S|} SII(T) (Bernoulli numbers B_1 = -1/2;
-    Bord et al. 2023); variances combined as if independent."""
-    from scipy.special import bernoulli
-
-    bern = bernoulli(k)
+def from_base(index, values, variance, n, k):
+    """The index from estimates of its base (``index.base``): phi(S) = sum_{T superset S,
+    |T| <= k} b[|T| - |S|] base(T) for |S| >= 1 (k-SII from SII: b = Bernoulli numbers, Bord et
+    al. 2023); variances combined as if independent. Unchanged when the base is the index."""
+    bern = index.base_coefficients(k)
+    if bern is None:
+        return values, variance
     out = np.zeros_like(values)
     var = np.zeros_like(variance)
     offs = [su.offset(n, s) for s in range(k + 2)]
@@ -740,13 +738,12 @@ class MSR(StratifiedEstimator):
     errors by linearised random groups."""
 
     method = "msr"
-    serves = ("BV", "BII", "WBV", "WBII")
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
         sets, V, sizes, kcount, complete = self._sample(upto)
         d = V.shape[1]
-        mass = binomial_mass(n, self.spec.p)
+        mass = self.spec.size_mass(n)
         w = np.where(kcount > 0, mass / np.maximum(kcount, 1), 0.0)[sizes]
         groups = self._groups(upto, complete, sizes)
         cols = np.concatenate([w[:, None], w[:, None] * V], axis=1)

@@ -115,12 +115,11 @@ def build_games(
     return [MaskedModelGame(mm, x) for x in inputs]
 
 
-_GRID_INDICES = ("FWBII", "FBII", "WBV", "BV")
-
-
 def _grid_index(index: Any, method: str) -> bool:
-    name = getattr(index, "name", index)
-    return str(name).upper() in _GRID_INDICES and method in ("auto", "regression")
+    """Grid mode fits: a regression under a product measure (the index's capabilities)."""
+    from ..estimators._api import serves_grid
+
+    return method in ("auto", "regression") and serves_grid(index)
 
 
 #: a grid item's budget is raised up to this factor to determine its terms (the grid's cells
