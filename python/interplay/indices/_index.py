@@ -524,11 +524,6 @@ class Moebius(Index):
     def _moebius(self, k: int, n: int) -> np.ndarray:
         return W.identity(k, n)
 
-    def resolve_order(self, n: int) -> int:
-        if self.order is None:
-            return n
-        return super().resolve_order(n)
-
 
 @register("Co-Moebius")
 class CoMoebius(Index):
@@ -547,11 +542,6 @@ class CoMoebius(Index):
 
     def _moebius(self, k: int, n: int) -> np.ndarray:
         return W.co_moebius(k, n)
-
-    def resolve_order(self, n: int) -> int:
-        if self.order is None:
-            return n
-        return super().resolve_order(n)
 
 
 # ---------------------------------------------------------------------------------- custom
