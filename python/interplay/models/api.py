@@ -142,10 +142,13 @@ def _grid_plan(label: str, na: int, nb: int, index: Any, budget: int, max_order:
 
     from ..estimators._grid import grid_min_budget  # noqa: PLC0415
 
-    name = str(getattr(index, "name", index)).upper()
+    from ..indices import get_index  # noqa: PLC0415
+
+    idx = get_index(index, None, p=p)
+    name = idx.name
     fixed = not isinstance(index, str)  # an index object carries its order
-    k = 1 if name in ("BV", "WBV") else int(getattr(index, "order", None) or max_order)
-    p = float(getattr(index, "p", p))
+    k = 1 if idx.kind == "value" else int(idx.order if fixed else max_order)
+    p = float(idx.p if idx.p is not None else p)
     need = budget
     for order in range(k, 0 if not fixed else k - 1, -1):
         need = grid_min_budget(na, nb, order, p, seed)
