@@ -548,7 +548,7 @@ class _MonteCarlo(StratifiedEstimator):
         n, k = self.n_players, self.max_order
         sets, V, sizes, kcount, complete = self._sample(upto)
         d = V.shape[1]
-        paired = self.pairing and self.method == "shapiq"
+        paired = self.pairing
         cols = [np.ones((upto, 1)), V, V * V]
         if paired:
             cols.append(pair_products(self._draw[:upto], sizes, V, n))
@@ -576,9 +576,10 @@ class _MonteCarlo(StratifiedEstimator):
                     for l in range(s + 1):
                         if 0 <= t - l <= n - s:
                             g[t, l] = (-1) ** (s - l) * wdd[t - l]
-            est, var_t = self._combine(g, N, A, B, kcount, complete, cap, n, s)
+            X = L[..., 1 + 2 * d:] if paired else None
+            est, var_t = self._combine(g, N, A, B, kcount, complete, cap, n, s, X)
             counts = kcount
-            if paired:
+            if paired and self.method == "shapiq":
                 var_t, counts = paired_size_variance(g, A, B, L[..., 1 + 2 * d:], kcount,
                                                      complete, cap, n, var_t)
             # few draws per size: Student-t quantile of the Satterthwaite degrees of freedom;
@@ -608,7 +609,7 @@ class ShapIQ(_MonteCarlo):
 
     method = "shapiq"
 
-    def _combine(self, g, N, A, B, kcount, complete, cap, n, s):
+    def _combine(self, g, N, A, B, kcount, complete, cap, n, s, X=None):
         per_t, var_t = self._combine_per_size(g, N, A, B, kcount, complete, cap)
         return per_t.sum(axis=0), var_t
 
@@ -638,7 +639,7 @@ class SvarmIQ(_MonteCarlo):
 
     method = "svarmiq"
 
-    def _combine(self, g, N, A, B, kcount, complete, cap, n, s):
+    def _combine(self, g, N, A, B, kcount, complete, cap, n, s, X=None):
         t = np.arange(n + 1)[:, None]
         l = np.arange(s + 1)[None, :]
         P = np.zeros((n + 1, s + 1))
@@ -659,10 +660,50 @@ class SvarmIQ(_MonteCarlo):
             # Horvitz-Thompson estimate (SHAP-IQ's), which needs no stratum to be non-empty
             needed = (np.abs(g * P) > 0)[:, :, None]  # (n+1, s+1, 1)
             missing = (needed & (N <= 1)).any(axis=1)[..., None]  # (n+1, K_s, 1)
+            if X is not None:  # complement pairs: strata (t, l) and (n - t, s - l) together
+                var_t = self._paired_strata_var(gp[..., 0, 0], P, N, A, B, X, complete, n,
+                                                var_t)
             ht, ht_var = ShapIQ._combine_per_size(g, N, A, B, kcount, complete, cap)
             per_t = np.where(missing, ht, per_t)
             var_t = np.where(missing, ht_var, var_t)
+            if X is not None:
+                paired_var, _ = paired_size_variance(g, A, B, X, kcount, complete, cap, n,
+                                                     ht_var)
+                var_t = np.where(missing | missing[::-1], np.where(missing, paired_var, 0.0),
+                                 var_t)
         return per_t.sum(axis=0), var_t
+
+    @staticmethod
+    def _paired_strata_var(gp, P, N, A, B, X, complete, n, var_t):
+        """With complement pairing the pairs of stratum (t, l) are exactly those of
+        (n - t, s - l) (P is the same): one stratum of pairs with terms
+        y = gP(t, l) v(T) + gP(n - t, s - l) v(N minus T), variance P^2-free form
+        (1 - N/P) s_y^2 / N summed over l, put on size t < n/2 (0 on n - t); sizes whose
+        strata are not paired one to one keep the independent form."""
+        out = var_t.copy()
+        s = gp.shape[1] - 1
+        for t in range(n // 2 + (n % 2)):
+            u = n - t
+            if t >= u or complete[t] or complete[u]:
+                continue
+            Nt, Nu = N[t], N[u][::-1]  # (s+1, K): stratum (t, l) against (u, s - l)
+            ok = (Nt == Nu).all(axis=0)  # (K,)
+            acc = np.zeros(var_t.shape[1:])
+            for l in range(s + 1):
+                k = Nt[l][:, None]
+                a, b = gp[t, l], gp[u, s - l]
+                Sy = a * A[t, l] + b * A[u, s - l]
+                Sy2 = a * a * B[t, l] + b * b * B[u, s - l] + 2 * a * b * X[t, l]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    s2 = np.where(k > 1, (Sy2 - Sy * Sy / np.maximum(k, 1))
+                                  / np.maximum(k - 1, 1), 0.0)
+                    fpc = np.where(k > 0, 1.0 - k / max(P[t, l], 1.0), 0.0)
+                    acc += np.where(k > 0, np.maximum(fpc, 0) * np.maximum(s2, 0)
+                                    / np.maximum(k, 1), 0.0)
+            okd = ok[:, None]
+            out[t] = np.where(okd, acc, var_t[t])
+            out[u] = np.where(okd, 0.0, var_t[u])
+        return out
 
 
 def aggregated_coalition_weights(w: np.ndarray, bern: np.ndarray, n: int, s: int,
