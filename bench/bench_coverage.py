@@ -15,12 +15,15 @@ K to 20 K), capped below 2^n (at 2^n every estimator enumerates and is exact).
 
 Usage (OMP_NUM_THREADS=1 is set by the script)::
 
-    python bench/bench_coverage.py                    # default: 200 seeds at n = 10, 25 ...
-    python bench/bench_coverage.py --seeds 20 --n 10  # quick
-    python bench/bench_coverage.py --json out.json --workers 2
+    python bench/bench_coverage.py            # default: ~20 min on 2 cores (SEEDS_BY_N seeds;
+                                              # budgets up to 5 K at n = 60)
+    python bench/bench_coverage.py --seeds 200 --n 10 --json out.json   # one n, 200 seeds
+    python bench/bench_coverage.py --seeds 20 --n 10 --methods shapiq   # quick
 
-Grid mode (two player groups) is a cell type of its own: ``GRID_CELLS`` is the hook for it
-(method, index, player groups); it is empty until grid mode reports identifiability.
+200 seeds per cell at n = 25 and 60 take hours on 2 cores (KernelSHAP-IQ and regression at
+20 K = 36,620 coalitions for n = 60: ~20 s per run); the default uses fewer seeds there.
+
+Grid mode (two player groups) is measured by bench/bench_coverage_grid.py.
 """
 
 from __future__ import annotations
@@ -48,9 +51,12 @@ CELLS = [
     ("regression", "FSII", 2), ("regression", "FBII", 2), ("regression", "FWBII", 2),
     ("auto", "SII", 2), ("auto", "STII", 2),
 ]
-#: grid mode cells (method, index, max_order, (n_a, n_b) as fractions of n): hook for grid mode
+#: grid mode (two player groups) has its own bench: bench/bench_coverage_grid.py
 GRID_CELLS: list = []
 MULTIPLIERS = (0.5, 1, 2, 5, 20)
+#: default seeds per cell by n, and the largest budget multiplier by n (bounded default run)
+SEEDS_BY_N = {10: 200, 25: 20, 60: 5}
+MAX_MULTIPLIER_BY_N = {60: 5}
 P = 0.3  # FWBII's p
 GAMES = ("soum", "table")
 
@@ -218,7 +224,8 @@ def verdict(row, lo=0.90, hi=0.99) -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=200)
+    ap.add_argument("--seeds", type=int, default=None,
+                    help="seeds per cell (default: SEEDS_BY_N)")
     ap.add_argument("--n", type=int, nargs="*", default=[10, 25, 60])
     ap.add_argument("--games", nargs="*", default=list(GAMES))
     ap.add_argument("--multipliers", type=float, nargs="*", default=list(MULTIPLIERS))
@@ -226,20 +233,24 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", default=None)
     a = ap.parse_args(argv)
-    cells = all_cells(a.n, a.games, tuple(a.multipliers), a.methods)
-    # cells of the same game are consecutive: each worker keeps one game and its truths
+    jobs = []
+    for n in a.n:
+        mult = tuple(m for m in a.multipliers if m <= MAX_MULTIPLIER_BY_N.get(n, 1e9))
+        seeds = a.seeds if a.seeds is not None else SEEDS_BY_N.get(n, 20)
+        # cells of the same game are consecutive: each worker keeps one game and its truths
+        jobs += [(c, seeds) for c in all_cells([n], a.games, mult, a.methods)]
     t0 = time.time()
     rows = []
     if a.workers > 1:
         import multiprocessing as mp
 
         with mp.get_context("fork").Pool(a.workers) as pool:
-            for row in pool.imap(_work, [(c, a.seeds) for c in cells], chunksize=1):
+            for row in pool.imap(_work, jobs, chunksize=1):
                 rows.append(row)
                 _print(row)
     else:
-        for c in cells:
-            row = _work((c, a.seeds))
+        for job in jobs:
+            row = _work(job)
             rows.append(row)
             _print(row)
     print(f"# {len(rows)} cells in {time.time() - t0:.0f} s", file=sys.stderr)
