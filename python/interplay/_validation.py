@@ -51,14 +51,24 @@ def available_memory() -> int:
     return int(avail)
 
 
+class MemoryPlanError(ValueError):
+    """A plan that cannot fit in the memory available (raised by :func:`require_memory` before
+    any allocation); ``argument`` names the argument that sized it."""
+
+    def __init__(self, message: str, *, argument: str | None = None, nbytes: int = 0) -> None:
+        super().__init__(message)
+        self.argument = argument
+        self.nbytes = nbytes
+
+
 def require_memory(nbytes: int, what: str, *, argument: str | None = None) -> None:
     """Refuse, before allocating, a request that cannot fit in the memory available now."""
     avail = available_memory()
     if nbytes > avail:
         who = f"{argument}: " if argument else ""
-        raise ValueError(
+        raise MemoryPlanError(
             f"{who}{what} needs {format_bytes(nbytes)} ({nbytes} bytes) of memory but only "
-            f"{format_bytes(avail)} is available"
+            f"{format_bytes(avail)} is available", argument=argument, nbytes=nbytes
         )
 
 

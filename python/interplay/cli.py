@@ -50,7 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
             "Explain each item (fields query/passage or text_a/text_b: a sentence-transformers "
             "bi-encoder; image/text: a CLIP-style model, image = normalised (C,H,W) .npy/.pt) "
             "and write <output>/<id>.parquet with columns players, labels, order, value, stderr. "
-            "Items whose file exists are skipped, so a rerun resumes an interrupted run."
+            "Items whose file exists are skipped, so a rerun resumes an interrupted run. An item "
+            "that cannot be explained (missing, null or empty field, too many players) is "
+            "reported in <output>/errors.jsonl (id, error, argument, fix) and the others go on; "
+            "the exit status is then 1."
         ),
     )
     ex.add_argument("items", nargs="?", help="input .jsonl or .parquet file")
@@ -86,9 +89,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_model(name: str | None, items: list[dict[str, Any]], device: str) -> tuple[Any, Any]:
+def _run_kind(items: list[dict[str, Any]]) -> str:
+    """The kind of model a run needs: "modalities" or "image-text" if any item is of that kind,
+    else "text-pair" (items of another kind fail one by one)."""
+    from .models.batch import ItemError, item_kind  # noqa: PLC0415
+
+    kinds = set()
+    for it in items:
+        try:
+            kinds.add(item_kind(it))
+        except ItemError:
+            continue
+    for kind in ("modalities", "image-text"):
+        if kind in kinds:
+            return kind
+    return "text-pair"
+
+
+def _load_model(name: str | None, kind: str, device: str) -> tuple[Any, Any]:
     """(model, tokenizer) for the items' kind."""
-    if any("modalities" in it for it in items):
+    if kind == "modalities":
         if name is None or ":" not in name:
             raise SystemExit("interplay explain: modality items need --model module:callable "
                              "(a callable on a tuple of per-modality batches)")
@@ -100,8 +120,7 @@ def _load_model(name: str | None, items: list[dict[str, Any]], device: str) -> t
         except (ImportError, AttributeError) as exc:
             raise SystemExit(f"interplay explain: cannot load --model {name}: {exc}") from None
         return fn, None
-    image = any("image" in it for it in items)
-    if image:
+    if kind == "image-text":
         if name is None:
             raise SystemExit("interplay explain: image items need --model (a CLIP model directory)")
         from transformers import AutoModel, AutoTokenizer  # noqa: PLC0415
@@ -117,6 +136,17 @@ def _load_model(name: str | None, items: list[dict[str, Any]], device: str) -> t
     from sentence_transformers import SentenceTransformer  # noqa: PLC0415
 
     return SentenceTransformer(name, device=device).eval(), None
+
+
+def _quiet_transformers() -> None:
+    """No "Loading weights" bars or warnings from transformers (--quiet)."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from transformers.utils import logging as hf_logging  # noqa: PLC0415
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 def _bundled_minilm(device: str) -> Any:
@@ -165,19 +195,24 @@ def cmd_explain(args: argparse.Namespace) -> int:
             raise SystemExit("interplay explain: give an output directory with -o/--output")
         out_dir = tempfile.mkdtemp(prefix="interplay-demo-")
     budget = args.budget or (DEMO_BUDGET if args.demo else 2**12)
+    read_errors: list[dict[str, Any]] = []
     try:
-        items = read_items(items_path)
+        items = read_items(items_path, errors=read_errors)
     except (OSError, ValueError) as exc:
         raise SystemExit(f"interplay explain: {exc}") from None
     if not args.quiet:
-        print(f"interplay explain: {len(items)} items from {items_path} -> {out_dir}",
+        bad = f" ({len(read_errors)} unreadable)" if read_errors else ""
+        print(f"interplay explain: {len(items)} items{bad} from {items_path} -> {out_dir}",
               file=sys.stderr)
+    kind = _run_kind(items)
     import torch  # noqa: PLC0415
 
     torch.set_grad_enabled(False)
-    model, tokenizer = _load_model(args.model, items, args.device)
+    if args.quiet:
+        _quiet_transformers()
+    model, tokenizer = _load_model(args.model, kind, args.device) if items else (None, None)
     masker = None
-    if any("modalities" in it for it in items):
+    if kind == "modalities":
         from .models.batch import modality_masker  # noqa: PLC0415
 
         try:
@@ -186,6 +221,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
                                      args.seed)
         except (OSError, ValueError) as exc:
             raise SystemExit(f"interplay explain: {exc}") from None
+
+    def report(record: dict[str, Any]) -> None:
+        if not args.quiet:
+            fix = f" (fix: {record['fix']})" if record.get("fix") else ""
+            print(f"interplay explain: item {record['id']!r}: {record['error']}{fix}",
+                  file=sys.stderr, flush=True)
 
     def show(item: dict[str, Any], res: Any) -> None:
         if args.quiet or "query" not in item:
@@ -202,10 +243,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         method=args.method, p=args.p, seed=args.seed, batch_size=args.batch_size,
         items_per_call=args.items_per_call, tokenizer=tokenizer, text_mode=args.text_mode,
         progress=not args.quiet, on_result=show, grid=False if args.no_grid else "auto",
-        masker=masker,
+        masker=masker, kind=kind, errors=read_errors, on_error=report,
         meta={"model": args.model or "all-MiniLM-L6-v2 (bundled)", "p": args.p,
               "seed": args.seed, "budget": budget},
     )
+    failed = summary["failed"]
     if not args.quiet:
         st = summary["scheduler"]
         extra = ""
@@ -214,9 +256,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
                      f"{st['cache_hits']} cache hits, "
                      f"{100 * st['seconds_outside'] / max(st['seconds_total'], 1e-12):.1f}% of "
                      f"scheduler time outside the model")
-        print(f"\n{summary['written']} written, {summary['skipped']} already done, in "
+        errs = f", {failed} failed (see {summary['errors_file']})" if failed else ""
+        print(f"\n{summary['written']} written, {summary['skipped']} already done{errs}, in "
               f"{summary['seconds']:.1f} s{extra}\nresults: {out_dir}", file=sys.stderr)
-    return 0
+    elif failed:
+        print(f"interplay explain: {failed} of {summary['items'] + len(read_errors)} items "
+              f"failed (see {summary['errors_file']})", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:

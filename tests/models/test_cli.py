@@ -270,3 +270,77 @@ def test_cli_modality_rows(tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match="cannot load"):
         cli.main(["explain", str(tmp_path / "rows.jsonl"), "-o", str(tmp_path / "x"), "--quiet",
                   "--model", "mm_model:nothing"])
+
+
+BAD_ITEMS = [
+    {"id": "ok1", "query": "cats sleep", "passage": "my cat naps"},
+    {"id": "empty", "query": "rain falls", "passage": ""},
+    {"id": "blank", "query": "rain falls", "passage": "   "},
+    {"id": "null", "query": "hot tea", "passage": None},
+    {"id": "number", "query": "hot tea", "passage": 5},
+    {"id": "nopassage", "query": "fast car"},
+    {"id": "notokens", "query": "fast car", "passage": "\u200b\u200b"},
+    {"id": "ok2", "query": "old books", "passage": "a dusty shelf"},
+]
+
+
+def read_errors(out):
+    lines = (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()
+    recs = [json.loads(line) for line in lines]
+    for r in recs:
+        assert set(r) >= {"id", "error", "argument", "fix"}
+        assert "\n" not in r["error"] and r["error"]
+    return {r["id"]: r for r in recs}
+
+
+def test_failed_items_are_reported_and_the_others_finish(minilm, tmp_path):
+    """An empty, blank, null, mistyped or missing passage (or one without tokens) fails its item
+    alone, in the same group as good items: the good items are written, equal to a run without
+    the bad ones; nothing is explained as the text "None"."""
+    got = []
+    summary = explain_items(BAD_ITEMS, tmp_path / "out", model=minilm, index="FBII",
+                            budget=10**6, items_per_call=8, progress=False,
+                            make_estimator=ExactBanzhaf, on_error=got.append)
+    assert (summary["written"], summary["failed"]) == (2, 6)
+    errs = read_errors(tmp_path / "out")
+    assert [r["id"] for r in got] == list(errs)
+    assert sorted(errs) == sorted(it["id"] for it in BAD_ITEMS if not it["id"].startswith("ok"))
+    assert errs["empty"]["argument"] == "passage" and "empty" in errs["empty"]["error"]
+    assert errs["blank"]["argument"] == "passage"
+    assert "null" in errs["null"]["error"] and errs["null"]["fix"]
+    assert "string" in errs["number"]["error"]
+    assert errs["nopassage"]["argument"] == "passage"
+    assert "no players" in errs["notokens"]["error"]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.parquet")) == ["ok1.parquet",
+                                                                             "ok2.parquet"]
+    good = [it for it in BAD_ITEMS if it["id"].startswith("ok")]
+    explain_items(good, tmp_path / "ref", model=minilm, index="FBII", budget=10**6,
+                  items_per_call=8, progress=False, make_estimator=ExactBanzhaf)
+    tables_equal(tmp_path / "out", tmp_path / "ref", ["ok1", "ok2"])
+    assert not (tmp_path / "ref" / "errors.jsonl").exists()
+    # a rerun retries the failed items and rewrites the errors file (no stale lines)
+    again = explain_items(BAD_ITEMS[:2], tmp_path / "out", model=minilm, index="FBII",
+                          budget=10**6, progress=False, make_estimator=ExactBanzhaf)
+    assert (again["written"], again["skipped"], again["failed"]) == (0, 1, 1)
+    assert list(read_errors(tmp_path / "out")) == ["empty"]
+
+
+def test_cli_exit_status_and_summary_count_failures(tmp_path, capsys):
+    src = tmp_path / "items.jsonl"
+    write_jsonl(src, BAD_ITEMS[:2])
+    with open(src, "a") as fh:
+        fh.write("{not json\n")
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(src), "-o", str(out), "--budget", "32",
+                     "--max-order", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "item 'empty': passage is empty" in err
+    assert "1 written, 0 already done, 2 failed" in err
+    assert str(out / "errors.jsonl") in err
+    errs = read_errors(out)
+    assert errs["00000002"]["where"].endswith("items.jsonl:3")
+    assert (out / "ok1.parquet").exists()
+    assert cli.main(["explain", str(src), "-o", str(out), "--budget", "32",
+                     "--max-order", "1", "--quiet"]) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"interplay explain: 2 of 3 items failed (see {out / 'errors.jsonl'})"]

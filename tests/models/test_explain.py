@@ -69,3 +69,44 @@ def test_explain_bad_input(minilm):
         interplay.explain(lambda x: x, [np.zeros(3)], make_estimator=ExactBanzhaf)
     with pytest.raises(ValueError, match="grid"):
         interplay.explain(minilm, PAIRS, grid="yes", make_estimator=ExactBanzhaf)
+
+
+def test_run_estimators_collects_per_game_failures(rng):
+    """errors=dict: a game whose model call, estimator or plan fails is dropped with its error;
+    the others (sharing the failing model call) give the values they give alone."""
+    from interplay.models import MaskedModelGame
+    from interplay.models.api import run_estimators, build_games
+
+    x = rng.normal(size=(4, 3)).astype(np.float32)
+    x[1, 2] = np.nan
+
+    def f(X):
+        if torch.isnan(X).any():
+            raise ValueError("model got NaN")
+        return X[:, 0] * X[:, 1] + X[:, 2]
+
+    games = build_games(f, list(x), masker=TabularMasker(np.zeros(3, np.float32)))
+    assert all(isinstance(g, MaskedModelGame) for g in games)
+
+    class FailsOnThird(ExactBanzhaf):
+        def __init__(self, n, *a, **k):
+            super().__init__(n, *a, **k)
+            self.k = len(FailsOnThird.made)
+            FailsOnThird.made.append(self)
+            if self.k == 3:
+                raise ValueError("budget: too small for this one")
+
+    FailsOnThird.made = []
+    errors = {}
+    res = run_estimators(games, FailsOnThird, index="BII", budget=64, max_order=2,
+                         method="auto", p=0.5, seed=0, errors=errors)
+    assert sorted(errors) == [1, 3]
+    assert "NaN" in str(errors[1]) and "too small" in str(errors[3])
+    assert res[1] is None and res[3] is None
+    for i in (0, 2):
+        table = f(torch.from_numpy(np.where(all_coalitions(3), x[i], 0).astype(np.float32)))
+        np.testing.assert_allclose(res[i].values, banzhaf_result(table.numpy(), 3).values,
+                                   atol=1e-6)
+    with pytest.raises(ValueError, match="NaN"):  # without errors=: the first failure raises
+        run_estimators(games, ExactBanzhaf, index="BII", budget=64, max_order=2,
+                       method="auto", p=0.5, seed=0)

@@ -115,6 +115,9 @@ def build_games(
     return [MaskedModelGame(mm, x) for x in inputs]
 
 
+_FAILED = object()  # run_estimators: marks a game whose step raised (its error is collected)
+
+
 def _grid_index(index: Any, method: str) -> bool:
     """Grid mode fits: a regression under a product measure (the index's capabilities)."""
     from ..estimators._api import serves_grid
@@ -179,56 +182,85 @@ def run_estimators(
     seed: int | None,
     grid: bool | str = "auto",
     labels: Sequence[str] | None = None,
-) -> list[InteractionResult]:
+    errors: dict[int, Exception] | None = None,
+) -> list[InteractionResult | None]:
     """Drive one phase-split estimator per game; each round, the coalitions every estimator asks
     for are evaluated together (one scheduler call per model, rows of all games packed).
 
     Grid items get a budget and order at which the grid determines every term (see
     :func:`_grid_plan`; ``labels`` name the items in its messages), decided before any model
-    call."""
+    call.
+
+    ``errors``: a dict that collects per-game failures (game position -> exception) instead of
+    raising; a failed game's result is None and the other games finish. A shared model call that
+    fails is retried game by game, so that only the games that fail alone are dropped.
+    """
     from ..estimators._rng import resolve_seed  # noqa: PLC0415
 
     seed = resolve_seed(seed)  # one seed for all items (and for their budget plans)
-    ests = []
+    ests: list[Any] = []
     use_grid = []
+
+    def attempt(i: int, fn: Callable[..., Any], *a: Any) -> Any:
+        if errors is None:
+            return fn(*a)
+        try:
+            return fn(*a)
+        except Exception as exc:  # noqa: BLE001  (reported per game, the others go on)
+            errors[i] = exc
+            return _FAILED
+
+    def evaluate(items: list, fn: Callable[..., Any], tell: str) -> None:
+        try:
+            vals = fn([games[i] for i, _ in items], [x for _, x in items])
+        except Exception:
+            if errors is None:
+                raise
+            vals = [attempt(i, lambda i=i, x=x: fn([games[i]], [x])[0]) for i, x in items]
+        for (i, _), v in zip(items, vals):
+            if v is not _FAILED:
+                attempt(i, getattr(ests[i], tell), v)
+
+    def start(i: int, groups: Any, want_grid: bool) -> Any:
+        b_i, k_i = budget, max_order
+        if want_grid:
+            label = f"item {labels[i]!r}" if labels is not None else f"item {i}"
+            b_i, k_i = _grid_plan(label, int(groups[0]), int(groups[1]), index, budget,
+                                  max_order, p, seed)
+        return make(
+            games[i].n_players, index, b_i, max_order=k_i, method=method, p=p, seed=seed,
+            player_groups=tuple(groups) if want_grid else None,
+        )
+
     for i, g in enumerate(games):
         groups = getattr(g, "player_groups", None)
         two = groups is not None and len(groups) == 2 and hasattr(g, "grid_values")
         # the grid samples each group from the product measure mu_p: only the weighted
         # Banzhaf family factorises over groups (Shapley kernels do not)
         want_grid = two and grid is not False and _grid_index(index, method)
-        b_i, k_i = budget, max_order
-        if want_grid:
-            label = f"item {labels[i]!r}" if labels is not None else f"item {i}"
-            b_i, k_i = _grid_plan(label, int(groups[0]), int(groups[1]), index, budget,
-                                  max_order, p, seed)
-        est = make(
-            g.n_players, index, b_i, max_order=k_i, method=method, p=p, seed=seed,
-            player_groups=tuple(groups) if want_grid else None,
-        )
+        est = attempt(i, start, i, groups, want_grid)
         ests.append(est)
         use_grid.append(want_grid and hasattr(est, "next_grid") and getattr(est, "grid_mode", True))
-    active = list(range(len(games)))
+    active = [i for i in range(len(games)) if ests[i] is not _FAILED]
     while active:
         grid_items, row_items = [], []
         for i in active:
-            nxt = ests[i].next_grid() if use_grid[i] else ests[i].next_coalitions()
-            if nxt is not None:
+            nxt = attempt(i, ests[i].next_grid if use_grid[i] else ests[i].next_coalitions)
+            if nxt is not None and nxt is not _FAILED:
                 (grid_items if use_grid[i] else row_items).append((i, nxt))
         if grid_items:
-            vals = evaluate_grids([games[i] for i, _ in grid_items], [g for _, g in grid_items])
-            for (i, _), v in zip(grid_items, vals):
-                ests[i].tell_grid(v)
+            evaluate(grid_items, evaluate_grids, "tell_grid")
         if row_items:
-            vals = evaluate_games([games[i] for i, _ in row_items], [c for _, c in row_items])
-            for (i, _), v in zip(row_items, vals):
-                ests[i].tell(v)
-        active = [i for i, _ in grid_items] + [i for i, _ in row_items]
-        active.sort()
-    results = []
-    for g, est in zip(games, ests):
-        res = est.result()
-        res.player_names = list(g.player_names)
+            evaluate(row_items, evaluate_games, "tell")
+        failed = errors or {}
+        active = sorted(i for i, _ in grid_items + row_items if i not in failed)
+    results: list[InteractionResult | None] = []
+    for i, (g, est) in enumerate(zip(games, ests)):
+        res = None if errors and i in errors else attempt(i, est.result)
+        if res is _FAILED:
+            res = None
+        if res is not None:
+            res.player_names = list(g.player_names)
         results.append(res)
     return results
 

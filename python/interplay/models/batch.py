@@ -24,35 +24,124 @@ from .api import build_games, run_estimators, scheduler_stats
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{1,120}$")
 
 
-def read_items(path: str | os.PathLike) -> list[dict[str, Any]]:
+ERRORS_FILE = "errors.jsonl"
+
+
+class ItemError(ValueError):
+    """One item cannot be explained: a one-line message naming the field, and the fix.
+
+    ``interplay explain`` writes it to ``<output>/errors.jsonl`` and goes on with the other items.
+    """
+
+    def __init__(self, message: str, *, argument: str | None = None, fix: str | None = None):
+        super().__init__(message)
+        self.argument = argument
+        self.fix = fix
+
+
+def one_line(exc: BaseException, limit: int = 400) -> str:
+    """``exc`` as one line (type name for non-ValueErrors, whitespace collapsed, capped)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if not isinstance(exc, (ValueError, TypeError, OSError)):
+        text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def error_record(item_id: Any, exc: BaseException, where: str | None = None) -> dict[str, Any]:
+    """The errors-file line of an item that failed: id, one-line error, argument, fix."""
+    from .._validation import MemoryPlanError  # noqa: PLC0415
+
+    argument = getattr(exc, "argument", None)
+    fix = getattr(exc, "fix", None)
+    if isinstance(exc, MemoryPlanError) and fix is None:
+        fix = ("--max-order 1 (about n terms instead of n^2/2), or fewer players (shorter texts, "
+               "smaller images)")
+    rec = {"id": item_id, "error": one_line(exc), "argument": argument, "fix": fix}
+    if where is not None:
+        rec["where"] = where
+    return rec
+
+
+def read_items(
+    path: str | os.PathLike, errors: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """Items of a ``.jsonl`` (one JSON object per line) or ``.parquet`` file, each with an ``id``
-    (the given one, else the item's position)."""
+    (the given one, a string or an integer, else the item's position).
+
+    Without ``errors`` the first bad item raises ValueError. With a list, each bad item (a line
+    that is not JSON or not an object, a bad or duplicate id) is appended to it as an
+    :func:`error_record` and skipped; the others are returned. A file that cannot be read at all
+    raises OSError/ValueError either way.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"input file {path} does not exist")
+    if path.is_dir():
+        raise IsADirectoryError(f"input file {path} is a directory")
+    records: list[tuple[str, Any]] = []  # (where, parsed object or the exception)
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq  # noqa: PLC0415
 
-        items = pq.read_table(path).to_pylist()
+        try:
+            rows = pq.read_table(path).to_pylist()
+        except Exception as exc:  # noqa: BLE001  (pyarrow raises many kinds)
+            raise ValueError(f"input file {path} is not a readable Parquet file "
+                             f"({one_line(exc)})") from None
+        records = [(f"{path}: row {i}", row) for i, row in enumerate(rows)]
     else:
-        items = []
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if line.strip():
-                    try:
-                        items.append(json.loads(line))
-                    except json.JSONDecodeError as exc:
-                        raise ValueError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-    ids = set()
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ValueError(f"{path}: item {i} is not an object")
-        item.setdefault("id", f"{i:08d}")
-        item["id"] = str(item["id"])
-        if item["id"] in ids:
-            raise ValueError(f"{path}: duplicate item id {item['id']!r}")
-        ids.add(item["id"])
+        with open(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                where = f"{path}:{lineno}"
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    records.append((where, ValueError(f"not UTF-8 text ({exc.reason})")))
+                    continue
+                if not line.strip():
+                    continue
+                try:
+                    records.append((where, json.loads(line)))
+                except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge ints, depth
+                    reason = exc.msg if isinstance(exc, json.JSONDecodeError) else one_line(exc)
+                    records.append((where, ValueError(f"not valid JSON ({reason})")))
+    items = []
+    first: dict[str, str] = {}
+    for pos, (where, obj) in enumerate(records):
+        try:
+            if isinstance(obj, Exception):
+                raise ItemError(str(obj), fix="give one JSON object per line")
+            if not isinstance(obj, dict):
+                raise ItemError(f"not an object (a JSON {type(obj).__name__})",
+                                fix="give one JSON object per line")
+            item_id = _item_id(obj.get("id"), pos)
+            if item_id in first:
+                raise ItemError(f"duplicate id {item_id!r} (first at {first[item_id]})",
+                                argument="id", fix="give every item its own id")
+        except ItemError as exc:
+            if errors is None:
+                raise ValueError(f"{where}: {exc}") from None
+            raw_id = obj.get("id") if isinstance(obj, dict) else None
+            rid = raw_id if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) \
+                else f"{pos:08d}"
+            errors.append(error_record(rid, exc, where))
+            continue
+        first[item_id] = where
+        obj["id"] = item_id
+        items.append(obj)
     return items
+
+
+def _item_id(raw: Any, pos: int) -> str:
+    """An item's id as a string: the given string or integer, else its position."""
+    if raw is None:
+        return f"{pos:08d}"
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise ItemError(f"id must be a string or an integer, got {type(raw).__name__}",
+                        argument="id", fix="give id as a string (or leave it out)")
+    text = str(raw)
+    if not text.strip():
+        raise ItemError("id is empty", argument="id", fix="give a non-empty id (or leave it out)")
+    return text
 
 
 def output_path(out_dir: Path, item_id: str) -> Path:
@@ -61,20 +150,88 @@ def output_path(out_dir: Path, item_id: str) -> Path:
     return out_dir / f"{name}.parquet"
 
 
-def item_input(item: dict[str, Any]) -> tuple[str, Any]:
-    """(kind, model input) of an item: a text pair or an (image, text) pair."""
-    for a, b in (("query", "passage"), ("text_a", "text_b")):
+_PAIRS = (("query", "passage"), ("text_a", "text_b"), ("image", "text"))
+
+
+def _text(item: dict[str, Any], field: str, *, ids: bool = False) -> Any:
+    """A text field: a non-empty string (or, with ``ids``, a dict of token ids); None and other
+    types are refused, never stringified."""
+    value = item[field]
+    if ids and isinstance(value, dict):
+        if "input_ids" not in value:
+            raise ItemError(f"{field} is an object without input_ids", argument=field,
+                            fix=f"give {field} as a string or as {{input_ids, "
+                                "special_tokens_mask}")
+        return value
+    if value is None:
+        raise ItemError(f"{field} is null", argument=field,
+                        fix=f"give {field} as a non-empty string")
+    if not isinstance(value, str):
+        raise ItemError(f"{field} must be a string, got {type(value).__name__}", argument=field,
+                        fix=f"give {field} as a non-empty string")
+    if not value.strip():
+        raise ItemError(f"{field} is empty", argument=field,
+                        fix=f"give {field} a non-empty text, or leave the item out")
+    return value
+
+
+def item_fields(item: dict[str, Any]) -> tuple[str, ...]:
+    """The fields that hold an item's players: a pair of fields, or ("modalities",)."""
+    for a, b in _PAIRS:
         if a in item and b in item:
-            return "text-pair", (str(item[a]), str(item[b]))
-    if "image" in item and "text" in item:
-        return "image-text", (_load_image(item["image"]), item["text"])
-    if isinstance(item.get("modalities"), dict) and item["modalities"]:
-        return "modalities", tuple(np.asarray(v, dtype=np.float32)
-                                   for v in item["modalities"].values())
-    raise ValueError(
-        f"item {item.get('id')!r}: expected fields query/passage, text_a/text_b, image/text or "
-        "modalities (an object: modality name -> array)"
-    )
+            return a, b
+    if "modalities" in item:
+        return ("modalities",)
+    for a, b in _PAIRS:
+        if a in item or b in item:
+            has, lacks = (a, b) if a in item else (b, a)
+            raise ItemError(f"has {has} but no {lacks}", argument=lacks,
+                            fix=f"give both {a} and {b}")
+    raise ItemError(
+        "expected fields query/passage, text_a/text_b, image/text or modalities (an object: "
+        "modality name -> array)", fix="give one of these pairs of fields")
+
+
+def item_kind(item: dict[str, Any]) -> str:
+    """"text-pair", "image-text" or "modalities" (ItemError if none applies)."""
+    fields = item_fields(item)
+    return {"image": "image-text", "modalities": "modalities"}.get(fields[0], "text-pair")
+
+
+def item_input(item: dict[str, Any]) -> tuple[str, Any]:
+    """(kind, model input) of an item: a text pair, an (image, text) pair or modality arrays.
+
+    Raises :class:`ItemError` (a ValueError naming the field) for a missing, null, empty or
+    mistyped field.
+    """
+    fields = item_fields(item)
+    kind = item_kind(item)
+    if kind == "text-pair":
+        return kind, (_text(item, fields[0]), _text(item, fields[1]))
+    if kind == "image-text":
+        image = item["image"]
+        if image is None or isinstance(image, (bool, int, float, dict)):
+            raise ItemError(f"image must be a .npy/.pt path or a (C, H, W) array, got "
+                            f"{type(image).__name__}", argument="image",
+                            fix="give image as a path to a normalised (C, H, W) .npy or .pt")
+        text = _text(item, "text", ids=True)
+        try:
+            return kind, (_load_image(image), text)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ItemError(f"image: {one_line(exc)}", argument="image",
+                            fix="give image as a path to a normalised (C, H, W) .npy or .pt") \
+                from None
+    mods = item["modalities"]
+    if not isinstance(mods, dict) or not mods:
+        raise ItemError(f"modalities must be a non-empty object (name -> array), got "
+                        f"{type(mods).__name__}", argument="modalities",
+                        fix="give modalities as an object: modality name -> array")
+    try:
+        return kind, tuple(np.asarray(v, dtype=np.float32) for v in mods.values())
+    except (ValueError, TypeError) as exc:
+        raise ItemError(f"modalities: not numeric arrays ({one_line(exc)})",
+                        argument="modalities", fix="give each modality as an array of numbers") \
+            from None
 
 
 def modality_masker(items: Sequence[dict[str, Any]], background: str | None = None,
@@ -84,16 +241,21 @@ def modality_masker(items: Sequence[dict[str, Any]], background: str | None = No
     name, leading sample axis)."""
     from .maskers import ModalityMasker  # noqa: PLC0415
 
-    names = list(items[0]["modalities"])
-    for it in items:
-        if list(it.get("modalities", {})) != names:
-            raise ValueError(f"item {it['id']!r}: modalities must be {names} in every item")
+    first = None
+    for it in items:  # the first item whose modalities are arrays defines names and shapes
+        try:
+            if item_kind(it) == "modalities":
+                first = item_input(it)[1], list(it["modalities"])
+                break
+        except ItemError:
+            continue
+    if first is None:
+        raise ValueError("no item has usable modalities (an object: modality name -> array)")
+    arrays0, names = first  # items with other names fail one by one in explain_items
     if background is None:
         if strategy not in (None, "baseline"):
             raise ValueError(f"strategy {strategy!r} needs a background file")
-        zeros = [np.zeros_like(np.asarray(v, dtype=np.float32))
-                 for v in items[0]["modalities"].values()]
-        return ModalityMasker(zeros, names=names)
+        return ModalityMasker([np.zeros_like(a) for a in arrays0], names=names)
     with np.load(background) as bg:
         missing = [n for n in names if n not in bg]
         if missing:
@@ -208,19 +370,45 @@ def explain_items(
     make_estimator: Callable[..., Any] | None = None,
     on_result: Callable[[dict[str, Any], InteractionResult], None] | None = None,
     meta: dict[str, Any] | None = None,
+    kind: str | None = None,
+    errors: Sequence[dict[str, Any]] = (),
+    on_error: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Explain every item not yet in ``out_dir``; returns counts and scheduler accounting.
 
     ``items_per_call`` items are explained together (their rows packed into shared model calls
     and cache); each item's file is written as soon as its group finishes.
+
+    An item that cannot be explained (a missing, null or empty field, no tokens, a plan that does
+    not fit in memory, a model error of its own) does not stop the others: its
+    :func:`error_record` (id, one-line error, argument, fix) goes to ``<out_dir>/errors.jsonl``
+    (rewritten by every run, together with the reader's ``errors``) and to ``on_error``; the
+    summary counts it under "failed". ``kind`` ("text-pair", "image-text", "modalities") refuses
+    items of another kind than the model's. Errors of the output directory itself (cannot
+    write) raise.
     """
     from .api import _default_make_estimator  # noqa: PLC0415
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    errors_path = out / ERRORS_FILE
+    errors_path.unlink(missing_ok=True)
+    n_failed = 0
+
+    def fail(record: dict[str, Any]) -> None:
+        nonlocal n_failed
+        n_failed += 1
+        with open(errors_path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if on_error is not None:
+            on_error(record)
+
+    for rec in errors:
+        fail(rec)
     todo = [it for it in items if not output_path(out, it["id"]).exists()]
     n_done_before = len(items) - len(todo)
     make = make_estimator if make_estimator is not None else _default_make_estimator()
+    names = getattr(masker, "names", None)
     bar = None
     if progress:
         from tqdm.auto import tqdm  # noqa: PLC0415
@@ -231,33 +419,79 @@ def explain_items(
     shared: dict[str, Any] = {}  # encoders (and their auto batch size) kept across chunks
     t0 = time.perf_counter()
     written = 0
+    games: list[Any] = []
     try:
         for chunk in _chunks(todo, max(1, int(items_per_call))):
-            inputs = [item_input(it)[1] for it in chunk]
             for mm in shared.values():  # items do not repeat: keep the cache small
                 if mm.scheduler.cache is not None:
                     mm.scheduler.cache.clear()
-            games = build_games(model, inputs, masker=masker, tokenizer=tokenizer,
-                                text_mode=text_mode, batch_size=batch_size, shared=shared)
+            ok, games = [], []
+            for it in chunk:
+                try:
+                    games.append(_item_game(it, model, masker, names, kind, tokenizer,
+                                            text_mode, batch_size, shared))
+                    ok.append(it)
+                except Exception as exc:  # noqa: BLE001  (this item fails, the others go on)
+                    fail(error_record(it["id"], exc))
+                    if bar is not None:
+                        bar.update(1)
+            failed: dict[int, Exception] = {}
             results = run_estimators(games, make, index=index, budget=budget,
                                      max_order=max_order, method=method, p=p, seed=seed,
-                                     grid=grid, labels=[it["id"] for it in chunk])
-            for it, res in zip(chunk, results):
-                _write_atomic(result_table(res, it["id"], meta or {}), output_path(out, it["id"]))
-                written += 1
-                if on_result is not None:
-                    on_result(it, res)
+                                     grid=grid, labels=[it["id"] for it in ok],
+                                     errors=failed) if games else []
+            for j, (it, res) in enumerate(zip(ok, results)):
+                try:
+                    table = None if res is None else result_table(res, it["id"], meta or {})
+                except Exception as exc:  # noqa: BLE001
+                    failed[j] = exc
+                if j in failed:
+                    fail(error_record(it["id"], failed[j]))
+                else:
+                    _write_atomic(table, output_path(out, it["id"]))
+                    written += 1
+                    if on_result is not None:
+                        on_result(it, res)
                 if bar is not None:
                     bar.update(1)
     finally:
         if bar is not None:
             bar.close()
-    if shared:
+    if shared and games:
         stats = scheduler_stats(games)
     return {
         "items": len(items),
         "skipped": n_done_before,
         "written": written,
+        "failed": n_failed,
+        "errors_file": str(errors_path) if n_failed else None,
         "seconds": time.perf_counter() - t0,
         "scheduler": stats,
     }
+
+
+def _item_game(item: dict[str, Any], model: Any, masker: Any, names: list[str] | None,
+               kind: str | None, tokenizer: Any, text_mode: str, batch_size: int | str,
+               shared: dict[str, Any]) -> Any:
+    """The game of one item, or an ItemError naming the field that makes it impossible."""
+    item_kind_, x = item_input(item)
+    if kind is not None and item_kind_ != kind:
+        raise ItemError(f"a {item_kind_} item, but the model explains {kind} items",
+                        fix="put items of one kind in one file")
+    fields = item_fields(item)
+    if names is not None and kind == "modalities" and list(item["modalities"]) != names:
+        raise ItemError(f"modalities must be {names} (as in the first item), got "
+                        f"{list(item['modalities'])}", argument="modalities",
+                        fix="give every item the same modalities in the same order")
+    game = build_games(model, [x], masker=masker, tokenizer=tokenizer, text_mode=text_mode,
+                       batch_size=batch_size, shared=shared)[0]
+    groups = getattr(game, "player_groups", None)
+    if groups is not None and len(groups) == len(fields):
+        for field, n in zip(fields, groups):
+            if n == 0:
+                raise ItemError(f"{field} has no players (no tokens or patches to explain)",
+                                argument=field, fix=f"give {field} a text with words in it")
+    if game.n_players == 0:
+        raise ItemError("the item has no players to explain", argument=fields[0],
+                        fix="give the item some content")
+    return game
