@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 DEMO_BUDGET = 2**11
+DEBUG_ENV = "INTERPLAY_DEBUG"
 
 
 def _positive(text: str) -> int:
@@ -86,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="strongest cross interactions printed per item")
     ex.add_argument("--device", default="cpu")
     ex.add_argument("--quiet", action="store_true", help="no progress bar, no printing")
+    ex.add_argument("--debug", action="store_true",
+                    help="show the full traceback of an unexpected error or Ctrl-C (also: "
+                    f"{DEBUG_ENV}=1)")
     return parser
 
 
@@ -125,7 +129,10 @@ def _load_model(name: str | None, kind: str, device: str) -> tuple[Any, Any]:
             raise SystemExit("interplay explain: image items need --model (a CLIP model directory)")
         from transformers import AutoModel, AutoTokenizer  # noqa: PLC0415
 
-        model = AutoModel.from_pretrained(name).to(device).eval()
+        try:
+            model = AutoModel.from_pretrained(name).to(device).eval()
+        except Exception as exc:  # noqa: BLE001
+            raise SystemExit(_model_error(name, exc, "a CLIP model directory")) from None
         try:
             tokenizer = AutoTokenizer.from_pretrained(name)
         except (OSError, ValueError, TypeError):
@@ -135,7 +142,18 @@ def _load_model(name: str | None, kind: str, device: str) -> tuple[Any, Any]:
         return _bundled_minilm(device), None
     from sentence_transformers import SentenceTransformer  # noqa: PLC0415
 
-    return SentenceTransformer(name, device=device).eval(), None
+    try:
+        return SentenceTransformer(name, device=device).eval(), None
+    except Exception as exc:  # noqa: BLE001  (hub, OS and format errors alike)
+        raise SystemExit(_model_error(name, exc, "a sentence-transformers model directory or "
+                                      "name, or leave --model out for the bundled "
+                                      "all-MiniLM-L6-v2")) from None
+
+
+def _model_error(name: str, exc: BaseException, what: str) -> str:
+    from .models.batch import one_line  # noqa: PLC0415
+
+    return f"interplay explain: --model {name}: cannot load it ({one_line(exc, 300)}); give {what}"
 
 
 def _quiet_transformers() -> None:
@@ -179,7 +197,7 @@ def _cross_top(res: Any, n_a: int, top: int) -> list[tuple[str, str, float]]:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .models.batch import explain_items, read_items  # noqa: PLC0415
+    from .models.batch import explain_items, output_path, read_items  # noqa: PLC0415
 
     if args.demo:
         if args.items:
@@ -194,6 +212,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if not args.demo:
             raise SystemExit("interplay explain: give an output directory with -o/--output")
         out_dir = tempfile.mkdtemp(prefix="interplay-demo-")
+    if not args.demo or args.output is not None:
+        _check_output(Path(out_dir))
     budget = args.budget or (DEMO_BUDGET if args.demo else 2**12)
     read_errors: list[dict[str, Any]] = []
     try:
@@ -238,15 +258,23 @@ def cmd_explain(args: argparse.Namespace) -> int:
             lines.append(f"  {a.split(':', 1)[1]:>14s} x {b.split(':', 1)[1]:<14s} {v:+.5f}")
         print("\n".join(lines), flush=True)
 
-    summary = explain_items(
-        items, out_dir, model=model, index=args.index, max_order=args.max_order, budget=budget,
-        method=args.method, p=args.p, seed=args.seed, batch_size=args.batch_size,
-        items_per_call=args.items_per_call, tokenizer=tokenizer, text_mode=args.text_mode,
-        progress=not args.quiet, on_result=show, grid=False if args.no_grid else "auto",
-        masker=masker, kind=kind, errors=read_errors, on_error=report,
-        meta={"model": args.model or "all-MiniLM-L6-v2 (bundled)", "p": args.p,
-              "seed": args.seed, "budget": budget},
-    )
+    try:
+        summary = explain_items(
+            items, out_dir, model=model, index=args.index, max_order=args.max_order, budget=budget,
+            method=args.method, p=args.p, seed=args.seed, batch_size=args.batch_size,
+            items_per_call=args.items_per_call, tokenizer=tokenizer, text_mode=args.text_mode,
+            progress=not args.quiet, on_result=show, grid=False if args.no_grid else "auto",
+            masker=masker, kind=kind, errors=read_errors, on_error=report,
+            meta={"model": args.model or "all-MiniLM-L6-v2 (bundled)", "p": args.p,
+                  "seed": args.seed, "budget": budget},
+        )
+    except KeyboardInterrupt:
+        if _debug(args):
+            raise
+        done = sum(output_path(Path(out_dir), it["id"]).exists() for it in items)
+        print(f"\ninterplay explain: interrupted; {done} of {len(items)} items are finished in "
+              f"{out_dir} (kept); rerun the same command to resume", file=sys.stderr)
+        return 130
     failed = summary["failed"]
     if not args.quiet:
         st = summary["scheduler"]
@@ -271,15 +299,48 @@ def _warning_line(message, category, filename, lineno, file=None, line=None) -> 
     print(f"interplay explain: {category.__name__}: {message}", file=sys.stderr, flush=True)
 
 
+def _check_output(out: Path) -> None:
+    """Refuse, before reading items or loading a model, an output that cannot take the files."""
+    if out.exists() and not out.is_dir():
+        raise SystemExit(f"interplay explain: -o/--output {out} is a file; give a directory (it "
+                         "is created if missing)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".interplay-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise SystemExit(f"interplay explain: -o/--output {out} is not writable "
+                         f"({exc.strerror or exc}); give a directory you can write to") from None
+
+
+def _debug(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
 def main(argv: list[str] | None = None) -> int:
     import warnings  # noqa: PLC0415
 
     args = build_parser().parse_args(argv)
-    if args.command == "explain":
+    if args.command != "explain":  # pragma: no cover (argparse requires a command)
+        return 2
+    try:
         with warnings.catch_warnings():
             warnings.showwarning = _warning_line
             return cmd_explain(args)
-    return 2  # pragma: no cover (argparse requires a command)
+    except KeyboardInterrupt:  # before or after the items (during them: cmd_explain)
+        if _debug(args):
+            raise
+        print("\ninterplay explain: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001  (one line; the traceback with --debug)
+        if _debug(args):
+            raise
+        from .models.batch import one_line  # noqa: PLC0415
+
+        print(f"interplay explain: {one_line(exc)} (rerun with --debug or {DEBUG_ENV}=1 for the "
+              "traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -344,3 +344,154 @@ def test_cli_exit_status_and_summary_count_failures(tmp_path, capsys):
                      "--max-order", "1", "--quiet"]) == 1
     assert capsys.readouterr().err.strip().splitlines() == [
         f"interplay explain: 2 of 3 items failed (see {out / 'errors.jsonl'})"]
+
+
+def one_line_exit(exc_info):
+    """The message of a SystemExit raised with a string: one line naming the command."""
+    msg = str(exc_info.value.code)
+    assert msg.startswith("interplay explain: ") and "\n" not in msg, msg
+    return msg
+
+
+def test_setup_errors_are_one_line_before_any_model_load(tmp_path, monkeypatch, capsys):
+    """An output path that is a file, an output folder that cannot be written, a bad --model:
+    one line naming the argument and the fix, before a model is loaded or an item explained."""
+    src = tmp_path / "items.jsonl"
+    write_jsonl(src, ITEMS[:2])
+    (tmp_path / "afile").write_text("x")
+    loads = []
+    real_load = cli._load_model
+    monkeypatch.setattr(cli, "_load_model", lambda *a: loads.append(a) or real_load(*a))
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["explain", str(src), "-o", str(tmp_path / "afile"), "--quiet"])
+    assert "-o/--output" in one_line_exit(exc) and "is a file" in str(exc.value.code)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["explain", str(src), "-o", str(tmp_path / "afile" / "sub"), "--quiet"])
+    assert "-o/--output" in one_line_exit(exc) and "not writable" in str(exc.value.code)
+
+    def read_only(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cli.tempfile, "mkstemp", read_only)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["explain", str(src), "-o", str(tmp_path / "ro"), "--quiet"])
+    assert "not writable (Permission denied)" in one_line_exit(exc)
+    assert loads == []
+    monkeypatch.undo()
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["explain", str(src), "-o", str(tmp_path / "o"), "--quiet", "--model",
+                  str(tmp_path / "no-such-model")])
+    msg = one_line_exit(exc)
+    assert "--model" in msg and "no-such-model" in msg and "give " in msg
+    assert not list((tmp_path / "o").glob("*.parquet"))
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root writes into read-only folders")
+def test_read_only_output_folder_refused_up_front(tmp_path):
+    src = tmp_path / "items.jsonl"
+    write_jsonl(src, ITEMS[:2])
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        with pytest.raises(SystemExit) as exc:
+            cli.main(["explain", str(src), "-o", str(ro), "--quiet"])
+        assert "not writable" in one_line_exit(exc)
+    finally:
+        ro.chmod(0o755)
+
+
+def test_unexpected_error_and_ctrl_c_are_one_line_unless_debug(minilm, tmp_path, monkeypatch,
+                                                               capsys):
+    """Ctrl-C during the items: the finished items are kept (valid files), one line says so,
+    exit status 130, and a rerun finishes the rest. An unexpected error is one line, exit 1;
+    --debug (or INTERPLAY_DEBUG=1) shows the traceback instead."""
+    from interplay.models import batch
+
+    src = tmp_path / "items.jsonl"
+    write_jsonl(src, ITEMS)
+    out = tmp_path / "out"
+    real = batch.explain_items
+
+    def interrupted_after_two(*a, on_result=None, **k):
+        seen = []
+
+        def stop(item, res):  # Ctrl-C once the second item of the run is written
+            seen.append(item["id"])
+            if len(seen) == 2:
+                raise KeyboardInterrupt
+        return real(*a, on_result=stop, **k)
+
+    monkeypatch.setattr(batch, "explain_items", interrupted_after_two)
+    common = ["explain", str(src), "-o", str(out), "--budget", "16", "--max-order", "1",
+              "--items-per-call", "1", "--quiet"]
+    assert cli.main(common) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"interplay explain: interrupted; 2 of 4 items are finished in {out} (kept); "
+                   "rerun the same command to resume"]
+    assert sorted(p.name for p in out.glob("*.parquet")) == ["a.parquet", "b.parquet"]
+    assert read_result(out / "a.parquet").n_players > 0
+    with pytest.raises(KeyboardInterrupt):
+        cli.main([*common, "--debug"])
+    assert len(list(out.glob("*.parquet"))) == 4
+    for it in ITEMS[2:]:  # back to the state after the first Ctrl-C
+        output_path(out, it["id"]).unlink()
+
+    def boom(*a, **k):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(batch, "explain_items", boom)
+    assert cli.main(common) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["interplay explain: RuntimeError: boom second line (rerun with --debug or "
+                   "INTERPLAY_DEBUG=1 for the traceback)"]
+    monkeypatch.setenv("INTERPLAY_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        cli.main(common)
+    monkeypatch.delenv("INTERPLAY_DEBUG")
+    monkeypatch.setattr(batch, "explain_items", real)
+    assert cli.main(common) == 0
+    assert len(list(out.glob("*.parquet"))) == 4  # the rerun after Ctrl-C finishes the rest
+
+
+def test_sigint_keeps_finished_items_and_prints_one_line(tmp_path):
+    """A real Ctrl-C (SIGINT) once the first file is written: exit status 130, one line on
+    stderr and no traceback; the finished files are valid and a rerun completes the rest."""
+    import signal
+    import time
+
+    import interplay
+
+    items = [{"id": f"i{k}", "query": f"query number {k}", "passage": "a passage of words"}
+             for k in range(6)]
+    src = tmp_path / "items.jsonl"
+    write_jsonl(src, items)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
+               PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(interplay.__file__)),
+                                           os.environ.get("PYTHONPATH", "")]))
+    out = tmp_path / "out"
+    common = ["explain", str(src), "-o", str(out), "--budget", "64", "--items-per-call", "1",
+              "--quiet", "--no-grid"]
+    proc = run_cli(common, env)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if out.exists() and any(p.suffix == ".parquet" for p in out.iterdir()):
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    err = err.decode()
+    done = sorted(p for p in out.iterdir() if p.suffix == ".parquet")
+    if proc.returncode == 0:  # finished before the signal arrived: nothing to check
+        pytest.skip("the run finished before SIGINT")
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "interrupted" in lines[0], err
+    assert 1 <= len(done) < len(items)
+    for p in done:
+        assert read_result(p).n_players > 0
+    rest = run_cli(common, env)
+    assert rest.wait(timeout=300) == 0, rest.stderr.read().decode()
+    assert len([p for p in out.iterdir() if p.suffix == ".parquet"]) == len(items)
