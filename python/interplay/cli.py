@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Explain each item (fields query/passage or text_a/text_b: a sentence-transformers "
             "bi-encoder; image/text: a CLIP-style model, image = normalised (C,H,W) .npy/.pt) "
             "and write <output>/<id>.parquet with columns players, labels, order, value, stderr. "
-            "Items whose file exists are skipped, so a rerun resumes an interrupted run. An item "
+            "Items whose file exists are skipped, so a rerun resumes an interrupted run; a rerun "
+            "with other settings (index, order, budget, seed, model...) into the same folder is "
+            "refused unless --overwrite. An item "
             "that cannot be explained (missing, null or empty field, too many players) is "
             "reported in <output>/errors.jsonl (id, error, argument, fix) and the others go on; "
             "the exit status is then 1."
@@ -87,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="strongest cross interactions printed per item")
     ex.add_argument("--device", default="cpu")
     ex.add_argument("--quiet", action="store_true", help="no progress bar, no printing")
+    ex.add_argument("--overwrite", action="store_true",
+                    help="recompute items whose file in the output folder was made with other "
+                    "settings (index, order, budget, seed, model, ...); without it such a rerun "
+                    "is refused")
     ex.add_argument("--debug", action="store_true",
                     help="show the full traceback of an unexpected error or Ctrl-C (also: "
                     f"{DEBUG_ENV}=1)")
@@ -197,7 +203,12 @@ def _cross_top(res: Any, n_a: int, top: int) -> list[tuple[str, str, float]]:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .models.batch import explain_items, output_path, read_items  # noqa: PLC0415
+    from .models.batch import (  # noqa: PLC0415
+        SettingsMismatch,
+        explain_items,
+        output_path,
+        read_items,
+    )
 
     if args.demo:
         if args.items:
@@ -258,6 +269,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
             lines.append(f"  {a.split(':', 1)[1]:>14s} x {b.split(':', 1)[1]:<14s} {v:+.5f}")
         print("\n".join(lines), flush=True)
 
+    meta = {"model": args.model or "all-MiniLM-L6-v2 (bundled)", "p": args.p, "seed": args.seed,
+            "budget": budget}
+    if kind == "modalities":
+        meta.update(background=args.background, impute=args.impute if args.background else None,
+                    n_draws=args.n_draws if args.impute == "draws" and args.background else None)
     try:
         summary = explain_items(
             items, out_dir, model=model, index=args.index, max_order=args.max_order, budget=budget,
@@ -265,9 +281,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
             items_per_call=args.items_per_call, tokenizer=tokenizer, text_mode=args.text_mode,
             progress=not args.quiet, on_result=show, grid=False if args.no_grid else "auto",
             masker=masker, kind=kind, errors=read_errors, on_error=report,
-            meta={"model": args.model or "all-MiniLM-L6-v2 (bundled)", "p": args.p,
-                  "seed": args.seed, "budget": budget},
+            meta=meta, overwrite=args.overwrite,
         )
+    except SettingsMismatch as exc:
+        raise SystemExit(f"interplay explain: {exc}") from None
     except KeyboardInterrupt:
         if _debug(args):
             raise

@@ -495,3 +495,44 @@ def test_sigint_keeps_finished_items_and_prints_one_line(tmp_path):
     rest = run_cli(common, env)
     assert rest.wait(timeout=300) == 0, rest.stderr.read().decode()
     assert len([p for p in out.iterdir() if p.suffix == ".parquet"]) == len(items)
+
+
+def test_rerun_with_other_settings_is_refused_unless_overwrite(minilm, tmp_path, capsys):
+    """Files made with another index, order, budget, seed or model are never silently kept:
+    the rerun is refused (one line, before any model call) unless --overwrite, which
+    recomputes them; a rerun with the same settings skips them."""
+    from interplay.models.batch import SettingsMismatch
+
+    kw = dict(model=minilm, budget=10**6, items_per_call=2, progress=False,
+              make_estimator=ExactBanzhaf, meta={"model": "minilm"})
+    out = tmp_path / "out"
+    explain_items(ITEMS[:2], out, index="FBII", **kw)
+    calls = len(ExactBanzhaf.calls)
+    for change in (dict(index="BII"), dict(max_order=1), dict(budget=999), dict(seed=1),
+                   dict(meta={"model": "other"}), dict(p=0.3), dict(text_mode="remove")):
+        args = {**kw, "index": "FBII", **change}
+        with pytest.raises(SettingsMismatch, match="2 existing result file") as exc:
+            explain_items(ITEMS[:3], out, **args)
+        assert "\n" not in str(exc.value) and "overwrite" in str(exc.value)
+    assert len(ExactBanzhaf.calls) == calls  # refused before any estimator or model call
+    assert not output_path(out, ITEMS[2]["id"]).exists()
+    same = explain_items(ITEMS[:3], out, index="fbii", **kw)  # index names are case-blind
+    assert (same["written"], same["skipped"]) == (1, 2)
+    redo = explain_items(ITEMS[:3], out, index="BII", overwrite=True, **kw)
+    assert (redo["written"], redo["skipped"]) == (3, 0)
+    assert read_result(output_path(out, "a")).index == "BII"
+    assert json.loads(pq.read_schema(output_path(out, "a")).metadata[b"interplay"])[
+        "settings"]["index"] == "BII"
+    # the command line: one line, exit 1, --overwrite recomputes
+    src = tmp_path / "items.jsonl"
+    write_jsonl(src, ITEMS[:1])
+    common = ["explain", str(src), "-o", str(tmp_path / "cli"), "--budget", "16",
+              "--max-order", "1", "--quiet"]
+    assert cli.main(common) == 0
+    with pytest.raises(SystemExit) as exc:
+        cli.main([*common, "--index", "BV"])
+    msg = one_line_exit(exc)
+    assert "index: 'FWBII' there, 'BV' now" in msg and "--overwrite" in msg
+    assert cli.main([*common, "--seed", "3", "--overwrite"]) == 0
+    assert json.loads(pq.read_schema(output_path(tmp_path / "cli", "a")).metadata[
+        b"interplay"])["settings"]["seed"] == 3

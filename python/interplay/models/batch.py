@@ -373,6 +373,7 @@ def explain_items(
     kind: str | None = None,
     errors: Sequence[dict[str, Any]] = (),
     on_error: Callable[[dict[str, Any]], None] | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Explain every item not yet in ``out_dir``; returns counts and scheduler accounting.
 
@@ -386,6 +387,12 @@ def explain_items(
     summary counts it under "failed". ``kind`` ("text-pair", "image-text", "modalities") refuses
     items of another kind than the model's. Errors of the output directory itself (cannot
     write) raise.
+
+    The settings that change results (index, max_order, budget, method, p, seed, text_mode,
+    grid and every ``meta`` entry, e.g. the model) are stored in each file's metadata under
+    "settings". An item whose file exists is skipped only if its settings are the same; if any
+    differ, :class:`SettingsMismatch` is raised before any model call, unless ``overwrite``, which
+    recomputes those items.
     """
     from .api import _default_make_estimator  # noqa: PLC0415
 
@@ -403,10 +410,14 @@ def explain_items(
         if on_error is not None:
             on_error(record)
 
+    settings = run_settings(index=index, max_order=max_order, budget=budget, method=method, p=p,
+                            seed=seed, text_mode=text_mode, grid=grid, meta=meta)
+    stale = _check_settings(items, out, settings, overwrite)
     for rec in errors:
         fail(rec)
-    todo = [it for it in items if not output_path(out, it["id"]).exists()]
+    todo = [it for it in items if it["id"] in stale or not output_path(out, it["id"]).exists()]
     n_done_before = len(items) - len(todo)
+    meta = {**(meta or {}), "settings": settings}
     make = make_estimator if make_estimator is not None else _default_make_estimator()
     names = getattr(masker, "names", None)
     bar = None
@@ -442,7 +453,7 @@ def explain_items(
                                      errors=failed) if games else []
             for j, (it, res) in enumerate(zip(ok, results)):
                 try:
-                    table = None if res is None else result_table(res, it["id"], meta or {})
+                    table = None if res is None else result_table(res, it["id"], meta)
                 except Exception as exc:  # noqa: BLE001
                     failed[j] = exc
                 if j in failed:
@@ -468,6 +479,63 @@ def explain_items(
         "seconds": time.perf_counter() - t0,
         "scheduler": stats,
     }
+
+
+class SettingsMismatch(ValueError):
+    """The output folder holds results made with other settings (see :func:`explain_items`)."""
+
+
+def run_settings(*, index: Any, max_order: int, budget: int, method: str, p: float,
+                 seed: int | None, text_mode: str, grid: bool | str,
+                 meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The settings of a run that change its results, as stored in each file (JSON values)."""
+    settings = {"index": str(getattr(index, "name", index)).upper(), "max_order": max_order,
+                "budget": budget, "method": method, "p": p, "seed": seed,
+                "text_mode": text_mode, "grid": grid, **(meta or {})}
+    return json.loads(json.dumps(settings, default=str))
+
+
+def _stored_settings(path: Path) -> tuple[dict[str, Any], bool] | None:
+    """(settings a result file was made with, complete?): files of older versions hold only
+    some of them (index, max_order and their meta); None for a file that is not ours."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    try:
+        info = json.loads(pq.read_schema(path).metadata[b"interplay"])
+    except Exception:  # noqa: BLE001  (unreadable, or not a result file of ours)
+        return None
+    if "settings" in info:
+        return info["settings"], True
+    old = {k: v for k, v in info.items() if k in ("model", "p", "seed", "budget", "max_order")}
+    return old | {"index": str(info.get("index")).upper()}, False
+
+
+def _check_settings(items: Sequence[dict[str, Any]], out: Path, settings: dict[str, Any],
+                    overwrite: bool) -> set[str]:
+    """Ids of items whose existing file was made with other settings; SettingsMismatch unless
+    ``overwrite``."""
+    stale: dict[str, list[str]] = {}
+    for it in items:
+        path = output_path(out, it["id"])
+        if not path.exists():
+            continue
+        stored = _stored_settings(path)
+        if stored is None:
+            stale[it["id"]] = [f"{path.name} is not a readable result file"]
+            continue
+        old, complete = stored
+        keys = sorted(settings.keys() | old.keys()) if complete else sorted(old)
+        diff = [f"{k}: {old.get(k)!r} there, {settings.get(k)!r} now" for k in keys
+                if old.get(k) != settings.get(k)]
+        if diff:
+            stale[it["id"]] = diff
+    if stale and not overwrite:
+        first = next(iter(stale.values()))
+        raise SettingsMismatch(
+            f"{out}: {len(stale)} existing result file(s) were made with other settings "
+            f"({'; '.join(first[:3])}); give another output folder, or overwrite (--overwrite) "
+            "to recompute them")
+    return set(stale)
 
 
 def _item_game(item: dict[str, Any], model: Any, masker: Any, names: list[str] | None,
