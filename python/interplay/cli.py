@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="strongest cross interactions printed per item")
     ex.add_argument("--device", default="cpu")
     ex.add_argument("--quiet", action="store_true", help="no progress bar, no printing")
+    ex.add_argument("--truncate", action="store_true",
+                    help="cut texts longer than the model's limit (e.g. 256 tokens for "
+                    "all-MiniLM-L6-v2) at it; without it such an item fails (errors.jsonl)")
     ex.add_argument("--overwrite", action="store_true",
                     help="recompute items whose file in the output folder was made with other "
                     "settings (index, order, budget, seed, model, ...); without it such a rerun "
@@ -281,7 +284,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             items_per_call=args.items_per_call, tokenizer=tokenizer, text_mode=args.text_mode,
             progress=not args.quiet, on_result=show, grid=False if args.no_grid else "auto",
             masker=masker, kind=kind, errors=read_errors, on_error=report,
-            meta=meta, overwrite=args.overwrite,
+            meta=meta, overwrite=args.overwrite, truncate=args.truncate,
         )
     except SettingsMismatch as exc:
         raise SystemExit(f"interplay explain: {exc}") from None

@@ -536,3 +536,53 @@ def test_rerun_with_other_settings_is_refused_unless_overwrite(minilm, tmp_path,
     assert cli.main([*common, "--seed", "3", "--overwrite"]) == 0
     assert json.loads(pq.read_schema(output_path(tmp_path / "cli", "a")).metadata[
         b"interplay"])["settings"]["seed"] == 3
+
+
+LONG = " ".join(["the quick brown fox jumps over the lazy dog"] * 40)  # 360 words, > 256 tokens
+
+
+def test_text_longer_than_the_model_limit_is_refused_or_truncated(minilm, tmp_path):
+    """MiniLM takes 256 tokens (max_seq_length): a longer passage fails its item before any
+    model call, naming the item, the field, the count and the fix; --truncate cuts it at 256."""
+    from interplay.models.api import build_games
+    from interplay.models.maskers import TextTooLong
+
+    tok = minilm.tokenizer
+    n_long = len(tok(LONG, verbose=False)["input_ids"])
+    assert n_long > minilm.max_seq_length == 256
+    masker = TextMasker(tok, max_length=8, truncate=False)
+    with pytest.raises(TextTooLong, match="more than the model's limit of 8") as exc:
+        masker.encode("one two three four five six seven eight")
+    assert exc.value.n_tokens == 10
+    assert TextMasker(tok, max_length=8).encode("one two three four five six seven eight"
+                                                ).n_players == 6
+    with pytest.raises(TextTooLong):
+        masker.from_ids(list(range(9)))
+    with pytest.raises(TextTooLong, match=f"{n_long} tokens"):
+        build_games(minilm, [("fox", LONG)])
+    game = build_games(minilm, [("fox", LONG)], truncate=True)[0]
+    assert game.player_groups[1] == 256 - 2
+    items = [{"id": "long", "query": "fox", "passage": LONG}, ITEMS[0]]
+    summary = explain_items(items, tmp_path / "out", model=minilm, index="FBII", budget=10**6,
+                            progress=False, make_estimator=ExactBanzhaf)
+    assert (summary["written"], summary["failed"]) == (1, 1)
+    rec = read_errors(tmp_path / "out")["long"]
+    assert rec["argument"] == "passage" and "--truncate" in rec["fix"]
+    assert f"{n_long} tokens" in rec["error"] and "limit of 256" in rec["error"]
+    assert "the model" in rec["error"]
+
+
+def test_memory_refusal_names_the_item_and_the_fix(minilm, tmp_path, monkeypatch):
+    """A plan that does not fit (here: memory made scarce) fails its item with the fixes
+    (--max-order 1, fewer players); the small item of the same group is written."""
+    import interplay._validation as validation
+
+    monkeypatch.setattr(validation, "available_memory", lambda: 2 * 10**6)
+    items = [{"id": "big", "query": "fox", "passage": " ".join(LONG.split()[:60])},
+             {"id": "small", "query": "cats", "passage": "dogs"}]
+    summary = explain_items(items, tmp_path / "out", model=minilm, index="FWBII", budget=64,
+                            progress=False)
+    assert (summary["written"], summary["failed"]) == (1, 1)
+    rec = read_errors(tmp_path / "out")["big"]
+    assert "of memory" in rec["error"] and "--max-order 1" in rec["fix"]
+    assert output_path(tmp_path / "out", "small").exists()

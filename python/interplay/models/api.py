@@ -48,12 +48,15 @@ def build_games(
     cache: bool | ValueCache = True,
     names: Sequence[str] | None = None,
     shared: dict[str, MaskedModel] | None = None,
+    truncate: bool = False,
 ) -> list[_ModelGame]:
     """The games :func:`explain` builds for ``model`` and ``inputs`` (see there), sharing one
     :class:`MaskedModel` per encoder so that all instances' rows are packed and cached together.
 
     ``shared`` (a dict, filled on first use) keeps those MaskedModels across calls, so that the
-    batch size found by "auto" and the cache carry over.
+    batch size found by "auto" and the cache carry over. Texts longer than the model's limit
+    (sentence-transformers ``max_seq_length``, CLIP's text positions) raise
+    :class:`~interplay.models.maskers.TextTooLong` unless ``truncate``.
     """
     kw = dict(batch_size=batch_size, cache=cache)
     shared = {} if shared is None else shared
@@ -70,7 +73,9 @@ def build_games(
     if is_sentence_transformer(model) and masker is None:
         tok = tokenizer if tokenizer is not None else model.tokenizer
         enc = masked("text", lambda: MaskedModel(
-            SentenceTransformerEncoder(model), TextMasker(tok, mode=text_mode), **kw))
+            SentenceTransformerEncoder(model),
+            TextMasker(tok, mode=text_mode, max_length=_text_limit(model, tok), truncate=truncate),
+            **kw))
         games = []
         for x in inputs:
             if not (isinstance(x, (tuple, list)) and len(x) == 2):
@@ -90,8 +95,10 @@ def build_games(
         img = masked("image", lambda: MaskedModel(
             CLIPImageEncoder(model), ImagePatchMasker(patch, baseline=image_baseline), **kw))
         pad = getattr(model.config.text_config, "pad_token_id", None)
+        limit = _text_limit(model.config.text_config, tokenizer)
         txt = masked("text", lambda: MaskedModel(
-            CLIPTextEncoder(model), TextMasker(tokenizer, mode=text_mode, pad_token_id=pad), **kw))
+            CLIPTextEncoder(model), TextMasker(tokenizer, mode=text_mode, pad_token_id=pad,
+                                               max_length=limit, truncate=truncate), **kw))
         if logit_scale is None:
             logit_scale = float(model.logit_scale.detach().exp())
         if logit_bias is None:
@@ -113,6 +120,17 @@ def build_games(
         )
     mm = masked("model", lambda: MaskedModel(model, masker, **kw))
     return [MaskedModelGame(mm, x) for x in inputs]
+
+
+def _text_limit(model: Any, tokenizer: Any) -> int | None:
+    """Longest text a model takes, in tokens: ``max_seq_length`` (sentence-transformers), else
+    ``max_position_embeddings`` (a config), else the tokenizer's ``model_max_length`` if set."""
+    for obj, attr in ((model, "max_seq_length"), (model, "max_position_embeddings"),
+                      (tokenizer, "model_max_length")):
+        value = getattr(obj, attr, None)
+        if isinstance(value, int) and 2 <= value < 10**6:  # tokenizers say 1e30 when unknown
+            return value
+    return None
 
 
 _FAILED = object()  # run_estimators: marks a game whose step raised (its error is collected)
@@ -286,6 +304,7 @@ def explain(
     logit_bias: float | None = None,
     grid: bool | str = "auto",
     make_estimator: Callable[..., Any] | None = None,
+    truncate: bool = False,
 ) -> list[InteractionResult]:
     """Interaction values of a model's output on each input, one result per input.
 
@@ -328,6 +347,10 @@ def explain(
         False forces joint sampling even for a dual encoder.
     make_estimator : callable, optional
         A phase-split estimator factory (default: ``interplay.estimators.make_estimator``).
+    truncate : bool
+        Cut texts longer than the model's limit (sentence-transformers ``max_seq_length``,
+        CLIP's text positions) at it, as sentence-transformers' ``encode`` does; by default such
+        a text raises :class:`~interplay.models.maskers.TextTooLong` before any model call.
 
     Returns
     -------
@@ -348,7 +371,7 @@ def explain(
     games = build_games(
         model, inputs, masker=masker, tokenizer=tokenizer, text_mode=text_mode,
         image_baseline=image_baseline, combine=combine, logit_scale=logit_scale,
-        logit_bias=logit_bias, batch_size=batch_size, cache=cache,
+        logit_bias=logit_bias, batch_size=batch_size, cache=cache, truncate=truncate,
     )
     make = make_estimator if make_estimator is not None else _default_make_estimator()
     return run_estimators(

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..results import InteractionResult
 from .api import build_games, run_estimators, scheduler_stats
+from .maskers import TextTooLong
 
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{1,120}$")
 
@@ -374,6 +375,7 @@ def explain_items(
     errors: Sequence[dict[str, Any]] = (),
     on_error: Callable[[dict[str, Any]], None] | None = None,
     overwrite: bool = False,
+    truncate: bool = False,
 ) -> dict[str, Any]:
     """Explain every item not yet in ``out_dir``; returns counts and scheduler accounting.
 
@@ -388,8 +390,11 @@ def explain_items(
     items of another kind than the model's. Errors of the output directory itself (cannot
     write) raise.
 
+    A text longer than the model's limit fails its item unless ``truncate`` (then it is cut at
+    the limit, as sentence-transformers' ``encode`` does).
+
     The settings that change results (index, max_order, budget, method, p, seed, text_mode,
-    grid and every ``meta`` entry, e.g. the model) are stored in each file's metadata under
+    grid, truncate and every ``meta`` entry, e.g. the model) are stored in each file's metadata under
     "settings". An item whose file exists is skipped only if its settings are the same; if any
     differ, :class:`SettingsMismatch` is raised before any model call, unless ``overwrite``, which
     recomputes those items.
@@ -411,7 +416,8 @@ def explain_items(
             on_error(record)
 
     settings = run_settings(index=index, max_order=max_order, budget=budget, method=method, p=p,
-                            seed=seed, text_mode=text_mode, grid=grid, meta=meta)
+                            seed=seed, text_mode=text_mode, grid=grid, truncate=truncate,
+                            meta=meta)
     stale = _check_settings(items, out, settings, overwrite)
     for rec in errors:
         fail(rec)
@@ -440,7 +446,7 @@ def explain_items(
             for it in chunk:
                 try:
                     games.append(_item_game(it, model, masker, names, kind, tokenizer,
-                                            text_mode, batch_size, shared))
+                                            text_mode, batch_size, shared, truncate))
                     ok.append(it)
                 except Exception as exc:  # noqa: BLE001  (this item fails, the others go on)
                     fail(error_record(it["id"], exc))
@@ -486,12 +492,12 @@ class SettingsMismatch(ValueError):
 
 
 def run_settings(*, index: Any, max_order: int, budget: int, method: str, p: float,
-                 seed: int | None, text_mode: str, grid: bool | str,
+                 seed: int | None, text_mode: str, grid: bool | str, truncate: bool = False,
                  meta: dict[str, Any] | None = None) -> dict[str, Any]:
     """The settings of a run that change its results, as stored in each file (JSON values)."""
     settings = {"index": str(getattr(index, "name", index)).upper(), "max_order": max_order,
                 "budget": budget, "method": method, "p": p, "seed": seed,
-                "text_mode": text_mode, "grid": grid, **(meta or {})}
+                "text_mode": text_mode, "grid": grid, "truncate": truncate, **(meta or {})}
     return json.loads(json.dumps(settings, default=str))
 
 
@@ -540,7 +546,7 @@ def _check_settings(items: Sequence[dict[str, Any]], out: Path, settings: dict[s
 
 def _item_game(item: dict[str, Any], model: Any, masker: Any, names: list[str] | None,
                kind: str | None, tokenizer: Any, text_mode: str, batch_size: int | str,
-               shared: dict[str, Any]) -> Any:
+               shared: dict[str, Any], truncate: bool) -> Any:
     """The game of one item, or an ItemError naming the field that makes it impossible."""
     item_kind_, x = item_input(item)
     if kind is not None and item_kind_ != kind:
@@ -551,8 +557,15 @@ def _item_game(item: dict[str, Any], model: Any, masker: Any, names: list[str] |
         raise ItemError(f"modalities must be {names} (as in the first item), got "
                         f"{list(item['modalities'])}", argument="modalities",
                         fix="give every item the same modalities in the same order")
-    game = build_games(model, [x], masker=masker, tokenizer=tokenizer, text_mode=text_mode,
-                       batch_size=batch_size, shared=shared)[0]
+    try:
+        game = build_games(model, [x], masker=masker, tokenizer=tokenizer, text_mode=text_mode,
+                           batch_size=batch_size, shared=shared, truncate=truncate)[0]
+    except TextTooLong as exc:
+        field = next((f for f in fields if item.get(f) is exc.text or item.get(f) == exc.text),
+                     "text")
+        raise ItemError(f"{field} has {exc.n_tokens} tokens (special tokens included), more "
+                        f"than the model's limit of {exc.limit}", argument=field,
+                        fix="shorten it, or --truncate to cut it at the limit") from None
     groups = getattr(game, "player_groups", None)
     if groups is not None and len(groups) == len(fields):
         for field, n in zip(fields, groups):

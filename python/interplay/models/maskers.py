@@ -98,6 +98,16 @@ class Masker:
 
 
 # ---------------------------------------------------------------------------------------- text
+class TextTooLong(ValueError):
+    """A text longer than the model's limit (:class:`TextMasker` ``max_length``), refused before
+    any model call rather than silently run past the model's positions."""
+
+    def __init__(self, n_tokens: int, limit: int, text: str | None = None) -> None:
+        super().__init__(f"text: {n_tokens} tokens (special tokens included), more than the "
+                         f"model's limit of {limit} (max_length); shorten it or truncate it")
+        self.n_tokens, self.limit, self.text = n_tokens, limit, text
+
+
 class TextMasker(Masker):
     """Mask text tokens (the players are the non-special tokens).
 
@@ -112,7 +122,12 @@ class TextMasker(Masker):
     mask_token_id, pad_token_id : int, optional
         Default to the tokenizer's.
     max_length : int, optional
-        Truncation length for :meth:`encode`.
+        Longest text in tokens, special tokens included (a model's limit, e.g. its
+        ``max_seq_length``): longer texts are truncated to it by :meth:`encode` (``truncate``) or
+        refused with :class:`TextTooLong` before any model call; token ids given directly are
+        always refused past it.
+    truncate : bool
+        Truncate strings longer than ``max_length`` (default) instead of refusing them.
     device : torch device, optional
         Where masked tensors are built (set to the model's device by the game).
     """
@@ -127,6 +142,7 @@ class TextMasker(Masker):
         mask_token_id: int | None = None,
         pad_token_id: int | None = None,
         max_length: int | None = None,
+        truncate: bool = True,
         device: Any = None,
     ) -> None:
         if mode not in self.MODES:
@@ -142,6 +158,7 @@ class TextMasker(Masker):
             pad_token_id = getattr(tokenizer, "pad_token_id", None) if tokenizer is not None else None
         self.pad_token_id = 0 if pad_token_id is None else int(pad_token_id)
         self.max_length = None if max_length is None else check_int(max_length, "max_length", low=2)
+        self.truncate = bool(truncate)
         self.device = device
 
     def signature(self) -> tuple:
@@ -156,13 +173,17 @@ class TextMasker(Masker):
             raise TypeError(f"text input must be a str (or a dict of ids), got {type(raw).__name__}")
         if self.tokenizer is None:
             raise ValueError("tokenizer: encoding a string needs a tokenizer")
-        enc = self.tokenizer(
-            raw,
-            return_special_tokens_mask=True,
-            truncation=self.max_length is not None,
-            max_length=self.max_length,
-        )
+        if self.max_length is not None and not self.truncate:  # count, then refuse if too long
+            enc = self.tokenizer(raw, return_special_tokens_mask=True, verbose=False)
+        else:
+            enc = self.tokenizer(
+                raw,
+                return_special_tokens_mask=True,
+                truncation=self.max_length is not None,
+                max_length=self.max_length,
+            )
         ids = list(enc["input_ids"])
+        self._check_length(len(ids), raw)
         labels = self.tokenizer.convert_ids_to_tokens(ids)
         return self.from_ids(ids, special_tokens_mask=enc["special_tokens_mask"], labels=labels,
                              text=raw)
@@ -176,6 +197,7 @@ class TextMasker(Masker):
     ) -> Instance:
         """An instance from token ids; special tokens (mask 1) are kept and are not players."""
         ids = np.asarray(input_ids, dtype=np.int64).reshape(-1)
+        self._check_length(len(ids), text)
         special = (
             np.zeros(ids.shape, bool)
             if special_tokens_mask is None
@@ -195,6 +217,10 @@ class TextMasker(Masker):
             key=_content_key("text", ids, special),
             meta={"text": text, "tokens": all_labels},
         )
+
+    def _check_length(self, n_tokens: int, text: str | None) -> None:
+        if self.max_length is not None and n_tokens > self.max_length:
+            raise TextTooLong(n_tokens, self.max_length, text)
 
     def row_bytes(self, instance: Instance) -> int:
         return 16 * len(instance.data["input_ids"])
