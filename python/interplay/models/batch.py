@@ -84,7 +84,8 @@ def read_items(
         import pyarrow.parquet as pq  # noqa: PLC0415
 
         try:
-            rows = pq.read_table(path).to_pylist()
+            table = pq.read_table(path)
+            rows = table.to_pylist() if table.num_columns else [{}] * table.num_rows
         except Exception as exc:  # noqa: BLE001  (pyarrow raises many kinds)
             raise ValueError(f"input file {path} is not a readable Parquet file "
                              f"({one_line(exc)})") from None
