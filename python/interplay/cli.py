@@ -346,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         with warnings.catch_warnings():
-            warnings.showwarning = _warning_line
+            if not _debug(args):  # one line each, e.g. an item's budget raised (GridBudgetWarning)
+                warnings.showwarning = _warning_line
             return cmd_explain(args)
     except KeyboardInterrupt:  # before or after the items (during them: cmd_explain)
         if _debug(args):

@@ -580,8 +580,8 @@ def test_memory_refusal_names_the_item_and_the_fix(minilm, tmp_path, monkeypatch
     monkeypatch.setattr(validation, "available_memory", lambda: 2 * 10**6)
     items = [{"id": "big", "query": "fox", "passage": " ".join(LONG.split()[:60])},
              {"id": "small", "query": "cats", "passage": "dogs"}]
-    summary = explain_items(items, tmp_path / "out", model=minilm, index="FWBII", budget=64,
-                            progress=False)
+    summary = explain_items(items, tmp_path / "out", model=minilm, index="FWBII", budget=4096,
+                            progress=False, grid=False)
     assert (summary["written"], summary["failed"]) == (1, 1)
     rec = read_errors(tmp_path / "out")["big"]
     assert "of memory" in rec["error"] and "--max-order 1" in rec["fix"]

@@ -180,7 +180,7 @@ def _grid_plan(label: str, na: int, nb: int, index: Any, budget: int, max_order:
                     f"{label} ({na} + {nb} players): budget {budget} cannot determine the "
                     f"order-{k} {name} terms in grid mode; explained with budget {use} and "
                     f"max_order {order} (the grid determines every term from budget {need})",
-                    GridBudgetWarning, stacklevel=3)
+                    GridBudgetWarning, stacklevel=5)  # past start, attempt, run_estimators
             return use, order
     raise ValueError(
         f"{label} ({na} + {nb} players): grid mode cannot determine the order-{k} {name} terms "
