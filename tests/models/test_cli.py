@@ -140,13 +140,32 @@ def run_cli(args, env=None):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def cli_env():
+    import interplay
+
+    return dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
+                PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(interplay.__file__)),
+                                            os.environ.get("PYTHONPATH", "")]))
+
+
+def signal_after_first_file(args, out, sig, env):
+    """Start `interplay args` and send it ``sig`` once a result file exists in ``out``."""
+    import time
+
+    proc = run_cli(args, env)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if out.exists() and any(p.suffix == ".parquet" for p in out.iterdir()):
+            break
+        time.sleep(0.01)
+    proc.send_signal(sig)
+    return proc
+
+
 def test_killed_cli_run_resumes_to_the_same_output(minilm, tmp_path):
     """SIGKILL `interplay explain` once its first file is written, restart it: the finished
     files are not rewritten and the output equals an uninterrupted run's."""
     import signal
-    import time
-
-    import interplay
 
     items = [{"id": f"i{k}", "query": q, "passage": p} for k, (q, p) in enumerate(
         [("cats sleep", "my cat naps"), ("rain falls", "wet streets"), ("hot tea", "warm drink"),
@@ -154,20 +173,11 @@ def test_killed_cli_run_resumes_to_the_same_output(minilm, tmp_path):
          ("cold winter", "snow on the roofs"), ("loud music", "a noisy concert hall")])]
     src = tmp_path / "items.jsonl"
     write_jsonl(src, items)
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
-               PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(interplay.__file__)),
-                                           os.environ.get("PYTHONPATH", "")]))
+    env = cli_env()
     common = ["explain", str(src), "--budget", "64", "--items-per-call", "1", "--quiet",
               "--no-grid"]
     part = tmp_path / "part"
-    proc = run_cli([*common, "-o", str(part)], env)
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if part.exists() and any(p.suffix == ".parquet" for p in part.iterdir()):
-            break
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    signal_after_first_file([*common, "-o", str(part)], part, signal.SIGKILL, env).wait()
     before = {p.name: p.stat().st_mtime_ns for p in part.iterdir() if p.suffix == ".parquet"}
     assert 1 <= len(before) < len(items), before
     for p in part.iterdir():  # a killed writer may leave only its temporary file behind
@@ -332,7 +342,7 @@ def test_cli_exit_status_and_summary_count_failures(tmp_path, capsys):
         fh.write("{not json\n")
     out = tmp_path / "out"
     assert cli.main(["explain", str(src), "-o", str(out), "--budget", "32",
-                     "--max-order", "1"]) == 1
+                     "--max-order", "1", "--no-grid"]) == 1
     err = capsys.readouterr().err
     assert "item 'empty': passage is empty" in err
     assert "1 written, 0 already done, 2 failed" in err
@@ -341,7 +351,7 @@ def test_cli_exit_status_and_summary_count_failures(tmp_path, capsys):
     assert errs["00000002"]["where"].endswith("items.jsonl:3")
     assert (out / "ok1.parquet").exists()
     assert cli.main(["explain", str(src), "-o", str(out), "--budget", "32",
-                     "--max-order", "1", "--quiet"]) == 1
+                     "--max-order", "1", "--quiet", "--no-grid"]) == 1
     assert capsys.readouterr().err.strip().splitlines() == [
         f"interplay explain: 2 of 3 items failed (see {out / 'errors.jsonl'})"]
 
@@ -425,7 +435,7 @@ def test_unexpected_error_and_ctrl_c_are_one_line_unless_debug(minilm, tmp_path,
 
     monkeypatch.setattr(batch, "explain_items", interrupted_after_two)
     common = ["explain", str(src), "-o", str(out), "--budget", "16", "--max-order", "1",
-              "--items-per-call", "1", "--quiet"]
+              "--items-per-call", "1", "--quiet", "--no-grid"]
     assert cli.main(common) == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"interplay explain: interrupted; 2 of 4 items are finished in {out} (kept); "
@@ -459,27 +469,16 @@ def test_sigint_keeps_finished_items_and_prints_one_line(tmp_path):
     """A real Ctrl-C (SIGINT) once the first file is written: exit status 130, one line on
     stderr and no traceback; the finished files are valid and a rerun completes the rest."""
     import signal
-    import time
-
-    import interplay
 
     items = [{"id": f"i{k}", "query": f"query number {k}", "passage": "a passage of words"}
              for k in range(6)]
     src = tmp_path / "items.jsonl"
     write_jsonl(src, items)
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
-               PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(interplay.__file__)),
-                                           os.environ.get("PYTHONPATH", "")]))
+    env = cli_env()
     out = tmp_path / "out"
     common = ["explain", str(src), "-o", str(out), "--budget", "64", "--items-per-call", "1",
               "--quiet", "--no-grid"]
-    proc = run_cli(common, env)
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if out.exists() and any(p.suffix == ".parquet" for p in out.iterdir()):
-            break
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
+    proc = signal_after_first_file(common, out, signal.SIGINT, env)
     _, err = proc.communicate(timeout=120)
     err = err.decode()
     done = sorted(p for p in out.iterdir() if p.suffix == ".parquet")
@@ -586,3 +585,13 @@ def test_memory_refusal_names_the_item_and_the_fix(minilm, tmp_path, monkeypatch
     rec = read_errors(tmp_path / "out")["big"]
     assert "of memory" in rec["error"] and "--max-order 1" in rec["fix"]
     assert output_path(tmp_path / "out", "small").exists()
+
+
+def test_warnings_are_one_line(tmp_path, capsys):
+    """A per-item warning (here grid mode raising an item's budget) is one line on stderr."""
+    src = tmp_path / "items.jsonl"
+    write_jsonl(src, ITEMS[:1])
+    assert cli.main(["explain", str(src), "-o", str(tmp_path / "out"), "--budget", "16",
+                     "--max-order", "1", "--quiet"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("interplay explain: GridBudgetWarning: item 'a'")
