@@ -53,10 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
             "and write <output>/<id>.parquet with columns players, labels, order, value, stderr. "
             "Items whose file exists are skipped, so a rerun resumes an interrupted run; a rerun "
             "with other settings (index, order, budget, seed, model...) into the same folder is "
-            "refused unless --overwrite. An item "
-            "that cannot be explained (missing, null or empty field, too many players) is "
-            "reported in <output>/errors.jsonl (id, error, argument, fix) and the others go on; "
-            "the exit status is then 1."
+            "refused unless --overwrite. An item that cannot be explained (a bad line, a "
+            "missing, null or empty field, a text over the model's token limit, a plan too big "
+            "for memory) is reported in <output>/errors.jsonl (id, error, argument, fix) and the "
+            "others go on. Exit status: 0 done, 1 an item failed or the run could not start, "
+            "2 a malformed option, 130 Ctrl-C (finished items are kept)."
         ),
     )
     ex.add_argument("items", nargs="?", help="input .jsonl or .parquet file")
@@ -66,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--model", help="sentence-transformers model (path or name) or CLIP model "
                     "directory; default: the bundled all-MiniLM-L6-v2")
     ex.add_argument("--index", default="FWBII", help="interaction index (default FWBII)")
-    ex.add_argument("--max-order", type=_positive, default=2)
+    ex.add_argument("--max-order", type=_positive, default=2,
+                    help="highest interaction order (default 2: about n^2/2 terms for n tokens; "
+                    "1: n terms, for long texts)")
     ex.add_argument("--budget", type=_positive, default=None,
                     help=f"coalitions per item (default {2**12}; demo {DEMO_BUDGET})")
     ex.add_argument("--p", type=float, default=0.5, help="weight p of weighted Banzhaf indices")

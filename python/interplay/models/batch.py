@@ -85,7 +85,8 @@ def read_items(
 
         try:
             table = pq.read_table(path)
-            rows = table.to_pylist() if table.num_columns else [{}] * table.num_rows
+            rows = (table.to_pylist() if table.num_columns  # no columns: one empty row each
+                    else [{} for _ in range(table.num_rows)])
         except Exception as exc:  # noqa: BLE001  (pyarrow raises many kinds)
             raise ValueError(f"input file {path} is not a readable Parquet file "
                              f"({one_line(exc)})") from None
@@ -395,8 +396,8 @@ def explain_items(
     the limit, as sentence-transformers' ``encode`` does).
 
     The settings that change results (index, max_order, budget, method, p, seed, text_mode,
-    grid, truncate and every ``meta`` entry, e.g. the model) are stored in each file's metadata under
-    "settings". An item whose file exists is skipped only if its settings are the same; if any
+    grid, truncate and every ``meta`` entry, e.g. the model) are stored in each file's metadata
+    under "settings". An item whose file exists is skipped only if its settings are the same; if any
     differ, :class:`SettingsMismatch` is raised before any model call, unless ``overwrite``, which
     recomputes those items.
     """
