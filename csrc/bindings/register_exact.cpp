@@ -27,7 +27,7 @@ void register_exact(py::module_ &m) {
             const int k = int(weights.shape(0)) - 1;
             if (k > n || min_order < 0 || min_order > k)
                 throw interplay::value_error("need 0 <= min_order <= k <= n");
-            const std::uint64_t m_rows = interplay::indices::n_sets(n, min_order, k);
+            const std::uint64_t m_rows = interplay::colex::n_sets(n, min_order, k);
             if (out.ndim() != moebius.ndim() || std::uint64_t(out.shape(0)) != m_rows ||
                 (out.ndim() == 2 && std::size_t(out.shape(1)) != d))
                 throw interplay::value_error("out has the wrong shape");
@@ -58,12 +58,12 @@ void register_exact(py::module_ &m) {
         [](int n, int min_order, int k) {
             if (n < 0 || n > 62 || min_order < 0 || k > n || min_order > k)
                 throw interplay::value_error("need 0 <= min_order <= k <= n <= 62");
-            const std::uint64_t rows = interplay::indices::n_sets(n, min_order, k);
+            const std::uint64_t rows = interplay::colex::n_sets(n, min_order, k);
             py::array_t<std::uint64_t> out(std::vector<py::ssize_t>{py::ssize_t(rows)});
             std::uint64_t *p = out.mutable_data();
             {
                 py::gil_scoped_release release;
-                interplay::indices::enumerate_sets(n, min_order, k, p);
+                interplay::colex::enumerate_sets(n, min_order, k, p);
             }
             return out;
         },

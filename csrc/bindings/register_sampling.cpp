@@ -51,7 +51,7 @@ void subset_moments(carray<std::uint64_t> sets, int n, int max_order, carray<dou
     if (static_cast<std::size_t>(weights.shape(0)) != m)
         throw interplay::value_error("weights must have one row per set");
     const auto c = static_cast<std::size_t>(weights.shape(1));
-    interplay::regression::ColexRanks cr(n, max_order);
+    interplay::colex::Table cr(n, max_order);
     if (out.shape(1) != cr.n_sets() || static_cast<std::size_t>(out.shape(2)) != c)
         throw interplay::value_error("out must have shape (n_buckets, n_sets, c)");
     carray<std::int64_t> bucket;
@@ -82,7 +82,7 @@ void subset_gather(carray<std::uint64_t> sets, int n, int max_order, carray<doub
     const auto words = static_cast<std::size_t>(sets.shape(1));
     if (words != static_cast<std::size_t>((n + 63) / 64))
         throw interplay::value_error("sets must have ceil(n / 64) words per row");
-    interplay::regression::ColexRanks cr(n, max_order);
+    interplay::colex::Table cr(n, max_order);
     const auto c = static_cast<std::size_t>(coef.shape(1));
     if (coef.shape(0) != cr.n_sets()) throw interplay::value_error("coef must have n_sets rows");
     if (static_cast<std::size_t>(out.shape(0)) != m || static_cast<std::size_t>(out.shape(1)) != c)
@@ -119,7 +119,7 @@ void complement_fold(carray<double> src, int n, int max_order, out_array<double>
     interplay::bind::require_ndim(out, 3, 3, "out");
     interplay::bind::require_writeable(out, "out");
     if (n < 0 || max_order < 0) throw interplay::value_error("n and max_order must be >= 0");
-    interplay::regression::ColexRanks cr(n, max_order);
+    interplay::colex::Table cr(n, max_order);
     for (int d = 0; d < 3; ++d)
         if (src.shape(d) != out.shape(d))
             throw interplay::value_error("src and out must have the same shape");

@@ -27,82 +27,12 @@
 #include <vector>
 
 #include "interplay/common/bits.hpp"
+#include "interplay/common/colex.hpp"
 #include "interplay/common/errors.hpp"
 #include "interplay/common/parallel.hpp"
 #include "interplay/transforms/subset.hpp"
 
 namespace interplay::indices {
-
-// Binomial coefficients C(a, b) for a, b <= 64 as uint64 (exact up to C(64, 32) < 2^63).
-class Binomials {
-  public:
-    Binomials() {
-        for (int a = 0; a <= 64; ++a) {
-            c_[a][0] = 1;
-            for (int b = 1; b <= 64; ++b) c_[a][b] = a == 0 ? 0 : c_[a - 1][b - 1] + c_[a - 1][b];
-        }
-    }
-    std::uint64_t operator()(int a, int b) const noexcept {
-        return (a < 0 || b < 0 || b > a) ? 0 : c_[a][b];
-    }
-
-  private:
-    std::uint64_t c_[65][65] = {};
-};
-
-inline const Binomials &binomials() {
-    static const Binomials b;
-    return b;
-}
-
-// Row offsets of each size: offsets[s] = sum_{min_order <= s' < s} C(n, s'); size k+2.
-inline std::vector<std::uint64_t> size_offsets(int n, int min_order, int k) {
-    const auto &C = binomials();
-    std::vector<std::uint64_t> off(std::size_t(k) + 2, 0);
-    std::uint64_t acc = 0;
-    for (int s = 0; s <= k + 1; ++s) {
-        off[std::size_t(s)] = acc;
-        if (s >= min_order && s <= k) acc += C(n, s);
-    }
-    return off;
-}
-
-inline std::uint64_t n_sets(int n, int min_order, int k) {
-    return size_offsets(n, min_order, k)[std::size_t(k) + 1];
-}
-
-// All sets of sizes min_order..k, size-major, increasing value (Gosper's hack).
-inline void enumerate_sets(int n, int min_order, int k, std::uint64_t *out) {
-    std::size_t row = 0;
-    for (int s = min_order; s <= k; ++s) {
-        if (s == 0) {
-            out[row++] = 0;
-            continue;
-        }
-        std::uint64_t x = (s == 64) ? ~std::uint64_t(0) : ((std::uint64_t(1) << s) - 1);
-        const std::uint64_t limit = std::uint64_t(1) << n;
-        while (x < limit) {
-            out[row++] = x;
-            const std::uint64_t c = x & (~x + 1);
-            const std::uint64_t r = x + c;
-            if (r == 0) break;
-            x = (((r ^ x) >> 2) / c) | r;
-        }
-    }
-}
-
-// Colex rank of a set among sets of its size.
-inline std::uint64_t colex_rank(std::uint64_t set) noexcept {
-    const auto &C = binomials();
-    std::uint64_t rank = 0;
-    int i = 1;
-    while (set) {
-        const int c = ctz64(set);
-        rank += C(c, i++);
-        set &= set - 1;
-    }
-    return rank;
-}
 
 // Popcounts of 16-bit values (the portable popcount instruction needs -mpopcnt; a table
 // lookup is as fast in these streaming loops and needs no CPU dispatch).
@@ -132,9 +62,9 @@ struct Weights {
 // ---------------------------------------------------------------------------------- gather
 // out[row] = m[S] for the sets of sizes min_order..k (the Moebius index).
 inline void gather(const double *m, int n, std::size_t d, int min_order, int k, double *out) {
-    const std::uint64_t rows = n_sets(n, min_order, k);
+    const std::uint64_t rows = colex::n_sets(n, min_order, k);
     std::vector<std::uint64_t> sets(rows);
-    enumerate_sets(n, min_order, k, sets.data());
+    colex::enumerate_sets(n, min_order, k, sets.data());
     const std::int64_t nr = static_cast<std::int64_t>(rows);
 #pragma omp parallel for schedule(static) if (rows * d >= transforms::kParallelMin)
     for (std::int64_t r = 0; r < nr; ++r)
@@ -148,7 +78,7 @@ inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_
                       double *work, double *out) {
     const int k = w.k;
     const std::size_t N = std::size_t(1) << n;
-    const auto off = size_offsets(n, min_order, k);
+    const auto off = colex::size_offsets(n, min_order, k);
     const std::int64_t nn = static_cast<std::int64_t>(N);
     const bool big = N * d >= transforms::kParallelMin;
     const auto &pt = poptable();
@@ -201,7 +131,7 @@ inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_
         }
         const std::uint64_t cnt = off[std::size_t(s) + 1] - off[std::size_t(s)];
         sets.resize(cnt);
-        enumerate_sets(n, s, s, sets.data());
+        colex::enumerate_sets(n, s, s, sets.data());
         double *dst = out + off[std::size_t(s)] * d;
         const std::int64_t nc = static_cast<std::int64_t>(cnt);
 #pragma omp parallel for schedule(static) if (cnt * d >= transforms::kParallelMin)
@@ -238,12 +168,12 @@ inline int fused_block_bits(int n, std::size_t d) {
 inline void fused(const double *m, int n, std::size_t d, Weights w, int min_order, double *out,
                   int block_bits = -1) {
     const int k = w.k;
-    const auto &C = binomials();
+    const auto &C = colex::table64();
     const int L = std::min(16, block_bits >= 0 ? std::min(block_bits, n) : fused_block_bits(n, d));
     const auto &pt = poptable();  // L <= 16 is required below (pt.pc[r] for r < 2^L)
     const std::size_t B = std::size_t(1) << L;
     const std::size_t nblocks = std::size_t(1) << (n - L);
-    const auto off = size_offsets(n, min_order, k);
+    const auto off = colex::size_offsets(n, min_order, k);
     const std::size_t rows = off[std::size_t(k) + 1];
 
     // low sets by size (value order) with their colex ranks
@@ -251,11 +181,11 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
     std::vector<std::vector<std::uint64_t>> low(std::size_t(kl) + 1);
     for (int s = 0; s <= kl; ++s) {
         low[std::size_t(s)].resize(C(L, s));
-        enumerate_sets(L, s, s, low[std::size_t(s)].data());
+        colex::enumerate_sets(L, s, s, low[std::size_t(s)].data());
     }
     std::vector<std::vector<std::uint64_t>> low_rank(low.size());
     for (std::size_t s = 0; s < low.size(); ++s)
-        for (auto x : low[s]) low_rank[s].push_back(colex_rank(x));
+        for (auto x : low[s]) low_rank[s].push_back(colex::rank_in_size(x));
 
     // which orders have any non-zero weight
     std::vector<char> active(std::size_t(k) + 1, 0);
@@ -404,7 +334,7 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
 
 // Work estimates (flop-like units) used by plans to choose a method.
 inline double fused_cost(int n, std::size_t d, int min_order, int k) {
-    const auto &C = binomials();
+    const auto &C = colex::table64();
     const int L = fused_block_bits(n, d);
     const double N = double(std::size_t(1) << n);
     double cost = 0;

@@ -16,52 +16,16 @@
 #include <cstdint>
 #include <vector>
 
+#include "interplay/common/colex.hpp"
 #include "interplay/common/errors.hpp"
 #include "interplay/common/parallel.hpp"
 
 namespace interplay::regression {
 
-class ColexRanks {
-  public:
-    ColexRanks(int n, int max_order) : n_(n), k_(max_order) {
-        binom_.assign(static_cast<std::size_t>(n + 1) * (k_ + 1), 0);
-        for (int a = 0; a <= n; ++a) {
-            binom_[idx(a, 0)] = 1;
-            for (int i = 1; i <= k_ && i <= a; ++i)
-                binom_[idx(a, i)] = binom_[idx(a - 1, i - 1)] + (i <= a - 1 ? binom_[idx(a - 1, i)] : 0);
-        }
-        offset_.assign(static_cast<std::size_t>(k_ + 2), 0);
-        for (int u = 0; u <= k_; ++u) offset_[u + 1] = offset_[u] + binom_[idx(n, u)];
-    }
-    std::int64_t c(int a, int i) const noexcept { return binom_[idx(a, i)]; }
-    std::int64_t offset(int u) const noexcept { return offset_[u]; }
-    std::int64_t n_sets() const noexcept { return offset_[k_ + 1]; }
-    int n() const noexcept { return n_; }
-    int k() const noexcept { return k_; }
-
-  private:
-    std::size_t idx(int a, int i) const noexcept { return static_cast<std::size_t>(a) * (k_ + 1) + i; }
-    int n_, k_;
-    std::vector<std::int64_t> binom_;
-    std::vector<std::int64_t> offset_;
-};
-
-inline int members_of(const std::uint64_t *c, std::size_t words, int *mem) {
-    int t = 0;
-    for (std::size_t w = 0; w < words; ++w) {
-        std::uint64_t x = c[w];
-        while (x) {
-            mem[t++] = static_cast<int>(64 * w) + __builtin_ctzll(x);
-            x &= x - 1;
-        }
-    }
-    return t;
-}
-
 // Visit rank(U) for every U subset of mem[0..t) with 1 <= |U| <= K whose smallest member has
 // position >= start in mem (depth = |U| so far, partial = colex partial sum).
 template <class F>
-inline void visit_subsets(const ColexRanks &cr, const int *mem, int t, int start, int depth,
+inline void visit_subsets(const colex::Table &cr, const int *mem, int t, int start, int depth,
                           std::int64_t partial, F &&f) {
     for (int j = start; j < t; ++j) {
         const std::int64_t r = partial + cr.c(mem[j], depth + 1);
@@ -124,7 +88,7 @@ inline double subset_work(const std::uint64_t *sets, std::size_t m, std::size_t 
 inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t words, int n,
                            int max_order, const double *weights, std::size_t c,
                            const std::int64_t *bucket, std::int64_t n_buckets, double *out) {
-    ColexRanks cr(n, max_order);
+    colex::Table cr(n, max_order);
     const std::int64_t ns = cr.n_sets();
     for (std::size_t r = 0; r < m; ++r)
         if (bucket && (bucket[r] < 0 || bucket[r] >= n_buckets))
@@ -151,7 +115,7 @@ inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t
                 if (tid == 0)
                     for (std::size_t j = 0; j < c; ++j) base[j] += w[j];  // empty set
                 if (max_order == 0) continue;  // only the empty set
-                const int t = members_of(sets + r * words, words, mem.data());
+                const int t = colex::members_of(sets + r * words, words, mem.data());
                 if (max_order <= 4) {
                     std::int64_t *c1 = cc.data(), *c2 = c1 + (n + 1), *c3 = c2 + (n + 1),
                                  *c4 = c3 + (n + 1);
@@ -197,7 +161,7 @@ inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t
 // out[r, j] = sum over U subset of T_r, |U| <= K, of coef[rank(U), j]  (the explanation game)
 inline void subset_gather(const std::uint64_t *sets, std::size_t m, std::size_t words, int n,
                           int max_order, const double *coef, std::size_t c, double *out) {
-    ColexRanks cr(n, max_order);
+    colex::Table cr(n, max_order);
     const bool parallel = subset_work(sets, m, words, n, max_order, c) >= kMomentsParallelMin;
     ParallelErrors errors;
 #pragma omp parallel if (parallel)
@@ -209,7 +173,7 @@ inline void subset_gather(const std::uint64_t *sets, std::size_t m, std::size_t 
                 double *o = out + static_cast<std::size_t>(r) * c;
                 for (std::size_t j = 0; j < c; ++j) o[j] = coef[j];
                 if (max_order == 0) return;
-                const int t = members_of(sets + static_cast<std::size_t>(r) * words, words, mem.data());
+                const int t = colex::members_of(sets + static_cast<std::size_t>(r) * words, words, mem.data());
                 visit_subsets(cr, mem.data(), t, 0, 0, 0, [&](std::int64_t rank) {
                     const double *cc = coef + static_cast<std::size_t>(rank) * c;
                     for (std::size_t j = 0; j < c; ++j) o[j] += cc[j];
@@ -231,7 +195,7 @@ inline void subset_gather(const std::uint64_t *sets, std::size_t m, std::size_t 
 inline void complement_fold(const double *src, std::int64_t n_buckets, int n, int max_order,
                             std::size_t c, double *out) {
     if (max_order > 62) throw value_error("complement_fold: max_order must be <= 62");
-    ColexRanks cr(n, max_order);
+    colex::Table cr(n, max_order);
     const std::int64_t ns = cr.n_sets();
     const std::size_t plane = static_cast<std::size_t>(ns) * c;
     ParallelErrors errors;
@@ -283,17 +247,15 @@ inline void complement_fold(const double *src, std::int64_t n_buckets, int n, in
 // rank of each set (|set| <= max_order, else -1)
 inline void set_ranks(const std::uint64_t *sets, std::size_t m, std::size_t words, int n,
                       int max_order, std::int64_t *out) {
-    ColexRanks cr(n, max_order);
+    colex::Table cr(n, max_order);
     std::vector<int> mem(static_cast<std::size_t>(n));
     for (std::size_t r = 0; r < m; ++r) {
-        const int t = members_of(sets + r * words, words, mem.data());
+        const int t = colex::members_of(sets + r * words, words, mem.data());
         if (t > max_order) {
             out[r] = -1;
             continue;
         }
-        std::int64_t rank = cr.offset(t);
-        for (int i = 0; i < t; ++i) rank += cr.c(mem[i], i + 1);
-        out[r] = rank;
+        out[r] = cr.rank(mem.data(), t);
     }
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "interplay/common/colex.hpp"
 #include "interplay/common/errors.hpp"
 #include "interplay/sampling/stratified.hpp"
 
@@ -174,16 +175,9 @@ inline PermPlan sii_plan(std::uint64_t seed, int n, int k, std::int64_t budget,
 inline void sii_accumulate(const std::int64_t *perms, const std::int64_t *cells, std::int64_t M,
                            int n, const double *V, std::int64_t d, double *S1, double *S2, int k) {
     const std::int64_t per = sii_rows_per_perm(n, k);
-    std::vector<std::vector<double>> binom(n + 1, std::vector<double>(k + 2, 0.0));
-    for (int a = 0; a <= n; ++a) {
-        binom[a][0] = 1.0;
-        for (int i = 1; i <= k + 1 && i <= a; ++i)
-            binom[a][i] = binom[a - 1][i - 1] + (i <= a - 1 ? binom[a - 1][i] : 0.0);
-    }
-    std::vector<std::int64_t> offset(k + 2, 0);
-    for (int u = 0; u <= k; ++u) offset[u + 1] = offset[u] + static_cast<std::int64_t>(binom[n][u]);
+    const colex::Table C(n, k);
     std::vector<double> tot(d);
-    std::vector<std::int64_t> mem(k);
+    std::vector<int> mem(static_cast<std::size_t>(k));
     std::vector<const double *> rows(std::size_t{1} << k);
     std::vector<double> sign(std::size_t{1} << k);
     for (std::int64_t m = 0; m < M; ++m) {
@@ -214,17 +208,16 @@ inline void sii_accumulate(const std::int64_t *perms, const std::int64_t *cells,
             continue;
         }
         for (int s = 1; s <= k && s <= n; ++s) {
-            const double csz = binom[n][s] / static_cast<double>(n - s + 1);
+            const double csz = static_cast<double>(C.c(n, s)) / static_cast<double>(n - s + 1);
             const int nL = 1 << s;
             for (int L = 0; L < nL; ++L)
                 sign[L] = ((s - __builtin_popcount(static_cast<unsigned>(L))) & 1) ? -csz : csz;
             for (int q = 0; q + s <= n; ++q) {
                 const std::int64_t *cq = c + (static_cast<std::int64_t>(q) << k);
                 for (int L = 0; L < nL; ++L) rows[L] = V + cq[L] * d;
-                for (int i = 0; i < s; ++i) mem[i] = p[q + i];
+                for (int i = 0; i < s; ++i) mem[i] = static_cast<int>(p[q + i]);
                 std::sort(mem.begin(), mem.begin() + s);
-                std::int64_t r = offset[s];
-                for (int i = 0; i < s; ++i) r += static_cast<std::int64_t>(binom[mem[i]][i + 1]);
+                const std::int64_t r = C.rank(mem.data(), s);
                 double *s1 = S1 + r * d, *s2 = S2 + r * d;
                 for (std::int64_t t = 0; t < d; ++t) {
                     double x = 0.0;

@@ -21,6 +21,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "interplay/common/colex.hpp"
 #include "interplay/common/errors.hpp"
 #include "interplay/sampling/rng.hpp"
 
@@ -110,34 +111,6 @@ struct StreamOutput {
     std::vector<std::int64_t> draw;   // (m,)
 };
 
-// binom(n, k) as double (exact below 2^53).
-inline double binom_double(int n, int k) {
-    if (k < 0 || k > n) return 0.0;
-    k = k < n - k ? k : n - k;
-    double r = 1.0;
-    for (int i = 1; i <= k; ++i) r = r * static_cast<double>(n - k + i) / static_cast<double>(i);
-    return std::round(r);
-}
-
-// Colex-ordered list of all t-subsets of n players (packed), used for forced sizes only.
-inline void all_subsets_of_size(int n, int t, std::size_t words, std::vector<std::uint64_t> &out) {
-    out.clear();
-    if (t < 0 || t > n) return;
-    std::vector<int> c(static_cast<std::size_t>(t));
-    for (int i = 0; i < t; ++i) c[i] = i;
-    while (true) {
-        std::size_t base = out.size();
-        out.resize(base + words, 0);
-        for (int i = 0; i < t; ++i) out[base + c[i] / 64] |= 1ULL << (c[i] % 64);
-        // next combination in colex order
-        int i = 0;
-        while (i < t && (i + 1 < t ? c[i] + 1 == c[i + 1] : c[i] + 1 == n)) ++i;
-        if (i == t) break;
-        c[i] += 1;
-        for (int j = 0; j < i; ++j) c[j] = j;
-    }
-}
-
 // q: (n+1,) weights, +inf = forced. Stops after `budget` coalitions or when every size with
 // positive weight is exhausted.
 inline StreamOutput stratified_stream(int n, const double *q, bool pairing, std::uint64_t seed,
@@ -149,7 +122,7 @@ inline StreamOutput stratified_stream(int n, const double *q, bool pairing, std:
     StreamOutput out;
     std::vector<double> cap(static_cast<std::size_t>(n + 1));
     std::vector<double> cnt(static_cast<std::size_t>(n + 1), 0.0);
-    for (int t = 0; t <= n; ++t) cap[t] = binom_double(n, t);
+    for (int t = 0; t <= n; ++t) cap[t] = colex::binomial(n, t);
     std::int64_t emitted = 0, draw_id = 0;
     std::vector<std::uint64_t> buf(words);
 
@@ -175,7 +148,7 @@ inline StreamOutput stratified_stream(int n, const double *q, bool pairing, std:
     for (int t : order) {
         if (!(std::isinf(q[t]) && q[t] > 0)) continue;
         if (emitted >= budget) break;
-        all_subsets_of_size(n, t, words, all);
+        colex::subsets_of_size(n, t, words, all);
         const std::int64_t c = static_cast<std::int64_t>(all.size() / words);
         for (std::int64_t i = c - 1; i > 0; --i) {  // Fisher-Yates
             std::int64_t j = rng.below(i + 1);
