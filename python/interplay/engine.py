@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _sets
+from . import sets as bits
 from ._validation import check_finite, check_value_table, require_memory
 from .backends import KERNELS, core
 from .backends.torch import exact as _exact_torch
@@ -196,7 +196,7 @@ def exact(
     if name == "cpp":
         sets = core().exact.enumerate_sets(n, 0, k)
     else:
-        sets = _sets.enumerate_sets(n, 0, k)
+        sets = bits.enumerate_sets(n, 0, k)
     if idx.baseline == "intercept":
         baseline = out[0].copy() if d is not None else float(out[0])
     elif in_place:
@@ -246,7 +246,7 @@ def _exact_on_torch(values: Any, idx: Index, backend: str) -> InteractionResult:
         baseline = v0 if d is not None else float(v0[0])
     return InteractionResult(
         out,
-        _sets.enumerate_sets(n, 0, k),
+        bits.enumerate_sets(n, 0, k),
         n_players=n,
         index=idx.name,
         max_order=k,

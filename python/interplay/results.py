@@ -1,8 +1,9 @@
 """Results of interaction computations.
 
 :class:`InteractionResult` is shared by the exact engine, the sampled estimators and the
-model-explanation layer. Sets are stored densely as bitmasks (uint64 for n <= 64, packed words
-beyond), ordered by size then value, with values aligned: no dict of tuples on the hot path.
+model-explanation layer. Sets are stored densely as bitmasks (:mod:`interplay.sets` words;
+``sets`` is (m,) for n <= 64), ordered by size then value, with values aligned: no dict of
+tuples on the hot path.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _sets
+from . import sets as bits
 
 
 class InteractionResult:
@@ -23,8 +24,9 @@ class InteractionResult:
     values : ndarray, shape (m,) or (m, d)
         One value per set (row); d > 1 for a vector-valued game (d outputs explained at once).
     sets : ndarray of uint64, shape (m,) or (m, W)
-        The sets as bitmasks (bit i <=> player i), ordered by size then value. For n_players > 64
-        each set is W = ceil(n / 64) little-endian words.
+        The sets as bitmasks (bit i <=> player i), ordered by size then value: W = ceil(n / 64)
+        little-endian words per set, or (m,) for n_players <= 64. The attribute ``sets`` is (m,)
+        for n_players <= 64 and (m, W) beyond; ``words`` is always (m, W) (the same memory).
     n_players : int
     index : str
         Name of the index (shapiq's names where shapiq has the index).
@@ -47,6 +49,7 @@ class InteractionResult:
     __slots__ = (
         "values",
         "sets",
+        "words",
         "n_players",
         "index",
         "max_order",
@@ -80,11 +83,11 @@ class InteractionResult:
     ) -> None:
         values = np.asarray(values)
         sets = np.asarray(sets, dtype=np.uint64)
-        expected_sets_ndim = 1 if n_players <= 64 else 2
-        if sets.ndim != expected_sets_ndim:
+        w = bits.n_words(n_players)
+        if not (sets.ndim == 2 and sets.shape[1] == w) and not (sets.ndim == 1 and w == 1):
             raise ValueError(
-                f"sets must have {expected_sets_ndim} dimension(s) for n_players = {n_players}, "
-                f"got shape {sets.shape}"
+                f"sets must have shape (m, {w})" + (" or (m,)" if w == 1 else "")
+                + f" for n_players = {n_players}, got shape {sets.shape}"
             )
         if values.ndim not in (1, 2) or values.shape[0] != sets.shape[0]:
             raise ValueError(
@@ -102,7 +105,8 @@ class InteractionResult:
                     f"player_names has {len(player_names)} entries for n_players = {n_players}"
                 )
         self.values = values
-        self.sets = sets
+        self.words = sets.reshape(sets.shape[0], w)
+        self.sets = bits.public(self.words)
         self.n_players = int(n_players)
         self.index = str(index)
         self.max_order = int(max_order)
@@ -126,14 +130,14 @@ class InteractionResult:
     @property
     def sizes(self) -> np.ndarray:
         """Size |S| of each set, aligned with ``values``."""
-        return _sets.popcount(self.sets)
+        return bits.sizes(self.words)
 
     def __len__(self) -> int:
         return int(self.sets.shape[0])
 
     def players(self, row: int) -> tuple[int, ...]:
         """The players of the set at ``row``, as a sorted tuple."""
-        return _sets.set_to_players(self.sets[row])
+        return bits.set_to_players(self.words[row])
 
     def _key_of(self, key: Any) -> int:
         if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
@@ -161,10 +165,10 @@ class InteractionResult:
 
     def _row_lookup(self) -> dict[int, int]:
         if self._lookup is None:
-            if self.sets.ndim == 1:
-                keys = self.sets.tolist()
+            if self.words.shape[1] == 1:
+                keys = self.words[:, 0].tolist()
             else:
-                keys = [_sets.set_key(row) for row in self.sets]
+                keys = [bits.set_key(row) for row in self.words]
             self._lookup = {int(k): i for i, k in enumerate(keys)}
         return self._lookup
 
@@ -212,7 +216,7 @@ class InteractionResult:
     def _subset(self, mask: np.ndarray, min_order: int, max_order: int) -> InteractionResult:
         return InteractionResult(
             self.values[mask],
-            self.sets[mask],
+            self.words[mask],
             n_players=self.n_players,
             index=self.index,
             max_order=max_order,
@@ -392,14 +396,11 @@ class InteractionResult:
     @classmethod
     def _from_items(cls, items: list, n: int, **fields: Any) -> InteractionResult:
         """From ``[(players tuple, value), ...]`` in any order: sorted by size, then value."""
-        packed = [_sets.players_to_set(k, n) for k, _ in items]
-        sets = np.array(packed, dtype=np.uint64)
+        sets = np.array([bits.players_to_set(k, n) for k, _ in items], dtype=np.uint64)
+        sets = sets.reshape(len(items), bits.n_words(n))
         vals = np.array([float(v) for _, v in items])
         sizes = np.array([len(k) for k, _ in items], dtype=np.int64)
-        if sets.ndim == 1:
-            order = np.lexsort((sets, sizes))
-        else:
-            order = np.lexsort(tuple(sets.T) + (sizes,))
+        order = np.lexsort(tuple(sets.T) + (sizes,))  # size, then the most significant word
         return cls(vals[order], sets[order], n_players=n, **fields)
 
     # ------------------------------------------------------------------ misc
@@ -420,8 +421,8 @@ class InteractionResult:
             and self.n_players == other.n_players
             and self.min_order == other.min_order
             and self.max_order == other.max_order
-            and self.sets.shape == other.sets.shape
-            and bool(np.array_equal(self.sets, other.sets))
+            and self.words.shape == other.words.shape
+            and bool(np.array_equal(self.words, other.words))
             and self.values.shape == other.values.shape
             and bool(np.allclose(self.values, other.values, rtol=1e-10, atol=1e-10))
             and bool(np.allclose(self.baseline_value, other.baseline_value, rtol=1e-10, atol=1e-10))

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _sets
+from .. import sets as bits
 from ..games.base import check_game_output
 from ..indices import Index
 from ..results import InteractionResult
@@ -122,7 +122,7 @@ class Estimator:
         self.max_order = max_order
         self.seed = seed
         self.config = dict(config)
-        self._plan: np.ndarray = np.zeros((0, _sets.n_words(n_players)), dtype=np.uint64)
+        self._plan: np.ndarray = np.zeros((0, bits.n_words(n_players)), dtype=np.uint64)
         self._known: np.ndarray = np.zeros(0, dtype=bool)
         self._values: np.ndarray | None = None
         self._squeeze: bool | None = None
@@ -131,8 +131,8 @@ class Estimator:
 
     # ---------------------------------------------------------------- planning
     def _set_plan(self, plan: np.ndarray) -> None:
-        self._plan = np.ascontiguousarray(plan, dtype=np.uint64).reshape(
-            plan.shape[0], _sets.n_words(self.n_players))
+        """The planned coalitions: distinct words (m, W)."""
+        self._plan = np.ascontiguousarray(plan, dtype=np.uint64)
         self._known = np.zeros(self._plan.shape[0], dtype=bool)
 
     @property
@@ -182,7 +182,7 @@ class Estimator:
         if max_rows is not None:
             todo = todo[: max(1, int(max_rows))]
         self._pending = todo
-        return _sets.sets_to_coalitions(self._plan[todo], self.n_players)
+        return bits.to_coalitions(self._plan[todo], self.n_players)
 
     def tell(self, values: Any) -> None:
         """Values of the batch last returned by :meth:`next_coalitions`: (m,) or (m, d)."""
@@ -276,7 +276,7 @@ class Estimator:
         table = np.empty((1 << n, V.shape[1]))
         table[self._plan[:upto, 0].astype(np.int64)] = V
         res = exact(table, self.spec)  # the index object carries its order and p
-        assert np.array_equal(res.sets, self._out_sets())
+        assert np.array_equal(res.words, self._out_sets())
         values = res.values.reshape(res.values.shape[0], -1)
         return values, np.zeros_like(values), {"exact": True}
 
@@ -289,9 +289,7 @@ class Estimator:
         return self._values[:upto]
 
     def _out_sets(self) -> np.ndarray:
-        from ._sets_util import result_sets
-
-        return result_sets(self.n_players, self.max_order)
+        return bits.enumerate_sets(self.n_players, 0, self.max_order)
 
     def _baseline(self, values: np.ndarray) -> np.ndarray:
         """shapiq's convention (as interplay.exact): v(empty), except the fitted intercept
@@ -311,7 +309,7 @@ class Estimator:
             info = {**info, **ident.info()}
             if not ident.ok:
                 # never a residual-based stderr of an under-determined fit (docs/sampled.md)
-                big = _sets.popcount(sets)
+                big = bits.sizes(sets)
                 stderr = np.array(stderr, dtype=np.float64, copy=True)
                 stderr[big >= ident.bad_from] = np.inf
         base = self._baseline(values)

@@ -25,12 +25,11 @@ from math import ceil, comb, sqrt
 
 import numpy as np
 
-from .. import _sets
+from .. import sets as bits
 from .._validation import as_real_float64, check_int, format_bytes, require_memory
 from ..indices._weights import binomial_mass  # the product measure's mass per size
-from . import _sets_util as su
 from ._base import Estimator, SamplingState
-from ._kernels import n_sets_upto, set_ranks, stratified_stream, subset_gather, subset_moments
+from ._kernels import set_ranks, stratified_stream, subset_gather, subset_moments, union_ranks
 from ._rng import resolve_seed, substream
 from ._stratified import spd_solver
 
@@ -72,11 +71,11 @@ def _full_rank(S: np.ndarray, n: int, k: int) -> bool:
     unit-weight Gram from the subset moments; positive weights do not change the rank)."""
     from ._identify import gram_rank
 
-    K = n_sets_upto(n, k)
+    K = bits.n_sets_upto(n, k)
     if S.shape[0] < K:
         return False
     mom = subset_moments(S, n, 2 * k, np.ones(S.shape[0]))[0, :, 0]
-    return gram_rank(mom[su.union_ranks(n, k, 0)]) == K
+    return gram_rank(mom[union_ranks(n, k, 0)]) == K
 
 
 @lru_cache(maxsize=256)
@@ -86,7 +85,7 @@ def side_need(n: int, k: int, p: float, seed: int) -> int:
     at which the planned coalitions (a prefix of the group's seeded stream) without one
     jackknife group (1/JK_GROUPS of them) have full rank. All 2^n coalitions (exact on this
     side) when that is at most twice the first rung or no rung has full rank."""
-    K, cap = n_sets_upto(n, k), _cap(n)
+    K, cap = bits.n_sets_upto(n, k), _cap(n)
     if cap <= 2 * ceil(_NEED_LADDER[0] * K):
         return cap
     rungs = [ceil(r * K) for r in _NEED_LADDER if ceil(r * K) < cap]
@@ -121,11 +120,11 @@ def plan_split(budget: int, na: int, nb: int, k: int, p: float, seed: int) -> tu
     if budget >= cap_a * cap_b:
         return cap_a, cap_b
     need_a, need_b = _needs(na, nb, k, p, seed)
-    Ka, Kb = n_sets_upto(na, k), n_sets_upto(nb, k)
+    Ka, Kb = bits.n_sets_upto(na, k), bits.n_sets_upto(nb, k)
     if need_a * need_b > budget:
         raise GridBudgetError(
             f"budget = {budget}: grid mode with player groups {na} + {nb} cannot determine the "
-            f"{n_sets_upto(na + nb, k)} terms of order <= {k}: group A needs >= {need_a} "
+            f"{bits.n_sets_upto(na + nb, k)} terms of order <= {k}: group A needs >= {need_a} "
             f"coalitions ({Ka} terms), group B >= {need_b} ({Kb} terms); give budget >= "
             f"{need_a * need_b} (grid cells), a smaller max_order, or no player_groups (joint "
             f"sampling)", need_a * need_b)
@@ -160,7 +159,7 @@ def _group_stream(n, m, p, seed):
     q[0] = q[n] = np.inf
     if n <= 30 and m >= (1 << n):
         masks = np.arange(1 << n, dtype=np.uint64)[:, None]
-        return masks, _sets.popcount(masks[:, 0]), np.arange(1 << n, dtype=np.int64)
+        return masks, bits.sizes(masks[:, 0]), np.arange(1 << n, dtype=np.int64)
     return stratified_stream(n, q, False, seed, m)
 
 
@@ -309,10 +308,10 @@ class GridEstimator(Estimator):
         self._B = _group_stream(n_b, self.m_b, p, substream(seed, 2))
         self.m_a, self.m_b = self._A[0].shape[0], self._B[0].shape[0]
         k = max_order
-        Ka, Kb, K = n_sets_upto(n_a, 2 * k), n_sets_upto(n_b, 2 * k), n_sets_upto(n_players, k)
+        Ka, Kb, K = bits.n_sets_upto(n_a, 2 * k), bits.n_sets_upto(n_b, 2 * k), bits.n_sets_upto(n_players, k)
         R = JK_GROUPS
         nbytes = 8 * (self.m_a * self.m_b * 2 + K * K * 3 + R * (Ka + Kb) + (2 * R + 1) * K
-                      + R * (self.m_b + n_sets_upto(n_b, k)) * self.m_a)
+                      + R * (self.m_b + bits.n_sets_upto(n_b, k)) * self.m_a)
         self.plan_bytes = nbytes
         require_memory(nbytes, f"grid mode ({self.m_a} x {self.m_b} grid, {K} basis terms: "
                        f"{format_bytes(nbytes)})", argument="budget")
@@ -340,10 +339,10 @@ class GridEstimator(Estimator):
         return int(self._gknown.sum())
 
     def coalitions_a(self) -> np.ndarray:
-        return _sets.sets_to_coalitions(self._A[0], self.n_a)
+        return bits.to_coalitions(self._A[0], self.n_a)
 
     def coalitions_b(self) -> np.ndarray:
-        return _sets.sets_to_coalitions(self._B[0], self.n_b)
+        return bits.to_coalitions(self._B[0], self.n_b)
 
     def next_grid(self):
         """(C_a (m_a, n_a), C_b (m_b, n_b)) whose full grid is to be evaluated; None when done."""
@@ -442,16 +441,16 @@ class GridEstimator(Estimator):
     def state(self) -> SamplingState:
         ia, ib = np.nonzero(self._gknown)
         joint = self._joint(ia, ib)
-        sets = _sets.coalitions_to_sets(joint).reshape(ia.size, _sets.n_words(self.n_players))
+        sets = bits.from_coalitions(joint).reshape(ia.size, bits.n_words(self.n_players))
         vals = None if self._gvalues is None else self._gvalues[ia, ib]
         return SamplingState(self.config, sets, vals, bool(self._squeeze))
 
     def preload(self, state: SamplingState) -> int:
         if state.values is None or state.sets.shape[0] == 0:
             return 0
-        C = _sets.sets_to_coalitions(state.sets, self.n_players)
-        ka = [r.tobytes() for r in _sets.coalitions_to_sets(C[:, : self.n_a]).reshape(C.shape[0], -1)]
-        kb = [r.tobytes() for r in _sets.coalitions_to_sets(C[:, self.n_a:]).reshape(C.shape[0], -1)]
+        C = bits.to_coalitions(state.sets, self.n_players)
+        ka = [r.tobytes() for r in bits.from_coalitions(C[:, : self.n_a])]
+        kb = [r.tobytes() for r in bits.from_coalitions(C[:, self.n_a:])]
         la = {r.tobytes(): i for i, r in enumerate(self._A[0])}
         lb = {r.tobytes(): i for i, r in enumerate(self._B[0])}
         hits = [(la[a], lb[b], j) for j, (a, b) in enumerate(zip(ka, kb)) if a in la and b in lb]
@@ -479,10 +478,10 @@ class GridEstimator(Estimator):
     def _basis_split(self):
         """Joint basis (sets of size <= k, colex) -> (rank in A basis, rank in B basis)."""
         n, k, na = self.n_players, self.max_order, self.n_a
-        basis = su.basis_sets(n, k, 0)
-        C = _sets.sets_to_coalitions(basis, n)
-        A = _sets.coalitions_to_sets(C[:, :na]).reshape(C.shape[0], -1)
-        B = _sets.coalitions_to_sets(C[:, na:]).reshape(C.shape[0], -1)
+        basis = bits.enumerate_sets(n, 0, k)
+        C = bits.to_coalitions(basis, n)
+        A = bits.from_coalitions(C[:, :na])
+        B = bits.from_coalitions(C[:, na:])
         return set_ranks(A, na, k), set_ranks(B, self.n_b, k)
 
     @property
@@ -509,8 +508,8 @@ class GridEstimator(Estimator):
         auto = {"backend": self.backend, "complement": "auto"}
         momA = subset_moments(SA, na, 2 * k, WA, **auto)[0]  # (sets of size <= 2k, 1 + R_a)
         momB = subset_moments(SB, nb, 2 * k, WB, **auto)[0]
-        UA = su.union_ranks(na, k, 0)
-        UB = su.union_ranks(nb, k, 0)
+        UA = union_ranks(na, k, 0)
+        UB = union_ranks(nb, k, 0)
         GA0, GB0 = momA[:, 0][UA], momB[:, 0][UB]
         G = _gram(GA0, GB0, ia, ib)
         # one factorisation for h and the residuals, in place (G is not needed afterwards)
@@ -542,7 +541,7 @@ class GridEstimator(Estimator):
         ma, mb, d = V.shape
         wa, ub, RA, RB, ia, ib, solve, solver, replicate = self._design.get()
         K = ia.size
-        Ka, Kb = n_sets_upto(na, k), n_sets_upto(nb, k)
+        Ka, Kb = bits.n_sets_upto(na, k), bits.n_sets_upto(nb, k)
         auto = {"backend": be, "complement": "auto"}
 
         size_of_b = np.repeat(np.arange(k + 1), [comb(nb, s) for s in range(k + 1)])[ib]
@@ -561,7 +560,7 @@ class GridEstimator(Estimator):
                 sel = np.flatnonzero(size_of_b == s)
                 if sel.size == 0:
                     continue
-                lo, hi = su.offset(nb, s), su.offset(nb, s + 1)
+                lo, hi = bits.offset(nb, s), bits.offset(nb, s + 1)
                 Y = np.einsum("ai,cjae->aicje", WA, Z[lo:hi]).reshape(ma, -1)
                 Hs = subset_moments(SA, na, k - s, Y, **auto)[0].reshape(-1, Ra, hi - lo, Rb, d)
                 out[:, :, sel] = Hs[ia[sel], :, ib[sel] - lo].transpose(1, 2, 0, 3)
@@ -650,7 +649,7 @@ class GridEstimator(Estimator):
         n_eval = info.pop("n_evaluations")
         info["sampling_state"] = self.state()
         full = self.m_a == (1 << self.n_a) and self.m_b == (1 << self.n_b)
-        return InteractionResult(values, _sets.enumerate_sets(self.n_players, 0, self.max_order),
+        return InteractionResult(values, bits.enumerate_sets(self.n_players, 0, self.max_order),
                                  n_players=self.n_players, index=self.spec.name,
                                  max_order=self.max_order, min_order=0, baseline_value=base,
                                  stderr=stderr, estimated=not full, budget_used=n_eval,

@@ -1,20 +1,21 @@
 """Thin, validated wrappers of the sampled estimators' kernels (declared, with what each backend
 handles, in :mod:`interplay.backends._table`): stratified_stream, subset_moments (with the
-complement trick), complement_fold, subset_gather, intersection_kernel, set_ranks,
-first_occurrence, permutations; the permutation plans and accumulators are called by the
-permutation estimators directly.
+complement trick), complement_fold, subset_gather, intersection_kernel, set_ranks (and the
+union_ranks table built from it), first_occurrence, permutations; the permutation plans and
+accumulators are called by the permutation estimators directly.
 """
 
 from __future__ import annotations
 
+import functools
 from math import comb
 
 import numpy as np
 
+from .. import sets as bits
 from .._validation import format_bytes, require_memory
 from ..backends import KERNELS
-from . import _sets_util as su
-from ._sets_util import as_words, set_ranks  # noqa: F401  (set_ranks: part of this face)
+from ..sets import n_sets_upto
 
 STREAM = KERNELS["sampling.stratified_stream"]
 MOMENTS = KERNELS["sampling.subset_moments"]
@@ -23,14 +24,11 @@ FOLD = KERNELS["sampling.complement_fold"]
 DEDUP = KERNELS["sampling.first_occurrence"]
 PERMS = KERNELS["sampling.permutations"]
 KERNEL = KERNELS["sampling.intersection_kernel"]
+RANKS = KERNELS["sampling.set_ranks"]
 STII2_PLAN = KERNELS["permutation.stii2_plan"]
 STII2_ACC = KERNELS["permutation.stii2_accumulate"]
 SII_PLAN = KERNELS["permutation.sii_plan"]
 SII_ACC = KERNELS["permutation.sii_accumulate"]
-
-
-def n_sets_upto(n: int, k: int) -> int:
-    return sum(comb(n, u) for u in range(k + 1))
 
 
 def stratified_stream(n, size_weights, pairing, seed, budget, *, backend="auto"):
@@ -47,21 +45,12 @@ def _use_complement(n: int, max_order: int) -> bool:
     return n >= 8 and max_order >= 1 and comb(n, max_order) << max_order <= _COMPLEMENT_TABLE_LIMIT
 
 
-def _sizes(sets: np.ndarray) -> np.ndarray:
-    from .._sets import popcount
-
-    return popcount(sets if sets.shape[1] > 1 else sets[:, 0])
-
-
-def _large_rows(sets: np.ndarray, n: int) -> np.ndarray:
-    return _sizes(sets) > n // 2
-
-
-def _complement_pays(sets: np.ndarray, n: int, max_order: int, n_buckets: int = 1) -> bool:
+def _complement_pays(sets: np.ndarray, n: int, max_order: int, n_buckets: int = 1,
+                     sizes: np.ndarray | None = None) -> bool:
     """Cost model of ``complement="auto"``: visiting the subsets of the complements of the large
     rows plus one fold (sum_u C(n, u) 2^u terms per bucket) must at least halve the subsets
     visited directly (sum over rows of sum_{u <= K} C(|T|, u))."""
-    t = _sizes(sets)
+    t = bits.sizes(sets) if sizes is None else sizes
     upto = np.zeros(n + 1)
     for u in range(max_order + 1):
         upto += np.array([comb(a, u) for a in range(n + 1)], dtype=np.float64)
@@ -71,28 +60,24 @@ def _complement_pays(sets: np.ndarray, n: int, max_order: int, n_buckets: int = 
     return 2.0 * via <= direct
 
 
-def _complement(sets: np.ndarray, n: int) -> np.ndarray:
-    full = np.full(sets.shape[1], np.uint64(0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
-    if n % 64:
-        full[-1] = np.uint64((1 << (n % 64)) - 1)
-    return np.ascontiguousarray(~sets & full)
-
-
 def subset_moments(sets, n, max_order, weights, bucket=None, n_buckets=1, *, backend="auto",
-                   complement=True):
+                   complement=True, sizes=None):
     """Returns moments of shape (n_buckets, n_sets(<= max_order), c).
 
     Coalitions larger than n/2 are accumulated through their complements (few subsets) and
     mapped back by [U subset T] = sum_{A subset U} (-1)^{|A|} [A subset N minus T].
     ``complement``: True (whenever the fold's rank tables are small), False, or "auto" (only
-    when it at least halves the work, see :func:`_complement_pays`).
+    when it at least halves the work, see :func:`_complement_pays`). ``sizes``: |T_r| if the
+    caller has them (the coalition stream returns them), else counted here.
     """
-    sets = as_words(sets, n)
+    sets = bits.words(sets, n)
+    if complement == "auto" or (complement and _use_complement(n, max_order)):
+        sizes = bits.sizes(sets) if sizes is None else sizes
     if complement == "auto":
         complement = (_use_complement(n, max_order) and sets.shape[0] > 0
-                      and _complement_pays(sets, n, max_order, n_buckets))
+                      and _complement_pays(sets, n, max_order, n_buckets, sizes))
     if complement and _use_complement(n, max_order):
-        big = _large_rows(sets, n)
+        big = sizes > n // 2
         if big.any():
             w = np.asarray(weights, dtype=np.float64)
             w = w[:, None] if w.ndim == 1 else w
@@ -100,7 +85,7 @@ def subset_moments(sets, n, max_order, weights, bucket=None, n_buckets=1, *, bac
             small = ~big
             out = _moments_direct(sets[small], n, max_order, w[small],
                                   None if b is None else b[small], n_buckets, backend)
-            comp = _moments_direct(_complement(sets[big], n), n, max_order, w[big],
+            comp = _moments_direct(bits.complement(sets[big], n), n, max_order, w[big],
                                    None if b is None else b[big], n_buckets, backend)
             complement_fold(comp, n, max_order, out, backend=backend)
             return out
@@ -108,7 +93,6 @@ def subset_moments(sets, n, max_order, weights, bucket=None, n_buckets=1, *, bac
 
 
 def _moments_direct(sets, n, max_order, weights, bucket, n_buckets, backend):
-    sets = as_words(sets, n)
     w = np.ascontiguousarray(weights, dtype=np.float64)
     if w.ndim == 1:
         w = w[:, None]
@@ -138,35 +122,37 @@ def complement_fold(src, n, max_order, out, *, backend="auto"):
     fn(src, int(n), int(max_order), out)
 
 
-def subset_gather(sets, n, max_order, coef, *, backend="auto", complement=True):
+def subset_gather(sets, n, max_order, coef, *, backend="auto", complement=True, sizes=None):
     """out[r] = sum of coef[rank(U)] over U subset of T_r, |U| <= max_order (coalitions larger
     than n/2 through their complements: v_hat(T) = sum_{A subset N minus T} coef'[A] with
-    coef'[A] = (-1)^{|A|} sum_{U superset A} coef[U])."""
-    sets = as_words(sets, n)
+    coef'[A] = (-1)^{|A|} sum_{U superset A} coef[U]). ``sizes`` as in :func:`subset_moments`."""
+    sets = bits.words(sets, n)
     c = np.ascontiguousarray(coef, dtype=np.float64)
     if c.ndim == 1:
         c = c[:, None]
+    if complement == "auto" or (complement and _use_complement(n, max_order)):
+        sizes = bits.sizes(sets) if sizes is None else sizes
     if complement == "auto":
         complement = (_use_complement(n, max_order) and sets.shape[0] > 0
-                      and _complement_pays(sets, n, max_order))
+                      and _complement_pays(sets, n, max_order, 1, sizes))
     if complement and _use_complement(n, max_order) and sets.shape[0]:
-        big = _large_rows(sets, n)
+        big = sizes > n // 2
         if big.any():
             cp = np.zeros_like(c)
             for s in range(max_order + 1):
-                R = su.subset_ranks_by_mask(n, s)
-                lo = su.offset(n, s)
+                R = bits.subset_ranks_by_mask(n, s)
+                lo = bits.offset(n, s)
                 block = c[lo:lo + R.shape[0]]
                 for L in range(1 << s):
                     np.add.at(cp, R[:, L], block)
             for s in range(max_order + 1):
-                lo, hi = su.offset(n, s), su.offset(n, s + 1)
+                lo, hi = bits.offset(n, s), bits.offset(n, s + 1)
                 if s % 2:
                     cp[lo:hi] *= -1.0
             out = np.empty((sets.shape[0], c.shape[1]), dtype=np.float64)
             out[~big] = subset_gather(sets[~big], n, max_order, c, backend=backend,
                                       complement=False)
-            out[big] = subset_gather(_complement(sets[big], n), n, max_order, cp,
+            out[big] = subset_gather(bits.complement(sets[big], n), n, max_order, cp,
                                      backend=backend, complement=False)
             return out
     out = np.zeros((sets.shape[0], c.shape[1]), dtype=np.float64)
@@ -183,7 +169,7 @@ def intersection_kernel(sets, n, table, *, backend="auto"):
     With table[i] = sum_{j=lo}^{k} C(i, j) this is Phi Phi^T for the 0/1 monomial features
     phi_T[S] = [S subset T], lo <= |S| <= k: the Gram matrix of the dual (kernel) regression.
     """
-    sets = as_words(sets, n)
+    sets = bits.words(sets, n)
     t = np.ascontiguousarray(table, dtype=np.float64)
     if t.ndim != 1 or t.shape[0] < n + 1:
         raise ValueError(f"table must be one-dimensional with >= {n + 1} entries")
@@ -192,6 +178,29 @@ def intersection_kernel(sets, n, table, *, backend="auto"):
     if m:
         _, fn = KERNEL.select(backend)
         fn(sets, int(n), t, out)
+    return out
+
+
+def set_ranks(sets, n, max_order, *, backend="auto"):
+    """Row of each set among all sets of sizes 0..max_order (size, then value); -1 if larger."""
+    sets = bits.words(sets, n)
+    if sets.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, fn = RANKS.select(backend)
+    return np.asarray(fn(sets, int(n), int(max_order)), dtype=np.int64)
+
+
+@functools.lru_cache(maxsize=8)
+def union_ranks(n: int, k: int, min_order: int = 0) -> np.ndarray:
+    """R[a, b] = rank of S_a u S_b among sets of size <= 2k, for the sets S of sizes
+    min_order..k (:func:`interplay.sets.enumerate_sets` order)."""
+    b = bits.enumerate_sets(n, min_order, k)
+    iu, ju = np.triu_indices(b.shape[0])
+    r = set_ranks(b[iu] | b[ju], n, 2 * k)
+    out = np.empty((b.shape[0], b.shape[0]), dtype=np.int64)
+    out[iu, ju] = r
+    out[ju, iu] = r
+    out.setflags(write=False)
     return out
 
 

@@ -22,9 +22,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import bernoulli
 
-from . import _sets_util as su
+from .. import sets as bits
 from ._base import N_GROUPS
-from ._kernels import n_sets_upto, subset_gather, subset_moments
+from ._kernels import subset_gather, subset_moments, union_ranks
 from ._stratified import (DUAL_REFINEMENT_STEPS, StratifiedEstimator, _group_columns,
                           _random_groups_var, dof_factor, dual_ridge_factor, from_base,
                           sampling_units, solve_spd, uses_dual)
@@ -42,7 +42,7 @@ def _design_map(n: int, s: int) -> sp.csr_matrix:
     bern = bernoulli(max(s, 1))
     lam = [_lambda(s, l, bern) for l in range(s + 1)]
     a = [sum((-1) ** (u - j) * comb(u, j) * lam[j] for j in range(u + 1)) for u in range(s + 1)]
-    R = su.subset_ranks_by_mask(n, s)  # (K_s, 2^s)
+    R = bits.subset_ranks_by_mask(n, s)  # (K_s, 2^s)
     rows, cols, vals = [], [], []
     for L in range(1 << s):
         u = bin(L).count("1")
@@ -52,7 +52,7 @@ def _design_map(n: int, s: int) -> sp.csr_matrix:
         cols.append(np.arange(R.shape[0]))
         vals.append(np.full(R.shape[0], a[u]))
     return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                         shape=(n_sets_upto(n, s), R.shape[0]))
+                         shape=(bits.n_sets_upto(n, s), R.shape[0]))
 
 
 def design_kernel_table(n: int, s: int, sizes: np.ndarray) -> np.ndarray:
@@ -93,11 +93,11 @@ def kernelshapiq_plan_bytes(n: int, k: int, rows: int, d: int = 1) -> int:
         if uses_dual(rows, comb(n, s)):
             peak = max(peak, 2 * (rows + 1) ** 2)
         else:
-            ks = n_sets_upto(n, s)
+            ks = bits.n_sets_upto(n, s)
             peak = max(peak, 2 * ks * ks + comb(n, s) ** 2)
             kp = s
-    moments = n_sets_upto(n, 2 * kp) * kp if kp else 0
-    return 8 * (peak + moments + (N_GROUPS + 1) * n_sets_upto(n, k) * max(d, 1))
+    moments = bits.n_sets_upto(n, 2 * kp) * kp if kp else 0
+    return 8 * (peak + moments + (N_GROUPS + 1) * bits.n_sets_upto(n, k) * max(d, 1))
 
 
 class KernelShapIQ(StratifiedEstimator):
@@ -147,7 +147,7 @@ class KernelShapIQ(StratifiedEstimator):
                 rows = sets[nonzero]
                 mom = subset_moments(rows, n, 2 * s, np.ones((rows.shape[0], 1)),
                                      backend=self.backend)[0, :, 0]
-                Gm = mom[su.union_ranks(n, s, 0)]
+                Gm = mom[union_ranks(n, s, 0)]
                 A = _design_map(n, s)
                 G = np.asarray((A.T @ (A.T @ Gm).T).T)
                 rank = gram_rank(G)
@@ -171,7 +171,7 @@ class KernelShapIQ(StratifiedEstimator):
         groups = self._groups(upto, complete, sizes)
         v0 = V[0]
         r = V - v0
-        K = n_sets_upto(n, k)
+        K = bits.n_sets_upto(n, k)
         out = np.zeros((K, d))
         var = np.zeros((K, d))
         W = np.zeros((upto, k))
@@ -184,7 +184,8 @@ class KernelShapIQ(StratifiedEstimator):
             upto, comb(n, s))) for s in range(1, k + 1)]
         # moments of order 2s for the orders solved in the primal form only
         kp = max([s for s in range(1, k + 1) if not dual[s - 1]], default=0)
-        moms = subset_moments(sets, n, 2 * kp, W[:, :kp], backend=self.backend)[0] if kp else None
+        moms = (subset_moments(sets, n, 2 * kp, W[:, :kp], backend=self.backend, sizes=sizes)[0]
+                if kp else None)
         deltas = {}  # order -> per-group linearised contributions (R, C(n, s), d)
         # small-sample factor u / (u - p) of each order's linearised variance, p = the terms
         # fitted up to that order (as regression's, _stratified.dof_factor), with u the
@@ -194,28 +195,28 @@ class KernelShapIQ(StratifiedEstimator):
         # fewer draws than terms (n = 10, order 2, budget 112)
         rows = int((~complete[sizes]).sum())
         draws = sampling_units(self._draw[:upto], ~complete[sizes])
-        dof = {s: (dof_factor(rows, n_sets_upto(n, s) - 1)
-                   if draws > n_sets_upto(n, s) - 1 else np.inf) for s in range(1, k + 1)}
+        dof = {s: (dof_factor(rows, bits.n_sets_upto(n, s) - 1)
+                   if draws > bits.n_sets_upto(n, s) - 1 else np.inf) for s in range(1, k + 1)}
         for s in range(1, k + 1):
             w = W[:, s - 1]
             A = _design_map(n, s)
-            lo, hi = su.offset(n, s), su.offset(n, s + 1)
+            lo, hi = bits.offset(n, s), bits.offset(n, s + 1)
             if dual[s - 1]:
                 r, deltas[s] = self._order_dual(s, sets, sizes, w, r, groups, A, out, var)
                 var[lo:hi] *= dof[s]
                 continue
             mom = moms[:, s - 1]
-            Gm = mom[su.union_ranks(n, s, 0)]
+            Gm = mom[union_ranks(n, s, 0)]
             G = (A.T @ (A.T @ Gm).T).T if sp.issparse(A) else A.T @ Gm @ A
             G = np.asarray(G)
-            hm = subset_moments(sets, n, s, w[:, None] * r, backend=self.backend)[0]
+            hm = subset_moments(sets, n, s, w[:, None] * r, backend=self.backend, sizes=sizes)[0]
             h = np.asarray(A.T @ hm)
             phi, _ = solve_spd(G, h, rcond=1e-30)
             out[lo:hi] = phi
             coef = np.asarray(A @ phi)  # monomial coefficients of this order's fit
-            r = r - subset_gather(sets, n, s, coef, backend=self.backend)
+            r = r - subset_gather(sets, n, s, coef, backend=self.backend, sizes=sizes)
             scores = subset_moments(sets, n, s, w[:, None] * r, groups, N_GROUPS + 1,
-                                    backend=self.backend)[:N_GROUPS]  # (R, K_<=s, d)
+                                    backend=self.backend, sizes=sizes)[:N_GROUPS]  # (R, K_<=s, d)
             Rg = scores.shape[0]
             flat = scores.transpose(1, 0, 2).reshape(scores.shape[1], Rg * d)
             proj = np.asarray(A.T @ flat)  # (K_s, R*d)
@@ -242,7 +243,7 @@ class KernelShapIQ(StratifiedEstimator):
             # independent)
             D = np.zeros((K, N_GROUPS * d))
             for s, dl in deltas.items():
-                D[su.offset(n, s):su.offset(n, s + 1)] = dl.transpose(1, 0, 2).reshape(
+                D[bits.offset(n, s):bits.offset(n, s + 1)] = dl.transpose(1, 0, 2).reshape(
                     -1, N_GROUPS * d)
             D, _ = from_base(self.spec, D, np.zeros_like(D), n, k)
             var = _random_groups_var(D.reshape(K, N_GROUPS, d).transpose(1, 0, 2)) * dof[k]
@@ -259,7 +260,7 @@ class KernelShapIQ(StratifiedEstimator):
         from ._kernels import intersection_kernel
 
         n = self.n_players
-        lo, hi = su.offset(n, s), su.offset(n, s + 1)
+        lo, hi = bits.offset(n, s), bits.offset(n, s + 1)
         sizes_u, inv = np.unique(sizes, return_inverse=True)
         F = design_kernel_table(n, s, sizes_u)
         self_k = F[inv, inv, sizes]

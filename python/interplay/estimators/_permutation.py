@@ -22,8 +22,8 @@ from math import comb
 
 import numpy as np
 
+from .. import sets as bits
 from ..backends.reference import permutation as ref
-from . import _sets_util as su
 from ._base import N_GROUPS, Estimator
 from ._identify import t_inflation
 from ._kernels import SII_ACC, SII_PLAN, STII2_ACC, STII2_PLAN
@@ -85,15 +85,15 @@ def window_counts(perms: np.ndarray, n: int, k: int) -> np.ndarray:
     """hits[S]: permutations in which S (|S| <= k) is a window (its members on consecutive
     positions), i.e. contributes a non-zero draw to SII(S); every permutation for |S| <= 1."""
     M = perms.shape[0]
-    K = su.offset(n, k + 1)
+    K = bits.offset(n, k + 1)
     hits = np.zeros(K, dtype=np.int64)
-    hits[: su.offset(n, 2)] = M
+    hits[: bits.offset(n, 2)] = M
     for s in range(2, k + 1):
         if M == 0 or s > n:
             continue
         win = np.stack([perms[:, i : i + n - s + 1] for i in range(s)], axis=-1)
         win = np.sort(win, axis=-1).reshape(-1, s)
-        hits += np.bincount(su.rank_members(win, n), minlength=K)[:K]
+        hits += np.bincount(bits.rank_members(win, n), minlength=K)[:K]
     return hits
 
 
@@ -127,7 +127,7 @@ class PermutationSII(_PermutationBase):
         M = self._perms_upto(upto)
         V = np.ascontiguousarray(self._values[:upto])
         d = V.shape[1]
-        K = su.offset(n, k + 1)
+        K = bits.offset(n, k + 1)
         S1 = np.zeros((K, d))
         S2 = np.zeros((K, d))
         nf, per = self._nf, self._per
@@ -140,7 +140,7 @@ class PermutationSII(_PermutationBase):
         se = few_draws_correction(se, hits)
         v0 = V[0]
         if self.spec.base_coefficients(k) is not None:  # k-SII from SII
-            top = su.offset(n, k)
+            top = bits.offset(n, k)
             se_top = se[top:].copy()
             mean, _ = from_base(self.spec, mean, se**2, n, k)
             # k-SII is a linear map of the SII means: its variance is that of the mapped
@@ -193,20 +193,20 @@ class PermutationSTII(_PermutationBase):
         M = self._perms_upto(upto)
         V = self._values[:upto]
         d = V.shape[1]
-        K = su.offset(n, k + 1)
+        K = bits.offset(n, k + 1)
         nf, per = self._nf, self._per
         out = np.zeros((K, d))
         se = np.zeros((K, d))
         # lower orders: Moebius coefficients from the forced rows (all sets of size < k)
-        low = self._cell_row[: su.offset(n, k)]
+        low = self._cell_row[: bits.offset(n, k)]
         vlow = V[low]
         for s in range(k):
-            R = su.subset_ranks_by_mask(n, s)
+            R = bits.subset_ranks_by_mask(n, s)
             pc = np.array([bin(L).count("1") for L in range(1 << s)])
             acc = np.zeros((R.shape[0], d))
             for L in range(1 << s):
                 acc += (-1) ** (s - pc[L]) * vlow[R[:, L]]
-            out[su.offset(n, s) : su.offset(n, s + 1)] = acc
+            out[bits.offset(n, s) : bits.offset(n, s + 1)] = acc
         out[0] = V[0]
         if k == 2:
             K2 = comb(n, 2)
@@ -223,8 +223,8 @@ class PermutationSTII(_PermutationBase):
             S1, S2 = delta.sum(axis=0), (delta**2).sum(axis=0)
         mean, s_e = self._mean_se(S1, S2, M)
         s_e = few_draws_correction(s_e, np.full(mean.shape[0], M))  # every pair, every draw
-        out[su.offset(n, k):] = mean
-        se[su.offset(n, k):] = s_e
+        out[bits.offset(n, k):] = mean
+        se[bits.offset(n, k):] = s_e
         return out, se, {"n_permutations": M, "n_evaluations": int(self._cum[M])}
 
 

@@ -14,11 +14,10 @@ from math import comb, log
 import numpy as np
 import scipy.linalg
 
-from .. import _sets
-from . import _sets_util as su
+from .. import sets as bits
 from ._base import N_GROUPS, Estimator
 from ._identify import satterthwaite_factor
-from ._kernels import n_sets_upto, stratified_stream, subset_gather, subset_moments
+from ._kernels import stratified_stream, subset_gather, subset_moments, union_ranks
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -105,7 +104,7 @@ def pattern_sums(mom: np.ndarray, n: int, s: int) -> np.ndarray:
     """From subset moments mom[..., rank(U), c] (sum of a column over T with U subset T) to
     out[..., L, S, c] = sum over T with T n S = L (L a bitmask over the positions of S's
     members), for every s-set S (colex), by Moebius inversion on the lattice of S."""
-    R = su.subset_ranks_by_mask(n, s)  # (K_s, 2^s)
+    R = bits.subset_ranks_by_mask(n, s)  # (K_s, 2^s)
     X = np.stack([mom[..., R[:, L], :] for L in range(1 << s)], axis=-3)
     for i in range(s):
         bit = 1 << i
@@ -141,12 +140,12 @@ class StratifiedEstimator(Estimator):
         from .._validation import format_bytes, require_memory
 
         rows = min(budget, 1 << n) if n < 63 else budget
-        nbytes = rows * (8 * _sets.n_words(n) + 16 + 8 + n)  # plan, sizes/draws, values, bools
+        nbytes = rows * (8 * bits.n_words(n) + 16 + 8 + n)  # plan, sizes/draws, values, bools
         require_memory(nbytes, f"a plan of {rows} coalitions ({format_bytes(nbytes)})",
                        argument="budget")
         if n <= 30 and budget >= (1 << n):
             masks = np.arange(1 << n, dtype=np.uint64)
-            self._sizes = _sets.popcount(masks)
+            self._sizes = bits.sizes(masks)
             self._draw = np.arange(1 << n, dtype=np.int64)
             self._set_plan(masks[:, None])
             self.full_enumeration = True
@@ -209,11 +208,11 @@ def regression_plan_bytes(n: int, k: int, d: int = 1, rows: int | None = None,
     matrix factorised in place, right-hand sides and refinement residuals (2 (R + 2) d per
     row) and the subset moments of the dual coefficients ((R + 2) d per basis term).
     """
-    K = n_sets_upto(n, k)
-    if rows is not None and uses_dual(rows, K - su.offset(n, min_order)):
+    K = bits.n_sets_upto(n, k)
+    if rows is not None and uses_dual(rows, K - bits.offset(n, min_order)):
         r = rows + 1
         return 8 * (r * r + 2 * r * (N_GROUPS + 2) * max(d, 1) + (N_GROUPS + 2) * K * max(d, 1))
-    return 8 * (3 * K * K + n_sets_upto(n, 2 * k) + (N_GROUPS + 2) * K * max(d, 1))
+    return 8 * (3 * K * K + bits.n_sets_upto(n, 2 * k) + (N_GROUPS + 2) * K * max(d, 1))
 
 
 def uses_dual(rows: int, n_basis: int) -> bool:
@@ -299,8 +298,8 @@ class RegressionEstimator(StratifiedEstimator):
         rows = min(budget, 1 << n_players) if n_players < 63 else budget
         min_order = 0 if "product_measure" in spec.capabilities else 1
         nbytes = regression_plan_bytes(n_players, max_order, rows=rows, min_order=min_order)
-        K = n_sets_upto(n_players, max_order)
-        dual = uses_dual(rows, K - su.offset(n_players, min_order))
+        K = bits.n_sets_upto(n_players, max_order)
+        dual = uses_dual(rows, K - bits.offset(n_players, min_order))
         system = (f"kernel matrix {rows + 1} x {rows + 1}" if dual else f"Gram matrix {K} x {K}")
         require_memory(nbytes, f"regression with {K} basis terms (n = {n_players}, order "
                        f"{max_order}, budget {budget}; {system}, {format_bytes(nbytes)})",
@@ -323,7 +322,7 @@ class RegressionEstimator(StratifiedEstimator):
 
         n, k = self.n_players, self.max_order
         min_order = 1 if self.shapley else 0
-        terms = n_sets_upto(n, k) - su.offset(n, min_order)
+        terms = bits.n_sets_upto(n, k) - bits.offset(n, min_order)
         if self.full_enumeration:
             return Identification(True, ranks={"regression": (terms, terms)})
         sizes = self._sizes[:upto]
@@ -335,7 +334,7 @@ class RegressionEstimator(StratifiedEstimator):
         else:
             mom = subset_moments(self._plan[fit], n, 2 * k, np.ones((fit.size, 1)),
                                  backend=self.backend)[0, :, 0]
-            G = mom[su.union_ranks(n, k, min_order)]
+            G = mom[union_ranks(n, k, min_order)]
             if self.shapley:
                 G = G + 1.0  # the efficiency row: all ones on the terms of order >= 1
             rank = gram_rank(G)
@@ -366,8 +365,8 @@ class RegressionEstimator(StratifiedEstimator):
         else:
             v0 = None
             Y = V
-        off = su.offset(n, min_order)
-        Kall = n_sets_upto(n, k)
+        off = bits.offset(n, min_order)
+        Kall = bits.n_sets_upto(n, k)
         fit = np.flatnonzero(w > 0)
         n_exact = 1 if self.shapley else 0
         if self._solver == "auto":
@@ -377,10 +376,11 @@ class RegressionEstimator(StratifiedEstimator):
         if dual:
             return self._compute_dual(upto, sets, V, Y, w, fit, sizes, complete, min_order,
                                       v0, vN if self.shapley else None, info)
-        mom = subset_moments(sets, n, 2 * k, w, backend=self.backend)[0, :, 0]
-        Rk = su.union_ranks(n, k, min_order)
+        mom = subset_moments(sets, n, 2 * k, w, backend=self.backend, sizes=sizes)[0, :, 0]
+        Rk = union_ranks(n, k, min_order)
         G = mom[Rk]
-        h = subset_moments(sets, n, k, w[:, None] * Y, backend=self.backend)[0, off:Kall]
+        h = subset_moments(sets, n, k, w[:, None] * Y, backend=self.backend,
+                           sizes=sizes)[0, off:Kall]
         if self.shapley:
             ones = np.ones((G.shape[0], 1))
             sol, solver = solve_spd(G, np.concatenate([h, ones], axis=1))
@@ -394,7 +394,7 @@ class RegressionEstimator(StratifiedEstimator):
         coef = self._coef(beta, off, Kall, v0, V.shape[1])
         resid, groups = self._residuals(upto, sets, Y, coef, complete, sizes)
         scores = subset_moments(sets, n, k, w[:, None] * resid, groups, N_GROUPS + 1,
-                                backend=self.backend)[:N_GROUPS, off:Kall]
+                                backend=self.backend, sizes=sizes)[:N_GROUPS, off:Kall]
         R, K, d = scores.shape
         flat = scores.transpose(1, 0, 2).reshape(K, R * d)
         delta, _ = solve_spd(G, flat)
@@ -416,7 +416,7 @@ class RegressionEstimator(StratifiedEstimator):
         n, k = self.n_players, self.max_order
         if self.shapley:
             coef = np.vstack([np.zeros((1, coef.shape[1])), coef[1:]])
-        resid = Y - subset_gather(sets, n, k, coef, backend=self.backend)
+        resid = Y - subset_gather(sets, n, k, coef, backend=self.backend, sizes=sizes)
         return resid, self._groups(upto, complete, sizes)
 
     def _compute_dual(self, upto, sets, V, Y, w, fit, sizes, complete, min_order, v0, vN, info):
@@ -424,16 +424,16 @@ class RegressionEstimator(StratifiedEstimator):
         an m x m system on the fitted coalitions (weight > 0), plus the grand coalition as an
         exact row for the efficiency constraint of SV / FSII; beta_S = sum_T alpha_T
         [S subset T] is a subset-moment pass with weights alpha."""
-        from ._kernels import _complement, intersection_kernel
+        from ._kernels import intersection_kernel
 
         n, k = self.n_players, self.max_order
-        off = su.offset(n, min_order)
-        Kall = n_sets_upto(n, k)
+        off = bits.offset(n, min_order)
+        Kall = bits.n_sets_upto(n, k)
         rows = sets[fit]
         rhs = Y[fit]
         n_exact = 0
         if self.shapley:  # a_N = phi_N = all ones: sum_S beta_S = v(N) - v(empty)
-            grand = _complement(np.zeros((1, rows.shape[1]), dtype=np.uint64), n)
+            grand = bits.complement(np.zeros((1, rows.shape[1]), dtype=np.uint64), n)
             rows = np.vstack([rows, grand])
             rhs = np.vstack([rhs, (vN - v0)[None]])
             n_exact = 1
@@ -553,7 +553,7 @@ class _MonteCarlo(StratifiedEstimator):
         if paired:
             cols.append(pair_products(self._draw[:upto], sizes, V, n))
         cols = np.concatenate(cols, axis=1)
-        mom = subset_moments(sets, n, k, cols, sizes, n + 1, backend=self.backend)
+        mom = subset_moments(sets, n, k, cols, sizes, n + 1, backend=self.backend, sizes=sizes)
         out, var = [], []
         cap = self._cap
         weights = self.spec.base.derivative_weights(n)
@@ -752,7 +752,7 @@ def from_base(index, values, variance, n, k):
         return values, variance
     out = np.zeros_like(values)
     var = np.zeros_like(variance)
-    offs = [su.offset(n, s) for s in range(k + 2)]
+    offs = [bits.offset(n, s) for s in range(k + 2)]
     for s in range(1, k + 1):
         for j in range(s, k + 1):
             bj = bern[j - s]
@@ -764,7 +764,7 @@ def from_base(index, values, variance, n, k):
                 out[offs[s]:offs[s + 1]] += bj * Tv
                 var[offs[s]:offs[s + 1]] += bj * bj * Tvar
                 continue
-            sub = su.subset_ranks(n, j)[s] - offs[s]  # (C(n,j), C(j,s))
+            sub = bits.subset_ranks(n, j)[s] - offs[s]  # (C(n,j), C(j,s))
             for c in range(sub.shape[1]):
                 np.add.at(out, offs[s] + sub[:, c], bj * Tv)
                 np.add.at(var, offs[s] + sub[:, c], bj * bj * Tvar)
@@ -788,7 +788,8 @@ class MSR(StratifiedEstimator):
         w = np.where(kcount > 0, mass / np.maximum(kcount, 1), 0.0)[sizes]
         groups = self._groups(upto, complete, sizes)
         cols = np.concatenate([w[:, None], w[:, None] * V], axis=1)
-        mom = subset_moments(sets, n, k, cols, groups, N_GROUPS + 1, backend=self.backend)
+        mom = subset_moments(sets, n, k, cols, groups, N_GROUPS + 1, backend=self.backend,
+                             sizes=sizes)
         tot = mom.sum(axis=0)
         out, var = [], []
         for s in range(k + 1):

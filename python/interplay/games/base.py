@@ -1,4 +1,5 @@
-"""The game protocol's edges: validated coalitions in, validated values out."""
+"""The game protocol's edges: validated coalitions in (:func:`interplay.sets.check_coalitions`,
+the one coalition check), validated values out."""
 
 from __future__ import annotations
 
@@ -7,26 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import sets as bits
 from .._validation import as_real_float64, check_int, format_bytes, require_memory
+from ..sets import check_coalitions
 
-
-def check_coalitions(coalitions: Any, n_players: int, name: str = "coalitions") -> np.ndarray:
-    """A boolean coalition matrix of shape (m, n_players) (a single row (n_players,) is promoted).
-
-    0/1 integer or float matrices are accepted; anything else raises.
-    """
-    arr = np.asarray(coalitions)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2 or arr.shape[1] != n_players:
-        raise ValueError(f"{name} must have shape (m, {n_players}), got {np.shape(coalitions)}")
-    if arr.dtype != np.bool_:
-        if arr.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must be boolean (or 0/1 numbers), got dtype {arr.dtype}")
-        if not np.isin(arr, (0, 1)).all():
-            raise ValueError(f"{name} must contain only 0/1 (or True/False)")
-        arr = arr.astype(bool)
-    return arr
+__all__ = ["check_coalitions", "check_game_output", "evaluate_all"]
 
 
 def check_game_output(values: Any, m: int, name: str = "game output") -> np.ndarray:
@@ -38,10 +24,6 @@ def check_game_output(values: Any, m: int, name: str = "game output") -> np.ndar
         bad = int(np.flatnonzero(~np.isfinite(arr.reshape(m, -1)).any(axis=1))[0])
         raise ValueError(f"{name} contains NaN or inf (first at coalition row {bad})")
     return arr
-
-
-def _masks_to_coalitions(masks: np.ndarray, n: int) -> np.ndarray:
-    return ((masks[:, None] >> np.arange(n, dtype=np.uint64)) & np.uint64(1)).astype(bool)
 
 
 def evaluate_all(
@@ -61,7 +43,7 @@ def evaluate_all(
     total = 1 << n
     first = min(batch_size, total)
     masks = np.arange(first, dtype=np.uint64)
-    head = check_game_output(game(_masks_to_coalitions(masks, n)), first)
+    head = check_game_output(game(bits.to_coalitions(masks[:, None], n)), first)
     out_shape = (total,) + head.shape[1:]
     nbytes = 8 * int(np.prod(out_shape))
     require_memory(nbytes, f"a table of 2^{n} game values ({format_bytes(nbytes)})", argument="n_players")
@@ -70,5 +52,5 @@ def evaluate_all(
     for start in range(first, total, batch_size):
         stop = min(start + batch_size, total)
         masks = np.arange(start, stop, dtype=np.uint64)
-        out[start:stop] = check_game_output(game(_masks_to_coalitions(masks, n)), stop - start)
+        out[start:stop] = check_game_output(game(bits.to_coalitions(masks[:, None], n)), stop - start)
     return out

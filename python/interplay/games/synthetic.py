@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _sets
+from .. import sets as bits
 from .._validation import check_int, check_numeric_array, check_finite
 from .base import check_coalitions
 
@@ -49,8 +49,8 @@ class SumOfUnanimityGames:
             )
         check_finite(coef, "coefficients")
         self.interactions = [tuple(sorted(set(int(p) for p in s))) for s in interactions]
-        packed = [_sets.players_to_set(s, self.n_players) for s in self.interactions]
-        self._basis = np.array(packed, dtype=np.uint64).reshape(len(packed), -1)
+        packed = [bits.players_to_set(s, self.n_players) for s in self.interactions]
+        self._basis = np.array(packed, dtype=np.uint64).reshape(len(packed), bits.n_words(n_players))
         self.coefficients = coef
         base = np.asarray(baseline, dtype=np.float64)
         if coef.ndim == 2 and base.ndim == 0:
@@ -85,8 +85,7 @@ class SumOfUnanimityGames:
         c = check_coalitions(coalitions, self.n_players)
         self.n_calls += 1
         self.n_rows += c.shape[0]
-        packed = _sets.coalitions_to_sets(c).reshape(c.shape[0], -1)
-        vals = _sets.contained_sum(self._basis, self.coefficients, packed)
+        vals = bits.contained_sum(self._basis, self.coefficients, bits.from_coalitions(c))
         return vals + self.baseline
 
     def moebius(self) -> dict[tuple[int, ...], Any]:
@@ -120,13 +119,13 @@ class SumOfUnanimityGames:
                     continue
                 for sub in combinations(t_set, s):
                     acc[sub] = acc.get(sub, 0.0) + w * np.asarray(m)
-        sets = _sets.enumerate_sets(n, min_order, max_order)
+        sets = bits.enumerate_sets(n, min_order, max_order)
         d = self.coefficients.shape[1:] if self.coefficients.ndim == 2 else ()
         values = np.zeros((len(sets),) + d)
-        keys = {(_sets.set_key(s)): i for i, s in enumerate(sets)}
+        keys = {bits.set_key(s): i for i, s in enumerate(sets)}
         for sub, v in acc.items():
             values[keys[sum(1 << p for p in sub)]] = v
-        return sets, values
+        return bits.public(sets).copy(), values
 
 
 class UnanimityGame(SumOfUnanimityGames):

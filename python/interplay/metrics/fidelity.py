@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import _sets
+from .. import sets as bits
 from .._validation import check_int, check_open_unit
 from ..backends import KERNELS
-from ..games.base import check_coalitions, check_game_output
+from ..games.base import check_game_output
 
 
 EXPLANATION_GAME = KERNELS["fidelity.explanation_game"]
@@ -42,14 +42,14 @@ class ExplanationGame:
         self.result = result
         self.n_players = result.n_players
         self.backend, self._impl = EXPLANATION_GAME.select(backend)
-        self._sets = np.ascontiguousarray(result.sets.reshape(len(result), -1), dtype=np.uint64)
+        self._sets = np.ascontiguousarray(result.words)
         vals = np.asarray(result.values, dtype=np.float64)
         self._scalar = vals.ndim == 1
         self._values = np.ascontiguousarray(vals.reshape(len(result), -1))
 
     def __call__(self, coalitions: Any) -> np.ndarray:
-        c = check_coalitions(coalitions, self.n_players)
-        packed = np.ascontiguousarray(_sets.coalitions_to_sets(c).reshape(c.shape[0], -1))
+        c = bits.check_coalitions(coalitions, self.n_players)
+        packed = bits.from_coalitions(c)
         out = np.empty((c.shape[0], self._values.shape[1]), dtype=np.float64)
         self._impl(self._sets, self._values, packed, out)
         return out[:, 0] if self._scalar else out

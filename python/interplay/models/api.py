@@ -269,7 +269,8 @@ def run_estimators(
         if grid_items:
             evaluate(grid_items, evaluate_grids, "tell_grid")
         if row_items:
-            evaluate(row_items, evaluate_games, "tell")
+            # estimator batches are distinct planned coalitions: no second deduplication
+            evaluate(row_items, lambda g, c: evaluate_games(g, c, distinct=True), "tell")
         failed = errors or {}
         active = sorted(i for i, _ in grid_items + row_items if i not in failed)
     results: list[InteractionResult | None] = []

@@ -319,13 +319,13 @@ def read_result(path: str | os.PathLike) -> InteractionResult:
     """Load a result written by :func:`explain_items`."""
     import pyarrow.parquet as pq  # noqa: PLC0415
 
-    from .. import _sets  # noqa: PLC0415
+    from .. import sets as bits  # noqa: PLC0415
 
     table = pq.read_table(path)
     info = json.loads(table.schema.metadata[b"interplay"])
     n = info["n_players"]
     players = table.column("players").to_pylist()
-    sets = np.array([_sets.players_to_set(p, n) for p in players], dtype=np.uint64)
+    sets = np.array([bits.players_to_set(p, n) for p in players], dtype=np.uint64)
     stderr = table.column("stderr").to_numpy()
     return InteractionResult(
         table.column("value").to_numpy(), sets, n_players=n, index=info["index"],

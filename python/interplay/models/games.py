@@ -24,6 +24,7 @@ import numpy as np
 from .._validation import as_real_float64
 from ..scheduler import Scheduler, ValueCache
 from ..scheduler.core import _to_numpy
+from ..sets import check_coalitions
 from .adapters import Adapter, as_adapter
 from .maskers import Instance, Masker
 
@@ -124,8 +125,10 @@ class MaskedModel:
         self.task.instances.setdefault(inst.key, inst)
         return inst
 
-    def evaluate(self, requests: Sequence[tuple[Hashable, np.ndarray]]) -> list[np.ndarray]:
-        return self.scheduler.evaluate(requests)
+    def evaluate(self, requests: Sequence[tuple[Hashable, np.ndarray]], *, checked: bool = False,
+                 distinct: bool = False) -> list[np.ndarray]:
+        """Values of ``[(instance_key, coalitions), ...]`` (see :meth:`Scheduler.evaluate`)."""
+        return self.scheduler.evaluate(requests, checked=checked, distinct=distinct)
 
 
 def _as_masked_model(model: Any, masker: Masker | None, **kw: Any) -> MaskedModel:
@@ -134,19 +137,6 @@ def _as_masked_model(model: Any, masker: Masker | None, **kw: Any) -> MaskedMode
     if masker is None:
         raise ValueError("masker: a model that is not a MaskedModel needs a masker")
     return MaskedModel(model, masker, **kw)
-
-
-def _check_coalitions(coalitions: Any, n: int, name: str = "coalitions") -> np.ndarray:
-    c = np.asarray(coalitions)
-    if c.ndim == 1:
-        c = c[None, :]
-    if c.ndim != 2 or c.shape[1] != n:
-        raise ValueError(f"{name} must have shape (m, {n}), got {np.shape(coalitions)}")
-    if c.dtype != bool:
-        if not np.isin(c, (0, 1)).all():
-            raise ValueError(f"{name} must be boolean (or 0/1)")
-        c = c.astype(bool)
-    return c
 
 
 def _unique_rows(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,7 +180,7 @@ class MaskedModelGame(_ModelGame):
         self.player_names = list(self.instance.labels)
 
     def _begin(self, coalitions: np.ndarray):
-        c = _check_coalitions(coalitions, self.n_players)
+        c = check_coalitions(coalitions, self.n_players)
         return [(self.model, self.instance.key, c)], lambda vals: vals[0]
 
 
@@ -278,7 +268,7 @@ class LateFusionGame(_ModelGame):
         return [c[:, self.offsets[j]: self.offsets[j + 1]] for j in range(len(self.sizes))]
 
     def _begin(self, coalitions: np.ndarray):
-        c = _check_coalitions(coalitions, self.n_players)
+        c = check_coalitions(coalitions, self.n_players)
         if self.joint is not None:
             return [(self.joint, "joint", c)], lambda vals: vals[0]
         blocks = [_unique_rows(b) for b in self._split(c)]
@@ -294,8 +284,8 @@ class LateFusionGame(_ModelGame):
     def _begin_grid(self, coalitions_a: np.ndarray, coalitions_b: np.ndarray):
         if len(self.sizes) != 2:
             raise ValueError("grid_values needs exactly two modalities")
-        ca = _check_coalitions(coalitions_a, self.sizes[0], "coalitions_a")
-        cb = _check_coalitions(coalitions_b, self.sizes[1], "coalitions_b")
+        ca = check_coalitions(coalitions_a, self.sizes[0], "coalitions_a")
+        cb = check_coalitions(coalitions_b, self.sizes[1], "coalitions_b")
         if self.joint is not None:
             rows = np.concatenate(
                 [np.repeat(ca, len(cb), axis=0), np.tile(cb, (len(ca), 1))], axis=1
@@ -431,25 +421,31 @@ class DualEncoderGame(LateFusionGame):
 
 
 # ---------------------------------------------------------------------- packing many games
-def _run(begun: list) -> list[np.ndarray]:
+def _run(begun: list, distinct: bool = False) -> list[np.ndarray]:
+    # every request's rows passed check_coalitions in _begin/_begin_grid (or were derived from
+    # rows that did): the scheduler does not check them again
     by_model: dict[int, tuple[MaskedModel, list]] = {}
     for gi, (requests, _) in enumerate(begun):
         for ri, (model, key, rows) in enumerate(requests):
             by_model.setdefault(id(model), (model, []))[1].append((gi, ri, key, rows))
     results: list[list[Any]] = [[None] * len(req) for req, _ in begun]
     for model, items in by_model.values():
-        vals = model.evaluate([(key, rows) for _, _, key, rows in items])
+        vals = model.evaluate([(key, rows) for _, _, key, rows in items], checked=True,
+                              distinct=distinct)
         for (gi, ri, _, _), v in zip(items, vals):
             results[gi][ri] = v
     return [finish(res) for (_, finish), res in zip(begun, results)]
 
 
-def evaluate_games(games: Sequence[_ModelGame], coalitions: Sequence[np.ndarray]) -> list[np.ndarray]:
+def evaluate_games(games: Sequence[_ModelGame], coalitions: Sequence[np.ndarray], *,
+                   distinct: bool = False) -> list[np.ndarray]:
     """Values of ``coalitions[i]`` on ``games[i]``, with every model's rows (over all games)
-    deduplicated, cached and packed into shared batches: one scheduler call per model."""
+    deduplicated, cached and packed into shared batches: one scheduler call per model.
+    ``distinct=True``: no ``coalitions[i]`` repeats a row (an estimator's planned coalitions),
+    so the rows are not deduplicated again."""
     if len(games) != len(coalitions):
         raise ValueError("games and coalitions must have the same length")
-    return _run([g._begin(c) for g, c in zip(games, coalitions)])
+    return _run([g._begin(c) for g, c in zip(games, coalitions)], distinct)
 
 
 def evaluate_grids(

@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from .._validation import as_real_float64, check_int, format_bytes, require_memory
+from ..sets import check_coalitions
 
 Request = tuple[Hashable, np.ndarray]
 
@@ -317,7 +318,8 @@ class Scheduler:
         self.stats.oom_retries += 1
 
     # ------------------------------------------------------------------ plan
-    def _dedup(self, requests: Sequence[Request]) -> tuple[list, list[tuple[int, int]], Plan]:
+    def _dedup(self, requests: Sequence[Request], checked: bool = False,
+               distinct: bool = False) -> tuple[list, list[tuple[int, int]], Plan]:
         cache = self.cache
         prepared = []
         pending: list[tuple[int, int]] = []
@@ -327,23 +329,20 @@ class Scheduler:
             if not (isinstance(req, tuple) and len(req) == 2):
                 raise TypeError("requests must be a sequence of (instance_key, coalitions) pairs")
             key, coal = req
-            c = np.asarray(coal)
-            if c.dtype != bool:
-                if not np.isin(c, (0, 1)).all():
-                    raise ValueError("coalitions must be boolean (or 0/1) arrays of shape (m, n)")
-                c = c.astype(bool)
-            if c.ndim == 1:
-                c = c[None, :]
-            if c.ndim != 2:
-                raise ValueError(f"coalitions must have shape (m, n), got {c.shape}")
+            c = coal if checked else check_coalitions(coal, None)
             c = np.ascontiguousarray(c)
             m, n = c.shape
             packed = np.packbits(c, axis=1) if n else np.zeros((m, 1), np.uint8)
-            width = packed.shape[1]
-            void = np.ascontiguousarray(packed).view(np.dtype((np.void, width))).ravel()
-            uniq, first, inverse = np.unique(void, return_index=True, return_inverse=True)
-            vals: list[np.ndarray | None] = [None] * len(uniq)
-            bits = [u.tobytes() for u in uniq]
+            if distinct:  # the caller's rows never repeat (an estimator's planned coalitions)
+                rows_u, inverse = c, np.arange(m)
+                bits = [u.tobytes() for u in packed]
+            else:
+                width = packed.shape[1]
+                void = np.ascontiguousarray(packed).view(np.dtype((np.void, width))).ravel()
+                uniq, first, inverse = np.unique(void, return_index=True, return_inverse=True)
+                rows_u = c[first]
+                bits = [u.tobytes() for u in uniq]
+            vals: list[np.ndarray | None] = [None] * len(bits)
             for u, b in enumerate(bits):
                 v = cache.get((self.namespace, key, n, b)) if cache is not None else None
                 if v is None:
@@ -352,11 +351,11 @@ class Scheduler:
                     vals[u] = v
                     cached += 1
             rows += m
-            unique += len(uniq)
+            unique += len(bits)
             rb = self._row_bytes(key, n)
             if rb is not None:
                 max_row_bytes = max(max_row_bytes, rb)
-            prepared.append((key, c[first], inverse.reshape(-1), bits, vals, n))
+            prepared.append((key, rows_u, inverse.reshape(-1), bits, vals, n))
         to_eval = len(pending)
         bs = self.batch_size
         row_bytes = max_row_bytes or None
@@ -382,15 +381,20 @@ class Scheduler:
         """Values of one instance's coalitions: ``evaluate([(key, coalitions)])[0]``."""
         return self.evaluate([(key, coalitions)])[0]
 
-    def evaluate(self, requests: Sequence[Request]) -> list[np.ndarray]:
+    def evaluate(self, requests: Sequence[Request], *, checked: bool = False,
+                 distinct: bool = False) -> list[np.ndarray]:
         """Values of ``[(instance_key, coalitions (m_i, n_i)), ...]``, one array per request.
 
         Rows of all requests are deduplicated, looked up in the cache and the rest is evaluated
-        in batches that may span instances.
+        in batches that may span instances. ``checked``: the coalitions already passed
+        :func:`interplay.sets.check_coalitions` (bool (m, n)), so they are not checked again;
+        ``distinct``: no row repeats within a request (an estimator's planned coalitions), so
+        the per-request deduplication is skipped (a repeated row would then be evaluated twice,
+        never given a wrong value).
         """
         t_start = time.perf_counter()
         requests = list(requests)
-        prepared, pending, plan = self._dedup(requests)
+        prepared, pending, plan = self._dedup(requests, checked, distinct)
         self.last_plan = plan
         st = self.stats
         st.calls += 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ... import _sets
+from ... import sets as bits
 from .transforms import _transform
 
 
@@ -47,7 +47,7 @@ def weighted_superset(
     work = None
     start = 0
     for s in range(min_order, k + 1):
-        sets = _sets.enumerate_sets(n, s, s).astype(np.int64)
+        sets = bits.masks(n, s, s).astype(np.int64)
         if np.all(weights[s] == (np.arange(n + 1) == s)):
             _gather(m2, sets, o2, start)
         else:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import _sets
+from ... import sets as bits
 from .transforms import transform
 
 
 def popcounts(n: int) -> np.ndarray:
-    return _sets.popcount(np.arange(1 << n, dtype=np.uint64))
+    return bits.sizes(np.arange(1 << n, dtype=np.uint64))
 
 
 def weighted_superset(
@@ -30,7 +30,7 @@ def weighted_superset(
     pc = popcounts(n)
     start = 0
     for s in range(min_order, k + 1):
-        sets = _sets.enumerate_sets(n, s, s).astype(np.int64)
+        sets = bits.masks(n, s, s).astype(np.int64)
         if np.all(weights[s] == (np.arange(n + 1) == s)):
             o2[start : start + len(sets)] = m2[sets]
         else:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import _sets
+from ... import sets as bits
 
 
 def explanation_game(
     sets: np.ndarray, values: np.ndarray, coalitions: np.ndarray, out: np.ndarray
 ) -> None:
     """Plain NumPy: for each coalition, the sum of values over held sets that it contains."""
-    out[:] = _sets.contained_sum(sets, values, coalitions)
+    out[:] = bits.contained_sum(sets, values, coalitions)

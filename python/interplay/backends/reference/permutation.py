@@ -8,13 +8,12 @@ from math import comb
 
 import numpy as np
 
-from ... import _sets
-from ...estimators import _sets_util as su
+from ... import sets as bits
 from ...estimators._kernels import first_occurrence, permutations
 
 
 def _onehot_words(players: np.ndarray, n: int) -> np.ndarray:
-    W = _sets.n_words(n)
+    W = bits.n_words(n)
     if W == 1:
         return (np.uint64(1) << players.astype(np.uint64))[..., None]
     out = np.zeros(players.shape + (W,), dtype=np.uint64)
@@ -95,9 +94,8 @@ def sii_rows_per_perm(n, k):
 
 
 def sii_forced(n):
-    W = _sets.n_words(n)
-    full = np.asarray(_sets.players_to_set(range(n), n), dtype=np.uint64).reshape(1, W)
-    return np.vstack([np.zeros((1, W), dtype=np.uint64), full])
+    full = bits.players_to_set(range(n), n)
+    return np.stack([np.zeros_like(full), full])
 
 
 def sii_plan(seed, n, k, budget, max_perms, *, backend="reference"):
@@ -139,7 +137,7 @@ def sii_accumulate(perms, cells, k, V, S1, S2):
             continue
         win = np.stack([perms[:, i : i + n - s + 1] for i in range(s)], axis=-1)
         win = np.sort(win, axis=-1).reshape(-1, s)
-        r = su.rank_members(win, n)
+        r = bits.rank_members(win, n)
         flat = contrib.reshape(-1, d)
         for j in range(d):
             S1[:, j] += np.bincount(r, weights=flat[:, j], minlength=K)
@@ -154,7 +152,7 @@ def stii_coalitions(P, n, k):
     prefix = np.zeros((M, n + 1, W), dtype=np.uint64)
     prefix[:, 1:] = np.bitwise_or.accumulate(oh, axis=1)
     pos = np.argsort(P, axis=1)  # position of each player
-    mem = su.members(n, k)  # (K_k, k)
+    mem = bits.members(n, k)  # (K_k, k)
     first = pos[:, mem].min(axis=2)  # (M, K_k)
     if k == 2:
         # T = prefix before the pair's first member; T u {first} is the next prefix, so only
@@ -182,7 +180,7 @@ def stii_rows_per_perm(n, k):
 
 
 def stii_forced(n, k):
-    return np.vstack([su.basis_sets(n, k - 1, 0), sii_forced(n)[1:]])
+    return np.vstack([bits.enumerate_sets(n, 0, k - 1), sii_forced(n)[1:]])
 
 
 def stii_plan_chunked(seed, n, k, budget, max_perms, *, backend="auto"):
@@ -207,7 +205,7 @@ def stii2_accumulate(perms, cells, V, S1, S2):
     K2 = comb(n, 2)
     raw = cells[: M * stii_rows_per_perm(n, 2)].reshape(M, -1)
     pos = np.argsort(perms, axis=1)
-    mem = su.members(n, 2)
+    mem = bits.members(n, 2)
     first = np.minimum(pos[:, mem[:, 0]], pos[:, mem[:, 1]])
     pre = raw[:, : n + 1]
     t0 = np.take_along_axis(pre, first, axis=1)

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from ..._sets import n_words
 from ...estimators._rng import SplitMix64
+from ...sets import n_words
 
 
 def _pack(members, n: int) -> tuple[int, ...]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ... import _sets
+from ... import sets as bits
 from ..reference.transforms import transform
 
 
@@ -50,7 +50,7 @@ def weighted_superset(
     w = torch.as_tensor(np.ascontiguousarray(weights), dtype=table.dtype, device=device)
     parts = []
     for s in range(min_order, k + 1):
-        sets = torch.as_tensor(_sets.enumerate_sets(n, s, s).astype(np.int64), device=device)
+        sets = torch.as_tensor(bits.masks(n, s, s).astype(np.int64), device=device)
         if np.all(weights[s] == (np.arange(n + 1) == s)):
             parts.append(table.index_select(0, sets))
             continue
