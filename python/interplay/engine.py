@@ -9,7 +9,6 @@ games alike (d outputs in one pass).
 
 from __future__ import annotations
 
-import os
 from math import comb
 from typing import Any
 

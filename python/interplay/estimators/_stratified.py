@@ -9,7 +9,7 @@ exact. All accumulations are subset moments streamed from the bitmasks (see _ker
 
 from __future__ import annotations
 
-from math import comb, log
+from math import comb
 
 import numpy as np
 import scipy.linalg
