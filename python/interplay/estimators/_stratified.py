@@ -783,7 +783,6 @@ class MSR(StratifiedEstimator):
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
         sets, V, sizes, kcount, complete = self._sample(upto)
-        d = V.shape[1]
         mass = self.spec.size_mass(n)
         w = np.where(kcount > 0, mass / np.maximum(kcount, 1), 0.0)[sizes]
         groups = self._groups(upto, complete, sizes)

@@ -155,7 +155,6 @@ def _certify_full(p: np.ndarray, heavy: np.ndarray, q_h: np.ndarray, lam_h: np.n
     q = scale * q_h + (p - p_heavy)
     upper = min(objective(q) + hy, i12)
     lower = max(i1, i2)
-    ny = p.shape[2]
     lam, mu = lam_h.copy(), mu_h.copy()
     if not (np.isnan(lam).any() or np.isnan(mu).any()):
         a, b = p.sum(axis=1), p.sum(axis=0)
