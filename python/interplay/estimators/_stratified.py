@@ -630,24 +630,31 @@ class ShapIQ(_MonteCarlo):
         return est, v
 
 
+#: SVARM-IQ stratifies a size by |T n S| only when each stratum expects this many draws
+MIN_STRATUM_DRAWS = 10
+
+
 class SvarmIQ(_MonteCarlo):
     """SVARM-IQ (Kolpaczki et al. 2024): stratified by coalition size t and intersection
     l = |T n S|; phi(S) = sum_{t,l} gamma(t,l) P(t,l) mean_{(t,l)} v with P = C(s,l) C(n-s,t-l)
-    coalitions per stratum. A size t with an empty (t, l) stratum for S uses the size-level
-    Horvitz-Thompson estimate instead (SHAP-IQ's, unbiased). Variance: sum (gamma P)^2
-    (1 - N/P) s^2 / N per stratum."""
+    coalitions per stratum. Variance: sum (gamma P)^2 (1 - N/P) s^2 / N per stratum.
+
+    A size t is stratified by l only when every (t, l) stratum it needs expects at least
+    MIN_STRATUM_DRAWS draws (k_t P(t, l) / C(n, t)); otherwise, and in the rare case that a
+    stratum so chosen has at most one draw, it uses the size-level Horvitz-Thompson estimate
+    (SHAP-IQ's). The choice must not depend on which coalitions were drawn: falling back
+    whenever a stratum happened to be empty (the choice by realised counts) is biased (the
+    fallback estimate given an empty stratum misses its contribution), by up to 15 standard
+    errors of the mean at n = 25 (coverage 0.76-0.88 at 1-5 K coalitions; 0.93-0.94 now)."""
 
     method = "svarmiq"
 
     def _combine(self, g, N, A, B, kcount, complete, cap, n, s, X=None):
-        t = np.arange(n + 1)[:, None]
-        l = np.arange(s + 1)[None, :]
         P = np.zeros((n + 1, s + 1))
         for tt in range(n + 1):
             for ll in range(s + 1):
                 if 0 <= tt - ll <= n - s:
                     P[tt, ll] = comb(s, ll) * float(comb(n - s, tt - ll))
-        del t, l
         Nd = N[..., None]
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = np.where(Nd > 0, A / np.maximum(Nd, 1), 0.0)
@@ -656,10 +663,11 @@ class SvarmIQ(_MonteCarlo):
             per_t = (gp * mean).sum(axis=1)  # (n+1, K_s, d): stratified by l within size t
             fpc = np.where(Nd > 0, 1.0 - Nd / np.maximum(P[:, :, None, None], 1), 0.0)
             var_t = (gp**2 * np.maximum(fpc, 0) * np.maximum(s2, 0) / np.maximum(Nd, 1)).sum(axis=1)
-            # a size t whose (t, l) strata are not all sampled for S falls back to the size-level
-            # Horvitz-Thompson estimate (SHAP-IQ's), which needs no stratum to be non-empty
-            needed = (np.abs(g * P) > 0)[:, :, None]  # (n+1, s+1, 1)
-            missing = (needed & (N <= 1)).any(axis=1)[..., None]  # (n+1, K_s, 1)
+            # sizes too thin to stratify by l (decided from k_t, not from the draws) and the
+            # rare stratum with at most one draw: the size-level Horvitz-Thompson estimate
+            needed = np.abs(g * P) > 0  # (n+1, s+1)
+            thin = (needed & (kcount[:, None] * P < MIN_STRATUM_DRAWS * cap[:, None])).any(1)
+            missing = (thin[:, None] | (needed[:, :, None] & (N <= 1)).any(axis=1))[..., None]
             if X is not None:  # complement pairs: strata (t, l) and (n - t, s - l) together
                 var_t = self._paired_strata_var(gp[..., 0, 0], P, N, A, B, X, complete, n,
                                                 var_t)
