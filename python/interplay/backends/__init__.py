@@ -37,31 +37,18 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in _TRUE
 
 
-@functools.lru_cache(maxsize=None)
-def _import_core() -> tuple[ModuleType | None, str]:
-    try:
-        core = importlib.import_module("interplay._core")
-    except ImportError as exc:  # not built, or built for another Python
-        return None, f"compiled extension interplay._core not importable ({exc})"
-    return core, ""
+_HINTS = {"interplay._core": "compiled extension interplay._core not importable ({})",
+          "numba": "numba not installed ({}); pip install 'interplay[numba]'",
+          "torch": "torch not installed ({}); pip install 'interplay[torch]'"}
 
 
 @functools.lru_cache(maxsize=None)
-def _import_numba() -> tuple[ModuleType | None, str]:
+def _import(module: str) -> tuple[ModuleType | None, str]:
+    """The module, or None and why (not installed, or the core built for another Python)."""
     try:
-        numba = importlib.import_module("numba")
+        return importlib.import_module(module), ""
     except ImportError as exc:
-        return None, f"numba not installed ({exc}); pip install 'interplay[numba]'"
-    return numba, ""
-
-
-@functools.lru_cache(maxsize=None)
-def _import_torch() -> tuple[ModuleType | None, str]:
-    try:
-        torch = importlib.import_module("torch")
-    except ImportError as exc:
-        return None, f"torch not installed ({exc}); pip install 'interplay[torch]'"
-    return torch, ""
+        return None, _HINTS[module].format(exc)
 
 
 def core() -> ModuleType:
@@ -69,30 +56,20 @@ def core() -> ModuleType:
     ok, why = backend_status("cpp")
     if not ok:
         raise ImportError(why)
-    mod, _ = _import_core()
-    assert mod is not None
-    return mod
+    return _import("interplay._core")[0]
 
 
 def backend_status(name: str) -> tuple[bool, str]:
     """Whether backend ``name`` can be used at all, and if not, why."""
-    if name == "cpp":
-        if _env_flag("INTERPLAY_DISABLE_CPP"):
-            return False, "disabled by INTERPLAY_DISABLE_CPP"
-        mod, why = _import_core()
-        return mod is not None, why
-    if name == "numba":
-        if _env_flag("INTERPLAY_DISABLE_NUMBA"):
-            return False, "disabled by INTERPLAY_DISABLE_NUMBA"
-        mod, why = _import_numba()
-        return mod is not None, why
     if name == "reference":
         return True, ""
-    if name == "torch":
-        mod, why = _import_torch()
+    if name in ("cpp", "numba") and _env_flag(f"INTERPLAY_DISABLE_{name.upper()}"):
+        return False, f"disabled by INTERPLAY_DISABLE_{name.upper()}"
+    if name in ("cpp", "numba", "torch"):
+        mod, why = _import({"cpp": "interplay._core"}.get(name, name))
         return mod is not None, why
     if name == "cuda":
-        mod, why = _import_core()
+        mod, why = _import("interplay._core")
         if mod is None:
             return False, why
         if not getattr(mod.build, "cuda", False):
@@ -194,39 +171,26 @@ class Kernel:
         return f"Kernel({self.name!r}, backends={self.backends})"
 
 
-def core_attr(path: str) -> Loader:
-    """Loader for ``interplay._core.<path>`` (e.g. ``"transforms.moebius"``)."""
-
-    def load() -> Callable[..., Any]:
-        obj: Any = core()
-        for part in path.split("."):
-            if not hasattr(obj, part):
-                raise ImportError(f"interplay._core has no {path} (rebuild the extension)")
-            obj = getattr(obj, part)
-        return obj
-
-    return load
-
-
-def module_attr(module: str, attr: str) -> Loader:
-    """Loader for ``module.attr``, imported on first use."""
-
-    def load() -> Callable[..., Any]:
-        return getattr(importlib.import_module(module), attr)
-
-    return load
-
-
-def _implementations(name: str, backends: tuple[str, ...]) -> dict[str, Loader]:
-    """Loaders of kernel ``name`` ("<family>.<function>") at the paths its name gives."""
+def _loader(backend: str, name: str) -> Loader:
+    """Loader of kernel ``name`` ("<family>.<function>") in ``backend``, at the path its name
+    gives, imported on first use."""
     family, function = name.split(".")
-    return {b: core_attr(name) if b == "cpp" else
-            module_attr(f"interplay.backends.{b}.{family}", function) for b in backends}
+
+    def load() -> Callable[..., Any]:
+        if backend != "cpp":
+            return getattr(importlib.import_module(f"interplay.backends.{backend}.{family}"),
+                           function)
+        fn = getattr(getattr(core(), family, None), function, None)
+        if fn is None:
+            raise ImportError(f"interplay._core has no {name} (rebuild the extension)")
+        return fn
+
+    return load
 
 
 #: every kernel of the package, by name: built from :data:`._table.TABLE` (show_config lists it)
 KERNELS: dict[str, Kernel] = {
     row.name: Kernel(row.name, limits=row.limits, outputs=row.outputs, note=row.note,
-                     **_implementations(row.name, row.backends))
+                     **{b: _loader(b, row.name) for b in row.backends})
     for row in TABLE
 }

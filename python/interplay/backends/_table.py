@@ -64,7 +64,7 @@ TABLE: tuple[Row, ...] = (
     Row("permutation.stii2_plan", limits={"cpp": _WORD, "numba": _WORD}),
     Row("permutation.stii2_accumulate", outputs=True),
     # PID (interplay.pid)
-    Row("pid.broja", note="numba: method='ipfp' through the reference's IPFP"),
+    Row("pid.broja"),
     # metrics (interplay.metrics)
     Row("fidelity.explanation_game", outputs=True),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .sampling import _GOLDEN, _mix, _perms
+from .sampling import _GOLDEN, _mix, _perms, _tables
 
 
 @njit(cache=True)
@@ -135,19 +135,15 @@ def sii_plan(seed, n, k, budget, max_perms):
                                 int(budget), int(max_perms)))
 
 
-@njit(cache=True)
 def sii_accumulate(perms, cells, k, V, S1, S2):
+    _sii_accumulate(perms, cells, k, V, S1, S2, *_tables(perms.shape[1], k))
+
+
+@njit(cache=True)
+def _sii_accumulate(perms, cells, k, V, S1, S2, binom, offset):
     M, n = perms.shape
     d = V.shape[1]
     per = n + 1 if k == 1 else (n + 1) << k
-    binom = np.zeros((n + 1, k + 2))
-    for a in range(n + 1):
-        binom[a, 0] = 1.0
-        for i in range(1, min(a, k + 1) + 1):
-            binom[a, i] = binom[a - 1, i - 1] + (binom[a - 1, i] if i <= a - 1 else 0.0)
-    offset = np.zeros(k + 2, dtype=np.int64)
-    for u in range(k + 1):
-        offset[u + 1] = offset[u] + np.int64(binom[n, u])
     tot = np.zeros(d)
     acc = np.zeros(d)
     mem = np.empty(k, dtype=np.int64)
@@ -175,7 +171,7 @@ def sii_accumulate(perms, cells, k, V, S1, S2):
                 mem[:s] = np.sort(mem[:s])
                 r = offset[s]
                 for i in range(s):
-                    r += np.int64(binom[mem[i], i + 1])
+                    r += binom[mem[i], i + 1]
                 for t in range(d):
                     x = csz * acc[t]
                     S1[r, t] += x

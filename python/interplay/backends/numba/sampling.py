@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from math import comb
+
 import numpy as np
 from numba import njit
 
+from ... import sets as bits
+from ..reference import sampling as reference
+
 
 @njit(cache=True)
-def _members(row, n, mem):
+def _members(row, mem):
     t = 0
     for w in range(row.shape[0]):
         x = row[w]
@@ -18,32 +23,28 @@ def _members(row, n, mem):
     return t
 
 
-@njit(cache=True)
 def _tables(n, k):
-    binom = np.zeros((n + 1, k + 1), dtype=np.int64)
-    for a in range(n + 1):
-        binom[a, 0] = 1
-        for i in range(1, min(a, k) + 1):
-            binom[a, i] = binom[a - 1, i - 1] + (binom[a - 1, i] if i <= a - 1 else 0)
-    offset = np.zeros(k + 2, dtype=np.int64)
-    for u in range(k + 1):
-        offset[u + 1] = offset[u] + binom[n, u]
-    return binom, offset
+    """C(a, i) for a <= n, i <= k, and the row offset of each size 0..k+1 (sets module)."""
+    return bits.binom_table(n, k), np.array([bits.offset(n, u) for u in range(k + 2)])
 
 
 @njit(cache=True)
-def _moments(sets, n, k, weights, bucket, out):
-    binom, offset = _tables(n, k)
-    m = sets.shape[0]
-    c = weights.shape[1]
-    mem = np.empty(n, dtype=np.int64)
+def _subsets(sets, k, binom, offset, src, bucket, out, gather):
+    """Every subset U (|U| <= k) of every row T_r, depth first in colex order; at its rank:
+    gather: out[0, r] += src[rank(U)] (from out[0, r] = src[0]); else out[bucket[r], rank(U)]
+    += src[r]."""
+    mem = np.empty(64 * sets.shape[1], dtype=np.int64)
     pos = np.empty(k + 1, dtype=np.int64)
     part = np.empty(k + 1, dtype=np.int64)
-    for r in range(m):
+    c = src.shape[1]
+    for r in range(sets.shape[0]):
         b = bucket[r]
         for j in range(c):
-            out[b, 0, j] += weights[r, j]
-        t = _members(sets[r], n, mem)
+            if gather:
+                out[0, r, j] = src[0, j]
+            else:
+                out[b, 0, j] += src[r, j]
+        t = _members(sets[r], mem)
         if k == 0 or t == 0:
             continue
         depth = 0
@@ -59,7 +60,10 @@ def _moments(sets, n, k, weights, bucket, out):
             rnk = part[depth] + binom[mem[jj], depth + 1]
             idx = offset[depth + 1] + rnk
             for j in range(c):
-                out[b, idx, j] += weights[r, j]
+                if gather:
+                    out[0, r, j] += src[idx, j]
+                else:
+                    out[b, idx, j] += src[r, j]
             if depth + 1 < k and jj + 1 < t:
                 part[depth + 1] = rnk
                 pos[depth + 1] = jj + 1
@@ -68,50 +72,23 @@ def _moments(sets, n, k, weights, bucket, out):
                 pos[depth] += 1
 
 
-@njit(cache=True)
-def _gather(sets, n, k, coef, out):
-    binom, offset = _tables(n, k)
-    m = sets.shape[0]
-    c = coef.shape[1]
-    mem = np.empty(n, dtype=np.int64)
-    pos = np.empty(k + 1, dtype=np.int64)
-    part = np.empty(k + 1, dtype=np.int64)
-    for r in range(m):
-        for j in range(c):
-            out[r, j] = coef[0, j]
-        t = _members(sets[r], n, mem)
-        if k == 0 or t == 0:
-            continue
-        depth = 0
-        pos[0] = 0
-        part[0] = 0
-        while depth >= 0:
-            jj = pos[depth]
-            if jj >= t:
-                depth -= 1
-                if depth >= 0:
-                    pos[depth] += 1
-                continue
-            rnk = part[depth] + binom[mem[jj], depth + 1]
-            idx = offset[depth + 1] + rnk
-            for j in range(c):
-                out[r, j] += coef[idx, j]
-            if depth + 1 < k and jj + 1 < t:
-                part[depth + 1] = rnk
-                pos[depth + 1] = jj + 1
-                depth += 1
-            else:
-                pos[depth] += 1
+def subset_moments(sets, n, max_order, weights, bucket, out):
+    if bucket is None:
+        bucket = np.zeros(sets.shape[0], dtype=np.int64)
+    _subsets(sets, max_order, *_tables(n, max_order), weights, bucket, out, False)
+
+
+def subset_gather(sets, n, max_order, coef, out):
+    _subsets(sets, max_order, *_tables(n, max_order), coef, np.zeros(sets.shape[0], np.int64),
+             out[None], True)
 
 
 @njit(cache=True)
-def _ranks(sets, n, k):
-    binom, offset = _tables(n, k)
-    m = sets.shape[0]
-    out = np.empty(m, dtype=np.int64)
-    mem = np.empty(n, dtype=np.int64)
-    for r in range(m):
-        t = _members(sets[r], n, mem)
+def _ranks(sets, k, binom, offset):
+    out = np.empty(sets.shape[0], dtype=np.int64)
+    mem = np.empty(64 * sets.shape[1], dtype=np.int64)
+    for r in range(sets.shape[0]):
+        t = _members(sets[r], mem)
         if t > k:
             out[r] = -1
             continue
@@ -122,23 +99,12 @@ def _ranks(sets, n, k):
     return out
 
 
-def subset_moments(sets, n, max_order, weights, bucket, out):
-    if bucket is None:
-        bucket = np.zeros(sets.shape[0], dtype=np.int64)
-    _moments(sets, int(n), int(max_order), weights, np.ascontiguousarray(bucket, np.int64), out)
-
-
-def subset_gather(sets, n, max_order, coef, out):
-    _gather(sets, int(n), int(max_order), coef, out)
-
-
 def set_ranks(sets, n, max_order):
-    return _ranks(sets, int(n), int(max_order))
+    return _ranks(sets, max_order, *_tables(n, max_order))
 
 
 @njit(cache=True)
-def _fold(src, n, k, out):
-    binom, offset = _tables(n, k)
+def _fold(src, n, k, binom, offset, out):
     nbk, _, c = src.shape
     mem = np.empty(max(k, 1), dtype=np.int64)
     for s in range(min(k, n) + 1):
@@ -167,7 +133,7 @@ def _fold(src, n, k, out):
 
 
 def complement_fold(src, n, max_order, out):
-    _fold(src, int(n), int(max_order), out)
+    _fold(src, n, max_order, *_tables(n, max_order), out)
 
 
 # ------------------------------------------------------------------ coalition stream (n <= 64)
@@ -177,13 +143,16 @@ _M2 = np.uint64(0x94D049BB133111EB)
 
 
 @njit(cache=True)
-def _next(state):
-    s = state[0] + _GOLDEN
-    state[0] = s
-    z = s
+def _mix(z):
     z = (z ^ (z >> np.uint64(30))) * _M1
     z = (z ^ (z >> np.uint64(27))) * _M2
     return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def _next(state):
+    state[0] += _GOLDEN
+    return _mix(state[0])
 
 
 @njit(cache=True)
@@ -198,19 +167,7 @@ def _below(state, k):
 
 
 @njit(cache=True)
-def _binom_f(n, k):
-    if k < 0 or k > n:
-        return 0.0
-    if k > n - k:
-        k = n - k
-    r = 1.0
-    for i in range(1, k + 1):
-        r = r * float(n - k + i) / float(i)
-    return np.round(r)
-
-
-@njit(cache=True)
-def _stream64(n, q, pairing, seed, budget):
+def _stream64(n, q, pairing, seed, budget, forced, cap):
     state = np.empty(1, dtype=np.uint64)
     state[0] = np.uint64(seed)
     seen = {np.uint64(0): np.int64(0)}
@@ -218,24 +175,11 @@ def _stream64(n, q, pairing, seed, budget):
     out_sets = np.empty(max(budget, 0), dtype=np.uint64)
     out_size = np.empty(max(budget, 0), dtype=np.int64)
     out_draw = np.empty(max(budget, 0), dtype=np.int64)
-    cap = np.empty(n + 1)
     cnt = np.zeros(n + 1)
-    for t in range(n + 1):
-        cap[t] = _binom_f(n, t)
     full = np.uint64(0xFFFFFFFFFFFFFFFF) if n == 64 else (np.uint64(1) << np.uint64(n)) - np.uint64(1)
     emitted = 0
     draw_id = 0
-    order = []
-    a, b = 0, n
-    while a <= b:
-        order.append(a)
-        if b != a:
-            order.append(b)
-        a += 1
-        b -= 1
-    for t in order:
-        if not (np.isinf(q[t]) and q[t] > 0):
-            continue
+    for t in forced:
         if emitted >= budget:
             break
         # all t-subsets in colex order
@@ -335,19 +279,11 @@ def _stream64(n, q, pairing, seed, budget):
 def stratified_stream(n, q, pairing, seed, budget):
     """Numba stream for n <= 64 (one word); larger n use the reference implementation."""
     if n > 64:
-        from ..reference.sampling import stratified_stream as ref
-
-        return ref(n, q, pairing, seed, budget)
-    s, t, d = _stream64(int(n), np.asarray(q, dtype=np.float64), bool(pairing),
-                        np.uint64(int(seed) & ((1 << 64) - 1)), int(budget))
+        return reference.stratified_stream(n, q, pairing, seed, budget)
+    cap = np.array([float(comb(n, t)) for t in range(n + 1)])
+    s, t, d = _stream64(n, q, pairing, np.uint64(seed & ((1 << 64) - 1)), budget,
+                        np.array(reference.forced_sizes(n, q), dtype=np.int64), cap)
     return s.reshape(-1, 1).copy(), t.copy(), d.copy()
-
-
-@njit(cache=True)
-def _mix(z):
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
 
 
 @njit(cache=True)
@@ -372,7 +308,8 @@ def permutations(seed, start, count, n):
 
 
 @njit(cache=True)
-def _first_occurrence(rows):
+def first_occurrence(rows):
+    """Dedup rows (m, W): (first row of each distinct row in order of first occurrence, ids)."""
     m, W = rows.shape
     cap = 64
     while cap < 2 * m:
@@ -409,11 +346,6 @@ def _first_occurrence(rows):
     return first[:U].copy(), ids
 
 
-def first_occurrence(rows):
-    """Dedup rows (m, W): (first row of each distinct row in order of first occurrence, ids)."""
-    return _first_occurrence(np.ascontiguousarray(rows, dtype=np.uint64))
-
-
 @njit(cache=True)
 def _popcount64(x):
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
@@ -423,7 +355,7 @@ def _popcount64(x):
 
 
 @njit(cache=True)
-def _intersection_kernel(sets, table, out):
+def intersection_kernel(sets, n, table, out):
     m, words = sets.shape
     for a in range(m):
         for b in range(a, m):
@@ -432,7 +364,3 @@ def _intersection_kernel(sets, table, out):
                 c += _popcount64(sets[a, w] & sets[b, w])
             out[a, b] = table[c]
             out[b, a] = table[c]
-
-
-def intersection_kernel(sets, n, table, out):
-    _intersection_kernel(sets, np.ascontiguousarray(table, dtype=np.float64), out)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..reference.transforms import KINDS
+
 
 @nb.njit(cache=True)
-def _transform(kind: int, a: np.ndarray) -> None:  # a: (2^n, d) C-contiguous, in place
+def _transform(kind: int, a: np.ndarray) -> None:  # a: (2^n, d) in place; kind: KINDS index
     rows, d = a.shape
     half = 1
     while half < rows:
@@ -27,17 +29,14 @@ def _transform(kind: int, a: np.ndarray) -> None:  # a: (2^n, d) C-contiguous, i
         half *= 2
 
 
-def _make(kind: int, name: str):
+def _make(name: str):
     def fn(values: np.ndarray, out: np.ndarray) -> None:
         if out is not values:
             np.copyto(out, values)
-        _transform(kind, out.reshape(out.shape[0], -1))
+        _transform(KINDS.index(name), out.reshape(out.shape[0], -1))
 
     fn.__name__ = name
     return fn
 
 
-zeta = _make(0, "zeta")
-moebius = _make(1, "moebius")
-superset_zeta = _make(2, "superset_zeta")
-superset_moebius = _make(3, "superset_moebius")
+zeta, moebius, superset_zeta, superset_moebius = map(_make, KINDS)

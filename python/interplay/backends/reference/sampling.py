@@ -8,31 +8,24 @@ import math
 
 import numpy as np
 
-from ...estimators._rng import SplitMix64
+from ...estimators._rng import GOLDEN, MASK, SplitMix64, mix64
 from ...sets import n_words
 
 
-def _pack(members, n: int) -> tuple[int, ...]:
-    words = [0] * n_words(n)
-    for p in members:
-        words[p // 64] |= 1 << (p % 64)
-    return tuple(words)
-
-
-def _colex_subsets(n: int, t: int) -> list[tuple[int, ...]]:
-    combos = list(itertools.combinations(range(n), t))
-    combos.sort(key=lambda c: tuple(reversed(c)))
-    return combos
+def forced_sizes(n: int, q: np.ndarray) -> list[int]:
+    """The sizes the stream enumerates completely (weight inf), in its order 0, n, 1, n-1, ..."""
+    order = (i // 2 if i % 2 == 0 else n - i // 2 for i in range(n + 1))
+    return [t for t in order if np.isinf(q[t]) and q[t] > 0]
 
 
 def stratified_stream(n: int, q: np.ndarray, pairing: bool, seed: int, budget: int):
-    """Reference for ``_core.sampling.stratified_stream`` (same algorithm, same draws)."""
+    """Reference for ``_core.sampling.stratified_stream`` (same algorithm, same draws); sets
+    are Python integers until the end."""
     q = np.asarray(q, dtype=np.float64)
-    w = n_words(n)
     full = (1 << n) - 1
     rng = SplitMix64(seed)
-    seen: set[tuple[int, ...]] = set()
-    sets: list[tuple[int, ...]] = []
+    seen: set[int] = set()
+    sets: list[int] = []
     sizes: list[int] = []
     draw: list[int] = []
     cap = [math.comb(n, t) for t in range(n + 1)]
@@ -45,26 +38,11 @@ def stratified_stream(n: int, q: np.ndarray, pairing: bool, seed: int, budget: i
         draw.append(i)
         cnt[t] += 1
 
-    def as_int(c):
-        return sum(x << (64 * k) for k, x in enumerate(c))
-
-    def from_int(v):
-        return tuple((v >> (64 * k)) & ((1 << 64) - 1) for k in range(w))
-
-    order = []
-    a, b = 0, n
-    while a <= b:
-        order.append(a)
-        if b != a:
-            order.append(b)
-        a += 1
-        b -= 1
-    for t in order:
-        if not (np.isinf(q[t]) and q[t] > 0):
-            continue
+    for t in forced_sizes(n, q):
         if len(sets) >= budget:
             break
-        allc = [_pack(c, n) for c in _colex_subsets(n, t)]
+        # colex order of t-sets is the order of their integer values
+        allc = sorted(sum(1 << p for p in c) for c in itertools.combinations(range(n), t))
         for i in range(len(allc) - 1, 0, -1):
             j = rng.below(i + 1)
             allc[i], allc[j] = allc[j], allc[i]
@@ -99,9 +77,9 @@ def stratified_stream(n: int, q: np.ndarray, pairing: bool, seed: int, budget: i
             for i in range(draws):
                 j = i + rng.below(n - i)
                 perm[i], perm[j] = perm[j], perm[i]
-            chosen = perm[:draws]
-            members = chosen if take_in else sorted(set(range(n)) - set(chosen))
-            c = _pack(members, n)
+            c = sum(1 << p for p in perm[:draws])
+            if not take_in:
+                c = full & ~c
             if c not in seen:
                 seen.add(c)
                 break
@@ -109,13 +87,14 @@ def stratified_stream(n: int, q: np.ndarray, pairing: bool, seed: int, budget: i
         draw_id += 1
         emit(c, t, ident)
         if pairing and len(sets) < budget:
-            comp = from_int(full & ~as_int(c))
+            comp = full & ~c
             if comp not in seen:
                 seen.add(comp)
                 emit(comp, n - t, ident)
         opens = open_sizes()
-    arr = np.array(sets, dtype=np.uint64).reshape(len(sets), w)
-    return arr, np.array(sizes, dtype=np.int64), np.array(draw, dtype=np.int64)
+    w = n_words(n)
+    arr = np.array([[c >> (64 * k) & MASK for k in range(w)] for c in sets], dtype=np.uint64)
+    return arr.reshape(len(sets), w), np.array(sizes, dtype=np.int64), np.array(draw, dtype=np.int64)
 
 
 def _members(row: np.ndarray) -> list[int]:
@@ -181,8 +160,6 @@ def first_occurrence(rows: np.ndarray):
 
 def permutations(seed: int, start: int, count: int, n: int) -> np.ndarray:
     """Reference for ``_core.sampling.permutations`` (Fisher-Yates, one generator each)."""
-    from ...estimators._rng import GOLDEN, MASK, mix64
-
     out = np.empty((count, n), dtype=np.int64)
     for r in range(count):
         j = start + r

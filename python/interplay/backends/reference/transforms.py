@@ -40,7 +40,4 @@ def _make(kind: str):
     return fn
 
 
-zeta = _make("zeta")
-moebius = _make("moebius")
-superset_zeta = _make("superset_zeta")
-superset_moebius = _make("superset_moebius")
+zeta, moebius, superset_zeta, superset_moebius = map(_make, KINDS)
