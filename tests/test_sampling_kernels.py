@@ -270,16 +270,17 @@ def test_sii_plan_equals_naive(backend, n, k, budget, seed):
     _check_plan(out, _naive_sii_plan(seed, n, k, budget, max_perms), n, budget)
 
 
-@pytest.mark.parametrize("n,k,d", [(3, 1, 1), (7, 1, 2), (6, 2, 1), (9, 2, 3), (7, 3, 2)])
-def test_sii_accumulate_equals_naive(backend, n, k, d, rng):
-    plan, perms, cells, _ = _naive_sii_plan(5, n, k, min(2**n - 1, 120), 30)
-    V = rng.normal(size=(len(plan), d))
+def _naive_sii_sums(plan, perms, V, n, k, R=1):
+    """Per-set sums of the SII window contributions and of their squares over permutations,
+    and the sums per random group (permutation m in group m % R)."""
+    d = V.shape[1]
     v = {row: V[i] for i, row in enumerate(plan)}
     sets = [frozenset(c) for s in range(k + 1) for c in sorted(
         itertools.combinations(range(n), s), key=lambda c: sum(1 << x for x in c))]
     rank = {S: i for i, S in enumerate(sets)}
     e1, e2 = np.zeros((len(sets), d)), np.zeros((len(sets), d))
-    for p in perms:
+    eg = np.zeros((R, len(sets), d))
+    for m, p in enumerate(perms):
         tot = np.zeros(d)
         for s in range(k + 1):
             for q in range(n - s + 1):
@@ -293,13 +294,46 @@ def test_sii_accumulate_equals_naive(backend, n, k, d, rng):
                 else:
                     e1[rank[frozenset(W)]] += x
                     e2[rank[frozenset(W)]] += x**2
+                    eg[m % R, rank[frozenset(W)]] += x
         e1[0] += tot
         e2[0] += tot**2
+        eg[m % R, 0] += tot
+    return e1, e2, eg
+
+
+@pytest.mark.parametrize("n,k,d", [(3, 1, 1), (7, 1, 2), (6, 2, 1), (9, 2, 3), (7, 3, 2)])
+def test_sii_accumulate_equals_naive(backend, n, k, d, rng):
+    plan, perms, cells, _ = _naive_sii_plan(5, n, k, min(2**n - 1, 120), 30)
+    V = rng.normal(size=(len(plan), d))
+    e1, e2, _ = _naive_sii_sums(plan, perms, V, n, k)
     S1, S2 = np.zeros_like(e1), np.zeros_like(e2)
     K.SII_ACC.select(backend)[1](np.array(perms, dtype=np.int64).reshape(-1, n),
                                  np.array(cells[2:], dtype=np.int64), k, V, S1, S2)
     np.testing.assert_allclose(S1, e1, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(S2, e2, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n,k,d", [(3, 1, 1), (7, 1, 2), (6, 2, 1), (9, 2, 3), (7, 3, 2)])
+def test_sii_accumulate_group_sums(backend, n, k, d, rng):
+    """With group ids, the same pass also sums each group's contributions (k-SII's
+    covariance from random groups of permutations); S1 and S2 are bit-identical to a call
+    without groups."""
+    plan, perms, cells, _ = _naive_sii_plan(7, n, k, min(2**n - 1, 120), 30)
+    V = rng.normal(size=(len(plan), d))
+    R = 4
+    _, _, eg = _naive_sii_sums(plan, perms, V, n, k, R)
+    P = np.array(perms, dtype=np.int64).reshape(-1, n)
+    C = np.array(cells[2:], dtype=np.int64)
+    fn = K.SII_ACC.select(backend)[1]
+    S1, S2 = np.zeros(eg.shape[1:]), np.zeros(eg.shape[1:])
+    fn(P, C, k, V, S1, S2)
+    G1, G2, SG = np.zeros_like(S1), np.zeros_like(S2), np.zeros_like(eg)
+    fn(P, C, k, V, G1, G2, group=np.arange(P.shape[0]) % R, SG=SG)
+    np.testing.assert_array_equal(G1, S1)
+    np.testing.assert_array_equal(G2, S2)
+    np.testing.assert_allclose(SG, eg, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="together"):
+        fn(P, C, k, V, G1, G2, group=np.zeros(P.shape[0], dtype=np.int64))
 
 
 @pytest.mark.parametrize("n,budget,seed", [(2, 4, 0), (3, 7, 1), (5, 30, 2), (8, 200, 3),

@@ -79,7 +79,8 @@ void run_accumulate(const carray<std::int64_t> &perms, const carray<std::int64_t
 }
 
 void sii_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells, int k,
-                    carray<double> values, out_array<double> S1, out_array<double> S2) {
+                    carray<double> values, out_array<double> S1, out_array<double> S2,
+                    py::object group_obj, py::object SG_obj) {
     interplay::bind::require_ndim(perms, 2, 2, "perms");
     const int n = static_cast<int>(perms.shape(1));
     if (k < 1 || k > 8 || k > n) throw interplay::value_error("k must be in 1..min(8, n)");
@@ -89,8 +90,33 @@ void sii_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells, int 
         for (int i = 0; i < u; ++i) c = c * (n - i) / (i + 1);
         n_sets += static_cast<std::int64_t>(c + 0.5);
     }
+    // optional per-group sums: group (M,) ids in 0..R-1, SG (R, n_sets, d), both or neither
+    carray<std::int64_t> group;
+    const std::int64_t *pg = nullptr;
+    double *psg = nullptr;
+    if (group_obj.is_none() != SG_obj.is_none())
+        throw interplay::value_error("group and SG must be given together");
+    if (!group_obj.is_none()) {
+        group = carray<std::int64_t>::ensure(group_obj);
+        if (!group || group.ndim() != 1 || group.shape(0) != perms.shape(0))
+            throw interplay::value_error("group must have shape (n_perms,)");
+        if (!py::isinstance<out_array<double>>(SG_obj))
+            throw interplay::value_error("SG must be a C-contiguous float64 array");
+        auto SG = SG_obj.cast<out_array<double>>();
+        interplay::bind::require_writeable(SG, "SG");
+        if (SG.ndim() != 3 || SG.shape(1) != n_sets || values.ndim() != 2 ||
+            SG.shape(2) != values.shape(1))
+            throw interplay::value_error("SG must have shape (n_groups, n_sets, d)");
+        pg = group.data();
+        for (py::ssize_t i = 0; i < group.shape(0); ++i)
+            if (pg[i] < 0 || pg[i] >= SG.shape(0))
+                throw interplay::value_error("group id out of range of SG");
+        psg = SG.mutable_data();
+    }
     run_accumulate(perms, cells, values, interplay::sampling::sii_rows_per_perm(n, k), n_sets, S1,
-                   S2, [k](auto... a) { interplay::sampling::sii_accumulate(a..., k); });
+                   S2, [k, pg, psg](auto... a) {
+                       interplay::sampling::sii_accumulate(a..., k, pg, psg);
+                   });
 }
 
 void stii2_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells,
@@ -116,7 +142,10 @@ void register_permutation(py::module_ &m) {
           "Plan of PermutationSII (order k, n <= 64), same outputs as stii2_plan.");
     m.def("sii_accumulate", &sii_accumulate, py::arg("perms"), py::arg("cells"), py::arg("k"),
           py::arg("values"), py::arg("S1").noconvert(), py::arg("S2").noconvert(),
-          "S1/S2[rank(window)] += contribution and its square per permutation (SII, order k).");
+          py::arg("group") = py::none(), py::arg("SG") = py::none(),
+          "S1/S2[rank(window)] += contribution and its square per permutation (SII, order k); "
+          "with group (M,) and SG (n_groups, n_sets, d), SG[group[m], rank(window)] += "
+          "contribution as well.");
     m.def("stii2_accumulate", &stii2_accumulate, py::arg("perms"), py::arg("cells"),
           py::arg("values"), py::arg("S1").noconvert(), py::arg("S2").noconvert(),
           "S1/S2[pair] += delta and delta^2 of the pair's discrete derivative per permutation.");

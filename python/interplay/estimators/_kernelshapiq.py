@@ -83,6 +83,27 @@ def design_kernel_table(n: int, s: int, sizes: np.ndarray) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _nonzero_rows(n: int, s: int) -> np.ndarray:
+    """Per size t, whether a coalition of size t has a non-zero order-s design row."""
+    return design_kernel_table(n, s, np.arange(n + 1))[np.arange(n + 1), np.arange(n + 1),
+                                                        np.arange(n + 1)] > 0
+
+
+def _complete_rows_determine(n: int, s: int, complete: np.ndarray) -> bool:
+    """A proof of full rank of the order-s design from the drawn sizes alone. Order 1:
+    lambda_1(l) = l, so the rows of all singletons are the identity and those of all
+    (n-1)-sets J - I (invertible for n >= 2). Order 2: lambda_2(l) = l (l - 2) / 2 is -1/2
+    at l = 1 and 0 at l = 0, 2, so the rows of all pairs (or all (n-2)-sets, |T n S| =
+    2 - |S n (N minus T)|) are -1/2 times the adjacency matrix of the line graph of K_n,
+    with eigenvalues 2n - 4, n - 4 and -2: invertible for n >= 3, n != 4."""
+    if s == 1:
+        return n >= 2 and bool(complete[1] or complete[n - 1])
+    if s == 2:
+        return n >= 3 and n != 4 and bool(complete[2] or complete[n - 2])
+    return False
+
+
 def kernelshapiq_plan_bytes(n: int, k: int, rows: int, d: int = 1) -> int:
     """Peak memory of KernelSHAP-IQ's fits: per order s either the primal system (the union-rank
     table and moment matrix over the K_{<=s} monomials, 2 K_{<=s}^2, plus the C(n, s)^2 Gram
@@ -120,6 +141,18 @@ class KernelShapIQ(StratifiedEstimator):
         self.plan_bytes = nbytes
         super().__init__(n_players, spec, budget, max_order, seed, config, **kw)
 
+    def _design_terms(self):
+        return bits.n_sets_upto(self.n_players, self.max_order) - 1
+
+    def _identify_by_sizes(self, upto):
+        from ._identify import Identification
+
+        n, complete = self.n_players, self._strata(upto)[2]
+        if not all(_complete_rows_determine(n, s, complete) for s in range(1, self.max_order + 1)):
+            return None
+        return Identification(True, ranks={f"order {s}": (comb(n, s), comb(n, s))
+                                           for s in range(1, self.max_order + 1)})
+
     def _identify(self, upto):
         """Rank of each order's design D_s = Phi_{<=s} A_s (rows of the sampled coalitions) from
         its unit-weight Gram matrix A_s^T G_{<=s} A_s, G_{<=s}[U, U'] = #{T : U u U' subset T};
@@ -132,14 +165,14 @@ class KernelShapIQ(StratifiedEstimator):
         ranks, bad = {}, None
         sets = self._plan[:upto]
         sizes = self._sizes[:upto]
+        _, _, complete = self._strata(upto)
         for s in range(1, k + 1):
             terms = comb(n, s)
-            if self.full_enumeration:
+            if self.full_enumeration or _complete_rows_determine(n, s, complete):
                 ranks[f"order {s}"] = (terms, terms)
                 continue
             # a coalition's design row is zero when no s-set has lambda_s(|T n S|) != 0
-            F = design_kernel_table(n, s, np.arange(n + 1))
-            nonzero = F[sizes, sizes, sizes] > 0
+            nonzero = _nonzero_rows(n, s)[sizes]
             m = int(nonzero.sum())
             if m < terms:
                 rank = m  # at most

@@ -134,28 +134,30 @@ class PermutationSII(_PermutationBase):
         acc = (SII_ACC.select(self.backend)[1] if self._compiled()
                else ref.sii_accumulate)
         cells = np.ascontiguousarray(self._cell_row[nf : nf + M * per])
-        acc(self.perms[:M], cells, k, V, S1, S2)
+        aggregated = self.spec.base_coefficients(k) is not None  # k-SII from SII
+        R = min(N_GROUPS, M)
+        if aggregated and R >= 2:
+            # sums over random groups of permutations (permutation m in group m % R), in the
+            # same pass: k-SII's covariance below
+            group = np.arange(M, dtype=np.int64) % R
+            SG = np.zeros((R, K, d))
+            acc(self.perms[:M], cells, k, V, S1, S2, group=group, SG=SG)
+        else:
+            acc(self.perms[:M], cells, k, V, S1, S2)
         mean, se = self._mean_se(S1, S2, M)
         hits = window_counts(self.perms[:M], n, k)
         se = few_draws_correction(se, hits)
         v0 = V[0]
-        if self.spec.base_coefficients(k) is not None:  # k-SII from SII
+        if aggregated:
             top = bits.offset(n, k)
             se_top = se[top:].copy()
             mean, _ = from_base(self.spec, mean, se**2, n, k)
             # k-SII is a linear map of the SII means: its variance is that of the mapped
             # per-permutation contributions, from random groups of permutations (the SII
             # errors of a set and its supersets are correlated)
-            R = min(N_GROUPS, M)
             if R >= 2:
-                D = np.zeros((R, K, d))
-                cl = cells.reshape(M, per)
-                for r in range(R):
-                    Sg, Sg2 = np.zeros((K, d)), np.zeros((K, d))
-                    sel = np.arange(r, M, R)
-                    acc(np.ascontiguousarray(self.perms[:M][sel]),
-                        np.ascontiguousarray(cl[sel]).ravel(), k, V, Sg, Sg2)
-                    D[r] = (Sg - sel.size * (S1 / M)) / M
+                size = np.bincount(group, minlength=R).astype(np.float64)
+                D = (SG - size[:, None, None] * (S1 / M)) / M
                 flat = D.transpose(1, 0, 2).reshape(K, R * d)
                 flat, _ = from_base(self.spec, flat, np.zeros_like(flat), n, k)
                 D = flat.reshape(K, R, d).transpose(1, 0, 2)

@@ -314,6 +314,10 @@ class RegressionEstimator(StratifiedEstimator):
         """Shapley kernel with v(empty), v(N) exact (SV, FSII), else the product measure."""
         return "product_measure" not in self.spec.capabilities
 
+    def _design_terms(self):
+        return bits.n_sets_upto(self.n_players, self.max_order) - bits.offset(
+            self.n_players, 1 if self.shapley else 0)
+
     def _identify(self, upto):
         """Rank of the fitted design (rows of positive weight, plus the efficiency row of
         SV / FSII) from the unit-weight Gram matrix G[S, S'] = #{fitted T : S u S' subset T}:
@@ -342,6 +346,29 @@ class RegressionEstimator(StratifiedEstimator):
         detail = (f"the {m} fitted coalitions give a design of rank "
                   f"{'at most ' if m < terms else ''}{rank} for {terms} basis terms")
         return Identification(ok, detail, {"regression": (rank, terms)}, bad_from=min_order)
+
+    def _identify_by_sizes(self, upto):
+        if not self._complete_triangle(upto):
+            return None
+        from ._identify import Identification
+
+        terms = self._design_terms()
+        return Identification(True, ranks={"regression": (terms, terms)})
+
+    def _complete_triangle(self, upto: int) -> bool:
+        """A proof of full rank from the drawn sizes alone: every coalition of the sizes
+        lo..k (lo = 1 for SV / FSII, else 0) is among the first ``upto``, or every one of the
+        sizes n - k..n - lo. The first rows, ordered as the columns, are the unitriangular
+        matrix [S subset T]; the second, through T = N minus A, are [S n A empty] =
+        sum_B [B subset A] (-1)^|B| [B subset S], a product of two triangular matrices with
+        unit (+-1) diagonals, invertible over |S| <= k (for SV / FSII the efficiency row is the
+        A = empty row, and dropping the empty column keeps the others independent)."""
+        n, k = self.n_players, self.max_order
+        lo = 1 if self.shapley else 0
+        if self.shapley and k >= n:  # the fitted sizes 1..n-1 must hold 1..k
+            return False
+        _, _, complete = self._strata(upto)
+        return bool(complete[lo:k + 1].all() or complete[n - k:n - lo + 1].all())
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order

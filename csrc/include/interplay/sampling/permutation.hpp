@@ -172,10 +172,15 @@ inline PermPlan sii_plan(std::uint64_t seed, int n, int k, std::int64_t budget,
 // contrib = C(n, s) / (n - s + 1) * sum_{L subset [s]} (-1)^{s - |L|} v(cell(q, L)) is added to
 // the window's set (ranked by size, then colex); the n + 1 empty windows of a permutation are
 // summed before squaring. rank(S) = offset(n, s) + sum_i C(c_i, i + 1), c sorted ascending.
+// With group (M,) and SG (n_groups, n_sets, d) given, each contribution is also added to
+// SG[group[m], rank(window)]: the sums of random groups of permutations (k-SII's covariance)
+// in the same pass, S1 and S2 unchanged.
 inline void sii_accumulate(const std::int64_t *perms, const std::int64_t *cells, std::int64_t M,
-                           int n, const double *V, std::int64_t d, double *S1, double *S2, int k) {
+                           int n, const double *V, std::int64_t d, double *S1, double *S2, int k,
+                           const std::int64_t *group = nullptr, double *SG = nullptr) {
     const std::int64_t per = sii_rows_per_perm(n, k);
     const colex::Table C(n, k);
+    const std::int64_t n_sets = C.n_sets();
     std::vector<double> tot(d);
     std::vector<int> mem(static_cast<std::size_t>(k));
     std::vector<const double *> rows(std::size_t{1} << k);
@@ -185,6 +190,7 @@ inline void sii_accumulate(const std::int64_t *perms, const std::int64_t *cells,
         const std::int64_t *c = cells + m * per;
         // empty windows: the n + 1 prefixes, weight 1 / (n + 1), summed before squaring
         const double c0 = 1.0 / static_cast<double>(n + 1);
+        double *sg = SG ? SG + group[m] * n_sets * d : nullptr;
         std::fill(tot.begin(), tot.end(), 0.0);
         for (int q = 0; q <= n; ++q) {
             const double *v = V + (k == 1 ? c[q] : c[static_cast<std::int64_t>(q) << k]) * d;
@@ -194,6 +200,7 @@ inline void sii_accumulate(const std::int64_t *perms, const std::int64_t *cells,
             const double x = c0 * tot[t];
             S1[t] += x;
             S2[t] += x * x;
+            if (sg) sg[t] += x;
         }
         if (k == 1) {  // SV windows: the marginal contribution of pi_q to the prefix P_q
             for (int q = 0; q < n; ++q) {
@@ -203,6 +210,7 @@ inline void sii_accumulate(const std::int64_t *perms, const std::int64_t *cells,
                     const double x = v1[t] - v0[t];  // C(n, 1) / n = 1
                     s1[t] += x;
                     s2[t] += x * x;
+                    if (sg) sg[(1 + p[q]) * d + t] += x;
                 }
             }
             continue;
@@ -224,6 +232,7 @@ inline void sii_accumulate(const std::int64_t *perms, const std::int64_t *cells,
                     for (int L = 0; L < nL; ++L) x += sign[L] * rows[L][t];
                     s1[t] += x;
                     s2[t] += x * x;
+                    if (sg) sg[r * d + t] += x;
                 }
             }
         }

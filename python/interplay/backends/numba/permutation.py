@@ -135,12 +135,18 @@ def sii_plan(seed, n, k, budget, max_perms):
                                 int(budget), int(max_perms)))
 
 
-def sii_accumulate(perms, cells, k, V, S1, S2):
-    _sii_accumulate(perms, cells, k, V, S1, S2, *_tables(perms.shape[1], k))
+def sii_accumulate(perms, cells, k, V, S1, S2, group=None, SG=None):
+    if (group is None) != (SG is None):
+        raise ValueError("group and SG must be given together")
+    if group is None:  # one scratch group: the kernel is compiled once, with the group sums
+        group = np.zeros(perms.shape[0], dtype=np.int64)
+        SG = np.zeros((1,) + S1.shape)
+    _sii_accumulate(perms, cells, k, V, S1, S2, np.ascontiguousarray(group, dtype=np.int64), SG,
+                    *_tables(perms.shape[1], k))
 
 
 @njit(cache=True)
-def _sii_accumulate(perms, cells, k, V, S1, S2, binom, offset):
+def _sii_accumulate(perms, cells, k, V, S1, S2, group, SG, binom, offset):
     M, n = perms.shape
     d = V.shape[1]
     per = n + 1 if k == 1 else (n + 1) << k
@@ -176,10 +182,12 @@ def _sii_accumulate(perms, cells, k, V, S1, S2, binom, offset):
                     x = csz * acc[t]
                     S1[r, t] += x
                     S2[r, t] += x * x
+                    SG[group[m], r, t] += x
             if s == 0:
                 for t in range(d):
                     S1[0, t] += tot[t]
                     S2[0, t] += tot[t] * tot[t]
+                    SG[group[m], 0, t] += tot[t]
 
 
 @njit(cache=True)

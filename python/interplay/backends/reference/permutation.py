@@ -106,15 +106,18 @@ def sii_plan(seed, n, k, budget, max_perms, *, backend="reference"):
                         max_perms, backend=backend)
 
 
-def sii_accumulate(perms, cells, k, V, S1, S2):
+def sii_accumulate(perms, cells, k, V, S1, S2, group=None, SG=None):
     """Reference of ``_core.permutation.sii_accumulate``: for each permutation, window size
     s = 0..k and start q, contrib = C(n, s)/(n - s + 1) sum_{L subset [s]} (-1)^{s-|L|}
     v(cell(q, L)) goes to the window's set; the empty windows of a permutation are summed
-    before squaring."""
+    before squaring. With ``group`` (M,) and ``SG`` (n_groups, n_sets, d) each contribution
+    is also added to SG[group[m], set]."""
     M, n = perms.shape
     d = V.shape[1]
     K = S1.shape[0]
     per = sii_rows_per_perm(n, k)
+    if (group is None) != (SG is None):
+        raise ValueError("group and SG must be given together")
     if M == 0:
         return
     if k == 1:  # prefixes only: cell (q, L) is prefix q + popcount(L)
@@ -134,6 +137,8 @@ def sii_accumulate(perms, cells, k, V, S1, S2):
             tot = contrib.sum(axis=1)  # (M, d): all windows map to the empty set
             S1[0] += tot.sum(axis=0)
             S2[0] += (tot**2).sum(axis=0)
+            if SG is not None:
+                np.add.at(SG[:, 0], np.asarray(group), tot)
             continue
         win = np.stack([perms[:, i : i + n - s + 1] for i in range(s)], axis=-1)
         win = np.sort(win, axis=-1).reshape(-1, s)
@@ -142,6 +147,9 @@ def sii_accumulate(perms, cells, k, V, S1, S2):
         for j in range(d):
             S1[:, j] += np.bincount(r, weights=flat[:, j], minlength=K)
             S2[:, j] += np.bincount(r, weights=flat[:, j] ** 2, minlength=K)
+        if SG is not None:
+            g = np.repeat(np.asarray(group, dtype=np.int64), n - s + 1)
+            np.add.at(SG, (g, r), flat)
 
 
 def stii_coalitions(P, n, k):
