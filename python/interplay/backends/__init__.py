@@ -7,7 +7,8 @@ found by name in :data:`KERNELS`; its implementations live at paths derived from
 ``backend="auto"`` picks the first available one in :data:`PREFERENCE` order (never torch or
 cuda: they change where data lives); an explicit request that cannot be met raises
 ``ValueError`` with the reason. Implementations are loaded on first use, so that Numba or torch
-are imported only when used.
+are imported only when used. Every tier computes in float64 on sets packed as little-endian
+uint64 words.
 
 Environment switches (read at each selection, so tests can set them with monkeypatch):
 
@@ -152,9 +153,7 @@ class Kernel:
             if forced and forced != "auto":
                 return self.select(forced)
             reasons = []
-            for name in PREFERENCE + tuple(b for b in self._loaders if b not in PREFERENCE):
-                if name in ("torch", "cuda"):
-                    continue  # never chosen implicitly: they change where data lives
+            for name in PREFERENCE:  # never torch or cuda: they change where data lives
                 ok, why = self.status(name)
                 if ok:
                     return name, self._cache[name]

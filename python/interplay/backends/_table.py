@@ -1,21 +1,8 @@
-"""Every kernel, declared once.
-
-A row names a kernel ``"<family>.<function>"`` and the backends that implement it. The name is
-also where each implementation lives, so nothing else has to be declared:
-
-=============  ==================================================================
-backend        implementation of ``"<family>.<function>"``
-=============  ==================================================================
-``cpp``        ``interplay._core.<family>.<function>`` (csrc/bindings/register_<family>.cpp)
-``numba``      ``interplay.backends.numba.<family>.<function>``
-``reference``  ``interplay.backends.reference.<family>.<function>`` (NumPy: the oracle)
-``torch``      ``interplay.backends.torch.<family>.<function>`` (on the tensor's device)
-=============  ==================================================================
-
-Every tier computes in float64 on sets packed as little-endian uint64 words (one word for
-n <= 64). ``limits`` states what a backend handles when it handles less than the kernel's
-callers may ask (largest n, largest order); ``outputs`` whether the kernel takes d outputs
-(value columns) in one call. :func:`interplay.show_config` prints this table.
+"""Every kernel, declared once: its name ``"<family>.<function>"`` (which is also where each
+backend's implementation lives, see :mod:`interplay.backends`), the backends that implement it,
+what a backend handles when it handles less than callers may ask (``limits``: largest n, largest
+order) and whether it takes d outputs (value columns) in one call. :func:`interplay.show_config`
+prints this table.
 """
 
 from __future__ import annotations

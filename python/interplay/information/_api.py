@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_finite, check_int, check_numeric_array, check_real, require_memory
+from ..backends.reference.pid import (dual_bound, feasibility_shift, informations, logsumexp,
+                                      objective)
 from ._result import PIDResult
 from ._solver import BROJA_KERNEL, METHODS, blas_threads
 
@@ -72,24 +74,6 @@ def _log_base(base: Any) -> float:
     return math.log(b)
 
 
-def _informations(p: np.ndarray) -> tuple[np.ndarray, ...]:
-    """H(Y), I(X1;Y), I(X2;Y), I(X1X2;Y) in nats for a batch (B, n1, n2, ny)."""
-
-    def H(x, axes):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(x > 0, x * np.log(np.where(x > 0, x, 1.0)), 0.0)
-        return -t.sum(axis=axes)
-
-    py = p.sum((1, 2))
-    hy = H(py, 1)
-    h1 = H(p.sum((2, 3)), 1)
-    h2 = H(p.sum((1, 3)), 1)
-    i1 = np.maximum(h1 + hy - H(p.sum(2), (1, 2)), 0.0)
-    i2 = np.maximum(h2 + hy - H(p.sum(1), (1, 2)), 0.0)
-    i12 = np.maximum(H(p.sum(3), (1, 2)) + hy - H(p, (1, 2, 3)), 0.0)
-    return hy, i1, i2, i12
-
-
 def _specific_min(p: np.ndarray) -> np.ndarray:
     """Williams-Beer I_min = sum_y p(y) min_i I(Y=y; X_i) (nats), batch (B, n1, n2, ny)."""
     py = p.sum((1, 2))
@@ -146,8 +130,6 @@ def _certify_full(p: np.ndarray, heavy: np.ndarray, q_h: np.ndarray, lam_h: np.n
     sum a lam + sum b mu (after the feasibility shift of
     :func:`~interplay.backends.reference.pid.dual_bound`) is valid for p, and the extension costs
     the light mass times the size of those values."""
-    from ..backends.reference.pid import dual_bound, feasibility_shift, informations, objective
-
     hy, i1, i2, i12 = informations(p)
     kept = (heavy.sum(axis=(1, 2)) > 0)[:, None, None] & (heavy.sum(axis=(0, 2)) > 0)[None, :, None]
     p_heavy = np.where(kept, p, 0.0)
@@ -173,11 +155,6 @@ def _certify_full(p: np.ndarray, heavy: np.ndarray, q_h: np.ndarray, lam_h: np.n
             t = np.where(np.isfinite(x), x, -np.inf).max(axis=axis)
             return np.where(np.isfinite(t), t, 0.0)
 
-        def lse(x):
-            with np.errstate(under="ignore", divide="ignore"):
-                m = top(x, 2)
-                return m + np.log(np.exp(x - m[..., None]).sum(axis=2))
-
         la, lb = log_cond(a), log_cond(b)
         # cells the heavy part leaves empty: log p(y | x) below the column's largest partner
         miss = (a > 0) & ~np.isfinite(lam) & ~light1[:, None]
@@ -188,10 +165,10 @@ def _certify_full(p: np.ndarray, heavy: np.ndarray, q_h: np.ndarray, lam_h: np.n
         # makes all its fibres exactly feasible (Q(y | x1, x2) ~ p(y | x1) exp(mu), as at an
         # optimum), and likewise for a light X2 slice against the rows
         lam_h = np.where(np.isfinite(lam) & ~light1[:, None], lam, -np.inf)
-        mu[light2] = lb[light2] - lse(lb[light2][:, None, :] + lam_h[None, :, :]).max(
+        mu[light2] = lb[light2] - logsumexp(lb[light2][:, None, :] + lam_h[None, :, :], 2).max(
             axis=1, initial=-np.inf)[:, None]
         mu_all = np.where(np.isfinite(mu), mu, -np.inf)
-        lam[light1] = la[light1] - lse(la[light1][:, None, :] + mu_all[None, :, :]).max(
+        lam[light1] = la[light1] - logsumexp(la[light1][:, None, :] + mu_all[None, :, :], 2).max(
             axis=1, initial=-np.inf)[:, None]
         lam = np.where(a > 0, lam, -np.inf)
         mu = np.where(b > 0, mu, -np.inf)
@@ -319,13 +296,13 @@ def pid(p: Any, *, measure: str = "BROJA", method: str = "auto", tol: float = 1e
         if split.size:
             info["light_slices_split"] = int(split.size)
         info.update(backend=name, method=method)
-        hy, i1, i2, i12 = (np.asarray(res[k], dtype=float) for k in ("hy", "i1", "i2", "i12"))
+        i1, i2, i12, up, lo = (np.asarray(res[k], dtype=float)
+                               for k in ("i1", "i2", "i12", "upper", "lower"))
         lo_b = np.maximum(i1, i2)
         hi_b = np.minimum(i12, i1 + i2)
-        upper = np.minimum(np.asarray(res["upper"], dtype=float), hi_b)
-        lower = np.maximum(np.asarray(res["lower"], dtype=float), lo_b)
-        v = np.where(lo_b <= hi_b, np.clip(np.asarray(res["upper"], dtype=float), lo_b, hi_b),
-                     np.asarray(res["upper"], dtype=float))
+        upper = np.minimum(up, hi_b)
+        lower = np.maximum(lo, lo_b)
+        v = np.where(lo_b <= hi_b, np.clip(up, lo_b, hi_b), up)
         gap = np.maximum(upper - lower, 0.0)
         gap = np.where(np.isnan(gap), np.inf, gap)  # no certificate: an infinite gap, never NaN
         red = i1 + i2 - v
@@ -342,7 +319,7 @@ def pid(p: Any, *, measure: str = "BROJA", method: str = "auto", tol: float = 1e
     else:
         if return_q:
             raise ValueError("return_q=True is only available for measure='BROJA'")
-        hy, i1, i2, i12 = _informations(flat)
+        _, i1, i2, i12 = informations(flat)
         red = np.minimum(i1, i2) if measure == "MMI" else np.clip(_specific_min(flat), 0.0, np.minimum(i1, i2))
         u1 = i1 - red
         u2 = i2 - red

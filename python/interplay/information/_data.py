@@ -30,8 +30,9 @@ def _encode(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values, codes.reshape(-1)
 
 
-def joint_from_samples(x1: Any, x2: Any, y: Any) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Plug-in joint p(x1, x2, y) = counts / n over the observed symbols of each variable."""
+def joint_from_samples(x1: Any, x2: Any, y: Any) -> tuple[np.ndarray, tuple, tuple]:
+    """Plug-in joint p(x1, x2, y) = counts / n over the observed symbols of each variable; the
+    symbols and each sample's codes."""
     a = _labels(x1, "x1")
     b = _labels(x2, "x2")
     c = _labels(y, "y")
@@ -44,7 +45,7 @@ def joint_from_samples(x1: Any, x2: Any, y: Any) -> tuple[np.ndarray, tuple[np.n
                    f"a joint of shape {shape}", argument="x1")
     counts = np.zeros(shape)
     np.add.at(counts, (ca, cb, cc), 1.0)
-    return counts / a.size, (va, vb, vc)
+    return counts / a.size, (va, vb, vc), (ca, cb, cc)
 
 
 def pid_from_samples(x1: Any, x2: Any, y: Any, *, measure: str = "BROJA",
@@ -70,9 +71,10 @@ def pid_from_samples(x1: Any, x2: Any, y: Any, *, measure: str = "BROJA",
     **kwargs
         Passed to :func:`interplay.pid` (method, tol, base, backend, ...).
     """
-    p, symbols = joint_from_samples(x1, x2, y)
+    p, symbols, (ca, cb, cc) = joint_from_samples(x1, x2, y)
+    n = ca.size
     res = pid(p, measure=measure, **kwargs)
-    res.info.update(n_samples=int(np.asarray(x1).size), alphabet=p.shape,
+    res.info.update(n_samples=n, alphabet=p.shape,
                     symbols=symbols, bias_correction=bias_correction)
     if bias_correction is None:
         return res
@@ -80,23 +82,14 @@ def pid_from_samples(x1: Any, x2: Any, y: Any, *, measure: str = "BROJA",
         raise ValueError(f"bias_correction must be None or 'bootstrap', got {bias_correction!r}")
     nb = check_int(n_bootstrap, "n_bootstrap", low=2)
     rng = np.random.default_rng(seed)
-    n = int(np.asarray(x1).size)
-    _, ca = _encode(_labels(x1, "x1"))
-    _, cb = _encode(_labels(x2, "x2"))
-    _, cc = _encode(_labels(y, "y"))
     boot = np.zeros((nb,) + p.shape)
     for i in range(nb):
         idx = rng.integers(0, n, size=n)
         np.add.at(boot[i], (ca[idx], cb[idx], cc[idx]), 1.0 / n)
     rb = pid(boot, measure=measure, **kwargs)
+    values = ("redundancy", "unique_1", "unique_2", "synergy", "mutual_information", "mi_1", "mi_2")
     out = PIDResult(
-        redundancy=2 * res.redundancy - float(np.mean(rb.redundancy)),
-        unique_1=2 * res.unique_1 - float(np.mean(rb.unique_1)),
-        unique_2=2 * res.unique_2 - float(np.mean(rb.unique_2)),
-        synergy=2 * res.synergy - float(np.mean(rb.synergy)),
-        mutual_information=2 * res.mutual_information - float(np.mean(rb.mutual_information)),
-        mi_1=2 * res.mi_1 - float(np.mean(rb.mi_1)),
-        mi_2=2 * res.mi_2 - float(np.mean(rb.mi_2)),
+        **{v: 2 * getattr(res, v) - float(np.mean(getattr(rb, v))) for v in values},
         gap=res.gap + float(np.max(rb.gap)), iterations=res.iterations,
         converged=bool(res.converged and np.all(rb.converged)), measure=res.measure,
         base=res.base, info=dict(res.info))
@@ -202,13 +195,13 @@ def pid_from_embeddings(z1: Any, z2: Any = None, y: Any = None, *,
         ylab = _cluster(yarr, "y", ks[2], seed, pca, n_init)
     else:
         ylab = _labels(yarr, "y")
+    yv, yc = _encode(ylab)
     joints = []
     for a, b in pairs:
         l1 = _cluster(a, "z1", ks[0], seed, pca, n_init)
         l2 = _cluster(b, "z2", ks[1], seed, pca, n_init)
-        counts = np.zeros((ks[0], ks[1], int(np.unique(ylab).size)))
-        _, yc = np.unique(ylab, return_inverse=True)
-        np.add.at(counts, (l1, l2, yc.reshape(-1)), 1.0)
+        counts = np.zeros((ks[0], ks[1], yv.size))
+        np.add.at(counts, (l1, l2, yc), 1.0)
         joints.append(counts / n)
     p = np.stack(joints) if layers is not None else joints[0]
     res = pid(p, measure=measure, **kwargs)

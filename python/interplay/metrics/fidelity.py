@@ -88,12 +88,6 @@ def sample_coalitions(
     return ranks < sizes[:, None]
 
 
-def _rankdata(x: np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
-
-    return rankdata(x)
-
-
 def fidelity(
     result: Any,
     game: Any,
@@ -130,7 +124,7 @@ def fidelity(
     -------
     dict with keys r2, mse, spearman, kendall, n_coalitions, weighting, p.
     """
-    from scipy.stats import kendalltau
+    from scipy.stats import kendalltau, rankdata
 
     coalitions = sample_coalitions(result.n_players, n_coalitions, weighting=weighting, p=p, seed=seed)
     v = check_game_output(game(coalitions), coalitions.shape[0], "game output")
@@ -152,8 +146,7 @@ def fidelity(
             spear.append(1.0 if same else np.nan)
             kend.append(1.0 if same else np.nan)
             continue
-        ra, rb = _rankdata(a), _rankdata(b)
-        spear.append(float(np.corrcoef(ra, rb)[0, 1]))
+        spear.append(float(np.corrcoef(rankdata(a), rankdata(b))[0, 1]))
         kend.append(float(kendalltau(a, b).statistic))
     scalar = v.ndim == 1
 

@@ -8,31 +8,17 @@ import numba as nb
 import numpy as np
 
 from ... import sets as bits
+from .sampling import _popcount64
 from .transforms import _transform
-
-
-@nb.njit(cache=True)
-def _popcount(x: np.uint64) -> int:
-    c = 0
-    while x:
-        x &= x - np.uint64(1)
-        c += 1
-    return c
 
 
 @nb.njit(cache=True)
 def _weighted_copy(m: np.ndarray, w: np.ndarray, work: np.ndarray) -> None:
     rows, d = m.shape
     for r in range(rows):
-        c = w[_popcount(np.uint64(r))]
+        c = w[_popcount64(np.uint64(r))]
         for j in range(d):
             work[r, j] = c * m[r, j]
-
-
-@nb.njit(cache=True)
-def _gather(src: np.ndarray, sets: np.ndarray, dst: np.ndarray, start: int) -> None:
-    for i in range(sets.shape[0]):
-        dst[start + i, :] = src[sets[i], :]
 
 
 def weighted_superset(
@@ -49,11 +35,11 @@ def weighted_superset(
     for s in range(min_order, k + 1):
         sets = bits.masks(n, s, s).astype(np.int64)
         if np.all(weights[s] == (np.arange(n + 1) == s)):
-            _gather(m2, sets, o2, start)
+            o2[start : start + len(sets)] = m2[sets]
         else:
             if work is None:
                 work = np.empty_like(m2)
             _weighted_copy(m2, np.ascontiguousarray(weights[s]), work)
             _transform(2, work)
-            _gather(work, sets, o2, start)
+            o2[start : start + len(sets)] = work[sets]
         start += len(sets)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numba
-import numpy as np
 
 
 @numba.njit(parallel=True, cache=False)
-def _explanation_game(sets, values, coalitions, out):  # pragma: no cover - compiled
+def explanation_game(sets, values, coalitions, out):  # pragma: no cover - compiled
     m, words = sets.shape
     d = values.shape[1]
     for b in numba.prange(coalitions.shape[0]):
@@ -22,7 +21,3 @@ def _explanation_game(sets, values, coalitions, out):  # pragma: no cover - comp
             if subset:
                 for k in range(d):
                     out[b, k] += values[r, k]
-
-
-def explanation_game(sets: np.ndarray, values: np.ndarray, coalitions: np.ndarray, out: np.ndarray) -> None:
-    _explanation_game(sets, values, coalitions, out)

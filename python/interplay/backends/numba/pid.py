@@ -126,7 +126,9 @@ def _fwd(L, z):
 
 
 @njit(cache=True)
-def _bwd(L, z):
+def _solve(L, z):
+    """z <- (L L^T)^-1 z."""
+    _fwd(L, z)
     n = z.shape[0]
     for i in range(n - 1, -1, -1):
         z[i] /= L[i, i]
@@ -162,11 +164,8 @@ def _schur_solve(rl, rm, Lll, SL, e, w, s, fib, la, lbv):
     z = rl.copy()
     dm = rm.copy()
     for x1 in range(n1):
-        _fwd(Lll[x1], z[x1])
-        _bwd(Lll[x1], z[x1])
-        for y in range(ny):
-            if not la[x1, y]:
-                z[x1, y] = 0.0
+        _solve(Lll[x1], z[x1])
+        z[x1] = np.where(la[x1], z[x1], 0.0)
         for x2 in range(n2):
             if not fib[x1, x2]:
                 continue
@@ -176,17 +175,9 @@ def _schur_solve(rl, rm, Lll, SL, e, w, s, fib, la, lbv):
             d = w[x1, x2] / s[x1, x2]
             for y in range(ny):
                 dm[x2, y] -= e[x1, x2, y] * (w[x1, x2] * z[x1, y] + d * dot)
-    v = dm.reshape(-1).copy()
-    mask = lbv.reshape(-1)
-    for i in range(v.shape[0]):
-        if not mask[i]:
-            v[i] = 0.0
-    _fwd(SL, v)
-    _bwd(SL, v)
-    for i in range(v.shape[0]):
-        if not mask[i]:
-            v[i] = 0.0
-    dm = v.reshape(n2, ny)
+    v = np.where(lbv, dm, 0.0).reshape(-1)
+    _solve(SL, v)
+    dm = np.where(lbv, v.reshape(n2, ny), 0.0)
     dl = np.zeros((n1, ny))
     for x1 in range(n1):
         t = rl[x1].copy()
@@ -199,10 +190,8 @@ def _schur_solve(rl, rm, Lll, SL, e, w, s, fib, la, lbv):
             d = w[x1, x2] / s[x1, x2]
             for y in range(ny):
                 t[y] -= e[x1, x2, y] * (w[x1, x2] * dm[x2, y] + d * dot)
-        _fwd(Lll[x1], t)
-        _bwd(Lll[x1], t)
-        for y in range(ny):
-            dl[x1, y] = t[y] if la[x1, y] else 0.0
+        _solve(Lll[x1], t)
+        dl[x1] = np.where(la[x1], t, 0.0)
     return dl, dm
 
 
@@ -219,14 +208,8 @@ def _direction_core(rdl, rdm, rc, rp, Lll, SL, e, w, s, fib, la, lbv):
             for y in range(ny):
                 rl[x1, y] -= e[x1, x2, y] * c
                 rm[x2, y] -= e[x1, x2, y] * c
-    for x1 in range(n1):
-        for y in range(ny):
-            if not la[x1, y]:
-                rl[x1, y] = 0.0
-    for x2 in range(n2):
-        for y in range(ny):
-            if not lbv[x2, y]:
-                rm[x2, y] = 0.0
+    rl = np.where(la, rl, 0.0)
+    rm = np.where(lbv, rm, 0.0)
     dl, dm = _schur_solve(rl, rm, Lll, SL, e, w, s, fib, la, lbv)
     dw = np.zeros((n1, n2))
     ds = np.zeros((n1, n2))
@@ -314,27 +297,24 @@ def _factor(e, w, s, fib, la, lbv):
     dmax = max(dmax, diagm.max())
     delta = 1e-14 * dmax + 1e-300
     S = np.zeros((N, N))
-    for x2 in range(n2):
-        for x1 in range(n1):
-            if not fib[x1, x2]:
-                continue
-            d = w[x1, x2] / s[x1, x2]
-            for y in range(ny):
-                S[x2 * ny + y, x2 * ny + y] += w[x1, x2] * e[x1, x2, y]
-                for y2 in range(ny):
-                    S[x2 * ny + y, x2 * ny + y2] += d * e[x1, x2, y] * e[x1, x2, y2]
     Lll = np.zeros((n1, ny, ny))
     Z = np.zeros((n1 * ny, N))
     for x1 in range(n1):
+        # the fibre (x1, x2) adds w diag(e) + (w / s) e e^T to the x1 block H and the x2 block of S
         H = np.zeros((ny, ny))
         for x2 in range(n2):
             if not fib[x1, x2]:
                 continue
             d = w[x1, x2] / s[x1, x2]
+            Sb = S[x2 * ny:(x2 + 1) * ny, x2 * ny:(x2 + 1) * ny]
             for y in range(ny):
-                H[y, y] += w[x1, x2] * e[x1, x2, y]
+                v = w[x1, x2] * e[x1, x2, y]
+                H[y, y] += v
+                Sb[y, y] += v
                 for y2 in range(ny):
-                    H[y, y2] += d * e[x1, x2, y] * e[x1, x2, y2]
+                    v = d * e[x1, x2, y] * e[x1, x2, y2]
+                    H[y, y2] += v
+                    Sb[y, y2] += v
         for y in range(ny):
             H[y, y] = H[y, y] + delta if la[x1, y] else 1.0
         L = _chol(H, delta)
@@ -362,7 +342,6 @@ def _factor(e, w, s, fib, la, lbv):
             S[i, i] = 1.0
         else:
             S[i, i] += delta
-    # symmetrise (only the lower triangle is used by _chol)
     SL = _chol(S, delta)
     return Lll, SL
 
@@ -387,16 +366,8 @@ def _ipm(a, b, px1, px2, tol, max_iter):
                 if la[x1, y] and lb[x2, y]:
                     fib[x1, x2] = True
             nfib += fib[x1, x2]
-    lam = np.zeros((n1, ny))
-    mu = np.zeros((n2, ny))
-    for x1 in range(n1):
-        for y in range(ny):
-            if la[x1, y]:
-                lam[x1, y] = 0.5 * np.log(a[x1, y] / px1[x1]) - 0.05
-    for x2 in range(n2):
-        for y in range(ny):
-            if lb[x2, y]:
-                mu[x2, y] = 0.5 * np.log(b[x2, y] / px2[x2]) - 0.05
+    lam = np.where(la, 0.5 * np.log(a / px1.reshape(-1, 1)) - 0.05, 0.0)
+    mu = np.where(lb, 0.5 * np.log(b / px2.reshape(-1, 1)) - 0.05, 0.0)
     e = np.zeros((n1, n2, ny))
     sig = np.zeros((n1, n2))
     _cells(lam, mu, la, lb, fib, e, sig)
@@ -407,11 +378,7 @@ def _ipm(a, b, px1, px2, tol, max_iter):
             if fib[x1, x2]:
                 w[x1, x2] = px1[x1] * px2[x2]
                 s[x1, x2] = 1.0 - sig[x1, x2]
-    best_up = _INF
-    best_lo = -_INF
-    best_q = np.zeros((n1, n2, ny))
-    best_lam = lam.copy()
-    best_mu = mu.copy()
+    best = (_INF, -_INF, np.zeros((n1, n2, ny)), lam.copy(), mu.copy())
     last_gap = _INF
     stalls = 0
     it = 0
@@ -435,10 +402,7 @@ def _ipm(a, b, px1, px2, tol, max_iter):
                     qv = w[x1, x2] * e[x1, x2, y]
                     rdl[x1, y] -= qv
                     rdm[x2, y] -= qv
-        for x2 in range(n2):
-            for y in range(ny):
-                if not lbv[x2, y]:
-                    rdm[x2, y] = 0.0
+        rdm = np.where(lbv, rdm, 0.0)
         muc = ws / nfib
         Lll, SL = _factor(e, w, s, fib, la, lbv)
         for x1 in range(n1):
@@ -492,14 +456,8 @@ def _ipm(a, b, px1, px2, tol, max_iter):
             lam_m = np.where(la, lam, -_INF)
             mu_m = np.where(lb, mu, -_INF)
             up, lo, lam_s = _certify(a, b, la, lb, q, lam_m, mu_m)
-            if up < best_up:
-                best_up = up
-                best_q = q
-            if lo > best_lo:
-                best_lo = lo
-                best_lam = lam_s
-                best_mu = mu_m
-            gap = best_up - best_lo
+            best = _keep(best, up, lo, q, lam_s, mu_m)
+            gap = best[0] - best[1]
             if gap <= tol:
                 converged = True
                 break
@@ -511,7 +469,18 @@ def _ipm(a, b, px1, px2, tol, max_iter):
                     stalls += 1
                     if stalls >= 4:
                         break
-    return best_up, best_lo, best_q, best_lam, best_mu, it, converged
+    return best[0], best[1], best[2], best[3], best[4], it, converged
+
+
+@njit(cache=True)
+def _keep(best, up, lo, q, lam, mu):
+    """best = (upper, lower, its Q, its lam, its mu): the smallest upper bound with its Q and the
+    largest lower bound with its dual."""
+    if up < best[0]:
+        best = (up, best[1], q, best[3], best[4])
+    if lo > best[1]:
+        best = (best[0], lo, best[2], lam, mu)
+    return best
 
 
 @njit(cache=True)
@@ -569,11 +538,7 @@ def _ipfp(a, b, tol, max_iter, check_every):
     lam = np.full((n1, ny), -_INF)
     mu = np.where(lb, 0.0, -_INF)
     tmp = np.empty(max(n1, n2))
-    best_up = _INF
-    best_lo = -_INF
-    best_q = np.zeros((n1, n2, ny))
-    best_lam = lam.copy()
-    best_mu = mu.copy()
+    best = (_INF, -_INF, np.zeros((n1, n2, ny)), lam.copy(), mu.copy())
     it = 0
     converged = False
     while it < max_iter:
@@ -600,17 +565,11 @@ def _ipfp(a, b, tol, max_iter, check_every):
                 logr[x1, x2] += mx + np.log(sm)
         if check:
             up, lo, lam_s = _certify(a, b, la, lb, q, lam, mu)
-            if up < best_up:
-                best_up = up
-                best_q = q
-            if lo > best_lo:
-                best_lo = lo
-                best_lam = lam_s
-                best_mu = mu.copy()
-            if best_up - best_lo <= tol:
+            best = _keep(best, up, lo, q, lam_s, mu.copy())
+            if best[0] - best[1] <= tol:
                 converged = True
                 break
-    return best_up, best_lo, best_q, best_lam, best_mu, it, converged
+    return best[0], best[1], best[2], best[3], best[4], it, converged
 
 
 def _ipfp_driver(a, b, allowed, tol, max_iter):

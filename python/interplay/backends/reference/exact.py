@@ -10,10 +10,6 @@ from ... import sets as bits
 from .transforms import transform
 
 
-def popcounts(n: int) -> np.ndarray:
-    return bits.sizes(np.arange(1 << n, dtype=np.uint64))
-
-
 def weighted_superset(
     moebius_table: np.ndarray, weights: np.ndarray, min_order: int, method: str, out: np.ndarray
 ) -> None:
@@ -27,7 +23,7 @@ def weighted_superset(
     k = weights.shape[0] - 1
     m2 = moebius_table.reshape(rows, -1)
     o2 = out.reshape(out.shape[0], -1)
-    pc = popcounts(n)
+    pc = bits.sizes(np.arange(1 << n, dtype=np.uint64))
     start = 0
     for s in range(min_order, k + 1):
         sets = bits.masks(n, s, s).astype(np.int64)

@@ -24,6 +24,25 @@ def _onehot_words(players: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _prefixes(P: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """One-hot words (M, n, W) of the permutations P (M, n) and their prefixes (M, n + 1, W)."""
+    oh = _onehot_words(P, n)
+    prefix = np.zeros((P.shape[0], n + 1, oh.shape[-1]), dtype=np.uint64)
+    prefix[:, 1:] = np.bitwise_or.accumulate(oh, axis=1)
+    return oh, prefix
+
+
+def _windows(base: np.ndarray, add: list, k: int) -> np.ndarray:
+    """base | add[i] for the bits i of every mask L < 2^k, stacked before the word axis."""
+    out = np.empty(base.shape[:-1] + (1 << k, base.shape[-1]), dtype=np.uint64)
+    for L in range(1 << k):
+        out[..., L, :] = base
+        for i in range(k):
+            if L >> i & 1:
+                out[..., L, :] |= add[i]
+    return out
+
+
 def plan_chunked(forced, per, coalitions, distinct_guess, seed, n, budget, max_perms, *,
                  backend="auto"):
     """The permutation plan by vectorised chunks (the reference of every compiled planner).
@@ -70,22 +89,11 @@ def plan_chunked(forced, per, coalitions, distinct_guess, seed, n, budget, max_p
 def sii_coalitions(P, n, k):
     """Rows of the permutations P (M, n) for SII of order k: the prefixes (k = 1), else for
     each prefix position and mask L over the next k positions (members beyond n dropped)."""
-    M = P.shape[0]
-    oh = _onehot_words(P, n)  # (M, n, W)
-    W = oh.shape[-1]
-    prefix = np.zeros((M, n + 1, W), dtype=np.uint64)
-    prefix[:, 1:] = np.bitwise_or.accumulate(oh, axis=1)
+    oh, prefix = _prefixes(P, n)
     if k == 1:
         return prefix
-    ohp = np.concatenate([oh, np.zeros((M, k, W), dtype=np.uint64)], axis=1)
-    out = np.empty((M, n + 1, 1 << k, W), dtype=np.uint64)
-    for L in range(1 << k):
-        c = prefix.copy()
-        for i in range(k):
-            if L >> i & 1:
-                c |= ohp[:, i : i + n + 1]
-        out[:, :, L] = c
-    return out
+    ohp = np.concatenate([oh, np.zeros((P.shape[0], k, oh.shape[-1]), dtype=np.uint64)], axis=1)
+    return _windows(prefix, [ohp[:, i : i + n + 1] for i in range(k)], k)
 
 
 def sii_rows_per_perm(n, k):
@@ -154,11 +162,8 @@ def sii_accumulate(perms, cells, k, V, S1, S2, group=None, SG=None):
 
 def stii_coalitions(P, n, k):
     """Rows of the permutations P (M, n) for STII of order k, (M, rows_per_perm, W)."""
-    M = P.shape[0]
-    oh = _onehot_words(P, n)
+    oh, prefix = _prefixes(P, n)
     W = oh.shape[-1]
-    prefix = np.zeros((M, n + 1, W), dtype=np.uint64)
-    prefix[:, 1:] = np.bitwise_or.accumulate(oh, axis=1)
     pos = np.argsort(P, axis=1)  # position of each player
     mem = bits.members(n, k)  # (K_k, k)
     first = pos[:, mem].min(axis=2)  # (M, K_k)
@@ -173,14 +178,7 @@ def stii_coalitions(P, n, k):
         return np.concatenate([prefix, T0 | jb, T1 | jb], axis=1)
     T = np.take_along_axis(prefix, first[:, :, None].repeat(W, axis=2), axis=1)
     ohm = _onehot_words(mem, n)  # (K_k, k, W)
-    out = np.empty((M, mem.shape[0], 1 << k, W), dtype=np.uint64)
-    for L in range(1 << k):
-        c = T.copy()
-        for i in range(k):
-            if L >> i & 1:
-                c |= ohm[None, :, i]
-        out[:, :, L] = c
-    return out
+    return _windows(T, [ohm[None, :, i] for i in range(k)], k)
 
 
 def stii_rows_per_perm(n, k):

@@ -28,21 +28,18 @@ def _xlogx(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def entropy(p: np.ndarray) -> float:
-    return float(-_xlogx(np.asarray(p, dtype=np.float64)).sum())
-
-
 def informations(p: np.ndarray) -> tuple[float, float, float, float]:
-    """H(Y), I(X1;Y), I(X2;Y), I(X1,X2;Y) in nats for a joint p(x1, x2, y)."""
-    py = p.sum((0, 1))
-    hy = entropy(py)
-    h1 = entropy(p.sum((1, 2)))
-    h2 = entropy(p.sum((0, 2)))
-    h12 = entropy(p.sum(2))
-    i1 = h1 + hy - entropy(p.sum(1))
-    i2 = h2 + hy - entropy(p.sum(0))
-    i12 = h12 + hy - entropy(p)
-    return hy, max(i1, 0.0), max(i2, 0.0), max(i12, 0.0)
+    """H(Y), I(X1;Y), I(X2;Y), I(X1,X2;Y) in nats for a joint p(x1, x2, y), or arrays of them
+    for a batch (leading axes)."""
+
+    def H(x, k):  # entropy over the last k axes
+        return -_xlogx(x).sum(axis=tuple(range(-k, 0)))
+
+    hy = H(p.sum((-3, -2)), 1)
+    i1 = H(p.sum((-2, -1)), 1) + hy - H(p.sum(-2), 2)
+    i2 = H(p.sum((-3, -1)), 1) + hy - H(p.sum(-3), 2)
+    i12 = H(p.sum(-1), 2) + hy - H(p, 3)
+    return hy, np.maximum(i1, 0.0), np.maximum(i2, 0.0), np.maximum(i12, 0.0)
 
 
 def objective(q: np.ndarray) -> float:
@@ -147,6 +144,13 @@ def _ipm(a, b, allowed, tol, max_iter):
         sig = np.bincount(cfib, weights=e, minlength=nf)
         return e, sig
 
+    def certificate():  # (upper, lower, rounded Q, lam, mu) at the current iterate
+        q = np.zeros(allowed.shape)
+        q[ci, cj, cy] = w[cfib] * e
+        qt = round_to_polytope(q, a, b)
+        lower = dual_bound(a, b, np.where(la, lam, -np.inf), np.where(lb, mu, -np.inf), allowed)
+        return objective(qt), lower, qt, lam.copy(), mu.copy()
+
     e, sig = cells(lam, mu)
     s = 1.0 - sig
     w = px1[fi] * px2[fj]
@@ -198,22 +202,12 @@ def _ipm(a, b, allowed, tol, max_iter):
         s = np.maximum(s + alpha * ds, 1e-300)
         w = np.maximum(w + alpha * dw, 1e-300)
         if float(w @ s) < 0.1 * tol or it % 5 == 0:
-            q = np.zeros(allowed.shape)
-            q[ci, cj, cy] = w[cfib] * e
-            qt = round_to_polytope(q, a, b)
-            upper = objective(qt)
-            lower = dual_bound(a, b, np.where(la, lam, -np.inf), np.where(lb, mu, -np.inf),
-                               allowed)
-            best = (upper, lower, qt, lam.copy(), mu.copy())
-            if upper - lower <= tol:
+            best = certificate()
+            if best[0] - best[1] <= tol:
                 converged = True
                 break
     if best is None or not converged:
-        q = np.zeros(allowed.shape)
-        q[ci, cj, cy] = w[cfib] * e
-        qt = round_to_polytope(q, a, b)
-        last = (objective(qt), dual_bound(a, b, np.where(la, lam, -np.inf),
-                                          np.where(lb, mu, -np.inf), allowed), qt, lam, mu)
+        last = certificate()
         # keep the tighter certificate (the last iterate may have diverged)
         if best is None or last[0] - last[1] < best[0] - best[1]:
             best = last
@@ -246,7 +240,8 @@ def _max_step(w, dw, s, ds):
 # IPFP: alternating I-projections with warm-started log-domain Sinkhorn (reference/pid.md 1.4)
 
 
-def _logsumexp(z, axis):
+def logsumexp(z, axis):
+    """log sum exp(z) over ``axis`` (-inf where every entry is -inf)."""
     m = z.max(axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):
@@ -272,10 +267,10 @@ def _ipfp(a, b, allowed, tol, max_iter, check_every=10):
     for it in range(1, max_iter + 1):
         # one Sinkhorn sweep per y (rows then columns), warm-started from the previous sweep
         k = logr[:, :, None] + mask
-        lam = np.where(la, loga - _logsumexp(k + mu[None, :, :], 1), -np.inf)
-        mu = np.where(lb, logb - _logsumexp(k + lam[:, None, :], 0), -np.inf)
+        lam = np.where(la, loga - logsumexp(k + mu[None, :, :], 1), -np.inf)
+        mu = np.where(lb, logb - logsumexp(k + lam[:, None, :], 0), -np.inf)
         z = lam[:, None, :] + mu[None, :, :] + mask
-        logsig = _logsumexp(z, 2)
+        logsig = logsumexp(z, 2)
         logr = logr + np.where(fib, logsig, 0.0)
         if it % check_every == 0 or it == max_iter:
             q = np.exp((logr - np.where(fib, logsig, 0.0))[:, :, None] + z)
@@ -333,28 +328,13 @@ def solve_one(p, tol, max_iter, method, ipm=None, ipfp=None):
 def broja(p, tol, max_iter, method, want_q, ipm=None, ipfp=None):
     """Batch driver: p of shape (B, n1, n2, ny), each normalised. Same contract as the kernel."""
     p = np.ascontiguousarray(p, dtype=np.float64)
-    B = p.shape[0]
-    keys = ("hy", "i1", "i2", "i12", "upper", "lower")
-    res = {k: np.empty(B) for k in keys}
-    res["iterations"] = np.zeros(B, dtype=np.int64)
-    res["converged"] = np.zeros(B, dtype=bool)
+    outs = [solve_one(x, tol, max_iter, method, ipm=ipm, ipfp=ipfp) for x in p]
+    dtypes = dict.fromkeys(("hy", "i1", "i2", "i12", "upper", "lower"), np.float64)
+    dtypes.update(iterations=np.int64, converged=bool)
     if want_q:
-        res["q"] = np.zeros_like(p)
-        res["lam"] = np.zeros((B, p.shape[1], p.shape[3]))
-        res["mu"] = np.zeros((B, p.shape[2], p.shape[3]))
-    for i in range(B):
-        o = solve_one(p[i], tol, max_iter, method, ipm=ipm, ipfp=ipfp)
-        for k in keys:
-            res[k][i] = o[k]
-        res["iterations"][i] = o["iterations"]
-        res["converged"][i] = o["converged"]
-        if want_q:
-            res["q"][i] = o["q"]
-            res["lam"][i] = o["lam"]
-            res["mu"][i] = o["mu"]
-    return res
+        dtypes.update(q=np.float64, lam=np.float64, mu=np.float64)
+    return {k: np.array([o[k] for o in outs], dtype=t) for k, t in dtypes.items()}
 
 
-__all__ = ["METHODS", "broja", "dual_bound", "feasibility_shift", "informations", "objective",
-           "round_to_polytope",
-           "solve_one"]
+__all__ = ["METHODS", "broja", "dual_bound", "feasibility_shift", "informations", "logsumexp",
+           "objective", "round_to_polytope", "solve_one"]
