@@ -371,19 +371,13 @@ def _ipm(a, b, px1, px2, tol, max_iter):
     e = np.zeros((n1, n2, ny))
     sig = np.zeros((n1, n2))
     _cells(lam, mu, la, lb, fib, e, sig)
-    w = np.zeros((n1, n2))
-    s = np.ones((n1, n2))
-    for x1 in range(n1):
-        for x2 in range(n2):
-            if fib[x1, x2]:
-                w[x1, x2] = px1[x1] * px2[x2]
-                s[x1, x2] = 1.0 - sig[x1, x2]
+    w = np.where(fib, np.outer(px1, px2), 0.0)
+    s = np.where(fib, 1.0 - sig, 1.0)
     best = (_INF, -_INF, np.zeros((n1, n2, ny)), lam.copy(), mu.copy())
     last_gap = _INF
     stalls = 0
     it = 0
     rp = np.zeros((n1, n2))
-    rc = np.zeros((n1, n2))
     e_n = np.zeros_like(e)
     sig_n = np.zeros_like(sig)
     converged = False
@@ -405,9 +399,7 @@ def _ipm(a, b, px1, px2, tol, max_iter):
         rdm = np.where(lbv, rdm, 0.0)
         muc = ws / nfib
         Lll, SL = _factor(e, w, s, fib, la, lbv)
-        for x1 in range(n1):
-            for x2 in range(n2):
-                rc[x1, x2] = -w[x1, x2] * s[x1, x2] if fib[x1, x2] else 0.0
+        rc = np.where(fib, -w * s, 0.0)
         dl, dm, dw, ds = _direction(rdl, rdm, rc, rp, Lll, SL, e, w, s, fib, la, lbv, a, b, 1)
         aa = _max_step(w, dw, s, ds, fib)
         muaff = 0.0
@@ -417,10 +409,7 @@ def _ipm(a, b, px1, px2, tol, max_iter):
                     muaff += (w[x1, x2] + aa * dw[x1, x2]) * (s[x1, x2] + aa * ds[x1, x2])
         muaff /= nfib
         sc = (muaff / muc) ** 3 if muc > 0 else 0.0
-        for x1 in range(n1):
-            for x2 in range(n2):
-                rc[x1, x2] = (sc * muc - w[x1, x2] * s[x1, x2] - dw[x1, x2] * ds[x1, x2]
-                              if fib[x1, x2] else 0.0)
+        rc = np.where(fib, sc * muc - w * s - dw * ds, 0.0)
         dl, dm, dw, ds = _direction(rdl, rdm, rc, rp, Lll, SL, e, w, s, fib, la, lbv, a, b, 6)
         alpha = min(1.0, 0.99 * _max_step(w, dw, s, ds, fib))
         while True:
@@ -447,12 +436,7 @@ def _ipm(a, b, px1, px2, tol, max_iter):
                     w[x1, x2] = max(w[x1, x2] + alpha * dw[x1, x2], 1e-300)
                     wsn += w[x1, x2] * s[x1, x2]
         if wsn < tol or it % 5 == 0 or it == max_iter:
-            q = np.zeros((n1, n2, ny))
-            for x1 in range(n1):
-                for x2 in range(n2):
-                    if fib[x1, x2]:
-                        for y in range(ny):
-                            q[x1, x2, y] = w[x1, x2] * e[x1, x2, y]
+            q = w.reshape(n1, n2, 1) * e  # e = 0 off the fibres' cells
             lam_m = np.where(la, lam, -_INF)
             mu_m = np.where(lb, mu, -_INF)
             up, lo, lam_s = _certify(a, b, la, lb, q, lam_m, mu_m)
@@ -530,11 +514,7 @@ def _ipfp(a, b, tol, max_iter, check_every):
                     fib[x1, x2] = True
     px1 = a.sum(1)
     px2 = b.sum(1)
-    logr = np.full((n1, n2), -_INF)
-    for x1 in range(n1):
-        for x2 in range(n2):
-            if fib[x1, x2]:
-                logr[x1, x2] = np.log(px1[x1] * px2[x2])
+    logr = np.where(fib, np.log(np.outer(px1, px2)), -_INF)
     lam = np.full((n1, ny), -_INF)
     mu = np.where(lb, 0.0, -_INF)
     tmp = np.empty(max(n1, n2))
