@@ -248,19 +248,15 @@ def _direction(rdl, rdm, rc, rp, Lll, SL, e, w, s, fib, la, lbv, a, b, max_round
                     R1m[x2, y] -= v
                 R2[x1, x2] = rp[x1, x2] - g - ds[x1, x2]
                 R3[x1, x2] = rc[x1, x2] - s[x1, x2] * dw[x1, x2] - w[x1, x2] * ds[x1, x2]
-        nr = 0.0
+        nr = 0.0  # entries outside la / lbv are masked by _direction_core
         for x1 in range(n1):
             for y in range(ny):
                 if la[x1, y]:
                     nr = max(nr, abs(R1l[x1, y]) / a[x1, y])
-                else:
-                    R1l[x1, y] = 0.0
         for x2 in range(n2):
             for y in range(ny):
                 if lbv[x2, y]:
                     nr = max(nr, abs(R1m[x2, y]) / b[x2, y])
-                else:
-                    R1m[x2, y] = 0.0
         for x1 in range(n1):
             for x2 in range(n2):
                 if fib[x1, x2]:
