@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_finite, check_int, check_numeric_array, check_real, require_memory
-from ..backends.reference.pid import (dual_bound, feasibility_shift, informations, logsumexp,
-                                      objective)
+from ..backends.reference import pid as reference
 from ._result import PIDResult
 from ._solver import BROJA_KERNEL, METHODS, blas_threads
 
@@ -130,12 +129,12 @@ def _certify_full(p: np.ndarray, heavy: np.ndarray, q_h: np.ndarray, lam_h: np.n
     sum a lam + sum b mu (after the feasibility shift of
     :func:`~interplay.backends.reference.pid.dual_bound`) is valid for p, and the extension costs
     the light mass times the size of those values."""
-    hy, i1, i2, i12 = informations(p)
+    hy, i1, i2, i12 = reference.informations(p)
     kept = (heavy.sum(axis=(1, 2)) > 0)[:, None, None] & (heavy.sum(axis=(0, 2)) > 0)[None, :, None]
     p_heavy = np.where(kept, p, 0.0)
     scale = float(p_heavy.sum())
     q = scale * q_h + (p - p_heavy)
-    upper = min(objective(q) + hy, i12)
+    upper = min(reference.objective(q) + hy, i12)
     lower = max(i1, i2)
     lam, mu = lam_h.copy(), mu_h.copy()
     if not (np.isnan(lam).any() or np.isnan(mu).any()):
@@ -165,16 +164,16 @@ def _certify_full(p: np.ndarray, heavy: np.ndarray, q_h: np.ndarray, lam_h: np.n
         # makes all its fibres exactly feasible (Q(y | x1, x2) ~ p(y | x1) exp(mu), as at an
         # optimum), and likewise for a light X2 slice against the rows
         lam_h = np.where(np.isfinite(lam) & ~light1[:, None], lam, -np.inf)
-        mu[light2] = lb[light2] - logsumexp(lb[light2][:, None, :] + lam_h[None, :, :], 2).max(
-            axis=1, initial=-np.inf)[:, None]
+        mu[light2] = lb[light2] - reference.logsumexp(
+            lb[light2][:, None, :] + lam_h[None, :, :], 2).max(axis=1, initial=-np.inf)[:, None]
         mu_all = np.where(np.isfinite(mu), mu, -np.inf)
-        lam[light1] = la[light1] - logsumexp(la[light1][:, None, :] + mu_all[None, :, :], 2).max(
-            axis=1, initial=-np.inf)[:, None]
+        lam[light1] = la[light1] - reference.logsumexp(
+            la[light1][:, None, :] + mu_all[None, :, :], 2).max(axis=1, initial=-np.inf)[:, None]
         lam = np.where(a > 0, lam, -np.inf)
         mu = np.where(b > 0, mu, -np.inf)
         # returned feasible as it stands: rows lowered by their (tiny) excess
-        lam = lam - feasibility_shift(lam, mu, allowed)[:, None]
-        g = dual_bound(a, b, lam, mu, allowed)
+        lam = lam - reference.feasibility_shift(lam, mu, allowed)[:, None]
+        g = reference.dual_bound(a, b, lam, mu, allowed)
         if np.isfinite(g):
             lower = max(lower, g + hy)
     return {"hy": hy, "i1": i1, "i2": i2, "i12": i12, "upper": upper, "lower": min(lower, upper),
@@ -319,7 +318,7 @@ def pid(p: Any, *, measure: str = "BROJA", method: str = "auto", tol: float = 1e
     else:
         if return_q:
             raise ValueError("return_q=True is only available for measure='BROJA'")
-        _, i1, i2, i12 = informations(flat)
+        _, i1, i2, i12 = reference.informations(flat)
         red = np.minimum(i1, i2) if measure == "MMI" else np.clip(_specific_min(flat), 0.0, np.minimum(i1, i2))
         u1 = i1 - red
         u2 = i2 - red
