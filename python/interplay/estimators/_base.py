@@ -129,6 +129,14 @@ class Estimator:
         self._pending: np.ndarray | None = None
         self._n_calls = 0
 
+    @property
+    def label(self) -> str:
+        """The index name results carry: the name asked for when the index was given as a
+        string ("FWBII" at p = 1/2 stays "FWBII", "SII" at order 1 stays "SII", as before the
+        index model computed them as FBII and SV), else the index object's own name."""
+        asked = self.config.get("index")
+        return asked if isinstance(asked, str) else self.spec.name
+
     # ---------------------------------------------------------------- planning
     def _set_plan(self, plan: np.ndarray) -> None:
         """The planned coalitions: distinct words (m, W)."""
@@ -347,6 +355,6 @@ class Estimator:
             None if self._values is None else self._values[:upto].copy(), bool(self._squeeze))
         full = upto >= (1 << self.n_players) if self.n_players < 63 else False
         return InteractionResult(
-            values, sets, n_players=self.n_players, index=self.spec.name,
+            values, sets, n_players=self.n_players, index=self.label,
             max_order=self.max_order, min_order=0, baseline_value=base, stderr=stderr,
             estimated=not full, budget_used=n_eval, n_evaluations=n_eval, info=info)

@@ -650,7 +650,7 @@ class GridEstimator(Estimator):
         info["sampling_state"] = self.state()
         full = self.m_a == (1 << self.n_a) and self.m_b == (1 << self.n_b)
         return InteractionResult(values, bits.enumerate_sets(self.n_players, 0, self.max_order),
-                                 n_players=self.n_players, index=self.spec.name,
+                                 n_players=self.n_players, index=self.label,
                                  max_order=self.max_order, min_order=0, baseline_value=base,
                                  stderr=stderr, estimated=not full, budget_used=n_eval,
                                  n_evaluations=n_eval, info=info)

@@ -270,7 +270,7 @@ class KernelShapIQ(StratifiedEstimator):
                 var[0, j] = np.sum(np.where(kk > 0, self._cap**2 * fpc * np.maximum(s2v, 0)
                                             / np.maximum(kk, 1), 0.0))
         if self._aggregated:
-            out, _ = from_base(self.spec, out, var, n, k)
+            out, _ = from_base(self.spec, out, None, n, k)
             # k-SII is a linear map of the SII estimates: map each group's contributions
             # through it, so the covariance between orders is carried (not summed as if
             # independent)
@@ -278,7 +278,7 @@ class KernelShapIQ(StratifiedEstimator):
             for s, dl in deltas.items():
                 D[bits.offset(n, s):bits.offset(n, s + 1)] = dl.transpose(1, 0, 2).reshape(
                     -1, N_GROUPS * d)
-            D, _ = from_base(self.spec, D, np.zeros_like(D), n, k)
+            D, _ = from_base(self.spec, D, None, n, k)
             var = _random_groups_var(D.reshape(K, N_GROUPS, d).transpose(1, 0, 2)) * dof[k]
         if self.spec.empty_is_value:
             out[0] = v0

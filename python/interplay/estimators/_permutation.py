@@ -91,6 +91,12 @@ def window_counts(perms: np.ndarray, n: int, k: int) -> np.ndarray:
     for s in range(2, k + 1):
         if M == 0 or s > n:
             continue
+        if s == 2:  # colex rank of {a < b}: offset(n, 2) + a + b (b - 1) / 2
+            lo = np.minimum(perms[:, :-1], perms[:, 1:])
+            hi = np.maximum(perms[:, :-1], perms[:, 1:])
+            hits += np.bincount((bits.offset(n, 2) + lo + hi * (hi - 1) // 2).ravel(),
+                                minlength=K)[:K]
+            continue
         win = np.stack([perms[:, i : i + n - s + 1] for i in range(s)], axis=-1)
         win = np.sort(win, axis=-1).reshape(-1, s)
         hits += np.bincount(bits.rank_members(win, n), minlength=K)[:K]
@@ -151,7 +157,7 @@ class PermutationSII(_PermutationBase):
         if aggregated:
             top = bits.offset(n, k)
             se_top = se[top:].copy()
-            mean, _ = from_base(self.spec, mean, se**2, n, k)
+            mean, _ = from_base(self.spec, mean, None, n, k)
             # k-SII is a linear map of the SII means: its variance is that of the mapped
             # per-permutation contributions, from random groups of permutations (the SII
             # errors of a set and its supersets are correlated)
@@ -159,10 +165,10 @@ class PermutationSII(_PermutationBase):
                 size = np.bincount(group, minlength=R).astype(np.float64)
                 D = (SG - size[:, None, None] * (S1 / M)) / M
                 flat = D.transpose(1, 0, 2).reshape(K, R * d)
-                flat, _ = from_base(self.spec, flat, np.zeros_like(flat), n, k)
+                flat, _ = from_base(self.spec, flat, None, n, k)
                 D = flat.reshape(K, R, d).transpose(1, 0, 2)
                 se = np.sqrt(R / (R - 1) * (D ** 2).sum(axis=0))
-                se = se * t_inflation(np.full(K, R - 1))[:, None]
+                se = se * t_inflation(R - 1)
                 if hits[top:].min() < MIN_HITS:  # a lower order sums every top-order term
                     se[:top] = np.inf
             else:

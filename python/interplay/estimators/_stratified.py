@@ -717,27 +717,28 @@ class SvarmIQ(_MonteCarlo):
         strata are not paired one to one keep the independent form."""
         out = var_t.copy()
         s = gp.shape[1] - 1
-        for t in range(n // 2 + (n % 2)):
-            u = n - t
-            if t >= u or complete[t] or complete[u]:
-                continue
-            Nt, Nu = N[t], N[u][::-1]  # (s+1, K): stratum (t, l) against (u, s - l)
-            ok = (Nt == Nu).all(axis=0)  # (K,)
-            acc = np.zeros(var_t.shape[1:])
-            for l in range(s + 1):
-                k = Nt[l][:, None]
-                a, b = gp[t, l], gp[u, s - l]
-                Sy = a * A[t, l] + b * A[u, s - l]
-                Sy2 = a * a * B[t, l] + b * b * B[u, s - l] + 2 * a * b * X[t, l]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    s2 = np.where(k > 1, (Sy2 - Sy * Sy / np.maximum(k, 1))
-                                  / np.maximum(k - 1, 1), 0.0)
-                    fpc = np.where(k > 0, 1.0 - k / max(P[t, l], 1.0), 0.0)
-                    acc += np.where(k > 0, np.maximum(fpc, 0) * np.maximum(s2, 0)
-                                    / np.maximum(k, 1), 0.0)
-            okd = ok[:, None]
-            out[t] = np.where(okd, acc, var_t[t])
-            out[u] = np.where(okd, 0.0, var_t[u])
+        t = np.arange(n // 2 + (n % 2))
+        t = t[(t < n - t) & ~complete[t] & ~complete[n - t]]  # all such sizes at once
+        if t.size == 0:
+            return out
+        u = n - t
+        Nt, Nu = N[t], N[u][:, ::-1]  # (T, s+1, K): stratum (t, l) against (u, s - l)
+        ok = (Nt == Nu).all(axis=1)  # (T, K)
+        acc = np.zeros((t.size,) + var_t.shape[1:])
+        for l in range(s + 1):
+            k = Nt[:, l][..., None]
+            a, b = gp[t, l][:, None, None], gp[u, s - l][:, None, None]
+            Sy = a * A[t, l] + b * A[u, s - l]
+            Sy2 = a * a * B[t, l] + b * b * B[u, s - l] + 2 * a * b * X[t, l]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                s2 = np.where(k > 1, (Sy2 - Sy * Sy / np.maximum(k, 1))
+                              / np.maximum(k - 1, 1), 0.0)
+                fpc = np.where(k > 0, 1.0 - k / np.maximum(P[t, l], 1.0)[:, None, None], 0.0)
+                acc += np.where(k > 0, np.maximum(fpc, 0) * np.maximum(s2, 0)
+                                / np.maximum(k, 1), 0.0)
+        okd = ok[..., None]
+        out[t] = np.where(okd, acc, var_t[t])
+        out[u] = np.where(okd, 0.0, var_t[u])
         return out
 
 
@@ -781,12 +782,13 @@ def aggregated_coalition_weights(w: np.ndarray, bern: np.ndarray, n: int, s: int
 def from_base(index, values, variance, n, k):
     """The index from estimates of its base (``index.base``): phi(S) = sum_{T superset S,
     |T| <= k} b[|T| - |S|] base(T) for |S| >= 1 (k-SII from SII: b = Bernoulli numbers, Bord et
-    al. 2023); variances combined as if independent. Unchanged when the base is the index."""
+    al. 2023); variances combined as if independent (``variance`` None: values only).
+    Unchanged when the base is the index."""
     bern = index.base_coefficients(k)
     if bern is None:
         return values, variance
     out = np.zeros_like(values)
-    var = np.zeros_like(variance)
+    var = None if variance is None else np.zeros_like(variance)
     offs = [bits.offset(n, s) for s in range(k + 2)]
     for s in range(1, k + 1):
         for j in range(s, k + 1):
@@ -794,16 +796,30 @@ def from_base(index, values, variance, n, k):
             if bj == 0:
                 continue
             Tv = values[offs[j]:offs[j + 1]]
-            Tvar = variance[offs[j]:offs[j + 1]]
+            Tvar = None if variance is None else variance[offs[j]:offs[j + 1]]
             if j == s:
                 out[offs[s]:offs[s + 1]] += bj * Tv
-                var[offs[s]:offs[s + 1]] += bj * bj * Tvar
+                if var is not None:
+                    var[offs[s]:offs[s + 1]] += bj * bj * Tvar
                 continue
             sub = bits.subset_ranks(n, j)[s] - offs[s]  # (C(n,j), C(j,s))
             for c in range(sub.shape[1]):
-                np.add.at(out, offs[s] + sub[:, c], bj * Tv)
-                np.add.at(var, offs[s] + sub[:, c], bj * bj * Tvar)
+                _add_rows(out, offs[s] + sub[:, c], bj * Tv)
+                if var is not None:
+                    _add_rows(var, offs[s] + sub[:, c], bj * bj * Tvar)
     return out, var
+
+
+def _add_rows(out: np.ndarray, rows: np.ndarray, vals: np.ndarray) -> None:
+    """out[rows[i]] += vals[i], i in order (np.add.at); for a contiguous 2-d out on its flat
+    memory, ufunc.at's fast one-dimensional path (each entry sums in the same order)."""
+    if out.ndim != 2 or not (out.flags.c_contiguous or out.flags.f_contiguous):
+        np.add.at(out, rows, vals)
+        return
+    s0, s1 = (st // out.itemsize for st in out.strides)
+    idx = (np.asarray(rows, dtype=np.int64)[:, None] * s0
+           + np.arange(out.shape[1]) * s1).reshape(-1)
+    np.add.at(out.reshape(-1, order="A"), idx, np.ascontiguousarray(vals).reshape(-1))
 
 
 # ------------------------------------------------------------------------------- MSR
