@@ -23,7 +23,7 @@ import numpy as np
 
 from .._validation import as_real_float64
 from ..scheduler import Scheduler, ValueCache
-from ..scheduler.core import _to_numpy
+from ..scheduler.core import unique_rows
 from ..sets import check_coalitions
 from .adapters import Adapter, as_adapter
 from .maskers import Instance, Masker
@@ -49,28 +49,16 @@ class MaskedTask:
         inputs, rows = prepared
         out = self.adapter(inputs)
         k = self.masker.n_draws
-        if k > 1:  # marginal imputation: average the draws of each coalition
-            if hasattr(out, "detach"):
-                if out.is_complex():
-                    _to_numpy(out)  # refuses complex outputs with a one-line TypeError
-                out = out.reshape(rows, k, *out.shape[1:]).to(dtype=_float64(out)).mean(1)
-            else:
-                out = _to_numpy(out).reshape(rows, k, *np.shape(out)[1:]).mean(1)
-        return out
+        if k == 1:
+            return out
+        # marginal imputation: average the draws of each coalition (a tensor on its device)
+        if hasattr(out, "detach") and not out.is_complex():
+            return out.reshape(rows, k, *out.shape[1:]).double().mean(1)
+        return as_real_float64(out, "model output").reshape(rows, k, *np.shape(out)[1:]).mean(1)
 
     def row_bytes(self, key: Hashable, n: int) -> int:
         inst = self.instances.get(key)
         return 0 if inst is None else self.masker.row_bytes(inst)
-
-
-def _head_output(out: Any) -> np.ndarray:
-    return as_real_float64(out, "head output")
-
-
-def _float64(t: Any) -> Any:
-    import torch  # noqa: PLC0415
-
-    return torch.float64
 
 
 class MaskedModel:
@@ -131,23 +119,6 @@ class MaskedModel:
         return self.scheduler.evaluate(requests, checked=checked, distinct=distinct)
 
 
-def _as_masked_model(model: Any, masker: Masker | None, **kw: Any) -> MaskedModel:
-    if isinstance(model, MaskedModel):
-        return model
-    if masker is None:
-        raise ValueError("masker: a model that is not a MaskedModel needs a masker")
-    return MaskedModel(model, masker, **kw)
-
-
-def _unique_rows(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if c.shape[0] == 0:
-        return c, np.zeros(0, np.int64)
-    packed = np.packbits(c, axis=1) if c.shape[1] else np.zeros((len(c), 1), np.uint8)
-    void = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
-    _, first, inverse = np.unique(void, return_index=True, return_inverse=True)
-    return c[first], inverse.reshape(-1)
-
-
 class _ModelGame:
     """Common protocol: ``n_players``, ``player_names``, ``__call__`` and the two-phase
     ``_begin(coalitions) -> (requests, finish)`` that :func:`evaluate_games` packs."""
@@ -174,7 +145,11 @@ class MaskedModelGame(_ModelGame):
     """
 
     def __init__(self, model: Any, instance: Any, masker: Masker | None = None, **kw: Any) -> None:
-        self.model = _as_masked_model(model, masker, **kw)
+        if not isinstance(model, MaskedModel):
+            if masker is None:
+                raise ValueError("masker: a model that is not a MaskedModel needs a masker")
+            model = MaskedModel(model, masker, **kw)
+        self.model = model
         self.instance = self.model.add(instance)
         self.n_players = self.instance.n_players
         self.player_names = list(self.instance.labels)
@@ -184,18 +159,17 @@ class MaskedModelGame(_ModelGame):
         return [(self.model, self.instance.key, c)], lambda vals: vals[0]
 
 
+def _unit(e: np.ndarray) -> np.ndarray:
+    return e / np.linalg.norm(e, axis=1, keepdims=True).clip(1e-12)
+
+
 def _combine_fn(combine: str | Callable, logit_scale: float, logit_bias: float) -> Callable:
     if callable(combine):
         return combine
-    if combine == "cosine":
-        def f(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            na = a / np.linalg.norm(a, axis=-1, keepdims=True).clip(1e-12)
-            nb = b / np.linalg.norm(b, axis=-1, keepdims=True).clip(1e-12)
-            return logit_scale * np.einsum("ij,ij->i", na, nb) + logit_bias
-        return f
-    if combine == "dot":
-        return lambda a, b: logit_scale * np.einsum("ij,ij->i", a, b) + logit_bias
-    raise ValueError(f"combine must be 'cosine', 'dot' or a callable, got {combine!r}")
+    if combine not in ("cosine", "dot"):
+        raise ValueError(f"combine must be 'cosine', 'dot' or a callable, got {combine!r}")
+    norm = _unit if combine == "cosine" else (lambda e: e)
+    return lambda a, b: logit_scale * np.einsum("ij,ij->i", norm(a), norm(b)) + logit_bias
 
 
 class LateFusionGame(_ModelGame):
@@ -271,12 +245,12 @@ class LateFusionGame(_ModelGame):
         c = check_coalitions(coalitions, self.n_players)
         if self.joint is not None:
             return [(self.joint, "joint", c)], lambda vals: vals[0]
-        blocks = [_unique_rows(b) for b in self._split(c)]
-        requests = [(e, inst.key, u) for e, inst, (u, _) in zip(self.encoders, self.instances, blocks)]
+        blocks = [unique_rows(b) for b in self._split(c)]
+        requests = [(e, inst.key, u) for e, inst, (u, _, _) in zip(self.encoders, self.instances, blocks)]
 
         def finish(vals: list[np.ndarray]) -> np.ndarray:
-            embs = [v[inv] for v, (_, inv) in zip(vals, blocks)]
-            return _head_output(self.head(embs))
+            embs = [v[inv] for v, (_, inv, _) in zip(vals, blocks)]
+            return as_real_float64(self.head(embs), "head output")
 
         return requests, finish
 
@@ -290,13 +264,9 @@ class LateFusionGame(_ModelGame):
             rows = np.concatenate(
                 [np.repeat(ca, len(cb), axis=0), np.tile(cb, (len(ca), 1))], axis=1
             )
-
-            def finish_joint(vals: list[np.ndarray]) -> np.ndarray:
-                v = vals[0]
-                return v.reshape(len(ca), len(cb), *v.shape[1:])
-
-            return [(self.joint, "joint", rows)], finish_joint
-        (ua, ia), (ub, ib) = _unique_rows(ca), _unique_rows(cb)
+            return ([(self.joint, "joint", rows)],
+                    lambda vals: vals[0].reshape(len(ca), len(cb), *vals[0].shape[1:]))
+        (ua, ia, _), (ub, ib, _) = unique_rows(ca), unique_rows(cb)
         requests = [(self.encoders[0], self.instances[0].key, ua),
                     (self.encoders[1], self.instances[1].key, ub)]
 
@@ -314,7 +284,7 @@ class LateFusionGame(_ModelGame):
             a = ea[s: s + chunk]
             rows_a = np.repeat(a, len(eb), axis=0)
             rows_b = np.tile(eb, (len(a), 1))
-            v = _head_output(self.head([rows_a, rows_b]))
+            v = as_real_float64(self.head([rows_a, rows_b]), "head output")
             out.append(v.reshape(len(a), len(eb), *v.shape[1:]))
         return np.concatenate(out, axis=0)
 
@@ -349,8 +319,8 @@ class _JointTask:
             out = e.task.forward(p)
             e.stats.rows_evaluated += p[1]  # encoder rows run on the joint path, for accounting
             e.stats.model_calls += 1
-            embs.append(_to_numpy(out))
-        return _head_output(g.head(embs))
+            embs.append(as_real_float64(out, "model output"))
+        return as_real_float64(g.head(embs), "head output")
 
 
 class _JointModel(MaskedModel):
@@ -413,8 +383,7 @@ class DualEncoderGame(LateFusionGame):
 
     def _score_grid(self, ea: np.ndarray, eb: np.ndarray) -> np.ndarray:
         if self.combine == "cosine":
-            ea = ea / np.linalg.norm(ea, axis=1, keepdims=True).clip(1e-12)
-            eb = eb / np.linalg.norm(eb, axis=1, keepdims=True).clip(1e-12)
+            ea, eb = _unit(ea), _unit(eb)
         if self.combine in ("cosine", "dot"):
             return self.logit_scale * (ea @ eb.T) + self.logit_bias
         return super()._score_grid(ea, eb)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import math
 import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -65,11 +66,8 @@ class FunctionTask:
 def is_out_of_memory(exc: BaseException) -> bool:
     """True for torch.cuda.OutOfMemoryError / torch.OutOfMemoryError, MemoryError and a
     RuntimeError whose message says "out of memory" (CUDA, MPS and XPU allocators)."""
-    if isinstance(exc, MemoryError):
-        return True
-    if type(exc).__name__ == "OutOfMemoryError":
-        return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    return (isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError"
+            or isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
 
 
 def _free_device_memory() -> None:
@@ -79,10 +77,18 @@ def _free_device_memory() -> None:
         torch.cuda.empty_cache()
 
 
-def _to_numpy(out: Any) -> np.ndarray:
-    """A model's output (NumPy or a torch tensor on any device) as float64 on the host;
-    complex outputs are refused rather than cast (the cast drops the imaginary part)."""
-    return as_real_float64(out, "model output")
+def packed_rows(c: np.ndarray) -> np.ndarray:
+    """Bool rows (m, n) packed 8 players a byte (one zero byte a row for n = 0)."""
+    return np.packbits(c, axis=1) if c.shape[1] else np.zeros((len(c), 1), np.uint8)
+
+
+def unique_rows(c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct rows of bool ``c`` (m, n), each row's position among them, the distinct rows
+    packed)."""
+    packed = np.ascontiguousarray(packed_rows(c))
+    void = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    uniq, first, inverse = np.unique(void, return_index=True, return_inverse=True)
+    return c[first], inverse.reshape(-1), uniq
 
 
 class ValueCache:
@@ -177,19 +183,9 @@ class Stats:
         self.__init__()  # type: ignore[misc]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "calls": self.calls,
-            "rows_requested": self.rows_requested,
-            "duplicate_rows": self.duplicate_rows,
-            "cache_hits": self.cache_hits,
-            "rows_evaluated": self.rows_evaluated,
-            "model_calls": self.model_calls,
-            "oom_retries": self.oom_retries,
-            "seconds_model": self.seconds_model,
-            "seconds_outside": self.seconds_outside,
-            "seconds_total": self.seconds_total,
-            "max_batch_size": max(self.batch_sizes, default=0),
-        }
+        counts = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "batch_sizes"}
+        return counts | {"seconds_outside": self.seconds_outside,
+                         "max_batch_size": max(self.batch_sizes, default=0)}
 
     def __str__(self) -> str:
         return (
@@ -199,17 +195,6 @@ class Stats:
             f"{self.seconds_model:.3f} s in the model, {self.seconds_outside:.3f} s outside "
             f"({100 * self.outside_share:.1f}%)"
         )
-
-
-@dataclass
-class _Prepared:
-    start: int
-    stop: int
-    future: Future | None = None
-    value: Any = None
-
-    def get(self) -> Any:
-        return self.future.result() if self.future is not None else self.value
 
 
 class Scheduler:
@@ -290,9 +275,9 @@ class Scheduler:
         """The batch size the next model call will use."""
         return max(1, min(self._bs, self._cap))
 
-    def _row_bytes(self, key: Hashable, n: int) -> int | None:
+    def _row_bytes(self, key: Hashable, n: int) -> int:
         fn = getattr(self.task, "row_bytes", None)
-        return None if fn is None else int(fn(key, n))
+        return 0 if fn is None else int(fn(key, n))  # 0: unknown
 
     def _observe(self, rows: int, seconds: float) -> None:
         if not self._growing or rows < self.batch_size or seconds <= 0:
@@ -329,19 +314,13 @@ class Scheduler:
             if not (isinstance(req, tuple) and len(req) == 2):
                 raise TypeError("requests must be a sequence of (instance_key, coalitions) pairs")
             key, coal = req
-            c = coal if checked else check_coalitions(coal, None)
-            c = np.ascontiguousarray(c)
+            c = np.ascontiguousarray(coal if checked else check_coalitions(coal, None))
             m, n = c.shape
-            packed = np.packbits(c, axis=1) if n else np.zeros((m, 1), np.uint8)
             if distinct:  # the caller's rows never repeat (an estimator's planned coalitions)
-                rows_u, inverse = c, np.arange(m)
-                bits = [u.tobytes() for u in packed]
+                rows_u, inverse, uniq = c, np.arange(m), packed_rows(c)
             else:
-                width = packed.shape[1]
-                void = np.ascontiguousarray(packed).view(np.dtype((np.void, width))).ravel()
-                uniq, first, inverse = np.unique(void, return_index=True, return_inverse=True)
-                rows_u = c[first]
-                bits = [u.tobytes() for u in uniq]
+                rows_u, inverse, uniq = unique_rows(c)
+            bits = [u.tobytes() for u in uniq]
             vals: list[np.ndarray | None] = [None] * len(bits)
             for u, b in enumerate(bits):
                 v = cache.get((self.namespace, key, n, b)) if cache is not None else None
@@ -352,10 +331,8 @@ class Scheduler:
                     cached += 1
             rows += m
             unique += len(bits)
-            rb = self._row_bytes(key, n)
-            if rb is not None:
-                max_row_bytes = max(max_row_bytes, rb)
-            prepared.append((key, rows_u, inverse.reshape(-1), bits, vals, n))
+            max_row_bytes = max(max_row_bytes, self._row_bytes(key, n))
+            prepared.append((key, rows_u, inverse, bits, vals, n))
         to_eval = len(pending)
         bs = self.batch_size
         row_bytes = max_row_bytes or None
@@ -408,27 +385,13 @@ class Scheduler:
                 self._run(prepared, pending)
         finally:
             st.seconds_total += time.perf_counter() - t_start
-        out = []
-        for key, _, inverse, _, vals, _ in prepared:
-            if not vals:
-                out.append(np.zeros((0,), np.float64))
-                continue
-            table = np.stack(vals)
-            out.append(table[inverse])
-        return out
+        return [np.stack(vals)[inverse] if vals else np.zeros((0,), np.float64)
+                for _, _, inverse, _, vals, _ in prepared]
 
     def _groups(self, prepared: list, pending: list[tuple[int, int]], start: int, stop: int) -> list:
-        groups = []
-        i = start
-        while i < stop:
-            r = pending[i][0]
-            j = i
-            while j < stop and pending[j][0] == r:
-                j += 1
-            idx = [u for _, u in pending[i:j]]
-            groups.append((prepared[r][0], prepared[r][1][idx]))
-            i = j
-        return groups
+        """The rows pending[start:stop] as (instance key, coalitions) runs of one request each."""
+        return [(prepared[r][0], prepared[r][1][[u for _, u in run]])
+                for r, run in itertools.groupby(pending[start:stop], key=lambda ru: ru[0])]
 
     def _batch_stop(self, prepared: list, pending: list, start: int) -> int:
         bs = self.batch_size
@@ -442,33 +405,27 @@ class Scheduler:
         task, cache, st = self.task, self.cache, self.stats
         total = len(pending)
         pos = 0
-        ahead: _Prepared | None = None
+        ahead = None  # (start, stop, future) of the batch the worker prepares
         pool = ThreadPoolExecutor(max_workers=1) if self.prefetch else None
         try:
             while pos < total:
-                if ahead is not None and ahead.start == pos and ahead.stop - pos <= self.batch_size:
-                    current = ahead
+                if ahead is not None and ahead[0] == pos and ahead[1] - pos <= self.batch_size:
+                    stop, batch = ahead[1], ahead[2].result()
                 else:
-                    if ahead is not None and ahead.future is not None:
-                        ahead.future.cancel()
-                        try:
-                            ahead.future.result()
-                        except Exception:  # noqa: BLE001  (discarded work)
-                            pass
+                    if ahead is not None:  # prepared for a batch size that has changed since
+                        ahead[2].cancel()
+                        wait([ahead[2]])
                     stop = self._batch_stop(prepared, pending, pos)
-                    current = _Prepared(pos, stop, value=task.prepare(
-                        self._groups(prepared, pending, pos, stop)))
+                    batch = task.prepare(self._groups(prepared, pending, pos, stop))
                 ahead = None
-                batch = current.get()
-                if pool is not None and current.stop < total:
-                    nstop = self._batch_stop(prepared, pending, current.stop)
-                    groups = self._groups(prepared, pending, current.stop, nstop)
-                    ahead = _Prepared(current.stop, nstop, future=pool.submit(task.prepare, groups))
-                n_rows = current.stop - current.start
+                if pool is not None and stop < total:
+                    nstop = self._batch_stop(prepared, pending, stop)
+                    groups = self._groups(prepared, pending, stop, nstop)
+                    ahead = (stop, nstop, pool.submit(task.prepare, groups))
+                n_rows = stop - pos
                 t0 = time.perf_counter()
                 try:
-                    out = task.forward(batch)
-                    values = _to_numpy(out)
+                    values = as_real_float64(task.forward(batch), "model output")
                 except Exception as exc:
                     st.seconds_model += time.perf_counter() - t0
                     if not is_out_of_memory(exc) or n_rows <= 1:
@@ -487,15 +444,13 @@ class Scheduler:
                         f"the model returned shape {values.shape} for {n_rows} rows; expected "
                         f"({n_rows},) or ({n_rows}, d)"
                     )
-                for i in range(n_rows):
-                    r, u = pending[current.start + i]
-                    v = values[i]
-                    p = prepared[r]
-                    p[4][u] = v
+                for (r, u), v in zip(pending[pos:stop], values):
+                    key, _, _, bits, vals, n = prepared[r]
+                    vals[u] = v
                     if cache is not None:
-                        cache.put((self.namespace, p[0], p[5], p[3][u]), v)
+                        cache.put((self.namespace, key, n, bits[u]), v)
                 self._observe(n_rows, dt)
-                pos = current.stop
+                pos = stop
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
