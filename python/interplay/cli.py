@@ -337,15 +337,13 @@ def _check_output(out: Path) -> None:
 
 
 def _debug(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    return args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
 def main(argv: list[str] | None = None) -> int:
     import warnings  # noqa: PLC0415
 
-    args = build_parser().parse_args(argv)
-    if args.command != "explain":  # pragma: no cover (argparse requires a command)
-        return 2
+    args = build_parser().parse_args(argv)  # "explain" is the one (required) command
     try:
         with warnings.catch_warnings():
             if not _debug(args):  # one line each, e.g. an item's budget raised (GridBudgetWarning)

@@ -41,16 +41,16 @@ def evaluate_all(
     n = check_int(n_players, "n_players", low=0, high=40)
     batch_size = check_int(batch_size, "batch_size", low=1)
     total = 1 << n
-    first = min(batch_size, total)
-    masks = np.arange(first, dtype=np.uint64)
-    head = check_game_output(game(bits.to_coalitions(masks[:, None], n)), first)
-    out_shape = (total,) + head.shape[1:]
-    nbytes = 8 * int(np.prod(out_shape))
-    require_memory(nbytes, f"a table of 2^{n} game values ({format_bytes(nbytes)})", argument="n_players")
-    out = np.empty(out_shape, dtype=np.float64)
-    out[:first] = head
-    for start in range(first, total, batch_size):
+    out = None
+    for start in range(0, total, batch_size):
         stop = min(start + batch_size, total)
         masks = np.arange(start, stop, dtype=np.uint64)
-        out[start:stop] = check_game_output(game(bits.to_coalitions(masks[:, None], n)), stop - start)
+        values = check_game_output(game(bits.to_coalitions(masks[:, None], n)), stop - start)
+        if out is None:  # the first batch tells the shape of the table
+            out_shape = (total,) + values.shape[1:]
+            nbytes = 8 * int(np.prod(out_shape))
+            require_memory(nbytes, f"a table of 2^{n} game values ({format_bytes(nbytes)})",
+                           argument="n_players")
+            out = np.empty(out_shape, dtype=np.float64)
+        out[start:stop] = values
     return out

@@ -9,6 +9,7 @@ interaction estimators (shapiq's SOUM; Fumagalli et al. 2023, "SHAP-IQ").
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import combinations
 from math import comb
 from typing import Any
 
@@ -109,8 +110,6 @@ class SumOfUnanimityGames:
         n = self.n_players
         mob = self.moebius()
         acc: dict[tuple[int, ...], Any] = {}
-        from itertools import combinations
-
         for t_set, m in mob.items():
             t = len(t_set)
             for s in range(min_order, min(max_order, t) + 1):

@@ -12,11 +12,7 @@ from typing import Any
 
 import numpy as np
 
-
-def _torch():
-    import torch  # noqa: PLC0415
-
-    return torch
+from .maskers import _torch
 
 
 def _output_tensor(out: Any) -> Any:
@@ -46,10 +42,22 @@ def _model_device(model: Any) -> Any:
 
 
 class Adapter:
-    """Base adapter: ``__call__(inputs)`` returns the model output for a batch."""
+    """Base adapter: ``__call__(inputs)`` returns the model output for a batch (it runs
+    ``_forward(inputs)`` in inference mode; a subclass defines one of the two)."""
 
     device: Any = None
     model: Any = None
+
+    def __init__(self, model: Any = None) -> None:
+        self.model = model
+        self.device = _model_device(model)
+
+    def __call__(self, inputs: Any) -> Any:
+        with _torch().inference_mode():
+            return self._forward(inputs)
+
+    def _forward(self, inputs: Any) -> Any:  # pragma: no cover (abstract)
+        raise NotImplementedError
 
     @property
     def identity(self) -> tuple:
@@ -73,22 +81,16 @@ class CallableModel(Adapter):
     def __init__(self, fn: Callable[..., Any], *, numpy: bool = False, device: Any = None) -> None:
         if not callable(fn):
             raise TypeError(f"model must be callable, got {type(fn).__name__}")
-        self.model = fn
+        super().__init__(fn)
         self.numpy = bool(numpy)
-        self.device = device if device is not None else _model_device(fn)
+        self.device = device if device is not None else self.device
 
-    def __call__(self, inputs: Any) -> Any:
-        torch = _torch()
+    def _forward(self, inputs: Any) -> Any:
         if self.numpy:
             inputs = _to_numpy_tree(inputs)
-        with torch.inference_mode():
-            if isinstance(inputs, dict):
-                out = self.model(**inputs)
-            elif isinstance(inputs, tuple):
-                out = self.model(*inputs)
-            else:
-                out = self.model(inputs)
-        return _output_tensor(out)
+        if isinstance(inputs, dict):
+            return _output_tensor(self.model(**inputs))
+        return _output_tensor(self.model(*inputs) if isinstance(inputs, tuple) else self.model(inputs))
 
 
 def _to_numpy_tree(x: Any) -> Any:
@@ -106,15 +108,12 @@ class SentenceTransformerEncoder(Adapter):
     sentence_embedding`` (its pooling and normalisation modules included)."""
 
     def __init__(self, model: Any) -> None:
-        self.model = model
-        self.device = _model_device(model)
+        super().__init__(model)
         self.tokenizer = getattr(model, "tokenizer", None)
 
-    def __call__(self, inputs: dict[str, Any]) -> Any:
-        torch = _torch()
-        with torch.inference_mode():
-            feats = {"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"]}
-            return self.model(feats)["sentence_embedding"]
+    def _forward(self, inputs: dict[str, Any]) -> Any:
+        feats = {"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"]}
+        return self.model(feats)["sentence_embedding"]
 
 
 class HFTextEncoder(Adapter):
@@ -127,64 +126,53 @@ class HFTextEncoder(Adapter):
     def __init__(self, model: Any, *, pooling: str = "mean", normalize: bool = False) -> None:
         if pooling not in ("mean", "cls", "pooler"):
             raise ValueError(f"pooling must be 'mean', 'cls' or 'pooler', got {pooling!r}")
-        self.model = model
+        super().__init__(model)
         self.pooling = pooling
         self.normalize = bool(normalize)
-        self.device = _model_device(model)
 
     @property
     def identity(self) -> tuple:
         return (type(self).__name__, id(self.model), self.pooling, self.normalize)
 
-    def __call__(self, inputs: dict[str, Any]) -> Any:
-        torch = _torch()
-        with torch.inference_mode():
-            out = self.model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
-            if self.pooling == "pooler":
-                emb = out.pooler_output
-            elif self.pooling == "cls":
-                emb = out.last_hidden_state[:, 0]
-            else:
-                h = out.last_hidden_state
-                w = inputs["attention_mask"].to(h.dtype).unsqueeze(-1)
-                emb = (h * w).sum(1) / w.sum(1).clamp(min=1e-9)
-            if self.normalize:
-                emb = torch.nn.functional.normalize(emb, dim=-1)
-            return emb
+    def _forward(self, inputs: dict[str, Any]) -> Any:
+        out = self.model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+        if self.pooling == "pooler":
+            emb = out.pooler_output
+        elif self.pooling == "cls":
+            emb = out.last_hidden_state[:, 0]
+        else:
+            h = out.last_hidden_state
+            w = inputs["attention_mask"].to(h.dtype).unsqueeze(-1)
+            emb = (h * w).sum(1) / w.sum(1).clamp(min=1e-9)
+        return _torch().nn.functional.normalize(emb, dim=-1) if self.normalize else emb
 
 
-class CLIPTextEncoder(Adapter):
+class _CLIPEncoder(Adapter):
+    features = ""  # the model's method this encoder calls
+
+    def __init__(self, model: Any) -> None:
+        if not hasattr(model, self.features):
+            raise TypeError(f"model has no {self.features}()")
+        super().__init__(model)
+
+
+class CLIPTextEncoder(_CLIPEncoder):
     """``model.get_text_features(input_ids, attention_mask)`` of a CLIP-style model."""
 
-    def __init__(self, model: Any) -> None:
-        if not hasattr(model, "get_text_features"):
-            raise TypeError("model has no get_text_features()")
-        self.model = model
-        self.device = _model_device(model)
+    features = "get_text_features"
 
-    def __call__(self, inputs: dict[str, Any]) -> Any:
-        torch = _torch()
-        with torch.inference_mode():
-            out = self.model.get_text_features(
-                input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]
-            )
-        return _output_tensor(out)
+    def _forward(self, inputs: dict[str, Any]) -> Any:
+        return _output_tensor(self.model.get_text_features(
+            input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]))
 
 
-class CLIPImageEncoder(Adapter):
+class CLIPImageEncoder(_CLIPEncoder):
     """``model.get_image_features(pixel_values)`` of a CLIP-style model."""
 
-    def __init__(self, model: Any) -> None:
-        if not hasattr(model, "get_image_features"):
-            raise TypeError("model has no get_image_features()")
-        self.model = model
-        self.device = _model_device(model)
+    features = "get_image_features"
 
-    def __call__(self, inputs: Any) -> Any:
-        torch = _torch()
-        with torch.inference_mode():
-            out = self.model.get_image_features(pixel_values=inputs)
-        return _output_tensor(out)
+    def _forward(self, inputs: Any) -> Any:
+        return _output_tensor(self.model.get_image_features(pixel_values=inputs))
 
 
 def is_sentence_transformer(model: Any) -> bool:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._validation import check_int
+from ..estimators import make_estimator as _make_estimator
+from ..estimators._api import serves_grid
+from ..estimators._grid import grid_min_budget
+from ..estimators._rng import resolve_seed
+from ..indices import get_index
 from ..results import InteractionResult
 from ..scheduler import ValueCache
 from .adapters import (
@@ -25,12 +31,6 @@ from .games import (
     evaluate_grids,
 )
 from .maskers import ImagePatchMasker, Masker, TextMasker
-
-
-def _default_make_estimator() -> Callable[..., Any]:
-    from ..estimators import make_estimator  # noqa: PLC0415  (the sampled estimators)
-
-    return make_estimator
 
 
 def build_games(
@@ -70,48 +70,37 @@ def build_games(
             if not isinstance(g, _ModelGame):
                 raise TypeError("with model=None, inputs must be model games")
         return list(inputs)
+    enc_a = None  # a dual encoder's sides, recognised from the model
     if is_sentence_transformer(model) and masker is None:
         tok = tokenizer if tokenizer is not None else model.tokenizer
-        enc = masked("text", lambda: MaskedModel(
+        enc_a = enc_b = masked("text", lambda: MaskedModel(
             SentenceTransformerEncoder(model),
             TextMasker(tok, mode=text_mode, max_length=_text_limit(model, tok), truncate=truncate),
             **kw))
-        games = []
-        for x in inputs:
-            if not (isinstance(x, (tuple, list)) and len(x) == 2):
-                raise ValueError(
-                    "inputs: a sentence-transformers model is explained as a bi-encoder on "
-                    "(query, passage) pairs"
-                )
-            games.append(DualEncoderGame(
-                enc, x[0], enc, x[1], combine=combine or "cosine",
-                logit_scale=1.0 if logit_scale is None else logit_scale,
-                logit_bias=0.0 if logit_bias is None else logit_bias,
-                names=names or ("query", "passage"),
-            ))
-        return games
-    if is_clip_like(model) and masker is None:
+        pairs = "a sentence-transformers model is explained as a bi-encoder on (query, passage)"
+        sides, scale, bias = ("query", "passage"), 1.0, 0.0
+    elif is_clip_like(model) and masker is None:
         patch = int(model.config.vision_config.patch_size)
-        img = masked("image", lambda: MaskedModel(
+        enc_a = masked("image", lambda: MaskedModel(
             CLIPImageEncoder(model), ImagePatchMasker(patch, baseline=image_baseline), **kw))
         pad = getattr(model.config.text_config, "pad_token_id", None)
         limit = _text_limit(model.config.text_config, tokenizer)
-        txt = masked("text", lambda: MaskedModel(
+        enc_b = masked("text", lambda: MaskedModel(
             CLIPTextEncoder(model), TextMasker(tokenizer, mode=text_mode, pad_token_id=pad,
                                                max_length=limit, truncate=truncate), **kw))
-        if logit_scale is None:
-            logit_scale = float(model.logit_scale.detach().exp())
-        if logit_bias is None:
-            bias = getattr(model, "logit_bias", None)
-            logit_bias = 0.0 if bias is None else float(bias.detach())
+        pairs, sides = "a CLIP-style model is explained on (image, text)", ("image", "text")
+        scale = float(model.logit_scale.detach().exp()) if logit_scale is None else logit_scale
+        bias = getattr(model, "logit_bias", None)
+        bias = 0.0 if bias is None else float(bias.detach())
+    if enc_a is not None:
         games = []
         for x in inputs:
             if not (isinstance(x, (tuple, list)) and len(x) == 2):
-                raise ValueError("inputs: a CLIP-style model is explained on (image, text) pairs")
+                raise ValueError(f"inputs: {pairs} pairs")
             games.append(DualEncoderGame(
-                img, x[0], txt, x[1], combine=combine or "cosine", logit_scale=logit_scale,
-                logit_bias=logit_bias, names=names or ("image", "text"),
-            ))
+                enc_a, x[0], enc_b, x[1], combine=combine or "cosine",
+                logit_scale=scale if logit_scale is None else logit_scale,
+                logit_bias=bias if logit_bias is None else logit_bias, names=names or sides))
         return games
     if masker is None:
         raise ValueError(
@@ -136,13 +125,6 @@ def _text_limit(model: Any, tokenizer: Any) -> int | None:
 _FAILED = object()  # run_estimators: marks a game whose step raised (its error is collected)
 
 
-def _grid_index(index: Any, method: str) -> bool:
-    """Grid mode fits: a regression under a product measure (the index's capabilities)."""
-    from ..estimators._api import serves_grid
-
-    return method in ("auto", "regression") and serves_grid(index)
-
-
 #: a grid item's budget is raised up to this factor to determine its terms (the grid's cells
 #: are cheap for a dual encoder: m_a + m_b encoder rows for m_a m_b cells); beyond, a lower order
 GRID_BUDGET_RAISE = 16
@@ -159,12 +141,6 @@ def _grid_plan(label: str, na: int, nb: int, index: Any, budget: int, max_order:
     ones when they do; else the smallest budget that does, up to GRID_BUDGET_RAISE times the
     given one, trying lower orders next (each change a one-line GridBudgetWarning naming the
     item); a ValueError naming the item when not even order 1 can be determined."""
-    import warnings  # noqa: PLC0415
-
-    from ..estimators._grid import grid_min_budget  # noqa: PLC0415
-
-    from ..indices import get_index  # noqa: PLC0415
-
     idx = get_index(index, None, p=p)
     name = idx.name
     fixed = not isinstance(index, str)  # an index object carries its order
@@ -173,7 +149,7 @@ def _grid_plan(label: str, na: int, nb: int, index: Any, budget: int, max_order:
     need = budget
     for order in range(k, 0 if not fixed else k - 1, -1):
         need = grid_min_budget(na, nb, order, p, seed)
-        if need <= budget or need <= GRID_BUDGET_RAISE * budget:
+        if need <= GRID_BUDGET_RAISE * budget:
             use = max(budget, need)
             if (use, order) != (budget, k):
                 warnings.warn(
@@ -190,7 +166,7 @@ def _grid_plan(label: str, na: int, nb: int, index: Any, budget: int, max_order:
 
 def run_estimators(
     games: Sequence[_ModelGame],
-    make: Callable[..., Any],
+    make: Callable[..., Any] | None,
     *,
     index: str,
     budget: int,
@@ -202,7 +178,8 @@ def run_estimators(
     labels: Sequence[str] | None = None,
     errors: dict[int, Exception] | None = None,
 ) -> list[InteractionResult | None]:
-    """Drive one phase-split estimator per game; each round, the coalitions every estimator asks
+    """Drive one phase-split estimator per game (``make``, default
+    ``interplay.estimators.make_estimator``); each round, the coalitions every estimator asks
     for are evaluated together (one scheduler call per model, rows of all games packed).
 
     Grid items get a budget and order at which the grid determines every term (see
@@ -213,18 +190,17 @@ def run_estimators(
     raising; a failed game's result is None and the other games finish. A shared model call that
     fails is retried game by game, so that only the games that fail alone are dropped.
     """
-    from ..estimators._rng import resolve_seed  # noqa: PLC0415
-
+    make = make or _make_estimator
     seed = resolve_seed(seed)  # one seed for all items (and for their budget plans)
     ests: list[Any] = []
     use_grid = []
 
     def attempt(i: int, fn: Callable[..., Any], *a: Any) -> Any:
-        if errors is None:
-            return fn(*a)
         try:
             return fn(*a)
         except Exception as exc:  # noqa: BLE001  (reported per game, the others go on)
+            if errors is None:
+                raise
             errors[i] = exc
             return _FAILED
 
@@ -255,7 +231,8 @@ def run_estimators(
         two = groups is not None and len(groups) == 2 and hasattr(g, "grid_values")
         # the grid samples each group from the product measure mu_p: only the weighted
         # Banzhaf family factorises over groups (Shapley kernels do not)
-        want_grid = two and grid is not False and _grid_index(index, method)
+        want_grid = (two and grid is not False and method in ("auto", "regression")
+                     and serves_grid(index))
         est = attempt(i, start, i, groups, want_grid)
         ests.append(est)
         use_grid.append(want_grid and hasattr(est, "next_grid") and getattr(est, "grid_mode", True))
@@ -276,11 +253,9 @@ def run_estimators(
     results: list[InteractionResult | None] = []
     for i, (g, est) in enumerate(zip(games, ests)):
         res = None if errors and i in errors else attempt(i, est.result)
-        if res is _FAILED:
-            res = None
-        if res is not None:
+        if res is not None and res is not _FAILED:
             res.player_names = list(g.player_names)
-        results.append(res)
+        results.append(None if res is _FAILED else res)
     return results
 
 
@@ -374,9 +349,8 @@ def explain(
         image_baseline=image_baseline, combine=combine, logit_scale=logit_scale,
         logit_bias=logit_bias, batch_size=batch_size, cache=cache, truncate=truncate,
     )
-    make = make_estimator if make_estimator is not None else _default_make_estimator()
     return run_estimators(
-        games, make, index=index, budget=budget, max_order=max_order, method=method, p=p,
+        games, make_estimator, index=index, budget=budget, max_order=max_order, method=method, p=p,
         seed=seed, grid=grid,
     )
 

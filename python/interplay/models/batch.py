@@ -12,7 +12,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -347,11 +347,6 @@ def _write_atomic(table: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(seq), size):
-        yield seq[i: i + size]
-
-
 def explain_items(
     items: Sequence[dict[str, Any]],
     out_dir: str | os.PathLike,
@@ -401,13 +396,12 @@ def explain_items(
     differ, :class:`SettingsMismatch` is raised before any model call, unless ``overwrite``, which
     recomputes those items.
     """
-    from .api import _default_make_estimator  # noqa: PLC0415
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     errors_path = out / ERRORS_FILE
     errors_path.unlink(missing_ok=True)
     n_failed = 0
+    bar = None  # the progress bar, once the items to do are known
 
     def fail(record: dict[str, Any]) -> None:
         nonlocal n_failed
@@ -416,6 +410,8 @@ def explain_items(
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         if on_error is not None:
             on_error(record)
+        if bar is not None:
+            bar.update(1)
 
     settings = run_settings(index=index, max_order=max_order, budget=budget, method=method, p=p,
                             seed=seed, text_mode=text_mode, grid=grid, truncate=truncate,
@@ -426,9 +422,7 @@ def explain_items(
     todo = [it for it in items if it["id"] in stale or not output_path(out, it["id"]).exists()]
     n_done_before = len(items) - len(todo)
     meta = {**(meta or {}), "settings": settings}
-    make = make_estimator if make_estimator is not None else _default_make_estimator()
     names = getattr(masker, "names", None)
-    bar = None
     if progress:
         from tqdm.auto import tqdm  # noqa: PLC0415
 
@@ -440,7 +434,8 @@ def explain_items(
     written = 0
     games: list[Any] = []
     try:
-        for chunk in _chunks(todo, max(1, int(items_per_call))):
+        step = max(1, int(items_per_call))
+        for chunk in (todo[i: i + step] for i in range(0, len(todo), step)):
             for mm in shared.values():  # items do not repeat: keep the cache small
                 if mm.scheduler.cache is not None:
                     mm.scheduler.cache.clear()
@@ -452,10 +447,8 @@ def explain_items(
                     ok.append(it)
                 except Exception as exc:  # noqa: BLE001  (this item fails, the others go on)
                     fail(error_record(it["id"], exc))
-                    if bar is not None:
-                        bar.update(1)
             failed: dict[int, Exception] = {}
-            results = run_estimators(games, make, index=index, budget=budget,
+            results = run_estimators(games, make_estimator, index=index, budget=budget,
                                      max_order=max_order, method=method, p=p, seed=seed,
                                      grid=grid, labels=[it["id"] for it in ok],
                                      errors=failed) if games else []
@@ -466,11 +459,11 @@ def explain_items(
                     failed[j] = exc
                 if j in failed:
                     fail(error_record(it["id"], failed[j]))
-                else:
-                    _write_atomic(table, output_path(out, it["id"]))
-                    written += 1
-                    if on_result is not None:
-                        on_result(it, res)
+                    continue
+                _write_atomic(table, output_path(out, it["id"]))
+                written += 1
+                if on_result is not None:
+                    on_result(it, res)
                 if bar is not None:
                     bar.update(1)
     finally:

@@ -173,15 +173,10 @@ class TextMasker(Masker):
             raise TypeError(f"text input must be a str (or a dict of ids), got {type(raw).__name__}")
         if self.tokenizer is None:
             raise ValueError("tokenizer: encoding a string needs a tokenizer")
-        if self.max_length is not None and not self.truncate:  # count, then refuse if too long
-            enc = self.tokenizer(raw, return_special_tokens_mask=True, verbose=False)
-        else:
-            enc = self.tokenizer(
-                raw,
-                return_special_tokens_mask=True,
-                truncation=self.max_length is not None,
-                max_length=self.max_length,
-            )
+        cut = self.max_length is not None and self.truncate  # else count, then refuse if too long
+        enc = self.tokenizer(raw, return_special_tokens_mask=True, truncation=cut,
+                             max_length=self.max_length if cut else None,
+                             verbose=self.max_length is None or self.truncate)
         ids = list(enc["input_ids"])
         self._check_length(len(ids), raw)
         labels = self.tokenizer.convert_ids_to_tokens(ids)
@@ -257,17 +252,11 @@ class TextMasker(Masker):
     def collate(self, parts: list[dict[str, Any]]) -> dict[str, Any]:
         torch = _torch()
         width = max(p["input_ids"].shape[1] for p in parts)
-        ids, att = [], []
-        for p in parts:
-            extra = width - p["input_ids"].shape[1]
-            if extra:
-                ids.append(torch.nn.functional.pad(p["input_ids"], (0, extra),
-                                                   value=self.pad_token_id))
-                att.append(torch.nn.functional.pad(p["attention_mask"], (0, extra), value=0))
-            else:
-                ids.append(p["input_ids"])
-                att.append(p["attention_mask"])
-        return {"input_ids": torch.cat(ids), "attention_mask": torch.cat(att)}
+
+        def pad(t: Any, value: int) -> Any:  # right-pad to the widest part
+            return torch.nn.functional.pad(t, (0, width - t.shape[1]), value=value)
+        return {"input_ids": torch.cat([pad(p["input_ids"], self.pad_token_id) for p in parts]),
+                "attention_mask": torch.cat([pad(p["attention_mask"], 0) for p in parts])}
 
 
 # --------------------------------------------------------------------------------------- image
@@ -337,11 +326,14 @@ class ImagePatchMasker(Masker):
 
 # ---------------------------------------------------------------------------- modalities, tabular
 class _ReplacementMasker(Masker):
-    """Shared logic: each player is a block of the input replaced by a baseline or by draws."""
+    """Each player is a block of the input, replaced by a baseline or by background draws."""
 
     STRATEGIES = ("baseline", "mean", "draws")
+    KIND = ""  # the cache signature's first entry
 
-    def _setup(self, baseline, background, strategy, n_draws, seed) -> None:
+    def _setup(self, baseline, background, strategy, n_draws, seed, device) -> str:
+        if strategy is None:
+            strategy = "baseline" if baseline is not None else "mean"
         if strategy not in self.STRATEGIES:
             raise ValueError(f"strategy must be one of {self.STRATEGIES}, got {strategy!r}")
         if strategy == "baseline" and baseline is None:
@@ -351,10 +343,22 @@ class _ReplacementMasker(Masker):
         self.strategy = strategy
         self.n_draws = check_int(n_draws, "n_draws", low=1) if strategy == "draws" else 1
         self.seed = seed
+        self.device = device
+        return strategy
 
     def _draw_rows(self, n_background: int) -> np.ndarray:
         rng = np.random.default_rng(self.seed)
         return rng.choice(n_background, size=self.n_draws, replace=n_background < self.n_draws)
+
+    @property
+    def _ref(self) -> Any:
+        """What replaces absent players: the draws, else the baseline."""
+        return self.draws if self.strategy == "draws" else self.baseline
+
+    def signature(self) -> tuple:
+        ref = self._ref
+        return (self.KIND, self.strategy, _content_key(*ref) if isinstance(ref, list)
+                else _content_key(ref))
 
 
 class ModalityMasker(_ReplacementMasker):
@@ -372,6 +376,8 @@ class ModalityMasker(_ReplacementMasker):
         Modality names (player labels).
     """
 
+    KIND = "modality"
+
     def __init__(
         self,
         baseline: Sequence[Any] | None = None,
@@ -383,12 +389,9 @@ class ModalityMasker(_ReplacementMasker):
         names: Sequence[str] | None = None,
         device: Any = None,
     ) -> None:
-        if strategy is None:
-            strategy = "baseline" if baseline is not None else "mean"
-        self._setup(baseline, background, strategy, n_draws, seed)
+        strategy = self._setup(baseline, background, strategy, n_draws, seed, device)
         torch = _torch()
         self.names = None if names is None else [str(n) for n in names]
-        self.device = device
         self.baseline = None if baseline is None else [_as_tensor(b) for b in baseline]
         self.background = None if background is None else [_as_tensor(b) for b in background]
         if self.background is not None:
@@ -403,15 +406,11 @@ class ModalityMasker(_ReplacementMasker):
                 idx = torch.as_tensor(self._draw_rows(sizes.pop()))
                 self.draws = [b[idx] for b in self.background]
 
-    def signature(self) -> tuple:
-        ref = self.draws if self.strategy == "draws" else self.baseline
-        return ("modality", self.strategy, _content_key(*ref))
-
     def encode(self, raw: Any) -> Instance:
         if isinstance(raw, Instance):
             return raw
         parts = [_as_tensor(x) for x in raw]
-        ref = self.draws if self.strategy == "draws" else self.baseline
+        ref = self._ref
         if len(parts) != len(ref):
             raise ValueError(f"the input has {len(parts)} modalities, the masker {len(ref)}")
         for j, (x, b) in enumerate(zip(parts, ref)):
@@ -451,6 +450,8 @@ class TabularMasker(_ReplacementMasker):
     "mean" of a background set) or, with "draws", the values of ``n_draws`` background rows
     (joint marginal / interventional imputation, outputs averaged)."""
 
+    KIND = "tabular"
+
     def __init__(
         self,
         baseline: Any = None,
@@ -462,11 +463,8 @@ class TabularMasker(_ReplacementMasker):
         feature_names: Sequence[str] | None = None,
         device: Any = None,
     ) -> None:
-        if strategy is None:
-            strategy = "baseline" if baseline is not None else "mean"
-        self._setup(baseline, background, strategy, n_draws, seed)
+        strategy = self._setup(baseline, background, strategy, n_draws, seed, device)
         torch = _torch()
-        self.device = device
         self.feature_names = None if feature_names is None else [str(f) for f in feature_names]
         self.baseline = None if baseline is None else _as_tensor(baseline, dtype=torch.float32)
         bg = None if background is None else _as_tensor(background, dtype=torch.float32)
@@ -477,15 +475,11 @@ class TabularMasker(_ReplacementMasker):
         elif strategy == "draws":
             self.draws = bg[torch.as_tensor(self._draw_rows(bg.shape[0]))]
 
-    def signature(self) -> tuple:
-        ref = self.draws if self.strategy == "draws" else self.baseline
-        return ("tabular", self.strategy, _content_key(ref))
-
     def encode(self, raw: Any) -> Instance:
         if isinstance(raw, Instance):
             return raw
         x = _as_tensor(raw, dtype=_torch().float32).reshape(-1)
-        n_ref = (self.draws.shape[1] if self.strategy == "draws" else self.baseline.numel())
+        n_ref = self._ref.shape[-1] if self.strategy == "draws" else self._ref.numel()
         if x.numel() != n_ref:
             raise ValueError(f"the input has {x.numel()} features, the baseline {n_ref}")
         names = self.feature_names or [f"x{j}" for j in range(x.numel())]
