@@ -270,10 +270,10 @@ class Estimator:
 
     def _identify_prefix(self) -> int | None:
         """Rows of the prefix tried first by :meth:`identification` (None: no design, or no
-        shortcut): a few times the basis terms, about twice the smallest determining budget of
-        a paired design (measured: 1.5-2.6 x the terms for n = 8..30, orders 1..3)."""
+        shortcut): three times the basis terms, above the smallest determining budget of a
+        paired design (measured: 1.5-2.6 x the terms for n = 8..30, orders 1..3)."""
         terms = self._design_terms()
-        return None if terms is None else 4 * terms + 2 * self.n_players + 4
+        return None if terms is None else 3 * terms + 2 * self.n_players + 4
 
     def _design_terms(self) -> int | None:
         """Number of basis terms the design must determine (None: no design)."""

@@ -109,7 +109,11 @@ def t_inflation(df: np.ndarray) -> np.ndarray:
 
     df = np.asarray(df, dtype=np.float64)
     # degrees of freedom are counts with few distinct values: one quantile per distinct value
-    u, inv = np.unique(np.maximum(df, 1), return_inverse=True)
+    flat = np.maximum(df, 1).reshape(-1)
+    if flat.size and (flat == flat[0]).all():  # e.g. every set drawn as often
+        u, inv = flat[:1], np.zeros(flat.size, dtype=np.intp)
+    else:
+        u, inv = np.unique(flat, return_inverse=True)
     q = (stdtrit(u, 0.975) / 1.959963984540054)[inv].reshape(df.shape)
     return np.where(df >= 1, q, np.inf)
 

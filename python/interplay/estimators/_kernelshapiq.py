@@ -178,8 +178,10 @@ class KernelShapIQ(StratifiedEstimator):
                 rank = m  # at most
             else:
                 rows = sets[nonzero]
+                # unit weights: integer counts, exact on either path ("auto": the complement
+                # trick only where it pays, not for a short prefix)
                 mom = subset_moments(rows, n, 2 * s, np.ones((rows.shape[0], 1)),
-                                     backend=self.backend)[0, :, 0]
+                                     backend=self.backend, complement="auto")[0, :, 0]
                 Gm = mom[union_ranks(n, s, 0)]
                 A = _design_map(n, s)
                 G = np.asarray((A.T @ (A.T @ Gm).T).T)

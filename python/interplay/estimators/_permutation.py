@@ -115,9 +115,12 @@ class PermutationSII(_PermutationBase):
 
     def _compiled(self):
         """Whether the selected planner handles this n and order (the table's limits); if not,
-        the chunked reference plans, deduplicating on the selected backend."""
-        name, _ = SII_PLAN.select(self.backend)
-        return SII_PLAN.handles(name, n=self.n_players, order=self.max_order)
+        the chunked reference plans, deduplicating on the selected backend. Decided once, when
+        the plan is made: the accumulator must match the planner."""
+        if "_compiled_ok" not in self.__dict__:
+            name, _ = SII_PLAN.select(self.backend)
+            self._compiled_ok = SII_PLAN.handles(name, n=self.n_players, order=self.max_order)
+        return self._compiled_ok
 
     def _make_plan(self, max_perms):
         args = (self.seed, self.n_players, self.max_order, self.budget, max_perms)

@@ -9,6 +9,7 @@ exact. All accumulations are subset moments streamed from the bitmasks (see _ker
 
 from __future__ import annotations
 
+import functools
 from math import comb
 
 import numpy as np
@@ -181,7 +182,11 @@ class StratifiedEstimator(Estimator):
 def sampling_units(draw: np.ndarray, random_rows: np.ndarray) -> int:
     """Independent draws among the rows that carry sampling error (a coalition and its
     paired complement share a draw id)."""
-    return int(np.unique(draw[random_rows]).size)
+    d = draw[random_rows]
+    if d.size > 1 and not (d[1:] < d[:-1]).any():
+        # the stream's ids never decrease along the plan: count the changes (no sort)
+        return int(np.count_nonzero(d[1:] != d[:-1])) + 1
+    return int(np.unique(d).size)
 
 
 def dof_factor(units: int, terms: int) -> float:
@@ -336,8 +341,10 @@ class RegressionEstimator(StratifiedEstimator):
         if m < terms:
             rank = m  # at most
         else:
+            # unit weights: integer counts, exact on either path ("auto": the complement trick
+            # only where it pays, not for a short prefix)
             mom = subset_moments(self._plan[fit], n, 2 * k, np.ones((fit.size, 1)),
-                                 backend=self.backend)[0, :, 0]
+                                 backend=self.backend, complement="auto")[0, :, 0]
             G = mom[union_ranks(n, k, min_order)]
             if self.shapley:
                 G = G + 1.0  # the efficiency row: all ones on the terms of order >= 1
@@ -744,6 +751,22 @@ class SvarmIQ(_MonteCarlo):
 
 def aggregated_coalition_weights(w: np.ndarray, bern: np.ndarray, n: int, s: int,
                                  k: int) -> np.ndarray:
+    """See :func:`_aggregated_coalition_weights` (cached by value: a read-only table)."""
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    bern = np.ascontiguousarray(bern, dtype=np.float64)
+    return _aggregated_cached(w.tobytes(), w.shape, bern.tobytes(), int(n), int(s), int(k))
+
+
+@functools.lru_cache(maxsize=64)
+def _aggregated_cached(w_bytes, w_shape, bern_bytes, n, s, k):
+    g = _aggregated_coalition_weights(np.frombuffer(w_bytes).reshape(w_shape),
+                                      np.frombuffer(bern_bytes), n, s, k)
+    g.setflags(write=False)
+    return g
+
+
+def _aggregated_coalition_weights(w: np.ndarray, bern: np.ndarray, n: int, s: int,
+                                  k: int) -> np.ndarray:
     """g[t, l]: the weight of v(T) in phi(S) = sum_{U superset S, |U| <= k} b_{|U|-|S|} base(U),
     |T| = t, |T n S| = l, |S| = s >= 1, with w the base's derivative weights (index.base,
     index.base_coefficients; k-SII: base SII, b = Bernoulli numbers).
