@@ -71,6 +71,26 @@ def test_explain_bad_input(minilm):
         interplay.explain(minilm, PAIRS, grid="yes", make_estimator=ExactBanzhaf)
 
 
+def test_explain_names_the_instance_of_an_empty_null_or_too_long_text(minilm):
+    """An empty or blank text, a null one or one over the model's limit: a one-line error
+    naming the instance (and the side of the pair) and the fix, before any model call."""
+    calls = ExactBanzhaf.calls[:]
+    for pairs, at in (([PAIRS[0], ("x", "")], r"inputs\[1\]\[1\]"),
+                      ([("   ", "dogs")], r"inputs\[0\]\[0\]")):
+        with pytest.raises(ValueError, match=rf"^{at} has no players \(an empty text: no tokens "
+                           r"to explain\); give it a text with words in it, or leave instance "
+                           r"\d out$"):
+            interplay.explain(minilm, pairs, make_estimator=ExactBanzhaf)
+    with pytest.raises(TypeError, match=r"^inputs\[1\]: text input must be a str .*NoneType$"):
+        interplay.explain(minilm, [PAIRS[0], ("cats", None)], make_estimator=ExactBanzhaf)
+    from interplay.models.maskers import TextTooLong
+
+    with pytest.raises(TextTooLong, match=r"^inputs\[0\]: text: \d+ tokens .* truncate it$") as e:
+        interplay.explain(minilm, [("cats", "dog " * 600)], make_estimator=ExactBanzhaf)
+    assert e.value.limit == minilm.max_seq_length and "\n" not in str(e.value)
+    assert ExactBanzhaf.calls == calls  # no estimator made
+
+
 def test_run_estimators_collects_per_game_failures(rng):
     """errors=dict: a game whose model call, estimator or plan fails is dropped with its error;
     the others (sharing the failing model call) give the values they give alone."""
@@ -110,3 +130,45 @@ def test_run_estimators_collects_per_game_failures(rng):
     with pytest.raises(ValueError, match="NaN"):  # without errors=: the first failure raises
         run_estimators(games, ExactBanzhaf, index="BII", budget=64, max_order=2,
                        method="auto", p=0.5, seed=0)
+
+
+def test_explain_plans_each_grid_item_on_its_own(minilm):
+    """A mixed set of items in one call (issue 11): an item whose budget determines its terms
+    runs as asked (no warning); one that needs more budget gets the smallest budget that does,
+    one that needs more than 16 x gets order 1, each with one GridBudgetWarning naming it; one
+    that not even order 1 can be determined for is refused naming it (explain), or is an error
+    of that item only (run_estimators with errors=, as the CLI runs it)."""
+    from interplay.estimators import make_estimator
+    from interplay.estimators._grid import grid_min_budget
+    from interplay.models.api import GridBudgetWarning, build_games, run_estimators
+
+    long = " ".join("abcdefghijklmnopqrstuvwxyz" * 2)  # 52 tokens
+    pairs = [("cats", "dogs"), ("rain falls on the city", "wet streets and umbrellas everywhere "
+             "today"), ("the quick brown fox jumps", "over the lazy dog while the farmer watches "
+             "from a distance and the sun sets slowly behind the hills"), (long, long)]
+    need = grid_min_budget(5, 7, 2, 0.5, 0)
+    assert 128 < need <= 16 * 128 < grid_min_budget(5, 19, 2, 0.5, 0)
+    with pytest.warns(GridBudgetWarning) as rec:
+        res = interplay.explain(minilm, pairs[:3], budget=128, seed=0)
+    msgs = [str(w.message) for w in rec if w.category is GridBudgetWarning]
+    assert len(msgs) == 2, msgs
+    assert msgs[0].startswith("item 1 (5 + 7 players): budget 128 cannot determine the order-2 ")
+    assert msgs[0].endswith(f"explained with budget {need} and max_order 2 (the grid determines "
+                            f"every term from budget {need})")
+    assert msgs[1].startswith("item 2 (5 + 19 players): budget 128 ") and "max_order 1" in msgs[1]
+    assert [r.max_order for r in res] == [2, 2, 1]
+    assert res[0].budget_used == 4 and res[1].budget_used <= need
+    assert all(np.isfinite(r.values).all() and np.isfinite(r.stderr).all() for r in res)
+    with pytest.raises(ValueError, match=r"^item 3 \(52 \+ 52 players\): grid mode cannot "
+                       r"determine the order-2 FBII terms within 16 x budget 128; give budget "
+                       rf">= {grid_min_budget(52, 52, 1, 0.5, 0)} or a smaller max_order$"):
+        interplay.explain(minilm, pairs, budget=128, seed=0)
+    errors: dict = {}
+    with pytest.warns(GridBudgetWarning):
+        again = run_estimators(build_games(minilm, pairs), make_estimator, index="FWBII",
+                               budget=128, max_order=2, method="auto", p=0.5, seed=0,
+                               labels=["a", "b", "c", "d"], errors=errors)
+    assert list(errors) == [3] and "item 'd' (52 + 52 players)" in str(errors[3])
+    assert again[3] is None
+    for r, s in zip(again[:3], res):
+        np.testing.assert_allclose(r.values, s.values, rtol=1e-6, atol=1e-6)

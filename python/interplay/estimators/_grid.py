@@ -24,6 +24,7 @@ from functools import lru_cache
 from math import ceil, comb, sqrt
 
 import numpy as np
+import scipy.linalg
 
 from .. import sets as bits
 from .._validation import as_real_float64, check_int, format_bytes, require_memory
@@ -214,7 +215,7 @@ def _gram(GA: np.ndarray, GB: np.ndarray, ia: np.ndarray, ib: np.ndarray,
           rows: int = 128) -> np.ndarray:
     """G[i, j] = GA[ia_i, ia_j] * GB[ib_i, ib_j], assembled by blocks of rows: row and column
     takes of the small per-group matrices, no K x K index or temporary arrays (fresh memory is
-    slow to touch the first time)."""
+    slow to touch the first time). Only for a group Gram that is numerically singular."""
     K = ia.size
     G = np.empty((K, K))
     tmp = np.empty((min(rows, K), K))
@@ -224,6 +225,65 @@ def _gram(GA: np.ndarray, GB: np.ndarray, ia: np.ndarray, ib: np.ndarray,
         np.take(GB[ib[r0:r1]], ib, axis=1, out=tmp[: r1 - r0])
         G[r0:r1] *= tmp[: r1 - r0]
     return G
+
+
+def _chol(G: np.ndarray):
+    """Lower Cholesky factor of a group Gram, None when it is not numerically positive definite
+    (the pivot test of spd_solver: smallest pivot^2 <= 1e-12 times the largest)."""
+    try:
+        c = scipy.linalg.cholesky(G, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        return None
+    piv = np.abs(np.diag(c))
+    return c if piv.min() ** 2 > 1e-12 * piv.max() ** 2 else None
+
+
+def _blocks(rank_by: np.ndarray, n_by: int, rank_in: np.ndarray, n_in: int, k: int) -> list:
+    """The joint basis (alpha, beta), |alpha| + |beta| <= k, as one full matrix per size s of
+    the ``by`` side's set: rows = the ``in`` side's sets of size <= k - s (a leading block of its
+    size-ordered basis), columns = the ``by`` side's sets of size s."""
+    size = np.searchsorted([bits.offset(n_by, s + 1) for s in range(k + 1)], rank_by, "right")
+    out = []
+    for s in range(k + 1):
+        sel = np.flatnonzero(size == s)
+        rows, N, C = rank_in[sel], bits.n_sets_upto(n_in, k - s), comb(n_by, s)
+        assert sel.size == N * C  # every (row, column) pair is a basis term
+        out.append((sel, rows, rank_by[sel] - bits.offset(n_by, s), N, C))
+    return out
+
+
+def _by_blocks(x: np.ndarray, blocks: list, f) -> np.ndarray:
+    out = np.empty_like(x)
+    d = x.shape[1]
+    for sel, rows, cols, N, C in blocks:
+        M = np.empty((N, C, d))
+        M[rows, cols] = x[sel]
+        out[sel] = f(N, M.reshape(N, C * d)).reshape(N, C, d)[rows, cols]
+    return out
+
+
+def _kron_solver(LA: np.ndarray, LB: np.ndarray, blocks_a: list, blocks_b: list):
+    """solve(r) = G^-1 r for G[(alpha, beta), (alpha', beta')] = GA[alpha, alpha'] GB[beta, beta']
+    on the basis |alpha| + |beta| <= k, from the groups' Cholesky factors GA = LA LA^T and
+    GB = LB LB^T alone (G itself is never formed).
+
+    With the basis of each group ordered by set size, the terms of alpha are beta in B_{<= k -
+    |alpha|}, a leading block of B's basis, whose Gram is the leading block L_j L_j^T of LB's.
+    Since LB is lower triangular, GB[B_{<=j}, B_{<=j'}] = L_j E L_j'^T with E the identity on
+    B_{<= min(j, j')}, so G = T Gt T^T with T = diag_alpha(L_{k - |alpha|}) and Gt block
+    diagonal over beta: one block GA[A_{<= k - |beta|}] (leading, factor a leading block of
+    LA) per beta. A solve is two triangular solves with LB's blocks around a Cholesky solve
+    with LA's: O(K (K_A + K_B)) per column instead of K^3 / 3 to factorise the K x K G."""
+    tri = scipy.linalg.solve_triangular
+
+    def solve(r: np.ndarray) -> np.ndarray:
+        y = _by_blocks(r, blocks_a, lambda j, M: tri(LB[:j, :j], M, lower=True,
+                                                     check_finite=False))
+        y = _by_blocks(y, blocks_b, lambda j, M: scipy.linalg.cho_solve(
+            (LA[:j, :j], True), M, check_finite=False))
+        return _by_blocks(y, blocks_a, lambda j, M: tri(LB[:j, :j], M, lower=True, trans="T",
+                                                        check_finite=False))
+    return solve
 
 
 class _Design:
@@ -261,9 +321,15 @@ class _Design:
 _DESIGNS: OrderedDict = OrderedDict()
 _DESIGNS_LOCK = threading.Lock()
 DESIGN_CACHE_BYTES = 1 << 28
-#: the jackknife replicates' factorised Grams are kept with the design up to this size (else
+#: a group's jackknife replicate factors are kept with the design up to this size (else
 #: factorised again for each result)
 REPLICATE_CACHE_BYTES = 1 << 26
+
+
+def _replicate_bytes(K: int, R: int = JK_GROUPS) -> int:
+    """Bytes of a group's R replicate Cholesky factors (K x K) if they are cached, else 0."""
+    b = 8 * K * K * R
+    return b if b <= REPLICATE_CACHE_BYTES else 0
 
 
 def _design_for(key, fn, nbytes: int) -> _Design:
@@ -309,17 +375,17 @@ class GridEstimator(Estimator):
         self.m_a, self.m_b = self._A[0].shape[0], self._B[0].shape[0]
         k = max_order
         Ka, Kb, K = bits.n_sets_upto(n_a, 2 * k), bits.n_sets_upto(n_b, 2 * k), bits.n_sets_upto(n_players, k)
+        fa, fb = bits.n_sets_upto(n_a, k), bits.n_sets_upto(n_b, k)  # the groups' Gram sizes
         R = JK_GROUPS
-        nbytes = 8 * (self.m_a * self.m_b * 2 + K * K * 3 + R * (Ka + Kb) + (2 * R + 1) * K
-                      + R * (self.m_b + bits.n_sets_upto(n_b, k)) * self.m_a)
+        nbytes = 8 * (self.m_a * self.m_b * 2 + 3 * (fa * fa + fb * fb) + R * (Ka + Kb)
+                      + (2 * R + 4) * K + R * (self.m_b + fb) * self.m_a)
         self.plan_bytes = nbytes
         require_memory(nbytes, f"grid mode ({self.m_a} x {self.m_b} grid, {K} basis terms: "
                        f"{format_bytes(nbytes)})", argument="budget")
         key = (n_a, n_b, k, float(p), str(backend), self._A[0].tobytes(), self._A[1].tobytes(),
                self._B[0].tobytes(), self._B[1].tobytes())
-        reps = 8 * K * K * 2 * JK_GROUPS  # the replicates' factors, when kept with the design
-        self._design = _design_for(key, self._compute_design,
-                                   8 * K * K + (reps if reps <= REPLICATE_CACHE_BYTES else 0))
+        self._design = _design_for(key, self._compute_design, 8 * (fa * fa + fb * fb)
+                                   + _replicate_bytes(fa) + _replicate_bytes(fb))
         self._gvalues: np.ndarray | None = None  # (m_a, m_b, d)
         self._gknown = np.zeros((self.m_a, self.m_b), dtype=bool)
         self._pending_cells: np.ndarray | None = None
@@ -411,15 +477,7 @@ class GridEstimator(Estimator):
         cells = self._pending_cells
         arr = check_game_output(values, cells.size)
         self._pending_cells = None
-        ia, ib = cells // self.m_b, cells % self.m_b
-        arr2 = arr[:, None] if arr.ndim == 1 else arr
-        if self._gvalues is None:
-            self._gvalues = np.zeros((self.m_a, self.m_b, arr2.shape[1]))
-            self._squeeze = arr.ndim == 1
-        elif arr2.shape[1] != self._gvalues.shape[-1] or (arr.ndim == 1) != self._squeeze:
-            raise ValueError("game output dimension changed between batches")
-        self._gvalues[ia, ib] = arr2
-        self._gknown[ia, ib] = True
+        self._store_cells((cells // self.m_b)[:, None], (cells % self.m_b)[:, None], arr[:, None])
 
     def abandon_pending(self) -> None:
         self._pending_cells = None
@@ -511,25 +569,31 @@ class GridEstimator(Estimator):
         UA = union_ranks(na, k, 0)
         UB = union_ranks(nb, k, 0)
         GA0, GB0 = momA[:, 0][UA], momB[:, 0][UB]
-        G = _gram(GA0, GB0, ia, ib)
-        # one factorisation for h and the residuals, in place (G is not needed afterwards)
-        solve, solver = spd_solver(G, overwrite=True)
+        LA0, LB0 = _chol(GA0), _chol(GB0)
+        blocks = _blocks(ia, na, ib, nb, k), _blocks(ib, nb, ia, na, k)
 
-        def factor(side: int, g: int):
-            """Solver of the Gram with jackknife group g of group A (side 0) or B left out."""
+        def solver_of(GA, GB, LA, LB):
+            if LA is None or LB is None:  # a group's Gram is singular: the joint system's solver
+                return spd_solver(_gram(GA, GB, ia, ib), overwrite=True)
+            return _kron_solver(LA, LB, *blocks), "cholesky per group"
+
+        solve, solver = solver_of(GA0, GB0, LA0, LB0)
+
+        def fresh(side: int, g: int):
+            """Solver of the Gram with jackknife group g of group A (side 0) or B left out: one
+            factorisation of that group's Gram, the other group's factor reused."""
             if side == 0:
-                Gg = _gram(momA[:, 1 + g][UA], GB0, ia, ib)
-            else:
-                Gg = _gram(GA0, momB[:, 1 + g][UB], ia, ib)
-            return spd_solver(Gg, overwrite=True)[0]
+                GA = momA[:, 1 + g][UA]
+                return solver_of(GA, GB0, _chol(GA), LB0)[0]
+            GB = momB[:, 1 + g][UB]
+            return solver_of(GA0, GB, LA0, _chol(GB))[0]
 
-        R = (WA.shape[1] - 1, WB.shape[1] - 1)
-        replicate = factor
-        if 8 * ia.size ** 2 * (R[0] + R[1]) <= REPLICATE_CACHE_BYTES:  # keep them with the design
-            cached = [[factor(side, g) for g in range(R[side])] for side in (0, 1)]
+        # a side's replicate factors are kept with the design when they fit
+        cached = [[fresh(side, g) for g in range(R)] if _replicate_bytes(U.shape[0], R) else None
+                  for side, U, R in ((0, UA, WA.shape[1] - 1), (1, UB, WB.shape[1] - 1))]
 
-            def replicate(side: int, g: int):
-                return cached[side][g]
+        def replicate(side: int, g: int):
+            return fresh(side, g) if cached[side] is None else cached[side][g]
         return wa, ub, WA[:, 1:], WB[:, 1:], ia, ib, solve, solver, replicate
 
     def _compute_grid(self):

@@ -344,11 +344,23 @@ def explain(
         raise ValueError(f"grid must be 'auto', True or False, got {grid!r}")
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
         raise TypeError("inputs must be a sequence of instances (e.g. a list of text pairs)")
-    games = build_games(
-        model, inputs, masker=masker, tokenizer=tokenizer, text_mode=text_mode,
-        image_baseline=image_baseline, combine=combine, logit_scale=logit_scale,
-        logit_bias=logit_bias, batch_size=batch_size, cache=cache, truncate=truncate,
-    )
+    games: list[_ModelGame] = []
+    shared: dict[str, MaskedModel] = {}
+    for i, x in enumerate(inputs):  # one at a time, so that an error names its instance
+        try:
+            games += build_games(
+                model, [x], masker=masker, tokenizer=tokenizer, text_mode=text_mode,
+                image_baseline=image_baseline, combine=combine, logit_scale=logit_scale,
+                logit_bias=logit_bias, batch_size=batch_size, cache=cache, shared=shared,
+                truncate=truncate)
+        except (TypeError, ValueError) as exc:  # type and attributes kept (e.g. TextTooLong)
+            exc.args = (f"inputs[{i}]: {exc}",)
+            raise
+        sizes = list(getattr(games[-1], "player_groups", None) or [games[-1].n_players])
+        if 0 in sizes:
+            at = f"inputs[{i}][{sizes.index(0)}]" if len(sizes) > 1 else f"inputs[{i}]"
+            raise ValueError(f"{at} has no players (an empty text: no tokens to explain); give "
+                             f"it a text with words in it, or leave instance {i} out")
     return run_estimators(
         games, make_estimator, index=index, budget=budget, max_order=max_order, method=method, p=p,
         seed=seed, grid=grid,
