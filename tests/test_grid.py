@@ -298,7 +298,10 @@ def test_per_group_factor_solves_equal_the_joint_gram(na, nb, k, p, budget):
 
     est = make_estimator(na + nb, "FWBII", budget, max_order=k, p=p, seed=5,
                          player_groups=(na, nb))
-    wa, ub, RA, RB, ia, ib, solve, solver, replicate = est._design.get()
+    from interplay.estimators._grid import _jk_weights
+
+    wa, ub, RA, jkB, ia, ib, solve, solver, replicate = est._design.get()
+    RB = _jk_weights(ub, None, None, None, groups=jkB)
     assert solver == "cholesky per group" and RA.shape[1] > 1 and RB.shape[1] > 1
     X = _joint_design(est)
     rhs = np.random.default_rng(0).normal(size=(X.shape[1], 3))
@@ -325,3 +328,62 @@ def test_singular_group_gram_falls_back_to_the_joint_solver():
     assert _chol(np.ones((3, 3))) is None  # rank 1: no per-group factor
     assert _chol(np.diag([1.0, 1e-13])) is None  # pivot^2 ratio 1e-13 < 1e-12
     np.testing.assert_allclose(_chol(np.diag([4.0, 1.0])), np.diag([2.0, 1.0]))
+
+
+@pytest.mark.parametrize("index,na,nb,p,budget", [("FWBII", 7, 8, 0.5, 1739),
+                                                  ("FBII", 8, 6, 0.5, 1500),
+                                                  ("FWBII", 6, 9, 0.3, 2500)])
+def test_grid_jackknife_equals_dense_refits(index, na, nb, p, budget):
+    """The grid's standard errors against a naive dense reference: each delete-a-group replicate
+    refitted by weighted least squares on the joint design (replicate weights w_a^(g) u_b or
+    w_a u_b^(g)): beta_g - beta = G_g^+ X' W_g (V - X beta) (minimum norm when the replicate's
+    Gram is singular, as B's group 7 at 6 + 9, p = 0.3), (R - 1)/R sum_g (beta_g - beta)^2 per
+    group, and the two-way correction from the groups' block scores (see
+    GridEstimator._double_counted), all dense; 1e-9 relative."""
+    from interplay.estimators._grid import _jk_weights, _weights
+
+    est = make_estimator(na + nb, index, budget, p=p, seed=2, player_groups=(na, nb))
+    game = TableGame.random(na + nb, seed=6)
+    Ca, Cb = est.next_grid()
+    J = np.concatenate([np.repeat(Ca, len(Cb), 0), np.tile(Cb, (len(Ca), 1))], axis=1)
+    V = game(J)
+    est.tell_grid(V.reshape(len(Ca), len(Cb)))
+    res = est.result()
+    X = _joint_design(est)
+    (wa, ca), (ub, cb) = _weights(est._A[1], na, p), _weights(est._B[1], nb, p)
+    RA = _jk_weights(wa, est._A[1], ca, est._A[2])
+    RB = _jk_weights(ub, est._B[1], cb, est._B[2])
+
+    def fit(wA, wB, y):
+        w = np.outer(wA, wB).reshape(-1)[:, None]
+        return np.linalg.lstsq(X.T @ (w * X), X.T @ (w * y[:, None]), rcond=1e-12)[0][:, 0]
+
+    def to_index(d):  # the Banzhaf value's empty entry is the mean, not the intercept
+        d = np.array(d)
+        if est._mean_entry:
+            d[..., 0] += p * d[..., 1:].sum(axis=-1)
+        return d
+
+    beta = fit(wa, ub, V)
+    E = V - X @ beta
+    dA = to_index([fit(RA[:, g], ub, E) for g in range(RA.shape[1])])
+    dB = to_index([fit(wa, RB[:, g], E) for g in range(RB.shape[1])])
+    Ra, Rb = len(dA), len(dB)
+    vA, vB = (Ra - 1) / Ra * (dA**2).sum(0), (Rb - 1) / Rb * (dB**2).sum(0)
+    IA = np.column_stack([np.where(RA == 0, wa[:, None], 0.0), wa])
+    IB = np.column_stack([np.where(RB == 0, ub[:, None], 0.0), ub])
+    G = X.T @ (np.outer(wa, ub).reshape(-1)[:, None] * X)
+    D = to_index([[np.linalg.solve(G, X.T @ (np.outer(IA[:, i], IB[:, j]).reshape(-1) * E))
+                   for j in range(Rb + 1)] for i in range(Ra + 1)])
+
+    def rg(x):
+        return len(x) / (len(x) - 1) * ((x - x.mean(0)) ** 2).sum(0)
+
+    va, vb = rg(D[:Ra, Rb]), rg(D[Ra, :Rb])
+    c = (rg(D[:Ra, :Rb].reshape(Ra * Rb, -1)) - va / Rb - vb / Ra) / (1 - 1 / Ra - 1 / Rb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.clip(np.where(va + vb > 0, c / (va + vb), 0.0), 0.0, 0.5)
+    ref = np.sqrt((vA + vB) * (1 - share))
+    assert Ra == Rb == 16 and res.info["stderr_method"] == "delete-a-group jackknife (16 + 16 groups)"
+    np.testing.assert_allclose(res.values, to_index(beta), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(res.stderr, ref, rtol=1e-9, atol=1e-14)

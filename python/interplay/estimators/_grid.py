@@ -173,19 +173,22 @@ def _weights(sizes, n, p):
     return w[sizes], complete[sizes]
 
 
-def _jk_weights(w: np.ndarray, sizes: np.ndarray, complete: np.ndarray, draw: np.ndarray,
-                R: int = JK_GROUPS) -> np.ndarray:
-    """Delete-a-group jackknife replicate weights of one group's coalitions: (m, R') with
-    R' = min(R, coalitions in incomplete strata); column g has the coalitions of group g at 0
-    and the other coalitions of their variance stratum scaled up to keep its mass,
-    w_a W_h / (W_h - W_hg) (Kott 2001, "The delete-a-group jackknife"). Variance strata are
-    the size strata, a stratum with a single coalition merged into the next; coalitions are
+def _jk_groups(w: np.ndarray, sizes: np.ndarray, complete: np.ndarray, draw: np.ndarray,
+               R: int = JK_GROUPS):
+    """Delete-a-group jackknife of one group's coalitions, as (stratum, group, c): replicate j
+    weights coalition a by w_a c[stratum_a, j], and by 0 if group_a = j. R' = min(R,
+    coalitions in incomplete strata) replicates; replicate j has the coalitions of group j at 0
+    and the other coalitions of their variance stratum h scaled up to keep its mass,
+    c[h, j] = W_h / (W_h - W_hj) (Kott 2001, "The delete-a-group jackknife"). Variance strata
+    are the size strata, a stratum with a single coalition merged into the next; coalitions are
     dealt to the groups in turn through the strata (by size, then draw), so a stratum's
     coalitions fall into different groups and no replicate empties a stratum. Complete strata
-    (every set of that size drawn) carry no sampling error and keep their weight."""
+    (every set of that size drawn) carry no sampling error: stratum H (the last row of c, all
+    1), group -1."""
+    m = w.size
     inc = np.flatnonzero(~complete)
     if inc.size < 2:
-        return np.zeros((w.size, 0))
+        return np.zeros(m, dtype=np.int64), np.full(m, -1), np.ones((1, 0))
     order = inc[np.lexsort((draw[inc], sizes[inc]))]
     t = sizes[order]
     vs = np.empty(order.size, dtype=np.int64)
@@ -200,15 +203,29 @@ def _jk_weights(w: np.ndarray, sizes: np.ndarray, complete: np.ndarray, draw: np
     R = min(R, order.size)
     group = np.arange(order.size) % R
     wo = w[order]
-    Wh = np.bincount(vs, weights=wo)
-    out = np.repeat(w[:, None], R, axis=1)
-    for g in range(R):
-        left = group == g
-        Whg = np.bincount(vs[left], weights=wo[left], minlength=Wh.size)
-        col = wo * (Wh / (Wh - Whg))[vs]
-        col[left] = 0.0
-        out[order, g] = col
-    return out
+    Wh = np.bincount(vs, weights=wo)[:, None]
+    Whg = np.stack([np.bincount(vs[group == j], weights=wo[group == j], minlength=Wh.size)
+                    for j in range(R)], axis=1)
+    stratum, grp = np.full(m, Wh.size), np.full(m, -1)
+    stratum[order], grp[order] = vs, group
+    return stratum, grp, np.vstack([Wh / (Wh - Whg), np.ones((1, R))])
+
+
+def _jk_weights(w: np.ndarray, sizes: np.ndarray, complete: np.ndarray, draw: np.ndarray,
+                R: int = JK_GROUPS, groups=None) -> np.ndarray:
+    """The replicate weights of :func:`_jk_groups` (or of its result ``groups``) as an (m, R')
+    matrix."""
+    stratum, grp, c = _jk_groups(w, sizes, complete, draw, R) if groups is None else groups
+    W = w[:, None] * c[stratum]
+    W[grp[:, None] == np.arange(c.shape[1])] = 0.0
+    return W
+
+
+def _terms(w: np.ndarray, bucket=None, C=None) -> list:
+    """Weight columns W = diag(w) onehot(bucket) C (C: (buckets, columns)) as one projection
+    term (:meth:`GridEstimator._compute_grid`'s ``project``); default: the column w."""
+    return [(w, np.zeros(w.size, dtype=np.int64) if bucket is None else bucket,
+             np.ones((1, 1)) if C is None else C)]
 
 
 def _gram(GA: np.ndarray, GB: np.ndarray, ia: np.ndarray, ib: np.ndarray,
@@ -558,7 +575,8 @@ class GridEstimator(Estimator):
         wa, compA = _weights(sizeA, na, p)
         ub, compB = _weights(sizeB, nb, p)
         WA = np.column_stack([wa, _jk_weights(wa, sizeA, compA, drawA)])
-        WB = np.column_stack([ub, _jk_weights(ub, sizeB, compB, drawB)])
+        jkB = _jk_groups(ub, sizeB, compB, drawB)
+        WB = np.column_stack([ub, _jk_weights(ub, sizeB, compB, drawB, groups=jkB)])
         ia, ib = self._basis_split()
         # Gram from per-group moments: G = M_A[alpha u alpha'] * M_B[beta u beta']
         # complement="auto": coalitions larger than n/2 go through their complements only when
@@ -594,7 +612,7 @@ class GridEstimator(Estimator):
 
         def replicate(side: int, g: int):
             return fresh(side, g) if cached[side] is None else cached[side][g]
-        return wa, ub, WA[:, 1:], WB[:, 1:], ia, ib, solve, solver, replicate
+        return wa, ub, WA[:, 1:], jkB, ia, ib, solve, solver, replicate
 
     def _compute_grid(self):
         k, na, nb, p = self.max_order, self.n_a, self.n_b, self.spec.p
@@ -603,7 +621,7 @@ class GridEstimator(Estimator):
         SB = self._B[0]
         V = self._gvalues
         ma, mb, d = V.shape
-        wa, ub, RA, RB, ia, ib, solve, solver, replicate = self._design.get()
+        wa, ub, RA, jkB, ia, ib, solve, solver, replicate = self._design.get()
         K = ia.size
         Ka, Kb = bits.n_sets_upto(na, k), bits.n_sets_upto(nb, k)
         auto = {"backend": be, "complement": "auto"}
@@ -614,23 +632,29 @@ class GridEstimator(Estimator):
             """H[i, j, (alpha, beta)] = sum_a WA[a, i] [alpha in A_a] sum_b WB[b, j] Vx_ab
             [beta in B_b], for the basis terms only: a term with |beta| = s needs A-side
             moments up to order k - s, never the full Ka x Kb table. Columns of WA / WB are
-            weightings of the coalitions (the sample's, or jackknife replicates')."""
-            Ra, Rb = WA.shape[1], WB.shape[1]
-            X = WB[:, :, None, None] * Vx.transpose(1, 0, 2)[:, None]  # (mb, Rb, ma, d)
-            Z = subset_moments(SB, nb, k, X.reshape(mb, Rb * ma * d), **auto)[0]
-            Z = Z.reshape(Kb, Rb, ma, d)
+            weightings of the coalitions (the sample's, or jackknife replicates'); WB is given
+            as terms (:func:`_terms`), each one bucketed pass of the B moments over the ma d
+            value columns, whatever the number of its columns."""
+            Ra, Vt = WA.shape[1], Vx.transpose(1, 0, 2)
+            Z = sum(np.tensordot(C, subset_moments(SB, nb, k, (w[:, None, None] * Vt).reshape(
+                mb, ma * d), bucket, C.shape[0], **auto), axes=(0, 0)) for w, bucket, C in WB)
+            Rb = Z.shape[0]
+            Z = Z.reshape(Rb, Kb, ma, d)
             out = np.empty((Ra, Rb, K, d))
             for s in range(k + 1):
                 sel = np.flatnonzero(size_of_b == s)
                 if sel.size == 0:
                     continue
                 lo, hi = bits.offset(nb, s), bits.offset(nb, s + 1)
-                Y = np.einsum("ai,cjae->aicje", WA, Z[lo:hi]).reshape(ma, -1)
+                if s == k:  # alpha is the empty set: a plain sum over the A coalitions
+                    out[:, :, sel] = np.tensordot(WA, Z[:, ib[sel]], axes=(0, 2))
+                    continue
+                Y = np.einsum("ai,jcae->aicje", WA, Z[:, lo:hi]).reshape(ma, -1)
                 Hs = subset_moments(SA, na, k - s, Y, **auto)[0].reshape(-1, Ra, hi - lo, Rb, d)
                 out[:, :, sel] = Hs[ia[sel], :, ib[sel] - lo].transpose(1, 2, 0, 3)
             return out
 
-        h = project(V, wa[:, None], ub[:, None])[0, 0]  # (K, d)
+        h = project(V, wa[:, None], _terms(ub))[0, 0]  # (K, d)
         beta = solve(h)
         # residuals on the grid: V_hat[a, b] = sum_alpha [alpha in A_a] sum_beta beta_(alpha,beta) [beta in B_b]
         coef = np.zeros((Ka, Kb, d))
@@ -650,30 +674,39 @@ class GridEstimator(Estimator):
                 delta[..., 0, :] = delta[..., 0, :] + lin * delta[..., 1:, :].sum(axis=-2)
             return delta
 
+        # B's replicate j weights ub c[h, j] except its group j: one pass by stratum, one by group
+        hB, gB, cB = jkB
+        Rb = cB.shape[1]
         var_side = []
-        for side, W in ((0, RA), (1, RB)):
-            R = W.shape[1]
+        for side, R in ((0, RA.shape[1]), (1, Rb)):
             if R == 0:  # every coalition of this group is in a complete stratum: exact
                 var_side.append(np.zeros((K, d)))
                 continue
-            S = (project(E, W, ub[:, None])[:, 0] if side == 0
-                 else project(E, wa[:, None], W)[0])  # (R, K, d)
+            if side == 0:
+                S = project(E, RA, _terms(ub))[:, 0]  # (R, K, d)
+            else:
+                g0 = np.maximum(gB, 0)
+                own = np.where(gB >= 0, -ub * cB[hB, g0], 0.0)
+                S = project(E, wa[:, None], _terms(ub, hB, cB) + _terms(own, g0, np.eye(Rb)))[0]
             delta = to_index(np.stack([replicate(side, g)(S[g]) for g in range(R)]))
             var_side.append((R - 1) / R * (delta ** 2).sum(axis=0))
         var = var_side[0] + var_side[1]
-        if RA.shape[1] and RB.shape[1]:
-            var *= 1.0 - self._double_counted(project, solve, to_index, E, wa, ub, RA, RB)
+        if RA.shape[1] and Rb:
+            # indicator columns of B's groups, then all of B: one pass, bucket = group
+            IB = _terms(ub, np.where(gB >= 0, gB, Rb), np.column_stack(
+                [np.eye(Rb + 1)[:, :Rb], np.ones(Rb + 1)]))
+            var *= 1.0 - self._double_counted(project, solve, to_index, E, wa, RA, IB)
         if self._mean_entry:
             beta[0] = beta[0] + p * beta[1:].sum(axis=0)
         # the plan (plan_split) only admits grids whose groups' designs have full rank
         info = {"solver": solver, "grid": (ma, mb), "player_groups": (na, nb),
                 "plan_bytes": self.plan_bytes, "identifiable": True,
                 "design_rank": {"group A": (Ka, Ka), "group B": (Kb, Kb)},
-                "stderr_method": f"delete-a-group jackknife ({RA.shape[1]} + {RB.shape[1]} groups)"}
+                "stderr_method": f"delete-a-group jackknife ({RA.shape[1]} + {Rb} groups)"}
         return beta, np.sqrt(var), info
 
     @staticmethod
-    def _double_counted(project, solve, to_index, E, wa, ub, RA, RB):
+    def _double_counted(project, solve, to_index, E, wa, RA, IB):
         """Share of the summed A- and B-jackknife variances that counts the cell-level part
         twice. With the linearised errors psi_ab = alpha_a + beta_b + gamma_ab (Hoeffding),
         deleting A coalitions sees alpha and gamma, deleting B coalitions beta and gamma, so
@@ -682,10 +715,9 @@ class GridEstimator(Estimator):
         with block totals d_gh = G^-1 s_gh, V_blk = V_A / R_b + V_B / R_a + C (1 - 1/R_a -
         1/R_b) on the linearised scale; the share C / (V_A + V_B) found there is removed from
         the jackknife's sum (clipped to [0, 1/2])."""
-        Ra, Rb = RA.shape[1], RB.shape[1]
         IA = np.column_stack([np.where(RA == 0, wa[:, None], 0.0), wa])  # groups, then all
-        IB = np.column_stack([np.where(RB == 0, ub[:, None], 0.0), ub])
         S = project(E, IA, IB)  # (Ra + 1, Rb + 1, K, d)
+        Ra, Rb = S.shape[0] - 1, S.shape[1] - 1
         Kd = S.shape[2:]
         D = to_index(solve(S.transpose(2, 0, 1, 3).reshape(Kd[0], -1)).reshape(
             Kd[0], Ra + 1, Rb + 1, Kd[1]).transpose(1, 2, 0, 3))
