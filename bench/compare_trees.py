@@ -74,7 +74,7 @@ def worker(only: set) -> dict:
 
         game, budget = grid_game(na, nb), grid_min_budget(na, nb, 2)
 
-        def run():
+        def run(game=game, na=na, nb=nb, budget=budget):
             clear_design_cache()  # the design (factorisations) is part of the cost
             interplay.approximate(game, na + nb, "FWBII", budget, max_order=2, seed=0,
                                   player_groups=(na, nb))

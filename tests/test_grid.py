@@ -300,7 +300,7 @@ def test_per_group_factor_solves_equal_the_joint_gram(na, nb, k, p, budget):
                          player_groups=(na, nb))
     from interplay.estimators._grid import _jk_weights
 
-    wa, ub, RA, jkB, ia, ib, solve, solver, replicate = est._design.get()
+    wa, ub, RA, jkB, _, _, solve, solver, replicate = est._design.get()
     RB = _jk_weights(ub, None, None, None, groups=jkB)
     assert solver == "cholesky per group" and RA.shape[1] > 1 and RB.shape[1] > 1
     X = _joint_design(est)

@@ -143,9 +143,11 @@ def test_explain_plans_each_grid_item_on_its_own(minilm):
     from interplay.models.api import GridBudgetWarning, build_games, run_estimators
 
     long = " ".join("abcdefghijklmnopqrstuvwxyz" * 2)  # 52 tokens
-    pairs = [("cats", "dogs"), ("rain falls on the city", "wet streets and umbrellas everywhere "
-             "today"), ("the quick brown fox jumps", "over the lazy dog while the farmer watches "
-             "from a distance and the sun sets slowly behind the hills"), (long, long)]
+    pairs = [("cats", "dogs"),
+             ("rain falls on the city", "wet streets and umbrellas everywhere today"),
+             ("the quick brown fox jumps", ("over the lazy dog while the farmer watches from a "
+                                            "distance and the sun sets slowly behind the hills")),
+             (long, long)]
     need = grid_min_budget(5, 7, 2, 0.5, 0)
     assert 128 < need <= 16 * 128 < grid_min_budget(5, 19, 2, 0.5, 0)
     with pytest.warns(GridBudgetWarning) as rec:
