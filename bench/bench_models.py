@@ -115,7 +115,7 @@ def run_path(game) -> dict:
     res = interplay.approximate(game, game.n_players, "FWBII", BUDGET, max_order=ORDER, p=0.5,
                                 seed=SEED, player_groups=(N_Q, N_P))
     wall = time.perf_counter() - t0
-    sched = game.joint.scheduler if game.joint is not None else game.encoders[0].scheduler
+    sched = game.joint if game.joint is not None else game.encoders[0].scheduler
     st = sched.stats
     return {
         "result": res,

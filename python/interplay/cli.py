@@ -115,10 +115,7 @@ def _run_kind(items: list[dict[str, Any]]) -> str:
             kinds.add(item_kind(it))
         except ItemError:
             continue
-    for kind in ("modalities", "image-text"):
-        if kind in kinds:
-            return kind
-    return "text-pair"
+    return next((k for k in ("modalities", "image-text") if k in kinds), "text-pair")
 
 
 def _load_model(name: str | None, kind: str, device: str) -> tuple[Any, Any]:
@@ -198,11 +195,8 @@ def demo_items_path() -> Path:
 
 def _cross_top(res: Any, n_a: int, top: int) -> list[tuple[str, str, float]]:
     """Strongest order-2 interactions between a player of group A and one of group B."""
-    out = []
-    for players, value in res.items():
-        if len(players) == 2 and players[0] < n_a <= players[1]:
-            out.append((players, value))
-    out.sort(key=lambda pv: -abs(pv[1]))
+    out = sorted(((ps, v) for ps, v in res.items() if len(ps) == 2 and ps[0] < n_a <= ps[1]),
+                 key=lambda pv: -abs(pv[1]))
     names = res.player_names
     return [(names[a], names[b], v) for (a, b), v in out[:top]]
 
@@ -300,12 +294,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     failed = summary["failed"]
     if not args.quiet:
         st = summary["scheduler"]
-        extra = ""
-        if st:
-            extra = (f"; {st['rows_evaluated']} encoder rows in {st['model_calls']} model calls, "
-                     f"{st['cache_hits']} cache hits, "
-                     f"{100 * st['seconds_outside'] / max(st['seconds_total'], 1e-12):.1f}% of "
-                     f"scheduler time outside the model")
+        extra = (f"; {st['rows_evaluated']} encoder rows in {st['model_calls']} model calls, "
+                 f"{st['cache_hits']} cache hits, "
+                 f"{100 * st['seconds_outside'] / max(st['seconds_total'], 1e-12):.1f}% of "
+                 "scheduler time outside the model") if st else ""
         errs = f", {failed} failed (see {summary['errors_file']})" if failed else ""
         print(f"\n{summary['written']} written, {summary['skipped']} already done{errs}, in "
               f"{summary['seconds']:.1f} s{extra}\nresults: {out_dir}", file=sys.stderr)

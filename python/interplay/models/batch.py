@@ -7,6 +7,7 @@ complete files and a restart skips them: nothing finished is recomputed or lost.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -430,6 +431,9 @@ def explain_items(
                    dynamic_ncols=True)
     stats: dict[str, Any] = {}
     shared: dict[str, Any] = {}  # encoders (and their auto batch size) kept across chunks
+    build = functools.partial(build_games, model, masker=masker, tokenizer=tokenizer,
+                              text_mode=text_mode, batch_size=batch_size, shared=shared,
+                              truncate=truncate)
     t0 = time.perf_counter()
     written = 0
     games: list[Any] = []
@@ -442,8 +446,7 @@ def explain_items(
             ok, games = [], []
             for it in chunk:
                 try:
-                    games.append(_item_game(it, model, masker, names, kind, tokenizer,
-                                            text_mode, batch_size, shared, truncate))
+                    games.append(_item_game(it, build, names, kind))
                     ok.append(it)
                 except Exception as exc:  # noqa: BLE001  (this item fails, the others go on)
                     fail(error_record(it["id"], exc))
@@ -539,10 +542,10 @@ def _check_settings(items: Sequence[dict[str, Any]], out: Path, settings: dict[s
     return set(stale)
 
 
-def _item_game(item: dict[str, Any], model: Any, masker: Any, names: list[str] | None,
-               kind: str | None, tokenizer: Any, text_mode: str, batch_size: int | str,
-               shared: dict[str, Any], truncate: bool) -> Any:
-    """The game of one item, or an ItemError naming the field that makes it impossible."""
+def _item_game(item: dict[str, Any], build: Callable[[list], list], names: list[str] | None,
+               kind: str | None) -> Any:
+    """The game of one item (``build``: :func:`build_games` of a list of inputs), or an
+    ItemError naming the field that makes it impossible."""
     item_kind_, x = item_input(item)
     if kind is not None and item_kind_ != kind:
         raise ItemError(f"a {item_kind_} item, but the model explains {kind} items",
@@ -553,8 +556,7 @@ def _item_game(item: dict[str, Any], model: Any, masker: Any, names: list[str] |
                         f"{list(item['modalities'])}", argument="modalities",
                         fix="give every item the same modalities in the same order")
     try:
-        game = build_games(model, [x], masker=masker, tokenizer=tokenizer, text_mode=text_mode,
-                           batch_size=batch_size, shared=shared, truncate=truncate)[0]
+        game = build([x])[0]
     except TextTooLong as exc:
         field = next((f for f in fields if item.get(f) is exc.text or item.get(f) == exc.text),
                      "text")

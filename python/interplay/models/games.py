@@ -15,7 +15,6 @@ All games take bool coalitions ``(m, n_players)`` and return float64 ``(m,)`` or
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -27,8 +26,6 @@ from ..scheduler.core import unique_rows
 from ..sets import check_coalitions
 from .adapters import Adapter, as_adapter
 from .maskers import Instance, Masker
-
-_ids = itertools.count()
 
 
 class MaskedTask:
@@ -230,9 +227,9 @@ class LateFusionGame(_ModelGame):
             for j, inst in enumerate(self.instances)
             for lab in inst.labels
         ]
-        self.joint: MaskedModel | None = None
+        self.joint: Scheduler | None = None  # the joint path's own scheduler
         if path == "joint":
-            self.joint = _JointModel(self, batch_size=batch_size, cache=cache)
+            self.joint = Scheduler(_JointTask(self), batch_size=batch_size, cache=cache)
 
     @property
     def player_groups(self) -> tuple[int, ...]:
@@ -323,12 +320,6 @@ class _JointTask:
         return as_real_float64(g.head(embs), "head output")
 
 
-class _JointModel(MaskedModel):
-    def __init__(self, game: LateFusionGame, *, batch_size: int | str, cache: Any) -> None:
-        self.task = _JointTask(game)
-        self.scheduler = Scheduler(self.task, batch_size=batch_size, cache=cache)
-
-
 class DualEncoderGame(LateFusionGame):
     """Two encoders and a similarity: ``v(S_A, S_B) = combine(e_A(x_A|S_A), e_B(x_B|S_B))``.
 
@@ -393,7 +384,7 @@ class DualEncoderGame(LateFusionGame):
 def _run(begun: list, distinct: bool = False) -> list[np.ndarray]:
     # every request's rows passed check_coalitions in _begin/_begin_grid (or were derived from
     # rows that did): the scheduler does not check them again
-    by_model: dict[int, tuple[MaskedModel, list]] = {}
+    by_model: dict[int, tuple[Any, list]] = {}  # MaskedModel or a joint path's Scheduler
     for gi, (requests, _) in enumerate(begun):
         for ri, (model, key, rows) in enumerate(requests):
             by_model.setdefault(id(model), (model, []))[1].append((gi, ri, key, rows))

@@ -149,13 +149,13 @@ class TextMasker(Masker):
             raise ValueError(f"mode must be one of {self.MODES}, got {mode!r}")
         self.tokenizer = tokenizer
         self.mode = mode
-        if mask_token_id is None and tokenizer is not None:
+        if mask_token_id is None:
             mask_token_id = getattr(tokenizer, "mask_token_id", None)
         if mode == "mask_token" and mask_token_id is None:
             raise ValueError("mask_token_id: mode='mask_token' needs a mask token id")
         self.mask_token_id = mask_token_id
         if pad_token_id is None:
-            pad_token_id = getattr(tokenizer, "pad_token_id", None) if tokenizer is not None else None
+            pad_token_id = getattr(tokenizer, "pad_token_id", None)
         self.pad_token_id = 0 if pad_token_id is None else int(pad_token_id)
         self.max_length = None if max_length is None else check_int(max_length, "max_length", low=2)
         self.truncate = bool(truncate)
@@ -312,13 +312,12 @@ class ImagePatchMasker(Masker):
         p = self.patch_size
         c = self._bool_rows(coalitions, instance.n_players)
         keep = c.view(-1, 1, gh, gw).repeat_interleave(p, dim=2).repeat_interleave(p, dim=3)
-        if isinstance(self.baseline, str):
-            if self.baseline == "zero":
-                base = torch.zeros((), dtype=x.dtype, device=x.device)
-            else:
-                base = x.mean(dim=(1, 2), keepdim=True)
-        elif isinstance(self.baseline, (int, float)):
-            base = torch.tensor(float(self.baseline), dtype=x.dtype, device=x.device)
+        b = self.baseline
+        if isinstance(b, str) and b == "mean":
+            base = x.mean(dim=(1, 2), keepdim=True)
+        elif isinstance(b, (str, int, float)):  # "zero" or a constant
+            base = torch.tensor(0.0 if isinstance(b, str) else float(b), dtype=x.dtype,
+                                device=x.device)
         else:
             base = _as_tensor(self.baseline, x.device, x.dtype).view(-1, 1, 1)
         return torch.where(keep, x.unsqueeze(0), base.unsqueeze(0) if base.ndim else base)
