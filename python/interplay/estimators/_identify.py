@@ -108,13 +108,12 @@ def t_inflation(df: np.ndarray) -> np.ndarray:
     from scipy.special import stdtrit
 
     df = np.asarray(df, dtype=np.float64)
-    # degrees of freedom are counts with few distinct values: one quantile per distinct value
     flat = np.maximum(df, 1).reshape(-1)
-    if flat.size and (flat == flat[0]).all():  # e.g. every set drawn as often
-        u, inv = flat[:1], np.zeros(flat.size, dtype=np.intp)
-    else:
+    if flat.size > 1 and (flat == flat[0]).all():  # e.g. every set drawn as often: one quantile
+        q = np.full(df.shape, stdtrit(flat[0], 0.975) / 1.959963984540054)
+    else:  # counts repeat: one quantile (~0.4 us each) per distinct value
         u, inv = np.unique(flat, return_inverse=True)
-    q = (stdtrit(u, 0.975) / 1.959963984540054)[inv].reshape(df.shape)
+        q = (stdtrit(u, 0.975) / 1.959963984540054)[inv].reshape(df.shape)
     return np.where(df >= 1, q, np.inf)
 
 

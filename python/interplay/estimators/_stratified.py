@@ -664,6 +664,18 @@ class ShapIQ(_MonteCarlo):
         return est, v
 
 
+@functools.lru_cache(maxsize=64)
+def _strata_sizes(n: int, s: int) -> np.ndarray:
+    """P[t, l] = C(s, l) C(n - s, t - l): coalitions T of size t with |T n S| = l (read-only)."""
+    P = np.zeros((n + 1, s + 1))
+    for tt in range(n + 1):
+        for ll in range(s + 1):
+            if 0 <= tt - ll <= n - s:
+                P[tt, ll] = comb(s, ll) * float(comb(n - s, tt - ll))
+    P.setflags(write=False)
+    return P
+
+
 #: SVARM-IQ stratifies a size by |T n S| only when each stratum expects this many draws
 MIN_STRATUM_DRAWS = 10
 
@@ -684,11 +696,7 @@ class SvarmIQ(_MonteCarlo):
     method = "svarmiq"
 
     def _combine(self, g, N, A, B, kcount, complete, cap, n, s, X=None):
-        P = np.zeros((n + 1, s + 1))
-        for tt in range(n + 1):
-            for ll in range(s + 1):
-                if 0 <= tt - ll <= n - s:
-                    P[tt, ll] = comb(s, ll) * float(comb(n - s, tt - ll))
+        P = _strata_sizes(n, s)
         Nd = N[..., None]
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = np.where(Nd > 0, A / np.maximum(Nd, 1), 0.0)
@@ -810,39 +818,47 @@ def from_base(index, values, variance, n, k):
     bern = index.base_coefficients(k)
     if bern is None:
         return values, variance
-    out = np.zeros_like(values)
-    var = None if variance is None else np.zeros_like(variance)
-    offs = [bits.offset(n, s) for s in range(k + 2)]
-    for s in range(1, k + 1):
-        for j in range(s, k + 1):
-            bj = bern[j - s]
-            if bj == 0:
-                continue
-            Tv = values[offs[j]:offs[j + 1]]
-            Tvar = None if variance is None else variance[offs[j]:offs[j + 1]]
-            if j == s:
-                out[offs[s]:offs[s + 1]] += bj * Tv
-                if var is not None:
-                    var[offs[s]:offs[s + 1]] += bj * bj * Tvar
-                continue
-            sub = bits.subset_ranks(n, j)[s] - offs[s]  # (C(n,j), C(j,s))
-            for c in range(sub.shape[1]):
-                _add_rows(out, offs[s] + sub[:, c], bj * Tv)
-                if var is not None:
-                    _add_rows(var, offs[s] + sub[:, c], bj * bj * Tvar)
+    bern = np.ascontiguousarray(bern, dtype=np.float64)
+    out = np.empty_like(values)  # the layout of values (callers reduce over it)
+    out[...] = (_base_map(bern.tobytes(), n, k) @ values.reshape(values.shape[0], -1)).reshape(
+        values.shape)
+    var = None
+    if variance is not None:
+        var = np.empty_like(variance)
+        var[...] = (_base_map((bern * bern).tobytes(), n, k)
+                    @ variance.reshape(variance.shape[0], -1)).reshape(variance.shape)
     return out, var
 
 
-def _add_rows(out: np.ndarray, rows: np.ndarray, vals: np.ndarray) -> None:
-    """out[rows[i]] += vals[i], i in order (np.add.at); for a contiguous 2-d out on its flat
-    memory, ufunc.at's fast one-dimensional path (each entry sums in the same order)."""
-    if out.ndim != 2 or not (out.flags.c_contiguous or out.flags.f_contiguous):
-        np.add.at(out, rows, vals)
-        return
-    s0, s1 = (st // out.itemsize for st in out.strides)
-    idx = (np.asarray(rows, dtype=np.int64)[:, None] * s0
-           + np.arange(out.shape[1]) * s1).reshape(-1)
-    np.add.at(out.reshape(-1, order="A"), idx, np.ascontiguousarray(vals).reshape(-1))
+@functools.lru_cache(maxsize=32)
+def _base_map(coef: bytes, n: int, k: int):
+    """The map of :func:`from_base` as a sparse matrix (read-only, cached): row S holds b[j - s]
+    at every T superset S, |T| = j <= k, in the order of the sum (j, then the position of S in
+    T, then T), which the sparse product follows entry by entry."""
+    import scipy.sparse as sp
+
+    b = np.frombuffer(coef)
+    offs = [bits.offset(n, s) for s in range(k + 2)]
+    rows, cols, vals = [], [], []
+    for s in range(1, k + 1):
+        for j in range(s, k + 1):
+            if b[j - s] == 0:
+                continue
+            T = np.arange(offs[j], offs[j + 1])
+            subs = ((T - offs[j])[:, None] + offs[s] if j == s
+                    else bits.subset_ranks(n, j)[s])  # (C(n,j), C(j,s)) ranks of the s-subsets
+            for c in range(subs.shape[1]):
+                rows.append(subs[:, c])
+                cols.append(T)
+                vals.append(np.full(T.size, b[j - s]))
+    K = offs[k + 1]
+    r = np.concatenate(rows)
+    order = np.argsort(r, kind="stable")
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=K))])
+    M = sp.csr_matrix((np.concatenate(vals)[order], np.concatenate(cols)[order], indptr),
+                      shape=(K, K))
+    M.data.setflags(write=False)
+    return M
 
 
 # ------------------------------------------------------------------------------- MSR
