@@ -27,5 +27,15 @@ void register_build(py::module_ &m) {
 #else
     m.attr("debug") = true;
 #endif
-    m.def("max_threads", &interplay::max_threads, "Number of OpenMP threads kernels will use.");
+    m.def("max_threads", &interplay::max_threads, "Most OpenMP threads a kernel's region uses.");
+    m.def(
+        "set_max_threads",
+        [](int n) {
+            if (n < 0) throw py::value_error("set_max_threads: n must be >= 0 (0: OpenMP's default)");
+            interplay::thread_cap().store(n, std::memory_order_relaxed);
+        },
+        py::arg("n"),
+        "Cap every region of the engine at n threads (0: OpenMP's default); torch's untouched.");
+    m.def("team", &interplay::team, py::arg("work"),
+          "Threads a region of `work` elementary operations uses (one per ~4M operations).");
 }

@@ -78,7 +78,10 @@ py::dict broja(carray<double> p, double tol, int max_iter, int method, bool want
     interplay::ParallelErrors errors;
     {
         py::gil_scoped_release release;
-#pragma omp parallel for schedule(dynamic, 1) if (B > 1)
+        // about 1000 operations per cell and problem (tens of IPM iterations)
+        const int team_size = static_cast<int>(std::min<py::ssize_t>(
+            interplay::team(double(B) * double(cell) * 1000.0), B));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team_size) if (team_size > 1)
         for (py::ssize_t b = 0; b < B; ++b) {
             errors.run([&] {
                 const auto r = interplay::pid::solve(

@@ -28,6 +28,8 @@ _LAZY = {
     "InteractionResult": "interplay.results",
     "UnderdeterminedWarning": "interplay.estimators",
     "show_config": "interplay.config",
+    "set_num_threads": "interplay._threads",
+    "get_num_threads": "interplay._threads",
     "transforms": "interplay.transforms",
     "indices": "interplay.indices",
     "games": "interplay.games",

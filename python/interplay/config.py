@@ -22,6 +22,7 @@ def config() -> dict:
         "backends": {b: backend_status(b) for b in BACKENDS},
         "kernels": {},
         "limits": {},
+        "threads": _threads_info(),
     }
     ok, _ = backend_status("cpp")
     if ok:
@@ -58,12 +59,27 @@ def show_config(file=None) -> None:
             f"CUDA {'on' if b['cuda'] else 'off'}",
             file=out,
         )
+    t = info["threads"]
+    print(f"threads: {t['engine']} (interplay.set_num_threads; torch's own: "
+          f"torch.set_num_threads), BLAS one thread below {t['blas_parallel_min']} unknowns "
+          f"({t['blas']})", file=out)
     if info["kernels"]:
         print("kernels:", file=out)
         for name, status in info["kernels"].items():
             parts = [f"{b}={'yes' if ok else 'no'}" for b, (ok, _) in status.items()]
             what = info["limits"][name]
             print(f"  {name:<30} {' '.join(parts):<42} {what}".rstrip(), file=out)
+
+
+def _threads_info() -> dict:
+    """The engine's thread setting and the BLAS libraries it limits (interplay._threads)."""
+    from . import _threads
+
+    ctl = _threads._blas()
+    libs = [f"{lib['internal_api']} {lib.get('version')}, {lib['num_threads']} threads"
+            for lib in (ctl.info() if ctl is not None else [])]
+    return {"engine": _threads.get_num_threads(), "blas_parallel_min": _threads.BLAS_PARALLEL_MIN,
+            "blas": "; ".join(libs) or "threadpoolctl not installed"}
 
 
 def _describe(kernel) -> str:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
+from .. import _threads
 from ._table import TABLE
 
 PREFERENCE = ("cpp", "numba", "reference")
@@ -41,15 +42,19 @@ def _env_flag(name: str) -> bool:
 _HINTS = {"interplay._core": "compiled extension interplay._core not importable ({})",
           "numba": "numba not installed ({}); pip install 'interplay[numba]'",
           "torch": "torch not installed ({}); pip install 'interplay[torch]'"}
+_THREADS = {"interplay._core": _threads.apply_to_core, "numba": _threads.apply_to_numba}
 
 
 @functools.lru_cache(maxsize=None)
 def _import(module: str) -> tuple[ModuleType | None, str]:
     """The module, or None and why (not installed, or the core built for another Python)."""
     try:
-        return importlib.import_module(module), ""
+        mod = importlib.import_module(module)
     except ImportError as exc:
         return None, _HINTS[module].format(exc)
+    if module in _THREADS:  # interplay.set_num_threads / OMP_NUM_THREADS
+        _THREADS[module](mod)
+    return mod, ""
 
 
 def core() -> ModuleType:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import sets as bits
+from .._threads import blas_limit
 from ..games.base import check_game_output
 from ..indices import Index
 from ..results import InteractionResult
@@ -258,7 +259,8 @@ class Estimator:
                 # the design of a prefix is a subset of the rows of the whole design: full
                 # rank there is full rank here, decided from a fraction of the rows
                 ident = Identification(True, ranks=self.identification(pre).ranks)
-            cache[upto] = self._identify(upto) if ident is None else ident
+            with blas_limit():
+                cache[upto] = self._identify(upto) if ident is None else ident
         return cache[upto]
 
     def _identify(self, upto: int):
@@ -290,7 +292,8 @@ class Estimator:
         determines, e.g. FSII of order n, or KernelSHAP-IQ's big-M approximation, do not)."""
         if self._enumerates_all(upto):
             return self._exact(upto)
-        values, stderr, info = self._compute(upto)
+        with blas_limit():  # small dense solves and products: one BLAS thread (_threads)
+            values, stderr, info = self._compute(upto)
         # a standard error the sample cannot give (e.g. SHAP-IQ with a size never drawn) is
         # unbounded: inf, never NaN
         stderr = np.where(np.isnan(stderr), np.inf, stderr)

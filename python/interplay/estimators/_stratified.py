@@ -16,12 +16,21 @@ import numpy as np
 import scipy.linalg
 
 from .. import sets as bits
+from .._threads import blas_limit
 from ._base import N_GROUPS, Estimator
 from ._identify import satterthwaite_factor
 from ._kernels import stratified_stream, subset_gather, subset_moments, union_ranks
 
 
 # ------------------------------------------------------------------------------- helpers
+def cho_solver(c: np.ndarray, low: bool):
+    """``solve(B)`` from a Cholesky factor (scipy's cho_factor), BLAS threads by its size."""
+    def solve(B):
+        with blas_limit(c.shape[0]):
+            return scipy.linalg.cho_solve((c, low), B, check_finite=False)
+    return solve
+
+
 def spd_solver(G: np.ndarray, rcond: float = 1e-12, *, overwrite: bool = False):
     """Factorise symmetric positive semi-definite G once; return ``(solve, name)``.
 
@@ -37,9 +46,6 @@ def spd_solver(G: np.ndarray, rcond: float = 1e-12, *, overwrite: bool = False):
     ``overwrite=True`` lets the large-system path factorise a float64 contiguous G in place (no
     K x K copy); G is restored from its untouched triangle if the factorisation fails.
     """
-    def chol(c, low):
-        return lambda B: scipy.linalg.cho_solve((c, low), B, check_finite=False)
-
     def pinv(B):
         return _pinv_solve(G, B, rcond)
 
@@ -55,9 +61,10 @@ def spd_solver(G: np.ndarray, rcond: float = 1e-12, *, overwrite: bool = False):
             Gr = np.array(G, dtype=np.float64, order="F")  # one copy, factorised in place
         Gr.flat[:: G.shape[0] + 1] += ridge  # = G + ridge * I without a K x K identity
         try:
-            c, low = scipy.linalg.cho_factor(Gr, lower=True, overwrite_a=True,
-                                             check_finite=False)
-            return chol(c, low), "cholesky+ridge"
+            with blas_limit(G.shape[0]):
+                c, low = scipy.linalg.cho_factor(Gr, lower=True, overwrite_a=True,
+                                                 check_finite=False)
+            return cho_solver(c, low), "cholesky+ridge"
         except np.linalg.LinAlgError:
             if diag is not None:  # potrf wrote the lower triangle only: rebuild G from the upper
                 up = np.triu(Gr, 1)
@@ -68,7 +75,7 @@ def spd_solver(G: np.ndarray, rcond: float = 1e-12, *, overwrite: bool = False):
         c, low = scipy.linalg.cho_factor(G, lower=True, check_finite=False)
         piv = np.abs(np.diag(c))
         if piv.min() ** 2 > rcond * piv.max() ** 2:
-            return chol(c, low), "cholesky"
+            return cho_solver(c, low), "cholesky"
     except np.linalg.LinAlgError:
         pass
     if G.shape[0] <= EXACT_PINV_MAX:
@@ -77,7 +84,7 @@ def spd_solver(G: np.ndarray, rcond: float = 1e-12, *, overwrite: bool = False):
     try:
         c, low = scipy.linalg.cho_factor(G + ridge * np.eye(G.shape[0]), lower=True,
                                          check_finite=False)
-        return chol(c, low), "cholesky+ridge"
+        return cho_solver(c, low), "cholesky+ridge"
     except np.linalg.LinAlgError:
         pass
     return pinv, "eigh-pinv"
@@ -259,10 +266,10 @@ def dual_ridge_factor(Kmat: np.ndarray, w: np.ndarray, n_basis: int, n_exact: in
     try:
         # Kmat is symmetric: its transpose is the same matrix in Fortran order, factorised in
         # place (potrf writes the F-lower = C-upper triangle; the C-lower one stays intact)
-        c, low = scipy.linalg.cho_factor(Kmat.T, lower=True, overwrite_a=True,
-                                         check_finite=False)
-        return ((lambda B: scipy.linalg.cho_solve((c, low), B, check_finite=False)),
-                "dual-cholesky", noise)
+        with blas_limit(Kmat.shape[0]):
+            c, low = scipy.linalg.cho_factor(Kmat.T, lower=True, overwrite_a=True,
+                                             check_finite=False)
+        return cho_solver(c, low), "dual-cholesky", noise
     except np.linalg.LinAlgError:  # pragma: no cover - the ridge makes it positive definite
         lo_t = np.tril(Kmat)
         full = lo_t + np.tril(lo_t, -1).T

@@ -9,39 +9,22 @@ Every backend implements ``broja(p, tol, max_iter, method, want_q) -> dict`` on 
 from __future__ import annotations
 
 import contextlib
-import functools
 
+from .._threads import blas_limit
 from ..backends import KERNELS
 from ..backends.reference.pid import METHODS  # method name -> code, shared by every backend
 
 BROJA_KERNEL = KERNELS["pid.broja"]
 
 
-@functools.lru_cache(maxsize=None)
-def _blas_controller():
-    try:
-        from threadpoolctl import ThreadpoolController
-
-        import scipy.linalg.cython_lapack  # noqa: F401  (load the LAPACK the kernel calls)
-    except ImportError:
-        return None
-    try:
-        return ThreadpoolController()
-    except Exception:  # pragma: no cover - defensive: inspection of loaded libraries failed
-        return None
-
-
 def blas_threads(schur_size: int, batch: int):
-    """Context manager limiting BLAS to one thread inside the kernel.
+    """Context manager limiting BLAS inside the kernel (:func:`interplay._threads.blas_limit`).
 
     Measured on the shared 2-core machine (load 7-9): OpenBLAS dpotrf of a 2304 x 2304 matrix
     took 0.21 s on one thread and 4.1-6.6 s on two (its threads spin against the other
-    processes), so BLAS stays single-threaded; the kernel's own OpenMP covers the Schur-complement
-    formation of large problems and the batch. A single problem with a Schur size below 64
+    processes), so BLAS stays single-threaded below ``BLAS_PARALLEL_MIN`` unknowns; the kernel's
+    own OpenMP covers the Schur-complement formation of large problems and the batch. A single problem with a Schur size below 64
     runs without the limit and its overhead."""
     if batch == 1 and schur_size < 64:
         return contextlib.nullcontext()
-    ctl = _blas_controller()
-    if ctl is None:
-        return contextlib.nullcontext()
-    return ctl.limit(limits=1, user_api="blas")
+    return blas_limit(schur_size if batch == 1 else 0)

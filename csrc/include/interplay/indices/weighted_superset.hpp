@@ -66,7 +66,8 @@ inline void gather(const double *m, int n, std::size_t d, int min_order, int k, 
     std::vector<std::uint64_t> sets(rows);
     colex::enumerate_sets(n, min_order, k, sets.data());
     const std::int64_t nr = static_cast<std::int64_t>(rows);
-#pragma omp parallel for schedule(static) if (rows * d >= transforms::kParallelMin)
+    const int team_size = team(double(rows * d));
+#pragma omp parallel for schedule(static) num_threads(team_size) if (team_size > 1)
     for (std::int64_t r = 0; r < nr; ++r)
         std::memcpy(out + std::size_t(r) * d, m + sets[std::size_t(r)] * d, d * sizeof(double));
 }
@@ -80,13 +81,13 @@ inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_
     const std::size_t N = std::size_t(1) << n;
     const auto off = colex::size_offsets(n, min_order, k);
     const std::int64_t nn = static_cast<std::int64_t>(N);
-    const bool big = N * d >= transforms::kParallelMin;
+    const int team_size = team(double(N * d));
     const auto &pt = poptable();
     if (min_order == 0) {
         // the empty set: a weighted sum, no transform (per-thread partials, reduced in order)
-        const int nt = max_threads();
+        const int nt = team_size;
         std::vector<double> part(static_cast<std::size_t>(nt) * d, 0.0);
-#pragma omp parallel if (big)
+#pragma omp parallel num_threads(team_size) if (team_size > 1)
         {
             double *acc = part.data() + std::size_t(thread_id()) * d;
 #pragma omp for schedule(static)
@@ -117,7 +118,7 @@ inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_
         if (!identity) {
             if (!work_ready || !size_only) {
                 const int ws = s;
-#pragma omp parallel for schedule(static) if (big)
+#pragma omp parallel for schedule(static) num_threads(team_size) if (team_size > 1)
                 for (std::int64_t T = 0; T < nn; ++T) {
                     const double c = w(ws, pt(std::uint64_t(T)));
                     const double *src = m + std::size_t(T) * d;
@@ -134,7 +135,8 @@ inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_
         colex::enumerate_sets(n, s, s, sets.data());
         double *dst = out + off[std::size_t(s)] * d;
         const std::int64_t nc = static_cast<std::int64_t>(cnt);
-#pragma omp parallel for schedule(static) if (cnt * d >= transforms::kParallelMin)
+        const int copy_team = team(double(cnt * d));
+#pragma omp parallel for schedule(static) num_threads(copy_team) if (copy_team > 1)
         for (std::int64_t r = 0; r < nc; ++r)
             std::memcpy(dst + std::size_t(r) * d, src_table + sets[std::size_t(r)] * d,
                         d * sizeof(double));
@@ -193,12 +195,13 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
         for (int t = s; t <= n; ++t)
             if (w(s, t) != 0.0) active[std::size_t(s)] = 1;
 
-    const int nthreads = max_threads();
-    std::vector<std::vector<double>> acc(static_cast<std::size_t>(nthreads));
     const std::int64_t nb = static_cast<std::int64_t>(nblocks);
-    const bool parallel = nblocks > 1 && (std::size_t(1) << n) * d >= transforms::kParallelMin;
+    // work (k + 1) (L / 2 + 1) 2^n d (see the top of this file)
+    const int nthreads = static_cast<int>(std::min<std::int64_t>(
+        team(double(k + 1) * (L / 2 + 1) * double(std::size_t(1) << n) * double(d)), nb));
+    std::vector<std::vector<double>> acc(static_cast<std::size_t>(nthreads));
 
-#pragma omp parallel if (parallel)
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {
         const int tid = thread_id();
         std::vector<double> &a = acc[std::size_t(tid)];

@@ -433,7 +433,7 @@ struct IPM {
         h.assign(nf * ny, 0.0);
         G.assign(static_cast<std::size_t>(n1) * n2 * n2, 0.0);
         const long long n1l = n1;
-#pragma omp parallel if (opt.parallel && N >= 2048)
+#pragma omp parallel num_threads(max_threads()) if (opt.parallel && N >= 2048)
         {
             std::vector<double> work(ny), V(static_cast<std::size_t>(n2) * ny);
 #pragma omp for schedule(dynamic, 1)
@@ -511,7 +511,7 @@ struct IPM {
         // product of forward-substituted vectors, which keeps the cancellation against the
         // d_f e_f e_f^T of H_mm as accurate as a block Cholesky (an e_f . Hinv e_g there is not).
         const long long n2l = n2;
-#pragma omp parallel if (opt.parallel && N >= 2048)
+#pragma omp parallel num_threads(max_threads()) if (opt.parallel && N >= 2048)
         {
             std::vector<double> ag(ny), hfag(ny);
 #pragma omp for schedule(dynamic, 1)

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "interplay/common/parallel.hpp"
+
 // Hot dense kernels are compiled twice (AVX2+FMA and baseline x86-64) and picked at load
 // time, so that a portable build still uses the wide units. FP contraction stays off
 // (ISO C++ mode), so both clones round identically per operation.
@@ -67,7 +69,7 @@ INTERPLAY_CLONES inline int cholesky(double *A, std::size_t N, double floor, boo
         if (r0 >= N) break;
         const long long nrows = static_cast<long long>(N - r0);
         // panel: rows i >= r0, columns k0..k0+kb: L21 = A21 L11^{-T}
-#pragma omp parallel for schedule(static) if (parallel && N >= 2048)
+#pragma omp parallel for schedule(static) num_threads(max_threads()) if (parallel && N >= 2048)
         for (long long ii = 0; ii < nrows; ++ii) {
             double *ri = A + (r0 + static_cast<std::size_t>(ii)) * N;
             for (std::size_t j = k0; j < k0 + kb; ++j) {
@@ -78,7 +80,7 @@ INTERPLAY_CLONES inline int cholesky(double *A, std::size_t N, double floor, boo
             }
         }
         // trailing update: A22 -= L21 L21^T (lower triangle), four rows at a time
-#pragma omp parallel for schedule(dynamic, 4) if (parallel && N >= 2048)
+#pragma omp parallel for schedule(dynamic, 4) num_threads(max_threads()) if (parallel && N >= 2048)
         for (long long ib = 0; ib < (nrows + 3) / 4; ++ib) {
             const std::size_t i0 = r0 + 4 * static_cast<std::size_t>(ib);
             const std::size_t ni = std::min<std::size_t>(4, N - i0);

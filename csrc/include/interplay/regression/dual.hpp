@@ -46,14 +46,14 @@ __attribute__((target("popcnt"))) inline void intersection_row_popcnt(
 
 inline void intersection_kernel(const std::uint64_t *sets, std::size_t m, std::size_t words,
                                 const double *table, double *out) {
-    // below ~1.6e7 word operations a thread team costs more than it saves
-    const bool parallel = m * m * words >= (std::size_t{1} << 24);
+    // m^2 / 2 entries, each `words` popcounts and a table look-up
+    const int team_size = team(0.5 * double(m) * double(m) * double(words + 1));
 #if defined(__x86_64__) && defined(__GNUC__)
     const bool fast = __builtin_cpu_supports("popcnt");
 #else
     const bool fast = false;
 #endif
-#pragma omp parallel for schedule(dynamic, 16) if (parallel)
+#pragma omp parallel for schedule(dynamic, 16) num_threads(team_size) if (team_size > 1)
     for (std::int64_t a = 0; a < static_cast<std::int64_t>(m); ++a) {
         double *row = out + static_cast<std::size_t>(a) * m;
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -69,7 +69,7 @@ inline void intersection_kernel(const std::uint64_t *sets, std::size_t m, std::s
     // so no two threads write the same entry)
     constexpr std::int64_t tile = 64;
     const auto mm = static_cast<std::int64_t>(m);
-#pragma omp parallel for schedule(dynamic, 1) if (parallel)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team_size) if (team_size > 1)
     for (std::int64_t i0 = 0; i0 < mm; i0 += tile) {
         for (std::int64_t j0 = 0; j0 <= i0; j0 += tile) {
             const std::int64_t i1 = std::min(i0 + tile, mm), j1 = std::min(j0 + tile, mm);

@@ -58,10 +58,6 @@ inline void visit_upto4(const std::int64_t *c1, const std::int64_t *c2, const st
     }
 }
 
-// Below this many (subset visits x columns) a call runs on one thread: waking the OpenMP team
-// costs more than the work (and on a loaded machine a wake-up can wait a scheduler tick).
-constexpr double kMomentsParallelMin = double(1 << 17);
-
 // sum over rows of sum_{u <= K} C(|T_r|, u), times c: the additions subset_moments/gather do
 inline double subset_work(const std::uint64_t *sets, std::size_t m, std::size_t words, int n,
                           int max_order, std::size_t c) {
@@ -93,9 +89,9 @@ inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t
     for (std::size_t r = 0; r < m; ++r)
         if (bucket && (bucket[r] < 0 || bucket[r] >= n_buckets))
             throw value_error("bucket index out of range");
-    const bool parallel = subset_work(sets, m, words, n, max_order, c) >= kMomentsParallelMin;
+    const int team_size = team(subset_work(sets, m, words, n, max_order, c));
     ParallelErrors errors;
-#pragma omp parallel if (parallel)
+#pragma omp parallel num_threads(team_size) if (team_size > 1)
     {
 #ifdef _OPENMP
         const int T = omp_get_num_threads();
@@ -162,9 +158,9 @@ inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t
 inline void subset_gather(const std::uint64_t *sets, std::size_t m, std::size_t words, int n,
                           int max_order, const double *coef, std::size_t c, double *out) {
     colex::Table cr(n, max_order);
-    const bool parallel = subset_work(sets, m, words, n, max_order, c) >= kMomentsParallelMin;
+    const int team_size = team(subset_work(sets, m, words, n, max_order, c));
     ParallelErrors errors;
-#pragma omp parallel if (parallel)
+#pragma omp parallel num_threads(team_size) if (team_size > 1)
     {
         std::vector<int> mem(static_cast<std::size_t>(n));
 #pragma omp for schedule(static)
@@ -201,10 +197,9 @@ inline void complement_fold(const double *src, std::int64_t n_buckets, int n, in
     ParallelErrors errors;
     for (int s = 0; s <= max_order && s <= n; ++s) {
         const std::int64_t lo = cr.offset(s), count = cr.offset(s + 1) - lo;
-        const bool parallel = static_cast<double>(count) * static_cast<double>(std::uint64_t{1} << s) *
-                                  static_cast<double>(n_buckets) * static_cast<double>(c) >=
-                              kMomentsParallelMin;
-#pragma omp parallel if (parallel)
+        const int team_size = team(static_cast<double>(count) * static_cast<double>(std::uint64_t{1} << s) *
+                                   static_cast<double>(n_buckets) * static_cast<double>(c));
+#pragma omp parallel num_threads(team_size) if (team_size > 1)
         {
             std::vector<int> mem(static_cast<std::size_t>(s) + 1);
 #pragma omp for schedule(static)

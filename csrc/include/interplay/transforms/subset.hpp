@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "interplay/common/errors.hpp"
+#include "interplay/common/parallel.hpp"
 
 // The in-cache butterfly loops are compiled twice, for AVX2 and for the baseline ISA, and the
 // loader picks one (GCC/Clang function multi-versioning): a portable build that uses AVX2 where
@@ -47,9 +48,6 @@ namespace interplay::transforms {
 enum class Kind : int { zeta = 0, moebius = 1, superset_zeta = 2, superset_moebius = 3 };
 
 // Cache parameters (bytes). Tunable at run time for benchmarks (set via the bindings).
-// Below this many float64 a kernel runs on one thread: waking a team costs more than the work,
-// and on a loaded machine a team can stall for a scheduler quantum waiting for a descheduled peer.
-constexpr std::size_t kParallelMin = std::size_t(1) << 18;
 
 struct Tuning {
     std::size_t block_bytes = std::size_t(1) << 20;    // low pass: 2^L rows * d * 8 <= this
@@ -201,7 +199,9 @@ inline void strided_pass(double *t, int n, std::size_t d, int b0, int g, std::si
     const std::size_t chunks = (stride + W - 1) / W;
     const std::size_t ntiles = outer * chunks;
     const std::int64_t nt = static_cast<std::int64_t>(ntiles);
-#pragma omp parallel if (ntiles > 1 && (rows * stride * outer) >= kParallelMin)
+    const int team_size = static_cast<int>(
+        std::min<std::size_t>(team(double(rows * stride * outer) * g), ntiles));
+#pragma omp parallel num_threads(team_size) if (team_size > 1)
     {
         std::vector<double> scratch(rows * W);
         double *sc = scratch.data();
@@ -267,7 +267,9 @@ void transform(const double *in, double *out, int n, std::size_t d, const Tuning
     if (L > 0) {
         const std::size_t blk = (std::size_t(1) << L) * d;
         const std::int64_t nblocks = static_cast<std::int64_t>(N >> L);
-#pragma omp parallel for schedule(static) if (nblocks > 1 && N * d >= kParallelMin)
+        const int team_size = static_cast<int>(
+            std::min<std::int64_t>(team(double(N * d) * L), nblocks));
+#pragma omp parallel for schedule(static) num_threads(team_size) if (team_size > 1)
         for (std::int64_t b = 0; b < nblocks; ++b) {
             double *p = out + std::size_t(b) * blk;
             if (!copied) std::memcpy(p, in + std::size_t(b) * blk, blk * sizeof(double));
@@ -279,7 +281,8 @@ void transform(const double *in, double *out, int n, std::size_t d, const Tuning
         const std::int64_t total = static_cast<std::int64_t>(N * d);
         const std::int64_t chunk = std::int64_t(1) << 16;
         const std::int64_t nchunks = (total + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static) if (std::size_t(total) >= kParallelMin)
+        const int team_size = team(double(total));
+#pragma omp parallel for schedule(static) num_threads(team_size) if (team_size > 1)
         for (std::int64_t c = 0; c < nchunks; ++c) {
             const std::int64_t lo = c * chunk, hi = std::min(total, lo + chunk);
             std::memcpy(out + lo, in + lo, std::size_t(hi - lo) * sizeof(double));

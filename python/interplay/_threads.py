@@ -1,0 +1,135 @@
+"""The engine's thread policy: one setting for every pool it uses (issue 12).
+
+- **Its OpenMP regions** (the compiled core) use at most :func:`get_num_threads` threads, through
+  the core's own cap (``interplay._core.build.set_max_threads``), not ``omp_set_num_threads``:
+  torch shares the process's libgomp, so that call would change torch's threads too. Each region
+  also sizes its team to its work (``csrc/include/interplay/common/parallel.hpp``), so small
+  calls run on one thread and do not wait for descheduled peers on a busy machine.
+- **BLAS/LAPACK** (numpy's and scipy's OpenBLAS) runs single-threaded inside the engine's dense
+  solves and products (:func:`blas_limit`): on the 2-core machine under load, OpenBLAS threads
+  made the 211-term solves of the sampled estimators 10-20x slower and a 2304 x 2304 dpotrf
+  20-30x slower. Systems of at least :data:`BLAS_PARALLEL_MIN` unknowns use up to
+  :func:`get_num_threads` threads when the load average leaves cores idle.
+- **numba's pool** (the fallback backend) is set with ``numba.set_num_threads``.
+
+The default honours ``OMP_NUM_THREADS``, else the cores this process may run on. torch's
+threads are torch's own (``torch.set_num_threads``); the model calls of ``explain`` and the
+engine's kernels run one after the other, never at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+
+import numpy as np
+
+# Unknowns from which a dense solve may use parallel BLAS (a Cholesky of n^3 / 3 flops, about
+# 2 s on one core at 4096): below, a team's wake-ups and spinning cost more than it saves.
+BLAS_PARALLEL_MIN = 4096
+
+_setting: int | None = None
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def get_num_threads() -> int:
+    """Most threads the engine's kernels use (OpenMP regions, BLAS in large solves, numba).
+
+    ``set_num_threads(n)`` if it was called, else ``OMP_NUM_THREADS`` if set, else the number of
+    cores this process may run on. Independent of ``torch.get_num_threads()``.
+    """
+    if _setting is not None:
+        return _setting
+    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(env) if env.isdigit() and int(env) > 0 else _cores()
+
+
+def set_num_threads(n: int) -> None:
+    """Cap every thread pool the engine uses at ``n`` threads.
+
+    Applies to the compiled core's OpenMP regions, to BLAS inside the engine's solves and to
+    numba's pool; torch's threads (the model in ``explain``) are set with
+    ``torch.set_num_threads``. Overrides ``OMP_NUM_THREADS`` for the engine.
+
+    Parameters
+    ----------
+    n : int
+        At least 1.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    global _setting
+    _setting = int(n)
+    if "interplay._core" in sys.modules:
+        apply_to_core(sys.modules["interplay._core"])
+    if "numba" in sys.modules:
+        apply_to_numba(sys.modules["numba"])
+
+
+def apply_to_core(core) -> None:
+    """Hand the setting to the compiled core (called when it is loaded and on every change)."""
+    core.build.set_max_threads(get_num_threads())
+
+
+def apply_to_numba(numba) -> None:
+    """Hand the setting to numba's pool (at most the pool numba starts with, NUMBA_NUM_THREADS;
+    numba's setting is per calling thread). Left alone by default when they agree: setting it
+    launches numba's pool."""
+    n = max(1, min(get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    if _setting is not None or n != numba.config.NUMBA_NUM_THREADS:
+        numba.set_num_threads(n)
+
+
+@functools.lru_cache(maxsize=None)
+def _blas():
+    """threadpoolctl's handle on the loaded BLAS libraries, made once (it inspects every loaded
+    library: milliseconds); None without threadpoolctl."""
+    try:
+        from threadpoolctl import ThreadpoolController
+
+        import scipy.linalg  # noqa: F401  (load scipy's own OpenBLAS before the inspection)
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    try:
+        return ThreadpoolController().select(user_api="blas")
+    except Exception:  # pragma: no cover - defensive: inspection of loaded libraries failed
+        return None
+
+
+def blas_threads(size: int = 0) -> int:
+    """BLAS threads for a dense problem of ``size`` unknowns: 1 below BLAS_PARALLEL_MIN or when
+    the machine's load average leaves no core idle, else get_num_threads()."""
+    n = get_num_threads()
+    if size < BLAS_PARALLEL_MIN or n == 1:
+        return 1
+    idle = _cores() - os.getloadavg()[0]
+    return max(1, min(n, int(idle)))
+
+
+_current: int | None = None  # the BLAS threads set by the innermost blas_limit
+
+
+@contextlib.contextmanager
+def blas_limit(size: int = 0):
+    """Context manager holding BLAS to :func:`blas_threads` (size) threads (about 50 us; free
+    inside a limit of the same count). BLAS's thread count is process-wide, as is this."""
+    global _current
+    want, ctl = blas_threads(size), _blas()
+    if ctl is None or want == _current:
+        yield
+        return
+    prev = _current
+    with ctl.limit(limits=want):
+        _current = want
+        try:
+            yield
+        finally:
+            _current = prev

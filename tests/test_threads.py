@@ -1,0 +1,100 @@
+"""The thread policy (interplay._threads, issue 12): one setting caps the core's OpenMP regions,
+BLAS inside the engine's solves and numba; results do not depend on it."""
+
+import numpy as np
+import pytest
+
+import interplay
+from interplay import _threads, backends
+from interplay.games import SumOfUnanimityGames, evaluate_all
+
+
+@pytest.fixture(autouse=True)
+def _restore():
+    before = _threads._setting
+    yield
+    _threads._setting = before
+    if backends.backend_status("cpp")[0]:
+        _threads.apply_to_core(backends.core())
+
+
+def _blas_threads():
+    return {lib["filepath"]: lib["num_threads"] for lib in _threads._blas().info()}
+
+
+def test_default_honours_omp_num_threads(monkeypatch):
+    _threads._setting = None
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert interplay.get_num_threads() == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "garbage")
+    assert interplay.get_num_threads() == _threads._cores()
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert interplay.get_num_threads() == _threads._cores()
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True, None])
+def test_set_num_threads_rejects(bad):
+    with pytest.raises(ValueError, match="^n must be"):
+        interplay.set_num_threads(bad)
+
+
+def test_set_num_threads_caps_the_core():
+    ok, why = backends.backend_status("cpp")
+    if not ok:
+        pytest.skip(why)
+    build = backends.core().build
+    interplay.set_num_threads(1)
+    assert interplay.get_num_threads() == 1 and build.max_threads() == 1
+    assert build.team(1e12) == 1
+    interplay.set_num_threads(3)
+    assert build.max_threads() == 3 and build.team(1e12) == 3
+    # regions are sized to their work: one thread below two grains of ~4M operations
+    assert build.team(1e6) == 1 and build.team(2 * 2**22) == 2
+
+
+def test_set_num_threads_caps_numba():
+    numba = pytest.importorskip("numba")
+    interplay.set_num_threads(1)
+    assert numba.get_num_threads() == 1
+    interplay.set_num_threads(numba.config.NUMBA_NUM_THREADS + 5)  # bounded by numba's pool
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
+
+
+def test_blas_limit():
+    if _threads._blas() is None:
+        pytest.skip("threadpoolctl not installed")
+    outside = _blas_threads()
+    interplay.set_num_threads(2)
+    with _threads.blas_limit():
+        assert set(_blas_threads().values()) == {1}
+        with _threads.blas_limit(10):  # nested, same count: no change
+            assert set(_blas_threads().values()) == {1}
+    assert _blas_threads() == outside
+    assert _threads.blas_threads(_threads.BLAS_PARALLEL_MIN - 1) == 1
+    interplay.set_num_threads(1)
+    assert _threads.blas_threads(10 * _threads.BLAS_PARALLEL_MIN) == 1
+
+
+@pytest.mark.parametrize("index", ["SII", "FSII", "FBII", "k-SII"])
+def test_results_do_not_depend_on_the_setting(index):
+    """Sampled estimates (BLAS limited in the solves) and exact values at 1 and 2 threads;
+    equal to round-off (bitwise reproducibility across thread counts is issue 12's last part)."""
+    n = 16
+    game = SumOfUnanimityGames.random(n, 30, max_size=3, seed=3)
+    out = []
+    for threads in (1, 2):
+        interplay.set_num_threads(threads)
+        est = interplay.approximate(game, n, index, 3000, max_order=2, seed=5)
+        ex = interplay.exact(evaluate_all(game, n), index, max_order=2)
+        out.append((est.values, est.stderr, ex.values))
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_show_config_reports_threads():
+    import io
+
+    interplay.set_num_threads(1)
+    buf = io.StringIO()
+    interplay.show_config(file=buf)
+    assert "threads: 1 (interplay.set_num_threads" in buf.getvalue()
