@@ -1,0 +1,302 @@
+"""A busy machine (issue 12): the sampled, exact and PID workloads, idle and beside one busy
+process per core, at the default thread setting and at one thread; shapiq 1.8.0 in the same
+runs; then first-call and import times in fresh processes.
+
+* Sampled: n = 20, order 2, budget 10,000, the lookup-table game of bench_sampled.py, every
+  estimator of bench_sampled.ESTIMATORS and method="auto" for SII, FSII, FBII; time outside
+  the game (wall and CPU), the fastest of 3 warm runs. shapiq 1.8.0's same estimators (and its
+  explainer defaults for the auto rows) run in bench_sampled's child process with its own
+  default threads, in the same load phase.
+* Exact: ``interplay.exact`` on a table of 2^n normal values, n = 20 (SII, k-SII, STII, FSII,
+  FBII), 22 (SII) and 24 (SII, FSII), order 2.
+* PID: bench_pid.py's joints: k = 16, 32, 64 and the batch of 1000 joints of 10 x 10 x 10.
+
+Each (load, threads) cell runs in a fresh child process (``--child``) that sets its threads
+with ``interplay.set_num_threads`` (nothing from the environment). The busy processes are
+started by this script (pure Python loops, one per core, each stopping by itself after
+``--busy-seconds``) and killed at the end of the phase. The table gives each figure and its
+ratio to the idle single-thread time; the goals: no busy figure above 2x, ours >= 20x shapiq
+outside the game for every sampled estimator.
+
+Start-up (``--part startup``): in fresh processes, ``import interplay``; the imports the first
+call needs (numpy, scipy.linalg, threadpoolctl, the compiled core; torch and the model for
+explain); the first call of exact / approximate / pid / explain and the fastest of 3 later
+calls (other seeds: nothing cached between them).
+
+    PYTHONPATH=python INTERPLAY_SHAPIQ_PYTHON=/work/shapiq312/bin/python \\
+        python bench/bench_busy.py --json bench/results_busy.json
+    python bench/bench_busy.py --part busy --quick      # a few workloads, no shapiq
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+AUTO = ("SII", "FSII", "FBII")  # method="auto" rows, beside shapiq's explainer default
+EXACT = [(20, "SII"), (20, "k-SII"), (20, "STII"), (20, "FSII"), (20, "FBII"), (22, "SII"),
+         (24, "SII"), (24, "FSII")]
+PID = [16, 32, 64, "batch"]
+
+
+def workloads(quick: bool) -> list[dict]:
+    from bench_sampled import ESTIMATORS  # noqa: PLC0415
+
+    out = [{"kind": "sampled", "name": name, "index": idx, "method": meth, "order": k}
+           for name, (idx, meth, _, _, k) in ESTIMATORS.items()]
+    out += [{"kind": "sampled", "name": f"auto-{idx}", "index": idx, "method": "auto", "order": 2}
+            for idx in AUTO]
+    out += [{"kind": "exact", "name": f"exact-{idx}-n{n}", "index": idx, "n": n} for n, idx in EXACT]
+    out += [{"kind": "pid", "name": f"pid-k{k}", "k": k} for k in PID]
+    if quick:
+        keep = {"KernelSHAPIQ", "RegressionFSII", "auto-FBII", "exact-SII-n20", "pid-k32"}
+        out = [w for w in out if w["name"] in keep]
+    return out
+
+
+# ----------------------------------------------------------------------------- child
+def _timed(fn, reps: int) -> tuple[float, float]:
+    """Fastest wall and CPU seconds of ``reps`` calls of fn(), less what fn returns (the
+    game's wall and CPU seconds; None: nothing to subtract)."""
+    best_w = best_c = float("inf")
+    for _ in range(reps):
+        t, c = time.perf_counter(), time.process_time()
+        gw, gc = fn() or (0.0, 0.0)
+        best_w = min(best_w, time.perf_counter() - t - gw)
+        best_c = min(best_c, time.process_time() - c - gc)
+    return best_w, best_c
+
+
+def _no_game(fn, *args) -> None:
+    fn(*args)  # no game inside: nothing to subtract
+
+
+def run_child(threads: int | None, quick: bool) -> None:
+    import numpy as np  # noqa: PLC0415
+
+    import interplay  # noqa: PLC0415
+    from bench_sampled import Timed, build_game, game_spec  # noqa: PLC0415
+
+    if threads:
+        interplay.set_num_threads(threads)
+    spec = game_spec("table", 20)
+    table_game = build_game(spec, 20)
+    for w in workloads(quick):
+        if w["kind"] == "sampled":
+            def call(w=w):
+                g = Timed(table_game, 20)
+                interplay.approximate(g, 20, w["index"], 10_000, max_order=w["order"],
+                                      method=w["method"], seed=0)
+                return g.seconds, g.cpu
+            call()  # warm-up
+            wall, cpu = _timed(call, 3)
+        elif w["kind"] == "exact":
+            v = np.random.default_rng(w["n"]).normal(size=1 << w["n"])
+            interplay.exact(v, w["index"], 2)
+            wall, cpu = _timed(lambda v=v, w=w: _no_game(interplay.exact, v, w["index"], 2), 3)
+        else:
+            if w["k"] == "batch":
+                p = np.random.default_rng(0).random((1000, 10, 10, 10))
+                p /= p.sum((1, 2, 3), keepdims=True)
+            else:
+                p = np.random.default_rng(1000 + w["k"]).random((w["k"],) * 3)
+                p /= p.sum()
+            interplay.pid(p)
+            wall, cpu = _timed(lambda p=p: _no_game(interplay.pid, p), 1 if w["k"] == 64 else 3)
+        print(json.dumps({"name": w["name"], "wall": wall, "cpu": cpu}), flush=True)
+
+
+def child(threads: int | None, quick: bool) -> dict:
+    cmd = [sys.executable, __file__, "--child", str(threads or 0)] + (["--quick"] if quick else [])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "python"), str(HERE)]))
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    return {r["name"]: r for r in map(json.loads, out.splitlines())}
+
+
+def shapiq(quick: bool) -> dict:
+    """shapiq 1.8.0's estimators (its default threads), outside the game, fastest of 3."""
+    from bench_sampled import (CHILD, ESTIMATORS, SHAPIQ_DEFAULT, SHAPIQ_PY,  # noqa: PLC0415
+                               game_spec, shapiq_run)
+
+    names = [w["name"] for w in workloads(quick) if w["kind"] == "sampled"]
+    runs = []
+    for name in names:
+        cls, kw, k = (ESTIMATORS[name][2:] if name in ESTIMATORS
+                      else SHAPIQ_DEFAULT[name.split("-", 1)[1]])
+        runs.append(dict(shapiq_run(cls, kw, 10_000, 0, 20, k), repeat=3))
+    cfg = {"game": game_spec("table", 20), "n_players": 20, "runs": runs}
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    out = subprocess.run([SHAPIQ_PY, str(CHILD)], input=json.dumps(cfg) + "\n", text=True,
+                         capture_output=True, env=env, check=True).stdout
+    recs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return {name: {"wall": r["seconds_total"] - r["seconds_in_game"],
+                   "cpu": r["cpu_total"] - r["cpu_in_game"]} for name, r in zip(names, recs)}
+
+
+# ----------------------------------------------------------------------------- busy phase
+def start_busy(seconds: float) -> list[subprocess.Popen]:
+    loop = f"import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"
+    return [subprocess.Popen([sys.executable, "-c", loop]) for _ in range(os.cpu_count() or 1)]
+
+
+def stop_busy(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.kill()
+    for p in procs:
+        p.wait()
+
+
+def busy_part(args) -> dict:
+    res: dict = {"cores": os.cpu_count(), "load_before": os.getloadavg()}
+    for load in ("idle", "busy"):
+        procs = start_busy(args.busy_seconds) if load == "busy" else []
+        try:
+            time.sleep(1.0 if procs else 0.0)
+            for threads in (None, 1):
+                key = f"{load}-{'default' if threads is None else threads}"
+                res[key] = child(threads, args.quick)
+                print(key, json.dumps(res[key]), flush=True)
+            if args.shapiq:
+                res[f"{load}-shapiq"] = shapiq(args.quick)
+                print(f"{load}-shapiq", json.dumps(res[f"{load}-shapiq"]), flush=True)
+        finally:
+            stop_busy(procs)
+        res[f"load_after_{load}"] = os.getloadavg()
+    return res
+
+
+def busy_table(res: dict) -> str:
+    """Wall / CPU ms outside the game, and the wall ratio to idle single-thread."""
+    cols = ["idle-default", "idle-1", "busy-default", "busy-1"]
+    lines = ["| workload | " + " | ".join(f"{c}: wall / CPU ms (wall x idle-1)" for c in cols) +
+             " | shapiq busy: wall / CPU ms (x ours busy-default wall / CPU) |",
+             "|---" * (len(cols) + 2) + "|"]
+    for name, base in res["idle-1"].items():
+        cells = []
+        for c in cols:
+            r = res[c][name]
+            cells.append(f"{1e3 * r['wall']:.1f} / {1e3 * r['cpu']:.1f} "
+                         f"({r['wall'] / base['wall']:.2f}x)")
+        sq, ours = res.get("busy-shapiq", {}).get(name), res["busy-default"][name]
+        cells.append(f"{1e3 * sq['wall']:.0f} / {1e3 * sq['cpu']:.0f} ({sq['wall'] / ours['wall']:.0f}x"
+                     f" / {sq['cpu'] / ours['cpu']:.0f}x)" if sq else "")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- start-up
+STARTUP = r"""
+import sys, time, json
+t0 = time.perf_counter()
+import interplay
+t1 = time.perf_counter()
+import numpy as np, scipy.linalg, threadpoolctl, interplay._core
+what = sys.argv[1]
+if what == "explain":
+    import torch
+    from interplay.cli import _bundled_minilm
+    model = _bundled_minilm("cpu")
+t2 = time.perf_counter()
+if what == "exact":
+    v = np.random.default_rng(0).normal(size=1 << 20)
+    call = lambda s: interplay.exact(v + s, "SII", 2)
+elif what == "approximate":
+    from interplay.games import SumOfUnanimityGames
+    g = SumOfUnanimityGames.random(20, 40, max_size=3, seed=0)
+    call = lambda s: interplay.approximate(g, 20, "SII", 10_000, max_order=2, seed=s)
+elif what == "pid":
+    p = np.random.default_rng(1016).random((16, 16, 16))
+    call = lambda s: interplay.pid(p + s * 1e-3, normalize=True)
+else:
+    pair = [("where do cats sleep", "my cat naps on the sofa all afternoon")]
+    call = lambda s: interplay.explain(model, pair, budget=1024, seed=s)
+if len(sys.argv) > 2:
+    import cProfile, pstats
+    pr = cProfile.Profile()
+    pr.enable()
+t3 = time.perf_counter()
+call(0)
+t4 = time.perf_counter()
+if len(sys.argv) > 2:
+    pr.disable()
+    pstats.Stats(pr, stream=sys.stderr).sort_stats("cumulative").print_stats(int(sys.argv[2]))
+warm = []
+for s in (1, 2, 3):
+    t = time.perf_counter()
+    call(s)
+    warm.append(time.perf_counter() - t)
+print(json.dumps({"import_interplay": t1 - t0, "import_deps": t2 - t1, "first": t4 - t3,
+                  "warm": min(warm)}))
+"""
+
+
+def startup_part(args) -> dict:
+    # as an installed package: byte code cached (one discarded run writes it)
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    res = {}
+    for what in ("exact", "approximate", "pid", "explain"):
+        runs = []
+        for rep in range(args.startup_runs + 1):
+            prof = [str(args.profile)] if args.profile else []
+            out = subprocess.run([sys.executable, "-c", STARTUP, what] + prof, text=True,
+                                 stdout=subprocess.PIPE, env=env, check=True).stdout
+            if rep:
+                runs.append(json.loads(out.splitlines()[-1]))
+        res[what] = {k: min(r[k] for r in runs) for k in runs[0]}
+        r = res[what]
+        r["first_over_warm"] = r["first"] / r["warm"]
+        r["goal_ok"] = r["first"] <= 2 * r["warm"] + r["import_interplay"] + r["import_deps"]
+        print(what, json.dumps(r), flush=True)
+    return res
+
+
+def startup_table(res: dict) -> str:
+    lines = ["| call | import interplay ms | imports the call needs ms | first call ms | warm call ms "
+             "| first - warm ms |", "|---|---|---|---|---|---|"]
+    for what, r in res.items():
+        lines.append(f"| {what} | {1e3 * r['import_interplay']:.0f} | {1e3 * r['import_deps']:.0f} "
+                     f"| {1e3 * r['first']:.0f} | {1e3 * r['warm']:.0f} | "
+                     f"{1e3 * (r['first'] - r['warm']):.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--part", choices=("busy", "startup", "all"), default="all")
+    ap.add_argument("--quick", action="store_true", help="a few workloads only")
+    ap.add_argument("--no-shapiq", dest="shapiq", action="store_false")
+    ap.add_argument("--busy-seconds", type=float, default=900.0,
+                    help="each busy process stops by itself after this (default 900)")
+    ap.add_argument("--startup-runs", type=int, default=3, help="fresh processes per call")
+    ap.add_argument("--profile", type=int, default=0,
+                    help="print the top N functions of each first call (cProfile, stderr)")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    sys.path[:0] = [str(ROOT / "python"), str(HERE)]
+    if args.child is not None:
+        run_child(args.child or None, args.quick)
+        return
+    res = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                    capture_output=True, text=True).stdout.strip()}
+    if args.part in ("busy", "all"):
+        res["busy"] = busy_part(args)
+        print(busy_table(res["busy"]))
+    if args.part in ("startup", "all"):
+        res["startup"] = startup_part(args)
+        print(startup_table(res["startup"]))
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()
