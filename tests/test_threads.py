@@ -1,6 +1,10 @@
 """The thread policy (interplay._threads, issue 12): one setting caps the core's OpenMP regions,
 BLAS inside the engine's solves and numba; results do not depend on it."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -98,3 +102,12 @@ def test_show_config_reports_threads():
     buf = io.StringIO()
     interplay.show_config(file=buf)
     assert "threads: 1 (interplay.set_num_threads" in buf.getvalue()
+
+
+@pytest.mark.parametrize("user", [{}, {"OMP_WAIT_POLICY": "ACTIVE"}, {"GOMP_SPINCOUNT": "5"}])
+def test_import_sets_a_short_openmp_spin_unless_the_user_chose(user):
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    code = "import interplay, os; print(os.environ.get('GOMP_SPINCOUNT'))"
+    out = subprocess.run([sys.executable, "-c", code], env={**env, **user}, text=True,
+                         capture_output=True, check=True).stdout.strip()
+    assert out == user.get("GOMP_SPINCOUNT", "None" if user else _threads.GOMP_SPINCOUNT)

@@ -10,7 +10,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import _threads
+
 __version__ = "0.1.0"
+
+_threads.quiet_openmp_waits()  # before libgomp is loaded (interplay._threads)
 
 # public name -> module that defines it. A public *function* must never share its name with a
 # submodule: importing the submodule makes Python set `interplay.<name>` to the module object,

@@ -27,6 +27,7 @@ import numpy as np
 import scipy.linalg
 
 from .. import sets as bits
+from .._threads import blas_limit
 from .._validation import as_real_float64, check_int, format_bytes, require_memory
 from ..indices._weights import binomial_mass  # the product measure's mass per size
 from ._base import Estimator, SamplingState
@@ -543,7 +544,8 @@ class GridEstimator(Estimator):
     def result(self):
         if not self.done:
             raise RuntimeError(f"{int((~self._gknown).sum())} grid cells are not evaluated yet")
-        values, stderr, info = self._compute_grid()
+        with blas_limit():  # one BLAS thread; spd_solver's large systems by their size
+            values, stderr, info = self._compute_grid()
         n_eval = self.m_a * self.m_b
         info["n_evaluations"] = n_eval
         out = self._wrap_grid(values, stderr, info)
