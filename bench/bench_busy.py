@@ -116,7 +116,7 @@ def run_child(threads: int | None, quick: bool) -> None:
 def child(threads: int | None, quick: bool) -> dict:
     cmd = [sys.executable, __file__, "--child", str(threads or 0)] + (["--quick"] if quick else [])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "python"), str(HERE)]))
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env, check=True).stdout
     return {r["name"]: r for r in map(json.loads, out.splitlines())}
 
 
@@ -134,7 +134,7 @@ def shapiq(quick: bool) -> dict:
     cfg = {"game": game_spec("table", 20), "n_players": 20, "runs": runs}
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     out = subprocess.run([SHAPIQ_PY, str(CHILD)], input=json.dumps(cfg) + "\n", text=True,
-                         capture_output=True, env=env, check=True).stdout
+                         stdout=subprocess.PIPE, env=env, check=True).stdout
     recs = [json.loads(line) for line in out.splitlines() if line.strip()]
     return {name: {"wall": r["seconds_total"] - r["seconds_in_game"],
                    "cpu": r["cpu_total"] - r["cpu_in_game"]} for name, r in zip(names, recs)}
