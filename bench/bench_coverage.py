@@ -15,13 +15,12 @@ K to 20 K), capped below 2^n (at 2^n every estimator enumerates and is exact).
 
 Usage (OMP_NUM_THREADS=1 is set by the script)::
 
-    python bench/bench_coverage.py            # default: ~20 min on 2 cores (SEEDS_BY_N seeds;
-                                              # budgets up to 5 K at n = 60)
-    python bench/bench_coverage.py --seeds 200 --n 10 --json out.json   # one n, 200 seeds
-    python bench/bench_coverage.py --seeds 20 --n 10 --methods shapiq   # quick
+    python bench/bench_coverage.py --markdown cov.md --json cov.json   # 200 seeds, n = 10, 25, 60
+    python bench/bench_coverage.py --seeds 20 --n 10 --methods shapiq  # quick
 
-200 seeds per cell at n = 25 and 60 take hours on 2 cores (KernelSHAP-IQ and regression at
-20 K = 36,620 coalitions for n = 60: ~20 s per run); the default uses fewer seeds there.
+Each cell's seeds run in chunks (``--chunk``, 50) spread over ``--workers`` processes; with
+``--max-seconds`` a chunk stops starting seeds after that much wall time, and the cell reports
+how many seeds ran (n = 60: KernelSHAP-IQ and regression take 1-5 s per run at 20 K).
 
 Grid mode (two player groups) is measured by bench/bench_coverage_grid.py.
 """
@@ -54,9 +53,6 @@ CELLS = [
 #: grid mode (two player groups) has its own bench: bench/bench_coverage_grid.py
 GRID_CELLS: list = []
 MULTIPLIERS = (0.5, 1, 2, 5, 20)
-#: default seeds per cell by n, and the largest budget multiplier by n (bounded default run)
-SEEDS_BY_N = {10: 200, 25: 20, 60: 5}
-MAX_MULTIPLIER_BY_N = {60: 5}
 P = 0.3  # FWBII's p
 GAMES = ("soum", "table")
 
@@ -120,8 +116,10 @@ _GAME_CACHE: dict = {}
 
 
 def run_cell(method: str, index: str, k: int, n: int, kind: str, budget: int,
-             seeds: int) -> dict:
-    """One cell: coverage of +-1.96 stderr over ``seeds`` seeds (sets of size 1..k)."""
+             seeds: int, first: int = 0, max_seconds: float | None = None) -> dict:
+    """One cell: coverage of +-1.96 stderr over seeds ``first .. first + seeds - 1`` (sets of
+    size 1..k); with ``max_seconds``, the seeds begun before that much wall time (a stop that
+    does not depend on the results: ``seeds`` reports how many ran)."""
     import interplay
 
     key = (kind, n)
@@ -135,54 +133,73 @@ def run_cell(method: str, index: str, k: int, n: int, kind: str, budget: int,
         _TRUTH_CACHE[tkey] = truth(game, kind, n, index, k)
     tr = _TRUTH_CACHE[tkey]
     scale = max(float(np.abs(tr).max()), 1e-12)
-    covered = finite = inf_entries = warned = exact_entries = 0
-    refused = None
-    errs, ses = [], []
+    row = {"method": method, "index": index, "k": k, "n": n, "game": kind, "budget": budget,
+           "terms": n_terms(n, k), "seeds": 0, "used": [], "warned": 0, "refused": None,
+           "covered": 0, "finite": 0, "inf_entries": 0, "exact_entries": 0, "sum_e2": 0.0,
+           "sum_se": 0.0, "seconds": 0.0}
     used_method = set()
     t0 = time.time()
-    for seed in range(seeds):
+    for seed in range(first, first + seeds):
+        if max_seconds is not None and time.time() - t0 > max_seconds:
+            break
+        row["seeds"] += 1
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 res = interplay.approximate(game, n, index, budget, max_order=k, method=method,
                                             p=P, seed=seed)
             except ValueError as exc:
-                refused = str(exc).splitlines()[0][:200]
+                row["refused"] = str(exc).splitlines()[0][:200]
                 break
         used_method.add(res.info.get("method"))
         if any(issubclass(w.category, interplay.UnderdeterminedWarning) for w in caught) \
                 or res.info.get("identifiable") is False:
-            warned += 1
+            row["warned"] += 1
             continue
         est = np.asarray(res.values)[1:]
         se = np.asarray(res.stderr)[1:]
         err = np.abs(est - tr)
         fin = np.isfinite(se)
-        inf_entries += int((~fin).sum())
-        # entries reported exact (stderr 0) and exact are not counted; wrong ones count as
-        # not covered (a confident wrong answer)
-        exact = fin & (se == 0) & (err <= 1e-9 * scale)
-        exact_entries += int(exact.sum())
+        row["inf_entries"] += int((~fin).sum())
+        # entries reported exact (stderr 0, or at rounding level: the draws of a pair outside
+        # every unanimity set differ from 0 by rounding) and exact are not counted; wrong ones
+        # count as not covered (a confident wrong answer)
+        exact = fin & (se <= 1e-9 * scale) & (err <= 1e-9 * scale)
+        row["exact_entries"] += int(exact.sum())
         fin &= ~exact
-        finite += int(fin.sum())
-        covered += int((err[fin] <= 1.96 * se[fin] + 1e-9 * scale).sum())
-        errs.append(err[fin])
-        ses.append(se[fin])
-    e = np.concatenate(errs) if errs else np.zeros(0)
-    s = np.concatenate(ses) if ses else np.zeros(0)
-    return {
-        "method": method, "index": index, "k": k, "n": n, "game": kind, "budget": budget,
-        "terms": n_terms(n, k), "seeds": seeds, "used": sorted(m for m in used_method if m),
-        "returned": seeds - warned if refused is None else 0, "warned": warned,
-        "refused": refused,
-        "coverage": covered / finite if finite else None,
-        "inf_share": inf_entries / max(finite + inf_entries + exact_entries, 1),
-        "exact_share": exact_entries / max(finite + inf_entries + exact_entries, 1),
-        "rmse": float(np.sqrt(np.mean(e ** 2))) if e.size else None,
-        "mean_se": float(np.mean(s)) if s.size else None,
-        "exact": bool(finite == 0 and inf_entries == 0 and exact_entries > 0),
-        "seconds": round(time.time() - t0, 2),
-    }
+        row["finite"] += int(fin.sum())
+        row["covered"] += int((err[fin] <= 1.96 * se[fin] + 1e-9 * scale).sum())
+        row["sum_e2"] += float((err[fin] ** 2).sum())
+        row["sum_se"] += float(se[fin].sum())
+    row["used"] = sorted(m for m in used_method if m)
+    row["seconds"] = round(time.time() - t0, 2)
+    return finish(row)
+
+
+def finish(row: dict) -> dict:
+    """Derived figures of a cell from its counts (after :func:`merge` of seed chunks)."""
+    fin, inf, ex = row["finite"], row["inf_entries"], row["exact_entries"]
+    allent = max(fin + inf + ex, 1)
+    row.update({
+        "returned": row["seeds"] - row["warned"] if row["refused"] is None else 0,
+        "coverage": row["covered"] / fin if fin else None,
+        "inf_share": inf / allent, "exact_share": ex / allent,
+        "rmse": float(np.sqrt(row["sum_e2"] / fin)) if fin else None,
+        "mean_se": row["sum_se"] / fin if fin else None,
+        "exact": bool(fin == 0 and inf == 0 and ex > 0)})
+    return row
+
+
+def merge(rows: list[dict]) -> dict:
+    """One cell from chunks of its seeds."""
+    out = dict(rows[0])
+    for r in rows[1:]:
+        for f in ("seeds", "warned", "covered", "finite", "inf_entries", "exact_entries",
+                  "sum_e2", "sum_se", "seconds"):
+            out[f] += r[f]
+        out["refused"] = out["refused"] or r["refused"]
+        out["used"] = sorted(set(out["used"]) | set(r["used"]))
+    return finish(out)
 
 
 def all_cells(ns, games, multipliers=MULTIPLIERS, methods=None):
@@ -199,9 +216,9 @@ def all_cells(ns, games, multipliers=MULTIPLIERS, methods=None):
     return out
 
 
-def _work(args):
-    cell, seeds = args
-    return run_cell(*cell, seeds)
+def _work(job):
+    cell, first, count, max_seconds = job
+    return run_cell(*cell, count, first=first, max_seconds=max_seconds)
 
 
 def verdict(row, lo=0.90, hi=0.99) -> str:
@@ -224,40 +241,51 @@ def verdict(row, lo=0.90, hi=0.99) -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=None,
-                    help="seeds per cell (default: SEEDS_BY_N)")
+    ap.add_argument("--seeds", type=int, default=200, help="seeds per cell")
     ap.add_argument("--n", type=int, nargs="*", default=[10, 25, 60])
     ap.add_argument("--games", nargs="*", default=list(GAMES))
     ap.add_argument("--multipliers", type=float, nargs="*", default=list(MULTIPLIERS))
     ap.add_argument("--methods", nargs="*", default=None)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--chunk", type=int, default=50,
+                    help="seeds per job (a cell's chunks run in parallel, then are merged)")
+    ap.add_argument("--max-seconds", type=float, default=None,
+                    help="wall seconds per chunk: later seeds of the chunk are not run "
+                         "(each cell reports the seeds it ran)")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--markdown", default=None, help="write the tables of bench/RESULTS.md")
     a = ap.parse_args(argv)
-    jobs = []
-    for n in a.n:
-        mult = tuple(m for m in a.multipliers if m <= MAX_MULTIPLIER_BY_N.get(n, 1e9))
-        seeds = a.seeds if a.seeds is not None else SEEDS_BY_N.get(n, 20)
-        # cells of the same game are consecutive: each worker keeps one game and its truths
-        jobs += [(c, seeds) for c in all_cells([n], a.games, mult, a.methods)]
+    cells = [c for n in a.n for c in all_cells([n], a.games, a.multipliers, a.methods)]
+    # chunks of one game are consecutive: each worker keeps one game and its truths
+    jobs = [(c, first, min(a.chunk, a.seeds - first), a.max_seconds)
+            for c in cells for first in range(0, a.seeds, a.chunk)]
     t0 = time.time()
+    parts: dict = {}
     rows = []
+
+    def collect(job, part):
+        parts.setdefault(job[0], []).append(part)
+        if len(parts[job[0]]) == -(-a.seeds // a.chunk):
+            rows.append(merge(parts.pop(job[0])))
+            _print(rows[-1])
+
     if a.workers > 1:
         import multiprocessing as mp
 
         with mp.get_context("fork").Pool(a.workers) as pool:
-            for row in pool.imap(_work, jobs, chunksize=1):
-                rows.append(row)
-                _print(row)
+            for job, part in zip(jobs, pool.imap(_work, jobs, chunksize=1)):
+                collect(job, part)
     else:
         for job in jobs:
-            row = _work(job)
-            rows.append(row)
-            _print(row)
+            collect(job, _work(job))
     print(f"# {len(rows)} cells in {time.time() - t0:.0f} s", file=sys.stderr)
     summary(rows)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(tables(rows, a.seeds))
     return rows
 
 
@@ -280,6 +308,68 @@ def summary(rows):
     for r in bad:
         print(f"#   outside: {r['method']} {r['index']} n={r['n']} {r['game']} B={r['budget']}"
               f" coverage {r['coverage']:.3f}")
+
+
+def _cell_text(r, seeds: int) -> str:
+    v = verdict(r)
+    b = r["budget"]
+    if v == "refused":
+        return f"{b}: refused"
+    if v == "warned":
+        return f"{b}: w"
+    if v == "exact":
+        return f"{b}: exact"
+    if r["coverage"] is None:
+        txt = f"{b}: -"
+    else:
+        c = f"{r['coverage']:.3f}"
+        txt = f"{b}: {c}" if v.startswith("ok") else f"{b}: **{c}**"
+    if r["inf_share"]:
+        txt += f" ({100 * r['inf_share']:.0f}%)"
+    if r["warned"]:
+        txt += f" w{r['warned']}"
+    if r["seeds"] < seeds:
+        txt += f" [{r['seeds']} seeds]"
+    return txt
+
+
+def tables(rows, seeds: int) -> str:
+    """Markdown tables (one per n and game: estimators x budgets) and the list of cells
+    outside 0.90-0.99, warned or refused."""
+    out = []
+    for n in sorted({r["n"] for r in rows}):
+        for kind in GAMES:
+            sel = [r for r in rows if r["n"] == n and r["game"] == kind]
+            if not sel:
+                continue
+            name = "sum of unanimity games" if kind == "soum" else "random table game"
+            width = max(len([r for r in sel if (r["method"], r["index"]) == key])
+                        for key in {(r["method"], r["index"]) for r in sel})
+            out.append(f"n = {n}, {name} (budget: coverage; `w` warned in every seed, `wN` in "
+                       "N seeds, `-` no finite stderr, `(x%)` share of inf stderr, "
+                       "`[N seeds]` fewer seeds than the rest)\n")
+            out.append("| method | index | K | " + " | ".join(f"B{i + 1}" for i in range(width))
+                       + " |")
+            out.append("|---|---|---|" + "---|" * width)
+            for method, index, k in CELLS:
+                cs = [r for r in sel if r["method"] == method and r["index"] == index]
+                if not cs:
+                    continue
+                cells = [_cell_text(r, seeds) for r in sorted(cs, key=lambda r: r["budget"])]
+                cells += [""] * (width - len(cells))
+                out.append(f"| {method} | {index} | {cs[0]['terms']} | " + " | ".join(cells)
+                           + " |")
+            out.append("")
+    for title, pick in (("outside 0.90-0.99", lambda v: v.startswith(("LOW", "HIGH"))),
+                        ("warned in every seed", lambda v: v == "warned"),
+                        ("refused", lambda v: v == "refused"),
+                        ("no finite stderr", lambda v: v == "no finite stderr")):
+        sel = [r for r in rows if pick(verdict(r))]
+        out.append(f"Cells {title} ({len(sel)}): " + (", ".join(
+            f"{r['method']} {r['index']} n={r['n']} {r['game']} B={r['budget']}"
+            + (f" ({r['coverage']:.3f})" if r["coverage"] is not None
+               and title.startswith("outside") else "") for r in sel) or "none") + ".\n")
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":

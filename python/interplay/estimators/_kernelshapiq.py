@@ -25,9 +25,10 @@ from scipy.special import bernoulli
 from .. import sets as bits
 from ._base import N_GROUPS
 from ._kernels import subset_gather, subset_moments, union_ranks
-from ._stratified import (DUAL_REFINEMENT_STEPS, StratifiedEstimator, _group_columns,
-                          _random_groups_var, dof_factor, dual_ridge_factor, from_base,
-                          sampling_units, solve_spd, uses_dual)
+from ._stratified import (DUAL_REFINEMENT_STEPS, LEVERAGE_MAX_ENTRIES, StratifiedEstimator,
+                          _group_columns, _random_groups_var, dof_factor, dual_ridge_factor,
+                          from_base, hc2_scale, sampling_units, spd_solver, unit_leverage,
+                          uses_dual)
 
 BIG_M = 1e8
 
@@ -204,6 +205,7 @@ class KernelShapIQ(StratifiedEstimator):
         with np.errstate(divide="ignore", invalid="ignore"):
             adjust = np.where(kcount > 0, self._cap / np.maximum(kcount, 1), 0.0)
         groups = self._groups(upto, complete, sizes)
+        fpc = self._fpc_root(sizes)
         v0 = V[0]
         r = V - v0
         K = bits.n_sets_upto(n, k)
@@ -222,22 +224,21 @@ class KernelShapIQ(StratifiedEstimator):
         moms = (subset_moments(sets, n, 2 * kp, W[:, :kp], backend=self.backend, sizes=sizes)[0]
                 if kp else None)
         deltas = {}  # order -> per-group linearised contributions (R, C(n, s), d)
-        # small-sample factor u / (u - p) of each order's linearised variance, p = the terms
-        # fitted up to that order (as regression's, _stratified.dof_factor), with u the
-        # sampled coalitions; inf while the independent draws (a coalition and its paired
-        # complement are one) do not exceed p: measured, the draws-based factor is 1.5-1.7x
-        # conservative at 5 coalitions per term, the rows-based one covers 0.80-0.85 with
-        # fewer draws than terms (n = 10, order 2, budget 112)
-        rows = int((~complete[sizes]).sum())
+        # small-sample factor of each order's linearised variance (regression's,
+        # _stratified.dof_factor) with u the independent draws (a coalition and its paired
+        # complement are one: their design rows are affine maps of each other) and p the terms
+        # fitted up to that order; inf while u <= p. With the finite-population factor of the
+        # group scores (_fpc_root) this covers 0.94-0.97 at n = 10 (the rows-based factor
+        # without it covered 0.99 at 512 of 1024 coalitions, and 0.87-0.89 for SV at 5 K)
         draws = sampling_units(self._draw[:upto], ~complete[sizes])
-        dof = {s: (dof_factor(rows, bits.n_sets_upto(n, s) - 1)
-                   if draws > bits.n_sets_upto(n, s) - 1 else np.inf) for s in range(1, k + 1)}
+        dof = {s: dof_factor(draws, bits.n_sets_upto(n, s) - 1) for s in range(1, k + 1)}
+        draw = self._draw[:upto]
         for s in range(1, k + 1):
             w = W[:, s - 1]
             A = _design_map(n, s)
             lo, hi = bits.offset(n, s), bits.offset(n, s + 1)
             if dual[s - 1]:
-                r, deltas[s] = self._order_dual(s, sets, sizes, w, r, groups, A, out, var)
+                r, deltas[s] = self._order_dual(s, sets, sizes, w, r, groups, A, out, var, fpc)
                 var[lo:hi] *= dof[s]
                 continue
             mom = moms[:, s - 1]
@@ -246,16 +247,23 @@ class KernelShapIQ(StratifiedEstimator):
             G = np.asarray(G)
             hm = subset_moments(sets, n, s, w[:, None] * r, backend=self.backend, sizes=sizes)[0]
             h = np.asarray(A.T @ hm)
-            phi, _ = solve_spd(G, h, rcond=1e-30)
+            solve, _ = spd_solver(G, rcond=1e-30)
+            phi = solve(h)
             out[lo:hi] = phi
             coef = np.asarray(A @ phi)  # monomial coefficients of this order's fit
             r = r - subset_gather(sets, n, s, coef, backend=self.backend, sizes=sizes)
-            scores = subset_moments(sets, n, s, w[:, None] * r, groups, N_GROUPS + 1,
-                                    backend=self.backend, sizes=sizes)[:N_GROUPS]  # (R, K_<=s, d)
+            lev = None
+            if upto * (hi - lo) <= LEVERAGE_MAX_ENTRIES:  # HC2 (_stratified.unit_leverage)
+                X = subset_gather(sets, n, s, A.toarray(), backend=self.backend, sizes=sizes)
+                lev = unit_leverage(X, w, solve, draw)
+                dof[s] = dof_factor(draws, bits.n_sets_upto(n, s) - 1, leverage=True)
+            scores = subset_moments(sets, n, s, (w * fpc)[:, None] * r * hc2_scale(lev), groups,
+                                    N_GROUPS + 1, backend=self.backend,
+                                    sizes=sizes)[:N_GROUPS]  # (R, K_<=s, d)
             Rg = scores.shape[0]
             flat = scores.transpose(1, 0, 2).reshape(scores.shape[1], Rg * d)
             proj = np.asarray(A.T @ flat)  # (K_s, R*d)
-            delta, _ = solve_spd(G, proj, rcond=1e-30)
+            delta = solve(proj)
             deltas[s] = delta.reshape(hi - lo, Rg, d).transpose(1, 0, 2)
             var[lo:hi] = _random_groups_var(deltas[s]) * dof[s]
         # empty-set entry: SII(empty) = sum_T t!(n-t)!/(n+1)! v(T), stratified estimate
@@ -287,7 +295,7 @@ class KernelShapIQ(StratifiedEstimator):
             var[0] = 0.0
         return out, np.sqrt(np.maximum(var, 0.0)), {"pairing": self.pairing}
 
-    def _order_dual(self, s, sets, sizes, w, r, groups, A, out, var):
+    def _order_dual(self, s, sets, sizes, w, r, groups, A, out, var, fpc):
         """Order s in the dual (kernel) form (see _stratified.dual_ridge_factor): the m x m
         kernel F(|T|, |T'|, |T n T'|) of the Bernoulli design, the ridge of the primal path's
         large systems (1e-10 mean diag G), rows whose design row is zero (they do not enter
@@ -325,7 +333,7 @@ class KernelShapIQ(StratifiedEstimator):
         out[lo:hi] = phi
         r = r - subset_gather(sets, n, s, np.asarray(A @ phi), backend=self.backend)
         d = r.shape[1]
-        E = _group_columns(r[fit], groups[fit], N_GROUPS)
+        E = _group_columns(r[fit] * fpc[fit, None], groups[fit], N_GROUPS)
         delta = fit_dual(E).reshape(hi - lo, N_GROUPS, d).transpose(1, 0, 2)
         var[lo:hi] = _random_groups_var(delta)
         return r, delta

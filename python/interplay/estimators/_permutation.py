@@ -76,9 +76,11 @@ class _PermutationBase(Estimator):
 
 
 #: a set's standard error needs this many permutations in which it received a contribution
-#: (a window of its members for SII); fewer: inf (the sample variance of a few mostly-zero
-#: draws is often 0: SII pairs at n = 10 with 6 permutations covered 0.49)
-MIN_HITS = 5
+#: (a window of its members for SII); fewer: inf. The sample variance of a few skewed,
+#: mostly-zero draws is often far too small, even read with the t quantile: SII pairs at
+#: n = 10 with 6 permutations covered 0.49; SV with 5 permutations covered 0.86-0.87 at
+#: n = 25 and 60 on sums of unanimity games (5 hits were the threshold then)
+MIN_HITS = 10
 
 
 def window_counts(perms: np.ndarray, n: int, k: int) -> np.ndarray:
