@@ -69,7 +69,9 @@ def _dense(C, V, draw, n, k, index, p):
     else:
         Y = V
         beta = dr.ridge(Phi, w[fit], Y[fit], eps)
-    resid = Y[fit] - Phi @ beta
+    # finite-population factor of each size sampled without replacement (issue 11)
+    fpc = np.sqrt(1.0 - kcount / np.array([comb(n, t) for t in range(n + 1)]))[sizes]
+    resid = (Y[fit] - Phi @ beta) * fpc[fit, None]
     complete = np.array([kcount[t] == comb(n, t) for t in range(n + 1)])
     g = np.where(complete[sizes], N_GROUPS, draw % N_GROUPS)[fit]
     d = V.shape[1]

@@ -253,7 +253,7 @@ class KernelShapIQ(StratifiedEstimator):
             coef = np.asarray(A @ phi)  # monomial coefficients of this order's fit
             r = r - subset_gather(sets, n, s, coef, backend=self.backend, sizes=sizes)
             lev = None
-            if upto * (hi - lo) <= LEVERAGE_MAX_ENTRIES:  # HC2 (_stratified.unit_leverage)
+            if upto * (hi - lo) <= LEVERAGE_MAX_ENTRIES and np.isfinite(dof[s]):  # HC2
                 X = subset_gather(sets, n, s, A.toarray(), backend=self.backend, sizes=sizes)
                 lev = unit_leverage(X, w, solve, draw)
                 dof[s] = dof_factor(draws, bits.n_sets_upto(n, s) - 1, leverage=True)

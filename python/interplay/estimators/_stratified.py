@@ -438,6 +438,7 @@ class RegressionEstimator(StratifiedEstimator):
         min_order = 1 if self.shapley else 0
         info = {"pairing": self.pairing, "plan_bytes": self.plan_bytes}
         self._units = sampling_units(self._draw[:upto], (w > 0) & ~complete[sizes])
+        self._leverage = False
         if self.shapley:
             i0 = np.flatnonzero(sizes == 0)
             iN = np.flatnonzero(sizes == n)
@@ -487,15 +488,16 @@ class RegressionEstimator(StratifiedEstimator):
         if self.shapley:
             delta = delta - np.outer(g1, delta.sum(axis=0) / denom)
         delta = delta.reshape(K, R, d).transpose(1, 0, 2)
-        return self._finish(coef, delta, off, Kall, info, leverage=lev is not None)
+        self._leverage = lev is not None
+        return self._finish(coef, delta, off, Kall, info)
 
     def _unit_leverage(self, upto, sets, sizes, w, solve, g1, denom, off, Kall):
         """:func:`unit_leverage` of the fitted basis (orders off..k), with the projection of the
         efficiency constraint for SV / FSII; None above LEVERAGE_MAX_ENTRIES."""
         n, k = self.n_players, self.max_order
         K = Kall - off
-        if sets.shape[0] * K > LEVERAGE_MAX_ENTRIES:
-            return None
+        if sets.shape[0] * K > LEVERAGE_MAX_ENTRIES or self._units <= K:
+            return None  # too large, or not determined (inf stderr)
         E = np.zeros((Kall, K))
         E[off:] = np.eye(K)
         X = subset_gather(sets, n, k, E, backend=self.backend, sizes=sizes)  # (m, K)
@@ -568,7 +570,7 @@ class RegressionEstimator(StratifiedEstimator):
         delta = delta.reshape(Kall - off, N_GROUPS, d).transpose(1, 0, 2)
         return self._finish(coef, delta, off, Kall, info)
 
-    def _finish(self, coef, delta, off, Kall, info, leverage=False):
+    def _finish(self, coef, delta, off, Kall, info):
         d = coef.shape[1]
         if self.spec.baseline == "empty" and not self.spec.empty_is_value:
             # a Banzhaf value's empty-set entry is the mean E_p[v] = beta_0 + p sum_i beta_i
@@ -578,8 +580,13 @@ class RegressionEstimator(StratifiedEstimator):
             coef[0] = coef[0] + pw * coef[1:].sum(axis=0)
             delta[:, 0] = delta[:, 0] + pw * delta[:, 1:].sum(axis=1)
         var = np.zeros((Kall, d))
-        var[off:] = _random_groups_var(delta) * dof_factor(self._units, Kall - off, leverage)
+        var[off:] = _random_groups_var(delta) * self._dof_factor(Kall - off)
         return coef, np.sqrt(var), info
+
+    def _dof_factor(self, terms: int) -> float:
+        """:func:`dof_factor` of this fit's independent draws (HC1 unless the primal path
+        scaled the residuals by their leverages)."""
+        return dof_factor(self._units, terms, self._leverage)
 
 
 
