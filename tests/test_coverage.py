@@ -90,7 +90,6 @@ def test_unit_leverage_matches_hat_matrix(rng):
     """unit_leverage against the diagonal of the weighted hat matrix W^1/2 X G^-1 X^T W^1/2
     summed over draw ids (pairs), with and without a constraint's projection."""
     import numpy as np
-
     from interplay.estimators._stratified import spd_solver, unit_leverage
 
     m, K = 40, 6
