@@ -155,6 +155,7 @@ def output_path(out_dir: Path, item_id: str) -> Path:
 
 
 _PAIRS = (("query", "passage"), ("text_a", "text_b"), ("image", "text"))
+_IMAGE_FIX = "give image as a path to a normalised (C, H, W) .npy or .pt"
 
 
 def _text(item: dict[str, Any], field: str, *, ids: bool = False) -> Any:
@@ -216,15 +217,12 @@ def item_input(item: dict[str, Any]) -> tuple[str, Any]:
         image = item["image"]
         if image is None or isinstance(image, (bool, int, float, dict)):
             raise ItemError(f"image must be a .npy/.pt path or a (C, H, W) array, got "
-                            f"{type(image).__name__}", argument="image",
-                            fix="give image as a path to a normalised (C, H, W) .npy or .pt")
+                            f"{type(image).__name__}", argument="image", fix=_IMAGE_FIX)
         text = _text(item, "text", ids=True)
         try:
             return kind, (_load_image(image), text)
         except (OSError, ValueError, TypeError) as exc:
-            raise ItemError(f"image: {one_line(exc)}", argument="image",
-                            fix="give image as a path to a normalised (C, H, W) .npy or .pt") \
-                from None
+            raise ItemError(f"image: {one_line(exc)}", argument="image", fix=_IMAGE_FIX) from None
     mods = item["modalities"]
     if not isinstance(mods, dict) or not mods:
         raise ItemError(f"modalities must be a non-empty object (name -> array), got "
@@ -499,36 +497,31 @@ def run_settings(*, index: Any, max_order: int, budget: int, method: str, p: flo
     return json.loads(json.dumps(settings, default=str))
 
 
-def _stored_settings(path: Path) -> tuple[dict[str, Any], bool] | None:
-    """(settings a result file was made with, complete?): files of older versions hold only
-    some of them (index, max_order and their meta); None for a file that is not ours."""
-    import pyarrow.parquet as pq  # noqa: PLC0415
-
-    try:
-        info = json.loads(pq.read_schema(path).metadata[b"interplay"])
-    except Exception:  # noqa: BLE001  (unreadable, or not a result file of ours)
-        return None
-    if "settings" in info:
-        return info["settings"], True
-    old = {k: v for k, v in info.items() if k in ("model", "p", "seed", "budget", "max_order")}
-    return old | {"index": str(info.get("index")).upper()}, False
-
-
 def _check_settings(items: Sequence[dict[str, Any]], out: Path, settings: dict[str, Any],
                     overwrite: bool) -> set[str]:
     """Ids of items whose existing file was made with other settings; SettingsMismatch unless
-    ``overwrite``."""
+    ``overwrite``. Files of older versions hold only some settings (index, max_order and their
+    meta): those are compared."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
     stale: dict[str, list[str]] = {}
     for it in items:
         path = output_path(out, it["id"])
         if not path.exists():
             continue
-        stored = _stored_settings(path)
-        if stored is None:
+        try:
+            info = json.loads(pq.read_schema(path).metadata[b"interplay"])
+        except Exception:  # noqa: BLE001  (unreadable, or not a result file of ours)
             stale[it["id"]] = [f"{path.name} is not a readable result file"]
             continue
-        old, complete = stored
-        keys = sorted(settings.keys() | old.keys()) if complete else sorted(old)
+        if "settings" in info:
+            old = info["settings"]
+            keys = sorted(settings.keys() | old.keys())
+        else:  # an older version's file: what it holds is compared
+            old = {k: v for k, v in info.items() if k in ("model", "p", "seed", "budget",
+                                                          "max_order")}
+            old["index"] = str(info.get("index")).upper()
+            keys = sorted(old)
         diff = [f"{k}: {old.get(k)!r} there, {settings.get(k)!r} now" for k in keys
                 if old.get(k) != settings.get(k)]
         if diff:
