@@ -84,23 +84,28 @@ inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_
     const int team_size = team(double(N * d));
     const auto &pt = poptable();
     if (min_order == 0) {
-        // the empty set: a weighted sum, no transform (per-thread partials, reduced in order)
-        const int nt = team_size;
-        std::vector<double> part(static_cast<std::size_t>(nt) * d, 0.0);
-#pragma omp parallel num_threads(team_size) if (team_size > 1)
-        {
-            double *acc = part.data() + std::size_t(thread_id()) * d;
-#pragma omp for schedule(static)
-            for (std::int64_t T = 0; T < nn; ++T) {
-                const double c = w(0, pt(std::uint64_t(T)));
-                if (c == 0.0) continue;
-                const double *src = m + std::size_t(T) * d;
-                for (std::size_t j = 0; j < d; ++j) acc[j] += c * src[j];
-            }
+        // the empty set: a weighted sum, no transform. 64 fixed chunks of the table (not one per
+        // thread), each summed serially and added in chunk order: the same bits for any thread count
+        constexpr std::int64_t nc = 64;
+        std::vector<double> part(static_cast<std::size_t>(nc) * d, 0.0);
+        ParallelErrors errors;
+#pragma omp parallel for schedule(static) num_threads(team_size) if (team_size > 1)
+        for (std::int64_t q = 0; q < nc; ++q) {
+            errors.run([&] {
+                double *acc = part.data() + std::size_t(q) * d;
+                for (std::int64_t T = nn * q / nc; T < nn * (q + 1) / nc; ++T) {
+                    if ((T & 0xFFFF) == 0) errors.poll();
+                    const double c = w(0, pt(std::uint64_t(T)));
+                    if (c == 0.0) continue;
+                    const double *src = m + std::size_t(T) * d;
+                    for (std::size_t j = 0; j < d; ++j) acc[j] += c * src[j];
+                }
+            });
         }
+        errors.rethrow();
         for (std::size_t j = 0; j < d; ++j) out[j] = 0.0;
-        for (int t = 0; t < nt; ++t)
-            for (std::size_t j = 0; j < d; ++j) out[j] += part[std::size_t(t) * d + j];
+        for (std::int64_t q = 0; q < nc; ++q)
+            for (std::size_t j = 0; j < d; ++j) out[j] += part[std::size_t(q) * d + j];
     }
     const int s0 = std::max(min_order, 1);
     if (s0 > k) return;
@@ -195,144 +200,158 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
         for (int t = s; t <= n; ++t)
             if (w(s, t) != 0.0) active[std::size_t(s)] = 1;
 
+    // Blocks are cut into `nchunks` contiguous chunks, a number set by the problem alone (not
+    // the thread count); each chunk is summed serially into a private accumulator and the
+    // accumulators are added to `out` in chunk order, so the result is bitwise identical for
+    // any number of threads. Up to 64 chunks, fewer when adding an accumulator (rows x d) would
+    // cost more than an eighth of a chunk's work (2^n d / nchunks).
     const std::int64_t nb = static_cast<std::int64_t>(nblocks);
+    const std::int64_t nchunks = std::clamp<std::int64_t>(
+        std::int64_t((std::size_t(1) << n) / (8 * rows)), 1, std::min<std::int64_t>(nb, 64));
     // work (k + 1) (L / 2 + 1) 2^n d (see the top of this file)
     const int nthreads = static_cast<int>(std::min<std::int64_t>(
-        team(double(k + 1) * (L / 2 + 1) * double(std::size_t(1) << n) * double(d)), nb));
-    std::vector<std::vector<double>> acc(static_cast<std::size_t>(nthreads));
+        team(double(k + 1) * (L / 2 + 1) * double(std::size_t(1) << n) * double(d)), nchunks));
+    std::fill(out, out + rows * d, 0.0);
+    ParallelErrors errors;
 
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {
-        const int tid = thread_id();
-        std::vector<double> &a = acc[std::size_t(tid)];
-        a.assign(rows * d, 0.0);
+        std::vector<double> a(rows * d);
         std::vector<double> scratch(B * d);
         std::vector<double> wrow(std::size_t(L) + 1);
-        std::vector<int> hb;  // positions of H's players
-        std::vector<int> comb;
-#pragma omp for schedule(static)
-        for (std::int64_t blk = 0; blk < nb; ++blk) {
-            const std::uint64_t H = std::uint64_t(blk);
-            const int h = popcount64(H);
-            hb.clear();
-            for (std::uint64_t x = H; x; x &= x - 1) hb.push_back(ctz64(x) + L);
-            const double *mb = m + std::size_t(blk) * B * d;
-            for (int s = min_order; s <= k; ++s) {
-                if (!active[std::size_t(s)]) continue;
-                // no S_lo of size <= min(s, L) can be completed by H
-                if (s - std::min(s, L) > h) continue;
-                bool nonzero = false;
-                for (int lp = 0; lp <= L; ++lp) {
-                    const int t = h + lp;
-                    wrow[std::size_t(lp)] = (t >= s && t <= n) ? w(s, t) : 0.0;
-                    nonzero = nonzero || wrow[std::size_t(lp)] != 0.0;
-                }
-                if (!nonzero) continue;
-                if (s == 0) {
-                    // only the empty set: the block's weighted total (no scratch, no transform)
-                    double *dst = a.data() + off[0] * d;
-                    if (d == 1) {
-                        double t0 = 0.0, t1 = 0.0;
-                        std::size_t r = 0;
-                        for (; r + 1 < B; r += 2) {
-                            t0 += wrow[pt.pc[r]] * mb[r];
-                            t1 += wrow[pt.pc[r + 1]] * mb[r + 1];
-                        }
-                        for (; r < B; ++r) t0 += wrow[pt.pc[r]] * mb[r];
-                        dst[0] += t0 + t1;
-                    } else {
-                        for (std::size_t r = 0; r < B; ++r) {
-                            const double c = wrow[pt.pc[r]];
-                            for (std::size_t j = 0; j < d; ++j) dst[j] += c * mb[r * d + j];
-                        }
+        std::vector<int> hb, comb;  // positions of H's players; a combination of them
+        hb.reserve(std::size_t(n));  // no allocation inside the loop: nothing in it throws
+        comb.reserve(std::size_t(k) + 1);
+#pragma omp for schedule(static, 1) ordered
+        for (std::int64_t chunk = 0; chunk < nchunks; ++chunk) {
+            std::fill(a.begin(), a.end(), 0.0);
+            const std::int64_t blk0 = nb * chunk / nchunks, blk1 = nb * (chunk + 1) / nchunks;
+            for (std::int64_t blk = blk0; blk < blk1; ++blk) {
+                errors.run([&] { errors.poll(); });
+                if (errors.failed()) break;
+                const std::uint64_t H = std::uint64_t(blk);
+                const int h = popcount64(H);
+                hb.clear();
+                for (std::uint64_t x = H; x; x &= x - 1) hb.push_back(ctz64(x) + L);
+                const double *mb = m + std::size_t(blk) * B * d;
+                for (int s = min_order; s <= k; ++s) {
+                    if (!active[std::size_t(s)]) continue;
+                    // no S_lo of size <= min(s, L) can be completed by H
+                    if (s - std::min(s, L) > h) continue;
+                    bool nonzero = false;
+                    for (int lp = 0; lp <= L; ++lp) {
+                        const int t = h + lp;
+                        wrow[std::size_t(lp)] = (t >= s && t <= n) ? w(s, t) : 0.0;
+                        nonzero = nonzero || wrow[std::size_t(lp)] != 0.0;
                     }
-                    continue;
-                }
-                int done = 0;  // levels of the in-block superset zeta already applied
-                if (d == 1 && L >= 3) {
-                    // weight and apply the three lowest levels in registers (one sweep)
-                    double *sc = scratch.data();
-                    for (std::size_t b = 0; b < B; b += 8) {
-                        const double *wb = wrow.data() + pt.pc[b];
-                        double x0 = wb[0] * mb[b], x1 = wb[1] * mb[b + 1];
-                        double x2 = wb[1] * mb[b + 2], x3 = wb[2] * mb[b + 3];
-                        double x4 = wb[1] * mb[b + 4], x5 = wb[2] * mb[b + 5];
-                        double x6 = wb[2] * mb[b + 6], x7 = wb[3] * mb[b + 7];
-                        x0 += x1; x2 += x3; x4 += x5; x6 += x7;
-                        x0 += x2; x1 += x3; x4 += x6; x5 += x7;
-                        x0 += x4; x1 += x5; x2 += x6; x3 += x7;
-                        sc[b] = x0; sc[b + 1] = x1; sc[b + 2] = x2; sc[b + 3] = x3;
-                        sc[b + 4] = x4; sc[b + 5] = x5; sc[b + 6] = x6; sc[b + 7] = x7;
-                    }
-                    done = 3;
-                } else {
-                    for (std::size_t r = 0; r < B; ++r) {
-                        const double c = wrow[std::size_t(pt.pc[r])];
-                        const double *src = mb + r * d;
-                        double *dst = scratch.data() + r * d;
-                        for (std::size_t j = 0; j < d; ++j) dst[j] = c * src[j];
-                    }
-                }
-                if (L > done)
-                    transforms::detail::block_levels(int(transforms::Kind::superset_zeta),
-                                                     scratch.data(), L, d, done);
-                const int smax_lo = std::min(s, L);
-                for (int s_lo = 0; s_lo <= smax_lo; ++s_lo) {
-                    const int s_hi = s - s_lo;
-                    if (s_hi > h) continue;
-                    const auto &ls = low[std::size_t(s_lo)];
-                    const auto &lr = low_rank[std::size_t(s_lo)];
-                    const std::size_t nls = ls.size();
-                    auto add_rows = [&](std::size_t base) {
+                    if (!nonzero) continue;
+                    if (s == 0) {
+                        // only the empty set: the block's weighted total (no scratch, no transform)
+                        double *dst = a.data() + off[0] * d;
                         if (d == 1) {
-                            double *dst = a.data() + base;
-                            const double *sc = scratch.data();
-                            for (std::size_t q = 0; q < nls; ++q) dst[lr[q]] += sc[ls[q]];
+                            double t0 = 0.0, t1 = 0.0;
+                            std::size_t r = 0;
+                            for (; r + 1 < B; r += 2) {
+                                t0 += wrow[pt.pc[r]] * mb[r];
+                                t1 += wrow[pt.pc[r + 1]] * mb[r + 1];
+                            }
+                            for (; r < B; ++r) t0 += wrow[pt.pc[r]] * mb[r];
+                            dst[0] += t0 + t1;
                         } else {
-                            for (std::size_t q = 0; q < nls; ++q) {
-                                double *dst = a.data() + (base + lr[q]) * d;
-                                const double *src = scratch.data() + ls[q] * d;
-                                for (std::size_t j = 0; j < d; ++j) dst[j] += src[j];
+                            for (std::size_t r = 0; r < B; ++r) {
+                                const double c = wrow[pt.pc[r]];
+                                for (std::size_t j = 0; j < d; ++j) dst[j] += c * mb[r * d + j];
                             }
                         }
-                    };
-                    const std::size_t base0 = off[std::size_t(s)];
-                    if (s_hi == 0) {
-                        add_rows(base0);
-                    } else if (s_hi == 1) {
-                        for (int x = 0; x < h; ++x) add_rows(base0 + C(hb[std::size_t(x)], s_lo + 1));
-                    } else if (s_hi == 2) {
-                        for (int y = 1; y < h; ++y) {
-                            const std::size_t by = base0 + C(hb[std::size_t(y)], s_lo + 2);
-                            for (int x = 0; x < y; ++x) add_rows(by + C(hb[std::size_t(x)], s_lo + 1));
+                        continue;
+                    }
+                    int done = 0;  // levels of the in-block superset zeta already applied
+                    if (d == 1 && L >= 3) {
+                        // weight and apply the three lowest levels in registers (one sweep)
+                        double *sc = scratch.data();
+                        for (std::size_t b = 0; b < B; b += 8) {
+                            const double *wb = wrow.data() + pt.pc[b];
+                            double x0 = wb[0] * mb[b], x1 = wb[1] * mb[b + 1];
+                            double x2 = wb[1] * mb[b + 2], x3 = wb[2] * mb[b + 3];
+                            double x4 = wb[1] * mb[b + 4], x5 = wb[2] * mb[b + 5];
+                            double x6 = wb[2] * mb[b + 6], x7 = wb[3] * mb[b + 7];
+                            x0 += x1; x2 += x3; x4 += x5; x6 += x7;
+                            x0 += x2; x1 += x3; x4 += x6; x5 += x7;
+                            x0 += x4; x1 += x5; x2 += x6; x3 += x7;
+                            sc[b] = x0; sc[b + 1] = x1; sc[b + 2] = x2; sc[b + 3] = x3;
+                            sc[b + 4] = x4; sc[b + 5] = x5; sc[b + 6] = x6; sc[b + 7] = x7;
                         }
+                        done = 3;
                     } else {
-                        // enumerate s_hi-combinations of hb (indices ascending)
-                        comb.resize(std::size_t(s_hi));
-                        for (int i = 0; i < s_hi; ++i) comb[std::size_t(i)] = i;
-                        while (true) {
-                            std::uint64_t hi_rank = 0;
-                            for (int i = 0; i < s_hi; ++i)
-                                hi_rank += C(hb[std::size_t(comb[std::size_t(i)])], s_lo + i + 1);
-                            add_rows(base0 + hi_rank);
-                            int i = s_hi - 1;
-                            while (i >= 0 && comb[std::size_t(i)] == h - s_hi + i) --i;
-                            if (i < 0) break;
-                            ++comb[std::size_t(i)];
-                            for (int j = i + 1; j < s_hi; ++j)
-                                comb[std::size_t(j)] = comb[std::size_t(j - 1)] + 1;
+                        for (std::size_t r = 0; r < B; ++r) {
+                            const double c = wrow[std::size_t(pt.pc[r])];
+                            const double *src = mb + r * d;
+                            double *dst = scratch.data() + r * d;
+                            for (std::size_t j = 0; j < d; ++j) dst[j] = c * src[j];
+                        }
+                    }
+                    if (L > done)
+                        transforms::detail::block_levels(int(transforms::Kind::superset_zeta),
+                                                         scratch.data(), L, d, done);
+                    const int smax_lo = std::min(s, L);
+                    for (int s_lo = 0; s_lo <= smax_lo; ++s_lo) {
+                        const int s_hi = s - s_lo;
+                        if (s_hi > h) continue;
+                        const auto &ls = low[std::size_t(s_lo)];
+                        const auto &lr = low_rank[std::size_t(s_lo)];
+                        const std::size_t nls = ls.size();
+                        auto add_rows = [&](std::size_t base) {
+                            if (d == 1) {
+                                double *dst = a.data() + base;
+                                const double *sc = scratch.data();
+                                for (std::size_t q = 0; q < nls; ++q) dst[lr[q]] += sc[ls[q]];
+                            } else {
+                                for (std::size_t q = 0; q < nls; ++q) {
+                                    double *dst = a.data() + (base + lr[q]) * d;
+                                    const double *src = scratch.data() + ls[q] * d;
+                                    for (std::size_t j = 0; j < d; ++j) dst[j] += src[j];
+                                }
+                            }
+                        };
+                        const std::size_t base0 = off[std::size_t(s)];
+                        if (s_hi == 0) {
+                            add_rows(base0);
+                        } else if (s_hi == 1) {
+                            for (int x = 0; x < h; ++x)
+                                add_rows(base0 + C(hb[std::size_t(x)], s_lo + 1));
+                        } else if (s_hi == 2) {
+                            for (int y = 1; y < h; ++y) {
+                                const std::size_t by = base0 + C(hb[std::size_t(y)], s_lo + 2);
+                                for (int x = 0; x < y; ++x)
+                                    add_rows(by + C(hb[std::size_t(x)], s_lo + 1));
+                            }
+                        } else {
+                            // enumerate s_hi-combinations of hb (indices ascending)
+                            comb.resize(std::size_t(s_hi));
+                            for (int i = 0; i < s_hi; ++i) comb[std::size_t(i)] = i;
+                            while (true) {
+                                std::uint64_t hi_rank = 0;
+                                for (int i = 0; i < s_hi; ++i)
+                                    hi_rank +=
+                                        C(hb[std::size_t(comb[std::size_t(i)])], s_lo + i + 1);
+                                add_rows(base0 + hi_rank);
+                                int i = s_hi - 1;
+                                while (i >= 0 && comb[std::size_t(i)] == h - s_hi + i) --i;
+                                if (i < 0) break;
+                                ++comb[std::size_t(i)];
+                                for (int j = i + 1; j < s_hi; ++j)
+                                    comb[std::size_t(j)] = comb[std::size_t(j - 1)] + 1;
+                            }
                         }
                     }
                 }
             }
+#pragma omp ordered
+            if (!errors.failed())
+                for (std::size_t i = 0; i < rows * d; ++i) out[i] += a[i];
         }
     }
-    // deterministic reduction: threads in order
-    std::fill(out, out + rows * d, 0.0);
-    for (auto &a : acc) {
-        if (a.empty()) continue;
-        for (std::size_t i = 0; i < rows * d; ++i) out[i] += a[i];
-    }
+    errors.rethrow();
 }
 
 // Work estimates (flop-like units) used by plans to choose a method.

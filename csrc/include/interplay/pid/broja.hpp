@@ -236,6 +236,7 @@ inline int ipfp(const Problem &P, const Options &opt, int max_sweeps, Certificat
     };
     int it = 0;
     for (it = 1; it <= max_sweeps; ++it) {
+        poll_interrupt();
         for (int y = 0; y < ny; ++y) {
             half_step(y, lam.data(), P.a, P.b, mu.data(), n1, n2, false);
             half_step(y, mu.data(), P.b, P.a, lam.data(), n2, n1, true);
@@ -768,6 +769,7 @@ struct IPM {
         int stalls = 0;
         int it = 0;
         for (it = 1; it <= max_iter; ++it) {
+            poll_interrupt();
             // residuals of the marginal equations (dropped for pinned mu: gauge)
             for (std::size_t i = 0; i < rdl.size(); ++i) rdl[i] = la[i] ? P.a[i] : 0.0;
             for (std::size_t i = 0; i < N; ++i) rdm[i] = lbv[i] ? P.b[i] : 0.0;

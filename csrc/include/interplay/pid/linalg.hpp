@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "interplay/common/errors.hpp"
 #include "interplay/common/parallel.hpp"
 
 // Hot dense kernels are compiled twice (AVX2+FMA and baseline x86-64) and picked at load
@@ -63,6 +64,7 @@ INTERPLAY_CLONES inline int cholesky(double *A, std::size_t N, double floor, boo
     const std::size_t nb = 48;
     int fixed = 0;
     for (std::size_t k0 = 0; k0 < N; k0 += nb) {
+        poll_interrupt();
         const std::size_t kb = std::min(nb, N - k0);
         fixed += chol_diag_block(A, N, k0, kb, floor);
         const std::size_t r0 = k0 + kb;

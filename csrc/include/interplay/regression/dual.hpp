@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "interplay/common/bits.hpp"
+#include "interplay/common/errors.hpp"
 #include "interplay/common/parallel.hpp"
 
 namespace interplay::regression {
@@ -53,8 +54,11 @@ inline void intersection_kernel(const std::uint64_t *sets, std::size_t m, std::s
 #else
     const bool fast = false;
 #endif
+    ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic, 16) num_threads(team_size) if (team_size > 1)
     for (std::int64_t a = 0; a < static_cast<std::int64_t>(m); ++a) {
+        errors.run([&] { errors.poll(); });
+        if (errors.failed()) continue;
         double *row = out + static_cast<std::size_t>(a) * m;
 #if defined(__x86_64__) && defined(__GNUC__)
         if (fast) {
@@ -65,6 +69,7 @@ inline void intersection_kernel(const std::uint64_t *sets, std::size_t m, std::s
         (void)fast;
         intersection_row(sets, m, words, static_cast<std::size_t>(a), table, row);
     }
+    errors.rethrow();
     // mirror the upper triangle in 64 x 64 tiles (cache-friendly transpose; a separate pass,
     // so no two threads write the same entry)
     constexpr std::int64_t tile = 64;

@@ -105,6 +105,7 @@ inline void subset_moments(const std::uint64_t *sets, std::size_t m, std::size_t
             std::int64_t off[6] = {0, 0, 0, 0, 0, 0};
             for (int u = 0; u <= max_order && u <= 4; ++u) off[u] = cr.offset(u);
             for (std::size_t r = 0; r < m; ++r) {
+                if ((r & 255) == 0) errors.poll();
                 const std::int64_t b = bucket ? bucket[r] : 0;
                 double *base = out + static_cast<std::size_t>(b * ns) * c;
                 const double *w = weights + r * c;
@@ -166,6 +167,7 @@ inline void subset_gather(const std::uint64_t *sets, std::size_t m, std::size_t 
 #pragma omp for schedule(static)
         for (std::int64_t r = 0; r < static_cast<std::int64_t>(m); ++r) {
             errors.run([&] {
+                if ((r & 255) == 0) errors.poll();
                 double *o = out + static_cast<std::size_t>(r) * c;
                 for (std::size_t j = 0; j < c; ++j) o[j] = coef[j];
                 if (max_order == 0) return;
@@ -205,6 +207,7 @@ inline void complement_fold(const double *src, std::int64_t n_buckets, int n, in
 #pragma omp for schedule(static)
             for (std::int64_t q = 0; q < count; ++q) {
                 errors.run([&] {
+                    if ((q & 255) == 0) errors.poll();
                     // colex unrank: the largest a with C(a, i) <= rest, from the top member down
                     std::int64_t rest = q;
                     int a = n - 1;

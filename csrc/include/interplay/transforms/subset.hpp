@@ -201,12 +201,14 @@ inline void strided_pass(double *t, int n, std::size_t d, int b0, int g, std::si
     const std::int64_t nt = static_cast<std::int64_t>(ntiles);
     const int team_size = static_cast<int>(
         std::min<std::size_t>(team(double(rows * stride * outer) * g), ntiles));
+    ParallelErrors errors;
 #pragma omp parallel num_threads(team_size) if (team_size > 1)
     {
         std::vector<double> scratch(rows * W);
         double *sc = scratch.data();
 #pragma omp for schedule(static)
-        for (std::int64_t tile = 0; tile < nt; ++tile) {
+        for (std::int64_t tile = 0; tile < nt; ++tile) errors.run([&] {
+            errors.poll();
             const std::size_t o = std::size_t(tile) / chunks, c = std::size_t(tile) % chunks;
             double *base = t + o * rows * stride + c * W;
             const std::size_t w = std::min(W, stride - c * W);
@@ -222,8 +224,9 @@ inline void strided_pass(double *t, int n, std::size_t d, int b0, int g, std::si
             tile_levels(int(K), sc, rows * w, w, g);
             for (std::size_t r = 0; r < rows; ++r)
                 std::memcpy(base + r * stride, sc + r * w, w * sizeof(double));
-        }
+        });
     }
+    errors.rethrow();
 }
 
 inline int floor_log2(std::size_t x) noexcept {
@@ -269,12 +272,15 @@ void transform(const double *in, double *out, int n, std::size_t d, const Tuning
         const std::int64_t nblocks = static_cast<std::int64_t>(N >> L);
         const int team_size = static_cast<int>(
             std::min<std::int64_t>(team(double(N * d) * L), nblocks));
+        ParallelErrors errors;
 #pragma omp parallel for schedule(static) num_threads(team_size) if (team_size > 1)
-        for (std::int64_t b = 0; b < nblocks; ++b) {
+        for (std::int64_t b = 0; b < nblocks; ++b) errors.run([&] {
+            errors.poll();
             double *p = out + std::size_t(b) * blk;
             if (!copied) std::memcpy(p, in + std::size_t(b) * blk, blk * sizeof(double));
             detail::block_levels(int(K), p, L, d, 0);
-        }
+        });
+        errors.rethrow();
         copied = true;
     }
     if (!copied) {

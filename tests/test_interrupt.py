@@ -1,0 +1,99 @@
+"""Ctrl-C stops long calls (issue 12): SIGINT sent about 1 s into a long exact, pid, approximate
+or explain call raises KeyboardInterrupt soon after (the C++ kernels poll for it every 20 ms),
+no thread keeps running, and the next call in the same process gives the same results as
+before the interrupt.
+
+Each case runs in a child process (SIGINT goes to that process alone). The bound on the delay
+between the signal and the exception is 5 s, generous because tests share loaded machines (the
+target, measured by hand in issue 12's note, is well under one second)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BOUND_S = 5.0
+
+CHILD = r"""
+import json, sys, time
+import numpy as np
+import interplay
+from interplay.games import SumOfUnanimityGames, evaluate_all
+
+case = sys.argv[1]
+rng = np.random.default_rng(0)
+small_table = evaluate_all(SumOfUnanimityGames.random(10, 20, max_size=3, seed=0), 10)
+small_p = rng.random((6, 5, 4)) ** 3
+small_p /= small_p.sum()
+
+
+def small():  # a bit of every engine path, run before and after the interrupt
+    game = SumOfUnanimityGames.random(10, 20, max_size=3, seed=1)
+    r = interplay.pid(small_p)
+    return np.concatenate([
+        interplay.exact(small_table, "FSII", max_order=2).values.ravel(),
+        interplay.approximate(game, 10, "SII", 400, max_order=2, seed=2).values.ravel(),
+        [r.redundancy, r.unique_1, r.unique_2, r.synergy]])
+
+
+if case == "exact":
+    table = rng.standard_normal(1 << 26)  # 512 MB: tens of seconds of transforms
+    long_call = lambda: interplay.exact(table, "FSII", max_order=2)
+elif case == "pid":
+    p = rng.random((64, 64, 64)) ** 3
+    p /= p.sum()
+    long_call = lambda: interplay.pid(p)
+elif case == "approximate":
+    game = SumOfUnanimityGames.random(60, 50, max_size=3, seed=3)
+    long_call = lambda: interplay.approximate(game, 60, "SII", 40000, max_order=2,
+                                              method="kernelshapiq", seed=4)
+else:
+    from interplay.models import TabularMasker
+    w = rng.standard_normal((48, 48))
+    model = lambda X: np.einsum("bi,ij,bj->b", X, w, X)
+    masker = TabularMasker(np.zeros(48, np.float32))
+    long_call = lambda: interplay.explain(model, [np.ones(48, np.float32)], index="FSII",
+                                          budget=200000, masker=masker)
+
+before = small()
+print("ready", flush=True)
+start = time.time()
+try:
+    long_call()
+    out = {"finished": time.time() - start}
+except KeyboardInterrupt as e:
+    out = {"caught": time.time(), "type": type(e).__name__}
+    cpu = time.process_time()
+    time.sleep(0.5)  # no engine thread still working: the process is idle
+    out["idle_cpu"] = time.process_time() - cpu
+    out["same"] = bool(np.array_equal(small(), before))
+print(json.dumps(out), flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("case", ["exact", "pid", "approximate", "explain"])
+def test_sigint_stops_a_long_call_and_the_next_call_is_correct(case):
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, case], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()[-3000:]
+        time.sleep(1.0)
+        sent = time.time()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    res = json.loads(out.strip().splitlines()[-1])
+    assert "finished" not in res, f"the long {case} call finished in {res['finished']:.1f} s"
+    assert res["caught"] - sent < BOUND_S
+    assert res["idle_cpu"] < 0.25
+    assert res["same"]
