@@ -51,7 +51,7 @@ elif case == "pid":
     long_call = lambda: interplay.pid(p)
 elif case == "approximate":
     game = SumOfUnanimityGames.random(60, 50, max_size=3, seed=3)
-    long_call = lambda: interplay.approximate(game, 60, "SII", 40000, max_order=2,
+    long_call = lambda: interplay.approximate(game, 60, "SII", 400000, max_order=2,
                                               method="kernelshapiq", seed=4)
 else:
     from interplay.models import TabularMasker
