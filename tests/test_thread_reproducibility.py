@@ -43,6 +43,11 @@ for method in NEEDS:
             continue
         out[f"approximate/{method}/{name}"] = np.asarray(r.values)
         out[f"approximate/{method}/{name}/stderr"] = np.asarray(r.stderr, dtype=float)
+# issue 12's cases (n = 20, budget 1e4: KernelSHAP-IQ differed by 3.3e-6 through BLAS threads)
+big = SumOfUnanimityGames.random(20, 60, max_size=4, seed=0)
+for name, method in (("SII", "kernelshapiq"), ("FSII", "regression"), ("FBII", "regression")):
+    r = interplay.approximate(big, 20, name, 10000, max_order=2, method=method, seed=1)
+    out[f"approximate/n20/{method}/{name}"] = np.asarray(r.values)
 tg = TableGame.random(12, d=2, seed=4)
 for name in ("FWBII", "FBII", "BV", "WBV"):
     r = interplay.approximate(tg, 12, name, 4000, max_order=2, method="regression", seed=5,
