@@ -9,7 +9,6 @@ games alike (d outputs in one pass).
 
 from __future__ import annotations
 
-from math import comb
 from typing import Any
 
 import numpy as np
@@ -31,16 +30,6 @@ WEIGHTED_SUPERSET = KERNELS["exact.weighted_superset"]
 MOEBIUS = KERNELS["transforms.moebius"]
 
 
-def _check_values(values: Any) -> tuple[np.ndarray, int, int | None]:
-    arr, n = check_value_table(values, "values", max_n=MAX_PLAYERS)
-    return arr, n, (None if arr.ndim == 1 else int(arr.shape[1]))
-
-
-def _is_identity(c: np.ndarray) -> bool:
-    k, n1 = c.shape[0] - 1, c.shape[1]
-    return bool(np.array_equal(c, np.eye(k + 1, n1)))
-
-
 def plan_exact(
     n: int,
     d: int | None,
@@ -55,10 +44,10 @@ def plan_exact(
     k = index.resolve_order(n)
     dd = 1 if d is None else d
     weights = index.moebius_weights(n)
-    rows = sum(comb(n, s) for s in range(k + 1))
+    rows = bits.n_sets(n, 0, k)
     name, _ = WEIGHTED_SUPERSET.select(backend)
     table = (1 << n) * dd * 8
-    if _is_identity(weights):
+    if np.array_equal(weights, np.eye(k + 1, n + 1)):
         method = "gather"
     elif name == "cpp":
         ex = core().exact
@@ -158,98 +147,51 @@ def exact(
     """
     idx = get_index(index, max_order, p=p)
     if backend in ("torch", "cuda") or (backend == "auto" and _exact_torch.is_tensor(values)):
-        return _exact_on_torch(values, idx, backend)
-    if _exact_torch.is_tensor(values):
-        values = values.detach().cpu().numpy()  # an explicit CPU backend was asked for
-    arr, n, d = _check_values(values)
-    if not isinstance(backend, str):
-        raise TypeError(f"backend must be a str, got {type(backend).__name__}")
-    converts = arr.dtype != np.float64 or not arr.flags.c_contiguous
-    in_place = (
-        bool(overwrite_values)
-        and isinstance(values, np.ndarray)
-        and arr is values
-        and not converts
-        and values.flags.writeable
-    )
-    plan = plan_exact(n, d, idx, backend=backend, converts_input=converts, in_place=in_place)
-    if plan["bytes"] >= _CHECK_MEMORY_FROM:  # reading /proc costs more than a small run
-        require_memory(plan["bytes"], f"exact {idx.name} of order {plan['order']} for n = {n}",
-                       argument="values")
-    check_finite(arr, "values")
-    src = np.ascontiguousarray(arr, dtype=np.float64)
-    name, superset_fn = WEIGHTED_SUPERSET.select(plan["backend"])
-    _, moebius_fn = MOEBIUS.select(name)
-    if in_place:
-        baseline_v0 = src[0].copy() if d is not None else float(src[0])
-        table = src
-    else:
-        table = np.empty_like(src)
-    moebius_fn(src, table)
-    k = plan["order"]
-    rows = plan["rows"]
-    out = np.empty((rows,) if d is None else (rows, d))
-    weights = np.ascontiguousarray(plan["weights"])
-    superset_fn(table, weights, 0, plan["method"], out)
-    del table
-    if name == "cpp":
-        sets = core().exact.enumerate_sets(n, 0, k)
-    else:
+        if backend == "cuda":
+            raise ValueError("backend='cuda' is not an exact-engine backend: pass a CUDA tensor "
+                             "with backend='torch' (or 'auto')")
+        src, n, d = _exact_torch.as_table(values)  # memory of its own: transformed in place
+        if n > MAX_PLAYERS:
+            raise ValueError(f"values: n = {n} players; the exact engine handles at most {MAX_PLAYERS}")
+        k = idx.resolve_order(n)
+        if src.device.type == "cpu":
+            require_memory(3 * src.numel() * 8, f"exact {idx.name} of order {k} for n = {n} on "
+                           "torch", argument="values")
+        v0 = src[0].detach().to("cpu").numpy().copy()
+        table, info = src, {"backend": "torch", "device": str(src.device), "method": "per_order"}
+        weights = idx.moebius_weights(n)
         sets = bits.enumerate_sets(n, 0, k)
-    if idx.baseline == "intercept":
-        baseline = out[0].copy() if d is not None else float(out[0])
-    elif in_place:
-        baseline = baseline_v0
     else:
-        baseline = src[0].copy() if d is not None else float(src[0])
-    return InteractionResult(
-        out,
-        sets,
-        n_players=n,
-        index=idx.name,
-        max_order=k,
-        min_order=0,
-        baseline_value=baseline,
-        info={"backend": name, "method": plan["method"], "index_object": idx},
-    )
-
-
-def _exact_on_torch(values: Any, idx: Index, backend: str) -> InteractionResult:
-    """:func:`exact` on torch tensors (see interplay.backends.torch.exact)."""
-    if backend == "cuda":
-        raise ValueError(
-            "backend='cuda' is not an exact-engine backend: pass a CUDA tensor with "
-            "backend='torch' (or 'auto')"
-        )
-    name, superset_fn = WEIGHTED_SUPERSET.select("torch")
-    _, moebius_fn = MOEBIUS.select(name)
-    t, n, d = _exact_torch.as_table(values)
-    if n > MAX_PLAYERS:
-        raise ValueError(f"values: n = {n} players; the exact engine handles at most {MAX_PLAYERS}")
-    k = idx.resolve_order(n)
-    weights = np.ascontiguousarray(idx.moebius_weights(n), dtype=np.float64)
-    table_bytes = t.numel() * 8
-    if t.device.type == "cpu":
-        require_memory(3 * table_bytes, f"exact {idx.name} of order {k} for n = {n} on torch",
-                       argument="values")
-    table = t  # as_table returns memory of its own
-    v0 = table[0].detach().to("cpu").numpy().copy()
-    moebius_fn(table, table)
-    rows = sum(comb(n, s) for s in range(k + 1))
+        if _exact_torch.is_tensor(values):
+            values = values.detach().cpu().numpy()  # an explicit CPU backend was asked for
+        arr, n = check_value_table(values, "values", max_n=MAX_PLAYERS)
+        d = None if arr.ndim == 1 else int(arr.shape[1])
+        if not isinstance(backend, str):
+            raise TypeError(f"backend must be a str, got {type(backend).__name__}")
+        converts = arr.dtype != np.float64 or not arr.flags.c_contiguous
+        in_place = (bool(overwrite_values) and isinstance(values, np.ndarray) and arr is values
+                    and not converts and values.flags.writeable)
+        plan = plan_exact(n, d, idx, backend=backend, converts_input=converts, in_place=in_place)
+        k = plan["order"]
+        if plan["bytes"] >= _CHECK_MEMORY_FROM:  # reading /proc costs more than a small run
+            require_memory(plan["bytes"], f"exact {idx.name} of order {k} for n = {n}",
+                           argument="values")
+        check_finite(arr, "values")
+        src = np.ascontiguousarray(arr, dtype=np.float64)
+        v0 = np.array(src[0], copy=True)
+        table = src if in_place else np.empty_like(src)
+        info = {"backend": plan["backend"], "method": plan["method"]}
+        weights = plan["weights"]
+        sets = (core().exact.enumerate_sets(n, 0, k) if plan["backend"] == "cpp"
+                else bits.enumerate_sets(n, 0, k))
+    _, superset_fn = WEIGHTED_SUPERSET.select(info["backend"])
+    _, moebius_fn = MOEBIUS.select(info["backend"])
+    moebius_fn(src, table)
+    rows = bits.n_sets(n, 0, k)
     out = np.empty((rows,) if d is None else (rows, d))
-    superset_fn(table, weights, 0, "per_order", out)
-    del table
-    if idx.baseline == "intercept":
-        baseline = out[0].copy() if d is not None else float(out[0])
-    else:
-        baseline = v0 if d is not None else float(v0[0])
-    return InteractionResult(
-        out,
-        bits.enumerate_sets(n, 0, k),
-        n_players=n,
-        index=idx.name,
-        max_order=k,
-        min_order=0,
-        baseline_value=baseline,
-        info={"backend": name, "device": str(t.device), "method": "per_order", "index_object": idx},
-    )
+    superset_fn(table, np.ascontiguousarray(weights, dtype=np.float64), 0, info["method"], out)
+    del table, src
+    baseline = out[0] if idx.baseline == "intercept" else v0.reshape(-1)[0] if d is None else v0
+    return InteractionResult(out, sets, n_players=n, index=idx.name, max_order=k, min_order=0,
+                             baseline_value=np.array(baseline, copy=True),
+                             info={**info, "index_object": idx})

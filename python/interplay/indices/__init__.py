@@ -72,7 +72,8 @@ The interface (all an estimator needs)
 ``idx.base``                 the index the sampled estimators estimate first (SII for k-SII,
                              else the index itself) and ``idx.base_coefficients(k)`` the
                              b[r] of phi(S) = sum_{T superset S, |T| <= k} b[|T|-|S|] base(T)
-``idx.regression_kernel(n)`` mu(t), t = 0..n, for "regression" indices (inf = exact constraint)
+``idx.regression_kernel(n)`` mu(t) = size_mass(n)[t] / C(n, t), t = 0..n, the per-coalition
+                             weight of a "regression" index's fit (inf = exact constraint)
 ``idx.with_order(k)``        the same index at order k
 ``idx.key``                  value identity: ``==`` and ``hash`` use it, so
                              ``WeightedBII(p=0.5, order=k) == BII(order=k)``,

@@ -7,7 +7,6 @@ it), its string name (``@register``) and whatever the estimators need from it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from math import comb
 from typing import Any
 
 import numpy as np
@@ -73,6 +72,9 @@ class Index:
         Subset of :data:`CAPABILITIES`.
     empty_is_value : bool
         The empty-set entry is v(empty) (row 0 of the Moebius weights is [1, 0, ..., 0]).
+    key : tuple
+        Value identity (``==`` and ``hash``): indices with equal keys give equal results on
+        every game.
     """
 
     family: str = "index"
@@ -80,21 +82,23 @@ class Index:
     baseline: str = "empty"
     capabilities: frozenset[str] = _WEIGHTS
     empty_is_value: bool = False
+    #: c[s, t] for orders s = 0..k: ``_c(k, n)``, or ``_c(k, n, p)`` for an index with a p
+    _c: Callable[..., np.ndarray]
+    #: the closed form of w[s, u] where the index has one (same arguments), else None
+    _w: Callable[..., np.ndarray] | None = None
+    #: attributes that replace the class's at order 1 (the family's value, e.g. SV)
+    _order1: dict[str, Any] = {}
+    _ARGS: tuple[str, ...] = ("order",)
 
     def __init__(self, order: int | None = None, p: float | None = None) -> None:
         self.order = None if order is None else check_int(order, "order", low=1)
         self.p = None if p is None else check_open_unit(p, "p")
+        # instance attributes unless a subclass defines them as properties
+        self.__dict__.update(name=self.family, key=(self.family, self.order, self.p))
+        if self.order == 1:
+            self.__dict__.update(self._order1)
 
     # -- identity ---------------------------------------------------------------------------
-    @property
-    def name(self) -> str:
-        return self.family
-
-    @property
-    def key(self) -> tuple:
-        """Value identity: indices with equal keys give equal results on every game."""
-        return (self.family, self.order, self.p)
-
     @property
     def kind(self) -> str:
         """"value" (order 1: one entry per player) or "interaction"."""
@@ -110,13 +114,11 @@ class Index:
 
     def __repr__(self) -> str:
         args = []
-        if self.p is not None and type(self).__name__.startswith(("Weighted", "FW")):
+        if self.p is not None and "p" in self._ARGS:
             args.append(f"p={self.p!r}")
-        if self.order is not None and "order" in type(self)._ARGS:
+        if self.order is not None and "order" in self._ARGS:
             args.append(f"order={self.order}")
         return f"{type(self).__name__}({', '.join(args)})"
-
-    _ARGS: tuple[str, ...] = ("order",)
 
     # -- orders -----------------------------------------------------------------------------
     def default_order(self, n: int) -> int:
@@ -142,18 +144,18 @@ class Index:
 
     # -- weights ----------------------------------------------------------------------------
     def _moebius(self, k: int, n: int) -> np.ndarray:
-        raise NotImplementedError
+        return self._c(k, n) if self.p is None else self._c(k, n, self.p)
 
     def _derivative(self, k: int, n: int) -> np.ndarray | None:
         """Closed-form derivative weights, or None (then derived from the Moebius weights)."""
-        return None
+        if self._w is None:
+            return None
+        return self._w(k, n) if self.p is None else self._w(k, n, self.p)
 
     def moebius_weights(self, n: int) -> np.ndarray:
         """c[s, t] for s = 0..k, t = 0..n: phi(S) = sum_{T superset S} c[|S|, |T|] m(T)."""
         n = check_int(n, "n", low=0)
-        k = self.resolve_order(n)
-        c = np.array(self._moebius(k, n), dtype=np.float64, copy=True)
-        return c
+        return np.array(self._moebius(self.resolve_order(n), n), dtype=np.float64, copy=True)
 
     def derivative_weights(self, n: int) -> np.ndarray:
         """w[s, u] for s = 0..k, u = 0..n - s: phi(S) = sum_{T outside S} w[|S|, |T|] Delta_S v(T).
@@ -168,19 +170,23 @@ class Index:
             return w
         return W.moebius_to_derivative(self.moebius_weights(n), n)
 
-    def regression_kernel(self, n: int) -> np.ndarray:
-        """mu(t), t = 0..n, of the weighted least-squares problem a faithful index solves
-        (inf marks an exactly enforced constraint); only for "regression" indices."""
-        raise NotImplementedError(f"{self.name} is not defined by a regression")
-
     # -- what the sampled estimators need ---------------------------------------------------
     def size_mass(self, n: int) -> np.ndarray:
         """Natural sampling mass over coalition sizes t = 0..n, float64 (n+1,): the product
         measure's C(n, t) p^t (1-p)^(n-t) for "product_measure" indices, else the Shapley
         kernel's n / (t (n - t)) (+inf at t = 0 and n: always evaluated)."""
         if "product_measure" in self.capabilities:
-            return W.binomial_mass(n, float(self.p if self.p is not None else 0.5))
+            return W.binomial_mass(n, float(self.p or 0.5))
         return W.shapley_mass(n)
+
+    def regression_kernel(self, n: int) -> np.ndarray:
+        """mu(t), t = 0..n, of the weighted least-squares problem a "regression" index solves:
+        the size mass spread over the coalitions of each size, ``size_mass(n) / C(n, t)``: the
+        Shapley kernel 1 / ((n-1) C(n-2, t-1)) with inf (an exactly enforced constraint) at
+        t = 0, n (Charnes et al. 1988; Lundberg and Lee 2017), or p^t (1-p)^(n-t)."""
+        if "regression" not in self.capabilities:
+            raise NotImplementedError(f"{self.name} is not defined by a regression")
+        return self.size_mass(n) / np.exp(W.log_binomials(n))
 
     @property
     def base(self) -> Index:
@@ -194,124 +200,55 @@ class Index:
         return None
 
 
-def _shapley_kernel(n: int) -> np.ndarray:
-    """The Shapley kernel 1 / ((n-1) C(n-2, t-1)) with v(empty), v(N) exact (inf) (Charnes et al.
-    1988; Lundberg and Lee 2017)."""
-    mu = np.full(n + 1, np.inf)
-    for t in range(1, n):
-        mu[t] = 1.0 / ((n - 1) * comb(n - 2, t - 1))
-    return mu
-
-
-def _product_kernel(n: int, p: float) -> np.ndarray:
-    t = np.arange(n + 1)
-    return p**t * (1 - p) ** (n - t)
-
-
 # ---------------------------------------------------------------------------------- Shapley
+class _Shapley(Index):
+    """A member of the Shapley family: at order 1 it is the Shapley value in every respect
+    (name, key, capabilities, weights)."""
+
+    _order1 = dict(name="SV", key=("SV", 1, None), empty_is_value=True, _c=W.sv, _w=W.sv_derivative,
+                   capabilities=_WEIGHTS | {"semivalue", "regression", "derivative_sampling",
+                                            "sii_permutation", "sii_regression"})
+
+    def __init__(self, order: int | None = 2) -> None:
+        super().__init__(order=order)
+
+
 @register("SV")
-class SV(Index):
+class SV(_Shapley):
     """Shapley value (Shapley 1953); the empty-set entry is v(empty)."""
 
     family = "SV"
     citation = "Shapley (1953), A value for n-person games, Contrib. Theory of Games II"
-    capabilities = _WEIGHTS | {"semivalue", "regression", "derivative_sampling", "sii_permutation",
-                               "sii_regression"}
-    empty_is_value = True
     _ARGS = ()
 
     def __init__(self) -> None:
         super().__init__(order=1)
 
-    def _moebius(self, k: int, n: int) -> np.ndarray:
-        return W.empty_is_value(W.sii(1, n).copy())
-
-    def _derivative(self, k: int, n: int) -> np.ndarray:
-        return W.derivative_matrix(
-            1, n, lambda s: W.sii_derivative_row(n, s) if s else W.value_row(n, 0))
-
-    def regression_kernel(self, n: int) -> np.ndarray:
-        return _shapley_kernel(n)
-
-
-class _ShapleyMember(Index):
-    """An interaction index of the Shapley family; at order 1 it is the Shapley value (name,
-    key, weights, capabilities)."""
-
-    _capabilities: frozenset[str] = _WEIGHTS
-    _empty_is_value = False
-
-    def __init__(self, order: int | None = 2) -> None:
-        super().__init__(order=order)
-
-    @property
-    def name(self) -> str:
-        return "SV" if self.order == 1 else self.family
-
-    @property
-    def key(self) -> tuple:
-        return SV().key if self.order == 1 else (self.family, self.order, None)
-
-    @property
-    def capabilities(self) -> frozenset[str]:  # type: ignore[override]
-        return SV.capabilities if self.order == 1 else self._capabilities
-
-    @property
-    def empty_is_value(self) -> bool:  # type: ignore[override]
-        return self.order == 1 or self._empty_is_value
-
-    def regression_kernel(self, n: int) -> np.ndarray:
-        if self.order == 1:
-            return _shapley_kernel(n)
-        return super().regression_kernel(n)
-
-    def _moebius(self, k: int, n: int) -> np.ndarray:
-        if k == 1:
-            return SV()._moebius(1, n)
-        return self._family_moebius(k, n)
-
-    def _derivative(self, k: int, n: int) -> np.ndarray | None:
-        if k == 1:
-            return SV()._derivative(1, n)
-        return self._family_derivative(k, n)
-
-    def _family_moebius(self, k: int, n: int) -> np.ndarray:
-        raise NotImplementedError
-
-    def _family_derivative(self, k: int, n: int) -> np.ndarray | None:
-        return None
-
 
 @register("SII")
-class SII(_ShapleyMember):
+class SII(_Shapley):
     """Shapley interaction index: phi(S) = sum_{T superset S} m(T) / (|T| - |S| + 1). The
     empty-set entry is SII(empty) = sum_T m(T) / (|T| + 1) (as shapiq's ExactComputer)."""
 
     family = "SII"
     citation = ("Grabisch and Roubens (1999), An axiomatic approach to the concept of interaction "
                 "among players in cooperative games, Int. J. Game Theory 28")
-    _capabilities = _WEIGHTS | {"derivative_sampling", "sii_permutation", "sii_regression"}
-
-    def _family_moebius(self, k: int, n: int) -> np.ndarray:
-        return W.sii(k, n)
-
-    def _family_derivative(self, k: int, n: int) -> np.ndarray:
-        return W.derivative_matrix(k, n, lambda s: W.sii_derivative_row(n, s))
+    capabilities = _WEIGHTS | {"derivative_sampling", "sii_permutation", "sii_regression"}
+    _c = staticmethod(W.sii)
+    _w = staticmethod(W.sii_derivative)
 
 
 @register("k-SII")
-class KSII(_ShapleyMember):
+class KSII(_Shapley):
     """k-Shapley interaction index: Bernoulli aggregation of SII up to order k; efficient.
     k-SII(S) = sum_{T superset S, |T| <= k} B_{|T|-|S|} SII(T) (B_1 = -1/2); empty entry v(empty)."""
 
     family = "k-SII"
     citation = ("Bord, Kriegel, Muschalik, Fumagalli and Hammer (2023), Shapley-based interaction "
                 "indices of order k (k-SII); Lundberg et al. (2020) for order 2")
-    _capabilities = _WEIGHTS | {"derivative_sampling", "sii_permutation", "sii_regression"}
-    _empty_is_value = True
-
-    def _family_moebius(self, k: int, n: int) -> np.ndarray:
-        return W.ksii(k, n)
+    capabilities = _WEIGHTS | {"derivative_sampling", "sii_permutation", "sii_regression"}
+    empty_is_value = True
+    _c = staticmethod(W.ksii)
 
     @property
     def base(self) -> Index:
@@ -324,73 +261,64 @@ class KSII(_ShapleyMember):
 
 
 @register("STII")
-class STII(_ShapleyMember):
+class STII(_Shapley):
     """Shapley-Taylor interaction index: m(S) below order k, sum_{T superset S} m(T) / C(|T|, k)
     at order k."""
 
     family = "STII"
     citation = ("Sundararajan, Dhamdhere and Agarwal (2020), The Shapley Taylor interaction index, "
                 "ICML")
-    _capabilities = _WEIGHTS | {"derivative_sampling", "stii_permutation"}
-    _empty_is_value = True
-
-    def _family_moebius(self, k: int, n: int) -> np.ndarray:
-        return W.stii(k, n)
-
-    def _family_derivative(self, k: int, n: int) -> np.ndarray:
-        return W.derivative_matrix(k, n, lambda s: W.stii_derivative_row(n, s, k))
+    capabilities = _WEIGHTS | {"derivative_sampling", "stii_permutation"}
+    empty_is_value = True
+    _c = staticmethod(W.stii)
+    _w = staticmethod(W.stii_derivative)
 
 
 @register("FSII")
-class FSII(_ShapleyMember):
+class FSII(_Shapley):
     """Faithful Shapley interaction index: the Shapley-kernel weighted least-squares fit of order
     k with v(empty) and v(N) reproduced exactly; closed form in Moebius space."""
 
     family = "FSII"
     citation = ("Tsai, Yeh and Ravikumar (2023), Faith-Shap: the faithful Shapley interaction "
                 "index, JMLR 24")
-    _capabilities = _WEIGHTS | {"regression"}
-    _empty_is_value = True
-
-    def _family_moebius(self, k: int, n: int) -> np.ndarray:
-        return W.fsii(k, n)
-
-    def regression_kernel(self, n: int) -> np.ndarray:
-        return _shapley_kernel(n)
+    capabilities = _WEIGHTS | {"regression"}
+    empty_is_value = True
+    _c = staticmethod(W.fsii)
 
 
 @register("CHII")
-class CHII(_ShapleyMember):
+class CHII(_Shapley):
     """Chaining interaction index: phi(S) = sum_{T superset S} |S| / |T| m(T); empty entry
     v(empty)."""
 
     family = "CHII"
     citation = ("Marichal and Roubens (1999), The chaining interaction index among players in "
                 "cooperative games, Proc. Conf. on Advances in Decision Analysis")
-    _capabilities = _WEIGHTS | {"derivative_sampling"}
-    _empty_is_value = True
-
-    def _family_moebius(self, k: int, n: int) -> np.ndarray:
-        return W.chii(k, n)
-
-    def _family_derivative(self, k: int, n: int) -> np.ndarray:
-        return W.derivative_matrix(k, n, lambda s: W.chii_derivative_row(n, s))
+    capabilities = _WEIGHTS | {"derivative_sampling"}
+    empty_is_value = True
+    _c = staticmethod(W.chii)
+    _w = staticmethod(W.chii_derivative)
 
 
 # ---------------------------------------------------------------------------------- Banzhaf
-def _banzhaf_name(p: float | None, order: int | None, base: str) -> str:
-    """shapiq's naming: order 1 is "BV" ("WBV" for p != 1/2); else base ("W" + base for p != 1/2,
-    with FBII -> FWBII)."""
-    half = p == 0.5
-    if order == 1:
-        return "BV" if half else "WBV"
-    if half:
-        return base
-    return "FWBII" if base == "FBII" else "W" + base
+class _Weighted(Index):
+    """A member of the p-weighted Banzhaf family, named as shapiq does: order 1 is "BV" ("WBV"
+    for p != 1/2), else ``_half`` at p = 1/2 and the family name otherwise."""
+
+    _ARGS = ("p", "order")
+    _half = ""
+
+    def __init__(self, p: float = 0.5, order: int | None = 2) -> None:
+        super().__init__(order=order, p=p)
+        if self.order == 1:
+            self.name = "BV" if self.p == 0.5 else "WBV"
+        elif self.p == 0.5:
+            self.name = self._half
 
 
 @register("WBII")
-class WeightedBII(Index):
+class WeightedBII(_Weighted):
     """p-weighted Banzhaf interaction index: phi(S) = sum_{T superset S} p^(|T|-|S|) m(T).
 
     The empty-set entry is sum_T p^|T| m(T) = E_p[v] (for p = 1/2 the mean of v, as shapiq's BII).
@@ -401,36 +329,13 @@ class WeightedBII(Index):
         "Marichal and Mathonet (2011), Weighted Banzhaf power and interaction indexes through "
         "weighted approximations of games, Eur. J. Oper. Res. 211; Roubens (1996) for p = 1/2"
     )
-    _ARGS = ("p", "order")
-
-    def __init__(self, p: float = 0.5, order: int | None = 2) -> None:
-        super().__init__(order=order, p=p)
-
-    @property
-    def name(self) -> str:
-        return _banzhaf_name(self.p, self.order, "BII")
-
-    @property
-    def key(self) -> tuple:
-        return ("WBII", self.order, self.p)
-
-    def _moebius(self, k: int, n: int) -> np.ndarray:
-        return W.weighted_bii(k, n, float(self.p))
-
-    def _derivative(self, k: int, n: int) -> np.ndarray:
-        return W.derivative_matrix(k, n, lambda s: W.weighted_bii_derivative_row(n, s, self.p))
-
-    @property
-    def capabilities(self) -> frozenset[str]:  # type: ignore[override]
-        caps = _WEIGHTS | {"derivative_sampling", "product_measure"}
-        if self.order == 1:  # the (weighted) Banzhaf value is also the p-weighted least squares
-            caps |= {"semivalue", "regression"}  # fit of order 1 (Hammer and Holzman 1992)
-        return caps
-
-    def regression_kernel(self, n: int) -> np.ndarray:
-        if self.order == 1:
-            return _product_kernel(n, float(self.p))
-        return super().regression_kernel(n)
+    capabilities = _WEIGHTS | {"derivative_sampling", "product_measure"}
+    # the (weighted) Banzhaf value is also the p-weighted least-squares fit of order 1 (Hammer
+    # and Holzman 1992)
+    _order1 = dict(capabilities=capabilities | {"semivalue", "regression"})
+    _half = "BII"
+    _c = staticmethod(W.weighted_bii)
+    _w = staticmethod(W.weighted_bii_derivative)
 
 
 @register("BII")
@@ -464,7 +369,7 @@ class BV(WeightedBV):
 
 
 @register("FWBII")
-class FWBII(Index):
+class FWBII(_Weighted):
     """Faithful p-weighted Banzhaf interactions of order k: the least-squares fit of v by a
     game of order k under the product measure p^|T| (1-p)^(n-|T|), with free intercept (the
     empty-set entry). p = 1/2 is Faith-Banzhaf (FBII). As in FIxLIP."""
@@ -476,24 +381,8 @@ class FWBII(Index):
     )
     baseline = "intercept"
     capabilities = _WEIGHTS | {"regression", "product_measure"}
-    _ARGS = ("p", "order")
-
-    def __init__(self, p: float = 0.5, order: int | None = 2) -> None:
-        super().__init__(order=order, p=p)
-
-    @property
-    def name(self) -> str:
-        return _banzhaf_name(self.p, self.order, "FBII")
-
-    @property
-    def key(self) -> tuple:
-        return ("FWBII", self.order, self.p)
-
-    def _moebius(self, k: int, n: int) -> np.ndarray:
-        return W.fwbii(k, n, float(self.p))
-
-    def regression_kernel(self, n: int) -> np.ndarray:
-        return _product_kernel(n, float(self.p))
+    _half = "FBII"
+    _c = staticmethod(W.fwbii)
 
 
 @register("FBII")
@@ -507,12 +396,9 @@ class FBII(FWBII):
 
 
 # ---------------------------------------------------------------------------------- transforms
-@register("Moebius")
-class Moebius(Index):
-    """Moebius transform (Harsanyi dividends) m(S) of all |S| <= k (default k = n)."""
+class _Transform(Index):
+    """A transform of all orders up to k (default k = n); empty entry v(empty)."""
 
-    family = "Moebius"
-    citation = "Harsanyi (1963); Rota (1964); Grabisch, Marichal and Roubens (2000)"
     empty_is_value = True
 
     def __init__(self, order: int | None = None) -> None:
@@ -521,27 +407,24 @@ class Moebius(Index):
     def default_order(self, n: int) -> int:
         return n
 
-    def _moebius(self, k: int, n: int) -> np.ndarray:
-        return W.identity(k, n)
+
+@register("Moebius")
+class Moebius(_Transform):
+    """Moebius transform (Harsanyi dividends) m(S) of all |S| <= k (default k = n)."""
+
+    family = "Moebius"
+    citation = "Harsanyi (1963); Rota (1964); Grabisch, Marichal and Roubens (2000)"
+    _c = staticmethod(W.identity)
 
 
 @register("Co-Moebius")
-class CoMoebius(Index):
+class CoMoebius(_Transform):
     """Co-Moebius transform sum_{T superset S} m(T) = Delta_S v(N minus S); empty entry v(empty)
     (shapiq's convention; the transform's own value there would be v(N))."""
 
     family = "Co-Moebius"
     citation = "Grabisch, Marichal and Roubens (2000), Math. Oper. Res. 25(2)"
-    empty_is_value = True
-
-    def __init__(self, order: int | None = None) -> None:
-        super().__init__(order=order)
-
-    def default_order(self, n: int) -> int:
-        return n
-
-    def _moebius(self, k: int, n: int) -> np.ndarray:
-        return W.co_moebius(k, n)
+    _c = staticmethod(W.co_moebius)
 
 
 # ---------------------------------------------------------------------------------- custom
@@ -607,7 +490,7 @@ class CardinalIndex(Index):
             raise ValueError("give exactly one of moebius_weights and derivative_weights")
         if baseline not in ("empty", "intercept"):
             raise ValueError(f"baseline must be 'empty' or 'intercept', got {baseline!r}")
-        self._name = name
+        self.name = name
         self.citation = citation
         self.baseline = baseline
         self._form = "moebius" if moebius_weights is not None else "derivative"
@@ -616,31 +499,20 @@ class CardinalIndex(Index):
         )
         if self._arr is not None:
             self._check_shape(self._arr, self._arr.shape[1] - 1 if self._arr.ndim == 2 else -1)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key(self) -> tuple:
         src = self._fn if self._fn is not None else self._arr.tobytes() + str(self._arr.shape).encode()
-        return ("custom", self._name, self.order, self._form, src, self.baseline)
+        self.key = ("custom", name, self.order, self._form, src, baseline)
 
     def __repr__(self) -> str:
-        return f"CardinalIndex({self._name!r}, order={self.order}, {self._form}_weights=...)"
+        return f"CardinalIndex({self.name!r}, order={self.order}, {self._form}_weights=...)"
 
     def _check_shape(self, arr: np.ndarray, n: int) -> None:
         form = f"{self._form}_weights"
         if arr.ndim != 2:
             raise ValueError(f"{form} must be a 2-D array (order+1, n+1), got shape {arr.shape}")
         k = self.order
-        if arr.shape[0] < k + 1:
-            raise ValueError(
-                f"{form} defines orders 0..{arr.shape[0] - 1} but the index has order {k}: "
-                f"need {k + 1} rows"
-            )
-        if arr.shape[0] > k + 1:
-            raise ValueError(f"{form} has {arr.shape[0]} rows for order {k}: need exactly {k + 1}")
+        if arr.shape[0] != k + 1:
+            raise ValueError(f"{form} defines orders 0..{arr.shape[0] - 1} but the index has "
+                             f"order {k}: need exactly {k + 1} rows")
         if arr.shape[1] != n + 1:
             raise ValueError(f"{form} must have n+1 = {n + 1} columns for n = {n}, got {arr.shape[1]}")
         if not np.all(np.isfinite(arr)):
@@ -657,33 +529,28 @@ class CardinalIndex(Index):
         self._check_shape(arr, n)
         return arr
 
+    def _user(self, k: int, n: int) -> np.ndarray:
+        """The user's weights for n players, entries outside the form (t < s in Moebius form,
+        u > n - s in derivative form) zeroed."""
+        w = self._raw(n).copy()
+        for s in range(k + 1):
+            if self._form == "moebius":
+                w[s, :s] = 0.0
+            else:
+                w[s, n - s + 1 :] = 0.0
+        return w
+
     def _moebius(self, k: int, n: int) -> np.ndarray:
         cache = self.__dict__.setdefault("_cache", {})
         if (k, n) not in cache:
-            cache[(k, n)] = self._convert(k, n)
+            w = self._user(k, n)
+            cache[(k, n)] = w if self._form == "moebius" else W.derivative_to_moebius(w, n)
         return cache[(k, n)]
 
     def _derivative(self, k: int, n: int) -> np.ndarray | None:
-        """The user's own derivative weights (entries u > n - s zeroed), without a round trip
-        through the Moebius form; None for an index given by Moebius weights."""
-        if self._form != "derivative":
-            return None
-        w = self._raw(n).copy()
-        for s in range(k + 1):
-            w[s, n - s + 1 :] = 0.0
-        return w
-
-    def _convert(self, k: int, n: int) -> np.ndarray:
-        arr = self._raw(n)
-        if self._form == "moebius":
-            c = arr.copy()
-            for s in range(k + 1):
-                c[s, :s] = 0.0
-            return c
-        w = arr.copy()
-        for s in range(k + 1):
-            w[s, n - s + 1 :] = 0.0
-        return W.derivative_to_moebius(w, n)
+        """The user's own derivative weights, without a round trip through the Moebius form;
+        None for an index given by Moebius weights."""
+        return self._user(k, n) if self._form == "derivative" else None
 
 
 class Semivalue(CardinalIndex):
@@ -703,7 +570,6 @@ class Semivalue(CardinalIndex):
 
     def __init__(self, name: str, weights: Any, *, citation: str = "user-defined") -> None:
         fn, arr = _weights_source(weights)
-        self._sv_fn, self._sv_arr = fn, arr
 
         def derivative(n: int) -> np.ndarray:
             w = np.asarray(fn(n) if fn is not None else arr)
@@ -715,23 +581,12 @@ class Semivalue(CardinalIndex):
             if not np.all(np.isfinite(w)):
                 raise ValueError("weights contains NaN or inf")
             out = np.zeros((2, n + 1))
+            out[0, 0] = 1.0  # the empty-set entry is v(empty)
             out[1, :n] = w
             return out
 
         super().__init__(name, 1, derivative_weights=derivative, citation=citation)
-        self._key_src = fn if fn is not None else arr.tobytes()
-
-    @property
-    def key(self) -> tuple:
-        return ("semivalue", self._name, self._key_src)
-
-    def _convert(self, k: int, n: int) -> np.ndarray:
-        return W.empty_is_value(super()._convert(k, n))
-
-    def _derivative(self, k: int, n: int) -> np.ndarray | None:
-        w = super()._derivative(k, n)
-        w[0] = W.value_row(n, 0)  # the empty-set entry is v(empty), as in the Moebius form
-        return w
+        self.key = ("semivalue", name, fn if fn is not None else arr.tobytes())
 
     def __repr__(self) -> str:
-        return f"Semivalue({self._name!r}, weights=...)"
+        return f"Semivalue({self.name!r}, weights=...)"

@@ -136,53 +136,52 @@ def fwbii(k: int, n: int, p: float) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ derivative form
-# Closed forms of w_s(u) in floating point, one row per order s (u = 0..n-s). They are what the
-# sampled estimators weigh discrete derivatives with; unlike the back substitution of
-# :func:`moebius_to_derivative` they do not cancel at large n (w_s(u) ~ 1 / C(n, u) for SII).
+# Closed forms of w_s(u) in floating point (u = 0..n-s; same arguments as the Moebius forms).
+# They are what the sampled estimators weigh discrete derivatives with; unlike the back
+# substitution of :func:`moebius_to_derivative` they do not cancel at large n (w_s(u) ~
+# 1 / C(n, u) for SII).
 def _lfact(x: np.ndarray) -> np.ndarray:
     return np.array([lgamma(int(v) + 1) for v in np.ravel(x)]).reshape(np.shape(x))
 
 
-def sii_derivative_row(n: int, s: int) -> np.ndarray:
-    """SII: w_s(u) = u! (n-u-s)! / (n-s+1)! (Grabisch and Roubens 1999), via lgamma."""
-    t = np.arange(n - s + 1)
-    return np.exp(_lfact(t) + _lfact(n - t - s) - _lfact(np.full_like(t, n - s + 1)))
-
-
-def weighted_bii_derivative_row(n: int, s: int, p: float) -> np.ndarray:
-    """p-weighted Banzhaf: w_s(u) = p^u (1-p)^(n-s-u) (Marichal and Mathonet 2011)."""
-    t = np.arange(n - s + 1)
-    return np.exp(t * log(p) + (n - s - t) * log(1 - p))
-
-
-def chii_derivative_row(n: int, s: int) -> np.ndarray:
-    """Chaining: w_s(u) = s / ((s+u) C(n, s+u)) (Marichal and Roubens 1999); row 0 = v(empty)."""
-    t = np.arange(n - s + 1)
-    if s == 0:
-        return (t == 0).astype(np.float64)
-    # Python ints: the product overflows int64 beyond n ~ 60 (numpy ints raised OverflowError)
-    return np.array([s / ((s + int(tt)) * comb(n, s + int(tt))) for tt in t], dtype=np.float64)
-
-
-def stii_derivative_row(n: int, s: int, k: int) -> np.ndarray:
-    """Shapley-Taylor: [u == 0] below the top order (Moebius), k / (n C(n-1, u)) at s = k."""
-    t = np.arange(n - s + 1)
-    if s < k:
-        return (t == 0).astype(np.float64)
-    return np.array([k / (n * comb(n - 1, int(tt))) for tt in t], dtype=np.float64)
-
-
-def value_row(n: int, s: int) -> np.ndarray:
-    """[u == 0]: the entry Delta_S v(empty) (row 0 of an index whose empty entry is v(empty))."""
-    return (np.arange(n - s + 1) == 0).astype(np.float64)
-
-
-def derivative_matrix(k: int, n: int, row) -> np.ndarray:
-    """(k+1, n+1) with row s = ``row(s)`` on u = 0..n-s and zeros beyond."""
+def _rows(k: int, n: int, row) -> np.ndarray:
+    """(k+1, n+1) with row s = ``row(s, u)`` on u = 0..n-s and zeros beyond."""
     out = np.zeros((k + 1, n + 1))
     for s in range(k + 1):
-        out[s, : n - s + 1] = row(s)
+        out[s, : n - s + 1] = row(s, np.arange(n - s + 1))
     return out
+
+
+def sii_derivative(k: int, n: int) -> np.ndarray:
+    """SII: w_s(u) = u! (n-u-s)! / (n-s+1)! (Grabisch and Roubens 1999), via lgamma."""
+    return _rows(k, n, lambda s, u: np.exp(_lfact(u) + _lfact(n - u - s)
+                                           - _lfact(np.full_like(u, n - s + 1))))
+
+
+def sv(k: int, n: int) -> np.ndarray:
+    """Shapley value (k = 1): SII's weights with the empty-set entry v(empty)."""
+    return empty_is_value(sii(k, n).copy())
+
+
+def sv_derivative(k: int, n: int) -> np.ndarray:
+    return empty_is_value(sii_derivative(k, n))
+
+
+def weighted_bii_derivative(k: int, n: int, p: float) -> np.ndarray:
+    """p-weighted Banzhaf: w_s(u) = p^u (1-p)^(n-s-u) (Marichal and Mathonet 2011)."""
+    return _rows(k, n, lambda s, u: np.exp(u * log(p) + (n - s - u) * log(1 - p)))
+
+
+def chii_derivative(k: int, n: int) -> np.ndarray:
+    """Chaining: w_s(u) = s / ((s+u) C(n, s+u)) (Marichal and Roubens 1999); row 0 = v(empty).
+    Python ints: the product overflows int64 beyond n ~ 60."""
+    return _rows(k, n, lambda s, u: u == 0 if s == 0 else
+                 [s / ((s + int(t)) * comb(n, s + int(t))) for t in u])
+
+
+def stii_derivative(k: int, n: int) -> np.ndarray:
+    """Shapley-Taylor: [u == 0] below the top order (Moebius), k / (n C(n-1, u)) at s = k."""
+    return _rows(k, n, lambda s, u: u == 0 if s < k else [k / (n * comb(n - 1, int(t))) for t in u])
 
 
 # ------------------------------------------------------------------------------ size masses
@@ -194,11 +193,15 @@ def shapley_mass(n: int) -> np.ndarray:
     return out
 
 
+def log_binomials(n: int) -> np.ndarray:
+    """log C(n, t), t = 0..n, via lgamma."""
+    return np.array([lgamma(n + 1) - lgamma(i + 1) - lgamma(n - i + 1) for i in range(n + 1)])
+
+
 def binomial_mass(n: int, p: float) -> np.ndarray:
     """Mass of each size under the product measure: C(n, t) p^t (1-p)^(n-t), via lgamma."""
     t = np.arange(n + 1)
-    lg = np.array([lgamma(n + 1) - lgamma(i + 1) - lgamma(n - i + 1) for i in t])
-    return np.exp(lg + t * log(p) + (n - t) * log(1 - p))
+    return np.exp(log_binomials(n) + t * log(p) + (n - t) * log(1 - p))
 
 
 # ------------------------------------------------------------------------------ conversions
