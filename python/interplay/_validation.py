@@ -186,8 +186,3 @@ def as_value_table(values: Any, name: str = "values") -> tuple[np.ndarray, int]:
     check_finite(arr, name)
     return arr, n
 
-
-def check_max_order(max_order: Any, n: int, name: str = "max_order", *, low: int = 1) -> int:
-    if n < low:
-        raise ValueError(f"{name}: a game with n = {n} players has no interactions of order {low}")
-    return check_int(max_order, name, low=low, high=n)

@@ -211,16 +211,14 @@ class InteractionResult:
     # ------------------------------------------------------------------ views
     def get_order(self, order: int) -> InteractionResult:
         """The sub-result holding only sets of size ``order``."""
-        return self._subset(self.sizes == order, order, order)
-
-    def _subset(self, mask: np.ndarray, min_order: int, max_order: int) -> InteractionResult:
+        mask = self.sizes == order
         return InteractionResult(
             self.values[mask],
             self.words[mask],
             n_players=self.n_players,
             index=self.index,
-            max_order=max_order,
-            min_order=min_order,
+            max_order=order,
+            min_order=order,
             baseline_value=self.baseline_value,
             stderr=None if self.stderr is None else self.stderr[mask],
             estimated=self.estimated,
@@ -359,49 +357,36 @@ class InteractionResult:
         else:
             with open(source, encoding="utf-8") as fh:
                 doc = json.load(fh)
-        meta = doc["metadata"]
         items = [
             (() if key in ("Empty", "") else tuple(int(x) for x in key.split(",")), float(value))
             for key, value in doc["data"].items()
         ]
-        return cls._from_items(
-            items,
-            int(meta["n_players"]),
-            index=str(meta["index"]),
-            max_order=int(meta["max_order"]),
-            min_order=int(meta["min_order"]),
-            baseline_value=float(meta["baseline_value"]),
-            estimated=bool(meta.get("estimated", False)),
-            budget_used=meta.get("estimation_budget"),
-        )
+        return cls._from_items(items, doc["metadata"])
 
     @classmethod
     def from_shapiq(cls, iv: Any) -> InteractionResult:
         """Build from a ``shapiq.InteractionValues`` (sets re-ordered by size then value)."""
-        n = int(iv.n_players)
         items = list(iv.dict_values.items()) if hasattr(iv, "dict_values") else list(
             zip(iv.interaction_lookup.keys(), iv.values[list(iv.interaction_lookup.values())])
         )
-        return cls._from_items(
-            items,
-            n,
-            index=str(iv.index),
-            max_order=int(iv.max_order),
-            min_order=int(iv.min_order),
-            baseline_value=float(iv.baseline_value),
-            estimated=bool(getattr(iv, "estimated", False)),
-            budget_used=getattr(iv, "estimation_budget", None),
-        )
+        meta = ("n_players", "index", "max_order", "min_order", "baseline_value", "estimated",
+                "estimation_budget")
+        return cls._from_items(items, {key: getattr(iv, key, None) for key in meta})
 
     @classmethod
-    def _from_items(cls, items: list, n: int, **fields: Any) -> InteractionResult:
-        """From ``[(players tuple, value), ...]`` in any order: sorted by size, then value."""
+    def _from_items(cls, items: list, meta: dict) -> InteractionResult:
+        """From ``[(players tuple, value), ...]`` in any order (sorted by size, then value) and
+        shapiq's metadata."""
+        n = int(meta["n_players"])
         sets = np.array([bits.players_to_set(k, n) for k, _ in items], dtype=np.uint64)
         sets = sets.reshape(len(items), bits.n_words(n))
         vals = np.array([float(v) for _, v in items])
         sizes = np.array([len(k) for k, _ in items], dtype=np.int64)
         order = np.lexsort(tuple(sets.T) + (sizes,))  # size, then the most significant word
-        return cls(vals[order], sets[order], n_players=n, **fields)
+        return cls(vals[order], sets[order], n_players=n, index=str(meta["index"]),
+                   max_order=int(meta["max_order"]), min_order=int(meta["min_order"]),
+                   baseline_value=float(meta["baseline_value"]),
+                   estimated=bool(meta.get("estimated")), budget_used=meta.get("estimation_budget"))
 
     # ------------------------------------------------------------------ misc
     def __repr__(self) -> str:

@@ -32,13 +32,9 @@ from .backends import KERNELS
 __all__ = ["moebius", "zeta", "superset_moebius", "superset_zeta"]
 
 
-def _table(values: Any, name: str) -> tuple[np.ndarray, int]:
-    return check_value_table(values, name, what="the transforms")
-
-
 def _run(kind: str, values: Any, out: np.ndarray | None, backend: str) -> np.ndarray:
     name, fn = KERNELS[f"transforms.{kind}"].select(backend)
-    arr, _ = _table(values, "values")
+    arr, _ = check_value_table(values, "values", what="the transforms")
     if out is None:
         nbytes = arr.shape[0] * max(1, arr[0].size) * 8
         if nbytes >= 32 << 20:  # reading /proc costs more than a small transform

@@ -25,8 +25,6 @@ msr            BV, BII, WBV, WBII (Wang and Jia 2023)
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._api import (
     METHODS,
     EvaluationInterrupted,
@@ -54,7 +52,3 @@ __all__ = [
 
 def __dir__() -> list[str]:
     return __all__
-
-
-def __getattr__(name: str) -> Any:
-    raise AttributeError(f"module 'interplay.estimators' has no attribute {name!r}")

@@ -11,7 +11,7 @@ from .._validation import check_int, check_open_unit, check_real
 from ..indices import INDEX_NAMES, Index, get_index
 from ..results import InteractionResult
 from ._base import EvaluationInterrupted, GameEvaluationError, SamplingState, interrupted
-from ._rng import resolve_seed
+from .._rng import resolve_seed
 
 #: method -> the capabilities (``interplay.indices.CAPABILITIES``) it needs from an index: a
 #: method serves every index that has all capabilities of one of its alternatives. Which
@@ -156,7 +156,11 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
 
         return make_permutation(n, idx, budget, k, seed, config, backend=backend)
     from . import _stratified as st
+    from ._kernelshapiq import KernelShapIQ
 
+    classes = {"regression": st.RegressionEstimator, "kernelshap": st.RegressionEstimator,
+               "kernelshapiq": KernelShapIQ, "shapiq": st.ShapIQ, "svarmiq": st.SvarmIQ,
+               "msr": st.MSR}
     if method in ("shapiq", "svarmiq", "kernelshapiq") and n > 1000:
         raise ValueError(
             f"n_players = {n}: method={method!r} weighs coalitions by binomial coefficients that "
@@ -169,20 +173,8 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
         if pair and not np.allclose(np.where(np.isinf(q), 0, q),
                                     np.where(np.isinf(q), 0, q)[::-1]):
             raise ValueError("pairing=True needs symmetric size weights (p = 0.5)")
-        if method in ("regression", "kernelshap"):
-            cls = st.RegressionEstimator
-        elif method == "kernelshapiq":
-            from ._kernelshapiq import KernelShapIQ as cls
-        elif method == "shapiq":
-            cls = st.ShapIQ
-        elif method == "svarmiq":
-            cls = st.SvarmIQ
-        elif method == "msr":
-            cls = st.MSR
-        else:  # pragma: no cover
-            raise AssertionError(method)
         cfg = {**config, "method": method, "budget": budget, "seed": seed}
-        est = cls(n, idx, budget, k, seed, cfg, size_weights=q, pairing=pair, backend=backend)
+        est = classes[method](n, idx, budget, k, seed, cfg, size_weights=q, pairing=pair, backend=backend)
         est.method = method
         return est
 

@@ -23,7 +23,14 @@ from ..results import InteractionResult
 N_GROUPS = 32
 
 
-class GameEvaluationError(RuntimeError):
+class _CarriesState:
+    def __init__(self, message: str, coalitions: np.ndarray, state: SamplingState) -> None:
+        super().__init__(message)
+        self.coalitions = coalitions
+        self.state = state
+
+
+class GameEvaluationError(_CarriesState, RuntimeError):
     """The game raised while evaluating a batch of coalitions.
 
     Attributes
@@ -36,13 +43,8 @@ class GameEvaluationError(RuntimeError):
         run).
     """
 
-    def __init__(self, message: str, coalitions: np.ndarray, state: SamplingState) -> None:
-        super().__init__(message)
-        self.coalitions = coalitions
-        self.state = state
 
-
-class EvaluationInterrupted(KeyboardInterrupt):
+class EvaluationInterrupted(_CarriesState, KeyboardInterrupt):
     """Ctrl-C (KeyboardInterrupt) while the game evaluated a batch of coalitions.
 
     A KeyboardInterrupt (so a script still stops), carrying the work done so far: ``state``
@@ -57,11 +59,6 @@ class EvaluationInterrupted(KeyboardInterrupt):
         The batch that was interrupted.
     state : SamplingState
     """
-
-    def __init__(self, message: str, coalitions: np.ndarray, state: SamplingState) -> None:
-        super().__init__(message)
-        self.coalitions = coalitions
-        self.state = state
 
 
 def interrupted(est: Any, coalitions: np.ndarray, exc: BaseException, who: str = "the game",
@@ -98,10 +95,6 @@ class SamplingState:
     @property
     def n_evaluated(self) -> int:
         return 0 if self.values is None else int(self.sets.shape[0])
-
-    def lookup(self) -> dict[bytes, int]:
-        rows = np.ascontiguousarray(self.sets)
-        return {rows[i].tobytes(): i for i in range(rows.shape[0])}
 
     def __repr__(self) -> str:
         c = self.config
@@ -169,16 +162,12 @@ class Estimator:
         """Take the values of already-evaluated coalitions from ``state``; returns how many."""
         if state.values is None or state.sets.shape[0] == 0:
             return 0
-        lut = state.lookup()
-        rows, src = [], []
-        for i in range(self._plan.shape[0]):
-            j = lut.get(self._plan[i].tobytes())
-            if j is not None:
-                rows.append(i)
-                src.append(j)
-        if rows:
-            self._store(np.array(rows), state.values[np.array(src)], squeeze=state.squeeze)
-        return len(rows)
+        lut = {row.tobytes(): j for j, row in enumerate(np.ascontiguousarray(state.sets))}
+        hits = [(i, lut[row.tobytes()]) for i, row in enumerate(self._plan) if row.tobytes() in lut]
+        if hits:
+            rows, src = np.array(hits).T
+            self._store(rows, state.values[src], squeeze=state.squeeze)
+        return len(hits)
 
     # ---------------------------------------------------------------- protocol
     def next_coalitions(self, max_rows: int | None = None) -> np.ndarray | None:

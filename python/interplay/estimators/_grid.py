@@ -32,7 +32,7 @@ from .._validation import as_real_float64, check_int, format_bytes, require_memo
 from ..indices._weights import binomial_mass  # the product measure's mass per size
 from ._base import Estimator, SamplingState
 from ._kernels import set_ranks, stratified_stream, subset_gather, subset_moments, union_ranks
-from ._rng import resolve_seed, substream
+from .._rng import resolve_seed, substream
 from ._stratified import spd_solver
 
 #: delete-a-group jackknife: groups of coalitions per player group (docs/sampled.md)

@@ -60,6 +60,17 @@ def _complement_pays(sets: np.ndarray, n: int, max_order: int, n_buckets: int = 
     return 2.0 * via <= direct
 
 
+def _big_rows(sets, n, max_order, complement, sizes, n_buckets) -> np.ndarray | None:
+    """The rows (|T| > n/2) to visit through their complements, or None for none."""
+    if not (complement and _use_complement(n, max_order) and sets.shape[0]):
+        return None
+    sizes = bits.sizes(sets) if sizes is None else sizes
+    if complement == "auto" and not _complement_pays(sets, n, max_order, n_buckets, sizes):
+        return None
+    big = sizes > n // 2
+    return big if big.any() else None
+
+
 def subset_moments(sets, n, max_order, weights, bucket=None, n_buckets=1, *, backend="auto",
                    complement=True, sizes=None):
     """Returns moments of shape (n_buckets, n_sets(<= max_order), c).
@@ -71,25 +82,18 @@ def subset_moments(sets, n, max_order, weights, bucket=None, n_buckets=1, *, bac
     caller has them (the coalition stream returns them), else counted here.
     """
     sets = bits.words(sets, n)
-    if complement == "auto" or (complement and _use_complement(n, max_order)):
-        sizes = bits.sizes(sets) if sizes is None else sizes
-    if complement == "auto":
-        complement = (_use_complement(n, max_order) and sets.shape[0] > 0
-                      and _complement_pays(sets, n, max_order, n_buckets, sizes))
-    if complement and _use_complement(n, max_order):
-        big = sizes > n // 2
-        if big.any():
-            w = np.asarray(weights, dtype=np.float64)
-            w = w[:, None] if w.ndim == 1 else w
-            b = None if bucket is None else np.asarray(bucket, dtype=np.int64)
-            small = ~big
-            out = _moments_direct(sets[small], n, max_order, w[small],
-                                  None if b is None else b[small], n_buckets, backend)
-            comp = _moments_direct(bits.complement(sets[big], n), n, max_order, w[big],
-                                   None if b is None else b[big], n_buckets, backend)
-            complement_fold(comp, n, max_order, out, backend=backend)
-            return out
-    return _moments_direct(sets, n, max_order, weights, bucket, n_buckets, backend)
+    big = _big_rows(sets, n, max_order, complement, sizes, n_buckets)
+    if big is None:
+        return _moments_direct(sets, n, max_order, weights, bucket, n_buckets, backend)
+    w = np.asarray(weights, dtype=np.float64)
+    w = w[:, None] if w.ndim == 1 else w
+    b = None if bucket is None else np.asarray(bucket, dtype=np.int64)
+    out = _moments_direct(sets[~big], n, max_order, w[~big],
+                          None if b is None else b[~big], n_buckets, backend)
+    comp = _moments_direct(bits.complement(sets[big], n), n, max_order, w[big],
+                           None if b is None else b[big], n_buckets, backend)
+    complement_fold(comp, n, max_order, out, backend=backend)
+    return out
 
 
 def _moments_direct(sets, n, max_order, weights, bucket, n_buckets, backend):
@@ -130,31 +134,23 @@ def subset_gather(sets, n, max_order, coef, *, backend="auto", complement=True, 
     c = np.ascontiguousarray(coef, dtype=np.float64)
     if c.ndim == 1:
         c = c[:, None]
-    if complement == "auto" or (complement and _use_complement(n, max_order)):
-        sizes = bits.sizes(sets) if sizes is None else sizes
-    if complement == "auto":
-        complement = (_use_complement(n, max_order) and sets.shape[0] > 0
-                      and _complement_pays(sets, n, max_order, 1, sizes))
-    if complement and _use_complement(n, max_order) and sets.shape[0]:
-        big = sizes > n // 2
-        if big.any():
-            cp = np.zeros_like(c)
-            for s in range(max_order + 1):
-                R = bits.subset_ranks_by_mask(n, s)
-                lo = bits.offset(n, s)
-                block = c[lo:lo + R.shape[0]]
-                for L in range(1 << s):
-                    np.add.at(cp, R[:, L], block)
-            for s in range(max_order + 1):
-                lo, hi = bits.offset(n, s), bits.offset(n, s + 1)
-                if s % 2:
-                    cp[lo:hi] *= -1.0
-            out = np.empty((sets.shape[0], c.shape[1]), dtype=np.float64)
-            out[~big] = subset_gather(sets[~big], n, max_order, c, backend=backend,
-                                      complement=False)
-            out[big] = subset_gather(bits.complement(sets[big], n), n, max_order, cp,
-                                     backend=backend, complement=False)
-            return out
+    big = _big_rows(sets, n, max_order, complement, sizes, 1)
+    if big is not None:
+        cp = np.zeros_like(c)
+        for s in range(max_order + 1):
+            R = bits.subset_ranks_by_mask(n, s)
+            lo = bits.offset(n, s)
+            block = c[lo:lo + R.shape[0]]
+            for L in range(1 << s):
+                np.add.at(cp, R[:, L], block)
+        for s in range(1, max_order + 1, 2):
+            cp[bits.offset(n, s):bits.offset(n, s + 1)] *= -1.0
+        out = np.empty((sets.shape[0], c.shape[1]), dtype=np.float64)
+        out[~big] = subset_gather(sets[~big], n, max_order, c, backend=backend,
+                                  complement=False)
+        out[big] = subset_gather(bits.complement(sets[big], n), n, max_order, cp,
+                                 backend=backend, complement=False)
+        return out
     out = np.zeros((sets.shape[0], c.shape[1]), dtype=np.float64)
     if sets.shape[0] == 0:
         return out

@@ -10,7 +10,7 @@ from .._validation import check_int
 from ..estimators import make_estimator as _make_estimator
 from ..estimators._api import serves_grid
 from ..estimators._grid import grid_min_budget
-from ..estimators._rng import resolve_seed
+from .._rng import resolve_seed
 from ..indices import get_index
 from ..results import InteractionResult
 from ..scheduler import ValueCache

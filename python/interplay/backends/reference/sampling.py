@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ...estimators._rng import GOLDEN, MASK, SplitMix64, mix64
+from ..._rng import GOLDEN, MASK, SplitMix64, mix64
 from ...sets import n_words
 
 

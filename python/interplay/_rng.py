@@ -1,7 +1,7 @@
 """SplitMix64, reproduced bit for bit from csrc/include/interplay/sampling/rng.hpp.
 
-Every sampled estimator draws from this generator (in C++, Numba or here), so a seed gives the
-same coalitions on every backend.
+Every sampled estimator draws from this generator (in C++, Numba or here: the reference tier
+uses it), so a seed gives the same coalitions on every backend.
 """
 
 from __future__ import annotations
@@ -54,14 +54,3 @@ def substream(seed: int, tag: int) -> int:
     """An independent seed derived from ``seed`` for a named part of an estimator."""
     return mix64((seed ^ mix64(tag * GOLDEN)) & MASK)
 
-
-def uniforms(seed: int, count: int, start: int = 0) -> np.ndarray:
-    """Uniforms number start+1 .. start+count of the SplitMix64 sequence from ``seed``,
-    vectorised (the same numbers as calling :meth:`SplitMix64.uniform` repeatedly)."""
-    k = np.arange(start + 1, start + count + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        z = np.uint64(seed) + k * np.uint64(GOLDEN)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
