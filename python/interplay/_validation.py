@@ -118,19 +118,16 @@ def as_real_float64(values: Any, name: str) -> np.ndarray:
     Complex values are refused (TypeError naming ``name``): casting them would silently drop the
     imaginary part. Values that are not numbers at all raise TypeError too.
     """
-    if hasattr(values, "detach") and hasattr(values, "is_complex"):  # torch tensor
-        if values.is_complex():
-            raise TypeError(f"{name} is complex (dtype {values.dtype}): only real values are "
-                            "supported; return the real part, imaginary part or modulus "
-                            "(as separate outputs if needed)")
-        import torch  # noqa: PLC0415
-
-        return values.detach().to(device="cpu", dtype=torch.float64).numpy()
-    arr = np.asarray(values)
-    if arr.dtype.kind == "c":
+    tensor = hasattr(values, "detach") and hasattr(values, "is_complex")
+    arr = values if tensor else np.asarray(values)
+    if values.is_complex() if tensor else arr.dtype.kind == "c":
         raise TypeError(f"{name} is complex (dtype {arr.dtype}): only real values are "
                         "supported; return the real part, imaginary part or modulus (as "
                         "separate outputs if needed)")
+    if tensor:
+        import torch  # noqa: PLC0415
+
+        return values.detach().to(device="cpu", dtype=torch.float64).numpy()
     try:
         return np.asarray(arr, dtype=np.float64)
     except (TypeError, ValueError) as exc:

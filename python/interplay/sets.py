@@ -203,12 +203,9 @@ def rank_members(mem: np.ndarray, n: int) -> np.ndarray:
 @functools.lru_cache(maxsize=32)
 def subset_ranks(n: int, s: int) -> tuple[np.ndarray, ...]:
     """For each s-set S (colex), the ranks of its j-subsets, j = 0..s: (C(n, s), C(s, j)) each."""
-    mem = members(n, s)
-    out = [np.zeros((mem.shape[0], 1), dtype=np.int64)]
-    for j in range(1, s + 1):
-        cols = itertools.combinations(range(s), j)
-        out.append(np.stack([rank_members(mem[:, list(c)], n) for c in cols], axis=1))
-    return tuple(out)
+    by_mask = subset_ranks_by_mask(n, s)
+    return tuple(by_mask[:, [sum(1 << i for i in c) for c in itertools.combinations(range(s), j)]]
+                 for j in range(s + 1))
 
 
 @functools.lru_cache(maxsize=32)

@@ -121,7 +121,6 @@ class Estimator:
         self._values: np.ndarray | None = None
         self._squeeze: bool | None = None
         self._pending: np.ndarray | None = None
-        self._n_calls = 0
 
     @property
     def label(self) -> str:
@@ -190,7 +189,6 @@ class Estimator:
         arr = check_game_output(values, rows.size)
         self._pending = None
         self._store(rows, arr, squeeze=arr.ndim == 1)
-        self._n_calls += 1
 
     def _store(self, rows: np.ndarray, arr: np.ndarray, *, squeeze: bool) -> None:
         arr2 = arr.reshape(arr.shape[0], -1)

@@ -33,51 +33,12 @@ User-defined: ``CardinalIndex(name, order, moebius_weights=... | derivative_weig
 ``interplay.exact`` and the sampled estimators that need nothing but derivative weights
 (``method="shapiq"``, ``"svarmiq"``).
 
-This package is the only place an index is defined
----------------------------------------------------
-Each built-in index is one class in ``_index.py``: its weights (exact rationals in ``_weights.py``
-for the Moebius form; float closed forms for the derivative form), its capabilities, its string
-name (the ``@register("name")`` decorator fills :data:`REGISTRY`, from which ``get_index`` and
-``INDEX_NAMES`` come) and what the estimators need from it. ``interplay.exact``,
-``interplay.approximate``, ``interplay.explain`` and the CLI ask the index object; nothing outside
-this package lists index names. Adding an index is one class (or one ``CardinalIndex`` call)
-and its tests.
-
-The interface (all an estimator needs)
---------------------------------------
-``idx.name``                 str, the name results carry (order-1 Shapley-family indices are
-                             "SV", order-1 Banzhaf-family ones "BV" ("WBV" for p != 1/2), as
-                             in shapiq; likewise "BII", "FBII" for the W-names at p = 1/2)
-``idx.order``                int or None (None: the default for n, see ``resolve_order``)
-``idx.kind``                 "value" (order 1) or "interaction"
-``idx.p``                    float or None (weighted Banzhaf family)
-``idx.citation``             str
-``idx.baseline``             "empty" (baseline_value = v(empty)) or "intercept" (FBII/FWBII:
-                             the empty-set entry, the fitted intercept)
-``idx.empty_is_value``       the empty-set entry is v(empty) (SV, k-SII, STII, FSII, CHII, ...)
-``idx.capabilities``         frozenset of :data:`CAPABILITIES`: "moebius_weights",
-                             "derivative_weights" (every index), "semivalue", "regression" (a
-                             weighted least-squares fit: FSII/FBII/FWBII and the values SV, BV,
-                             WBV), "product_measure" (weights of mu_p), "derivative_sampling"
-                             (SHAP-IQ / SVARM-IQ), "sii_permutation", "stii_permutation",
-                             "sii_regression". ``interplay.estimators`` declares which
-                             capabilities each method needs (``NEEDS``); its ``METHODS`` table
-                             is derived from them.
-``idx.resolve_order(n)``     the order k used for n players
-``idx.moebius_weights(n)``   float64 (k+1, n+1): c[s, t]
-``idx.derivative_weights(n)``  float64 (k+1, n+1): w[s, u] (u = |T|, T outside S); closed
-                             forms where the index has one (no cancellation at large n)
-``idx.size_mass(n)``         float64 (n+1,): the sampling mass over coalition sizes, the Shapley
-                             kernel's n / (t (n-t)) or the product measure's C(n,t) p^t (1-p)^(n-t)
-``idx.base``                 the index the sampled estimators estimate first (SII for k-SII,
-                             else the index itself) and ``idx.base_coefficients(k)`` the
-                             b[r] of phi(S) = sum_{T superset S, |T| <= k} b[|T|-|S|] base(T)
-``idx.regression_kernel(n)`` mu(t) = size_mass(n)[t] / C(n, t), t = 0..n, the per-coalition
-                             weight of a "regression" index's fit (inf = exact constraint)
-``idx.with_order(k)``        the same index at order k
-``idx.key``                  value identity: ``==`` and ``hash`` use it, so
-                             ``WeightedBII(p=0.5, order=k) == BII(order=k)``,
-                             ``SII(order=1) == SV()``, ``WeightedBV(0.5) == BV()``.
+Each built-in index is one class in ``_index.py`` declaring its weights, its capabilities
+(:data:`CAPABILITIES`) and its string name (``@register``, which fills :data:`REGISTRY`, hence
+``get_index`` and ``INDEX_NAMES``). ``interplay.exact``, ``approximate``, ``explain`` and the CLI
+ask the index object (the attributes and methods of :class:`Index`: both weight forms,
+``size_mass``, ``base``, ``regression_kernel``, ``key``, ...); nothing outside this package lists
+index names. Adding an index is one class (or one ``CardinalIndex`` call) and its tests.
 
 Every index is accepted by ``interplay.exact``.
 """
@@ -86,7 +47,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._validation import check_open_unit
+from .._validation import check_int, check_open_unit
 from ._index import (
     BII,
     BV,
@@ -150,8 +111,6 @@ def get_index(index: Any, max_order: Any = None, *, p: Any = 0.5) -> Index:
     take it ("WBV", "WBII", "FWBII") and validated otherwise. For an index object, ``max_order``
     (if given) re-orders it.
     """
-    from .._validation import check_int
-
     if isinstance(index, str):
         if index not in REGISTRY:
             raise ValueError(f"index must be one of {list(REGISTRY)} or an Index object, got {index!r}")

@@ -74,7 +74,7 @@ class Index:
         The empty-set entry is v(empty) (row 0 of the Moebius weights is [1, 0, ..., 0]).
     key : tuple
         Value identity (``==`` and ``hash``): indices with equal keys give equal results on
-        every game.
+        every game, e.g. ``WeightedBII(0.5, k) == BII(k)``, ``SII(order=1) == SV()``.
     """
 
     family: str = "index"
@@ -429,13 +429,18 @@ class CoMoebius(_Transform):
 
 # ---------------------------------------------------------------------------------- custom
 def _weights_source(weights: Any) -> tuple[Callable[[int], np.ndarray] | None, np.ndarray | None]:
-    if weights is None:
-        return None, None
     if callable(weights):
         return weights, None
     arr = np.array(weights, dtype=np.float64)  # TypeError/ValueError for non-numeric input
     arr.setflags(write=False)
     return None, arr
+
+
+def _numeric(weights: Any, what: str) -> np.ndarray:
+    arr = np.asarray(weights)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"{what} must be numeric")
+    return arr.astype(np.float64)
 
 
 class CardinalIndex(Index):
@@ -519,13 +524,7 @@ class CardinalIndex(Index):
             raise ValueError(f"{form} contains NaN or inf")
 
     def _raw(self, n: int) -> np.ndarray:
-        if self._fn is not None:
-            arr = np.asarray(self._fn(n))
-            if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-                raise TypeError(f"{self._form}_weights({n}) must return a numeric array")
-            arr = arr.astype(np.float64)
-        else:
-            arr = self._arr
+        arr = self._arr if self._fn is None else _numeric(self._fn(n), f"{self._form}_weights({n})")
         self._check_shape(arr, n)
         return arr
 
@@ -572,10 +571,7 @@ class Semivalue(CardinalIndex):
         fn, arr = _weights_source(weights)
 
         def derivative(n: int) -> np.ndarray:
-            w = np.asarray(fn(n) if fn is not None else arr)
-            if w.dtype == object or not np.issubdtype(w.dtype, np.number):
-                raise TypeError("weights must be numeric")
-            w = w.astype(np.float64)
+            w = _numeric(fn(n) if fn is not None else arr, "weights")
             if w.shape != (n,):
                 raise ValueError(f"weights must have shape (n,) = ({n},) for n = {n}, got {w.shape}")
             if not np.all(np.isfinite(w)):
