@@ -185,8 +185,7 @@ class InteractionResult:
         bits = self._key_of(key)
         row = self._row_lookup().get(bits)
         if row is not None:
-            v = self.values[row]
-            return float(v) if self.values.ndim == 1 else v.copy()
+            return self._value(row)
         size = bin(bits).count("1")
         if self.min_order <= size <= self.max_order:
             return 0.0 if self.values.ndim == 1 else np.zeros(self.values.shape[1])
@@ -199,10 +198,13 @@ class InteractionResult:
         for row in range(len(self)):
             yield self.players(row)
 
+    def _value(self, row: int) -> Any:
+        v = self.values[row]
+        return float(v) if self.values.ndim == 1 else v.copy()
+
     def items(self) -> Iterator[tuple[tuple[int, ...], Any]]:
         for row in range(len(self)):
-            v = self.values[row]
-            yield self.players(row), (float(v) if self.values.ndim == 1 else v)
+            yield self.players(row), self._value(row)
 
     def to_dict(self) -> dict[tuple[int, ...], Any]:
         """``{players tuple: value}`` (values are floats, or d-vectors for vector games)."""
@@ -244,11 +246,7 @@ class InteractionResult:
             return []
         rows = np.argpartition(-score, k - 1)[:k]
         rows = rows[np.argsort(-score[rows], kind="stable")]
-        out = []
-        for r in rows:
-            v = self.values[r]
-            out.append((self.players(int(r)), float(v) if self.values.ndim == 1 else v.copy()))
-        return out
+        return [(self.players(int(r)), self._value(int(r))) for r in rows]
 
     def to_dense(self, order: int, *, output: int | None = None) -> np.ndarray:
         """Order-1 values as an (n,) vector or order-2 values as a symmetric (n, n) matrix."""

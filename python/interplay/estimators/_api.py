@@ -174,7 +174,8 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
                                     np.where(np.isinf(q), 0, q)[::-1]):
             raise ValueError("pairing=True needs symmetric size weights (p = 0.5)")
         cfg = {**config, "method": method, "budget": budget, "seed": seed}
-        est = classes[method](n, idx, budget, k, seed, cfg, size_weights=q, pairing=pair, backend=backend)
+        est = classes[method](n, idx, budget, k, seed, cfg, size_weights=q, pairing=pair,
+                              backend=backend)
         est.method = method
         return est
 
@@ -376,45 +377,43 @@ def _continue(config: dict, state: SamplingState | None, game: Any,
     return est.result(), est.n_known - before
 
 
-def _anytime_grid(est, game, batch_size, tol):
-    """Grid mode: a grid's split moves with the budget, so rounds are runs at doubling budgets,
-    each continuing the previous one as :func:`refine` does (every evaluated cell that lies on
-    the new grid is reused); the result equals a single run at the budget of the last round."""
-    from ._grid import grid_min_budget
-
-    total = est.budget
-    cfg = dict(est.config)
-    # no round below the budget at which the grid determines every term (a round whose fit is
-    # not determined has no honest standard error to stop on)
-    first = grid_min_budget(est.n_a, est.n_b, est.max_order, est.spec.p, est.seed)
-    budget = min(total, max(16, total // 16, first))
-    evaluated = 0
-    state = None
-    while True:
-        res, new = _continue({**cfg, "budget": budget}, state, game, batch_size)
-        evaluated += new
-        if budget >= total or _max_se(res) < tol:
-            res.info["anytime_rounds_budget"] = budget
-            res.info["anytime_cells_evaluated"] = evaluated
-            return res
-        state = res.info["sampling_state"]
-        budget = min(total, 2 * budget)
-
-
 def _anytime(est, game, batch_size, tol):
+    """Rounds at doubling budgets until the largest standard error is below ``tol``; each
+    round's result equals a single run at its budget. A sampled plan is a prefix stream, so a
+    round evaluates the next rows of the same plan. A grid's split moves with the budget, so a
+    grid round is a run at its budget continuing the previous one as :func:`refine` does
+    (every evaluated cell on the new grid is reused)."""
     if getattr(est, "is_grid", False):
-        return _anytime_grid(est, game, batch_size, tol)
-    total = est.n_planned
-    upto = min(total, max(2, total // 16))
+        from ._grid import grid_min_budget
+
+        total, state, evaluated = est.budget, None, 0
+        # no round below the budget at which the grid determines every term (a round whose fit
+        # is not determined has no honest standard error to stop on)
+        first = max(16, total // 16, grid_min_budget(est.n_a, est.n_b, est.max_order,
+                                                     est.spec.p, est.seed))
+
+        def run_round(budget):
+            nonlocal state, evaluated
+            res, new = _continue({**est.config, "budget": budget}, state, game, batch_size)
+            state = res.info["sampling_state"]
+            evaluated += new
+            res.info["anytime_cells_evaluated"] = evaluated
+            return budget, res
+    else:
+        total = est.n_planned
+        first = max(2, total // 16)
+
+        def run_round(budget):
+            budget = est.round_boundary(budget)
+            _run(est, game, batch_size, upto=budget)
+            return budget, est.result_upto(budget)
+    budget = min(total, first)
     while True:
-        upto = est.round_boundary(upto)
-        _run(est, game, batch_size, upto=upto)
-        res = est.result_upto(upto)
-        se = res.stderr
-        if upto >= total or (se is not None and _max_se(res) < tol):
-            res.info["anytime_rounds_budget"] = upto
+        budget, res = run_round(budget)
+        if budget >= total or (res.stderr is not None and _max_se(res) < tol):
+            res.info["anytime_rounds_budget"] = budget
             return res
-        upto = min(total, 2 * upto)
+        budget = min(total, 2 * budget)
 
 
 def refine(result: InteractionResult | SamplingState, game: Any, extra_budget: int, *,

@@ -268,16 +268,12 @@ class Estimator:
         """Number of basis terms the design must determine (None: no design)."""
         return None
 
-    def _enumerates_all(self, upto: int) -> bool:
-        """The first ``upto`` planned (distinct) coalitions are all 2^n of them."""
-        return self.n_players <= 30 and upto >= (1 << self.n_players)
-
     def _estimate(self, upto: int) -> tuple[np.ndarray, np.ndarray, dict]:
         """The estimate from the first ``upto`` planned coalitions; once they are all 2^n
         coalitions the index itself, from :func:`interplay.exact` on their table (no estimator's
         formula needs to become exact: regressions with basis terms that no weighted row
         determines, e.g. FSII of order n, or KernelSHAP-IQ's big-M approximation, do not)."""
-        if self._enumerates_all(upto):
+        if self.n_players <= 30 and upto >= (1 << self.n_players):  # all 2^n (distinct) coalitions
             return self._exact(upto)
         with blas_limit():  # small dense solves and products: one BLAS thread (_threads)
             values, stderr, info = self._compute(upto)

@@ -167,8 +167,6 @@ def intersection_kernel(sets, n, table, *, backend="auto"):
     """
     sets = bits.words(sets, n)
     t = np.ascontiguousarray(table, dtype=np.float64)
-    if t.ndim != 1 or t.shape[0] < n + 1:
-        raise ValueError(f"table must be one-dimensional with >= {n + 1} entries")
     m = sets.shape[0]
     out = np.empty((m, m), dtype=np.float64)
     if m:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_open_unit
+from .._validation import check_int, check_numeric_array, check_open_unit
 from . import _weights as W
 
 #: what an index can offer, and who relies on it (estimators declare the capabilities they
@@ -436,13 +436,6 @@ def _weights_source(weights: Any) -> tuple[Callable[[int], np.ndarray] | None, n
     return None, arr
 
 
-def _numeric(weights: Any, what: str) -> np.ndarray:
-    arr = np.asarray(weights)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"{what} must be numeric")
-    return arr.astype(np.float64)
-
-
 class CardinalIndex(Index):
     """A user-defined index given by its size weights, in exactly one of two forms.
 
@@ -524,7 +517,7 @@ class CardinalIndex(Index):
             raise ValueError(f"{form} contains NaN or inf")
 
     def _raw(self, n: int) -> np.ndarray:
-        arr = self._arr if self._fn is None else _numeric(self._fn(n), f"{self._form}_weights({n})")
+        arr = self._arr if self._fn is None else check_numeric_array(self._fn(n), f"{self._form}_weights({n})").astype(np.float64)
         self._check_shape(arr, n)
         return arr
 
@@ -571,7 +564,7 @@ class Semivalue(CardinalIndex):
         fn, arr = _weights_source(weights)
 
         def derivative(n: int) -> np.ndarray:
-            w = _numeric(fn(n) if fn is not None else arr, "weights")
+            w = check_numeric_array(fn(n) if fn is not None else arr, "weights").astype(np.float64)
             if w.shape != (n,):
                 raise ValueError(f"weights must have shape (n,) = ({n},) for n = {n}, got {w.shape}")
             if not np.all(np.isfinite(w)):
