@@ -20,32 +20,23 @@ def format_bytes(nbytes: float) -> str:
 
 def available_memory() -> int:
     """Bytes of memory available to this process now (MemAvailable; a cgroup limit if lower)."""
-    avail = None
     try:
         with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    avail = int(line.split()[1]) * 1024
-                    break
-    except OSError:
-        pass
-    if avail is None:
+            avail = next(int(line.split()[1]) * 1024 for line in fh
+                         if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration):
         try:
             avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
         except (ValueError, OSError, AttributeError):
             avail = 1 << 62
-    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+    for limit, usage in (("memory.max", "memory.current"),
+                         ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
         try:
-            with open(path) as fh:
+            with open(f"/sys/fs/cgroup/{limit}") as fh:
                 raw = fh.read().strip()
             if raw and raw != "max":
-                limit = int(raw)
-                usage_path = path.replace("memory.max", "memory.current").replace(
-                    "limit_in_bytes", "usage_in_bytes"
-                )
-                with open(usage_path) as fh:
-                    usage = int(fh.read().strip())
-                avail = min(avail, max(limit - usage, 0))
+                with open(f"/sys/fs/cgroup/{usage}") as fh:
+                    avail = min(avail, max(int(raw) - int(fh.read().strip()), 0))
         except (OSError, ValueError):
             continue
     return int(avail)

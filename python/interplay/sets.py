@@ -45,7 +45,6 @@ def n_sets(n: int, min_order: int, max_order: int) -> int:
     return offset(n, max_order + 1) - offset(n, min_order)
 
 
-@functools.lru_cache(maxsize=256)
 def n_sets_upto(n: int, k: int) -> int:
     """Number of sets of sizes 0..k (the rows ranked by :func:`rank_members`)."""
     return offset(n, k + 1)

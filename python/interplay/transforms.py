@@ -33,7 +33,7 @@ __all__ = ["moebius", "zeta", "superset_moebius", "superset_zeta"]
 
 
 def _run(kind: str, values: Any, out: np.ndarray | None, backend: str) -> np.ndarray:
-    name, fn = KERNELS[f"transforms.{kind}"].select(backend)
+    _, fn = KERNELS[f"transforms.{kind}"].select(backend)
     arr, _ = check_value_table(values, "values", what="the transforms")
     if out is None:
         nbytes = arr.shape[0] * max(1, arr[0].size) * 8
@@ -49,13 +49,9 @@ def _run(kind: str, values: Any, out: np.ndarray | None, backend: str) -> np.nda
         raise ValueError("out must be a writeable C-contiguous float64 array")
     if out.shape != arr.shape:
         raise ValueError(f"out has shape {out.shape}, values has shape {arr.shape}")
-    if out is values or (isinstance(values, np.ndarray) and np.shares_memory(out, values)):
-        if out is not values:
-            raise ValueError("out overlaps values without being the same array")
-        fn(out, out)
-        return out
-    src = np.ascontiguousarray(arr, dtype=np.float64)
-    fn(src, out)
+    if out is not values and isinstance(values, np.ndarray) and np.shares_memory(out, values):
+        raise ValueError("out overlaps values without being the same array")
+    fn(out if out is values else np.ascontiguousarray(arr, dtype=np.float64), out)
     return out
 
 

@@ -67,19 +67,6 @@ def _auto(idx: Index, n: int | None, budget: int | None) -> str:
     return served[0]
 
 
-def _resolve_index(index: Any, max_order: Any, p: float, n: int) -> Index:
-    """The index object at the order used for n players: an index object keeps its own order;
-    a string name takes ``max_order`` (values: always 1) and ``p``."""
-    if isinstance(index, str):
-        idx = get_index(index, None, p=p)
-        if idx.kind != "value":
-            idx = get_index(idx, check_int(max_order, "max_order", low=1, high=n))
-    else:
-        idx = get_index(index)
-    idx.resolve_order(n)  # validated: 1 <= k <= n
-    return idx
-
-
 def auto_method(index: Any, p: float = 0.5, n_players: int | None = None,
                 budget: int | None = None) -> str:
     """The estimator ``method="auto"`` uses for ``index`` (optionally at n_players, budget)."""
@@ -133,8 +120,11 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
     n = check_int(n_players, "n_players", low=1)
     budget = check_int(budget, "budget", low=2)
     p = check_open_unit(p, "p")
-    idx = _resolve_index(index, max_order, p, n)
-    k = idx.resolve_order(n)
+    # an index object keeps its own order; a string name takes max_order (values: 1) and p
+    idx = get_index(index, None, p=p)
+    if isinstance(index, str) and idx.kind != "value":
+        idx = get_index(idx, check_int(max_order, "max_order", low=1, high=n))
+    k = idx.resolve_order(n)  # validated: 1 <= k <= n
     auto = method == "auto"
     method = _check_method(method, idx, n, budget)
     seed = resolve_seed(seed)
