@@ -47,20 +47,13 @@ def plan_exact(
     rows = bits.n_sets(n, 0, k)
     name, _ = WEIGHTED_SUPERSET.select(backend)
     table = (1 << n) * dd * 8
+    method, scratch = "per_order", table
     if np.array_equal(weights, np.eye(k + 1, n + 1)):
-        method = "gather"
+        method, scratch = "gather", 0
     elif name == "cpp":
         ex = core().exact
-        fused = ex.fused_cost(n, dd, 0, k)
-        per_order = ex.per_order_cost(n, dd, 0, k)
-        method = "fused" if fused <= per_order else "per_order"
-    else:
-        method = "per_order"
-    scratch = 0
-    if method == "per_order":
-        scratch = table
-    elif method == "fused":
-        scratch = core().build.max_threads() * rows * dd * 8
+        if ex.fused_cost(n, dd, 0, k) <= ex.per_order_cost(n, dd, 0, k):
+            method, scratch = "fused", core().build.max_threads() * rows * dd * 8
     nbytes = (0 if in_place else table) + scratch + rows * dd * 8 + rows * 8
     nbytes += table if converts_input else 0
     return {

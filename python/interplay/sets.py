@@ -118,11 +118,8 @@ def players_to_set(players: Iterable[int], n: int) -> np.ndarray:
 
 def set_to_players(row: Any) -> tuple[int, ...]:
     """Sorted players of one set (a row of words, or a one-word integer)."""
-    out = []
-    for w, word in enumerate(np.atleast_1d(np.asarray(row)).tolist()):
-        v = int(word)
-        out.extend(64 * w + i for i in range(v.bit_length()) if v >> i & 1)
-    return tuple(out)
+    v = set_key(row)
+    return tuple(i for i in range(v.bit_length()) if v >> i & 1)
 
 
 def set_key(row: Any) -> int:

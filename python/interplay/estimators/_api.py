@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -190,7 +191,7 @@ def _identified(est, build, *, auto: bool, index: Index, n: int, k: int, budget:
     switches to an estimator without a design (AUTO_UNDERDETERMINED); otherwise warn
     (UnderdeterminedWarning) with the budget that determines the index; the result is then
     flagged and its fitted terms carry infinite standard errors (Estimator._wrap)."""
-    from ._identify import min_budget, reference_min_budget, warn_underdetermined
+    from ._identify import UnderdeterminedWarning, min_budget, reference_min_budget
 
     ident = est.identification()
     if ident is None or ident.ok:
@@ -229,10 +230,11 @@ def _identified(est, build, *, auto: bool, index: Index, n: int, k: int, budget:
     else:
         hint = (f"a budget a little above {budget} (seed 0 is determined from {need}) or "
                 "another seed")
-    warn_underdetermined(
+    warnings.warn(
         f"method={method!r} cannot determine {index.name} of order {k} for n_players = {n} "
         f"from budget = {budget}: {ident.detail}. Standard errors of the fitted terms are "
-        f"inf and result.info['identifiable'] is False; use {hint}.")
+        f"inf and result.info['identifiable'] is False; use {hint}.", UnderdeterminedWarning,
+        stacklevel=4)  # the caller of approximate
     return est
 
 

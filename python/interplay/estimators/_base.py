@@ -206,25 +206,24 @@ class Estimator:
         """Forget the pending batch (its evaluation failed); it will be handed out again."""
         self._pending = None
 
-    def state(self) -> SamplingState:
-        known = np.flatnonzero(self._known)
-        vals = None if self._values is None else self._values[known].copy()
-        return SamplingState(self.config, self._plan[known].copy(), vals, bool(self._squeeze))
+    def state(self, rows: Any = None) -> SamplingState:
+        """The coalitions evaluated so far (or the planned ``rows``) and their values."""
+        rows = np.flatnonzero(self._known) if rows is None else rows
+        vals = None if self._values is None else self._values[rows].copy()
+        return SamplingState(self.config, self._plan[rows].copy(), vals, bool(self._squeeze))
 
     def result(self) -> InteractionResult:
         """The estimate from all planned coalitions (all must have been told)."""
         if not self.done:
             missing = int((~self._known).sum())
             raise RuntimeError(f"{missing} planned coalitions have not been evaluated yet")
-        values, stderr, info = self._estimate(self._plan.shape[0])
-        return self._wrap(values, stderr, info, self._plan.shape[0])
+        return self._wrap(*self._estimate(self.n_planned), self.n_planned)
 
     def result_upto(self, n_rows: int) -> InteractionResult:
         """The estimate a run with budget ``n_rows`` would give (the plan is a prefix stream)."""
         if not self._known[:n_rows].all():
             raise RuntimeError("the first n_rows planned coalitions are not all evaluated")
-        values, stderr, info = self._estimate(n_rows)
-        res = self._wrap(values, stderr, info, n_rows)
+        res = self._wrap(*self._estimate(n_rows), n_rows)
         # this result is the run with budget n_rows: refine continues from there
         res.info["sampling_state"].config["budget"] = int(n_rows)
         return res
@@ -335,10 +334,7 @@ class Estimator:
         info = {"method": self.method, "seed": self.seed, **info}
         if getattr(self, "auto_reason", None):
             info["auto_reason"] = self.auto_reason
-        config = dict(self.config)
-        info["sampling_state"] = SamplingState(
-            config, self._plan[:upto].copy(),
-            None if self._values is None else self._values[:upto].copy(), bool(self._squeeze))
+        info["sampling_state"] = self.state(slice(0, upto))
         full = upto >= (1 << self.n_players) if self.n_players < 63 else False
         return InteractionResult(
             values, sets, n_players=self.n_players, index=self.label,

@@ -14,7 +14,6 @@ same row), so a pair adds about one dimension to the even-order terms.
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
@@ -135,6 +134,3 @@ def satterthwaite_factor(var_t: np.ndarray, counts: np.ndarray, open_: np.ndarra
     fac = np.where(np.isfinite(df), t_inflation(np.where(np.isfinite(df), df, 1.0)) ** 2, 1.0)
     return np.where(unreliable, np.inf, fac)
 
-
-def warn_underdetermined(message: str, stacklevel: int = 5) -> None:
-    warnings.warn(message, UnderdeterminedWarning, stacklevel=stacklevel)
