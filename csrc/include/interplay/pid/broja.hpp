@@ -434,11 +434,14 @@ struct IPM {
         h.assign(nf * ny, 0.0);
         G.assign(static_cast<std::size_t>(n1) * n2 * n2, 0.0);
         const long long n1l = n1;
+        ParallelErrors errors;
 #pragma omp parallel num_threads(max_threads()) if (opt.parallel && N >= 2048)
         {
             std::vector<double> work(ny), V(static_cast<std::size_t>(n2) * ny);
 #pragma omp for schedule(dynamic, 1)
             for (long long i1 = 0; i1 < n1l; ++i1) {
+                errors.run([&] { errors.poll(); });  // Ctrl-C (thread 0) or a failed peer
+                if (errors.failed()) continue;
                 const int x1 = static_cast<int>(i1);
                 double *L = Lll.data() + static_cast<std::size_t>(x1) * nyy;
                 double *Hi = Hinv.data() + static_cast<std::size_t>(x1) * nyy;
@@ -504,6 +507,7 @@ struct IPM {
                     }
             }
         }
+        errors.rethrow();
         // S(x2, x2b) -= H_lm(x1,x2)^T H_ll^{-1} H_lm(x1,x2b) summed over x1, with
         // H_lm(x1,x2) = diag(a_f) + d_f e_f e_f^T (a_f = w_f e_f), expanded as
         //   (a_f a_g^T) o Hinv + (a_f o h_g)(d_g e_g)^T + (d_f e_f)(a_g o h_f)^T
@@ -517,6 +521,8 @@ struct IPM {
             std::vector<double> ag(ny), hfag(ny);
 #pragma omp for schedule(dynamic, 1)
             for (long long j2 = 0; j2 < n2l; ++j2) {
+                errors.run([&] { errors.poll(); });  // Ctrl-C (thread 0) or a failed peer
+                if (errors.failed()) continue;
                 const int x2 = static_cast<int>(j2);
                 for (int x1 = 0; x1 < n1; ++x1) {
                     const std::size_t f = static_cast<std::size_t>(x1) * n2 + x2;
@@ -552,6 +558,7 @@ struct IPM {
                 }
             }
         }
+        errors.rethrow();
         // fixed entries (pinned / disallowed mu): identity rows
         for (std::size_t i = 0; i < N; ++i) {
             double *row = S.data() + i * N;
