@@ -8,8 +8,10 @@
 - **BLAS/LAPACK** (numpy's and scipy's OpenBLAS) runs single-threaded inside the engine's dense
   solves and products (:func:`blas_limit`): on the 2-core machine under load, OpenBLAS threads
   made the 211-term solves of the sampled estimators 10-20x slower and a 2304 x 2304 dpotrf
-  20-30x slower. Systems of at least :data:`BLAS_PARALLEL_MIN` unknowns use up to
-  :func:`get_num_threads` threads when the load average leaves cores idle.
+  20-30x slower. Large systems stay on one thread too: a thread count chosen from the machine's
+  load would make results depend on it (BLAS sums in an order set by its threads), and scipy's
+  ``cho_factor`` on the 20,101-term grid system of FIxLIP's ViT-B/16 setting died with SIGBUS
+  on two OpenBLAS threads where one thread finished (issue 12).
 - **numba's pool** (the fallback backend) is set with ``numba.set_num_threads``.
 - **OpenMP's idle threads sleep sooner**: libgomp lets a thread that waits (at a barrier, or
   between regions) spin GOMP_SPINCOUNT times before it sleeps, 300,000 by default (milliseconds);
@@ -31,10 +33,6 @@ import functools
 import operator
 import os
 import sys
-
-# Unknowns from which a dense solve may use parallel BLAS (a Cholesky of n^3 / 3 flops, about
-# 2 s on one core at 4096): below, a team's wake-ups and spinning cost more than it saves.
-BLAS_PARALLEL_MIN = 4096
 
 _setting: int | None = None
 
@@ -130,25 +128,15 @@ def _blas():
         return None
 
 
-def blas_threads(size: int = 0) -> int:
-    """BLAS threads for a dense problem of ``size`` unknowns: 1 below BLAS_PARALLEL_MIN or when
-    the machine's load average leaves no core idle, else get_num_threads()."""
-    n = get_num_threads()
-    if size < BLAS_PARALLEL_MIN or n == 1:
-        return 1
-    idle = _cores() - os.getloadavg()[0]
-    return max(1, min(n, int(idle)))
-
-
 _current: int | None = None  # the BLAS threads set by the innermost blas_limit
 
 
 @contextlib.contextmanager
-def blas_limit(size: int = 0):
-    """Context manager holding BLAS to :func:`blas_threads` (size) threads (about 50 us; free
-    inside a limit of the same count). BLAS's thread count is process-wide, as is this."""
+def blas_limit():
+    """Context manager holding BLAS to one thread (about 50 us; free inside another limit).
+    BLAS's thread count is process-wide, as is this."""
     global _current
-    want, ctl = blas_threads(size), _blas()
+    want, ctl = 1, _blas()
     if ctl is None or want == _current:
         yield
         return

@@ -61,7 +61,7 @@ def show_config(file=None) -> None:
         )
     t = info["threads"]
     print(f"threads: {t['engine']} (interplay.set_num_threads; torch's own: "
-          f"torch.set_num_threads), BLAS one thread below {t['blas_parallel_min']} unknowns "
+          f"torch.set_num_threads), BLAS one thread in the engine's solves "
           f"({t['blas']}); OpenMP waits: {t['openmp_waits']}", file=out)
     if info["kernels"]:
         print("kernels:", file=out)
@@ -78,7 +78,7 @@ def _threads_info() -> dict:
     ctl = _threads._blas()
     libs = [f"{lib['internal_api']} {lib.get('version')}, {lib['num_threads']} threads"
             for lib in (ctl.info() if ctl is not None else [])]
-    return {"engine": _threads.get_num_threads(), "blas_parallel_min": _threads.BLAS_PARALLEL_MIN,
+    return {"engine": _threads.get_num_threads(), "blas_threads": 1,
             "blas": "; ".join(libs) or "threadpoolctl not installed",
             "openmp_waits": _threads._spin_note}
 

@@ -544,7 +544,7 @@ class GridEstimator(Estimator):
     def result(self):
         if not self.done:
             raise RuntimeError(f"{int((~self._gknown).sum())} grid cells are not evaluated yet")
-        with blas_limit():  # one BLAS thread; spd_solver's large systems by their size
+        with blas_limit():  # one BLAS thread
             values, stderr, info = self._compute_grid()
         n_eval = self.m_a * self.m_b
         info["n_evaluations"] = n_eval

@@ -26,7 +26,7 @@ from ._kernels import stratified_stream, subset_gather, subset_moments, union_ra
 def cho_solver(c: np.ndarray, low: bool):
     """``solve(B)`` from a Cholesky factor (scipy's cho_factor), BLAS threads by its size."""
     def solve(B):
-        with blas_limit(c.shape[0]):
+        with blas_limit():
             return scipy.linalg.cho_solve((c, low), B, check_finite=False)
     return solve
 
@@ -61,7 +61,7 @@ def spd_solver(G: np.ndarray, rcond: float = 1e-12, *, overwrite: bool = False):
             Gr = np.array(G, dtype=np.float64, order="F")  # one copy, factorised in place
         Gr.flat[:: G.shape[0] + 1] += ridge  # = G + ridge * I without a K x K identity
         try:
-            with blas_limit(G.shape[0]):
+            with blas_limit():
                 c, low = scipy.linalg.cho_factor(Gr, lower=True, overwrite_a=True,
                                                  check_finite=False)
             return cho_solver(c, low), "cholesky+ridge"
@@ -308,7 +308,7 @@ def dual_ridge_factor(Kmat: np.ndarray, w: np.ndarray, n_basis: int, n_exact: in
     try:
         # Kmat is symmetric: its transpose is the same matrix in Fortran order, factorised in
         # place (potrf writes the F-lower = C-upper triangle; the C-lower one stays intact)
-        with blas_limit(Kmat.shape[0]):
+        with blas_limit():
             c, low = scipy.linalg.cho_factor(Kmat.T, lower=True, overwrite_a=True,
                                              check_finite=False)
         return cho_solver(c, low), "dual-cholesky", noise

@@ -22,9 +22,9 @@ def blas_threads(schur_size: int, batch: int):
 
     Measured on the shared 2-core machine (load 7-9): OpenBLAS dpotrf of a 2304 x 2304 matrix
     took 0.21 s on one thread and 4.1-6.6 s on two (its threads spin against the other
-    processes), so BLAS stays single-threaded below ``BLAS_PARALLEL_MIN`` unknowns; the kernel's
-    own OpenMP covers the Schur-complement formation of large problems and the batch. A single problem with a Schur size below 64
-    runs without the limit and its overhead."""
+    processes), so BLAS stays single-threaded; the kernel's own OpenMP covers the
+    Schur-complement formation of large problems and the batch. A single problem with a Schur
+    size below 64 runs without the limit and its overhead."""
     if batch == 1 and schur_size < 64:
         return contextlib.nullcontext()
-    return blas_limit(schur_size if batch == 1 else 0)
+    return blas_limit()
