@@ -13,7 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+import interplay
+
+# the interplay this test process imported (the installed package in CI, python/ in a dev
+# build): a child given the source tree of a clean clone would run without the compiled core
+PKG = Path(interplay.__file__).resolve().parents[1]
 
 CHILD = r"""
 import sys
@@ -64,7 +68,7 @@ np.savez(sys.argv[1], **out)
 
 def _run(threads: int, path: Path) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               PYTHONPATH=str(ROOT / "python"))
+               PYTHONPATH=str(PKG))
     proc = subprocess.run([sys.executable, "-c", CHILD, str(path)], env=env,
                           capture_output=True, text=True, timeout=900, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
