@@ -25,10 +25,10 @@ from scipy.special import bernoulli
 from .. import sets as bits
 from ._base import N_GROUPS
 from ._kernels import subset_gather, subset_moments, union_ranks
-from ._stratified import (DUAL_REFINEMENT_STEPS, LEVERAGE_MAX_ENTRIES, StratifiedEstimator,
+from ._stratified import (DUAL_REFINEMENT_STEPS, StratifiedEstimator,
                           _group_columns, _random_groups_var, dof_factor, dual_ridge_factor,
                           from_base, hc2_scale, sampling_units, spd_solver, unit_leverage,
-                          uses_dual)
+                          uses_dual, wants_leverage)
 
 BIG_M = 1e8
 
@@ -253,7 +253,7 @@ class KernelShapIQ(StratifiedEstimator):
             coef = np.asarray(A @ phi)  # monomial coefficients of this order's fit
             r = r - subset_gather(sets, n, s, coef, backend=self.backend, sizes=sizes)
             lev = None
-            if upto * (hi - lo) <= LEVERAGE_MAX_ENTRIES and np.isfinite(dof[s]):  # HC2
+            if wants_leverage(upto, hi - lo, draws) and np.isfinite(dof[s]):  # HC2
                 X = subset_gather(sets, n, s, A.toarray(), backend=self.backend, sizes=sizes)
                 lev = unit_leverage(X, w, solve, draw)
                 dof[s] = dof_factor(draws, bits.n_sets_upto(n, s) - 1, leverage=True)

@@ -98,6 +98,16 @@ def solve_spd(G: np.ndarray, B: np.ndarray, rcond: float = 1e-12) -> tuple[np.nd
 
 #: unit leverages (HC2) are computed when the design matrix has at most this many entries
 LEVERAGE_MAX_ENTRIES = 4_000_000
+#: ... and fewer than this many independent draws per fitted term: beyond, the leverages average
+#: p / u <= 0.1 and HC2 agrees with HC1's u / (u - p) to O((p / u)^2), while their dense design
+#: rows cost 6-10x the whole estimate (KernelSHAP-IQ / FSII at n = 20, budget 1e4)
+LEVERAGE_MAX_DRAWS_PER_TERM = 10
+
+
+def wants_leverage(rows: int, terms: int, units: int) -> bool:
+    """Whether HC2 leverages are computed for a fit of ``terms`` terms on ``rows`` rows from
+    ``units`` independent draws (see LEVERAGE_MAX_ENTRIES, LEVERAGE_MAX_DRAWS_PER_TERM)."""
+    return terms < units < LEVERAGE_MAX_DRAWS_PER_TERM * terms and rows * terms <= LEVERAGE_MAX_ENTRIES
 
 #: singular systems up to this size get the exact minimum-norm solution (eigendecomposition);
 #: larger ones the ridge-regularised Cholesky (an eigendecomposition of K = 1831 costs seconds)
@@ -496,8 +506,8 @@ class RegressionEstimator(StratifiedEstimator):
         efficiency constraint for SV / FSII; None above LEVERAGE_MAX_ENTRIES."""
         n, k = self.n_players, self.max_order
         K = Kall - off
-        if sets.shape[0] * K > LEVERAGE_MAX_ENTRIES or self._units <= K:
-            return None  # too large, or not determined (inf stderr)
+        if not wants_leverage(sets.shape[0], K, self._units):
+            return None  # too large, many draws per term (HC1), or not determined (inf stderr)
         E = np.zeros((Kall, K))
         E[off:] = np.eye(K)
         X = subset_gather(sets, n, k, E, backend=self.backend, sizes=sizes)  # (m, K)
