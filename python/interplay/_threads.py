@@ -128,22 +128,21 @@ def _blas():
         return None
 
 
-_current: int | None = None  # the BLAS threads set by the innermost blas_limit
+_limited = False  # inside a blas_limit: BLAS is already on one thread
 
 
 @contextlib.contextmanager
 def blas_limit():
     """Context manager holding BLAS to one thread (about 50 us; free inside another limit).
     BLAS's thread count is process-wide, as is this."""
-    global _current
-    want, ctl = 1, _blas()
-    if ctl is None or want == _current:
+    global _limited
+    ctl = _blas()
+    if ctl is None or _limited:
         yield
         return
-    prev = _current
-    with ctl.limit(limits=want):
-        _current = want
+    with ctl.limit(limits=1):
+        _limited = True
         try:
             yield
         finally:
-            _current = prev
+            _limited = False
