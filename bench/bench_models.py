@@ -29,7 +29,6 @@ import json
 import os
 import struct
 import subprocess
-import sys
 import time
 from pathlib import Path
 

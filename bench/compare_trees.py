@@ -137,7 +137,7 @@ def main(argv: list[str]) -> None:
             print(f"# round {r + 1} {tree}: {json.dumps(got)}", flush=True)
             for key, val in got.items():
                 best[i][key] = min(val, best[i].get(key, val))
-    print(f"| workload | A ms (CPU) | B ms (CPU) | B / A |\n|---|---|---|---|")
+    print("| workload | A ms (CPU) | B ms (CPU) | B / A |\n|---|---|---|---|")
     for key in best[0]:
         a, b = best[0][key], best[1].get(key)
         if b is None:

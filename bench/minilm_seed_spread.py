@@ -51,7 +51,7 @@ def main(argv=None) -> int:
             runs.append(interplay.explain(model, pairs, budget=args.budget, seed=seed))
         for x in w:
             print("warning:", x.message)
-    print(f"| item | players | grid | budget used | max ratio | share of ratios <= 1.96 |")
+    print("| item | players | grid | budget used | max ratio | share of ratios <= 1.96 |")
     print("|---|---|---|---|---|---|")
     for i, it in enumerate(items):
         ratios = []
