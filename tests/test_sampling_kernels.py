@@ -272,7 +272,7 @@ def test_sii_plan_equals_naive(backend, n, k, budget, seed):
 
 def _naive_sii_sums(plan, perms, V, n, k, R=1):
     """Per-set sums of the SII window contributions and of their squares over permutations,
-    and the sums per random group (permutation m in group m % R)."""
+    the sums per random group (permutation m in group m % R) and the window counts."""
     d = V.shape[1]
     v = {row: V[i] for i, row in enumerate(plan)}
     sets = [frozenset(c) for s in range(k + 1) for c in sorted(
@@ -280,7 +280,9 @@ def _naive_sii_sums(plan, perms, V, n, k, R=1):
     rank = {S: i for i, S in enumerate(sets)}
     e1, e2 = np.zeros((len(sets), d)), np.zeros((len(sets), d))
     eg = np.zeros((R, len(sets), d))
+    hits = np.zeros(len(sets), dtype=np.int64)
     for m, p in enumerate(perms):
+        hits[0] += 1
         tot = np.zeros(d)
         for s in range(k + 1):
             for q in range(n - s + 1):
@@ -292,25 +294,32 @@ def _naive_sii_sums(plan, perms, V, n, k, R=1):
                 if s == 0:
                     tot += x
                 else:
+                    hits[rank[frozenset(W)]] += 1
                     e1[rank[frozenset(W)]] += x
                     e2[rank[frozenset(W)]] += x**2
                     eg[m % R, rank[frozenset(W)]] += x
         e1[0] += tot
         e2[0] += tot**2
         eg[m % R, 0] += tot
-    return e1, e2, eg
+    return e1, e2, eg, hits
 
 
 @pytest.mark.parametrize("n,k,d", [(3, 1, 1), (7, 1, 2), (6, 2, 1), (9, 2, 3), (7, 3, 2)])
 def test_sii_accumulate_equals_naive(backend, n, k, d, rng):
     plan, perms, cells, _ = _naive_sii_plan(5, n, k, min(2**n - 1, 120), 30)
     V = rng.normal(size=(len(plan), d))
-    e1, e2, _ = _naive_sii_sums(plan, perms, V, n, k)
+    e1, e2, _, e_hits = _naive_sii_sums(plan, perms, V, n, k)
     S1, S2 = np.zeros_like(e1), np.zeros_like(e2)
-    K.SII_ACC.select(backend)[1](np.array(perms, dtype=np.int64).reshape(-1, n),
-                                 np.array(cells[2:], dtype=np.int64), k, V, S1, S2)
+    P, C = np.array(perms, dtype=np.int64).reshape(-1, n), np.array(cells[2:], dtype=np.int64)
+    K.SII_ACC.select(backend)[1](P, C, k, V, S1, S2)
     np.testing.assert_allclose(S1, e1, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(S2, e2, rtol=1e-12, atol=1e-12)
+    hits = np.zeros(e1.shape[0], dtype=np.int64)  # the window counts, same sums bit for bit
+    H1, H2 = np.zeros_like(e1), np.zeros_like(e2)
+    K.SII_ACC.select(backend)[1](P, C, k, V, H1, H2, hits=hits)
+    np.testing.assert_array_equal(hits, e_hits)
+    np.testing.assert_array_equal(H1, S1)
+    np.testing.assert_array_equal(H2, S2)
 
 
 @pytest.mark.parametrize("n,k,d", [(3, 1, 1), (7, 1, 2), (6, 2, 1), (9, 2, 3), (7, 3, 2)])
@@ -321,7 +330,7 @@ def test_sii_accumulate_group_sums(backend, n, k, d, rng):
     plan, perms, cells, _ = _naive_sii_plan(7, n, k, min(2**n - 1, 120), 30)
     V = rng.normal(size=(len(plan), d))
     R = 4
-    _, _, eg = _naive_sii_sums(plan, perms, V, n, k, R)
+    _, _, eg, _ = _naive_sii_sums(plan, perms, V, n, k, R)
     P = np.array(perms, dtype=np.int64).reshape(-1, n)
     C = np.array(cells[2:], dtype=np.int64)
     fn = K.SII_ACC.select(backend)[1]

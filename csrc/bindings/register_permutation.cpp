@@ -80,7 +80,7 @@ void run_accumulate(const carray<std::int64_t> &perms, const carray<std::int64_t
 
 void sii_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells, int k,
                     carray<double> values, out_array<double> S1, out_array<double> S2,
-                    py::object group_obj, py::object SG_obj) {
+                    py::object group_obj, py::object SG_obj, py::object hits_obj) {
     interplay::bind::require_ndim(perms, 2, 2, "perms");
     const int n = static_cast<int>(perms.shape(1));
     if (k < 1 || k > 8 || k > n) throw interplay::value_error("k must be in 1..min(8, n)");
@@ -113,9 +113,19 @@ void sii_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells, int 
                 throw interplay::value_error("group id out of range of SG");
         psg = SG.mutable_data();
     }
+    std::int64_t *ph = nullptr;  // optional window counts (n_sets,)
+    if (!hits_obj.is_none()) {
+        if (!py::isinstance<out_array<std::int64_t>>(hits_obj))
+            throw interplay::value_error("hits must be a C-contiguous int64 array");
+        auto hits = hits_obj.cast<out_array<std::int64_t>>();
+        interplay::bind::require_writeable(hits, "hits");
+        if (hits.ndim() != 1 || hits.shape(0) != n_sets)
+            throw interplay::value_error("hits must have shape (n_sets,)");
+        ph = hits.mutable_data();
+    }
     run_accumulate(perms, cells, values, interplay::sampling::sii_rows_per_perm(n, k), n_sets, S1,
-                   S2, [k, pg, psg](auto... a) {
-                       interplay::sampling::sii_accumulate(a..., k, pg, psg);
+                   S2, [k, pg, psg, ph](auto... a) {
+                       interplay::sampling::sii_accumulate(a..., k, pg, psg, ph);
                    });
 }
 
@@ -143,9 +153,10 @@ void register_permutation(py::module_ &m) {
     m.def("sii_accumulate", &sii_accumulate, py::arg("perms"), py::arg("cells"), py::arg("k"),
           py::arg("values"), py::arg("S1").noconvert(), py::arg("S2").noconvert(),
           py::arg("group") = py::none(), py::arg("SG") = py::none(),
+          py::arg("hits") = py::none(),
           "S1/S2[rank(window)] += contribution and its square per permutation (SII, order k); "
           "with group (M,) and SG (n_groups, n_sets, d), SG[group[m], rank(window)] += "
-          "contribution as well.");
+          "contribution as well; with hits (n_sets,) int64, hits[rank(window)] += 1.");
     m.def("stii2_accumulate", &stii2_accumulate, py::arg("perms"), py::arg("cells"),
           py::arg("values"), py::arg("S1").noconvert(), py::arg("S2").noconvert(),
           "S1/S2[pair] += delta and delta^2 of the pair's discrete derivative per permutation.");

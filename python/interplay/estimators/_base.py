@@ -232,36 +232,27 @@ class Estimator:
     def identification(self, upto: int | None = None):
         """Whether the first ``upto`` planned coalitions determine the estimate
         (:class:`~interplay.estimators._identify.Identification`, cached per prefix; None for
-        estimators without a design to determine). Needs the plan only, not the values."""
+        estimators without a design to determine). Needs the plan only, not the values.
+        Subclasses with a design give ``_design_terms``, ``_identify(upto)`` (the rank test)
+        and ``_identify_by_sizes(upto)`` (full rank proven from the drawn sizes, or None)."""
+        terms = self._design_terms()
+        if terms is None:
+            return None
         upto = self.n_planned if upto is None else min(int(upto), self.n_planned)
         cache = self.__dict__.setdefault("_identification", {})
         if upto not in cache:
             ident = self._identify_by_sizes(upto)
-            pre = self._identify_prefix()
-            if ident is None and pre is not None and 2 * pre <= upto and \
-                    self.identification(pre).ok:
+            # the prefix tried first: three times the basis terms, above the smallest
+            # determining budget of a paired design (1.5-2.6 x the terms for n = 8..30, orders
+            # 1..3); full rank there is full rank here (its design is a subset of the rows)
+            pre = 3 * terms + 2 * self.n_players + 4
+            if ident is None and 2 * pre <= upto and self.identification(pre).ok:
                 from ._identify import Identification
 
-                # the design of a prefix is a subset of the rows of the whole design: full
-                # rank there is full rank here, decided from a fraction of the rows
                 ident = Identification(True, ranks=self.identification(pre).ranks)
             with blas_limit():
                 cache[upto] = self._identify(upto) if ident is None else ident
         return cache[upto]
-
-    def _identify(self, upto: int):
-        return None
-
-    def _identify_by_sizes(self, upto: int):
-        """Full rank proven from the drawn sizes alone (an Identification), or None."""
-        return None
-
-    def _identify_prefix(self) -> int | None:
-        """Rows of the prefix tried first by :meth:`identification` (None: no design, or no
-        shortcut): three times the basis terms, above the smallest determining budget of a
-        paired design (measured: 1.5-2.6 x the terms for n = 8..30, orders 1..3)."""
-        terms = self._design_terms()
-        return None if terms is None else 3 * terms + 2 * self.n_players + 4
 
     def _design_terms(self) -> int | None:
         """Number of basis terms the design must determine (None: no design)."""

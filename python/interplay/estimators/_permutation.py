@@ -51,8 +51,9 @@ class _PermutationBase(Estimator):
         self._per = self._rows_per_perm()
         self._set_plan(plan)
 
-    def _compiled_plan(self, kernel, *args):
-        plan, perms, cells, cum = kernel.select(self.backend)[1](*args)
+    @staticmethod
+    def _compiled_plan(planner, *args):
+        plan, perms, cells, cum = planner(*args)
         return (np.asarray(plan, np.uint64), np.asarray(perms, np.int64),
                 np.asarray(cells, np.int64), np.asarray(cum, np.int64))
 
@@ -83,28 +84,6 @@ class _PermutationBase(Estimator):
 MIN_HITS = 10
 
 
-def window_counts(perms: np.ndarray, n: int, k: int) -> np.ndarray:
-    """hits[S]: permutations in which S (|S| <= k) is a window (its members on consecutive
-    positions), i.e. contributes a non-zero draw to SII(S); every permutation for |S| <= 1."""
-    M = perms.shape[0]
-    K = bits.offset(n, k + 1)
-    hits = np.zeros(K, dtype=np.int64)
-    hits[: bits.offset(n, 2)] = M
-    for s in range(2, k + 1):
-        if M == 0 or s > n:
-            continue
-        if s == 2:  # colex rank of {a < b}: offset(n, 2) + a + b (b - 1) / 2
-            lo = np.minimum(perms[:, :-1], perms[:, 1:])
-            hi = np.maximum(perms[:, :-1], perms[:, 1:])
-            hits += np.bincount((bits.offset(n, 2) + lo + hi * (hi - 1) // 2).ravel(),
-                                minlength=K)[:K]
-            continue
-        win = np.stack([perms[:, i : i + n - s + 1] for i in range(s)], axis=-1)
-        win = np.sort(win, axis=-1).reshape(-1, s)
-        hits += np.bincount(bits.rank_members(win, n), minlength=K)[:K]
-    return hits
-
-
 def expected_hits(M: int, n: int, k: int) -> np.ndarray:
     """E[hits[S]] over M uniform permutations: M for |S| <= 1, M (n - s + 1) / C(n, s) for
     |S| = s >= 2 (S is a window of a permutation with probability (n-s+1) s! (n-s)! / n!)."""
@@ -129,19 +108,16 @@ def few_draws_correction(se: np.ndarray, hits: np.ndarray,
 class PermutationSII(_PermutationBase):
     """Permutation sampling for SII (orders 0..k; k-SII by aggregation; SV for k = 1)."""
 
-    def _compiled(self):
-        """Whether the selected planner handles this n and order (the table's limits); if not,
-        the chunked reference plans, deduplicating on the selected backend. Decided once, when
-        the plan is made: the accumulator must match the planner."""
-        if "_compiled_ok" not in self.__dict__:
-            name, _ = SII_PLAN.select(self.backend)
-            self._compiled_ok = SII_PLAN.handles(name, n=self.n_players, order=self.max_order)
-        return self._compiled_ok
-
     def _make_plan(self, max_perms):
+        """The selected backend's planner and accumulator if its limits allow this n and order;
+        else the chunked reference plans (deduplicating on the selected backend) and
+        accumulates. Decided once: the accumulator must match the planner."""
         args = (self.seed, self.n_players, self.max_order, self.budget, max_perms)
-        if self._compiled():
-            return self._compiled_plan(SII_PLAN, *args)
+        name, planner = SII_PLAN.select(self.backend)
+        if SII_PLAN.handles(name, n=self.n_players, order=self.max_order):
+            self._acc = SII_ACC.select(self.backend)[1]
+            return self._compiled_plan(planner, *args)
+        self._acc = ref.sii_accumulate
         return ref.sii_plan(*args, backend=self.backend)
 
     def _rows_per_perm(self):
@@ -156,21 +132,22 @@ class PermutationSII(_PermutationBase):
         S1 = np.zeros((K, d))
         S2 = np.zeros((K, d))
         nf, per = self._nf, self._per
-        acc = (SII_ACC.select(self.backend)[1] if self._compiled()
-               else ref.sii_accumulate)
+        acc = self._acc
         cells = np.ascontiguousarray(self._cell_row[nf : nf + M * per])
         aggregated = self.spec.base_coefficients(k) is not None  # k-SII from SII
         R = min(N_GROUPS, M)
+        # hits[S]: permutations in which S is a window (its members on consecutive positions),
+        # i.e. contributes a non-zero draw to SII(S); every permutation for |S| <= 1
+        hits = np.zeros(K, dtype=np.int64)
         if aggregated and R >= 2:
             # sums over random groups of permutations (permutation m in group m % R), in the
             # same pass: k-SII's covariance below
             group = np.arange(M, dtype=np.int64) % R
             SG = np.zeros((R, K, d))
-            acc(self.perms[:M], cells, k, V, S1, S2, group=group, SG=SG)
+            acc(self.perms[:M], cells, k, V, S1, S2, group=group, SG=SG, hits=hits)
         else:
-            acc(self.perms[:M], cells, k, V, S1, S2)
+            acc(self.perms[:M], cells, k, V, S1, S2, hits=hits)
         mean, se = self._mean_se(S1, S2, M)
-        hits = window_counts(self.perms[:M], n, k)
         expected = expected_hits(M, n, k)
         se = few_draws_correction(se, hits, expected)
         v0 = V[0]
@@ -208,8 +185,9 @@ class PermutationSTII(_PermutationBase):
 
     def _make_plan(self, max_perms):
         n, k = self.n_players, self.max_order
-        if k == 2 and STII2_PLAN.handles(STII2_PLAN.select(self.backend)[0], n=n):
-            return self._compiled_plan(STII2_PLAN, self.seed, n, self.budget, max_perms)
+        name, planner = STII2_PLAN.select(self.backend) if k == 2 else ("", None)
+        if k == 2 and STII2_PLAN.handles(name, n=n):
+            return self._compiled_plan(planner, self.seed, n, self.budget, max_perms)
         return ref.stii_plan_chunked(self.seed, n, k, self.budget, max_perms, backend=self.backend)
 
     def _rows_per_perm(self):

@@ -25,11 +25,20 @@ namespace interplay::sampling {
 // probe touches one cache line. Fixed capacity (a power of two above twice the keys it will hold).
 class DenseIds64 {
   public:
+    // The slots live in a per-thread buffer kept between plans of up to 2^20 slots (16 MB): a
+    // fresh 512 KB table per plan (budget 1e4) cost about as much CPU in page faults as the plan.
     explicit DenseIds64(std::size_t max_keys) {
         std::size_t cap = 64;
         while (cap < 2 * max_keys) cap <<= 1;
-        slots_.assign(cap, Slot{0, -1});
+        if (scratch().size() < cap) scratch().resize(cap);
+        std::fill_n(scratch().begin(), cap, Slot{0, -1});
+        slots_ = scratch().data();
         mask_ = cap - 1;
+    }
+    DenseIds64(const DenseIds64 &) = delete;
+    DenseIds64 &operator=(const DenseIds64 &) = delete;
+    ~DenseIds64() {
+        if (scratch().size() > (std::size_t{1} << 20)) std::vector<Slot>().swap(scratch());
     }
     // id of key, inserting it with id `next` if absent (then returns next).
     std::int64_t find_or_insert(std::uint64_t key, std::int64_t next) noexcept {
@@ -51,7 +60,11 @@ class DenseIds64 {
         std::uint64_t key;
         std::int64_t id;
     };
-    std::vector<Slot> slots_;
+    static std::vector<Slot> &scratch() {
+        static thread_local std::vector<Slot> slots;
+        return slots;
+    }
+    Slot *slots_ = nullptr;
     std::size_t mask_ = 0;
 };
 
@@ -174,10 +187,12 @@ inline PermPlan sii_plan(std::uint64_t seed, int n, int k, std::int64_t budget,
 // summed before squaring. rank(S) = offset(n, s) + sum_i C(c_i, i + 1), c sorted ascending.
 // With group (M,) and SG (n_groups, n_sets, d) given, each contribution is also added to
 // SG[group[m], rank(window)]: the sums of random groups of permutations (k-SII's covariance)
-// in the same pass, S1 and S2 unchanged.
+// in the same pass, S1 and S2 unchanged. With hits (n_sets,) given, hits[rank(window)] counts the
+// permutations in which the set is a window (every permutation for |S| <= 1).
 inline void sii_accumulate(const std::int64_t *perms, const std::int64_t *cells, std::int64_t M,
                            int n, const double *V, std::int64_t d, double *S1, double *S2, int k,
-                           const std::int64_t *group = nullptr, double *SG = nullptr) {
+                           const std::int64_t *group = nullptr, double *SG = nullptr,
+                           std::int64_t *hits = nullptr) {
     const std::int64_t per = sii_rows_per_perm(n, k);
     const colex::Table C(n, k);
     const std::int64_t n_sets = C.n_sets();
@@ -202,8 +217,10 @@ inline void sii_accumulate(const std::int64_t *perms, const std::int64_t *cells,
             S2[t] += x * x;
             if (sg) sg[t] += x;
         }
+        if (hits) ++hits[0];
         if (k == 1) {  // SV windows: the marginal contribution of pi_q to the prefix P_q
             for (int q = 0; q < n; ++q) {
+                if (hits) ++hits[1 + p[q]];
                 const double *v0 = V + c[q] * d, *v1 = V + c[q + 1] * d;
                 double *s1 = S1 + (1 + p[q]) * d, *s2 = S2 + (1 + p[q]) * d;
                 for (std::int64_t t = 0; t < d; ++t) {
@@ -226,6 +243,7 @@ inline void sii_accumulate(const std::int64_t *perms, const std::int64_t *cells,
                 for (int i = 0; i < s; ++i) mem[i] = static_cast<int>(p[q + i]);
                 std::sort(mem.begin(), mem.begin() + s);
                 const std::int64_t r = C.rank(mem.data(), s);
+                if (hits) ++hits[r];
                 double *s1 = S1 + r * d, *s2 = S2 + r * d;
                 for (std::int64_t t = 0; t < d; ++t) {
                     double x = 0.0;

@@ -135,18 +135,19 @@ def sii_plan(seed, n, k, budget, max_perms):
                                 int(budget), int(max_perms)))
 
 
-def sii_accumulate(perms, cells, k, V, S1, S2, group=None, SG=None):
+def sii_accumulate(perms, cells, k, V, S1, S2, group=None, SG=None, hits=None):
     if (group is None) != (SG is None):
         raise ValueError("group and SG must be given together")
     if group is None:  # one scratch group: the kernel is compiled once, with the group sums
         group = np.zeros(perms.shape[0], dtype=np.int64)
         SG = np.zeros((1,) + S1.shape)
     _sii_accumulate(perms, cells, k, V, S1, S2, np.ascontiguousarray(group, dtype=np.int64), SG,
+                    np.zeros(S1.shape[0], np.int64) if hits is None else hits,
                     *_tables(perms.shape[1], k))
 
 
 @njit(cache=True)
-def _sii_accumulate(perms, cells, k, V, S1, S2, group, SG, binom, offset):
+def _sii_accumulate(perms, cells, k, V, S1, S2, group, SG, hits, binom, offset):
     M, n = perms.shape
     d = V.shape[1]
     per = n + 1 if k == 1 else (n + 1) << k
@@ -178,12 +179,14 @@ def _sii_accumulate(perms, cells, k, V, S1, S2, group, SG, binom, offset):
                 r = offset[s]
                 for i in range(s):
                     r += binom[mem[i], i + 1]
+                hits[r] += 1
                 for t in range(d):
                     x = csz * acc[t]
                     S1[r, t] += x
                     S2[r, t] += x * x
                     SG[group[m], r, t] += x
             if s == 0:
+                hits[0] += 1
                 for t in range(d):
                     S1[0, t] += tot[t]
                     S2[0, t] += tot[t] * tot[t]

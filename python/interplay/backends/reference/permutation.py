@@ -114,12 +114,13 @@ def sii_plan(seed, n, k, budget, max_perms, *, backend="reference"):
                         max_perms, backend=backend)
 
 
-def sii_accumulate(perms, cells, k, V, S1, S2, group=None, SG=None):
+def sii_accumulate(perms, cells, k, V, S1, S2, group=None, SG=None, hits=None):
     """Reference of ``_core.permutation.sii_accumulate``: for each permutation, window size
     s = 0..k and start q, contrib = C(n, s)/(n - s + 1) sum_{L subset [s]} (-1)^{s-|L|}
     v(cell(q, L)) goes to the window's set; the empty windows of a permutation are summed
     before squaring. With ``group`` (M,) and ``SG`` (n_groups, n_sets, d) each contribution
-    is also added to SG[group[m], set]."""
+    is also added to SG[group[m], set]; with ``hits`` (n_sets,) int64, hits[set] counts the
+    permutations in which the set is a window."""
     M, n = perms.shape
     d = V.shape[1]
     K = S1.shape[0]
@@ -145,12 +146,16 @@ def sii_accumulate(perms, cells, k, V, S1, S2, group=None, SG=None):
             tot = contrib.sum(axis=1)  # (M, d): all windows map to the empty set
             S1[0] += tot.sum(axis=0)
             S2[0] += (tot**2).sum(axis=0)
+            if hits is not None:
+                hits[0] += M
             if SG is not None:
                 np.add.at(SG[:, 0], np.asarray(group), tot)
             continue
         win = np.stack([perms[:, i : i + n - s + 1] for i in range(s)], axis=-1)
         win = np.sort(win, axis=-1).reshape(-1, s)
         r = bits.rank_members(win, n)
+        if hits is not None:
+            hits += np.bincount(r, minlength=K)
         flat = contrib.reshape(-1, d)
         for j in range(d):
             S1[:, j] += np.bincount(r, weights=flat[:, j], minlength=K)
