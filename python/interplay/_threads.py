@@ -1,29 +1,10 @@
 """The engine's thread policy: one setting for every pool it uses (issue 12).
 
-- **Its OpenMP regions** (the compiled core) use at most :func:`get_num_threads` threads, through
-  the core's own cap (``interplay._core.build.set_max_threads``), not ``omp_set_num_threads``:
-  torch shares the process's libgomp, so that call would change torch's threads too. Each region
-  also sizes its team to its work (``csrc/include/interplay/common/parallel.hpp``), so small
-  calls run on one thread and do not wait for descheduled peers on a busy machine.
-- **BLAS/LAPACK** (numpy's and scipy's OpenBLAS) runs single-threaded inside the engine's dense
-  solves and products (:func:`blas_limit`): on the 2-core machine under load, OpenBLAS threads
-  made the 211-term solves of the sampled estimators 10-20x slower and a 2304 x 2304 dpotrf
-  20-30x slower. Large systems stay on one thread too: a thread count chosen from the machine's
-  load would make results depend on it (BLAS sums in an order set by its threads), and scipy's
-  ``cho_factor`` on the 20,101-term grid system of FIxLIP's ViT-B/16 setting died with SIGBUS
-  on two OpenBLAS threads where one thread finished (issue 12).
-- **numba's pool** (the fallback backend) is set with ``numba.set_num_threads``.
-- **OpenMP's idle threads sleep sooner**: libgomp lets a thread that waits (at a barrier, or
-  between regions) spin GOMP_SPINCOUNT times before it sleeps, 300,000 by default (milliseconds);
-  on a busy machine those spins take the cores the working threads need. ``import interplay``
-  sets GOMP_SPINCOUNT=10000 for the process unless GOMP_SPINCOUNT or OMP_WAIT_POLICY is set:
-  libgomp reads it once, when it is loaded, so it applies when interplay is imported before
-  torch (which loads the same libgomp). Measured under load 17 (exact n = 20 SII, 2 threads):
-  25 ms CPU at the default, 8 ms with it, 7 ms passive and 7-11 ms on one thread.
-
-The default honours ``OMP_NUM_THREADS``, else the cores this process may run on. torch's
-threads are torch's own (``torch.set_num_threads``); the model calls of ``explain`` and the
-engine's kernels run one after the other, never at once.
+docs/architecture.md ("Threads") gives the policy and its measurements: the compiled core's
+OpenMP regions are capped by :func:`get_num_threads` through the core's own cap (not
+``omp_set_num_threads``, which would change torch's threads too); BLAS runs on one thread
+inside the engine's solves (:func:`blas_limit`); numba's pool follows the setting; and
+``import interplay`` sets GOMP_SPINCOUNT so that idle OpenMP threads sleep sooner.
 """
 
 from __future__ import annotations

@@ -8,10 +8,9 @@ with a certificate; MMI and Williams-Beer I_min are closed forms. See docs/pid.m
 
 from __future__ import annotations
 
-from ._api import pid
+from ._api import BROJA_KERNEL, pid
 from ._data import pid_from_embeddings, pid_from_samples
 from ._result import PIDResult
-from ._solver import BROJA_KERNEL
 
 __all__ = ["BROJA_KERNEL", "PIDResult", "pid", "pid_from_embeddings", "pid_from_samples"]
 

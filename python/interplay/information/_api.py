@@ -8,10 +8,16 @@ from typing import Any
 
 import numpy as np
 
+from .._threads import blas_limit
 from .._validation import check_finite, check_int, check_numeric_array, check_real, require_memory
+from ..backends import KERNELS
 from ..backends.reference import pid as reference
+from ..backends.reference.pid import METHODS  # method name -> code, shared by every backend
 from ._result import PIDResult
-from ._solver import BROJA_KERNEL, METHODS, blas_threads
+
+#: ``broja(p, tol, max_iter, method, want_q) -> dict`` on a batch (B, n1, n2, ny) of normalised
+#: joints (tol in nats); the contract is in :mod:`interplay.backends.reference.pid`
+BROJA_KERNEL = KERNELS["pid.broja"]
 
 MEASURES = ("BROJA", "MMI", "WB")
 #: |sum(p) - 1| allowed without normalize=True
@@ -76,7 +82,6 @@ def _log_base(base: Any) -> float:
 def _specific_min(p: np.ndarray) -> np.ndarray:
     """Williams-Beer I_min = sum_y p(y) min_i I(Y=y; X_i) (nats), batch (B, n1, n2, ny)."""
     py = p.sum((1, 2))
-    out = np.zeros(p.shape[0])
     specs = []
     for axis in (2, 1):  # marginalise X2 -> p(x1, y); marginalise X1 -> p(x2, y)
         pxy = p.sum(axis)
@@ -275,8 +280,10 @@ def pid(p: Any, *, measure: str = "BROJA", method: str = "auto", tol: float = 1e
         tol_n = tol * lnb
 
         def run(batch, want_q):
-            with (blas_threads(min(n1, n2) * ny, batch.shape[0]) if name == "cpp"
-                  else contextlib.nullcontext()):
+            # BLAS on one thread (interplay._threads): OpenBLAS's threads spin against the
+            # kernel's own OpenMP; a single problem of Schur size < 64 skips the limit's cost
+            small = batch.shape[0] == 1 and min(n1, n2) * ny < 64
+            with blas_limit() if name == "cpp" and not small else contextlib.nullcontext():
                 return fn(batch, tol_n, int(max_iter or 0), METHODS[method], want_q)
 
         res, split = _broja_light(run, flat, tol_n, LIGHT_SLICE * tol_n, bool(return_q))

@@ -43,9 +43,14 @@ def joint_from_samples(x1: Any, x2: Any, y: Any) -> tuple[np.ndarray, tuple, tup
     shape = (va.size, vb.size, vc.size)
     require_memory(8 * int(np.prod(shape, dtype=np.float64)) * 12,
                    f"a joint of shape {shape}", argument="x1")
+    return _plug_in((ca, cb, cc), shape, a.size), (va, vb, vc), (ca, cb, cc)
+
+
+def _plug_in(codes: tuple[np.ndarray, ...], shape: tuple[int, ...], n: int) -> np.ndarray:
+    """The empirical joint of n samples with these codes."""
     counts = np.zeros(shape)
-    np.add.at(counts, (ca, cb, cc), 1.0)
-    return counts / a.size, (va, vb, vc), (ca, cb, cc)
+    np.add.at(counts, codes, 1.0)
+    return counts / n
 
 
 def pid_from_samples(x1: Any, x2: Any, y: Any, *, measure: str = "BROJA",
@@ -200,9 +205,7 @@ def pid_from_embeddings(z1: Any, z2: Any = None, y: Any = None, *,
     for a, b in pairs:
         l1 = _cluster(a, "z1", ks[0], seed, pca, n_init)
         l2 = _cluster(b, "z2", ks[1], seed, pca, n_init)
-        counts = np.zeros((ks[0], ks[1], yv.size))
-        np.add.at(counts, (l1, l2, yc), 1.0)
-        joints.append(counts / n)
+        joints.append(_plug_in((l1, l2, yc), (ks[0], ks[1], yv.size), n))
     p = np.stack(joints) if layers is not None else joints[0]
     res = pid(p, measure=measure, **kwargs)
     res.info.update(n_clusters=tuple(ks), seed=seed, pca=pca, n_init=n_init, n_samples=n,
