@@ -177,10 +177,7 @@ def masks(n: int, min_order: int, max_order: int) -> np.ndarray:
 @functools.lru_cache(maxsize=64)
 def binom_table(n: int, k: int) -> np.ndarray:
     """(n + 1, k + 1) int64 table of C(a, i)."""
-    out = np.zeros((n + 1, k + 1), dtype=np.int64)
-    for a in range(n + 1):
-        for i in range(min(a, k) + 1):
-            out[a, i] = comb(a, i)
+    out = np.array([[comb(a, i) for i in range(k + 1)] for a in range(n + 1)], dtype=np.int64)
     out.setflags(write=False)
     return out
 

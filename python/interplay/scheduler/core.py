@@ -388,18 +388,17 @@ class Scheduler:
         return [np.stack(vals)[inverse] if vals else np.zeros((0,), np.float64)
                 for _, _, inverse, _, vals, _ in prepared]
 
-    def _groups(self, prepared: list, pending: list[tuple[int, int]], start: int, stop: int) -> list:
-        """The rows pending[start:stop] as (instance key, coalitions) runs of one request each."""
-        return [(prepared[r][0], prepared[r][1][[u for _, u in run]])
-                for r, run in itertools.groupby(pending[start:stop], key=lambda ru: ru[0])]
-
-    def _batch_stop(self, prepared: list, pending: list, start: int) -> int:
+    def _batch(self, prepared: list, pending: list[tuple[int, int]], start: int) -> tuple[int, list]:
+        """(stop, groups) of the batch from pending[start]: its end at the batch size (and byte
+        cap), and its rows as (instance key, coalitions) runs of one request each."""
         bs = self.batch_size
         if self.max_batch_bytes is not None:
             rb = self._row_bytes(prepared[pending[start][0]][0], prepared[pending[start][0]][5])
             if rb:
                 bs = max(1, min(bs, self.max_batch_bytes // rb))
-        return min(start + bs, len(pending))
+        stop = min(start + bs, len(pending))
+        return stop, [(prepared[r][0], prepared[r][1][[u for _, u in run]])
+                      for r, run in itertools.groupby(pending[start:stop], key=lambda ru: ru[0])]
 
     def _run(self, prepared: list, pending: list[tuple[int, int]]) -> None:
         task, cache, st = self.task, self.cache, self.stats
@@ -415,12 +414,11 @@ class Scheduler:
                     if ahead is not None:  # prepared for a batch size that has changed since
                         ahead[2].cancel()
                         wait([ahead[2]])
-                    stop = self._batch_stop(prepared, pending, pos)
-                    batch = task.prepare(self._groups(prepared, pending, pos, stop))
+                    stop, groups = self._batch(prepared, pending, pos)
+                    batch = task.prepare(groups)
                 ahead = None
                 if pool is not None and stop < total:
-                    nstop = self._batch_stop(prepared, pending, stop)
-                    groups = self._groups(prepared, pending, stop, nstop)
+                    nstop, groups = self._batch(prepared, pending, stop)
                     ahead = (stop, nstop, pool.submit(task.prepare, groups))
                 n_rows = stop - pos
                 t0 = time.perf_counter()
