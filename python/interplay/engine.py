@@ -18,6 +18,8 @@ from ._validation import check_finite, check_value_table, require_memory
 from .backends import KERNELS, core
 from .backends.torch import exact as _exact_torch
 from .indices import Index, get_index
+from .indices._weights import marginal_to_superset
+from ._least_core import egalitarian_least_core
 from .results import InteractionResult
 
 __all__ = ["exact", "plan_exact", "MAX_PLAYERS"]
@@ -40,31 +42,39 @@ def plan_exact(
     in_place: bool = False,
 ) -> dict[str, Any]:
     """What :func:`exact` will do for a game of n players and d outputs: the order, the method,
-    the backend and the bytes it allocates (Moebius table, scratch, output)."""
+    the backend and the bytes it allocates (Moebius table, scratch, output).
+
+    ``weights`` holds one matrix per size-weighted superset sum: the Moebius weights, or for a
+    generalized value (capability "marginal_weights") the weights on v and on v(N minus .)
+    (``indices._weights.marginal_to_superset``); ``method`` is the kernel's method for each."""
     k = index.resolve_order(n)
     dd = 1 if d is None else d
-    weights = index.moebius_weights(n)
+    if "marginal_weights" in index.capabilities:
+        weights = marginal_to_superset(index.marginal_weights(n), n, index.empty_is_value)
+        in_place = False  # v and v(N minus .) are both read
+    else:
+        weights = (index.moebius_weights(n),)
     rows = bits.n_sets(n, 0, k)
     name, _ = WEIGHTED_SUPERSET.select(backend)
     table = (1 << n) * dd * 8
-    method, scratch = "per_order", table
-    if np.array_equal(weights, np.eye(k + 1, n + 1)):
-        method, scratch = "gather", 0
-    elif name == "cpp":
-        ex = core().exact
-        if ex.fused_cost(n, dd, 0, k) <= ex.per_order_cost(n, dd, 0, k):
-            method, scratch = "fused", core().build.max_threads() * rows * dd * 8
-    nbytes = (0 if in_place else table) + scratch + rows * dd * 8 + rows * 8
+    fused = (name == "cpp" and core().exact.fused_cost(n, dd, 0, k)
+             <= core().exact.per_order_cost(n, dd, 0, k))
+    methods = tuple("gather" if np.array_equal(w, np.eye(k + 1, n + 1)) else
+                    "fused" if fused else "per_order" for w in weights)
+    scratch = max(0 if m == "gather" else core().build.max_threads() * rows * dd * 8
+                  if m == "fused" else table for m in methods)
+    nbytes = (0 if in_place else table) + scratch + len(weights) * rows * dd * 8 + rows * 8
     nbytes += table if converts_input else 0
     return {
         "n": n,
         "d": d,
         "order": k,
         "rows": rows,
-        "method": method,
+        "method": methods[0] if len(methods) == 1 else methods,
         "backend": name,
         "bytes": nbytes,
         "weights": weights,
+        "in_place": in_place,
     }
 
 
@@ -121,6 +131,10 @@ def exact(
     see docs/exact.md. Cost O(k n 2^n): one cache-blocked Moebius transform and one weighted
     superset sum per order (fused into a single read of the Moebius table for small k).
     FSII honours its efficiency and v(empty) constraints exactly (shapiq's big-M leaves ~1e-9).
+    The generalized values (SGV, BGV, CHGV, IGV, EGV, JointSV; Marichal 2000) are
+    sum_{T subset N minus S} w_s(|T|) (v(T u S) - v(T)): two weighted superset sums of v, same
+    cost. ELC (Yan and Procaccia 2021) is a linear program and a least-distance problem
+    (HiGHS and NNLS, see ``interplay._least_core``).
 
     Raises
     ------
@@ -139,6 +153,8 @@ def exact(
     (1.0, 1.5)
     """
     idx = get_index(index, max_order, p=p)
+    if "least_core" in idx.capabilities:
+        return _least_core_result(values, idx)
     if backend in ("torch", "cuda") or (backend == "auto" and _exact_torch.is_tensor(values)):
         if backend == "cuda":
             raise ValueError("backend='cuda' is not an exact-engine backend: pass a CUDA tensor "
@@ -152,7 +168,8 @@ def exact(
                            "torch", argument="values")
         v0 = src[0].detach().to("cpu").numpy().copy()
         table, info = src, {"backend": "torch", "device": str(src.device), "method": "per_order"}
-        weights = idx.moebius_weights(n)
+        plan = plan_exact(n, d, idx, backend="reference")
+        weights, methods = plan["weights"], ("per_order",) * len(plan["weights"])
         sets = bits.enumerate_sets(n, 0, k)
     else:
         if _exact_torch.is_tensor(values):
@@ -172,19 +189,46 @@ def exact(
         check_finite(arr, "values")
         src = np.ascontiguousarray(arr, dtype=np.float64)
         v0 = np.array(src[0], copy=True)
-        table = src if in_place else np.empty_like(src)
+        table = src if plan["in_place"] else np.empty_like(src)
         info = {"backend": plan["backend"], "method": plan["method"]}
         weights = plan["weights"]
+        methods = plan["method"] if len(weights) > 1 else (plan["method"],)
         sets = (core().exact.enumerate_sets(n, 0, k) if plan["backend"] == "cpp"
                 else bits.enumerate_sets(n, 0, k))
     _, superset_fn = WEIGHTED_SUPERSET.select(info["backend"])
-    _, moebius_fn = MOEBIUS.select(info["backend"])
-    moebius_fn(src, table)
     rows = bits.n_sets(n, 0, k)
     out = np.empty((rows,) if d is None else (rows, d))
-    superset_fn(table, np.ascontiguousarray(weights, dtype=np.float64), 0, info["method"], out)
+    if len(weights) == 2:  # a generalized value: sum over R superset S of a v(R) - b v(N minus R)
+        superset_fn(src, weights[0], 0, methods[0], out)
+        if info["backend"] == "torch":
+            table = src.flip(0)
+        else:
+            np.copyto(table, src[::-1])
+        second = np.empty_like(out)
+        superset_fn(table, weights[1], 0, methods[1], second)
+        out -= second
+    else:
+        MOEBIUS.select(info["backend"])[1](src, table)
+        superset_fn(table, np.ascontiguousarray(weights[0], dtype=np.float64), 0, methods[0], out)
     del table, src
     baseline = out[0] if idx.baseline == "intercept" else v0.reshape(-1)[0] if d is None else v0
     return InteractionResult(out, sets, n_players=n, index=idx.name, max_order=k, min_order=0,
                              baseline_value=np.array(baseline, copy=True),
                              info={**info, "index_object": idx})
+
+
+def _least_core_result(values: Any, idx: Index) -> InteractionResult:
+    """The egalitarian least core of each output, as an order-1 result without empty-set entry
+    and baseline 0 (shapiq's ExactComputer)."""
+    if _exact_torch.is_tensor(values):
+        values = values.detach().cpu().numpy()
+    arr, n = check_value_table(values, "values", max_n=MAX_PLAYERS)
+    idx.resolve_order(n)
+    check_finite(arr, "values")
+    v = np.asarray(arr, dtype=np.float64).reshape(1 << n, -1)
+    x = np.stack([egalitarian_least_core(v[:, j] - v[0, j]) for j in range(v.shape[1])], axis=1)
+    out = x[:, 0] if arr.ndim == 1 else x
+    baseline = 0.0 if arr.ndim == 1 else np.zeros(v.shape[1])
+    return InteractionResult(out, bits.enumerate_sets(n, 1, 1), n_players=n, index=idx.name,
+                             max_order=1, min_order=1, baseline_value=baseline,
+                             info={"backend": "scipy", "method": "highs+nnls", "index_object": idx})

@@ -186,6 +186,98 @@ def fwbii(v, n, k, p=0.5):
     return {S: (phi[i] if v.ndim == 2 else phi[i, 0]) for i, S in enumerate(cols)}
 
 
+def generalized(v, n, k, w, empty=True):
+    """Generalized value phi(S) = sum_{T subset N minus S} w(n, s, t) (v(T u S) - v(T)),
+    1 <= |S| <= k (Marichal 2000); the empty entry v(empty) (``empty``) or 0."""
+    full = (1 << n) - 1
+    out = {0: v[0] if empty else np.zeros_like(v[0], dtype=np.float64)}
+    for S in sets_upto(n, k)[1:]:
+        s = popcount(S)
+        acc = np.zeros_like(v[0], dtype=np.float64)
+        for T in subsets(full & ~S):
+            acc = acc + w(n, s, popcount(T)) * (v[T | S] - v[T])
+        out[S] = acc
+    return out
+
+
+def joint_sv_weights(n: int, k: int) -> list[Fraction]:
+    """Harris, Pymar and Rowat (2022), the recursion of their Theorem: q(0) = 1 / sum_{s=1}^k
+    C(n, s), q(r) = sum_{s=max(r-k,0)}^{r-1} C(r, s) q(s) / sum_{s=1}^{min(k,n-r)} C(n-r, s)."""
+    q = [Fraction(1, sum(comb(n, s) for s in range(1, k + 1)))]
+    for r in range(1, n):
+        num = sum((comb(r, s) * q[s] for s in range(max(r - k, 0), r)), Fraction(0))
+        q.append(num / sum(comb(n - r, s) for s in range(1, min(k, n - r) + 1)))
+    return q
+
+
+def fourier(v, n, k):
+    """F(S) = 2^-n sum_T (-1)^{|S n T|} v(T)."""
+    return {S: sum((-1.0) ** popcount(S & T) * v[T] for T in range(1 << n)) / 2**n
+            for S in sets_upto(n, k)}
+
+
+def kadd_shap(v, n, k):
+    """k-additive SHAP (Pelegrina et al. 2023): min sum_{T != empty, N} mu(|T|) (v(T) - v(empty) -
+    sum_{1 <= |S| <= k} gamma(|S|, |T n S|) phi(S))^2 subject to the grand coalition's row
+    reproduced exactly, gamma(s, r) = sum_{j=1}^r C(r, j) B_{s-j}, mu the Shapley kernel; KKT
+    system (exact constraint, no big-M); phi(empty) = v(empty)."""
+    cols = sets_upto(n, k)[1:]
+    full = (1 << n) - 1
+    gamma = lambda s, r: float(sum((comb(r, j) * bernoulli(s - j) for j in range(1, r + 1)), Fraction(0)))
+    X = np.array([[gamma(popcount(S), popcount(S & T)) for S in cols] for T in range(1 << n)])
+    mu = np.array([(n - 1) / (comb(n, popcount(T)) * popcount(T) * (n - popcount(T)))
+                   if 0 < T < full else 0.0 for T in range(1 << n)])
+    V = v.reshape(1 << n, -1) - v.reshape(1 << n, -1)[0]
+    p = len(cols)
+    K = np.zeros((p + 1, p + 1))
+    K[:p, :p] = 2 * X.T @ (mu[:, None] * X)
+    K[:p, p] = K[p, :p] = X[full]
+    phi = np.stack([np.linalg.solve(K, np.r_[2 * X.T @ (mu * V[:, j]), V[full, j]])[:p]
+                    for j in range(V.shape[1])], axis=1)
+    out = {0: v[0]}
+    out.update({S: (phi[i] if v.ndim == 2 else phi[i, 0]) for i, S in enumerate(cols)})
+    return out
+
+
+def egalitarian_least_core(v, n):
+    """Brute force over active sets (n <= 4): the least core's deficit e* is the smallest e >= 0
+    over the feasible vertices of {x(S) + e >= v(S) - v(empty), x(N) = v(N) - v(empty)}; the
+    egalitarian least core is the least-norm feasible point among the least-norm solutions of
+    every system of at most n - 1 of its rows at e* (the optimum is one of them). Returns
+    {mask of {i}: x_i}."""
+    from itertools import combinations as comb_of
+
+    v = np.asarray(v, dtype=np.float64) - v[0]
+    full, c = (1 << n) - 1, v[-1]
+    A = np.array([[T >> i & 1 for i in range(n)] for T in range(1, full)], dtype=np.float64)
+    b = v[1:full]
+    ok = lambda x, e: e >= -1e-11 and np.all(A @ x + e >= b - 1e-11) and abs(x.sum() - c) < 1e-11
+    best = np.inf
+    for J in comb_of(range(len(b)), n):  # vertices with e basic
+        M = np.zeros((n + 1, n + 1))
+        M[:n, :n], M[:n, n], M[n, :n] = A[list(J)], 1.0, 1.0
+        if abs(np.linalg.det(M)) > 1e-9:
+            z = np.linalg.solve(M, np.r_[b[list(J)], c])
+            if ok(z[:n], z[n]):
+                best = min(best, z[n])
+    for J in comb_of(range(len(b)), n - 1):  # vertices with e = 0
+        M = np.r_[A[list(J)], np.ones((1, n))]
+        if abs(np.linalg.det(M)) > 1e-9:
+            x = np.linalg.solve(M, np.r_[b[list(J)], c])
+            if ok(x, 0.0):
+                best = min(best, 0.0)
+    e = best
+    x_best, norm = None, np.inf
+    for size in range(n):
+        for J in comb_of(range(len(b)), size):
+            M = np.r_[A[list(J)], np.ones((1, n))]
+            rhs = np.r_[b[list(J)] - e, c]
+            x = np.linalg.lstsq(M, rhs, rcond=None)[0]
+            if np.allclose(M @ x, rhs, atol=1e-11) and ok(x, e) and x @ x < norm:
+                x_best, norm = x, x @ x
+    return {1 << i: x_best[i] for i in range(n)}
+
+
 def oracle(name: str, v: np.ndarray, n: int, k: int, p: float = 0.5) -> dict[int, np.ndarray]:
     """The brute-force value of index ``name`` at order ``k`` (``p`` for the weighted family)."""
     if name == "SV":
@@ -216,7 +308,21 @@ def oracle(name: str, v: np.ndarray, n: int, k: int, p: float = 0.5) -> dict[int
         return moebius(v, n, k)
     if name == "Co-Moebius":
         return co_moebius(v, n, k)
+    if name == "Fourier":
+        return fourier(v, n, k)
+    if name == "kADD-SHAP":
+        return kadd_shap(v, n, k)
+    if name == "JointSV":
+        q = joint_sv_weights(n, k)
+        return generalized(v, n, k, lambda n, s, t: float(q[t]))
+    if name in GENERALIZED:
+        return generalized(v, n, k, GENERALIZED[name], empty=(name, k) != ("BGV", 1))
     raise KeyError(name)
+
+
+#: the generalized values' marginal weights w(n, s, t) (Marichal 2000; Marichal et al. 2007)
+GENERALIZED = {"SGV": sii_w, "BGV": lambda n, s, t: 0.5 ** (n - s), "CHGV": chii_w,
+               "IGV": lambda n, s, t: float(t == 0), "EGV": lambda n, s, t: float(t == n - s)}
 
 
 def as_array(phi: dict[int, np.ndarray], n: int, k: int) -> np.ndarray:

@@ -27,6 +27,16 @@ Built in (shapiq's names where shapiq has the index; ``interplay.exact`` also ta
     FWBII(p, order)          "FWBII"       faithful p-weighted Banzhaf interactions
     Moebius(order=None)      "Moebius"     Moebius transform (default order n)
     CoMoebius(order=None)    "Co-Moebius"  co-Moebius transform (default order n)
+    Fourier(order=None)      "Fourier"     Fourier (Walsh-Hadamard) coefficients (default order n)
+    KADDSHAP(order=2)        "kADD-SHAP"   k-additive SHAP (SII of FSII's k-additive game)
+    SGV, BGV, CHGV(order=2)  "SGV" ...     Shapley / Banzhaf / chaining generalized values
+    IGV, EGV(order=2)        "IGV" "EGV"   internal / external generalized values
+    JointSV(order=2)         "JointSV"     joint Shapley values
+    ELC()                    "ELC"         egalitarian least core (a linear program, order 1)
+
+The generalized values are not cardinal: phi(S) = sum_{T subset N minus S} w_s(|T|)
+(v(T u S) - v(T)) (``marginal_weights``), computed as two superset sums of v; ELC is a solution
+concept. Every other index has the two weight forms below.
 
 User-defined: ``CardinalIndex(name, order, moebius_weights=... | derivative_weights=...)`` and
 ``Semivalue(name, weights)``; weights are arrays or callables of n, validated. They run through
@@ -49,9 +59,16 @@ from typing import Any
 
 from .._validation import check_int, check_open_unit
 from ._index import (
+    BGV,
     BII,
     BV,
+    CHGV,
     CHII,
+    EGV,
+    ELC,
+    IGV,
+    KADDSHAP,
+    SGV,
     FBII,
     FSII,
     FWBII,
@@ -63,7 +80,9 @@ from ._index import (
     REGISTRY,
     CardinalIndex,
     CoMoebius,
+    Fourier,
     Index,
+    JointSV,
     Moebius,
     Semivalue,
     WeightedBII,
@@ -73,10 +92,17 @@ from ._index import (
 from ._weights import derivative_to_moebius, moebius_to_derivative
 
 __all__ = [
+    "BGV",
     "BII",
     "BV",
     "CAPABILITIES",
+    "CHGV",
     "CHII",
+    "EGV",
+    "ELC",
+    "IGV",
+    "KADDSHAP",
+    "SGV",
     "FBII",
     "FSII",
     "FWBII",
@@ -87,7 +113,9 @@ __all__ = [
     "SV",
     "CardinalIndex",
     "CoMoebius",
+    "Fourier",
     "Index",
+    "JointSV",
     "Moebius",
     "Semivalue",
     "WeightedBII",

@@ -29,6 +29,9 @@ CAPABILITIES = {
     "sii_permutation": "base SII: Delta_S v over windows of random permutations ('permutation')",
     "stii_permutation": "STII: Delta_S v over prefixes of random permutations ('permutation')",
     "sii_regression": "base SII: order-wise Shapley-kernel regressions ('kernelshapiq')",
+    "marginal_weights": "w[s, t] of a generalized value sum_{T outside S} w[|S|, |T|] "
+                        "(v(T u S) - v(T)) (instead of the two weight forms; interplay.exact)",
+    "least_core": "a least-core solution, not a weighted sum (interplay.exact: a linear program)",
 }
 
 #: string name -> index class, filled by :func:`register` where each class is defined
@@ -83,9 +86,11 @@ class Index:
     capabilities: frozenset[str] = _WEIGHTS
     empty_is_value: bool = False
     #: c[s, t] for orders s = 0..k: ``_c(k, n)``, or ``_c(k, n, p)`` for an index with a p
-    _c: Callable[..., np.ndarray]
+    _c: Callable[..., np.ndarray] | None = None
     #: the closed form of w[s, u] where the index has one (same arguments), else None
     _w: Callable[..., np.ndarray] | None = None
+    #: a generalized value's marginal weights w[s, t] (same arguments), else None
+    _m: Callable[..., np.ndarray] | None = None
     #: attributes that replace the class's at order 1 (the family's value, e.g. SV)
     _order1: dict[str, Any] = {}
     _ARGS: tuple[str, ...] = ("order",)
@@ -144,6 +149,8 @@ class Index:
 
     # -- weights ----------------------------------------------------------------------------
     def _moebius(self, k: int, n: int) -> np.ndarray:
+        if self._c is None:
+            raise NotImplementedError(f"{self.name} is not a cardinal index: no Moebius weights")
         return self._c(k, n) if self.p is None else self._c(k, n, self.p)
 
     def _derivative(self, k: int, n: int) -> np.ndarray | None:
@@ -169,6 +176,14 @@ class Index:
         if w is not None:
             return w
         return W.moebius_to_derivative(self.moebius_weights(n), n)
+
+    def marginal_weights(self, n: int) -> np.ndarray:
+        """w[s, t] for s = 0..k, t = 0..n - s of a generalized value (capability
+        "marginal_weights"): phi(S) = sum_{T subset N minus S} w[|S|, |T|] (v(T u S) - v(T))."""
+        n = check_int(n, "n", low=0)
+        if self._m is None:
+            raise NotImplementedError(f"{self.name} is not a generalized value")
+        return self._m(self.resolve_order(n), n)
 
     # -- what the sampled estimators need ---------------------------------------------------
     def size_mass(self, n: int) -> np.ndarray:
@@ -301,6 +316,24 @@ class CHII(_Shapley):
     _w = staticmethod(W.chii_derivative)
 
 
+@register("kADD-SHAP")
+class KADDSHAP(_Shapley):
+    """k-additive SHAP: the SII of the Shapley-kernel least-squares k-additive approximation
+    of v, i.e. phi(S) = sum_{T superset S, |T| <= k} FSII(T) / (|T| - |S| + 1); empty entry
+    v(empty). shapiq fits v(T) - v(empty) ~ sum_S gamma(|S|, |T n S|) phi(S) with gamma(s, r) =
+    sum_{j=1}^r C(r, j) B_{s-j}: gamma(|S|, .) is the game with Moebius coefficients B_{|S|-|L|}
+    on the non-empty L subset S, so the fitted game is FSII's, and this Bernoulli map is the
+    inverse of SII's 1 / (j + 1) (as k-SII from SII). Exact constraints (shapiq's big-M 1e8
+    leaves ~1e-9)."""
+
+    family = "kADD-SHAP"
+    citation = ("Pelegrina, Duarte and Grabisch (2023), A k-additive Choquet integral-based "
+                "approach to approximate the SHAP values for local interpretability in machine "
+                "learning, Artif. Intell. 325")
+    empty_is_value = True
+    _c = staticmethod(W.kadd_shap)
+
+
 # ---------------------------------------------------------------------------------- Banzhaf
 class _Weighted(Index):
     """A member of the p-weighted Banzhaf family, named as shapiq does: order 1 is "BV" ("WBV"
@@ -425,6 +458,121 @@ class CoMoebius(_Transform):
     family = "Co-Moebius"
     citation = "Grabisch, Marichal and Roubens (2000), Math. Oper. Res. 25(2)"
     _c = staticmethod(W.co_moebius)
+
+
+@register("Fourier")
+class Fourier(_Transform):
+    """Fourier (Walsh-Hadamard) coefficients F(S) = 2^-n sum_T (-1)^|S n T| v(T) =
+    (-1)^|S| sum_{T superset S} 2^-|T| m(T) = (-1/2)^|S| BII(S) of all |S| <= k (default k = n);
+    empty entry mean(v), as shapiq."""
+
+    family = "Fourier"
+    citation = "O'Donnell (2014), Analysis of Boolean Functions, Cambridge University Press"
+    empty_is_value = False
+    _c = staticmethod(W.fourier)
+
+
+# ---------------------------------------------------------------------------------- generalized values
+class _Generalized(Index):
+    """A generalized value (Marichal 2000; Marichal, Kojadinovic and Fujimoto 2007): S's worth
+    as one block, phi(S) = sum_{T subset N minus S} w_s(|T|) (v(T u S) - v(T)) for 1 <= |S| <= k
+    (``_m``: w, the derivative weights of its interaction index); empty entry v(empty) as shapiq.
+    Linear in v (in m: sum over U meeting S of g(|S|, |U minus S|) m(U), not a superset sum), so
+    ``interplay.exact`` takes two size-weighted superset sums of v and of v(N minus .):
+    O(k n 2^n)."""
+
+    capabilities = frozenset({"marginal_weights"})
+    empty_is_value = True
+
+    def __init__(self, order: int | None = 2) -> None:
+        super().__init__(order=order)
+
+
+@register("SGV")
+class SGV(_Generalized):
+    """Shapley generalized value: w_s(t) = t! (n-t-s)! / (n-s+1)! (SII's), the Shapley value
+    of S merged into one player; SGV(1) is the Shapley value."""
+
+    family = "SGV"
+    citation = ("Marichal (2000), The influence of variables on pseudo-Boolean functions with "
+                "applications to game theory and multicriteria decision making, Discrete Appl. "
+                "Math. 107")
+    _m = staticmethod(W.sii_derivative)
+    _order1 = _Shapley._order1
+
+
+@register("BGV")
+class BGV(_Generalized):
+    """Banzhaf generalized value: w_s(t) = 2^-(n-s) (BII's). At order 1 shapiq names it "BV"
+    and keeps its own empty-set entry 0 (the sum's), not BV's mean(v)."""
+
+    family = "BGV"
+    citation = SGV.citation
+    _m = staticmethod(lambda k, n: W.weighted_bii_derivative(k, n, 0.5))
+    _order1 = dict(name="BV", empty_is_value=False)
+
+
+@register("CHGV")
+class CHGV(_Generalized):
+    """Chaining generalized value: w_s(t) = s / ((s+t) C(n, s+t)) (CHII's); CHGV(1) is the
+    Shapley value."""
+
+    family = "CHGV"
+    citation = ("Marichal, Kojadinovic and Fujimoto (2007), Axiomatic characterizations of "
+                "generalized values, Discrete Appl. Math. 155")
+    _m = staticmethod(W.chii_derivative)
+    _order1 = _Shapley._order1
+
+
+@register("IGV")
+class IGV(_Generalized):
+    """Internal generalized value: w_s(t) = [t = 0], IGV(S) = v(S) - v(empty)."""
+
+    family = "IGV"
+    citation = CHGV.citation
+    _m = staticmethod(W.internal)
+
+
+@register("EGV")
+class EGV(_Generalized):
+    """External generalized value: w_s(t) = [t = n - s], EGV(S) = v(N) - v(N minus S)."""
+
+    family = "EGV"
+    citation = CHGV.citation
+    _m = staticmethod(W.external)
+
+
+@register("JointSV")
+class JointSV(_Generalized):
+    """Joint Shapley value of order k: w_s(t) = q_k(t) for every 1 <= s <= k, from Harris et
+    al.'s recursion (``_weights.joint_sv``); efficient over the sets of size <= k. JointSV(1) is
+    the Shapley value."""
+
+    family = "JointSV"
+    citation = ("Harris, Pymar and Rowat (2022), Joint Shapley values: a measure of joint "
+                "feature importance, ICLR")
+    _m = staticmethod(W.joint_sv)
+    _order1 = _Shapley._order1
+
+
+# ---------------------------------------------------------------------------------- least core
+@register("ELC")
+class ELC(Index):
+    """Egalitarian least core (Yan and Procaccia 2021): of the payoffs x with x(N) = v(N) -
+    v(empty) that minimise the largest deficit e = max_S v(S) - v(empty) - x(S) over proper
+    non-empty S (e >= 0: the core if it is non-empty), the one of least norm ||x||_2. Order 1,
+    no empty-set entry, baseline 0 (shapiq's); computed by a linear program and a least-distance
+    problem (``interplay._least_core``)."""
+
+    family = "ELC"
+    citation = ("Yan and Procaccia (2021), If you like Shapley then you'll love the core, AAAI; "
+                "Maschler, Peleg and Shapley (1979) for the least core")
+    capabilities = frozenset({"least_core"})
+    empty_is_value = False
+    _ARGS = ()
+
+    def __init__(self) -> None:
+        super().__init__(order=1)
 
 
 # ---------------------------------------------------------------------------------- custom

@@ -99,23 +99,65 @@ def stii(k: int, n: int) -> np.ndarray:
     return _matrix(k, n, lambda s, t: (1 if s == t else 0) if s < k else Fraction(1, comb(t, k)))
 
 
+def _fsii(k: int, s: int, t: int) -> Fraction:
+    if t <= k:
+        return Fraction(1 if s == t else 0)
+    if s == 0:
+        return Fraction(0)
+    return (-1) ** (k - s) * Fraction(s, k + s) * Fraction(comb(k, s) * comb(t - 1, k),
+                                                            comb(t + k - 1, k + s))
+
+
 @lru_cache(maxsize=256)
 def fsii(k: int, n: int) -> np.ndarray:
     """Faith-Shap (Tsai, Yeh and Ravikumar 2023, Thm. 19): [t == s] for t <= k, else
     (-1)^(k-s) s/(k+s) C(k, s) C(t-1, k) / C(t+k-1, k+s); row 0 = v(empty)."""
+    return _matrix(k, n, lambda s, t: _fsii(k, s, t))
+
+
+@lru_cache(maxsize=256)
+def kadd_shap(k: int, n: int) -> np.ndarray:
+    """kADD-SHAP (Pelegrina et al. 2023): the SII of the Shapley-kernel least-squares k-additive
+    game, whose Moebius coefficients are FSII's; so c(s, t) = sum_{j=s}^{min(k,t)} C(t-s, j-s)
+    c_FSII(j, t) / (j-s+1) (SII's weights 1 / (j-s+1) on FSII(J), J superset S, |J| <= k);
+    SII's 1 / (t-s+1) for t <= k; row 0 = v(empty)."""
 
     def c(s: int, t: int) -> Fraction:
-        if t <= k:
-            return Fraction(1 if s == t else 0)
-        if s == 0:
-            return Fraction(0)
-        return (
-            (-1) ** (k - s)
-            * Fraction(s, k + s)
-            * Fraction(comb(k, s) * comb(t - 1, k), comb(t + k - 1, k + s))
-        )
+        return sum((comb(t - s, j - s) * _fsii(k, j, t) / (j - s + 1)
+                    for j in range(s, min(k, t) + 1)), Fraction(0))
 
-    return _matrix(k, n, c)
+    return empty_is_value(_matrix(k, n, c))
+
+
+@lru_cache(maxsize=256)
+def fourier(k: int, n: int) -> np.ndarray:
+    """Fourier (Walsh-Hadamard) coefficients F(S) = 2^-n sum_T (-1)^|S n T| v(T): c(s, t) =
+    (-1)^s 2^-t (insert v = sum_U m(U) and sum over T superset U: zero unless U superset S),
+    i.e. (-1/2)^s BII; row 0 = mean(v)."""
+    return _matrix(k, n, lambda s, t: Fraction((-1) ** s, 2**t))
+
+
+@lru_cache(maxsize=256)
+def joint_sv(k: int, n: int) -> np.ndarray:
+    """Joint Shapley value (Harris, Pymar and Rowat 2022): marginal weights q(t), the same for
+    every 1 <= s <= k: q(0) = 1 / sum_{j=1}^k C(n, j), q(t) = sum_{j=max(t-k,0)}^{t-1} C(t, j)
+    q(j) / sum_{j=1}^{min(k,n-t)} C(n-t, j); exact rationals (the recursion loses digits in
+    floating point)."""
+    q = [Fraction(1, sum(comb(n, j) for j in range(1, k + 1)))]
+    for t in range(1, n):
+        q.append(sum((comb(t, j) * q[j] for j in range(max(t - k, 0), t)), Fraction(0))
+                 / sum(comb(n - t, j) for j in range(1, min(k, n - t) + 1)))
+    return _rows(k, n, lambda s, u: [float(q[int(t)]) if s else 0.0 for t in u])
+
+
+def external(k: int, n: int) -> np.ndarray:
+    """Co-Moebius in derivative form: w_s(u) = [u = n - s] (Delta_S v(N minus S))."""
+    return _rows(k, n, lambda s, u: u == n - s)
+
+
+def internal(k: int, n: int) -> np.ndarray:
+    """Moebius in derivative form: w_s(u) = [u = 0] (Delta_S v(empty) = m(S))."""
+    return _rows(k, n, lambda s, u: u == 0)
 
 
 @lru_cache(maxsize=256)
@@ -227,3 +269,18 @@ def moebius_to_derivative(c: np.ndarray, n: int) -> np.ndarray:
             rest = sum(comb(n - t, j) * w[s, t - s + j] for j in range(1, n - t + 1))
             w[s, t - s] = c[s, t] - rest
     return w
+
+
+def marginal_to_superset(w: np.ndarray, n: int, empty_is_value: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Superset weights (a, b) of a generalized value phi(S) = sum_{T subset N minus S} w[|S|, |T|]
+    (v(T u S) - v(T)): phi(S) = sum_{R superset S} a[s, |R|] v(R) - sum_{R superset S} b[s, |R|]
+    v(N minus R) (R = T u S in the first sum, R = N minus T in the second), so a[s, r] =
+    w[s, r - s] and b[s, r] = w[s, n - r]. Row 0: phi(empty) = v(empty) if ``empty_is_value``,
+    else 0 (the sum's own value)."""
+    k = w.shape[0] - 1
+    a, b = np.zeros((k + 1, n + 1)), np.zeros((k + 1, n + 1))
+    for s in range(1, k + 1):
+        a[s, s:] = w[s, : n - s + 1]
+        b[s, s:] = w[s, n - s :: -1]
+    a[0, 0] = float(empty_is_value)
+    return a, b
