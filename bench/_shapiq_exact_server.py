@@ -5,7 +5,8 @@ bench/bench_exact.py starts it once and sends one JSON request per line on stdin
                                                        (ExactComputer(..., evaluate_game=True))
   {"cmd": "run", "index": "SII", "order": 2}         -> times ec(index, order) with the cache
                                                        cleared (game evaluation excluded) and
-                                                       replies with the seconds and the values
+                                                       replies with the seconds (wall and CPU)
+                                                       and the values
 One JSON line per reply on stdout. The game values never cross the pipe: the table is a .npy file.
 """
 
@@ -42,12 +43,13 @@ def main() -> None:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     iv = ec(req["index"], req["order"])
-                    seconds = time.perf_counter() - t0
+                    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
                 reply = {
                     "ok": True,
                     "seconds": seconds,
+                    "cpu_seconds": cpu_seconds,
                     "keys": [list(k) for k in iv.dict_values],
                     "values": [float(v) for v in iv.dict_values.values()],
                     "baseline_value": float(iv.baseline_value),
