@@ -1,0 +1,190 @@
+"""Stock shapiq 1.8.0 against interplay.compat.shapiq: errors and wall time per class.
+
+Runs in a Python >= 3.12 environment with shapiq 1.8.0 and interplay importable:
+
+    python bench/shapiq_compat.py errors [--seeds 10]     # mean squared error over seeds
+    python bench/shapiq_compat.py timing [--n 12 --budget 2000 --exact-n 12]
+
+``errors`` prints, per game and class, the mean over seeds of the squared error (all
+non-empty sets, against shapiq's ExactComputer) of stock shapiq and of the interplay class on
+the same game and budget, and their ratio. ``timing`` prints the wall time (min of repeats) of
+each stock class and its interplay class on one game and budget, and of ExactComputer for each
+index. Used by tests/test_shapiq_interop.py (errors) and bench/RESULTS.md (timing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+
+import numpy as np
+
+
+def games(n: int = 8) -> dict:
+    """The benchmark games: SOUM, DummyGame, RandomTableGame (v(empty) != 0) and a tabular
+    local-explanation game (a fitted random forest, marginal imputation over 20 rows)."""
+    from shapiq.imputer import MarginalImputer
+    from shapiq_games.synthetic import SOUM, DummyGame, RandomTableGame
+    from sklearn.ensemble import RandomForestRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, n))
+    y = X[:, 0] * X[:, 1] + np.sin(X[:, 2]) + X[:, 3] * X[:, 4] * X[:, 5] + 0.5 * X[:, 6]
+    model = RandomForestRegressor(n_estimators=20, max_depth=6, random_state=0).fit(X, y)
+    tab = MarginalImputer(model.predict, X[:50], x=X[100], sample_size=20, random_state=0,
+                          normalize=False)
+    return {
+        "SOUM": SOUM(n, n_basis_games=30, random_state=1),
+        "DummyGame": DummyGame(n, (1, 2)),
+        "RandomTableGame": RandomTableGame(n, random_state=2),
+        "tabular": tab,
+    }
+
+
+def table_game(game, n: int):
+    """The game as a lookup callable over its 2^n values (evaluated once)."""
+    from interplay.compat.shapiq._exact import powerset_masks
+
+    masks = powerset_masks(n)
+    C = ((masks[:, None] >> np.arange(n)) & 1).astype(bool)
+    table = np.empty(1 << n)
+    table[masks] = np.asarray(game(C), dtype=float)
+    powers = 1 << np.arange(n)
+    return lambda c: table[np.atleast_2d(np.asarray(c)).astype(np.int64) @ powers]
+
+
+#: (class name, constructor kwargs, budgets as fractions of 2^n) compared in ``errors``
+CASES = [
+    ("KernelSHAP", {}),
+    ("LeverageSHAP", {}),
+    ("UnbiasedKernelSHAP", {}),
+    ("SVARM", {}),
+    ("SVARM", {"index": "BV"}),
+    ("PermutationSamplingSV", {}),
+    ("KernelSHAPIQ", {"max_order": 2, "index": "k-SII"}),
+    ("KernelSHAPIQ", {"max_order": 2, "index": "SII"}),
+    ("RegressionFSII", {"max_order": 2}),
+    ("RegressionFBII", {"max_order": 2}),
+    ("SHAPIQ", {"max_order": 2, "index": "SII"}),
+    ("SHAPIQ", {"max_order": 2, "index": "k-SII"}),
+    ("SHAPIQ", {"max_order": 2, "index": "STII"}),
+    ("SHAPIQ", {"max_order": 2, "index": "BII"}),
+    ("SVARMIQ", {"max_order": 2, "index": "SII"}),
+    ("SVARMIQ", {"max_order": 2, "index": "k-SII"}),
+    ("SVARMIQ", {"max_order": 2, "index": "STII"}),
+    ("PermutationSamplingSII", {"max_order": 2, "index": "SII"}),
+    ("PermutationSamplingSII", {"max_order": 2, "index": "k-SII"}),
+    ("PermutationSamplingSTII", {"max_order": 2}),
+]
+
+
+def mse(iv, truth) -> float:
+    keys = [k for k in truth.dict_values if len(k) > 0]
+    return float(np.mean([(iv[k] - truth[k]) ** 2 for k in keys]))
+
+
+def errors(n: int, budget: int, seeds: int, cases=CASES, game_names=None) -> list[dict]:
+    import shapiq
+    from shapiq import approximator as stock
+
+    from interplay.compat import shapiq as ours
+
+    rows = []
+    for gname, game in games(n).items():
+        if game_names and gname not in game_names:
+            continue
+        g = table_game(game, n)
+        ec = shapiq.ExactComputer(g, n_players=n)
+        for cname, kw in cases:
+            a0 = getattr(stock, cname)(n, **kw)
+            truth = ec(a0.index, a0.max_order)
+            err = {}
+            for label, mod in (("stock", stock), ("interplay", ours)):
+                e = []
+                for s in range(seeds):
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        est = getattr(mod, cname)(n, random_state=s, **kw).approximate(budget, g)
+                    e.append(mse(est, truth))
+                err[label] = float(np.mean(e))
+            rows.append({"game": gname, "class": cname, "kw": kw, "budget": budget,
+                         "stock": err["stock"], "interplay": err["interplay"],
+                         "ratio": err["interplay"] / max(err["stock"], 1e-300)})
+    return rows
+
+
+def timing(n: int, budget: int, exact_n: int, repeats: int) -> None:
+    import shapiq
+    from shapiq import approximator as stock
+
+    from interplay.compat import shapiq as ours
+    from shapiq_games.synthetic import RandomTableGame
+
+    g = table_game(RandomTableGame(n, random_state=2), n)
+
+    def best(f):
+        t = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            f()
+            t.append(time.perf_counter() - t0)
+        return min(t)
+
+    print(f"# approximators: RandomTableGame n={n}, budget={budget}, wall s (min of {repeats})")
+    print("| class | config | stock shapiq s | interplay s | speed-up |")
+    print("|---|---|---|---|---|")
+    for cname, kw in CASES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ts = best(lambda: getattr(stock, cname)(n, random_state=0, **kw).approximate(budget, g))
+            ti = best(lambda: getattr(ours, cname)(n, random_state=0, **kw).approximate(budget, g))
+        print(f"| {cname} | {kw or ''} | {ts:.4g} | {ti:.4g} | {ts / ti:.1f}x |")
+        sys.stdout.flush()
+    ge = table_game(RandomTableGame(exact_n, random_state=2), exact_n)
+    print(f"\n# ExactComputer: RandomTableGame n={exact_n}, game evaluated outside the timer, "
+          f"wall s (min of {repeats})")
+    print("| index | order | stock shapiq s | interplay s | speed-up |")
+    print("|---|---|---|---|---|")
+    for index, order in [("SV", 1), ("BV", 1), ("SII", 2), ("BII", 2), ("k-SII", 2), ("STII", 2),
+                         ("FSII", 2), ("FBII", 2), ("CHII", 2), ("Moebius", None)]:
+        if index in ("FSII", "FBII") and exact_n > 13:
+            continue  # stock shapiq's dense 2^n x 2^n weights: 4 GB at n = 14
+        res = []
+        for cls in (shapiq.ExactComputer, ours.ExactComputer):
+            ec = cls(ge, n_players=exact_n, evaluate_game=True)
+
+            def run(ec=ec):
+                ec._computed = {}
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    ec(index, order)
+            res.append(best(run))
+        print(f"| {index} | {order or exact_n} | {res[0]:.4g} | {res[1]:.4g} | "
+              f"{res[0] / res[1]:.0f}x |")
+        sys.stdout.flush()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=["errors", "timing"])
+    ap.add_argument("--n", type=int, default=8)
+    ap.add_argument("--budget", type=int, default=100)
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--exact-n", type=int, default=12)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    if args.what == "errors":
+        print("| game | class | config | budget | stock MSE | interplay MSE | ratio |")
+        print("|---|---|---|---|---|---|---|")
+        for r in errors(args.n, args.budget, args.seeds):
+            print(f"| {r['game']} | {r['class']} | {r['kw'] or ''} | {r['budget']} | "
+                  f"{r['stock']:.3e} | {r['interplay']:.3e} | {r['ratio']:.2f} |")
+            sys.stdout.flush()
+    else:
+        timing(args.n, args.budget, args.exact_n, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

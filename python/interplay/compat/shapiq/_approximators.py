@@ -1,0 +1,199 @@
+"""shapiq 1.8.0's approximator classes, estimated by interplay's sampled estimators.
+
+Each class subclasses shapiq's class of the same name, so its constructor (signature, defaults,
+validation), attributes, ``repr``/``==``/``hash`` and ``isinstance`` checks are shapiq's own;
+only ``approximate(budget, game, ...)`` runs interplay's estimator (the table ``ROUTES``). A
+configuration interplay cannot reproduce (user ``sampling_weights``, an index the interplay
+method does not serve, a class without a counterpart) runs shapiq's own code with an
+:class:`InterplayFallbackWarning`: never a silently different result.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+from shapiq import approximator as _sa
+
+from ._common import InterplayFallbackWarning
+
+#: shapiq class name -> interplay method (None: no counterpart, shapiq's own code with a warning)
+ROUTES: dict[str, str | None] = {
+    "KernelSHAP": "kernelshap",
+    "KernelSHAPIQ": "kernelshapiq",
+    "RegressionFSII": "regression",
+    "RegressionFBII": "regression",
+    "SHAPIQ": "shapiq",
+    "UnbiasedKernelSHAP": "shapiq",
+    "SVARMIQ": "svarmiq",
+    "SVARM": "svarmiq",
+    "PermutationSamplingSV": "permutation",
+    "PermutationSamplingSII": "permutation",
+    "PermutationSamplingSTII": "permutation",
+    # no counterpart in interplay: shapiq's own estimator, with a warning
+    "LeverageSHAP": None,
+    "InconsistentKernelSHAPIQ": None,
+    "kADDSHAP": None,
+    "OddSHAP": None,
+    "PolySHAP": None,
+    "OwenSamplingSV": None,
+    "StratifiedSamplingSV": None,
+    "RegressionMSR": None,
+    "ProxySHAP": None,
+    "ShaplEIG": None,
+    "SPEX": None,
+    "ProxySPEX": None,
+}
+
+#: what each fallback lacks in interplay (docs/compat.md lists the same)
+NO_COUNTERPART = {
+    "LeverageSHAP": "no leverage-score sampling (interplay's KernelSHAP was 1.1-1.5x its error)",
+    "InconsistentKernelSHAPIQ": "interplay's KernelSHAP-IQ is the consistent (iterative) one",
+    "kADDSHAP": "no sampled kADD-SHAP estimator",
+    "OddSHAP": "no odd-interaction (tree surrogate) estimator",
+    "PolySHAP": "no polynomial-augmented regression",
+    "OwenSamplingSV": "no Owen (multilinear extension) sampling",
+    "StratifiedSamplingSV": "no (player, size) stratified marginal sampling",
+    "RegressionMSR": "no proxy-model (xgboost) estimator",
+    "ProxySHAP": "no proxy-model (xgboost) estimator",
+    "ShaplEIG": "no Gaussian-process experimental design",
+    "SPEX": "no sparse Fourier estimator",
+    "ProxySPEX": "no sparse Fourier estimator",
+}
+
+
+def _seed(rng: np.random.Generator) -> int:
+    """A seed for interplay's estimator from shapiq's generator: the same ``random_state``
+    gives the same result, and successive calls differ as shapiq's do."""
+    return int(rng.integers(0, 2**63 - 1))
+
+
+class _Refused(Exception):
+    """interplay's estimator refused the configuration (raised before any game call)."""
+
+
+class _Interplay:
+    """``approximate`` through interplay; everything else is shapiq's class."""
+
+    _interplay_method: str | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self._interplay_user_weights = kwargs.get("sampling_weights") is not None
+
+    def _interplay_plan(self, budget: int) -> tuple[str, str] | str:
+        """(interplay method, interplay index) or the reason to use shapiq's own code."""
+        from interplay.estimators._api import serves
+        from interplay.indices import get_index
+
+        method = self._interplay_method
+        name = type(self).__name__
+        if method is None:
+            return f"interplay has no counterpart of {name} ({NO_COUNTERPART.get(name, '')})"
+        if self._interplay_user_weights:
+            return "user sampling_weights have no counterpart in interplay's estimators"
+        if not isinstance(budget, (int, np.integer)) or budget < 2:
+            return f"budget {budget!r} < 2"
+        index = self.index if self.index in ("SV", "BV") else self.approximation_index
+        try:
+            idx = get_index(index, None if index in ("SV", "BV") else self.max_order)
+        except (TypeError, ValueError) as err:
+            return f"index {index!r}: {err}"
+        if not serves(method, idx):
+            return f"interplay's {method!r} estimator does not estimate {index!r}"
+        return method, index
+
+    def approximate(self, budget: int, game: Any, *args: Any, **kwargs: Any) -> Any:
+        """Estimate the interaction values from ``budget`` game evaluations (shapiq's
+        signature); see the class docstring for the conventions."""
+        plan = self._interplay_plan(budget)
+        if not isinstance(plan, str):
+            try:
+                return self._interplay_run(int(budget), game, *plan)
+            except _Refused as err:  # before any game call
+                plan = str(err)
+        warnings.warn(f"{type(self).__name__}: {plan}; computed by shapiq's own "
+                      f"{type(self).__name__} (docs/compat.md)", InterplayFallbackWarning,
+                      stacklevel=2)
+        return super().approximate(budget, game, *args, **kwargs)  # type: ignore[misc]
+
+    def _interplay_run(self, budget: int, game: Any, method: str, index: str) -> Any:
+        from interplay.estimators import make_estimator
+        from shapiq.interaction_values import InteractionValues
+
+        n = self.n
+        full = 1 << n if n < 63 else None
+        spend = budget if full is None else min(budget, full)
+        order = 1 if index in ("SV", "BV") else self.max_order
+        # shapiq's pairing_trick (its default False): with the same pairing interplay's
+        # estimators match shapiq's errors; interplay's own default pairs the Shapley kernels,
+        # which is 1.5-1.9x worse on some games and 10x better on others (docs/compat.md)
+        sampler = getattr(self, "_sampler", None)
+        pairing = bool(getattr(sampler, "pairing_trick", False))
+        seed = _seed(self._rng)
+
+        def build(b: int) -> Any:
+            try:
+                est = make_estimator(n, index, b, max_order=order, method=method, seed=seed,
+                                     pairing=pairing)
+            except ValueError as err:  # e.g. a budget below the estimator's minimum
+                raise _Refused(f"interplay's {method!r} estimator refused: {err}") from err
+            if method == "svarmiq":  # shapiq's SVARM-IQ: every non-empty stratum by its mean
+                est.min_stratum_draws, est.min_stratum_count = 0, 1
+            return est
+
+        est = build(spend)
+        coalitions = est.next_coalitions()
+        empty = np.flatnonzero(~coalitions.any(axis=1))
+        extra = None
+        if empty.size == 0:  # v(empty) is shapiq's baseline: evaluate it within the budget
+            est = build(spend - 1)
+            coalitions = est.next_coalitions()
+            extra = float(np.asarray(game(np.zeros((1, n), dtype=bool))).reshape(-1)[0])
+        used = 0 if extra is None else 1
+        while coalitions is not None:
+            values = np.asarray(game(coalitions), dtype=np.float64).reshape(len(coalitions))
+            if extra is None and empty.size:
+                extra = float(values[empty[0]])
+            est.tell(values)
+            used += len(coalitions)
+            coalitions = est.next_coalitions()
+        res = est.result()
+        found = res.to_dict()
+        lookup = self.interaction_lookup
+        out = np.array([float(found.get(s, 0.0)) for s in lookup])
+        baseline = float(extra)
+        if () in lookup:
+            name = type(self).__name__
+            if name == "RegressionFBII":
+                out[lookup[()]] = float(found.get((), baseline))  # the fitted FBII(empty)
+            elif name == "PermutationSamplingSII" and self.approximation_index == "SII":
+                out[lookup[()]] = 0.0  # shapiq's permutation SII leaves the empty set at 0
+            else:
+                out[lookup[()]] = baseline
+        permutation = method == "permutation"
+        return InteractionValues(
+            values=out, index=self.approximation_index, interaction_lookup=lookup,
+            baseline_value=baseline, min_order=self.min_order, max_order=self.max_order,
+            n_players=n, estimated=True if permutation else not (full and budget >= full),
+            estimation_budget=used if permutation else budget, target_index=self.index)
+
+
+def _make(name: str) -> type:
+    stock = getattr(_sa, name)
+    method = ROUTES[name]
+    how = (f"estimated by interplay's ``method={method!r}``" if method else
+           f"shapiq's own estimator with an InterplayFallbackWarning ({NO_COUNTERPART[name]})")
+    doc = (f"shapiq's ``{name}`` (same constructor, defaults and attributes); "
+           f"``approximate`` is {how}.\n\n" + (stock.__doc__ or ""))
+    cls = type(name, (_Interplay, stock), {"_interplay_method": method, "__doc__": doc,
+                                           "__module__": __name__, "__qualname__": name})
+    return cls
+
+
+for _name in ROUTES:
+    setattr(sys.modules[__name__], _name, _make(_name))
+
+__all__ = sorted(ROUTES)
