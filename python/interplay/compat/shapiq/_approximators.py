@@ -64,10 +64,16 @@ NO_COUNTERPART = {
 }
 
 
-def _seed(rng: np.random.Generator) -> int:
-    """A seed for interplay's estimator from shapiq's generator: the same ``random_state``
-    gives the same result, and successive calls differ as shapiq's do."""
-    return int(rng.integers(0, 2**63 - 1))
+def _seed(approximator: Any) -> int:
+    """interplay's seed for the next ``approximate`` call: ``random_state`` itself on the first
+    call after construction or ``set_random_state`` (so that it equals ``interplay.approximate``
+    with ``seed=random_state``), then draws from shapiq's generator, so successive calls differ
+    as shapiq's do; without a ``random_state`` always a draw."""
+    state = getattr(approximator, "_random_state", None)
+    if state is not None and not getattr(approximator, "_interplay_seeded", False):
+        approximator._interplay_seeded = True
+        return int(state)
+    return int(approximator._rng.integers(0, 2**63 - 1))
 
 
 class _Refused(Exception):
@@ -82,6 +88,11 @@ class _Interplay:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         self._interplay_user_weights = kwargs.get("sampling_weights") is not None
+
+    def set_random_state(self, random_state: int | None = None) -> None:
+        """shapiq's ``set_random_state``; the next call uses ``random_state`` as the seed."""
+        super().set_random_state(random_state)  # type: ignore[misc]
+        self._interplay_seeded = False
 
     def _interplay_plan(self, budget: int) -> tuple[str, str] | str:
         """(interplay method, interplay index) or the reason to use shapiq's own code."""
@@ -132,7 +143,7 @@ class _Interplay:
         # which is 1.5-1.9x worse on some games and 10x better on others (docs/compat.md)
         sampler = getattr(self, "_sampler", None)
         pairing = bool(getattr(sampler, "pairing_trick", False))
-        seed = _seed(self._rng)
+        seed = _seed(self)
 
         def build(b: int) -> Any:
             try:

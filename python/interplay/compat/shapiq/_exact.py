@@ -102,13 +102,15 @@ class ExactComputer(_STOCK):
             baseline = float(values[0])
         elif empty == "baseline":
             values[0] = baseline
+        elif empty == "zero":  # shapiq's generalized values leave 0 there (BGV(1) -> BV keeps it)
+            values[0] = 0.0
         return InteractionValues(values=values, index=index, max_order=order, min_order=0,
                                  n_players=self.n_players, interaction_lookup=lookup,
                                  estimated=False, baseline_value=baseline)
 
     def _fallback(self, index: str, method: Any, *args: Any) -> Any:
         warnings.warn(
-            f"interplay has no exact {index!r} yet: computed by shapiq's own ExactComputer "
+            f"{index!r}: computed by shapiq's own ExactComputer, not interplay "
             "(interplay.compat.shapiq, docs/compat.md)", InterplayFallbackWarning, stacklevel=3)
         return method(*args)
 
@@ -170,7 +172,7 @@ class ExactComputer(_STOCK):
         if name is None:
             return self._fallback(index, super().base_generalized_value, index, order)
         return self._store((index, order),
-                           self._interplay(name, index, order, empty="baseline"))
+                           self._interplay(name, index, order, empty="zero"))
 
     def compute_joint_sv(self, order: int) -> InteractionValues:
         """Joint Shapley values up to ``order``."""
@@ -179,7 +181,7 @@ class ExactComputer(_STOCK):
         return self._interplay(interplay_index("JointSV"), "JointSV", order, empty="baseline")
 
     def compute_egalitarian_least_core(self) -> InteractionValues:
-        """Egalitarian least core (shapiq's own solver unless interplay has one)."""
-        if interplay_index("ELC") is None:
-            return self._fallback("ELC", super().compute_egalitarian_least_core)
-        return super().compute_egalitarian_least_core()
+        """Egalitarian least core: shapiq's own solver, with a warning. interplay's ELC (the
+        lexicographic egalitarian least core, an LP) differs from shapiq's SLSQP solution when
+        the core is empty, and shapiq also keeps the subsidy (``_elc_stability_subsidy``)."""
+        return self._fallback("ELC", super().compute_egalitarian_least_core)
