@@ -274,6 +274,14 @@ class InteractionResult:
 
         return ExplanationGame(self, backend=backend)
 
+    def to_shap(self, data: Any = None, *, feature_names: Sequence[str] | None = None) -> Any:
+        """This result as a ``shap.Explanation`` (needs shap): order-1 values, or shap's
+        interaction matrix for an order-2 result; see
+        :func:`interplay.compat.shap.to_explanation` (which also takes a list of results)."""
+        from .compat.shap import to_explanation  # noqa: PLC0415  (optional dependency)
+
+        return to_explanation(self, data, feature_names=feature_names)
+
     # ------------------------------------------------------------------ shapiq interop
     def _scalar_output(self, output: int | None) -> tuple[np.ndarray, float]:
         """Values and baseline of one output (shapiq results are scalar)."""

@@ -2,11 +2,12 @@
 
 Inputs are what a masker emits (a tensor, a tuple of tensors, or a dict of tensors such as
 ``input_ids``/``attention_mask``); the output is a torch tensor or a NumPy array. Every call
-runs under ``torch.inference_mode()``.
+runs under ``torch.inference_mode()`` once torch is imported.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +54,8 @@ class Adapter:
         self.device = _model_device(model)
 
     def __call__(self, inputs: Any) -> Any:
+        if sys.modules.get("torch") is None:  # not a torch model: no torch needed (tabular NumPy path)
+            return self._forward(inputs)
         with _torch().inference_mode():
             return self._forward(inputs)
 

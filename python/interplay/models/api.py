@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 from .._validation import check_int
 from ..estimators import make_estimator as _make_estimator
@@ -49,10 +52,12 @@ def build_games(
     names: Sequence[str] | None = None,
     shared: dict[str, MaskedModel] | None = None,
     truncate: bool = False,
+    numpy: bool = False,
 ) -> list[_ModelGame]:
     """The games :func:`explain` builds for ``model`` and ``inputs`` (see there), sharing one
     :class:`MaskedModel` per encoder so that all instances' rows are packed and cached together.
 
+    ``numpy``: a generic model takes NumPy rows (see :class:`MaskedModel`).
     ``shared`` (a dict, filled on first use) keeps those MaskedModels across calls, so that the
     batch size found by "auto" and the cache carry over. Texts longer than the model's limit
     (sentence-transformers ``max_seq_length``, CLIP's text positions) raise
@@ -107,7 +112,7 @@ def build_games(
             "masker: give a masker (TextMasker, ImagePatchMasker, ModalityMasker, TabularMasker) "
             "for a model that is not a sentence-transformers or CLIP-style model"
         )
-    mm = masked("model", lambda: MaskedModel(model, masker, **kw))
+    mm = masked("model", lambda: MaskedModel(model, masker, numpy=numpy, **kw))
     return [MaskedModelGame(mm, x) for x in inputs]
 
 
@@ -298,9 +303,11 @@ def explain(
     ----------
     model : sentence-transformers model, CLIP-style model, callable, or None
         None: ``inputs`` are prebuilt games (:class:`MaskedModelGame`, :class:`DualEncoderGame`).
-    inputs : sequence
+    inputs : sequence, 2-D NumPy array or DataFrame
         Pairs of texts, (image tensor (C, H, W) normalised, text) pairs, or raw inputs for
-        ``masker``.
+        ``masker``. The rows of an array or DataFrame are the instances, and a model that is
+        not a ``torch.nn.Module`` then gets float64 NumPy rows as shap gives them (no torch
+        needed); a DataFrame's columns name the features unless the masker does.
     index, max_order, budget, method, p, seed
         Passed to the estimator (``interplay.estimators.make_estimator``); every instance uses
         the same ``seed``, so an instance's result does not depend on the others. In grid mode
@@ -342,8 +349,15 @@ def explain(
     max_order = check_int(max_order, "max_order", low=1)
     if grid not in ("auto", False, True):
         raise ValueError(f"grid must be 'auto', True or False, got {grid!r}")
+    columns = getattr(inputs, "columns", None)  # a DataFrame: its rows, named by its columns
+    numpy = isinstance(inputs, np.ndarray) or columns is not None
+    if numpy:
+        inputs = list(np.asarray(inputs.to_numpy() if columns is not None else inputs))
+        torch = sys.modules.get("torch")  # a torch model still gets tensors
+        numpy = not (torch is not None and isinstance(model, torch.nn.Module))
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
-        raise TypeError("inputs must be a sequence of instances (e.g. a list of text pairs)")
+        raise TypeError("inputs must be a sequence of instances (e.g. a list of text pairs), "
+                        "or a 2-D array or DataFrame of rows")
     games: list[_ModelGame] = []
     shared: dict[str, MaskedModel] = {}
     for i, x in enumerate(inputs):  # one at a time, so that an error names its instance
@@ -352,7 +366,7 @@ def explain(
                 model, [x], masker=masker, tokenizer=tokenizer, text_mode=text_mode,
                 image_baseline=image_baseline, combine=combine, logit_scale=logit_scale,
                 logit_bias=logit_bias, batch_size=batch_size, cache=cache, shared=shared,
-                truncate=truncate)
+                truncate=truncate, numpy=numpy)
         except (TypeError, ValueError) as exc:  # type and attributes kept (e.g. TextTooLong)
             exc.args = (f"inputs[{i}]: {exc}",)
             raise
@@ -361,10 +375,14 @@ def explain(
             at = f"inputs[{i}][{sizes.index(0)}]" if len(sizes) > 1 else f"inputs[{i}]"
             raise ValueError(f"{at} has no players (an empty text: no tokens to explain); give "
                              f"it a text with words in it, or leave instance {i} out")
-    return run_estimators(
+    results = run_estimators(
         games, make_estimator, index=index, budget=budget, max_order=max_order, method=method, p=p,
         seed=seed, grid=grid,
     )
+    if columns is not None and getattr(masker, "feature_names", True) is None:
+        for res in results:
+            res.player_names = [str(c) for c in columns]
+    return results
 
 
 def scheduler_stats(games: Sequence[_ModelGame]) -> dict[str, Any]:

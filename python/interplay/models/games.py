@@ -25,7 +25,7 @@ from ..scheduler import Scheduler, ValueCache
 from ..scheduler.core import unique_rows
 from ..sets import check_coalitions
 from .adapters import Adapter, as_adapter
-from .maskers import Instance, Masker
+from .maskers import Instance, Masker, _torch
 
 
 class MaskedTask:
@@ -37,21 +37,32 @@ class MaskedTask:
         self.instances: dict[Hashable, Instance] = {}
         self.cache_namespace = ("masked", adapter.identity, masker.signature())
 
-    def prepare(self, groups: list[tuple[Hashable, np.ndarray]]) -> tuple[Any, int]:
-        parts = [self.masker.mask(self.instances[k], c) for k, c in groups]
+    def prepare(self, groups: list[tuple[Hashable, np.ndarray]]) -> tuple[Any, int, Any]:
         rows = sum(len(c) for _, c in groups)
-        return (parts[0] if len(parts) == 1 else self.masker.collate(parts)), rows
+        distinct = getattr(self.masker, "distinct_rows", None) if self.masker.n_draws > 1 else None
+        found = [distinct(self.instances[k], c) for k, c in groups] if distinct else [None]
+        if any(f is None for f in found):
+            parts, inverse = [self.masker.mask(self.instances[k], c) for k, c in groups], None
+        else:  # only the distinct masked rows are run; inverse restores all m * n_draws
+            parts = [p for p, _ in found]
+            starts = np.cumsum([0] + [len(inv) and int(inv.max()) + 1 for _, inv in found])
+            inverse = np.concatenate([inv + s for (_, inv), s in zip(found, starts)])
+        return (parts[0] if len(parts) == 1 else self.masker.collate(parts)), rows, inverse
 
-    def forward(self, prepared: tuple[Any, int]) -> Any:
-        inputs, rows = prepared
+    def forward(self, prepared: tuple[Any, int, Any]) -> Any:
+        inputs, rows, inverse = prepared
         out = self.adapter(inputs)
         k = self.masker.n_draws
         if k == 1:
             return out
         # marginal imputation: average the draws of each coalition (a tensor on its device)
         if hasattr(out, "detach") and not out.is_complex():
+            if inverse is not None:
+                out = out[_torch().from_numpy(inverse).to(out.device)]
             return out.reshape(rows, k, *out.shape[1:]).double().mean(1)
-        return as_real_float64(out, "model output").reshape(rows, k, *np.shape(out)[1:]).mean(1)
+        out = as_real_float64(out, "model output")
+        out = out if inverse is None else out[inverse]
+        return out.reshape(rows, k, *out.shape[1:]).mean(1)
 
     def row_bytes(self, key: Hashable, n: int) -> int:
         inst = self.instances.get(key)
@@ -89,6 +100,7 @@ class MaskedModel:
             raise TypeError(f"masker must be a Masker, got {type(masker).__name__}")
         self.adapter = as_adapter(model, numpy=numpy)
         self.masker = masker
+        masker.numpy = bool(numpy)
         if masker.device is None and self.adapter.device is not None:
             masker.device = self.adapter.device
         self.task = MaskedTask(self.adapter, masker)

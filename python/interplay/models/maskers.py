@@ -67,6 +67,7 @@ class Masker:
 
     n_draws: int = 1
     device: Any = None
+    numpy: bool = False  # emit NumPy rows (set by a MaskedModel with numpy=True)
 
     def encode(self, raw: Any) -> Instance:  # pragma: no cover (abstract)
         raise NotImplementedError
@@ -75,6 +76,8 @@ class Masker:
         raise NotImplementedError
 
     def collate(self, parts: list[Any]) -> Any:
+        if isinstance(parts[0], np.ndarray):
+            return np.concatenate(parts)
         torch = _torch()
         if isinstance(parts[0], dict):
             return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
@@ -447,7 +450,14 @@ class ModalityMasker(_ReplacementMasker):
 class TabularMasker(_ReplacementMasker):
     """Mask features of a vector (n,): absent features take a baseline (strategy "baseline" or
     "mean" of a background set) or, with "draws", the values of ``n_draws`` background rows
-    (joint marginal / interventional imputation, outputs averaged)."""
+    (joint marginal / interventional imputation, outputs averaged).
+
+    Masking is done in NumPy. A masked model with ``numpy=True`` gets float64 NumPy rows (no
+    torch needed); otherwise float32 tensors on the model's device. With "draws", a row that
+    a coalition leaves equal to another (a draw equal to the instance on every absent feature,
+    or two equal draws) is built and evaluated once (:meth:`distinct_rows`: shap's "delta
+    trick", generalised to every batch of coalitions).
+    """
 
     KIND = "tabular"
 
@@ -463,39 +473,94 @@ class TabularMasker(_ReplacementMasker):
         device: Any = None,
     ) -> None:
         strategy = self._setup(baseline, background, strategy, n_draws, seed, device)
-        torch = _torch()
         self.feature_names = None if feature_names is None else [str(f) for f in feature_names]
-        self.baseline = None if baseline is None else _as_tensor(baseline, dtype=torch.float32)
-        bg = None if background is None else _as_tensor(background, dtype=torch.float32)
+        self.baseline = None if baseline is None else _as_array(baseline, "baseline").reshape(-1)
+        bg = None if background is None else _as_array(background, "background")
         if bg is not None and bg.ndim != 2:
             raise ValueError(f"background must have shape (N, n), got {tuple(bg.shape)}")
+        self._bg = bg
         if strategy == "mean":
-            self.baseline = bg.to(torch.float64).mean(0).to(torch.float32)
+            self.baseline = bg.mean(0)
         elif strategy == "draws":
-            self.draws = bg[torch.as_tensor(self._draw_rows(bg.shape[0]))]
+            self.draws = bg[self._draw_rows(bg.shape[0])]
+        self._refs: dict[Any, np.ndarray] = {}
+
+    def signature(self) -> tuple:
+        return super().signature() + (self.numpy,)
+
+    def _reference(self, dtype: Any) -> np.ndarray:
+        """Baseline (n,) or draws (k, n) in ``dtype``; the mean of the background rounded to
+        ``dtype`` first (float32: what the tensor path has always used)."""
+        if dtype not in self._refs:
+            if self.strategy == "mean":
+                ref = self._bg.astype(dtype).astype(np.float64).mean(0)
+            else:
+                ref = self._ref
+            self._refs[dtype] = np.ascontiguousarray(ref, dtype=dtype)
+        return self._refs[dtype]
+
+    def _dtype(self) -> Any:
+        return np.float64 if self.numpy else np.float32
 
     def encode(self, raw: Any) -> Instance:
         if isinstance(raw, Instance):
             return raw
-        x = _as_tensor(raw, dtype=_torch().float32).reshape(-1)
-        n_ref = self._ref.shape[-1] if self.strategy == "draws" else self._ref.numel()
-        if x.numel() != n_ref:
-            raise ValueError(f"the input has {x.numel()} features, the baseline {n_ref}")
-        names = self.feature_names or [f"x{j}" for j in range(x.numel())]
-        if len(names) != x.numel():
-            raise ValueError(f"feature_names has {len(names)} entries for {x.numel()} features")
+        x = _as_array(raw, "input").reshape(-1)
+        ref = self._ref
+        if x.size != ref.shape[-1]:
+            raise ValueError(f"the input has {x.size} features, the baseline {ref.shape[-1]}")
+        names = self.feature_names or [f"x{j}" for j in range(x.size)]
+        if len(names) != x.size:
+            raise ValueError(f"feature_names has {len(names)} entries for {x.size} features")
         return Instance({"x": x}, list(names), key=_content_key("tabular", x))
 
     def row_bytes(self, instance: Instance) -> int:
-        return 4 * self.n_draws * instance.n_players
+        return np.dtype(self._dtype()).itemsize * self.n_draws * instance.n_players
+
+    def _out(self, rows: np.ndarray) -> Any:
+        return rows if self.numpy else _torch().from_numpy(rows).to(self.device)
 
     def mask(self, instance: Instance, coalitions: np.ndarray) -> Any:
-        torch = _torch()
-        x = instance.data["x"].to(self.device)
-        c = self._bool_rows(coalitions, instance.n_players)
+        dt = self._dtype()
+        x = instance.data["x"].astype(dt)
+        c = np.asarray(coalitions, dtype=bool)
         if self.strategy == "draws":
-            k = self.n_draws
-            keep = c.repeat_interleave(k, dim=0)
-            rep = self.draws.to(self.device).repeat(c.shape[0], 1)
-            return torch.where(keep, x.unsqueeze(0), rep)
-        return torch.where(c, x.unsqueeze(0), self.baseline.to(self.device).unsqueeze(0))
+            keep = np.repeat(c, self.n_draws, axis=0)  # row r*k + t uses draw t
+            ref = np.tile(self._reference(dt), (c.shape[0], 1))
+            return self._out(np.where(keep, x, ref))
+        return self._out(np.where(c, x, self._reference(dt)))
+
+    def distinct_rows(self, instance: Instance, coalitions: np.ndarray) -> Any:
+        """(masked distinct rows, inverse) of the ``m * n_draws`` rows :meth:`mask` builds: row
+        ``r * k + t`` is row ``inverse[r * k + t]`` of the distinct ones, or None when the
+        rows cannot be keyed in one int64 (more than about 56 features).
+
+        Row (S, t) keeps x on S and on the features where draw t equals x: it depends only on
+        the set A_t(S) of absent features where draw t differs from x, and on t (on nothing
+        when A_t(S) is empty); equal draws count as one."""
+        dt = self._dtype()
+        x, draws = instance.data["x"].astype(dt), self._reference(dt)
+        n, k = x.size, draws.shape[0]
+        _, draw_id = np.unique(draws, axis=0, return_inverse=True)
+        if n + int(k).bit_length() > 62:
+            return None
+        bit = np.int64(1) << np.arange(n, dtype=np.int64)
+        absent = (~np.asarray(coalitions, dtype=bool)).astype(np.int64) @ bit  # (m,)
+        differs = (draws != x).astype(np.int64) @ bit  # (k,)
+        key = absent[:, None] & differs[None, :]
+        key = np.where(key == 0, 0, key | ((draw_id.reshape(-1).astype(np.int64) + 1) << n))
+        _, first, inverse = np.unique(key.reshape(-1), return_index=True, return_inverse=True)
+        r, t = np.divmod(first, k)
+        c = np.asarray(coalitions, dtype=bool)[r]
+        return self._out(np.where(c, x, draws[t])), inverse.reshape(-1)
+
+
+def _as_array(x: Any, name: str) -> np.ndarray:
+    """A float64 NumPy copy of an array-like, tensor or DataFrame (one-line TypeError naming
+    ``name`` when it is not numeric)."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    try:
+        return np.array(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric, got {type(x).__name__}") from exc
