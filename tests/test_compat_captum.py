@@ -1,0 +1,147 @@
+"""interplay.compat.captum: captum's attribute() form for ShapleyValues, ShapleyValueSampling
+and KernelShap; captum (a test dependency) and a brute-force permutation sum are the oracles."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+captum_attr = pytest.importorskip("captum.attr")
+
+from interplay.compat.captum import KernelShap, ShapleyValueSampling, ShapleyValues  # noqa: E402
+
+
+def _mlp(n_in, n_out, seed=0):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(n_in, 8), torch.nn.Tanh(),
+                               torch.nn.Linear(8, n_out)).double()
+
+
+def _brute_force(f, x, base, groups, target):
+    """Shapley values by the permutation formula (n! orders, float64), one example."""
+    ids = sorted(set(groups.tolist()))
+    phi = dict.fromkeys(ids, 0.0)
+
+    def v(present):
+        keep = torch.tensor([g in present for g in groups.tolist()])
+        with torch.no_grad():
+            return float(f(torch.where(keep, x, base).unsqueeze(0))[0, target])
+    for perm in itertools.permutations(ids):
+        present = set()
+        prev = v(present)
+        for g in perm:
+            present.add(g)
+            cur = v(present)
+            phi[g] += cur - prev
+            prev = cur
+    count = math.factorial(len(ids))
+    return torch.tensor([phi[g] / count for g in groups.tolist()], dtype=torch.float64)
+
+
+def test_shapley_values_equal_captums_on_an_mlp(rng):
+    """A 7-feature MLP, 5 feature groups, per-example targets: equal to the permutation formula
+    (1e-12) and to captum's ShapleyValues (1e-6: captum accumulates in float32); shape as
+    captum's."""
+    net = _mlp(7, 3)
+    x = torch.from_numpy(rng.normal(size=(3, 7)))
+    base = torch.from_numpy(rng.normal(size=(1, 7)))
+    fm = torch.tensor([[0, 0, 1, 2, 3, 3, 4]])
+    target = [0, 2, 1]
+    got = ShapleyValues(net).attribute(x, baselines=base, target=target, feature_mask=fm)
+    ref = captum_attr.ShapleyValues(net).attribute(x, baselines=base, target=target,
+                                                   feature_mask=fm)
+    assert got.shape == ref.shape == x.shape and got.dtype == x.dtype
+    torch.testing.assert_close(got, ref.double(), rtol=0, atol=1e-6)
+    for b in range(3):
+        torch.testing.assert_close(got[b], _brute_force(net, x[b], base[0], fm[0], target[b]),
+                                   rtol=0, atol=1e-12)
+    # efficiency per example: one element per group sums to f(x) - f(baseline)
+    out = net(x).detach()
+    groups_sum = torch.stack([got[b, [0, 2, 3, 4, 6]].sum() for b in range(3)])
+    at_base = net(base.expand(3, 7)).detach()
+    torch.testing.assert_close(groups_sum, out[[0, 1, 2], target] - at_base[[0, 1, 2], target],
+                               rtol=0, atol=1e-12)
+
+
+def test_tuple_inputs_shared_ids_and_extra_args(rng):
+    """Two input tensors whose ids overlap (one player across both, as captum groups them), a
+    scalar and a tensor baseline, an additional tensor argument per example, float32."""
+    w1 = torch.from_numpy(rng.normal(size=(3,))).float()
+    w2 = torch.from_numpy(rng.normal(size=(2,))).float()
+
+    def f(a, b, scale):
+        return torch.tanh(a @ w1) * (b @ w2) * scale
+
+    a = torch.from_numpy(rng.normal(size=(2, 3))).float()
+    b = torch.from_numpy(rng.normal(size=(2, 2))).float()
+    scale = torch.tensor([1.0, 2.0])
+    fm = (torch.tensor([[0, 1, 2]]), torch.tensor([[2, 3]]))
+    kw = dict(baselines=(0.25, torch.zeros(1, 2)), additional_forward_args=(scale,),
+              feature_mask=fm)
+    got = ShapleyValues(f).attribute((a, b), **kw)
+    ref = captum_attr.ShapleyValues(f).attribute((a, b), **kw)
+    assert isinstance(got, tuple) and [g.shape for g in got] == [r.shape for r in ref]
+    assert got[0].dtype == torch.float32
+    for g, r in zip(got, ref):
+        torch.testing.assert_close(g, r, rtol=0, atol=2e-6)
+    torch.testing.assert_close(got[0][:, 2], got[1][:, 0])  # one player in both tensors
+
+
+@pytest.mark.parametrize("cls", [ShapleyValueSampling, KernelShap])
+def test_sampling_reproducible_and_close(rng, cls):
+    """Same seed, same tensor; another seed, another one; the error to the exact values falls
+    as n_samples grows and is small at 100 permutations' worth; exact once n_samples covers
+    2^n (n = 12 players)."""
+    net = _mlp(12, 1, seed=2)
+    x = torch.from_numpy(rng.normal(size=(2, 12)))
+    exact = ShapleyValues(net).attribute(x)
+    per = 12 if cls is KernelShap else 1  # KernelShap counts coalitions, sampling permutations
+    one = cls(net).attribute(x, n_samples=20 * per, seed=5)
+    assert torch.equal(one, cls(net, seed=5).attribute(x, n_samples=20 * per))
+    assert not torch.equal(one, cls(net).attribute(x, n_samples=20 * per, seed=6))
+    err = [float((cls(net).attribute(x, n_samples=k * per, seed=5) - exact).abs().max())
+           for k in (5, 100)]
+    scale = float(exact.abs().max())
+    assert err[1] < err[0] and err[1] < 0.05 * scale
+    full = cls(net).attribute(x, n_samples=2**12 if cls is KernelShap else 400, seed=5)
+    torch.testing.assert_close(full, exact, rtol=0, atol=1e-10)
+
+
+def test_kernelshap_interpretable_shape_and_defaults(rng):
+    net = _mlp(4, 2)
+    x = torch.from_numpy(rng.normal(size=(3, 4)))
+    fm = torch.tensor([[0, 0, 1, 1]])
+    got = KernelShap(net).attribute(x, target=1, feature_mask=fm, return_input_shape=False)
+    assert got.shape == (3, 2)
+    ref = ShapleyValues(net).attribute(x, target=1, feature_mask=fm)  # 2^2 <= 25: exact
+    torch.testing.assert_close(got, ref[:, [0, 2]], rtol=0, atol=1e-12)
+
+
+def test_bad_input_is_refused_before_any_model_call(rng):
+    calls = []
+
+    def f(z):
+        calls.append(len(z))
+        return z.sum(1, keepdim=True).repeat(1, 2)
+    x = torch.from_numpy(rng.normal(size=(2, 3)))
+    with pytest.raises(TypeError, match="forward_func"):
+        ShapleyValues(3)
+    with pytest.raises(TypeError, match="inputs"):
+        ShapleyValues(f).attribute(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="baselines"):
+        ShapleyValues(f).attribute(x, baselines=torch.zeros(5, 3))
+    with pytest.raises(TypeError, match="feature_mask"):
+        ShapleyValues(f).attribute(x, feature_mask=torch.zeros(1, 3))
+    with pytest.raises(ValueError, match="feature_mask"):
+        ShapleyValues(f).attribute(x, feature_mask=torch.zeros(1, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match="n_samples"):
+        ShapleyValueSampling(f).attribute(x, n_samples=0)
+    with pytest.raises(ValueError, match="target"):
+        ShapleyValues(f).attribute(x, target=[0, 1, 0])
+    assert calls == []
+    with pytest.raises(ValueError, match="target"):  # known only from the model's output
+        ShapleyValues(f).attribute(x)
