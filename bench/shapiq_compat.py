@@ -148,8 +148,9 @@ def timing(n: int, budget: int, exact_n: int, repeats: int) -> None:
     print("| index | order | stock shapiq s | interplay s | speed-up |")
     print("|---|---|---|---|---|")
     for index, order in [("SV", 1), ("BV", 1), ("SII", 2), ("BII", 2), ("k-SII", 2), ("STII", 2),
-                         ("FSII", 2), ("FBII", 2), ("CHII", 2), ("Moebius", None)]:
-        if index in ("FSII", "FBII") and exact_n > 13:
+                         ("FSII", 2), ("FBII", 2), ("CHII", 2), ("Moebius", None),
+                         ("kADD-SHAP", 2), ("Fourier", 2), ("SGV", 2), ("JointSV", 2)]:
+        if index in ("FSII", "FBII", "kADD-SHAP") and exact_n > 13:
             continue  # stock shapiq's dense 2^n x 2^n weights: 4 GB at n = 14
         res = []
         for cls in (shapiq.ExactComputer, ours.ExactComputer):

@@ -94,9 +94,14 @@ class ExactComputer(_STOCK):
         from interplay import exact
 
         res = exact(self.table, name, order)
-        found = res.to_dict()
         lookup = {s: i for i, s in enumerate(powerset(range(self.n_players), max_size=order))}
-        values = np.array([float(found.get(s, 0.0)) for s in lookup])
+        # the sets of sizes <= order lead shapiq's powerset order of all 2^n coalitions, so a
+        # set's row there is its rank among all of them
+        rank = np.empty(1 << self.n_players, dtype=np.int64)
+        rank[self._masks] = np.arange(1 << self.n_players)
+        values = np.zeros(len(lookup))
+        values[rank[np.asarray(res.words[:, 0], dtype=np.int64)]] = np.asarray(res.values,
+                                                                               dtype=np.float64)
         baseline = self.baseline_value
         if empty == "index":
             baseline = float(values[0])
@@ -115,7 +120,7 @@ class ExactComputer(_STOCK):
         return method(*args)
 
     def _store(self, key: tuple[str, int], iv: InteractionValues) -> InteractionValues:
-        self._computed[key] = copy.deepcopy(iv)
+        self._computed[key] = iv  # a fresh object: cached as is, handed out as a copy
         return copy.deepcopy(iv)
 
     # ------------------------------------------------------------------ indices
