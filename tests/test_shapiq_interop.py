@@ -231,3 +231,26 @@ def test_compat_import_needs_shapiq():
         pytest.skip("shapiq is installed here")
     with pytest.raises(ImportError, match="needs shapiq installed"):
         importlib.import_module("interplay.compat.shapiq")
+
+
+NAMES_SCRIPT = r"""
+import json
+import numpy as np
+import interplay
+from interplay.results import InteractionResult
+
+table = np.random.default_rng(1).normal(size=2 ** 4)
+res = interplay.exact(table, "SII", 2)
+res.player_names = ["age", "bmi", "bp", "s1"]
+iv = res.to_shapiq()
+back = InteractionResult.from_shapiq(iv)
+print(json.dumps({"iv": iv.player_names, "back": back.player_names,
+                  "same": bool(np.allclose(back.values, res.values))}))
+"""
+
+
+@pytest.mark.golden
+def test_to_shapiq_keeps_player_names():
+    out = run_compat(NAMES_SCRIPT)
+    assert out == {"iv": ["age", "bmi", "bp", "s1"], "back": ["age", "bmi", "bp", "s1"],
+                   "same": True}

@@ -294,13 +294,16 @@ class InteractionResult:
     def to_shapiq(self, *, output: int | None = None) -> Any:
         """Convert to ``shapiq.InteractionValues`` (needs shapiq installed).
 
-        shapiq results are scalar; pick ``output`` for a vector-valued result.
+        shapiq results are scalar; pick ``output`` for a vector-valued result. shapiq 1.8.0's
+        InteractionValues has no player names: ``player_names`` travel as an attribute of the
+        same name, which :meth:`from_shapiq` reads back (pass them to shapiq's plots as
+        ``feature_names``).
         """
         import shapiq  # noqa: PLC0415  (optional, test-time dependency)
 
         vals, baseline = self._scalar_output(output)
         lookup = {self.players(r): r for r in range(len(self))}
-        return shapiq.InteractionValues(
+        iv = shapiq.InteractionValues(
             values=np.asarray(vals, dtype=float).copy(),
             index=self.index,
             max_order=self.max_order,
@@ -311,6 +314,9 @@ class InteractionResult:
             estimation_budget=self.budget_used,
             baseline_value=float(baseline),
         )
+        if self.player_names is not None:
+            iv.player_names = list(self.player_names)
+        return iv
 
     def to_shapiq_json_dict(self, *, output: int | None = None, description: str | None = None) -> dict:
         """The content of the JSON file ``shapiq.InteractionValues.to_json_file`` writes (shapiq
@@ -377,7 +383,11 @@ class InteractionResult:
         )
         meta = ("n_players", "index", "max_order", "min_order", "baseline_value", "estimated",
                 "estimation_budget")
-        return cls._from_items(items, {key: getattr(iv, key, None) for key in meta})
+        res = cls._from_items(items, {key: getattr(iv, key, None) for key in meta})
+        names = getattr(iv, "player_names", None)  # set by to_shapiq
+        if names is not None and len(names) == res.n_players:
+            res.player_names = [str(p) for p in names]
+        return res
 
     @classmethod
     def _from_items(cls, items: list, meta: dict) -> InteractionResult:
