@@ -110,6 +110,7 @@ class MaskedModel:
             cache=cache,
             prefetch=prefetch,
             max_batch_size=max_batch_size,
+            start_batch_size=min(masker.start_batch_size, max_batch_size),
         )
 
     @property
