@@ -116,6 +116,27 @@ def test_elc_against_brute_force(n, seed):
         np.testing.assert_allclose(res.values, [ref[1 << i] for i in range(n)], **TOL)
 
 
+@pytest.mark.parametrize("n", [6, 8])
+def test_elc_optimality_certificate(n):
+    # beyond the brute force: e* is the least core's deficit (an interior-point LP, not the
+    # engine's simplex), and x = sum_{S active} lambda_S 1_S + mu 1 with lambda >= 0 (KKT of
+    # min ||x||^2 over the least core: x is its least-norm point)
+    from scipy.optimize import linprog, nnls
+
+    for v in (np.random.default_rng(n).normal(size=1 << n), _convex(n, n)):
+        x = interplay.exact(v, "ELC").values
+        w = v - v[0]
+        A = ((np.arange(1, (1 << n) - 1)[:, None] >> np.arange(n)) & 1).astype(float)
+        deficit = max(0.0, np.max(w[1:-1] - A @ x))
+        lp = linprog(np.r_[np.zeros(n), 1.0], A_ub=-np.c_[A, np.ones(len(A))], b_ub=-w[1:-1],
+                     A_eq=np.r_[np.ones(n), 0.0][None], b_eq=[w[-1]],
+                     bounds=[(None, None)] * n + [(0, None)], method="highs-ipm")
+        assert deficit == pytest.approx(lp.fun, abs=1e-9) and x.sum() == pytest.approx(w[-1])
+        act = A[w[1:-1] - A @ x >= deficit - 1e-9]
+        lam, resid = nnls(np.c_[act.T, np.ones(n), -np.ones(n)], x)
+        assert resid < 1e-9
+
+
 def test_elc_vector_valued_and_one_player(rng):
     v = rng.normal(size=(1 << 5, 3))
     res = interplay.exact(v, "ELC")
@@ -124,6 +145,18 @@ def test_elc_vector_valued_and_one_player(rng):
         np.testing.assert_allclose(res.values[:, j], interplay.exact(v[:, j], "ELC").values, **TOL)
     np.testing.assert_allclose(res.values.sum(axis=0), v[-1] - v[0], **TOL)
     assert interplay.exact(np.array([1.0, 3.5]), "ELC").values.tolist() == [2.5]
+
+
+def test_elc_tensor_input_and_memory_refusal(monkeypatch):
+    torch = pytest.importorskip("torch")
+    v = np.random.default_rng(3).normal(size=1 << 4)
+    np.testing.assert_array_equal(interplay.exact(torch.tensor(v), "ELC").values,
+                                  interplay.exact(v, "ELC").values)
+    from interplay import _validation
+
+    monkeypatch.setattr(_validation, "available_memory", lambda: 1000)
+    with pytest.raises(ValueError, match=r"values: exact ELC for n = 8 needs .*\(\d+ bytes\)"):
+        interplay.exact(np.zeros(256), "ELC")
 
 
 # ------------------------------------------------------------------ shapiq 1.8.0
@@ -165,6 +198,13 @@ def test_matches_shapiq_exact_computer(g, i):
         tol = 1e-8 * max(1.0, max(abs(x) for x in theirs.values()))  # unmet (FSII's 5e-9)
     for key, x in res.to_dict().items():
         assert x == pytest.approx(theirs[key], abs=tol), key
+
+
+def test_every_exact_computer_index_is_an_exact_name():
+    assert set(DATA["valid_indices"]) <= set(ix.INDEX_NAMES)
+    v = np.array(DATA["games"][0]["values"])
+    for name in DATA["valid_indices"]:
+        assert interplay.exact(v, name, 1).values.shape[0] >= 4
 
 
 def test_to_shapiq_names():

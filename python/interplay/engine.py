@@ -71,6 +71,7 @@ def plan_exact(
         "order": k,
         "rows": rows,
         "method": methods[0] if len(methods) == 1 else methods,
+        "methods": methods,
         "backend": name,
         "bytes": nbytes,
         "weights": weights,
@@ -111,7 +112,7 @@ def exact(
         If True and ``values`` is a writeable C-contiguous float64 array, it is overwritten with
         the Moebius coefficients instead of allocating a second table of the same size (at
         n = 28: 2 GiB less memory, and no first touch of fresh pages, which costs seconds on some
-        virtual machines). Otherwise ignored.
+        virtual machines). Otherwise ignored (and by the generalized values and ELC).
 
     Returns
     -------
@@ -191,8 +192,7 @@ def exact(
         v0 = np.array(src[0], copy=True)
         table = src if plan["in_place"] else np.empty_like(src)
         info = {"backend": plan["backend"], "method": plan["method"]}
-        weights = plan["weights"]
-        methods = plan["method"] if len(weights) > 1 else (plan["method"],)
+        weights, methods = plan["weights"], plan["methods"]
         sets = (core().exact.enumerate_sets(n, 0, k) if plan["backend"] == "cpp"
                 else bits.enumerate_sets(n, 0, k))
     _, superset_fn = WEIGHTED_SUPERSET.select(info["backend"])
@@ -224,6 +224,8 @@ def _least_core_result(values: Any, idx: Index) -> InteractionResult:
         values = values.detach().cpu().numpy()
     arr, n = check_value_table(values, "values", max_n=MAX_PLAYERS)
     idx.resolve_order(n)
+    # the constraint matrix (2^n, n + 1) and its copies in the LP, the NNLS and the checks
+    require_memory(6 * (1 << n) * (n + 1) * 8, f"exact ELC for n = {n}", argument="values")
     check_finite(arr, "values")
     v = np.asarray(arr, dtype=np.float64).reshape(1 << n, -1)
     x = np.stack([egalitarian_least_core(v[:, j] - v[0, j]) for j in range(v.shape[1])], axis=1)

@@ -64,7 +64,8 @@ def more() -> None:
     a = rng.uniform(0.5, 1.5, size=6)
     games.append(("convex", 6, np.array([a[[i for i in range(6) if T >> i & 1]].sum() ** 2
                                           for T in range(64)])))
-    out = {"shapiq_version": shapiq.__version__, "games": []}
+    out = {"shapiq_version": shapiq.__version__, "games": [],
+           "valid_indices": list(ExactComputer.valid_indices)}
     for name, n, table in games:
         ec = ExactComputer(table_game(table, n), n_players=n, evaluate_game=True)
         entries = [record(ec, index, order)[0] for index in MORE
