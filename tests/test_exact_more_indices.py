@@ -88,6 +88,13 @@ def test_known_answers(game6):
     np.testing.assert_allclose(F.values, (-0.5) ** sizes * bii.values, **TOL)
 
 
+def test_marginal_weights_are_a_copy(game6):
+    before = interplay.exact(game6, "SGV", 2).values
+    for idx in (ix.SGV(2), ix.BGV(2), ix.CHGV(2)):
+        idx.marginal_weights(6)[:] = 7.0  # the closed forms behind them are cached
+    np.testing.assert_array_equal(interplay.exact(game6, "SGV", 2).values, before)
+
+
 def test_kadd_shap_is_the_sii_of_fsii_game(game6):
     # the FSII values are the Moebius coefficients of the fitted k-additive game; its SII is kADD
     n, k = 6, 3

@@ -183,7 +183,7 @@ class Index:
         n = check_int(n, "n", low=0)
         if self._m is None:
             raise NotImplementedError(f"{self.name} is not a generalized value")
-        return self._m(self.resolve_order(n), n)
+        return np.array(self._m(self.resolve_order(n), n), dtype=np.float64, copy=True)
 
     # -- what the sampled estimators need ---------------------------------------------------
     def size_mass(self, n: int) -> np.ndarray:
