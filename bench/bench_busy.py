@@ -24,8 +24,14 @@ explain); the first call of exact / approximate / pid / explain and the fastest 
 calls (other seeds: nothing cached between them).
 
     PYTHONPATH=python INTERPLAY_SHAPIQ_PYTHON=/work/shapiq312/bin/python \\
-        python bench/bench_busy.py --json bench/results_busy.json
-    python bench/bench_busy.py --part busy --quick      # a few workloads, no shapiq
+        python bench/bench_busy.py --json bench/results_busy.json --md bench/results_busy.md
+    python bench/bench_busy.py --part busy --smoke --no-shapiq   # a few workloads
+
+``--quick`` keeps every workload and the shapiq comparison but times one warm run instead of
+the fastest of 3 (ours and shapiq's), PID k = 64 without its warm-up call, and one fresh
+process per start-up figure instead of 3: about 12 minutes on an idle 2-core machine instead of
+about 25 (the figures are single runs, not minima). ``--md`` writes the RESULTS.md-ready
+section (command, date, commit, loads, both tables).
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ EXACT = [(20, "SII"), (20, "k-SII"), (20, "STII"), (20, "FSII"), (20, "FBII"), (
 PID = [16, 32, 64, "batch"]
 
 
-def workloads(quick: bool) -> list[dict]:
+def workloads(smoke: bool) -> list[dict]:
     from bench_sampled import ESTIMATORS  # noqa: PLC0415
 
     out = [{"kind": "sampled", "name": name, "index": idx, "method": meth, "order": k}
@@ -55,7 +61,7 @@ def workloads(quick: bool) -> list[dict]:
             for idx in AUTO]
     out += [{"kind": "exact", "name": f"exact-{idx}-n{n}", "index": idx, "n": n} for n, idx in EXACT]
     out += [{"kind": "pid", "name": f"pid-k{k}", "k": k} for k in PID]
-    if quick:
+    if smoke:
         keep = {"KernelSHAPIQ", "RegressionFSII", "auto-FBII", "exact-SII-n20", "pid-k32"}
         out = [w for w in out if w["name"] in keep]
     return out
@@ -78,7 +84,7 @@ def _no_game(fn, *args) -> None:
     fn(*args)  # no game inside: nothing to subtract
 
 
-def run_child(threads: int | None, quick: bool) -> None:
+def run_child(threads: int | None, smoke: bool, reps: int) -> None:
     import numpy as np  # noqa: PLC0415
 
     import interplay  # noqa: PLC0415
@@ -88,7 +94,7 @@ def run_child(threads: int | None, quick: bool) -> None:
         interplay.set_num_threads(threads)
     spec = game_spec("table", 20)
     table_game = build_game(spec, 20)
-    for w in workloads(quick):
+    for w in workloads(smoke):
         if w["kind"] == "sampled":
             def call(w=w):
                 g = Timed(table_game, 20)
@@ -96,11 +102,11 @@ def run_child(threads: int | None, quick: bool) -> None:
                                       method=w["method"], seed=0)
                 return g.seconds, g.cpu
             call()  # warm-up
-            wall, cpu = _timed(call, 3)
+            wall, cpu = _timed(call, reps)
         elif w["kind"] == "exact":
             v = np.random.default_rng(w["n"]).normal(size=1 << w["n"])
             interplay.exact(v, w["index"], 2)
-            wall, cpu = _timed(lambda v=v, w=w: _no_game(interplay.exact, v, w["index"], 2), 3)
+            wall, cpu = _timed(lambda v=v, w=w: _no_game(interplay.exact, v, w["index"], 2), reps)
         else:
             if w["k"] == "batch":
                 p = np.random.default_rng(0).random((1000, 10, 10, 10))
@@ -108,29 +114,31 @@ def run_child(threads: int | None, quick: bool) -> None:
             else:
                 p = np.random.default_rng(1000 + w["k"]).random((w["k"],) * 3)
                 p /= p.sum()
-            interplay.pid(p)
-            wall, cpu = _timed(lambda p=p: _no_game(interplay.pid, p), 1 if w["k"] == 64 else 3)
+            if w["k"] != 64 or reps > 1:  # k = 64 (10 s a call): no warm-up in --quick
+                interplay.pid(p)
+            wall, cpu = _timed(lambda p=p: _no_game(interplay.pid, p), 1 if w["k"] == 64 else reps)
         print(json.dumps({"name": w["name"], "wall": wall, "cpu": cpu}), flush=True)
 
 
-def child(threads: int | None, quick: bool) -> dict:
-    cmd = [sys.executable, __file__, "--child", str(threads or 0)] + (["--quick"] if quick else [])
+def child(threads: int | None, args) -> dict:
+    cmd = ([sys.executable, __file__, "--child", str(threads or 0)] + (["--smoke"] if args.smoke else [])
+           + (["--quick"] if args.quick else []))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "python"), str(HERE)]))
     out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env, check=True).stdout
     return {r["name"]: r for r in map(json.loads, out.splitlines())}
 
 
-def shapiq(quick: bool) -> dict:
-    """shapiq 1.8.0's estimators (its default threads), outside the game, fastest of 3."""
+def shapiq(smoke: bool, reps: int) -> dict:
+    """shapiq 1.8.0's estimators (its default threads), outside the game, fastest of reps."""
     from bench_sampled import (CHILD, ESTIMATORS, SHAPIQ_DEFAULT, SHAPIQ_PY,  # noqa: PLC0415
                                game_spec, shapiq_run)
 
-    names = [w["name"] for w in workloads(quick) if w["kind"] == "sampled"]
+    names = [w["name"] for w in workloads(smoke) if w["kind"] == "sampled"]
     runs = []
     for name in names:
         cls, kw, k = (ESTIMATORS[name][2:] if name in ESTIMATORS
                       else SHAPIQ_DEFAULT[name.split("-", 1)[1]])
-        runs.append(dict(shapiq_run(cls, kw, 10_000, 0, 20, k), repeat=3))
+        runs.append(dict(shapiq_run(cls, kw, 10_000, 0, 20, k), repeat=reps))
     cfg = {"game": game_spec("table", 20), "n_players": 20, "runs": runs}
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     out = subprocess.run([SHAPIQ_PY, str(CHILD)], input=json.dumps(cfg) + "\n", text=True,
@@ -161,10 +169,10 @@ def busy_part(args) -> dict:
             time.sleep(1.0 if procs else 0.0)
             for threads in (None, 1):
                 key = f"{load}-{'default' if threads is None else threads}"
-                res[key] = child(threads, args.quick)
+                res[key] = child(threads, args)
                 print(key, json.dumps(res[key]), flush=True)
             if args.shapiq:
-                res[f"{load}-shapiq"] = shapiq(args.quick)
+                res[f"{load}-shapiq"] = shapiq(args.smoke, 1 if args.quick else 3)
                 print(f"{load}-shapiq", json.dumps(res[f"{load}-shapiq"]), flush=True)
         finally:
             stop_busy(procs)
@@ -268,11 +276,32 @@ def startup_table(res: dict) -> str:
     return "\n".join(lines)
 
 
+def results_md(res: dict, argv: list[str]) -> str:
+    """The RESULTS.md section of a run: command, date, commit, loads, the tables."""
+    cmd = "PYTHONPATH=python INTERPLAY_SHAPIQ_PYTHON=$INTERPLAY_SHAPIQ_PYTHON python " + " ".join(
+        ["bench/bench_busy.py"] + argv)
+    out = [f"## A busy machine (issue 12), {res['date']}, commit {res['commit']}", "",
+           f"    {cmd}", "",
+           f"Total {res['seconds'] / 60:.1f} min on {os.cpu_count()} cores."]
+    busy = res.get("busy")
+    if busy:
+        la = {k: ", ".join(f"{x:.1f}" for x in busy[k]) for k in busy if k.startswith("load_")}
+        out += [f"1/5/15-minute load averages: before {la.get('load_before')}, after the idle phase "
+                f"{la.get('load_after_idle')}, after the busy phase {la.get('load_after_busy')}.",
+                "Wall / CPU ms outside the game, and the wall ratio to idle single-thread:", "",
+                busy_table(busy), ""]
+    if res.get("startup"):
+        out += ["Start-up, fresh processes:", "", startup_table(res["startup"]), ""]
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--part", choices=("busy", "startup", "all"), default="all")
-    ap.add_argument("--quick", action="store_true", help="a few workloads only")
+    ap.add_argument("--quick", action="store_true",
+                    help="every workload, one timed run each (about half the time)")
+    ap.add_argument("--smoke", action="store_true", help="a few workloads only")
     ap.add_argument("--no-shapiq", dest="shapiq", action="store_false")
     ap.add_argument("--busy-seconds", type=float, default=900.0,
                     help="each busy process stops by itself after this (default 900)")
@@ -280,11 +309,15 @@ def main() -> None:
     ap.add_argument("--profile", type=int, default=0,
                     help="print the top N functions of each first call (cProfile, stderr)")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--md", type=Path, default=None, help="write the RESULTS.md-ready section")
     args = ap.parse_args()
+    if args.quick and args.startup_runs == 3:
+        args.startup_runs = 1
     sys.path[:0] = [str(ROOT / "python"), str(HERE)]
     if args.child is not None:
-        run_child(args.child or None, args.quick)
+        run_child(args.child or None, args.smoke, 1 if args.quick else 3)
         return
+    start = time.perf_counter()
     res = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                     capture_output=True, text=True).stdout.strip()}
@@ -294,8 +327,12 @@ def main() -> None:
     if args.part in ("startup", "all"):
         res["startup"] = startup_part(args)
         print(startup_table(res["startup"]))
+    res["seconds"] = time.perf_counter() - start
     if args.json:
         args.json.write_text(json.dumps(res, indent=1))
+    if args.md:
+        args.md.write_text(results_md(res, sys.argv[1:]))
+    print(f"total {res['seconds'] / 60:.1f} min")
 
 
 if __name__ == "__main__":

@@ -246,10 +246,13 @@ def _gram(GA: np.ndarray, GB: np.ndarray, ia: np.ndarray, ib: np.ndarray,
 
 
 def _chol(G: np.ndarray):
-    """Lower Cholesky factor of a group Gram, None when it is not numerically positive definite
-    (the pivot test of spd_solver: smallest pivot^2 <= 1e-12 times the largest)."""
+    """Lower Cholesky factor of a group Gram, computed in G's memory (G is consumed), None when
+    it is not numerically positive definite (the pivot test of spd_solver: smallest pivot^2 <=
+    1e-12 times the largest)."""
     try:
-        c = scipy.linalg.cholesky(G, lower=True, check_finite=False)
+        # G is C-ordered and symmetric: its transpose is the same matrix in Fortran order,
+        # which LAPACK factorises in place (no K x K copy: the same potrf call as on a copy)
+        c = scipy.linalg.cholesky(G.T, lower=True, overwrite_a=True, check_finite=False)
     except np.linalg.LinAlgError:
         return None
     piv = np.abs(np.diag(c))
@@ -588,25 +591,27 @@ class GridEstimator(Estimator):
         momB = subset_moments(SB, nb, 2 * k, WB, **auto)[0]
         UA = union_ranks(na, k, 0)
         UB = union_ranks(nb, k, 0)
-        GA0, GB0 = momA[:, 0][UA], momB[:, 0][UB]
-        LA0, LB0 = _chol(GA0), _chol(GB0)
+        # a group's Gram is gathered from its moments when needed and factorised in place:
+        # at most two group factors (the full sample's, one replicate's) are alive at once
+        def gram(side: int, col: int) -> np.ndarray:
+            return (momA[:, col][UA] if side == 0 else momB[:, col][UB])
+
+        LA0, LB0 = _chol(gram(0, 0)), _chol(gram(1, 0))
         blocks = _blocks(ia, na, ib, nb, k), _blocks(ib, nb, ia, na, k)
 
-        def solver_of(GA, GB, LA, LB):
+        def solver_of(ca: int, cb: int, LA, LB):
             if LA is None or LB is None:  # a group's Gram is singular: the joint system's solver
-                return spd_solver(_gram(GA, GB, ia, ib), overwrite=True)
+                return spd_solver(_gram(gram(0, ca), gram(1, cb), ia, ib), overwrite=True)
             return _kron_solver(LA, LB, *blocks), "cholesky per group"
 
-        solve, solver = solver_of(GA0, GB0, LA0, LB0)
+        solve, solver = solver_of(0, 0, LA0, LB0)
 
         def fresh(side: int, g: int):
             """Solver of the Gram with jackknife group g of group A (side 0) or B left out: one
             factorisation of that group's Gram, the other group's factor reused."""
             if side == 0:
-                GA = momA[:, 1 + g][UA]
-                return solver_of(GA, GB0, _chol(GA), LB0)[0]
-            GB = momB[:, 1 + g][UB]
-            return solver_of(GA0, GB, LA0, _chol(GB))[0]
+                return solver_of(1 + g, 0, _chol(gram(0, 1 + g)), LB0)[0]
+            return solver_of(0, 1 + g, LA0, _chol(gram(1, 1 + g)))[0]
 
         # a side's replicate factors are kept with the design when they fit
         cached = [[fresh(side, g) for g in range(R)] if _replicate_bytes(U.shape[0], R) else None

@@ -7,7 +7,6 @@ accumulators are called by the permutation estimators directly.
 
 from __future__ import annotations
 
-import functools
 from math import comb
 
 import numpy as np
@@ -184,17 +183,45 @@ def set_ranks(sets, n, max_order, *, backend="auto"):
     return np.asarray(fn(sets, int(n), int(max_order)), dtype=np.int64)
 
 
-@functools.lru_cache(maxsize=8)
+#: union-rank tables up to this size are kept for reuse (least recently used dropped first)
+UNION_CACHE_BYTES = 1 << 26
+#: pairs (entries of the table) ranked per block while a table is built
+UNION_BLOCK_PAIRS = 1 << 20
+_UNION_CACHE: dict = {}
+
+
+def union_table_bytes(n: int, k: int, min_order: int = 0) -> int:
+    """Bytes of the K x K :func:`union_ranks` table (int32 while the ranks fit, else int64)."""
+    K = n_sets_upto(n, k) - bits.offset(n, min_order)
+    return K * K * (4 if n_sets_upto(n, 2 * k) < 2**31 else 8)
+
+
 def union_ranks(n: int, k: int, min_order: int = 0) -> np.ndarray:
     """R[a, b] = rank of S_a u S_b among sets of size <= 2k, for the sets S of sizes
-    min_order..k (:func:`interplay.sets.enumerate_sets` order)."""
+    min_order..k (:func:`interplay.sets.enumerate_sets` order); read-only, int32 when every
+    rank fits (else int64).
+
+    Built by blocks of rows (about UNION_BLOCK_PAIRS pairs each, no K x K temporaries of
+    pairs or words: at K = 19,307 those took 25 GB); tables of at most UNION_CACHE_BYTES are
+    kept for reuse (8 at most), larger ones belong to the caller."""
+    key = (int(n), int(k), int(min_order))
+    hit = _UNION_CACHE.pop(key, None)
+    if hit is not None:
+        _UNION_CACHE[key] = hit  # most recently used last
+        return hit
     b = bits.enumerate_sets(n, min_order, k)
-    iu, ju = np.triu_indices(b.shape[0])
-    r = set_ranks(b[iu] | b[ju], n, 2 * k)
-    out = np.empty((b.shape[0], b.shape[0]), dtype=np.int64)
-    out[iu, ju] = r
-    out[ju, iu] = r
+    K = b.shape[0]
+    out = np.empty((K, K), dtype=np.int32 if n_sets_upto(n, 2 * k) < 2**31 else np.int64)
+    rows = max(1, UNION_BLOCK_PAIRS // max(K, 1))
+    for r0 in range(0, K, rows):
+        r1 = min(K, r0 + rows)
+        u = (b[r0:r1, None, :] | b[None, :, :]).reshape((r1 - r0) * K, b.shape[1])
+        out[r0:r1] = set_ranks(u, n, 2 * k).reshape(r1 - r0, K)
     out.setflags(write=False)
+    if out.nbytes <= UNION_CACHE_BYTES:
+        _UNION_CACHE[key] = out
+        while len(_UNION_CACHE) > 8:
+            _UNION_CACHE.pop(next(iter(_UNION_CACHE)))
     return out
 
 

@@ -11,21 +11,27 @@ from ..reference.transforms import KINDS
 
 
 @nb.njit(cache=True)
-def _transform(kind: int, a: np.ndarray) -> None:  # a: (2^n, d) in place; kind: KINDS index
+def _stage(kind: int, a: np.ndarray, half: int) -> None:  # one butterfly stage, in place
     rows, d = a.shape
+    for base in range(0, rows, 2 * half):
+        for r in range(base, base + half):
+            for j in range(d):
+                if kind == 0:
+                    a[r + half, j] += a[r, j]
+                elif kind == 1:
+                    a[r + half, j] -= a[r, j]
+                elif kind == 2:
+                    a[r, j] += a[r + half, j]
+                else:
+                    a[r, j] -= a[r + half, j]
+
+
+def _transform(kind: int, a: np.ndarray) -> None:  # a: (2^n, d) in place; kind: KINDS index
+    """The n stages as separate compiled calls: Ctrl-C (raised by the interpreter between
+    them) stops a long transform within one pass over the table."""
     half = 1
-    while half < rows:
-        for base in range(0, rows, 2 * half):
-            for r in range(base, base + half):
-                for j in range(d):
-                    if kind == 0:
-                        a[r + half, j] += a[r, j]
-                    elif kind == 1:
-                        a[r + half, j] -= a[r, j]
-                    elif kind == 2:
-                        a[r, j] += a[r + half, j]
-                    else:
-                        a[r, j] -= a[r + half, j]
+    while half < a.shape[0]:
+        _stage(kind, a, half)
         half *= 2
 
 

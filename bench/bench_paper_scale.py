@@ -1,0 +1,127 @@
+"""Paper-scale systems (issue 12): FIxLIP's ViT-B/16 setting on a synthetic dual encoder.
+
+196 image patches x 4 text tokens (200 players), FWBII order 2 (sum_{s <= 2} C(200, s) = 20,101
+terms), p = 1/2. No real ViT: each side is a fixed random two-layer map of its masked features
+(a :class:`~interplay.models.TabularMasker` over a vector of ones), so the game has the shape
+and the cost structure of a CLIP-style dual encoder (m_a + m_b encoder rows per m_a x m_b grid)
+at negligible model cost. Each case runs in a fresh process and reports its wall and CPU
+seconds, its peak resident memory (``ru_maxrss``: the whole process, Python and numpy
+included) and the engine's memory plan (``result.info["plan_bytes"]``), or the error it raised
+before any game call:
+
+* ``explain``: ``interplay.explain(None, [game], index="FWBII", max_order=2, budget=B)``;
+* ``grid``: ``interplay.approximate(game, 200, "FWBII", B, player_groups=(196, 4))``;
+* ``joint``: ``interplay.approximate(game, 200, "FWBII", B)`` (joint sampling).
+
+    nice -n 10 python bench/bench_paper_scale.py --budget 4096
+    nice -n 10 python bench/bench_paper_scale.py --na 60 --budget 14400 --cases grid
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def dual_game(na: int, nb: int, dim: int = 32, seed: int = 0):
+    """A DualEncoderGame of two fixed random encoders (tanh of a linear map, then linear)."""
+    import numpy as np  # noqa: PLC0415
+
+    from interplay.models import DualEncoderGame, MaskedModel, TabularMasker  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+
+    def encoder(n):
+        w1 = rng.standard_normal((n, 64)) / np.sqrt(n)
+        w2 = rng.standard_normal((64, dim))
+
+        def f(x):
+            x = np.asarray(x, dtype=np.float64)
+            return np.tanh(x @ w1) @ w2
+        return MaskedModel(f, TabularMasker(np.zeros(n, np.float32)), numpy=True)
+
+    return DualEncoderGame(encoder(na), np.ones(na, np.float32), encoder(nb),
+                           np.ones(nb, np.float32), names=["image", "text"])
+
+
+def _rss() -> int:
+    """Resident memory of this process now (bytes)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def run_case(case: str, na: int, nb: int, budget: int, order: int) -> dict:
+    import interplay  # noqa: PLC0415
+
+    game = dual_game(na, nb)
+    n = na + nb
+    out: dict = {"case": case, "na": na, "nb": nb, "budget": budget, "order": order,
+                 "rss_before_bytes": _rss()}
+    t, c = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if case == "explain":
+                res = interplay.explain(None, [game], index="FWBII", max_order=order,
+                                        budget=budget, seed=0)[0]
+            elif case == "grid":
+                res = interplay.approximate(game, n, "FWBII", budget, max_order=order, seed=0,
+                                            player_groups=(na, nb))
+            else:
+                res = interplay.approximate(game, n, "FWBII", budget, max_order=order, seed=0)
+        except (ValueError, MemoryError) as exc:
+            res = None
+            out["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+    out["wall_s"] = time.perf_counter() - t
+    out["cpu_s"] = time.process_time() - c
+    out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    out["warnings"] = [f"{w.category.__name__}: {str(w.message)[:200]}" for w in caught]
+    if res is not None:
+        info = res.info
+        out.update(terms=len(res.values), max_order=res.max_order,
+                   plan_bytes=info.get("plan_bytes"), solver=info.get("solver"),
+                   grid=info.get("grid"), n_evaluations=res.n_evaluations,
+                   finite=bool(__import__("numpy").isfinite(res.values).all()))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--na", type=int, default=196)
+    ap.add_argument("--nb", type=int, default=4)
+    ap.add_argument("--budget", type=int, default=4096)
+    ap.add_argument("--order", type=int, default=2)
+    ap.add_argument("--cases", nargs="+", default=["explain", "grid", "joint"])
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(run_case(args.child, args.na, args.nb, args.budget, args.order)))
+        return
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    rows = []
+    for case in args.cases:
+        cmd = [sys.executable, __file__, "--child", case, "--na", str(args.na), "--nb",
+               str(args.nb), "--budget", str(args.budget), "--order", str(args.order)]
+        proc = subprocess.run(cmd, env=env, text=True, capture_output=True)
+        if proc.returncode:
+            rows.append({"case": case, "crash": proc.returncode, "stderr": proc.stderr[-2000:]})
+        else:
+            rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
