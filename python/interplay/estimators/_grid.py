@@ -31,7 +31,8 @@ from .._threads import blas_limit
 from .._validation import as_real_float64, check_int, format_bytes, require_memory
 from ..indices._weights import binomial_mass  # the product measure's mass per size
 from ._base import Estimator, SamplingState
-from ._kernels import set_ranks, stratified_stream, subset_gather, subset_moments, union_ranks
+from ._kernels import (set_ranks, stratified_stream, subset_gather, subset_moments, union_ranks,
+                       union_table_bytes)
 from .._rng import resolve_seed, substream
 from ._stratified import spd_solver
 
@@ -398,8 +399,12 @@ class GridEstimator(Estimator):
         Ka, Kb, K = bits.n_sets_upto(n_a, 2 * k), bits.n_sets_upto(n_b, 2 * k), bits.n_sets_upto(n_players, k)
         fa, fb = bits.n_sets_upto(n_a, k), bits.n_sets_upto(n_b, k)  # the groups' Gram sizes
         R = JK_GROUPS
-        nbytes = 8 * (self.m_a * self.m_b * 2 + 3 * (fa * fa + fb * fb) + R * (Ka + Kb)
-                      + (2 * R + 4) * K + R * (self.m_b + fb) * self.m_a)
+        # the groups' moments of order 2k (the sample's weights and R replicates'), their
+        # union-rank tables, at most two factors per group (the sample's and one replicate's,
+        # each factorised in the memory of its Gram), the grid values and the projections
+        nbytes = (8 * (self.m_a * self.m_b * 2 + 2 * (fa * fa + fb * fb) + (R + 1) * (Ka + Kb)
+                       + (2 * R + 4) * K + R * (self.m_b + fb) * self.m_a)
+                  + union_table_bytes(n_a, k) + union_table_bytes(n_b, k))
         self.plan_bytes = nbytes
         require_memory(nbytes, f"grid mode ({self.m_a} x {self.m_b} grid, {K} basis terms: "
                        f"{format_bytes(nbytes)})", argument="budget")

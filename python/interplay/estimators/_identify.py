@@ -42,7 +42,12 @@ def gram_rank(G: np.ndarray, rtol: float = RANK_RTOL) -> int:
     # pivoted Cholesky (LAPACK pstrf, O(K^3 / 3)) of the unit-diagonal matrix: the number of
     # pivots above rtol (the eigenvalue threshold of the same scaled matrix, up to the
     # ordering of a greedy factorisation)
-    _, _, rank, info = lapack.dpstrf(G / d[:, None] / d[None, :], tol=rtol, lower=1)
+    # scaled into one Fortran-ordered copy that LAPACK factorises in place (the Gram and this
+    # copy are the only K x K arrays alive: 2 K^2 doubles of the regression plan)
+    S = np.empty(G.shape, order="F")
+    np.divide(G, d[:, None], out=S)
+    S /= d[None, :]
+    _, _, rank, info = lapack.dpstrf(S, tol=rtol, lower=1, overwrite_a=1)
     if info < 0:  # pragma: no cover - argument error
         raise RuntimeError(f"dpstrf failed: info = {info}")
     return int(rank)

@@ -19,7 +19,8 @@ from .. import sets as bits
 from .._threads import blas_limit
 from ._base import N_GROUPS, Estimator
 from ._identify import satterthwaite_factor, t_inflation
-from ._kernels import stratified_stream, subset_gather, subset_moments, union_ranks
+from ._kernels import (stratified_stream, subset_gather, subset_moments, union_ranks,
+                       union_table_bytes)
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -266,8 +267,10 @@ def regression_plan_bytes(n: int, k: int, d: int = 1, rows: int | None = None,
                           min_order: int = 0) -> int:
     """Memory of a regression solve.
 
-    Primal (``rows`` is None or >= the K basis terms): the Gram matrix, its factor and
-    union-rank table (K x K each), the subset moments of order 2k and the per-group scores.
+    Primal (``rows`` is None or >= the K basis terms): the Gram matrix (factorised in place)
+    beside the scaled copy of the identification's rank check, its union-rank table
+    (:func:`union_table_bytes`), the subset moments of order 2k, the per-group scores and,
+    below LEVERAGE_MAX_ENTRIES, the HC2 leverages' design rows.
     Dual (fewer than K coalitions, see :func:`dual_ridge_factor`): the (rows+1)^2 kernel
     matrix factorised in place, right-hand sides and refinement residuals (2 (R + 2) d per
     row) and the subset moments of the dual coefficients ((R + 2) d per basis term).
@@ -276,7 +279,11 @@ def regression_plan_bytes(n: int, k: int, d: int = 1, rows: int | None = None,
     if rows is not None and uses_dual(rows, K - bits.offset(n, min_order)):
         r = rows + 1
         return 8 * (r * r + 2 * r * (N_GROUPS + 2) * max(d, 1) + (N_GROUPS + 2) * K * max(d, 1))
-    return 8 * (3 * K * K + bits.n_sets_upto(n, 2 * k) + (N_GROUPS + 2) * K * max(d, 1))
+    lev = 0
+    if rows is not None and rows * K <= LEVERAGE_MAX_ENTRIES:  # HC2 leverages may be computed:
+        lev = 2 * rows * K  # the design rows and their solve (after the rank check's copy)
+    return (8 * (2 * K * K + bits.n_sets_upto(n, 2 * k) + (N_GROUPS + 2) * K * max(d, 1) + lev)
+            + union_table_bytes(n, k, min_order))
 
 
 def uses_dual(rows: int, n_basis: int) -> bool:
@@ -475,7 +482,7 @@ class RegressionEstimator(StratifiedEstimator):
         G = mom[Rk]
         h = subset_moments(sets, n, k, w[:, None] * Y, backend=self.backend,
                            sizes=sizes)[0, off:Kall]
-        solve, solver = spd_solver(G)
+        solve, solver = spd_solver(G, overwrite=True)  # G is this fit's own: no K x K copy
         g1 = denom = None
         if self.shapley:
             ones = np.ones((G.shape[0], 1))

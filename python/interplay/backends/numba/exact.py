@@ -9,16 +9,22 @@ import numpy as np
 
 from ... import sets as bits
 from .sampling import _popcount64
-from .transforms import _transform
+from .transforms import CHUNK_ROWS, _transform
 
 
 @nb.njit(cache=True)
-def _weighted_copy(m: np.ndarray, w: np.ndarray, work: np.ndarray) -> None:
-    rows, d = m.shape
-    for r in range(rows):
+def _weighted_rows(m: np.ndarray, w: np.ndarray, work: np.ndarray, r0: int, r1: int) -> None:
+    d = m.shape[1]
+    for r in range(r0, r1):
         c = w[_popcount64(np.uint64(r))]
         for j in range(d):
             work[r, j] = c * m[r, j]
+
+
+def _weighted_copy(m: np.ndarray, w: np.ndarray, work: np.ndarray) -> None:
+    """work[r] = w[|r|] m[r], by chunks of rows (Ctrl-C between them)."""
+    for r0 in range(0, m.shape[0], CHUNK_ROWS):
+        _weighted_rows(m, w, work, r0, min(m.shape[0], r0 + CHUNK_ROWS))
 
 
 def weighted_superset(

@@ -4,9 +4,17 @@ Mehrotra predictor-corrector, block-Cholesky Schur complement in mu, refinement 
 unreduced KKT system, certificate by rounding + shifted dual — compiled with Numba.
 Support reduction and the closed-form cases are shared with the NumPy reference driver; the
 IPFP method is compiled too.
+
+Ctrl-C: the solvers run in a worker thread (compiled without the GIL) while the calling thread
+waits; a KeyboardInterrupt there sets ``stop[0]``, which the solvers check between iterations,
+fibres and Cholesky columns (a fraction of a second apart at 64^3, the longest step being one
+BLAS product), and is raised again once the worker has returned. The checks do not change the
+arithmetic: results are the same bits as without them.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 from numba import njit
@@ -138,10 +146,12 @@ def _solve(L, z):
 
 
 @njit(cache=True)
-def _chol(A, floor):
+def _chol(A, floor, stop):
     n = A.shape[0]
     L = np.zeros_like(A)
     for j in range(n):
+        if stop[0]:
+            break
         d = A[j, j]
         for k in range(j):
             d -= L[j, k] * L[j, k]
@@ -274,7 +284,7 @@ def _direction(rdl, rdm, rc, rp, Lll, SL, e, w, s, fib, la, lbv, a, b, max_round
 
 
 @njit(cache=True)
-def _factor(e, w, s, fib, la, lbv):
+def _factor(e, w, s, fib, la, lbv, stop):
     n1, n2, ny = e.shape
     N = n2 * ny
     dmax = 0.0
@@ -296,6 +306,8 @@ def _factor(e, w, s, fib, la, lbv):
     Lll = np.zeros((n1, ny, ny))
     Z = np.zeros((n1 * ny, N))
     for x1 in range(n1):
+        if stop[0]:
+            return Lll, S
         # the fibre (x1, x2) adds w diag(e) + (w / s) e e^T to the x1 block H and the x2 block of S
         H = np.zeros((ny, ny))
         for x2 in range(n2):
@@ -313,7 +325,7 @@ def _factor(e, w, s, fib, la, lbv):
                     Sb[y, y2] += v
         for y in range(ny):
             H[y, y] = H[y, y] + delta if la[x1, y] else 1.0
-        L = _chol(H, delta)
+        L = _chol(H, delta, stop)
         Lll[x1] = L
         for x2 in range(n2):
             if not fib[x1, x2]:
@@ -329,6 +341,8 @@ def _factor(e, w, s, fib, la, lbv):
                 _fwd(L, col)
                 for y in range(ny):
                     Z[x1 * ny + y, x2 * ny + yc] = col[y] if la[x1, y] else 0.0
+    if stop[0]:
+        return Lll, S
     S -= Z.T @ Z
     mask = lbv.reshape(-1)
     for i in range(N):
@@ -338,12 +352,12 @@ def _factor(e, w, s, fib, la, lbv):
             S[i, i] = 1.0
         else:
             S[i, i] += delta
-    SL = _chol(S, delta)
+    SL = _chol(S, delta, stop)
     return Lll, SL
 
 
-@njit(cache=True)
-def _ipm(a, b, px1, px2, tol, max_iter):
+@njit(cache=True, nogil=True)
+def _ipm(a, b, px1, px2, tol, max_iter, stop):
     n1, ny = a.shape
     n2 = b.shape[0]
     la = a > 0
@@ -377,7 +391,7 @@ def _ipm(a, b, px1, px2, tol, max_iter):
     e_n = np.zeros_like(e)
     sig_n = np.zeros_like(sig)
     converged = False
-    while it < max_iter:
+    while it < max_iter and not stop[0]:
         it += 1
         rdl = np.where(la, a, 0.0)
         rdm = np.where(lbv, b, 0.0)
@@ -394,7 +408,9 @@ def _ipm(a, b, px1, px2, tol, max_iter):
                     rdm[x2, y] -= qv
         rdm = np.where(lbv, rdm, 0.0)
         muc = ws / nfib
-        Lll, SL = _factor(e, w, s, fib, la, lbv)
+        Lll, SL = _factor(e, w, s, fib, la, lbv, stop)
+        if stop[0]:
+            break
         rc = np.where(fib, -w * s, 0.0)
         dl, dm, dw, ds = _direction(rdl, rdm, rc, rp, Lll, SL, e, w, s, fib, la, lbv, a, b, 1)
         aa = _max_step(w, dw, s, ds, fib)
@@ -494,8 +510,8 @@ def _half_step(y, tgt, marg, own, other_mask, other, logr, tmp):
         mx = tmp[:m].max()
         tgt[t, y] = np.log(marg[t, y]) - (mx + np.log(np.exp(tmp[:m] - mx).sum()))
 
-@njit(cache=True)
-def _ipfp(a, b, tol, max_iter, check_every):
+@njit(cache=True, nogil=True)
+def _ipfp(a, b, tol, max_iter, check_every, stop):
     """Alternating I-projections, one warm-started log-domain Sinkhorn sweep per R-update;
     certificate every ``check_every`` sweeps (same as the C++ kernel)."""
     n1, ny = a.shape
@@ -517,7 +533,7 @@ def _ipfp(a, b, tol, max_iter, check_every):
     best = (_INF, -_INF, np.zeros((n1, n2, ny)), lam.copy(), mu.copy())
     it = 0
     converged = False
-    while it < max_iter:
+    while it < max_iter and not stop[0]:
         it += 1
         for y in range(ny):
             _half_step(y, lam, a, la, lb, mu, logr, tmp)
@@ -548,9 +564,43 @@ def _ipfp(a, b, tol, max_iter, check_every):
     return best[0], best[1], best[2], best[3], best[4], it, converged
 
 
+#: joints with fewer cells are solved in the calling thread (a few ms at most, no worker)
+_THREAD_MIN_CELLS = 1 << 12
+
+
+def _interruptible(fn, *args):
+    """fn(*args, stop) in a worker thread; Ctrl-C (any exception) in the waiting thread sets
+    stop[0], joins the worker (it returns at its next check) and is raised again. Small
+    joints (a = args[0] and b = args[1] with fewer than _THREAD_MIN_CELLS cells) run inline."""
+    stop = np.zeros(1, dtype=np.int64)
+    if args[0].shape[0] * args[1].shape[0] * args[0].shape[1] < _THREAD_MIN_CELLS:
+        return fn(*args, stop)
+    box = []
+
+    def work():
+        try:
+            box.append((True, fn(*args, stop)))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            box.append((False, exc))
+
+    worker = threading.Thread(target=work, name="interplay-numba-pid", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except BaseException:
+        stop[0] = 1
+        worker.join()
+        raise
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value
+
+
 def _ipfp_driver(a, b, allowed, tol, max_iter):
-    upper, lower, q, lam, mu, it, conv = _ipfp(np.ascontiguousarray(a), np.ascontiguousarray(b),
-                                              float(tol), int(max_iter), 10)
+    upper, lower, q, lam, mu, it, conv = _interruptible(
+        _ipfp, np.ascontiguousarray(a), np.ascontiguousarray(b), float(tol), int(max_iter), 10)
     return float(upper), float(lower), q, lam, mu, int(it), bool(conv)
 
 
@@ -558,8 +608,9 @@ def _ipm_driver(a, b, allowed, tol, max_iter):
     swap = b.shape[0] > a.shape[0]
     if swap:
         a, b = b, a
-    upper, lower, q, lam, mu, it, conv = _ipm(np.ascontiguousarray(a), np.ascontiguousarray(b),
-                                             a.sum(1), b.sum(1), float(tol), int(max_iter))
+    upper, lower, q, lam, mu, it, conv = _interruptible(
+        _ipm, np.ascontiguousarray(a), np.ascontiguousarray(b), a.sum(1), b.sum(1), float(tol),
+        int(max_iter))
     if swap:
         q = q.transpose(1, 0, 2)
         lam, mu = mu, lam

@@ -35,10 +35,21 @@ def _transform(kind: int, a: np.ndarray) -> None:  # a: (2^n, d) in place; kind:
         half *= 2
 
 
+#: rows per chunk of the passes that run in one call otherwise (copies, weighted copies)
+CHUNK_ROWS = 1 << 20
+
+
+def copy_rows(out: np.ndarray, values: np.ndarray) -> None:
+    """out[:] = values by chunks of CHUNK_ROWS rows (Ctrl-C between them: the first touch of a
+    fresh 2^26-row table took seconds on a loaded machine)."""
+    for r0 in range(0, out.shape[0], CHUNK_ROWS):
+        out[r0:r0 + CHUNK_ROWS] = values[r0:r0 + CHUNK_ROWS]
+
+
 def _make(name: str):
     def fn(values: np.ndarray, out: np.ndarray) -> None:
         if out is not values:
-            np.copyto(out, values)
+            copy_rows(out, values)
         _transform(KINDS.index(name), out.reshape(out.shape[0], -1))
 
     fn.__name__ = name
