@@ -109,3 +109,28 @@ def test_import_sets_a_short_openmp_spin_unless_the_user_chose(user):
     out = subprocess.run([sys.executable, "-c", code], env={**env, **user}, text=True,
                          capture_output=True, check=True).stdout.strip()
     assert out == user.get("GOMP_SPINCOUNT", "None" if user else _threads.GOMP_SPINCOUNT)
+
+
+def test_first_calls_import_only_what_they_need():
+    """Start-up (issue 12): a fresh process's first exact, approximate and pid calls do not
+    import what only other paths need (scipy.optimize: the least core; scipy.stats; numba and
+    torch when the compiled core is present), nor does ``import interplay`` import numpy's
+    heavy users."""
+    code = (
+        "import sys, numpy as np, interplay\n"
+        "heavy = ('scipy.optimize', 'scipy.stats', 'numba', 'torch')\n"
+        "first = sorted(m for m in heavy if m in sys.modules)\n"
+        "from interplay.games import SumOfUnanimityGames\n"
+        "interplay.exact(np.random.default_rng(0).normal(size=1 << 10), 'FSII', 2)\n"
+        "g = SumOfUnanimityGames.random(12, 10, max_size=3, seed=0)\n"
+        "interplay.approximate(g, 12, 'SII', 500, max_order=2, seed=0)\n"
+        "interplay.pid(np.full((3, 3, 2), 1 / 18))\n"
+        "print(first, sorted(m for m in heavy if m in sys.modules))\n")
+    env = dict(os.environ)
+    env.pop("INTERPLAY_DISABLE_CPP", None)
+    env.pop("INTERPLAY_BACKEND", None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout.strip()
+    if not backends.backend_status("cpp")[0]:
+        pytest.skip("without the compiled core the numba tier is imported")
+    assert out == "[] []", out

@@ -19,7 +19,6 @@ from .backends import KERNELS, core
 from .backends.torch import exact as _exact_torch
 from .indices import Index, get_index
 from .indices._weights import marginal_to_superset
-from ._least_core import egalitarian_least_core
 from .results import InteractionResult
 
 __all__ = ["exact", "plan_exact", "MAX_PLAYERS"]
@@ -220,6 +219,8 @@ def exact(
 def _least_core_result(values: Any, idx: Index) -> InteractionResult:
     """The egalitarian least core of each output, as an order-1 result without empty-set entry
     and baseline 0 (shapiq's ExactComputer)."""
+    from ._least_core import egalitarian_least_core  # scipy.optimize: ~0.3 s to import
+
     if _exact_torch.is_tensor(values):
         values = values.detach().cpu().numpy()
     arr, n = check_value_table(values, "values", max_n=MAX_PLAYERS)
