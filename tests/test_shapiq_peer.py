@@ -96,6 +96,14 @@ def test_shapiq_own_tests_pass_with_the_plugin(tmp_path):
     for p in work.rglob("*"):
         p.chmod(p.stat().st_mode | 0o200)
     expected = read_expected()
+    # the plugin really swaps the classes (else the peer suite would test stock shapiq)
+    probe = subprocess.run(
+        [py, "-c", "import interplay.compat.shapiq.plugin, shapiq, shapiq.approximator as a; "
+                   "print(shapiq.ExactComputer.__module__, a.KernelSHAPIQ.__module__)"],
+        env=interplay_env(py), capture_output=True, text=True, cwd=work)
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    assert probe.stdout.split() == ["interplay.compat.shapiq._exact",
+                                    "interplay.compat.shapiq._approximators"], probe.stdout
     got = run_peer_suite(py, work)
     regressed = sorted(n for n, (s, _) in expected.items() if s == "PASSED"
                        and got.get(n) != "PASSED")

@@ -2,20 +2,23 @@
 
     python -m pytest -p interplay.compat.shapiq.plugin tests/
 
-installs :func:`interplay.compat.shapiq.install` before test modules are collected, so their
-``from shapiq... import ExactComputer, KernelSHAPIQ, ...`` get interplay's classes.
+``-p`` imports this module before any conftest.py or test module is loaded, and importing it
+runs :func:`interplay.compat.shapiq.install`, so every later ``from shapiq... import
+ExactComputer, KernelSHAPIQ, ...`` gets interplay's classes; the end of the run restores
+shapiq's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from interplay.compat.shapiq import install, uninstall
+
+install()  # at import: before the initial conftest.py files import shapiq's classes
+
 
 def pytest_configure(config: Any) -> None:
-    from interplay.compat.shapiq import install
-
-    install()
-    config.addinivalue_line("markers", "interplay_shapiq: run with interplay's shapiq drop-in")
+    install()  # idempotent; again after an unconfigure (pytester runs in one process)
 
 
 def pytest_report_header(config: Any) -> str:
@@ -23,6 +26,4 @@ def pytest_report_header(config: Any) -> str:
 
 
 def pytest_unconfigure(config: Any) -> None:
-    from interplay.compat.shapiq import uninstall
-
     uninstall()
