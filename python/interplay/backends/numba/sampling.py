@@ -72,15 +72,28 @@ def _subsets(sets, k, binom, offset, src, bucket, out, gather):
                 pos[depth] += 1
 
 
+def _chunks(m, n, k, columns):
+    """Row ranges of about 2^24 subset updates each (rows of ~n/2 members): the compiled loop
+    returns to Python between them, where Ctrl-C is raised. Rows are visited in the same
+    order as in one call, so the sums are the same bits."""
+    per_row = sum(comb(max(n // 2, 1), s) for s in range(k + 1)) * max(columns, 1)
+    step = max(1, (1 << 24) // per_row)
+    return [(r0, min(m, r0 + step)) for r0 in range(0, m, step)]
+
+
 def subset_moments(sets, n, max_order, weights, bucket, out):
     if bucket is None:
         bucket = np.zeros(sets.shape[0], dtype=np.int64)
-    _subsets(sets, max_order, *_tables(n, max_order), weights, bucket, out, False)
+    tables = _tables(n, max_order)
+    for r0, r1 in _chunks(sets.shape[0], n, max_order, weights.shape[1]):
+        _subsets(sets[r0:r1], max_order, *tables, weights[r0:r1], bucket[r0:r1], out, False)
 
 
 def subset_gather(sets, n, max_order, coef, out):
-    _subsets(sets, max_order, *_tables(n, max_order), coef, np.zeros(sets.shape[0], np.int64),
-             out[None], True)
+    tables = _tables(n, max_order)
+    zeros = np.zeros(sets.shape[0], np.int64)
+    for r0, r1 in _chunks(sets.shape[0], n, max_order, coef.shape[1]):
+        _subsets(sets[r0:r1], max_order, *tables, coef, zeros[r0:r1], out[None, r0:r1], True)
 
 
 @njit(cache=True)
