@@ -175,6 +175,26 @@ class Kernel:
         return f"Kernel({self.name!r}, backends={self.backends})"
 
 
+def _interrupt_as_such(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A Numba kernel whose compiled code calls back into Python (numba's unpickling of its
+    constants) can meet a pending Ctrl-C there, which numba reports as a SystemError caused by
+    the KeyboardInterrupt: raise the KeyboardInterrupt itself."""
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SystemError as exc:
+            cause: BaseException | None = exc
+            while cause is not None and not isinstance(cause, KeyboardInterrupt):
+                cause = cause.__cause__ or cause.__context__
+            if cause is None:
+                raise
+            raise KeyboardInterrupt from exc
+
+    return call
+
+
 def _loader(backend: str, name: str) -> Loader:
     """Loader of kernel ``name`` ("<family>.<function>") in ``backend``, at the path its name
     gives, imported on first use."""
@@ -182,8 +202,9 @@ def _loader(backend: str, name: str) -> Loader:
 
     def load() -> Callable[..., Any]:
         if backend != "cpp":
-            return getattr(importlib.import_module(f"interplay.backends.{backend}.{family}"),
-                           function)
+            fn = getattr(importlib.import_module(f"interplay.backends.{backend}.{family}"),
+                         function)
+            return _interrupt_as_such(fn) if backend == "numba" else fn
         fn = getattr(getattr(core(), family, None), function, None)
         if fn is None:
             raise ImportError(f"interplay._core has no {name} (rebuild the extension)")
