@@ -122,12 +122,15 @@ def _pinv_solve(G, B, rcond):
     return vec @ (inv[:, None] * (vec.T @ B)) if B.ndim == 2 else vec @ (inv * (vec.T @ B))
 
 
-def pattern_sums(mom: np.ndarray, n: int, s: int) -> np.ndarray:
+def pattern_sums(mom: np.ndarray, n: int, s: int, contiguous: bool = False) -> np.ndarray:
     """From subset moments mom[..., rank(U), c] (sum of a column over T with U subset T) to
     out[..., L, S, c] = sum over T with T n S = L (L a bitmask over the positions of S's
     members), for every s-set S (colex), by Moebius inversion on the lattice of S."""
     R = bits.subset_ranks_by_mask(n, s)  # (K_s, 2^s)
-    X = np.stack([mom[..., R[:, L], :] for L in range(1 << s)], axis=-3)
+    if contiguous:  # one gather, C order
+        X = np.take(mom, R.T, axis=-2)
+    else:  # the layout of a stack: MSR's reductions over it keep their summation order
+        X = np.stack([mom[..., R[:, L], :] for L in range(1 << s)], axis=-3)
     for i in range(s):
         bit = 1 << i
         for L in range(1 << s):
@@ -608,52 +611,49 @@ class RegressionEstimator(StratifiedEstimator):
 
 
 # ------------------------------------------------------------------------------- Monte Carlo
-def pair_products(draw: np.ndarray, sizes: np.ndarray, V: np.ndarray, n: int) -> np.ndarray:
-    """(m, d): v(T) v(N minus T) on the lead row of each complement pair of the stream (the
-    member of size <= n/2, the first one at n/2; a pair is two consecutive rows of one draw
-    id), 0 elsewhere."""
-    out = np.zeros_like(V)
+def pair_products(draw: np.ndarray, sizes: np.ndarray, V: np.ndarray, out: np.ndarray) -> None:
+    """out (m, d) = v(T) v(N minus T) on the lead row of each complement pair of the stream
+    (the member of size <= n/2, the first one at n/2; a pair is two consecutive rows of one
+    draw id), 0 elsewhere."""
+    out[...] = 0.0
     i = np.flatnonzero(draw[1:] == draw[:-1])
     if i.size == 0:
-        return out
+        return
     j = i + 1
     lead = np.where(sizes[i] <= sizes[j], i, j)
     other = np.where(sizes[i] <= sizes[j], j, i)
     out[lead] = V[lead] * V[other]
-    return out
 
 
-def paired_size_variance(g, A, B, X, kcount, complete, cap, n, var_t):
+def paired_size_variance(g, Sz, Sz2, X, kcount, complete, cap, n, var_t):
     """SHAP-IQ's variance with complement pairing: a draw is the pair (T, N minus T), so the
     sizes t and n - t form one stratum of k_t pairs (k_{n/2} / 2 at t = n/2) whose terms
     y = z(T) + z(N minus T) are summed before the variance is taken (treated as independent,
     the two sizes' errors were 0.86-0.89 coverage for SII and 1.00 for SV on random tables).
-    sum y^2 needs the cross moments X[t, l] = sum over lead T (|T| = t, |T n S| = l) of
-    v(T) v(N minus T), weighted g(t, l) g(n - t, s - l). Returns the per-size variances (the
-    pair's in t, 0 in n - t) and the draws per size for the degrees of freedom."""
-    Sz = np.einsum("tl,tlkd->tkd", g, A)
-    Sz2 = np.einsum("tl,tlkd->tkd", g * g, B)
+    Sz, Sz2: per size the sums of z and z^2 (:meth:`ShapIQ._combine_per_size`); sum y^2 needs
+    the cross moments X[t, l] = sum over lead T (|T| = t, |T n S| = l) of v(T) v(N minus T),
+    weighted g(t, l) g(n - t, s - l). Returns the per-size variances (the pair's in t, 0 in
+    n - t) and the draws per size for the degrees of freedom."""
     cross = np.einsum("tl,tlkd->tkd", g * g[::-1, ::-1], X)
     out = var_t.copy()
     counts = kcount.copy()
-    for t in range(n // 2 + 1):
-        u = n - t
-        if complete[t] or complete[u]:
-            continue
-        if t < u:
-            if kcount[t] != kcount[u] or kcount[t] < 2:
-                continue
-            k, C = int(kcount[t]), cap[t]
-            Sy, Sy2 = Sz[t] + Sz[u], Sz2[t] + Sz2[u] + 2 * cross[t]
-        else:
-            if kcount[t] % 2 or kcount[t] < 4:
-                continue
-            k, C = int(kcount[t]) // 2, cap[t] / 2
-            Sy, Sy2 = Sz[t], Sz2[t] + 2 * cross[t]
-            counts[t] = k
-        s2 = np.maximum((Sy2 - Sy * Sy / k) / (k - 1), 0.0)
-        out[t] = C * C * (1.0 - k / C) * s2 / k
-        out[u] = 0.0 if t < u else out[t]
+    t = np.arange(n // 2 + 1)
+    u = n - t
+    mid = t == u  # the size n/2 pairs with itself: k_t / 2 pairs of C(n, t) / 2
+    kt = kcount[t]
+    ok = ~complete[t] & ~complete[u] & np.where(mid, (kt % 2 == 0) & (kt >= 4),
+                                                (kt == kcount[u]) & (kt >= 2))
+    t, u, mid = t[ok], u[ok], mid[ok]
+    k = np.where(mid, kcount[t] // 2, kcount[t])
+    C = np.where(mid, cap[t] / 2, cap[t])
+    m3 = mid[:, None, None]
+    Sy = np.where(m3, Sz[t], Sz[t] + Sz[u])
+    Sy2 = np.where(m3, Sz2[t], Sz2[t] + Sz2[u]) + 2 * cross[t]
+    k3 = k[:, None, None]
+    s2 = np.maximum((Sy2 - Sy * Sy / k3) / (k3 - 1), 0.0)
+    out[u[~mid]] = 0.0
+    out[t] = (C * C * (1.0 - k / C))[:, None, None] * s2 / k3
+    counts[t[mid]] = k[mid]
     return out, counts
 
 
@@ -673,21 +673,26 @@ class _MonteCarlo(StratifiedEstimator):
         v0 = V0[i0[0]] if i0.size else np.zeros(d)
         V = V0 - v0
         paired = self.pairing
-        cols = [np.ones((upto, 1)), V, V * V]
+        cols = np.empty((upto, 1 + (3 if paired else 2) * d))  # 1, v, v^2 (, pair products)
+        cols[:, 0] = 1.0
+        cols[:, 1:1 + d] = V
+        np.multiply(V, V, out=cols[:, 1 + d:1 + 2 * d])
         if paired:
-            cols.append(pair_products(self._draw[:upto], sizes, V, n))
-        cols = np.concatenate(cols, axis=1)
+            pair_products(self._draw[:upto], sizes, V, cols[:, 1 + 2 * d:])
         mom = subset_moments(sets, n, k, cols, sizes, n + 1, backend=self.backend, sizes=sizes)
         out, var = [], []
         cap = self._cap
         weights = self.spec.base.derivative_weights(n)
         bern = self.spec.base_coefficients(k)
         for s in range(k + 1):
-            P = pattern_sums(mom, n, s)  # (n+1, 2^s, K_s, 1+2d)
+            P = pattern_sums(mom, n, s, contiguous=True)  # (n+1, 2^s, K_s, columns)
             pc = _popcounts(s)
-            L = np.zeros((n + 1, s + 1) + P.shape[2:])
+            L = np.empty((n + 1, s + 1) + P.shape[2:])  # summed over the masks with l members
             for l in range(s + 1):
-                L[:, l] = P[:, pc == l].sum(axis=1)
+                masks = np.flatnonzero(pc == l)
+                L[:, l] = P[:, masks[0]]
+                for m in masks[1:]:
+                    L[:, l] += P[:, m]
             N = L[..., 0]
             A = L[..., 1:1 + d]
             B = L[..., 1 + d:1 + 2 * d]
@@ -701,12 +706,8 @@ class _MonteCarlo(StratifiedEstimator):
                         if 0 <= t - l <= n - s:
                             g[t, l] = (-1) ** (s - l) * wdd[t - l]
             X = L[..., 1 + 2 * d:] if paired else None
-            est, var_t = self._combine(g, N, A, B, kcount, complete, cap, n, s, X)
+            est, var_t, counts = self._combine(g, A, B, N, kcount, complete, cap, n, s, X)
             est = est + (g * _strata_sizes(n, s)).sum() * v0  # the offset's exact share
-            counts = kcount
-            if paired and self.method == "shapiq":
-                var_t, counts = paired_size_variance(g, A, B, L[..., 1 + 2 * d:], kcount,
-                                                     complete, cap, n, var_t)
             # few draws per size: Student-t quantile of the Satterthwaite degrees of freedom;
             # inf where a weighted size has fewer than two draws (docs/sampled.md)
             open_ = ~complete & (np.abs(g) > 0).any(axis=1)
@@ -734,13 +735,17 @@ class ShapIQ(_MonteCarlo):
 
     method = "shapiq"
 
-    def _combine(self, g, N, A, B, kcount, complete, cap, n, s, X=None):
-        per_t, var_t = self._combine_per_size(g, N, A, B, kcount, complete, cap)
-        return per_t.sum(axis=0), var_t
+    def _combine(self, g, A, B, N, kcount, complete, cap, n, s, X=None):
+        """The estimate, per-size variances and draws per size (pairs with ``X``)."""
+        per_t, var_t, Sz, Sz2 = self._combine_per_size(g, A, B, kcount, complete, cap)
+        if X is not None:
+            var_t, kcount = paired_size_variance(g, Sz, Sz2, X, kcount, complete, cap, n, var_t)
+        return per_t.sum(axis=0), var_t, kcount
 
     @staticmethod
-    def _combine_per_size(g, N, A, B, kcount, complete, cap):
-        """Per size t: the Horvitz-Thompson estimate C_t/k_t sum z_T and its variance."""
+    def _combine_per_size(g, A, B, kcount, complete, cap):
+        """Per size t: the Horvitz-Thompson estimate C_t/k_t sum z_T, its variance, and the
+        sums of z and z^2."""
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(kcount > 0, cap / np.maximum(kcount, 1), 0.0)
         Sz = np.einsum("tl,tlkd->tkd", g, A)
@@ -752,7 +757,7 @@ class ShapIQ(_MonteCarlo):
             fpc = np.where(complete, 0.0, 1.0 - kcount / cap)
             w = np.where(kcount > 0, cap**2 * fpc / np.maximum(kcount, 1), 0.0)
             v = w[:, None, None] * np.maximum(s2, 0.0)
-        return est, v
+        return est, v, Sz, Sz2
 
 
 @functools.lru_cache(maxsize=64)
@@ -791,7 +796,7 @@ class SvarmIQ(_MonteCarlo):
     #: shapiq's SVARMIQ, which averages every non-empty stratum: interplay.compat.shapiq)
     min_stratum_count = 2
 
-    def _combine(self, g, N, A, B, kcount, complete, cap, n, s, X=None):
+    def _combine(self, g, A, B, N, kcount, complete, cap, n, s, X=None):
         P = _strata_sizes(n, s)
         Nd = N[..., None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -810,15 +815,15 @@ class SvarmIQ(_MonteCarlo):
             if X is not None:  # complement pairs: strata (t, l) and (n - t, s - l) together
                 var_t = self._paired_strata_var(gp[..., 0, 0], P, N, A, B, X, complete, n,
                                                 var_t)
-            ht, ht_var = ShapIQ._combine_per_size(g, N, A, B, kcount, complete, cap)
+            ht, ht_var, Sz, Sz2 = ShapIQ._combine_per_size(g, A, B, kcount, complete, cap)
             per_t = np.where(missing, ht, per_t)
             var_t = np.where(missing, ht_var, var_t)
             if X is not None:
-                paired_var, _ = paired_size_variance(g, A, B, X, kcount, complete, cap, n,
+                paired_var, _ = paired_size_variance(g, Sz, Sz2, X, kcount, complete, cap, n,
                                                      ht_var)
                 var_t = np.where(missing | missing[::-1], np.where(missing, paired_var, 0.0),
                                  var_t)
-        return per_t.sum(axis=0), var_t
+        return per_t.sum(axis=0), var_t, kcount
 
     @staticmethod
     def _paired_strata_var(gp, P, N, A, B, X, complete, n, var_t):

@@ -174,7 +174,7 @@ class Index:
         n = check_int(n, "n", low=0)
         w = self._derivative(self.resolve_order(n), n)
         if w is not None:
-            return w
+            return w.copy()  # the closed forms are cached
         return W.moebius_to_derivative(self.moebius_weights(n), n)
 
     def marginal_weights(self, n: int) -> np.ndarray:

@@ -194,6 +194,7 @@ def _rows(k: int, n: int, row) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=256)
 def sii_derivative(k: int, n: int) -> np.ndarray:
     """SII: w_s(u) = u! (n-u-s)! / (n-s+1)! (Grabisch and Roubens 1999), via lgamma."""
     return _rows(k, n, lambda s, u: np.exp(_lfact(u) + _lfact(n - u - s)
@@ -206,14 +207,16 @@ def sv(k: int, n: int) -> np.ndarray:
 
 
 def sv_derivative(k: int, n: int) -> np.ndarray:
-    return empty_is_value(sii_derivative(k, n))
+    return empty_is_value(sii_derivative(k, n).copy())
 
 
+@lru_cache(maxsize=256)
 def weighted_bii_derivative(k: int, n: int, p: float) -> np.ndarray:
     """p-weighted Banzhaf: w_s(u) = p^u (1-p)^(n-s-u) (Marichal and Mathonet 2011)."""
     return _rows(k, n, lambda s, u: np.exp(u * log(p) + (n - s - u) * log(1 - p)))
 
 
+@lru_cache(maxsize=256)
 def chii_derivative(k: int, n: int) -> np.ndarray:
     """Chaining: w_s(u) = s / ((s+u) C(n, s+u)) (Marichal and Roubens 1999); row 0 = v(empty).
     Python ints: the product overflows int64 beyond n ~ 60."""
@@ -221,6 +224,7 @@ def chii_derivative(k: int, n: int) -> np.ndarray:
                  [s / ((s + int(t)) * comb(n, s + int(t))) for t in u])
 
 
+@lru_cache(maxsize=256)
 def stii_derivative(k: int, n: int) -> np.ndarray:
     """Shapley-Taylor: [u == 0] below the top order (Moebius), k / (n C(n-1, u)) at s = k."""
     return _rows(k, n, lambda s, u: u == 0 if s < k else [k / (n * comb(n - 1, int(t))) for t in u])
