@@ -9,6 +9,7 @@ batches of many estimators into packed model calls.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -106,6 +107,7 @@ class Estimator:
     """Base class: a planned list of distinct coalitions (packed words), filled by tell()."""
 
     method: str = ""
+    dense_algebra = True  # whether the estimate calls BLAS (then held to one thread)
 
     def __init__(self, n_players: int, spec: Index, budget: int, max_order: int, seed: int,
                  config: dict) -> None:
@@ -265,7 +267,8 @@ class Estimator:
         determines, e.g. FSII of order n, or KernelSHAP-IQ's big-M approximation, do not)."""
         if self.n_players <= 30 and upto >= (1 << self.n_players):  # all 2^n (distinct) coalitions
             return self._exact(upto)
-        with blas_limit():  # small dense solves and products: one BLAS thread (_threads)
+        # small dense solves and products: one BLAS thread (_threads); none in permutation sampling
+        with blas_limit() if self.dense_algebra else contextlib.nullcontext():
             values, stderr, info = self._compute(upto)
         # a standard error the sample cannot give (e.g. SHAP-IQ with a size never drawn) is
         # unbounded: inf, never NaN

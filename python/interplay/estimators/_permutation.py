@@ -32,6 +32,7 @@ from ._stratified import from_base
 
 class _PermutationBase(Estimator):
     method = "permutation"
+    dense_algebra = False
     max_perms_factor = 64
 
     def __init__(self, n_players, spec, budget, max_order, seed, config, *, backend="auto"):

@@ -209,7 +209,7 @@ class StratifiedEstimator(Estimator):
 
     def _groups(self, upto: int, complete: np.ndarray, sizes: np.ndarray) -> np.ndarray:
         g = self._draw[:upto] % N_GROUPS
-        return np.where(complete[sizes], N_GROUPS, g).astype(np.int64)
+        return np.where(complete[sizes], N_GROUPS, g).astype(np.int64, copy=False)
 
 
 def sampling_units(draw: np.ndarray, random_rows: np.ndarray) -> int:
@@ -680,6 +680,7 @@ class _MonteCarlo(StratifiedEstimator):
         if paired:
             pair_products(self._draw[:upto], sizes, V, cols[:, 1 + 2 * d:])
         mom = subset_moments(sets, n, k, cols, sizes, n + 1, backend=self.backend, sizes=sizes)
+        del cols  # (freed before the pattern sums: less fresh memory to fault in per call)
         out, var = [], []
         cap = self._cap
         weights = self.spec.base.derivative_weights(n)
@@ -693,6 +694,7 @@ class _MonteCarlo(StratifiedEstimator):
                 L[:, l] = P[:, masks[0]]
                 for m in masks[1:]:
                     L[:, l] += P[:, m]
+            del P
             N = L[..., 0]
             A = L[..., 1:1 + d]
             B = L[..., 1 + d:1 + 2 * d]
