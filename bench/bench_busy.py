@@ -29,9 +29,10 @@ calls (other seeds: nothing cached between them).
 
 ``--quick`` keeps every workload and the shapiq comparison but times one warm run instead of
 the fastest of 3 (ours and shapiq's), PID k = 64 without its warm-up call, and one fresh
-process per start-up figure instead of 3: about 12 minutes on an idle 2-core machine instead of
-about 25 (the figures are single runs, not minima). ``--md`` writes the RESULTS.md-ready
-section (command, date, commit, loads, both tables).
+process per start-up figure instead of 3 (the figures are single runs, not minima): a complete
+run took 17.9 minutes at a background load of 13-15 on 2 cores (45 minutes without --quick at
+load 17-24). ``--md`` writes the RESULTS.md-ready section (command, date, commit, loads, both
+tables).
 """
 
 from __future__ import annotations
