@@ -338,9 +338,7 @@ def pid(p: Any, *, measure: str = "BROJA", method: str = "auto", tol: float = 1e
 
     def shape(x, kind=float):
         x = np.asarray(x).reshape(batch_shape)
-        if batch_shape == ():
-            return kind(x)
-        return x
+        return kind(x) if batch_shape == () else x
 
     return PIDResult(
         redundancy=shape(red / lnb), unique_1=shape(u1 / lnb), unique_2=shape(u2 / lnb),
