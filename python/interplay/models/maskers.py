@@ -435,16 +435,11 @@ class ModalityMasker(_ReplacementMasker):
         out = []
         for j, x in enumerate(instance.data["parts"]):
             x = x.to(self.device)
-            if self.strategy == "draws":
-                k = self.n_draws
-                bg = self.draws[j].to(self.device, x.dtype)  # (k, ...)
-                keep = c[:, j].repeat_interleave(k).view(-1, *([1] * x.ndim))
-                rep = bg.repeat(m, *([1] * x.ndim))  # row r*k + t uses draw t
-                out.append(torch.where(keep, x.unsqueeze(0), rep))
-            else:
-                b = self.baseline[j].to(self.device, x.dtype)
-                keep = c[:, j].view(-1, *([1] * x.ndim))
-                out.append(torch.where(keep, x.unsqueeze(0), b.unsqueeze(0)))
+            # (k, ...) replacements, k = n_draws (1 but for "draws"): row r*k + t takes the t-th
+            ref = self.draws[j] if self.strategy == "draws" else self.baseline[j].unsqueeze(0)
+            keep = c[:, j].repeat_interleave(self.n_draws).view(-1, *([1] * x.ndim))
+            rep = ref.to(self.device, x.dtype).repeat(m, *([1] * x.ndim))
+            out.append(torch.where(keep, x.unsqueeze(0), rep))
         return tuple(out)
 
 
