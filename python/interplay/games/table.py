@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import sets as bits
 from .._validation import as_value_table
 from .base import check_coalitions
 
@@ -29,7 +30,6 @@ class TableGame:
 
     def __init__(self, values: Any) -> None:
         self.values, self.n_players = as_value_table(values, "values")
-        self._weights = np.uint64(1) << np.arange(self.n_players, dtype=np.uint64)
         self.n_calls = 0
         self.n_rows = 0
 
@@ -41,8 +41,7 @@ class TableGame:
         return cls(rng.random(shape))
 
     def masks(self, coalitions: Any) -> np.ndarray:
-        c = check_coalitions(coalitions, self.n_players)
-        return (c.astype(np.uint64) * self._weights).sum(axis=1, dtype=np.uint64)
+        return bits.from_coalitions(check_coalitions(coalitions, self.n_players))[:, 0]
 
     def __call__(self, coalitions: Any) -> np.ndarray:
         masks = self.masks(coalitions)
