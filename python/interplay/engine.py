@@ -56,11 +56,12 @@ def plan_exact(
     rows = bits.n_sets(n, 0, k)
     name, _ = WEIGHTED_SUPERSET.select(backend)
     table = (1 << n) * dd * 8
-    fused = (name == "cpp" and core().exact.fused_cost(n, dd, 0, k)
-             <= core().exact.per_order_cost(n, dd, 0, k))
+    cpp = core() if name == "cpp" else None  # one lookup (it reads the environment)
+    fused = (cpp is not None and cpp.exact.fused_cost(n, dd, 0, k)
+             <= cpp.exact.per_order_cost(n, dd, 0, k))
     methods = tuple("gather" if np.array_equal(w, np.eye(k + 1, n + 1)) else
                     "fused" if fused else "per_order" for w in weights)
-    scratch = max(0 if m == "gather" else core().build.max_threads() * rows * dd * 8
+    scratch = max(0 if m == "gather" else cpp.build.max_threads() * rows * dd * 8
                   if m == "fused" else table for m in methods)
     nbytes = (0 if in_place else table) + scratch + len(weights) * rows * dd * 8 + rows * 8
     nbytes += table if converts_input else 0
