@@ -119,6 +119,9 @@ def test_distinct_rows_rebuild_every_masked_row(rng):
     np.testing.assert_array_equal(rows[inverse], masker.mask(inst, C))
     d_distinct = [(row != 0).sum() for row in np.unique(draws, axis=0)]
     assert len(rows) == 1 + sum(2**int(e) - 1 for e in d_distinct)
+    # continuous draws (none equals x anywhere, none repeats): every row is run, unsorted
+    cont = TabularMasker(background=rng.normal(size=(5, n)), strategy="draws", n_draws=5)
+    assert cont.distinct_rows(cont.encode(rng.normal(size=n)), C) is None
 
 
 def test_delta_trick_runs_fewer_rows_same_values(rng, monkeypatch):

@@ -535,8 +535,10 @@ class TabularMasker(_ReplacementMasker):
 
     def distinct_rows(self, instance: Instance, coalitions: np.ndarray) -> Any:
         """(masked distinct rows, inverse) of the ``m * n_draws`` rows :meth:`mask` builds: row
-        ``r * k + t`` is row ``inverse[r * k + t]`` of the distinct ones, or None when the
-        rows cannot be keyed in one int64 (more than about 56 features).
+        ``r * k + t`` is row ``inverse[r * k + t]`` of the distinct ones. None when the rows
+        cannot be keyed in one int64 (more than about 56 features), and when every draw
+        differs from x on every feature and no two draws are equal: then only the full
+        coalition's k rows coincide, not worth sorting the m * k keys (continuous data).
 
         Row (S, t) keeps x on S and on the features where draw t equals x: it depends only on
         the set A_t(S) of absent features where draw t differs from x, and on t (on nothing
@@ -545,11 +547,12 @@ class TabularMasker(_ReplacementMasker):
         x, draws = instance.data["x"].astype(dt), self._reference(dt)
         n, k = x.size, draws.shape[0]
         _, draw_id = np.unique(draws, axis=0, return_inverse=True)
-        if n + int(k).bit_length() > 62:
+        unequal = draws != x
+        if n + int(k).bit_length() > 62 or (unequal.all() and draw_id.max() == k - 1):
             return None
         bit = np.int64(1) << np.arange(n, dtype=np.int64)
         absent = (~np.asarray(coalitions, dtype=bool)).astype(np.int64) @ bit  # (m,)
-        differs = (draws != x).astype(np.int64) @ bit  # (k,)
+        differs = unequal.astype(np.int64) @ bit  # (k,)
         key = absent[:, None] & differs[None, :]
         key = np.where(key == 0, 0, key | ((draw_id.reshape(-1).astype(np.int64) + 1) << n))
         _, first, inverse = np.unique(key.reshape(-1), return_index=True, return_inverse=True)
