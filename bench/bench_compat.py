@@ -104,6 +104,7 @@ def bench_captum(args):
     rows.append(dict(method="interplay.compat.captum.ShapleyValues", cpu=cpu, wall=wall))
     print(json.dumps(rows[-1]), flush=True)
     ref, (cpu, wall) = timed(lambda: CaptumShapleyValues(net).attribute(x, baselines=base), 1)
+    assert ours.shape == ref.shape, (ours.shape, ref.shape)
     err = float((ours.double() - ref.double()).abs().max())
     assert err < 1e-5, err
     rows.append(dict(method="captum ShapleyValues", cpu=cpu, wall=wall, max_abs_diff=err))

@@ -143,5 +143,20 @@ def test_bad_input_is_refused_before_any_model_call(rng):
     with pytest.raises(ValueError, match="target"):
         ShapleyValues(f).attribute(x, target=[0, 1, 0])
     assert calls == []
-    with pytest.raises(ValueError, match="target"):  # known only from the model's output
-        ShapleyValues(f).attribute(x)
+
+
+@pytest.mark.parametrize("out_shape", [(), (1,), (2,)])
+def test_without_target_every_output_like_captum(rng, out_shape):
+    """target=None: captum attributes every output of an example, shape (B, *outputs, n)."""
+    w = torch.from_numpy(rng.normal(size=(3, 2)))
+
+    def f(z):
+        y = torch.tanh(z @ w)
+        return y.sum(1) if out_shape == () else y[:, : out_shape[0]]
+    x = torch.from_numpy(rng.normal(size=(2, 3)))
+    got = ShapleyValues(f).attribute(x, baselines=0.5)
+    ref = captum_attr.ShapleyValues(f).attribute(x, baselines=0.5)
+    assert got.shape == ref.shape == (2, *out_shape, 3)
+    torch.testing.assert_close(got, ref.double(), rtol=0, atol=1e-6)
+    ks = KernelShap(f).attribute(x, baselines=0.5, return_input_shape=False)
+    assert ks.shape == (2, *out_shape, 3)

@@ -56,6 +56,7 @@ class _PerturbedBatch:
         self.n = len(self.ids)
         self.forward_func = forward_func
         self.target = self._target(target)
+        self.out_shape: tuple = ()  # an example's outputs attributed (target None: all)
         extra = additional_forward_args
         self.extra = () if extra is None else extra if isinstance(extra, tuple) else (extra,)
 
@@ -105,7 +106,8 @@ class _PerturbedBatch:
         return target
 
     def _select(self, out: Any, m: int) -> torch.Tensor:
-        """Target outputs (m, B) of a forward output with m * B rows."""
+        """Target outputs (m, B), or all outputs (m, B * O) without a target, of a forward
+        output with m * B rows."""
         out = torch.as_tensor(out)
         if out.ndim == 0 or out.shape[0] != m * self.B:
             raise ValueError(f"forward_func returned shape {tuple(out.shape)} for {m * self.B} "
@@ -113,11 +115,9 @@ class _PerturbedBatch:
                              "batch is not supported)")
         out = out.reshape(m, self.B, *out.shape[1:])
         t = self.target
-        if t is None:
-            if out[0, 0].numel() != 1:
-                raise ValueError(f"target: the model has {out[0, 0].numel()} outputs per "
-                                 "example; give target")
-            return out.reshape(m, self.B)
+        if t is None:  # every output of an example (captum: attributions (B, *out, *input))
+            self.out_shape = tuple(out.shape[2:])
+            return out.reshape(m, -1)
         if isinstance(t, list):
             return torch.stack([out[(slice(None), b) + (tuple(tb) if isinstance(tb, tuple)
                                                          else (int(tb),))]
@@ -149,16 +149,19 @@ class _PerturbedBatch:
         return np.concatenate(vals) if vals else np.zeros((0, self.B))
 
     def attributions(self, res: InteractionResult, return_input_shape: bool = True) -> Any:
-        """Each element's player's value, shaped like the inputs (or (B, n) per player)."""
-        phi = np.zeros((self.n, self.B))
+        """Each element's player's value, shaped (B, *outputs, *input shape) as captum's
+        (outputs: () with a target), or (B, *outputs, n) per player."""
         vals = res.values.reshape(len(res), -1)
+        phi = np.zeros((self.n, vals.shape[1]))
         for r in np.flatnonzero(res.sizes == 1):
             phi[res.players(int(r))[0]] = vals[r]
-        phi = phi.T  # (B, n)
+        phi = phi.T.reshape(self.B, -1, self.n)  # (B, O, n)
         if not return_input_shape:
-            return torch.from_numpy(phi).to(self.xs[0].device, _float(self.xs[0].dtype))
+            return torch.from_numpy(phi.reshape(self.B, *self.out_shape, self.n)).to(
+                self.xs[0].device, _float(self.xs[0].dtype))
         out = tuple(torch.from_numpy(np.take_along_axis(
-            phi, pos.reshape(self.B, -1), axis=1).reshape(x.shape)).to(x.device, _float(x.dtype))
+            phi, pos.reshape(self.B, 1, -1), axis=2).reshape(
+                self.B, *self.out_shape, *x.shape[1:])).to(x.device, _float(x.dtype))
             for x, pos in zip(self.xs, self.pos))
         return out if self.is_tuple else out[0]
 
