@@ -207,14 +207,14 @@ def merge(rows: list[dict]) -> dict:
     return finish(out)
 
 
-def all_cells(ns, games, multipliers=MULTIPLIERS, methods=None):
+def all_cells(ns, games, multipliers=MULTIPLIERS, methods=None, indices=None):
     out = []
     for n in ns:
         for kind in games:
             if kind == "table" and n > 30:
                 continue  # 2^n values: impossible at n = 60 (sums of unanimity games only)
             for method, index, k in CELLS:
-                if methods and method not in methods:
+                if methods and method not in methods or indices and index not in indices:
                     continue
                 for b in budgets(n, k, multipliers):
                     out.append((method, index, k, n, kind, b))
@@ -251,6 +251,7 @@ def main(argv=None):
     ap.add_argument("--games", nargs="*", default=list(GAMES))
     ap.add_argument("--multipliers", type=float, nargs="*", default=list(MULTIPLIERS))
     ap.add_argument("--methods", nargs="*", default=None)
+    ap.add_argument("--indices", nargs="*", default=None, help="e.g. SII k-SII (default: all)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--chunk", type=int, default=50,
                     help="seeds per job (a cell's chunks run in parallel, then are merged)")
@@ -260,7 +261,8 @@ def main(argv=None):
     ap.add_argument("--json", default=None)
     ap.add_argument("--markdown", default=None, help="write the tables of bench/RESULTS.md")
     a = ap.parse_args(argv)
-    cells = [c for n in a.n for c in all_cells([n], a.games, a.multipliers, a.methods)]
+    cells = [c for n in a.n for c in all_cells([n], a.games, a.multipliers, a.methods,
+                                                      a.indices)]
     # chunks of one game are consecutive: each worker keeps one game and its truths
     jobs = [(c, first, min(a.chunk, a.seeds - first), a.max_seconds)
             for c in cells for first in range(0, a.seeds, a.chunk)]

@@ -69,6 +69,10 @@ def test_svarmiq_stratifies_by_expected_draws():
     (("kernelshap", "SV", 1, 25, "soum", 130), 0.886),
     # KernelSHAP-IQ's factor from independent draws (was from rows) with HC2: 0.882
     (("kernelshapiq", "SV", 1, 10, "table", 55), 0.882),
+    # the random groups' Satterthwaite degrees of freedom (groups_dof): p = 0.3 draws a few
+    # coalitions of large weight, and the t quantile of u - p covered 0.894 (table 0.901)
+    (("regression", "FWBII", 2, 10, "soum", 112), 0.894),
+    (("regression", "FWBII", 2, 10, "table", 280), 0.911),
 ], ids=lambda c: "-".join(map(str, c)) if isinstance(c, tuple) else None)
 def test_regression_stderr_small_sample(cell, old):
     """Cells that were outside 0.90-0.99 over 200 seeds with the old standard errors (``old``)
@@ -110,3 +114,34 @@ def test_unit_leverage_matches_hat_matrix(rng):
                                rtol=1e-10)
     # leverages of a full-rank fit sum to the number of terms
     np.testing.assert_allclose(unit_leverage(X, w, solve, np.arange(m)).sum(), K, rtol=1e-10)
+
+
+def test_leverage_chunks_match_one_pass(monkeypatch):
+    """The HC2 leverages are computed in row chunks (LEVERAGE_CHUNK_ENTRIES); chunks of a
+    few rows give the same standard errors as one pass (regression and KernelSHAP-IQ)."""
+    import numpy as np
+
+    import interplay
+    from interplay.estimators import _stratified
+
+    game = bc.make_game("soum", 10)
+    runs = {}
+    for chunk in (_stratified.LEVERAGE_CHUNK_ENTRIES, 7 * 56):
+        monkeypatch.setattr(_stratified, "LEVERAGE_CHUNK_ENTRIES", chunk)
+        runs[chunk] = [interplay.approximate(game, 10, index, 280, max_order=2, method=method,
+                                             seed=3, p=0.3)
+                       for method, index in (("regression", "FSII"), ("regression", "FWBII"),
+                                             ("kernelshapiq", "SII"))]
+    for a, b in zip(*runs.values()):
+        np.testing.assert_array_equal(a.values, b.values)
+        np.testing.assert_allclose(a.stderr, b.stderr, rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_regression_fsii_n60_uses_leverages():
+    """Order 2 at n = 60 has a design of more than 4e6 entries: it fell back to HC1 and
+    regression FSII at 5 draws per term (9,155 coalitions) covered 0.861 over 5 seeds; with
+    the leverages (chunked) 0.93-0.96 per seed (3 seeds x 1,830 entries here)."""
+    row = bc.run_cell("regression", "FSII", 2, 60, "soum", 9155, 3)
+    assert row["warned"] == 0 and row["inf_share"] == 0, row
+    assert 0.91 <= row["coverage"] <= 0.99, row

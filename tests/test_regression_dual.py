@@ -42,7 +42,7 @@ def _fit_stderr(est, squeeze=True):
     """The linearised random-group standard errors the fit computes internally (the result
     reports inf instead: the fit is under-determined); compared here as a check of the dual
     machinery against the dense reference."""
-    est._dof_factor = lambda terms: 1.0  # the raw linearised variance (no u / (u - p))
+    est._dof_factor = lambda terms, delta=None: 1.0  # the raw linearised variance (no u / (u - p))
     se = est._compute(est.n_planned)[1]
     del est._dof_factor
     return se[:, 0] if squeeze else se

@@ -27,8 +27,8 @@ from ._base import N_GROUPS
 from ._kernels import subset_gather, subset_moments, union_ranks
 from ._stratified import (DUAL_REFINEMENT_STEPS, StratifiedEstimator,
                           _group_columns, _random_groups_var, dof_factor, dual_ridge_factor,
-                          from_base, hc2_scale, sampling_units, spd_solver, unit_leverage,
-                          uses_dual, wants_leverage)
+                          from_base, hc2_scale, per_unit, row_leverage, sampling_units,
+                          spd_solver, uses_dual, wants_leverage)
 
 BIG_M = 1e8
 
@@ -253,9 +253,12 @@ class KernelShapIQ(StratifiedEstimator):
             coef = np.asarray(A @ phi)  # monomial coefficients of this order's fit
             r = r - subset_gather(sets, n, s, coef, backend=self.backend, sizes=sizes)
             lev = None
-            if wants_leverage(upto, hi - lo, draws) and np.isfinite(dof[s]):  # HC2
-                X = subset_gather(sets, n, s, A.toarray(), backend=self.backend, sizes=sizes)
-                lev = unit_leverage(X, w, solve, draw)
+            if wants_leverage(hi - lo, draws) and np.isfinite(dof[s]):  # HC2
+                Ad = A.toarray()
+                lev = per_unit(row_leverage(
+                    lambda a, b: subset_gather(sets[a:b], n, s, Ad, backend=self.backend,
+                                               sizes=sizes[a:b]),
+                    upto, hi - lo, w, solve), draw)
                 dof[s] = dof_factor(draws, bits.n_sets_upto(n, s) - 1, leverage=True)
             scores = subset_moments(sets, n, s, (w * fpc)[:, None] * r * hc2_scale(lev), groups,
                                     N_GROUPS + 1, backend=self.backend,

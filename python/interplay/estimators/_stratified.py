@@ -97,18 +97,20 @@ def solve_spd(G: np.ndarray, B: np.ndarray, rcond: float = 1e-12) -> tuple[np.nd
     return solve(B), name
 
 
-#: unit leverages (HC2) are computed when the design matrix has at most this many entries
-LEVERAGE_MAX_ENTRIES = 4_000_000
-#: ... and fewer than this many independent draws per fitted term: beyond, the leverages average
-#: p / u <= 0.1 and HC2 agrees with HC1's u / (u - p) to O((p / u)^2), while their dense design
-#: rows cost 6-10x the whole estimate (KernelSHAP-IQ / FSII at n = 20, budget 1e4)
+#: the leverages are computed from the dense design rows in chunks of at most this many entries
+#: (memory; before, designs above 4e6 entries fell back to HC1: regression FSII at n = 60 with 5
+#: draws per term then covered 0.86, with HC2 0.93)
+LEVERAGE_CHUNK_ENTRIES = 4_000_000
+#: HC2 leverages only below this many independent draws per fitted term: beyond, the leverages
+#: average p / u <= 0.1 and HC2 agrees with HC1's u / (u - p) to O((p / u)^2), while their dense
+#: design rows cost 6-10x the whole estimate (KernelSHAP-IQ / FSII at n = 20, budget 1e4)
 LEVERAGE_MAX_DRAWS_PER_TERM = 10
 
 
-def wants_leverage(rows: int, terms: int, units: int) -> bool:
-    """Whether HC2 leverages are computed for a fit of ``terms`` terms on ``rows`` rows from
-    ``units`` independent draws (see LEVERAGE_MAX_ENTRIES, LEVERAGE_MAX_DRAWS_PER_TERM)."""
-    return terms < units < LEVERAGE_MAX_DRAWS_PER_TERM * terms and rows * terms <= LEVERAGE_MAX_ENTRIES
+def wants_leverage(terms: int, units: int) -> bool:
+    """Whether HC2 leverages are computed for a fit of ``terms`` terms from ``units``
+    independent draws (see LEVERAGE_MAX_DRAWS_PER_TERM; none while the fit is not determined)."""
+    return terms < units < LEVERAGE_MAX_DRAWS_PER_TERM * terms
 
 #: singular systems up to this size get the exact minimum-norm solution (eigendecomposition);
 #: larger ones the ridge-regularised Cholesky (an eigendecomposition of K = 1831 costs seconds)
@@ -222,36 +224,81 @@ def sampling_units(draw: np.ndarray, random_rows: np.ndarray) -> int:
     return int(np.unique(d).size)
 
 
-def dof_factor(units: int, terms: int, leverage: bool = False) -> float:
+def dof_factor(units: int, terms: int, leverage: bool = False,
+               groups_df: np.ndarray | None = None) -> float | np.ndarray:
     """Small-sample factor of a linearised (sandwich) variance from u independent units (draws
     outside complete sizes; a coalition and its paired complement are one) with p fitted
-    terms: (t_{0.975, u - p} / 1.96)^2, the Student quantile of its u - p residual degrees of
-    freedom, times u / (u - p) (HC1) unless the residuals were scaled by their units'
-    leverages (HC2, :func:`unit_leverage`); inf when u <= p; 1 with no random rows. The
-    residuals of a fit with few units per term are shrunk towards 0: without any factor the
-    stderr of FSII at n = 10 with 2 coalitions per term covered 0.63."""
+    terms: (t_{0.975, df} / 1.96)^2, the Student quantile of the u - p residual degrees of
+    freedom (or ``groups_df`` where fewer, :func:`groups_dof`), times u / (u - p) (HC1) unless
+    the residuals were scaled by their units' leverages (HC2, :func:`unit_leverage`); inf
+    when u <= p; 1 with no random rows. The residuals of a fit with few units per term are
+    shrunk towards 0: without any factor the stderr of FSII at n = 10 with 2 coalitions per
+    term covered 0.63."""
     if units == 0:
         return 1.0
     if units <= terms:
         return float("inf")
-    t2 = float(t_inflation(np.array(units - terms))) ** 2
+    df = np.array(units - terms, dtype=np.float64)
+    if groups_df is not None:
+        df = np.minimum(df, groups_df)
+    t2 = t_inflation(df) ** 2
+    t2 = float(t2) if t2.ndim == 0 else t2
     return t2 if leverage else units / (units - terms) * t2
+
+
+def groups_dof(delta: np.ndarray) -> np.ndarray:
+    """Welch-Satterthwaite degrees of freedom of the random-groups variance
+    sum_g (delta_g - mean)^2 of (R, ...) group contributions: (sum_g c_g^2)^2 / sum_g c_g^4,
+    c_g = delta_g - mean (each group's square read as a variance estimate of one degree of
+    freedom; Satterthwaite 1946). R - 1 when the groups contribute alike, near 1 when one group
+    dominates: a few heavy draws (a size of large weight drawn once or twice, FWBII's at
+    p = 0.3) make the variance estimate itself uncertain, and its t quantile must say so
+    (regression FWBII at n = 10, 2 coalitions per term, covered 0.894 with u - p)."""
+    c = delta - delta.mean(axis=0)
+    s2 = (c ** 2).sum(axis=0)
+    s4 = (c ** 4).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(s4 > 0, s2 ** 2 / np.where(s4 > 0, s4, 1.0), np.inf)
+
+
+def row_leverage(rows, m: int, terms: int, w: np.ndarray, solve,
+                 constraint: tuple[np.ndarray, float] | None = None) -> np.ndarray:
+    """(m,) h_T = w_T x_T^T G^{-1} x_T of each row, ``solve`` = G^{-1}; ``rows(lo, hi)`` gives the
+    dense design rows lo..hi-1, taken in chunks of at most LEVERAGE_CHUNK_ENTRIES entries (no
+    m x K array). ``constraint = (g1, denom)`` subtracts the projection w_T (x_T^T g1)^2 / denom
+    of an exact constraint (the efficiency row of SV / FSII, g1 = G^{-1} 1)."""
+    h = np.empty(m)
+    step = max(1, LEVERAGE_CHUNK_ENTRIES // max(terms, 1))
+    for lo in range(0, m, step):
+        hi = min(m, lo + step)
+        X = rows(lo, hi)
+        h[lo:hi] = w[lo:hi] * np.einsum("ij,ji->i", X, solve(X.T))
+        if constraint is not None:
+            h[lo:hi] -= w[lo:hi] * (X @ constraint[0]) ** 2 / constraint[1]
+    return h
+
+
+def per_unit(h: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """(m,) the sum of ``h`` over the rows of each row's draw id (a coalition and its paired
+    complement are one sampling unit)."""
+    _, unit = np.unique(draw, return_inverse=True)
+    return np.bincount(unit, weights=h)[unit]
 
 
 def unit_leverage(X: np.ndarray, w: np.ndarray, solve, draw: np.ndarray,
                   extra: np.ndarray | None = None) -> np.ndarray:
     """(m,) leverage of each row's sampling unit: the sum over the rows T of one draw id (a
     coalition and its paired complement) of h_T = w_T x_T^T G^{-1} x_T (minus ``extra``, a
-    constraint's projection), G = X^T W X, ``solve`` = G^{-1}. The linearised variance
-    divides each residual by sqrt(1 - h_unit) (HC2, MacKinnon and White 1985; Bell and
-    McCaffrey 2002): a few draws of high leverage (the big-weight sizes 1 and n - 1 of the
-    Shapley kernel) are fitted closely, and their raw residuals understate the noise: the SV
-    stderr of KernelSHAP at 5 coalitions per term covered 0.87-0.89 with u / (u - p) alone."""
-    h = w * np.einsum("ij,ji->i", X, solve(X.T))
+    constraint's projection), G = X^T W X, ``solve`` = G^{-1} (:func:`row_leverage` on the
+    rows of X). The linearised variance divides each residual by sqrt(1 - h_unit) (HC2,
+    MacKinnon and White 1985; Bell and McCaffrey 2002): a few draws of high leverage (the
+    big-weight sizes 1 and n - 1 of the Shapley kernel) are fitted closely, and their raw
+    residuals understate the noise: the SV stderr of KernelSHAP at 5 coalitions per term
+    covered 0.87-0.89 with u / (u - p) alone."""
+    h = row_leverage(lambda lo, hi: X[lo:hi], X.shape[0], X.shape[1], w, solve)
     if extra is not None:
         h = h - extra
-    _, unit = np.unique(draw, return_inverse=True)
-    return np.bincount(unit, weights=h)[unit]
+    return per_unit(h, draw)
 
 
 def hc2_scale(lev: np.ndarray | None) -> np.ndarray | float:
@@ -273,7 +320,8 @@ def regression_plan_bytes(n: int, k: int, d: int = 1, rows: int | None = None,
     Primal (``rows`` is None or >= the K basis terms): the Gram matrix (factorised in place)
     beside the scaled copy of the identification's rank check, its union-rank table
     (:func:`union_table_bytes`), the subset moments of order 2k, the per-group scores and,
-    below LEVERAGE_MAX_ENTRIES, the HC2 leverages' design rows.
+    below LEVERAGE_MAX_DRAWS_PER_TERM rows per term, the HC2 leverages' design rows (one chunk
+    of at most LEVERAGE_CHUNK_ENTRIES).
     Dual (fewer than K coalitions, see :func:`dual_ridge_factor`): the (rows+1)^2 kernel
     matrix factorised in place, right-hand sides and refinement residuals (2 (R + 2) d per
     row) and the subset moments of the dual coefficients ((R + 2) d per basis term).
@@ -283,8 +331,8 @@ def regression_plan_bytes(n: int, k: int, d: int = 1, rows: int | None = None,
         r = rows + 1
         return 8 * (r * r + 2 * r * (N_GROUPS + 2) * max(d, 1) + (N_GROUPS + 2) * K * max(d, 1))
     lev = 0
-    if rows is not None and rows * K <= LEVERAGE_MAX_ENTRIES:  # HC2 leverages may be computed:
-        lev = 2 * rows * K  # the design rows and their solve (after the rank check's copy)
+    if rows is not None and rows < LEVERAGE_MAX_DRAWS_PER_TERM * K:  # HC2 leverages may be
+        lev = 2 * min(rows * K, LEVERAGE_CHUNK_ENTRIES)  # computed: a chunk of rows, its solve
     return (8 * (2 * K * K + bits.n_sets_upto(n, 2 * k) + (N_GROUPS + 2) * K * max(d, 1) + lev)
             + union_table_bytes(n, k, min_order))
 
@@ -513,16 +561,20 @@ class RegressionEstimator(StratifiedEstimator):
 
     def _unit_leverage(self, upto, sets, sizes, w, solve, g1, denom, off, Kall):
         """:func:`unit_leverage` of the fitted basis (orders off..k), with the projection of the
-        efficiency constraint for SV / FSII; None above LEVERAGE_MAX_ENTRIES."""
+        efficiency constraint for SV / FSII; None where :func:`wants_leverage` declines."""
         n, k = self.n_players, self.max_order
         K = Kall - off
-        if not wants_leverage(sets.shape[0], K, self._units):
-            return None  # too large, many draws per term (HC1), or not determined (inf stderr)
+        if not wants_leverage(K, self._units):
+            return None  # many draws per term (HC1), or not determined (inf stderr)
         E = np.zeros((Kall, K))
         E[off:] = np.eye(K)
-        X = subset_gather(sets, n, k, E, backend=self.backend, sizes=sizes)  # (m, K)
-        extra = None if g1 is None else w * (X @ g1) ** 2 / denom
-        return unit_leverage(X, w, solve, self._draw[:upto], extra)
+
+        def rows(lo, hi):
+            return subset_gather(sets[lo:hi], n, k, E, backend=self.backend, sizes=sizes[lo:hi])
+
+        h = row_leverage(rows, sets.shape[0], K, w, solve,
+                         None if g1 is None else (g1, denom))
+        return per_unit(h, self._draw[:upto])
 
     def _coef(self, beta, off, Kall, v0, d):
         coef = np.zeros((Kall, d))
@@ -600,13 +652,14 @@ class RegressionEstimator(StratifiedEstimator):
             coef[0] = coef[0] + pw * coef[1:].sum(axis=0)
             delta[:, 0] = delta[:, 0] + pw * delta[:, 1:].sum(axis=1)
         var = np.zeros((Kall, d))
-        var[off:] = _random_groups_var(delta) * self._dof_factor(Kall - off)
+        var[off:] = _random_groups_var(delta) * self._dof_factor(Kall - off, delta)
         return coef, np.sqrt(var), info
 
-    def _dof_factor(self, terms: int) -> float:
+    def _dof_factor(self, terms: int, delta: np.ndarray) -> float | np.ndarray:
         """:func:`dof_factor` of this fit's independent draws (HC1 unless the primal path
-        scaled the residuals by their leverages)."""
-        return dof_factor(self._units, terms, self._leverage)
+        scaled the residuals by their leverages), each term's t quantile read at the fewer of
+        u - p and its random groups' Satterthwaite degrees of freedom (:func:`groups_dof`)."""
+        return dof_factor(self._units, terms, self._leverage, groups_dof(delta))
 
 
 
