@@ -206,13 +206,10 @@ def stii2_plan(seed, n, budget, max_perms):
     return stii_plan_chunked(seed, n, 2, budget, max_perms, backend="reference")
 
 
-def stii2_accumulate(perms, cells, V, S1, S2):
-    """Reference of ``_core.permutation.stii2_accumulate``: for each permutation and pair
-    {a < b} with T the prefix before its first member, delta = v(T+ab) - v(T+first)
-    - v(T+later) + v(T); S1 += delta, S2 += delta^2."""
+def stii2_deltas(perms, cells, V):
+    """(M, C(n, 2), d) delta = v(T+ab) - v(T+first) - v(T+later) + v(T) of each permutation
+    and pair {a < b} (colex), T the prefix before its first member."""
     M, n = perms.shape
-    if M == 0:
-        return
     K2 = comb(n, 2)
     raw = cells[: M * stii_rows_per_perm(n, 2)].reshape(M, -1)
     pos = np.argsort(perms, axis=1)
@@ -222,6 +219,14 @@ def stii2_accumulate(perms, cells, V, S1, S2):
     t0 = np.take_along_axis(pre, first, axis=1)
     t1 = np.take_along_axis(pre, first + 1, axis=1)
     xj, xij = raw[:, n + 1 : n + 1 + K2], raw[:, n + 1 + K2 :]
-    delta = V[xij] - V[t1] - V[xj] + V[t0]  # (M, K2, d)
+    return V[xij] - V[t1] - V[xj] + V[t0]
+
+
+def stii2_accumulate(perms, cells, V, S1, S2):
+    """Reference of ``_core.permutation.stii2_accumulate``: S1 += delta, S2 += delta^2 summed
+    over the permutations (:func:`stii2_deltas`)."""
+    if perms.shape[0] == 0:
+        return
+    delta = stii2_deltas(perms, cells, V)  # (M, K2, d)
     S1 += delta.sum(axis=0)
     S2 += (delta**2).sum(axis=0)
