@@ -130,17 +130,21 @@ def t_inflation(df: np.ndarray) -> np.ndarray:
     return np.where(df >= 1, q, np.inf)
 
 
-def satterthwaite_factor(var_t: np.ndarray, counts: np.ndarray, open_: np.ndarray) -> np.ndarray:
+def satterthwaite_factor(var_t: np.ndarray, counts: np.ndarray, open_: np.ndarray,
+                         thin: np.ndarray | None = None) -> np.ndarray:
     """Variance factor (t_{0.975, df} / 1.96)^2 of a stratified variance sum_t var_t with the
     Welch-Satterthwaite degrees of freedom df = (sum_t var_t)^2 / sum_t var_t^2 / (k_t - 1)
     (k_t draws in stratum t); inf where an open stratum (sampled without being complete, and
     carrying weight) has fewer than two draws: its variance is not estimated (none drawn: its
     term is missing from the estimate; one: its sample variance is 0).
 
-    var_t: (T, ...) per-stratum variances; counts: (T,) draws; open_: (T,) bool."""
+    var_t: (T, ...) per-stratum variances; counts: (T,) draws; open_: (T,) bool; thin: (T,)
+    bool, open strata expected to get fewer than two draws: inf whatever their realised count
+    (a choice by the expected counts, not the draws)."""
     k = counts.astype(np.float64).reshape((-1,) + (1,) * (var_t.ndim - 1))
     op = open_.reshape(k.shape)
-    unreliable = (op & (k <= 1)).any(axis=0)
+    few = k <= 1 if thin is None else (k <= 1) | thin.reshape(k.shape)
+    unreliable = (op & few).any(axis=0)
     total = var_t.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         den = np.where(op & (k >= 2), var_t ** 2 / np.maximum(k - 1, 1), 0.0).sum(axis=0)

@@ -736,6 +736,7 @@ class _MonteCarlo(StratifiedEstimator):
         del cols  # (freed before the pattern sums: less fresh memory to fault in per call)
         out, var = [], []
         cap = self._cap
+        thin = self._thin_sizes(upto, complete)
         weights = self.spec.base.derivative_weights(n)
         bern = self.spec.base_coefficients(k)
         for s in range(k + 1):
@@ -766,13 +767,33 @@ class _MonteCarlo(StratifiedEstimator):
             # few draws per size: Student-t quantile of the Satterthwaite degrees of freedom;
             # inf where a weighted size has fewer than two draws (docs/sampled.md)
             open_ = ~complete & (np.abs(g) > 0).any(axis=1)
-            v = var_t.sum(axis=0) * satterthwaite_factor(var_t, counts, open_)
+            v = var_t.sum(axis=0) * satterthwaite_factor(var_t, counts, open_, thin)
             out.append(est)
             var.append(v)
         values = np.concatenate(out, axis=0)
         variance = np.concatenate(var, axis=0)
         values, variance = self._post(values, variance, V0, sizes)
         return values, np.sqrt(np.maximum(variance, 0.0)), {"pairing": self.pairing}
+
+    def _thin_sizes(self, upto: int, complete: np.ndarray) -> np.ndarray:
+        """(n+1,) sizes (strata: with complement pairing, a size and its complement) expected
+        to get fewer than one draw among the draws made outside the enumerated sizes: their
+        variance is not estimated (inf, see satterthwaite_factor) even when two happened to be
+        drawn. Deciding by the realised counts alone selected the runs in which a thin size was
+        over-drawn: SHAP-IQ and SVARM-IQ SV at n = 10, 22 coalitions (the middle size expects
+        0.7 pairs) reported finite standard errors in 5 of 200 runs, covering 1.000 there (the
+        rule of SVARM-IQ's strata and of the permutations' hits: expected, not realised)."""
+        n = self.n_players
+        q = np.where(np.isfinite(self.size_weights) & ~complete, self.size_weights, 0.0)
+        total = q.sum()  # a draw picks an open size t with probability q_t / total
+        if self.pairing:  # ... and is a pair of sizes t and n - t (n / 2: one pair)
+            q = np.where(np.arange(n + 1) * 2 == n, q, q + q[::-1])
+        sizes = self._sizes[:upto]
+        random = ~complete[sizes] & np.isfinite(self.size_weights[sizes])
+        units = sampling_units(self._draw[:upto], random) if random.any() else 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            expected = np.where(total > 0, units * q / total, 0.0)
+        return expected < 1
 
     def _post(self, values, variance, V, sizes):
         i0 = np.flatnonzero(sizes == 0)
