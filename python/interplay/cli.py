@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="sample joint coalitions even for a dual encoder (no grid mode)")
     ex.add_argument("--text-mode", choices=("attention", "mask_token", "remove"),
                     default="attention")
+    ex.add_argument("--players", choices=("tokens", "words"), default="tokens",
+                    help="text players: word pieces, or whole words (a word's pieces masked "
+                    "together: fewer players for a long text)")
     ex.add_argument("--top", type=_positive, default=5,
                     help="strongest cross interactions printed per item")
     ex.add_argument("--device", default="cpu")
@@ -280,7 +283,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             items_per_call=args.items_per_call, tokenizer=tokenizer, text_mode=args.text_mode,
             progress=not args.quiet, on_result=show, grid=False if args.no_grid else "auto",
             masker=masker, kind=kind, errors=read_errors, on_error=report,
-            meta=meta, overwrite=args.overwrite, truncate=args.truncate,
+            meta=meta, overwrite=args.overwrite, truncate=args.truncate, players=args.players,
         )
     except SettingsMismatch as exc:
         raise SystemExit(f"interplay explain: {exc}") from None

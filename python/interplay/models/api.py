@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import MemoryPlanError, check_int
 from ..estimators import make_estimator as _make_estimator
 from ..estimators._api import serves_grid
 from ..estimators._grid import grid_min_budget
@@ -53,6 +53,7 @@ def build_games(
     shared: dict[str, MaskedModel] | None = None,
     truncate: bool = False,
     numpy: bool = False,
+    players: str = "tokens",
 ) -> list[_ModelGame]:
     """The games :func:`explain` builds for ``model`` and ``inputs`` (see there), sharing one
     :class:`MaskedModel` per encoder so that all instances' rows are packed and cached together.
@@ -80,7 +81,8 @@ def build_games(
         tok = tokenizer if tokenizer is not None else model.tokenizer
         enc_a = enc_b = masked("text", lambda: MaskedModel(
             SentenceTransformerEncoder(model),
-            TextMasker(tok, mode=text_mode, max_length=_text_limit(model, tok), truncate=truncate),
+            TextMasker(tok, mode=text_mode, max_length=_text_limit(model, tok), truncate=truncate,
+                       players=players),
             **kw))
         pairs = "a sentence-transformers model is explained as a bi-encoder on (query, passage)"
         sides, scale, bias = ("query", "passage"), 1.0, 0.0
@@ -92,7 +94,8 @@ def build_games(
         limit = _text_limit(model.config.text_config, tokenizer)
         enc_b = masked("text", lambda: MaskedModel(
             CLIPTextEncoder(model), TextMasker(tokenizer, mode=text_mode, pad_token_id=pad,
-                                               max_length=limit, truncate=truncate), **kw))
+                                               max_length=limit, truncate=truncate,
+                                               players=players), **kw))
         pairs, sides = "a CLIP-style model is explained on (image, text)", ("image", "text")
         scale = float(model.logit_scale.detach().exp()) if logit_scale is None else logit_scale
         bias = getattr(model, "logit_bias", None)
@@ -286,6 +289,7 @@ def explain(
     grid: bool | str = "auto",
     make_estimator: Callable[..., Any] | None = None,
     truncate: bool = False,
+    players: str = "tokens",
 ) -> list[InteractionResult]:
     """Interaction values of a model's output on each input, one result per input.
 
@@ -334,6 +338,10 @@ def explain(
         Cut texts longer than the model's limit (sentence-transformers ``max_seq_length``,
         CLIP's text positions) at it, as sentence-transformers' ``encode`` does; by default such
         a text raises :class:`~interplay.models.maskers.TextTooLong` before any model call.
+    players : "tokens" or "words"
+        Text players: each word piece (default), or each word, its pieces masked together and
+        labelled with the word (a fast tokenizer's ``word_ids``): a long text has fewer
+        players, e.g. when its order-2 terms do not fit in memory.
 
     Returns
     -------
@@ -366,7 +374,7 @@ def explain(
                 model, [x], masker=masker, tokenizer=tokenizer, text_mode=text_mode,
                 image_baseline=image_baseline, combine=combine, logit_scale=logit_scale,
                 logit_bias=logit_bias, batch_size=batch_size, cache=cache, shared=shared,
-                truncate=truncate, numpy=numpy)
+                truncate=truncate, numpy=numpy, players=players)
         except (TypeError, ValueError) as exc:  # type and attributes kept (e.g. TextTooLong)
             exc.args = (f"inputs[{i}]: {exc}",)
             raise
@@ -375,10 +383,15 @@ def explain(
             at = f"inputs[{i}][{sizes.index(0)}]" if len(sizes) > 1 else f"inputs[{i}]"
             raise ValueError(f"{at} has no players (an empty text: no tokens to explain); give "
                              f"it a text with words in it, or leave instance {i} out")
-    results = run_estimators(
-        games, make_estimator, index=index, budget=budget, max_order=max_order, method=method, p=p,
-        seed=seed, grid=grid,
-    )
+    try:
+        results = run_estimators(
+            games, make_estimator, index=index, budget=budget, max_order=max_order,
+            method=method, p=p, seed=seed, grid=grid,
+        )
+    except MemoryPlanError as exc:
+        exc.args = (f"{exc}; fewer terms: max_order=1, players='words' (one player per word of "
+                    "a text) or a smaller budget",)
+        raise
     if columns is not None and getattr(masker, "feature_names", True) is None:
         for res in results:
             res.player_names = [str(c) for c in columns]

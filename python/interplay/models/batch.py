@@ -56,8 +56,9 @@ def error_record(item_id: Any, exc: BaseException, where: str | None = None) -> 
     argument = getattr(exc, "argument", None)
     fix = getattr(exc, "fix", None)
     if isinstance(exc, MemoryPlanError) and fix is None:
-        fix = ("--max-order 1 (about n terms instead of n^2/2), or fewer players (shorter texts, "
-               "smaller images)")
+        fix = ("--max-order 1 (about n terms instead of n^2/2), --players words (one player per "
+               "word instead of per word piece), a smaller --budget, or fewer players (shorter "
+               "texts, smaller images)")
     rec = {"id": item_id, "error": one_line(exc), "argument": argument, "fix": fix}
     if where is not None:
         rec["where"] = where
@@ -372,6 +373,7 @@ def explain_items(
     on_error: Callable[[dict[str, Any]], None] | None = None,
     overwrite: bool = False,
     truncate: bool = False,
+    players: str = "tokens",
 ) -> dict[str, Any]:
     """Explain every item not yet in ``out_dir``; returns counts and scheduler accounting.
 
@@ -387,10 +389,11 @@ def explain_items(
     write) raise.
 
     A text longer than the model's limit fails its item unless ``truncate`` (then it is cut at
-    the limit, as sentence-transformers' ``encode`` does).
+    the limit, as sentence-transformers' ``encode`` does). ``players="words"`` makes each word
+    of a text one player (see :func:`~interplay.models.api.explain`).
 
     The settings that change results (index, max_order, budget, method, p, seed, text_mode,
-    grid, truncate and every ``meta`` entry, e.g. the model) are stored in each file's metadata
+    grid, truncate, players and every ``meta`` entry, e.g. the model) are stored in each file's metadata
     under "settings". An item whose file exists is skipped only if its settings are the same; if any
     differ, :class:`SettingsMismatch` is raised before any model call, unless ``overwrite``, which
     recomputes those items.
@@ -414,7 +417,7 @@ def explain_items(
 
     settings = run_settings(index=index, max_order=max_order, budget=budget, method=method, p=p,
                             seed=seed, text_mode=text_mode, grid=grid, truncate=truncate,
-                            meta=meta)
+                            players=players, meta=meta)
     stale = _check_settings(items, out, settings, overwrite)
     for rec in errors:
         fail(rec)
@@ -431,7 +434,7 @@ def explain_items(
     shared: dict[str, Any] = {}  # encoders (and their auto batch size) kept across chunks
     build = functools.partial(build_games, model, masker=masker, tokenizer=tokenizer,
                               text_mode=text_mode, batch_size=batch_size, shared=shared,
-                              truncate=truncate)
+                              truncate=truncate, players=players)
     t0 = time.perf_counter()
     written = 0
     games: list[Any] = []
@@ -489,11 +492,12 @@ class SettingsMismatch(ValueError):
 
 def run_settings(*, index: Any, max_order: int, budget: int, method: str, p: float,
                  seed: int | None, text_mode: str, grid: bool | str, truncate: bool = False,
-                 meta: dict[str, Any] | None = None) -> dict[str, Any]:
+                 players: str = "tokens", meta: dict[str, Any] | None = None) -> dict[str, Any]:
     """The settings of a run that change its results, as stored in each file (JSON values)."""
     settings = {"index": str(getattr(index, "name", index)).upper(), "max_order": max_order,
                 "budget": budget, "method": method, "p": p, "seed": seed,
-                "text_mode": text_mode, "grid": grid, "truncate": truncate, **(meta or {})}
+                "text_mode": text_mode, "grid": grid, "truncate": truncate, "players": players,
+                **(meta or {})}
     return json.loads(json.dumps(settings, default=str))
 
 

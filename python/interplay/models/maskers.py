@@ -132,11 +132,17 @@ class TextMasker(Masker):
         always refused past it.
     truncate : bool
         Truncate strings longer than ``max_length`` (default) instead of refusing them.
+    players : {"tokens", "words"}
+        "tokens": each non-special token (word piece) is a player. "words": each word is a
+        player (the tokenizer's ``word_ids``; a fast tokenizer), its pieces masked together
+        and labelled with the word as written: fewer players for a long text (n words instead
+        of n pieces, so about (n_words / n_pieces)^2 the order-2 terms).
     device : torch device, optional
         Where masked tensors are built (set to the model's device by the game).
     """
 
     MODES = ("attention", "mask_token", "remove")
+    PLAYERS = ("tokens", "words")
 
     def __init__(
         self,
@@ -147,10 +153,14 @@ class TextMasker(Masker):
         pad_token_id: int | None = None,
         max_length: int | None = None,
         truncate: bool = True,
+        players: str = "tokens",
         device: Any = None,
     ) -> None:
         if mode not in self.MODES:
             raise ValueError(f"mode must be one of {self.MODES}, got {mode!r}")
+        if players not in self.PLAYERS:
+            raise ValueError(f"players must be one of {self.PLAYERS}, got {players!r}")
+        self.players = players
         self.tokenizer = tokenizer
         self.mode = mode
         if mask_token_id is None:
@@ -166,7 +176,7 @@ class TextMasker(Masker):
         self.device = device
 
     def signature(self) -> tuple:
-        return ("text", self.mode, self.mask_token_id, self.pad_token_id)
+        return ("text", self.mode, self.mask_token_id, self.pad_token_id)  # players: in the key
 
     def encode(self, raw: Any) -> Instance:
         if isinstance(raw, Instance):
@@ -178,14 +188,29 @@ class TextMasker(Masker):
         if self.tokenizer is None:
             raise ValueError("tokenizer: encoding a string needs a tokenizer")
         cut = self.max_length is not None and self.truncate  # else count, then refuse if too long
+        words = self.players == "words"
+        if words and not getattr(self.tokenizer, "is_fast", False):
+            raise ValueError("players: 'words' needs a fast tokenizer (its word_ids); "
+                             f"{type(self.tokenizer).__name__} has none")
         enc = self.tokenizer(raw, return_special_tokens_mask=True, truncation=cut,
                              max_length=self.max_length if cut else None,
-                             verbose=self.max_length is None or self.truncate)
+                             verbose=self.max_length is None or self.truncate,
+                             return_offsets_mapping=words)
         ids = list(enc["input_ids"])
         self._check_length(len(ids), raw)
         labels = self.tokenizer.convert_ids_to_tokens(ids)
+        word_ids = None
+        if words:
+            word_ids = [-1 if w is None or sp else w for w, sp in
+                        zip(enc.word_ids(), enc["special_tokens_mask"])]
+            spans: dict[int, list[int]] = {}
+            for w, (a, b) in zip(word_ids, enc["offset_mapping"]):
+                if w >= 0:
+                    spans.setdefault(w, [a, b])[1] = b
+            labels = [raw[spans[w][0]:spans[w][1]] if w >= 0 else t
+                      for w, t in zip(word_ids, labels)]
         return self.from_ids(ids, special_tokens_mask=enc["special_tokens_mask"], labels=labels,
-                             text=raw)
+                             text=raw, word_ids=word_ids)
 
     def from_ids(
         self,
@@ -193,8 +218,11 @@ class TextMasker(Masker):
         special_tokens_mask: Sequence[int] | None = None,
         labels: Sequence[str] | None = None,
         text: str | None = None,
+        word_ids: Sequence[int] | None = None,
     ) -> Instance:
-        """An instance from token ids; special tokens (mask 1) are kept and are not players."""
+        """An instance from token ids; special tokens (mask 1) are kept and are not players.
+        ``word_ids`` (one per token, -1 for special tokens): the players are the words, a word's
+        tokens masked together, labelled with the ``labels`` of its first token."""
         ids = np.asarray(input_ids, dtype=np.int64).reshape(-1)
         self._check_length(len(ids), text)
         special = (
@@ -210,10 +238,21 @@ class TextMasker(Masker):
             raise ValueError("labels must have one entry per token")
         player_labels = [all_labels[i] for i in positions]
         data = {"input_ids": ids, "special": special, "positions": positions}
+        key = ("text", ids, special)
+        if word_ids is not None:
+            w = np.asarray(word_ids, dtype=np.int64).reshape(-1)
+            if w.shape != ids.shape:
+                raise ValueError("word_ids must have one entry per token")
+            # players in order of first appearance; a token's player is its word's
+            _, first, group = np.unique(w[positions], return_index=True, return_inverse=True)
+            order = np.argsort(np.argsort(first))  # word rank -> player index
+            data["groups"] = order[group]
+            player_labels = [player_labels[i] for i in np.sort(first)]
+            key += (data["groups"],)
         return Instance(
             data,
             player_labels,
-            key=_content_key("text", ids, special),
+            key=_content_key(*key),
             meta={"text": text, "tokens": all_labels},
         )
 
@@ -228,6 +267,8 @@ class TextMasker(Masker):
         torch = _torch()
         d = instance.data
         c = self._bool_rows(coalitions, instance.n_players)
+        if "groups" in d:  # word players: each token follows its word
+            c = c[:, _as_tensor(d["groups"], c.device)]
         m = c.shape[0]
         ids = _as_tensor(d["input_ids"], self.device)
         pos = _as_tensor(d["positions"], self.device)
