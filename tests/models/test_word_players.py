@@ -72,7 +72,7 @@ def test_minilm_word_game_equals_token_game_on_expanded_coalitions(minilm):
 
 def test_explain_words_and_memory_fix_named(minilm, monkeypatch):
     """explain(players="words") labels results with words; a plan that does not fit names
-    the fixes (max_order=1, players='words', a smaller budget)."""
+    the fixes (max_order=1, players='words')."""
     res, = interplay.explain(minilm, [("cats", PASSAGE)], players="words", index="FBII",
                              budget=10**6, make_estimator=ExactBanzhaf)
     assert res.player_names == ["query:cats", "passage:Unbelievably", "passage:,",
@@ -80,7 +80,7 @@ def test_explain_words_and_memory_fix_named(minilm, monkeypatch):
     import interplay._validation as validation
 
     monkeypatch.setattr(validation, "available_memory", lambda: 10**5)
-    with pytest.raises(validation.MemoryPlanError, match="players='words'.*smaller budget"):
+    with pytest.raises(validation.MemoryPlanError, match="max_order=1, or players='words'"):
         interplay.explain(minilm, [("cats", PASSAGE * 4)], index="FWBII", budget=4096,
                           grid=False)
 
@@ -97,6 +97,11 @@ def test_cli_players_words(minilm, tmp_path, monkeypatch):
                      "512", "--max-order", "1", "--quiet"]) == 0
     labels = pq.read_table(output_path(out, "w")).column("labels").to_pylist()
     assert "passage:Unbelievably" in str(labels) and "##" not in str(labels)
+    from interplay.models.batch import run_settings
+
+    # the default (token players) is not stored: folders written before the option resume
+    assert "players" not in run_settings(index="FBII", max_order=1, budget=8, method="auto",
+                                         p=0.5, seed=0, text_mode="attention", grid="auto")
     with pytest.raises(SystemExit, match="players"):
         cli.main(["explain", str(src), "-o", str(out), "--budget", "512", "--max-order", "1",
                   "--quiet"])

@@ -389,8 +389,8 @@ def explain(
             method=method, p=p, seed=seed, grid=grid,
         )
     except MemoryPlanError as exc:
-        exc.args = (f"{exc}; fewer terms: max_order=1, players='words' (one player per word of "
-                    "a text) or a smaller budget",)
+        exc.args = (f"{exc}; fewer terms: max_order=1, or players='words' (one player per word "
+                    "of a text)",)
         raise
     if columns is not None and getattr(masker, "feature_names", True) is None:
         for res in results:

@@ -57,8 +57,8 @@ def error_record(item_id: Any, exc: BaseException, where: str | None = None) -> 
     fix = getattr(exc, "fix", None)
     if isinstance(exc, MemoryPlanError) and fix is None:
         fix = ("--max-order 1 (about n terms instead of n^2/2), --players words (one player per "
-               "word instead of per word piece), a smaller --budget, or fewer players (shorter "
-               "texts, smaller images)")
+               "word instead of per word piece), or fewer players (shorter texts, smaller "
+               "images)")
     rec = {"id": item_id, "error": one_line(exc), "argument": argument, "fix": fix}
     if where is not None:
         rec["where"] = where
@@ -496,8 +496,9 @@ def run_settings(*, index: Any, max_order: int, budget: int, method: str, p: flo
     """The settings of a run that change its results, as stored in each file (JSON values)."""
     settings = {"index": str(getattr(index, "name", index)).upper(), "max_order": max_order,
                 "budget": budget, "method": method, "p": p, "seed": seed,
-                "text_mode": text_mode, "grid": grid, "truncate": truncate, "players": players,
-                **(meta or {})}
+                "text_mode": text_mode, "grid": grid, "truncate": truncate, **(meta or {})}
+    if players != "tokens":  # stored only when not the default: earlier files hold token players
+        settings["players"] = players
     return json.loads(json.dumps(settings, default=str))
 
 
