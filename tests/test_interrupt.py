@@ -54,8 +54,9 @@ def small():  # a bit of every engine path, run before and after the interrupt
 
 
 if case == "exact":
-    table = rng.standard_normal(1 << 26)  # 512 MB: tens of seconds of transforms
-    long_call = lambda: interplay.exact(table, "FSII", max_order=2)
+    table = rng.standard_normal(1 << 26)  # 512 MB: about 1 s per call on an idle 2-core machine
+    # repeated, so the call is still running when the signal arrives on a fast, idle machine
+    long_call = lambda: [interplay.exact(table, "FSII", max_order=2) for _ in range(40)]
 elif case == "pid":
     p = rng.random((64, 64, 64)) ** 3
     p /= p.sum()

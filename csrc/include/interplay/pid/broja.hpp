@@ -461,7 +461,7 @@ struct IPM {
                     double &dd = L[static_cast<std::size_t>(y) * ny + y];
                     dd = la[static_cast<std::size_t>(x1) * ny + y] ? dd + delta : 1.0;
                 }
-                cholesky(L, ny, delta, false);
+                cholesky(L, ny, delta, false, /*poll=*/false);  // inside the region
                 chol_inverse(L, ny, Hi, work.data());
                 for (int y = 0; y < ny; ++y)
                     if (!la[static_cast<std::size_t>(x1) * ny + y])

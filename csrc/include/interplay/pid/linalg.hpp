@@ -59,12 +59,15 @@ INTERPLAY_CLONES inline int chol_diag_block(double *A, std::size_t N, std::size_
 }
 
 // In-place Cholesky A = L L^T (lower triangle of A overwritten by L). Blocked right-looking.
-// `parallel`: use OpenMP for the panel solve and the trailing update.
-INTERPLAY_CLONES inline int cholesky(double *A, std::size_t N, double floor, bool parallel) {
+// `parallel`: use OpenMP for the panel solve and the trailing update. `poll`: check for Ctrl-C
+// per block; false inside an OpenMP region, where a throw outside ParallelErrors::run would
+// terminate the process (the region polls through ParallelErrors instead).
+INTERPLAY_CLONES inline int cholesky(double *A, std::size_t N, double floor, bool parallel,
+                                     bool poll = true) {
     const std::size_t nb = 48;
     int fixed = 0;
     for (std::size_t k0 = 0; k0 < N; k0 += nb) {
-        poll_interrupt();
+        if (poll) poll_interrupt();
         const std::size_t kb = std::min(nb, N - k0);
         fixed += chol_diag_block(A, N, k0, kb, floor);
         const std::size_t r0 = k0 + kb;

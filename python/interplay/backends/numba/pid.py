@@ -341,9 +341,12 @@ def _factor(e, w, s, fib, la, lbv, stop):
                 _fwd(L, col)
                 for y in range(ny):
                     Z[x1 * ny + y, x2 * ny + yc] = col[y] if la[x1, y] else 0.0
-    if stop[0]:
-        return Lll, S
-    S -= Z.T @ Z
+    # S -= Z^T Z by row panels (~1 s of BLAS each at 64^3) with a Ctrl-C check between them
+    for j0 in range(0, N, 256):
+        if stop[0]:
+            return Lll, S
+        Zc = np.ascontiguousarray(Z[:, j0:j0 + 256])
+        S[j0:j0 + 256, :] -= Zc.T @ Z
     mask = lbv.reshape(-1)
     for i in range(N):
         if not mask[i]:
@@ -576,21 +579,26 @@ def _interruptible(fn, *args):
     if args[0].shape[0] * args[1].shape[0] * args[0].shape[1] < _THREAD_MIN_CELLS:
         return fn(*args, stop)
     box = []
+    done = threading.Event()
 
     def work():
         try:
             box.append((True, fn(*args, stop)))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
             box.append((False, exc))
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=work, name="interplay-numba-pid", daemon=True)
-    worker.start()
+    # waits on an Event, not Thread.join: a KeyboardInterrupt inside join() can leave CPython
+    # (<= 3.12) believing the thread has ended, so a second join() returned while it still ran
+    threading.Thread(target=work, name="interplay-numba-pid", daemon=True).start()
     try:
-        while worker.is_alive():
-            worker.join(0.05)
+        while not done.wait(0.05):
+            pass
     except BaseException:
         stop[0] = 1
-        worker.join()
+        while not done.wait(0.05):
+            pass
         raise
     ok, value = box[0]
     if not ok:
