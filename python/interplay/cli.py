@@ -104,7 +104,47 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--debug", action="store_true",
                     help="show the full traceback of an unexpected error or Ctrl-C (also: "
                     f"{DEBUG_ENV}=1)")
+    bm = sub.add_parser(
+        "benchmark",
+        help="benchmark interaction estimators against exact ground truth (a named suite)",
+        description=(
+            "Run a suite of games x indices x estimators x budgets x seeds (interplay's "
+            "estimators and, with INTERPLAY_SHAPIQ_PYTHON set to a Python with shapiq 1.8.0, "
+            "shapiq's own approximators in that Python) against exact values cached on disk; "
+            "write one Parquet table (a row per game, estimator, index, budget and seed) and "
+            "one PNG per game beside it. A rerun skips the rows in the table. "
+            "docs/benchmarking.md."),
+    )
+    bm.add_argument("--suite", default="default", help="suite name: default (3 games, 6 "
+                    "indices, 5 budgets, 10 seeds) or smoke (seconds)")
+    bm.add_argument("-o", "--output", default="benchmark.parquet", help="Parquet table to "
+                    "write (resumed when it exists); PNGs <stem>_<game>.png beside it")
+    bm.add_argument("--seeds", type=_positive, default=None, help="number of seeds (override)")
+    bm.add_argument("--no-shapiq", action="store_true",
+                    help="interplay's estimators only (default: shapiq's too when "
+                    "INTERPLAY_SHAPIQ_PYTHON is set)")
+    bm.add_argument("--cache", default=None, help="ground-truth cache folder (default "
+                    "$INTERPLAY_BENCHMARK_CACHE or ~/.cache/interplay/benchmark)")
+    bm.add_argument("--quiet", action="store_true", help="no progress lines")
+    bm.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     return parser
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    import time  # noqa: PLC0415
+
+    from .benchmark import run_suite  # noqa: PLC0415
+
+    t0 = time.perf_counter()
+    table = run_suite(args.suite, args.output, seeds=args.seeds,
+                      shapiq=False if args.no_shapiq else None, cache_dir=args.cache,
+                      progress=not args.quiet)
+    status = table.column("status").to_pylist() if table is not None else []
+    counts = {s: status.count(s) for s in sorted(set(status))}
+    print(f"interplay benchmark --suite {args.suite}: {len(status)} rows in {args.output} "
+          f"({', '.join(f'{v} {k}' for k, v in counts.items())}), "
+          f"{time.perf_counter() - t0:.1f} s")
+    return 0 if counts.get("failed", 0) == 0 else 1
 
 
 def _run_kind(items: list[dict[str, Any]]) -> str:
@@ -338,7 +378,18 @@ def _debug(args: argparse.Namespace) -> bool:
 def main(argv: list[str] | None = None) -> int:
     import warnings  # noqa: PLC0415
 
-    args = build_parser().parse_args(argv)  # "explain" is the one (required) command
+    args = build_parser().parse_args(argv)
+    if args.command == "benchmark":
+        try:
+            return cmd_benchmark(args)
+        except KeyboardInterrupt:
+            print("\ninterplay benchmark: interrupted (finished rows are kept)", file=sys.stderr)
+            return 130
+        except Exception as exc:  # noqa: BLE001
+            if args.debug:
+                raise
+            print(f"interplay benchmark: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
     try:
         with warnings.catch_warnings():
             if not _debug(args):  # one line each, e.g. an item's budget raised (GridBudgetWarning)

@@ -1,0 +1,48 @@
+"""Named benchmark suites (``interplay benchmark --suite NAME``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .games import random_table, sklearn_tabular, soum
+
+__all__ = ["SUITES", "run_suite"]
+
+#: name -> (games factory, indices, budgets, seeds, max_seconds)
+SUITES: dict[str, dict[str, Any]] = {
+    # issue 16's default: 3 games (n = 14, 20, 28), 6 indices, 5 budgets, 10 seeds. The n = 20
+    # table game is bench/bench_sampled.py's (seed 20261124), so its budget-1e4 cells repeat
+    # bench/RESULTS.md's MSE tables.
+    "default": {
+        "games": lambda: [sklearn_tabular("breast_cancer", n_features=14),
+                          random_table(20, seed=20261124),
+                          soum(28, 84, min_size=1, max_size=5, seed=28)],
+        "indices": ["SV", "SII", "k-SII", "STII", "FSII", "FBII"],
+        "budgets": [625, 1250, 2500, 5000, 10000],
+        "seeds": list(range(10)),
+        "max_seconds": 2.0,
+    },
+    # a few seconds: CI smoke and the docs' first example
+    "smoke": {
+        "games": lambda: [soum(8, 12, max_size=3, seed=0)],
+        "indices": ["SV", "k-SII"],
+        "budgets": [64, 128],
+        "seeds": [0, 1],
+        "max_seconds": None,
+    },
+}
+
+
+def run_suite(name: str, output: Any, *, seeds: int | None = None, shapiq: bool | None = None,
+              cache_dir: Any = None, progress: bool = True) -> Any:
+    """Run the suite ``name`` of :data:`SUITES` into the Parquet file ``output`` (resumable);
+    ``seeds`` overrides the number of seeds."""
+    if name not in SUITES:
+        raise ValueError(f"suite must be one of {sorted(SUITES)}, got {name!r}")
+    from .runner import run  # noqa: PLC0415
+
+    s = SUITES[name]
+    return run(s["games"](), s["indices"], s["budgets"],
+               s["seeds"] if seeds is None else list(range(seeds)), output=output,
+               shapiq=shapiq, cache_dir=cache_dir, max_seconds=s["max_seconds"],
+               progress=progress)
