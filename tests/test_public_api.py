@@ -45,7 +45,7 @@ def test_functions_are_not_shadowed_by_submodules():
 
 IMPLEMENTED = [
     "fidelity", "InteractionResult", "show_config", "games", "backends", "exact", "transforms",
-    "indices", "approximate", "refine", "explain",
+    "indices", "approximate", "refine", "explain", "metrics", "plot",
 ]
 
 

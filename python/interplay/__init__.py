@@ -24,6 +24,8 @@ _LAZY = {
     "approximate": "interplay.estimators",
     "refine": "interplay.estimators",
     "fidelity": "interplay.metrics",
+    "metrics": "interplay.metrics",
+    "plot": "interplay.plot",
     "pid": "interplay.information",
     "pid_from_samples": "interplay.information",
     "pid_from_embeddings": "interplay.information",

