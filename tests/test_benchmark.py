@@ -10,12 +10,12 @@ import pytest
 
 pytest.importorskip("pyarrow")
 
-import interplay  # noqa: E402
-from interplay import benchmark as B  # noqa: E402
-from interplay.benchmark.metrics import faithfulness_r2, score  # noqa: E402
-from interplay.games import evaluate_all  # noqa: E402
+import interplay
+from interplay import benchmark as B
+from interplay.benchmark.metrics import faithfulness_r2, score
+from interplay.games import evaluate_all
 
-from .reference import naive_indices as R  # noqa: E402
+from .reference import naive_indices as R
 
 INDICES = [("SV", 1), ("SII", 2), ("k-SII", 2), ("STII", 2), ("FSII", 2), ("FBII", 2)]
 SHAPIQ_PY = os.environ.get("INTERPLAY_SHAPIQ_PYTHON", "")
@@ -104,7 +104,7 @@ def test_run_rows_resume_and_values(tmp_path):
     assert [r["seconds_total"] for r in t2] == [r["seconds_total"] for r in t1]  # not rerun
     pq.write_table(pq.read_table(out).slice(0, 5), out)
     t3 = B.run(game, ["SV", "k-SII"], [40, 80], [0, 1], **kw).to_pylist()
-    key = lambda r: tuple(r[k] for k in B.runner.KEY)  # noqa: E731
+    key = lambda r: tuple(r[k] for k in B.runner.KEY)
     assert sorted(map(key, t3)) == sorted(map(key, t1))
     same = {key(r): r["mse"] for r in t1}
     assert all(r["mse"] == pytest.approx(same[key(r)], rel=1e-12) for r in t3)
@@ -150,3 +150,16 @@ def test_cli_smoke(tmp_path, capsys):
     assert len(rows) == (len(B.estimators_for("SV")) + len(B.estimators_for("k-SII"))) * 4
     assert (tmp_path / "smoke_soum8.png").exists()
     assert "rows" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_docs_example_runs(tmp_path, monkeypatch, capsys):
+    import re
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "benchmarking.md"
+    block = re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.DOTALL)[0]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INTERPLAY_BENCHMARK_CACHE", str(tmp_path / "cache"))
+    exec(compile(block, "docs/benchmarking.md block 0", "exec"), {"__name__": "__doc__"})
+    assert capsys.readouterr().out.count("mse") == 24
+    assert (tmp_path / "bench_out" / "example_soum10.png").exists()

@@ -19,6 +19,18 @@ from .runner import SHAPIQ_APPROXIMATORS, estimators_for, run
 from .suites import SUITES, run_suite
 from .truth import ground_truth
 
-__all__ = ["BenchGame", "SHAPIQ_APPROXIMATORS", "SUITES", "estimators_for", "from_callable",
-           "ground_truth", "plot_results", "random_table", "run", "run_suite", "score",
-           "sklearn_tabular", "soum"]
+__all__ = [
+           "SHAPIQ_APPROXIMATORS",
+           "SUITES",
+           "BenchGame",
+           "estimators_for",
+           "from_callable",
+           "ground_truth",
+           "plot_results",
+           "random_table",
+           "run",
+           "run_suite",
+           "score",
+           "sklearn_tabular",
+           "soum",
+]

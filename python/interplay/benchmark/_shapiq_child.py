@@ -44,9 +44,9 @@ def main() -> None:
     proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
     proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
     sys.stdout = sys.stderr  # anything shapiq prints must not reach the protocol
-    import numpy as np  # noqa: PLC0415
-    import shapiq  # noqa: PLC0415
-    from shapiq import approximator as A  # noqa: PLC0415
+    import numpy as np
+    import shapiq
+    from shapiq import approximator as A
 
     def readline() -> bytes:
         buf = bytearray()
@@ -90,7 +90,7 @@ def main() -> None:
         try:
             approx = build(A, run["cls"], n, run["index"], run["order"], run["seed"])
             if run.get("trace_memory"):
-                import tracemalloc  # noqa: PLC0415
+                import tracemalloc
                 tracemalloc.start()
             t0, c0 = time.perf_counter(), time.process_time()
             iv = approx.approximate(run["budget"], game)

@@ -136,7 +136,7 @@ def soum(n_players: int, n_basis: int | None = None, *, min_size: int = 1, max_s
     game = SumOfUnanimityGames.random(n, k, min_size=min_size, max_size=max_size, seed=seed)
 
     def table() -> np.ndarray:
-        from ..transforms import zeta  # noqa: PLC0415
+        from ..transforms import zeta
 
         m = np.zeros(1 << n)
         for s, c in game.moebius().items():
@@ -187,11 +187,11 @@ def sklearn_tabular(dataset: str = "breast_cancer", *, n_features: int | None = 
     if model not in ("hist_gradient_boosting", "random_forest", "linear"):
         raise ValueError("model must be 'hist_gradient_boosting', 'random_forest' or 'linear', "
                          f"got {model!r}")
-    import sklearn  # noqa: PLC0415
-    from sklearn import datasets, ensemble, linear_model  # noqa: PLC0415
+    import sklearn
+    from sklearn import datasets, ensemble, linear_model
 
-    from ..models import TabularMasker  # noqa: PLC0415
-    from ..models.games import MaskedModelGame  # noqa: PLC0415
+    from ..models import TabularMasker
+    from ..models.games import MaskedModelGame
 
     loader, task = SKLEARN_DATASETS[dataset]
     X, y = getattr(datasets, loader)(return_X_y=True)

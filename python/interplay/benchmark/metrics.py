@@ -47,7 +47,7 @@ def score(true: np.ndarray, est: np.ndarray, stderr: np.ndarray | None = None, *
       est +- 1.96 se holds the true value (nan without finite standard errors);
       ``coverage_n``: how many sets had one.
     """
-    from scipy.stats import kendalltau, spearmanr  # noqa: PLC0415
+    from scipy.stats import kendalltau, spearmanr
 
     true = np.asarray(true, dtype=np.float64)
     est = np.asarray(est, dtype=np.float64)

@@ -16,11 +16,11 @@ def plot_results(table: Any, out_dir: Any = None, *, metric: str = "mse") -> lis
     seeds' minimum to maximum. ``table``: the Parquet path written by
     :func:`interplay.benchmark.run` (PNGs ``<stem>_<game>.png`` beside it, or in ``out_dir``)
     or a pyarrow Table. matplotlib is imported here only."""
-    import matplotlib  # noqa: PLC0415
+    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-    import pyarrow.parquet as pq  # noqa: PLC0415
+    import matplotlib.pyplot as plt
+    import pyarrow.parquet as pq
 
     stem = "benchmark"
     if isinstance(table, (str, Path)):

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import sets as bits
 from ..estimators import approximate
 from ..estimators._api import METHODS
 from ..indices import get_index
@@ -164,7 +163,7 @@ class _Table:
     """The Parquet results table: rows kept in memory, rewritten atomically every few seconds."""
 
     def __init__(self, path: Path) -> None:
-        import pyarrow.parquet as pq  # noqa: PLC0415
+        import pyarrow.parquet as pq
 
         self.path = path
         self.rows: list[dict] = []
@@ -180,8 +179,8 @@ class _Table:
             self.flush()
 
     def flush(self) -> None:
-        import pyarrow as pa  # noqa: PLC0415
-        import pyarrow.parquet as pq  # noqa: PLC0415
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
         if not self.rows:
             return
@@ -305,7 +304,7 @@ def run(games: Any, indices: Sequence[Any], budgets: Sequence[int], seeds: Seque
                     idx = get_index(name)
                     weighting = "banzhaf" if "product_measure" in idx.capabilities else "shapley"
                     if weighting not in samples:
-                        from ..metrics.fidelity import sample_coalitions  # noqa: PLC0415
+                        from ..metrics.fidelity import sample_coalitions
 
                         C = sample_coalitions(g.n_players, n_faithfulness, weighting=weighting,
                                               seed=0)
@@ -354,10 +353,10 @@ def run(games: Any, indices: Sequence[Any], budgets: Sequence[int], seeds: Seque
     finally:
         table.flush()
     if plots and table.rows:
-        from .plot import plot_results  # noqa: PLC0415
+        from .plot import plot_results
 
         plot_results(output)
-    import pyarrow.parquet as pq  # noqa: PLC0415
+    import pyarrow.parquet as pq
 
     return pq.read_table(output) if output.exists() else None
 
@@ -381,7 +380,7 @@ def _one(g, child, est, index, order, budget, seed, truth, tr, sets, C, v, k, tr
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}
     est_vals, se = align(truth, res)
     out = {"status": "ok", **score(tr, est_vals, se, k=k)}
-    from ..metrics.fidelity import ExplanationGame  # noqa: PLC0415
+    from ..metrics.fidelity import ExplanationGame
 
     out["r2"] = faithfulness_r2(v, ExplanationGame(res)(C))
     out.update(n_evaluations=t.get("n_evaluations"), seconds_total=t["seconds_total"],

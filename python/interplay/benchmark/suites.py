@@ -39,7 +39,7 @@ def run_suite(name: str, output: Any, *, seeds: int | None = None, shapiq: bool 
     ``seeds`` overrides the number of seeds."""
     if name not in SUITES:
         raise ValueError(f"suite must be one of {sorted(SUITES)}, got {name!r}")
-    from .runner import run  # noqa: PLC0415
+    from .runner import run
 
     s = SUITES[name]
     return run(s["games"](), s["indices"], s["budgets"],
