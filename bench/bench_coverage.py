@@ -258,6 +258,9 @@ def main(argv=None):
     ap.add_argument("--max-seconds", type=float, default=None,
                     help="wall seconds per chunk: later seeds of the chunk are not run "
                          "(each cell reports the seeds it ran)")
+    ap.add_argument("--jsonl", default=None,
+                    help="append each finished chunk to this file, and do not rerun the chunks "
+                         "already in it (a long run saves its partial results and resumes)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--markdown", default=None, help="write the tables of bench/RESULTS.md")
     a = ap.parse_args(argv)
@@ -269,13 +272,26 @@ def main(argv=None):
     t0 = time.time()
     parts: dict = {}
     rows = []
+    saved: dict = {}
+    if a.jsonl and os.path.exists(a.jsonl):
+        with open(a.jsonl) as f:
+            for line in f:
+                rec = json.loads(line)
+                saved[(tuple(rec["cell"]), rec["first"], rec["count"])] = rec["row"]
 
-    def collect(job, part):
+    def collect(job, part, new=True):
+        if new and a.jsonl:
+            with open(a.jsonl, "a") as f:
+                f.write(json.dumps({"cell": job[0], "first": job[1], "count": job[2],
+                                    "row": part}) + "\n")
         parts.setdefault(job[0], []).append(part)
         if len(parts[job[0]]) == -(-a.seeds // a.chunk):
             rows.append(merge(parts.pop(job[0])))
             _print(rows[-1])
 
+    for job in [j for j in jobs if (j[0], j[1], j[2]) in saved]:
+        collect(job, saved[(job[0], job[1], job[2])], new=False)
+    jobs = [j for j in jobs if (j[0], j[1], j[2]) not in saved]
     if a.workers > 1:
         import multiprocessing as mp
 

@@ -68,26 +68,67 @@ def _cap(n: int) -> int:
     return 1 << n if n < 62 else 1 << 62
 
 
-def _full_rank(S: np.ndarray, n: int, k: int) -> bool:
-    """Whether the coalitions S (packed) determine every term of order <= k of a game on their
-    n players: the design [alpha subset S_i], |alpha| <= k, has full column rank (its
-    unit-weight Gram from the subset moments; positive weights do not change the rank)."""
-    from ._identify import gram_rank
+#: margin of the cheap replicate test over _chol's pivot threshold (1e-12) before it is trusted
+_PIVOT_MARGIN = 100.0
 
+
+def _replicates_full_rank(S: np.ndarray, sizes: np.ndarray, draw: np.ndarray, n: int, k: int,
+                          p: float) -> bool:
+    """Whether the coalitions S (packed, with their sizes and draw ids) of a group of n players
+    determine every term of order <= k with each of the group's delete-a-group jackknife
+    replicates as well: the weighted Grams the estimate factorises (the sample's and each
+    replicate's) pass :func:`_chol`'s pivot test. A replicate whose Gram does not leaves terms
+    without an honest standard error (inf, see GridEstimator._compute_design), so the plan asks
+    for more coalitions instead.
+
+    With the sample's Gram G = X' W X = L L' (X the design rows [alpha subset S_a]), replicate
+    j's Gram G_j = X' W_j X (the rows of group j at weight 0, the others' scaled by c >= 1)
+    dominates G - X_j' W X_j = L (I - Z' Z) L', Z = W_j^1/2 X_j L^-T, so G_j >= tau G with
+    tau = 1 - lambda_max(Z Z') (the block of the hat matrix of group j; tau = 0: singular).
+    Cholesky pivots are monotone in the Loewner order and at most the diagonal, so _chol
+    accepts G_j when tau min_i L_ii^2 > 1e-12 c_max max_i G_ii; this is checked with a margin
+    (_PIVOT_MARGIN), and a replicate that misses it is factorised as the estimate would. Cost:
+    one factorisation and m K^2 for the triangular solves, against 1 + R factorisations
+    (K^3 / 3 each)."""
     K = bits.n_sets_upto(n, k)
     if S.shape[0] < K:
         return False
-    mom = subset_moments(S, n, 2 * k, np.ones(S.shape[0]))[0, :, 0]
-    return gram_rank(mom[union_ranks(n, k, 0)]) == K
+    w, complete = _weights(sizes, n, p)
+    stratum, grp, c = _jk_groups(w, sizes, complete, draw)
+    U = union_ranks(n, k, 0)
+    W = np.column_stack([w, w[:, None] * c[stratum]])  # the sample's, replicates' before zeros
+    mom = subset_moments(S, n, 2 * k, W[:, :1], complement="auto")[0]
+    G = mom[:, 0][U]
+    dmax = float(np.diag(G).max())
+    L = _chol(G)
+    if L is None:
+        return False
+    floor = float(np.diag(L).min()) ** 2
+    for j in range(c.shape[1]):
+        rows = np.flatnonzero(grp == j)
+        # W_j^1/2 X_j: the group's design rows, one subset-moment bucket per row
+        X = subset_moments(S[rows], n, k, np.sqrt(w[rows]), np.arange(rows.size), rows.size,
+                           complement=False)[:, :, 0]
+        Z = scipy.linalg.solve_triangular(L, X.T, lower=True, check_finite=False)
+        tau = 1.0 - float(np.linalg.eigvalsh(Z.T @ Z)[-1])
+        if tau * floor > _PIVOT_MARGIN * 1e-12 * float(c[:, j].max()) * dmax:
+            continue
+        Wj = W[:, 1 + j].copy()
+        Wj[rows] = 0.0
+        if _chol(subset_moments(S, n, 2 * k, Wj[:, None], complement="auto")[0][:, 0][U]) is None:
+            return False
+    return True
 
 
 @lru_cache(maxsize=256)
 def side_need(n: int, k: int, p: float, seed: int) -> int:
     """Coalitions a player group of n players needs for the grid to determine its terms of
     order <= k: the first multiple of its K = sum_{s <= k} C(n, s) basis terms in _NEED_LADDER
-    at which the planned coalitions (a prefix of the group's seeded stream) without one
-    jackknife group (1/JK_GROUPS of them) have full rank. All 2^n coalitions (exact on this
-    side) when that is at most twice the first rung or no rung has full rank."""
+    at which the planned coalitions (a prefix of the group's seeded stream) have full rank, and
+    keep it without each of their jackknife groups (:func:`_replicates_full_rank`: the
+    estimate's own Grams and pivot test, so that every term gets a finite standard error at
+    the minimum budget). All 2^n coalitions (exact on this side) when that is at most twice the
+    first rung or no rung has full rank."""
     K, cap = bits.n_sets_upto(n, k), _cap(n)
     if cap <= 2 * ceil(_NEED_LADDER[0] * K):
         return cap
@@ -98,9 +139,9 @@ def side_need(n: int, k: int, p: float, seed: int) -> int:
         # the check's K x K Gram would dominate the plan; random coalitions of many players
         # had full rank at 1.1 K in every trial (n >= 10, 20 seeds each; docs/sampled.md)
         return rungs[0]
-    S = _group_stream(n, rungs[-1], p, seed)[0]  # fewer than 2^n: a prefix of the stream
+    S, sizes, draw = _group_stream(n, rungs[-1], p, seed)  # fewer than 2^n: a prefix
     for m in rungs:
-        if _full_rank(S[: m - m // JK_GROUPS], n, k):
+        if _replicates_full_rank(S[:m], sizes[:m], draw[:m], n, k, p):
             return m
     return cap
 
@@ -223,6 +264,29 @@ def _jk_weights(w: np.ndarray, sizes: np.ndarray, complete: np.ndarray, draw: np
     return W
 
 
+def _jk_fpc_root(stratum: np.ndarray, sizes: np.ndarray, n: int, n_strata: int) -> np.ndarray:
+    """sqrt(1 - f_h) for each variance stratum h of :func:`_jk_groups` (``n_strata`` rows of its
+    c; the last row, the complete strata, 0), f_h = its coalitions / the sets of its sizes.
+
+    The stream draws a size's sets without replacement, so a stratum's sampling variance is
+    (1 - f_h) times the with-replacement variance the delete-a-group jackknife estimates
+    (Rust and Rao 1996, "Variance estimation for complex surveys using replication
+    techniques": the replicate's change in a stratum's weights scaled by sqrt(1 - f_h)). On
+    the n = 10 grids, where a group of 7 players has 74 of its 128 coalitions (f ~ 0.55),
+    the jackknife without it covered 0.992."""
+    H = n_strata - 1
+    out = np.zeros(n_strata)
+    inc = stratum < H
+    if H == 0 or not inc.any():
+        return out
+    drawn = np.bincount(stratum[inc], minlength=H).astype(np.float64)
+    h, t = np.unique(np.stack([stratum[inc], sizes[inc]]), axis=1)
+    pop = np.zeros(H)
+    np.add.at(pop, h, [float(comb(n, int(x))) for x in t])
+    out[:H] = np.sqrt(np.clip(1.0 - drawn / pop, 0.0, 1.0))
+    return out
+
+
 def _terms(w: np.ndarray, bucket=None, C=None) -> list:
     """Weight columns W = diag(w) onehot(bucket) C (C: (buckets, columns)) as one projection
     term (:meth:`GridEstimator._compute_grid`'s ``project``); default: the column w."""
@@ -258,6 +322,18 @@ def _chol(G: np.ndarray):
         return None
     piv = np.abs(np.diag(c))
     return c if piv.min() ** 2 > 1e-12 * piv.max() ** 2 else None
+
+
+def _null_terms(G: np.ndarray) -> np.ndarray:
+    """Terms (rows of a singular group Gram G) that the design does not determine: those with
+    a component in G's null space (eigenvalues of the diagonally scaled G below 1e-10 of the
+    largest; a term absent from every coalition has a zero row)."""
+    d = np.diag(G).copy()
+    absent = d <= 0
+    s = 1.0 / np.sqrt(np.where(absent, 1.0, d))
+    lam, vec = np.linalg.eigh(G * s[:, None] * s[None, :])
+    null = vec[:, lam <= 1e-10 * max(lam.max(), 1e-300)]
+    return absent | (np.abs(null) > 1e-6).any(axis=1)
 
 
 def _blocks(rank_by: np.ndarray, n_by: int, rank_in: np.ndarray, n_in: int, k: int) -> list:
@@ -584,7 +660,8 @@ class GridEstimator(Estimator):
         SB, sizeB, drawB = self._B
         wa, compA = _weights(sizeA, na, p)
         ub, compB = _weights(sizeB, nb, p)
-        WA = np.column_stack([wa, _jk_weights(wa, sizeA, compA, drawA)])
+        jkA = _jk_groups(wa, sizeA, compA, drawA)
+        WA = np.column_stack([wa, _jk_weights(wa, sizeA, compA, drawA, groups=jkA)])
         jkB = _jk_groups(ub, sizeB, compB, drawB)
         WB = np.column_stack([ub, _jk_weights(ub, sizeB, compB, drawB, groups=jkB)])
         ia, ib = self._basis_split()
@@ -611,12 +688,27 @@ class GridEstimator(Estimator):
 
         solve, solver = solver_of(0, 0, LA0, LB0)
 
+        # joint terms some replicate does not determine (its group's Gram lost rank with the
+        # jackknife group left out): a minimum-norm solve would give them a zero replicate
+        # difference, understating their variance; their stderr is inf instead
+        undetermined = np.zeros(ia.size, dtype=bool)
+        singular = []
+
         def fresh(side: int, g: int):
             """Solver of the Gram with jackknife group g of group A (side 0) or B left out: one
-            factorisation of that group's Gram, the other group's factor reused."""
-            if side == 0:
-                return solver_of(1 + g, 0, _chol(gram(0, 1 + g)), LB0)[0]
-            return solver_of(0, 1 + g, LA0, _chol(gram(1, 1 + g)))[0]
+            factorisation of that group's Gram, the other group's factor reused. A Gram that is
+            not positive definite marks the terms it does not determine (_lost)."""
+            G = gram(side, 1 + g)
+            L = _chol(G)  # G is consumed
+            if L is None:
+                _lost(side, g)
+            return (solver_of(1 + g, 0, L, LB0) if side == 0 else solver_of(0, 1 + g, LA0, L))[0]
+
+        def _lost(side: int, g: int):
+            if (side, g) not in singular:
+                singular.append((side, g))
+                null = np.flatnonzero(_null_terms(gram(side, 1 + g)))
+                undetermined[np.isin(ia if side == 0 else ib, null)] = True
 
         # a side's replicate factors are kept with the design when they fit
         cached = [[fresh(side, g) for g in range(R)] if _replicate_bytes(U.shape[0], R) else None
@@ -624,7 +716,16 @@ class GridEstimator(Estimator):
 
         def replicate(side: int, g: int):
             return fresh(side, g) if cached[side] is None else cached[side][g]
-        return wa, ub, WA[:, 1:], jkB, ia, ib, solve, solver, replicate
+        # the replicates' scores with the finite-population factor (_jk_fpc_root): A's as
+        # weights w_a + s_h (W_aj - w_a), B's per stratum (s_h); their Grams above keep the
+        # replicate weights (a replicate refit sees the leverage of what it leaves out)
+        fA = _jk_fpc_root(jkA[0], sizeA, na, jkA[2].shape[0])[jkA[0]][:, None]
+        scoresA = wa[:, None] + fA * (WA[:, 1:] - wa[:, None])
+        fB = _jk_fpc_root(jkB[0], sizeB, nb, jkB[2].shape[0])
+        # undetermined / singular are complete once every replicate was asked for (a side whose
+        # factors are not kept factorises them in each result's jackknife)
+        return (wa, ub, WA[:, 1:], jkB, ia, ib, solve, solver, replicate,
+                (undetermined, singular, scoresA, fB))
 
     def _compute_grid(self):
         k, na, nb, p = self.max_order, self.n_a, self.n_b, self.spec.p
@@ -633,7 +734,8 @@ class GridEstimator(Estimator):
         SB = self._B[0]
         V = self._gvalues
         ma, mb, d = V.shape
-        wa, ub, RA, jkB, ia, ib, solve, solver, replicate = self._design.get()
+        wa, ub, RA, jkB, ia, ib, solve, solver, replicate, (undet, singular, scoresA, fB) = \
+            self._design.get()
         K = ia.size
         Ka, Kb = bits.n_sets_upto(na, k), bits.n_sets_upto(nb, k)
         auto = {"backend": be, "complement": "auto"}
@@ -694,12 +796,15 @@ class GridEstimator(Estimator):
             if R == 0:  # every coalition of this group is in a complete stratum: exact
                 var_side.append(np.zeros((K, d)))
                 continue
+            # replicate scores with the finite-population factor s_h: weights w + s_h (W_g - w)
             if side == 0:
-                S = project(E, RA, _terms(ub))[:, 0]  # (R, K, d)
+                S = project(E, scoresA, _terms(ub))[:, 0]  # (R, K, d)
             else:
+                # B's replicate j: u_b (1 + s_h (c[h, j] - 1)), its own group u_b (1 - s_h)
                 g0 = np.maximum(gB, 0)
-                own = np.where(gB >= 0, -ub * cB[hB, g0], 0.0)
-                S = project(E, wa[:, None], _terms(ub, hB, cB) + _terms(own, g0, np.eye(Rb)))[0]
+                own = np.where(gB >= 0, -ub * fB[hB] * cB[hB, g0], 0.0)
+                S = project(E, wa[:, None], _terms(ub, hB, 1.0 + fB[:, None] * (cB - 1.0))
+                            + _terms(own, g0, np.eye(Rb)))[0]
             delta = to_index(np.stack([replicate(side, g)(S[g]) for g in range(R)]))
             var_side.append((R - 1) / R * (delta ** 2).sum(axis=0))
         var = var_side[0] + var_side[1]
@@ -710,11 +815,16 @@ class GridEstimator(Estimator):
             var *= 1.0 - self._double_counted(project, solve, to_index, E, wa, RA, IB)
         if self._mean_entry:
             beta[0] = beta[0] + p * beta[1:].sum(axis=0)
+            if undet[1:1 + na + nb].any():  # the mean entry sums every order-1 term
+                undet = undet.copy()
+                undet[0] = True
+        var[undet] = np.inf
         # the plan (plan_split) only admits grids whose groups' designs have full rank
         info = {"solver": solver, "grid": (ma, mb), "player_groups": (na, nb),
                 "plan_bytes": self.plan_bytes, "identifiable": True,
                 "design_rank": {"group A": (Ka, Ka), "group B": (Kb, Kb)},
-                "stderr_method": f"delete-a-group jackknife ({RA.shape[1]} + {Rb} groups)"}
+                "stderr_method": f"delete-a-group jackknife ({RA.shape[1]} + {Rb} groups)",
+                "jackknife_rank_deficient": len(singular)}
         return beta, np.sqrt(var), info
 
     @staticmethod
