@@ -11,6 +11,7 @@ import pytest
 from interplay import _sets
 from interplay.estimators import _kernels as K
 from interplay.backends.reference import sampling as ref
+from interplay.backends.reference import permutation as reference_permutation
 
 COMPILED = ["cpp", "numba"]
 
@@ -360,6 +361,7 @@ def test_stii2_accumulate_equals_naive(backend, n, d, rng):
     v = {row: V[i] for i, row in enumerate(plan)}
     K2 = comb(n, 2)
     e1, e2 = np.zeros((K2, d)), np.zeros((K2, d))
+    elo, ehi = np.full((K2, d), np.inf), np.full((K2, d), -np.inf)
     pairs = [(a, b) for b in range(1, n) for a in range(b)]
     for p in perms:
         pos = {x: i for i, x in enumerate(p)}
@@ -368,11 +370,26 @@ def test_stii2_accumulate_equals_naive(backend, n, d, rng):
             delta = v[T | 1 << a | 1 << b] - v[T | 1 << a] - v[T | 1 << b] + v[T]
             e1[q] += delta
             e2[q] += delta**2
+            elo[q], ehi[q] = np.minimum(elo[q], delta), np.maximum(ehi[q], delta)
+    args = (np.array(perms, dtype=np.int64).reshape(-1, n), np.array(cells[n + 2:], dtype=np.int64), V)
+    fn = K.STII2_ACC.select(backend)[1]
     S1, S2 = np.zeros((K2, d)), np.zeros((K2, d))
-    K.STII2_ACC.select(backend)[1](np.array(perms, dtype=np.int64).reshape(-1, n),
-                                  np.array(cells[n + 2:], dtype=np.int64), V, S1, S2)
+    fn(*args, S1, S2)
     np.testing.assert_allclose(S1, e1, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(S2, e2, rtol=1e-12, atol=1e-12)
+    # the running extremes (the reference's deltas, to the last bit), sums unchanged by them
+    lo, hi = np.full((K2, d), np.inf), np.full((K2, d), -np.inf)
+    T1, T2 = np.zeros((K2, d)), np.zeros((K2, d))
+    fn(*args, T1, T2, lo=lo, hi=hi)
+    np.testing.assert_allclose(lo, elo, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(hi, ehi, rtol=1e-12, atol=1e-12)
+    deltas = reference_permutation.stii2_deltas(*args)
+    np.testing.assert_array_equal(lo, deltas.min(axis=0))
+    np.testing.assert_array_equal(hi, deltas.max(axis=0))
+    np.testing.assert_array_equal(T1, S1)
+    np.testing.assert_array_equal(T2, S2)
+    with pytest.raises(ValueError, match="together"):
+        fn(*args, T1, T2, lo=lo)
 
 
 @pytest.mark.parametrize("backend", ["cpp"], indirect=True)

@@ -8,7 +8,10 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "interplay/common/errors.hpp"
 
@@ -33,6 +36,18 @@ inline void require_ndim(const py::array &a, int lo, int hi, const char *name) {
 
 inline void require_writeable(const py::array &a, const char *name) {
     if (!a.writeable()) throw value_error(std::string(name) + " must be writeable");
+}
+
+// A NumPy array that takes over the buffer of a kernel's std::vector (no copy: the vector
+// lives in a capsule, the array's base). A copy into a fresh array wrote every page twice,
+// and the fresh array's pages were faulted in on every call.
+template <class T>
+py::array_t<T> take(std::vector<T> &&v, std::vector<py::ssize_t> shape) {
+    auto owned = std::make_unique<std::vector<T>>(std::move(v));
+    T *data = owned->data();
+    py::capsule base(owned.get(), [](void *p) { delete static_cast<std::vector<T> *>(p); });
+    owned.release();  // the capsule owns it now
+    return py::array_t<T>(std::move(shape), data, base);
 }
 
 }  // namespace interplay::bind

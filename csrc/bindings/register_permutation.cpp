@@ -3,7 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
-#include <cstring>
+#include <utility>
 
 #include "arrays.hpp"
 #include "interplay/sampling/permutation.hpp"
@@ -14,19 +14,13 @@ using interplay::bind::out_array;
 
 namespace {
 
-template <class T>
-py::array_t<T> to_array(const std::vector<T> &v, py::ssize_t rows, py::ssize_t cols = -1) {
-    py::array_t<T> a = cols < 0 ? py::array_t<T>(rows) : py::array_t<T>({rows, cols});
-    if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), sizeof(T) * v.size());
-    return a;
-}
-
-py::tuple plan_tuple(const interplay::sampling::PermPlan &res, int n) {
+py::tuple plan_tuple(interplay::sampling::PermPlan &&res, int n) {
+    using interplay::bind::take;
     const auto M = static_cast<py::ssize_t>(res.n_perms);
-    return py::make_tuple(to_array(res.plan, static_cast<py::ssize_t>(res.plan.size()), 1),
-                          to_array(res.perms, M, n),
-                          to_array(res.cells, static_cast<py::ssize_t>(res.cells.size())),
-                          to_array(res.cum, M + 1));
+    const auto U = static_cast<py::ssize_t>(res.plan.size());
+    const auto C = static_cast<py::ssize_t>(res.cells.size());
+    return py::make_tuple(take(std::move(res.plan), {U, 1}), take(std::move(res.perms), {M, n}),
+                          take(std::move(res.cells), {C}), take(std::move(res.cum), {M + 1}));
 }
 
 py::tuple stii2_plan(std::uint64_t seed, int n, std::int64_t budget, std::int64_t max_perms) {
@@ -36,7 +30,7 @@ py::tuple stii2_plan(std::uint64_t seed, int n, std::int64_t budget, std::int64_
         py::gil_scoped_release release;
         res = interplay::sampling::stii2_plan(seed, n, budget, max_perms);
     }
-    return plan_tuple(res, n);
+    return plan_tuple(std::move(res), n);
 }
 
 py::tuple sii_plan(std::uint64_t seed, int n, int k, std::int64_t budget, std::int64_t max_perms) {
@@ -46,7 +40,7 @@ py::tuple sii_plan(std::uint64_t seed, int n, int k, std::int64_t budget, std::i
         py::gil_scoped_release release;
         res = interplay::sampling::sii_plan(seed, n, k, budget, max_perms);
     }
-    return plan_tuple(res, n);
+    return plan_tuple(std::move(res), n);
 }
 
 // Validates the accumulator's arguments, then runs kernel(perms, cells, M, n, V, d, S1, S2)
@@ -130,12 +124,31 @@ void sii_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells, int 
 }
 
 void stii2_accumulate(carray<std::int64_t> perms, carray<std::int64_t> cells,
-                      carray<double> values, out_array<double> S1, out_array<double> S2) {
+                      carray<double> values, out_array<double> S1, out_array<double> S2,
+                      py::object lo_obj, py::object hi_obj) {
     interplay::bind::require_ndim(perms, 2, 2, "perms");
     const int n = static_cast<int>(perms.shape(1));
-    run_accumulate(perms, cells, values, interplay::sampling::stii2_rows_per_perm(n),
-                   static_cast<std::int64_t>(n) * (n - 1) / 2, S1, S2,
-                   [](auto... a) { interplay::sampling::stii2_accumulate(a...); });
+    const std::int64_t K2 = static_cast<std::int64_t>(n) * (n - 1) / 2;
+    // optional running extremes lo, hi (K2, d): both or neither
+    if (lo_obj.is_none() != hi_obj.is_none())
+        throw interplay::value_error("lo and hi must be given together");
+    double *plo = nullptr, *phi = nullptr;
+    if (!lo_obj.is_none()) {
+        for (auto *o : {&lo_obj, &hi_obj})
+            if (!py::isinstance<out_array<double>>(*o))
+                throw interplay::value_error("lo and hi must be C-contiguous float64 arrays");
+        auto lo = lo_obj.cast<out_array<double>>(), hi = hi_obj.cast<out_array<double>>();
+        for (auto *a : {&lo, &hi}) {
+            interplay::bind::require_writeable(*a, "lo/hi");
+            if (a->ndim() != 2 || a->shape(0) != K2 || values.ndim() != 2 ||
+                a->shape(1) != values.shape(1))
+                throw interplay::value_error("lo and hi must have shape (n_pairs, d)");
+        }
+        plo = lo.mutable_data();
+        phi = hi.mutable_data();
+    }
+    run_accumulate(perms, cells, values, interplay::sampling::stii2_rows_per_perm(n), K2, S1, S2,
+                   [plo, phi](auto... a) { interplay::sampling::stii2_accumulate(a..., plo, phi); });
 }
 
 }  // namespace
@@ -159,5 +172,7 @@ void register_permutation(py::module_ &m) {
           "contribution as well; with hits (n_sets,) int64, hits[rank(window)] += 1.");
     m.def("stii2_accumulate", &stii2_accumulate, py::arg("perms"), py::arg("cells"),
           py::arg("values"), py::arg("S1").noconvert(), py::arg("S2").noconvert(),
-          "S1/S2[pair] += delta and delta^2 of the pair's discrete derivative per permutation.");
+          py::arg("lo") = py::none(), py::arg("hi") = py::none(),
+          "S1/S2[pair] += delta and delta^2 of the pair's discrete derivative per permutation; "
+          "with lo and hi (n_pairs, d), their running minimum and maximum of delta.");
 }

@@ -3,7 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
-#include <cstring>
+#include <utility>
 
 #include "arrays.hpp"
 #include "interplay/regression/dual.hpp"
@@ -26,16 +26,11 @@ py::tuple stratified_stream(int n, carray<double> q, bool pairing, std::uint64_t
         py::gil_scoped_release release;
         res = interplay::sampling::stratified_stream(n, q.data(), pairing, seed, budget);
     }
+    using interplay::bind::take;
     const auto words = static_cast<py::ssize_t>((n + 63) / 64);
     const auto m = static_cast<py::ssize_t>(res.sizes.size());
-    py::array_t<std::uint64_t> sets({m, words});
-    py::array_t<std::int64_t> sizes(m), draw(m);
-    if (m) {
-        std::memcpy(sets.mutable_data(), res.sets.data(), sizeof(std::uint64_t) * m * words);
-        std::memcpy(sizes.mutable_data(), res.sizes.data(), sizeof(std::int64_t) * m);
-        std::memcpy(draw.mutable_data(), res.draw.data(), sizeof(std::int64_t) * m);
-    }
-    return py::make_tuple(sets, sizes, draw);
+    return py::make_tuple(take(std::move(res.sets), {m, words}), take(std::move(res.sizes), {m}),
+                          take(std::move(res.draw), {m}));
 }
 
 void subset_moments(carray<std::uint64_t> sets, int n, int max_order, carray<double> weights,
@@ -161,9 +156,8 @@ py::tuple first_occurrence(carray<std::uint64_t> rows) {
         py::gil_scoped_release release;
         interplay::sampling::first_occurrence(pr, m, words, pi, first);
     }
-    py::array_t<std::int64_t> f(static_cast<py::ssize_t>(first.size()));
-    if (!first.empty()) std::memcpy(f.mutable_data(), first.data(), sizeof(std::int64_t) * first.size());
-    return py::make_tuple(f, ids);
+    const auto u = static_cast<py::ssize_t>(first.size());
+    return py::make_tuple(interplay::bind::take(std::move(first), {u}), ids);
 }
 
 py::array_t<std::int64_t> permutations(std::uint64_t seed, std::int64_t start, std::int64_t count,

@@ -233,10 +233,11 @@ class PermutationSTII(_PermutationBase):
         if k == 2:
             K2 = comb(n, 2)
             S1, S2 = np.zeros((K2, d)), np.zeros((K2, d))
+            lo, hi = np.full((K2, d), np.inf), np.full((K2, d), -np.inf)  # extremes of the draws
             _, acc = STII2_ACC.select(self.backend)
             acc(self.perms[:M], np.ascontiguousarray(self._cell_row[nf : nf + M * per]),
-                np.ascontiguousarray(V), S1, S2)
-            lo_hi = self._pair_extremes(M, per, nf, V)
+                np.ascontiguousarray(V), S1, S2, lo=lo, hi=hi)
+            lo_hi = (lo, hi) if M else None
         else:
             cells = self._cell_row[nf : nf + M * per].reshape(M, per >> k, 1 << k)
             vals = V[cells]
@@ -250,23 +251,6 @@ class PermutationSTII(_PermutationBase):
         out[bits.offset(n, k):] = mean
         se[bits.offset(n, k):] = s_e
         return out, se, {"n_permutations": M, "n_evaluations": int(self._cum[M])}
-
-    def _pair_extremes(self, M, per, nf, V):
-        """Smallest and largest draw of each pair over the first M permutations (deltas in
-        chunks of permutations: at most ~4e6 values at a time)."""
-        if M == 0:
-            return None
-        n = self.n_players
-        K2 = comb(n, 2)
-        step = max(1, 4_000_000 // max(K2 * V.shape[1], 1))
-        lo = hi = None
-        for a in range(0, M, step):
-            b = min(M, a + step)
-            dl = ref.stii2_deltas(self.perms[a:b], self._cell_row[nf + a * per: nf + b * per], V)
-            cl, ch = dl.min(axis=0), dl.max(axis=0)
-            lo = cl if lo is None else np.minimum(lo, cl)
-            hi = ch if hi is None else np.maximum(hi, ch)
-        return lo, hi
 
 
 class FullTable(Estimator):

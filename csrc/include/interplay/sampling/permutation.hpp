@@ -259,9 +259,11 @@ inline void sii_accumulate(const std::int64_t *perms, const std::int64_t *cells,
 
 // S1[q, :] += delta, S2[q, :] += delta^2 over the M permutations, where for the pair q = {a < b}
 // delta = v(T u {a, b}) - v(T u {first}) - v(T u {later}) + v(T) and T is the prefix before the
-// pair's first member: the four cells are P_f, P_{f+1}, T u {later}, T u {a, b}.
+// pair's first member: the four cells are P_f, P_{f+1}, T u {later}, T u {a, b}. With lo and hi
+// (both or neither), lo[q, :] / hi[q, :] become the smallest / largest delta seen (min / max).
 inline void stii2_accumulate(const std::int64_t *perms, const std::int64_t *cells, std::int64_t M,
-                             int n, const double *V, std::int64_t d, double *S1, double *S2) {
+                             int n, const double *V, std::int64_t d, double *S1, double *S2,
+                             double *lo = nullptr, double *hi = nullptr) {
     const std::int64_t per = stii2_rows_per_perm(n);
     const std::int64_t K2 = static_cast<std::int64_t>(n) * (n - 1) / 2;
     std::vector<std::int64_t> pos(n);
@@ -281,6 +283,10 @@ inline void stii2_accumulate(const std::int64_t *perms, const std::int64_t *cell
                     const double delta = vij[t] - v1[t] - vj[t] + v0[t];
                     s1[t] += delta;
                     s2[t] += delta * delta;
+                    if (lo) {
+                        if (delta < lo[q * d + t]) lo[q * d + t] = delta;
+                        if (delta > hi[q * d + t]) hi[q * d + t] = delta;
+                    }
                 }
             }
         }

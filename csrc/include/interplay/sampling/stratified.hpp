@@ -15,6 +15,7 @@
 // complement share one), which estimators use to form random groups for standard errors.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -118,8 +119,15 @@ inline StreamOutput stratified_stream(int n, const double *q, bool pairing, std:
     if (n < 1) throw value_error("n_players must be >= 1");
     const std::size_t words = static_cast<std::size_t>((n + 63) / 64);
     SplitMix64 rng(seed);
-    CoalitionSet seen(words);
+    // sized for the coalitions the stream will emit (at most 2^n; reserved up to 2^20 rows):
+    // grown by doubling, the tables and outputs faulted in about twice their final pages
+    std::size_t expect = static_cast<std::size_t>(std::min<std::int64_t>(budget, 1LL << 20));
+    if (n < 20) expect = std::min(expect, std::size_t{1} << n);
+    CoalitionSet seen(words, expect);
     StreamOutput out;
+    out.sets.reserve(expect * words);
+    out.sizes.reserve(expect);
+    out.draw.reserve(expect);
     std::vector<double> cap(static_cast<std::size_t>(n + 1));
     std::vector<double> cnt(static_cast<std::size_t>(n + 1), 0.0);
     for (int t = 0; t <= n; ++t) cap[t] = colex::binomial(n, t);

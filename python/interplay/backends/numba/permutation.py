@@ -193,8 +193,16 @@ def _sii_accumulate(perms, cells, k, V, S1, S2, group, SG, hits, binom, offset):
                     SG[group[m], 0, t] += tot[t]
 
 
+def stii2_accumulate(perms, cells, V, S1, S2, lo=None, hi=None):
+    if (lo is None) != (hi is None):
+        raise ValueError("lo and hi must be given together")
+    if lo is None:  # scratch extremes: the kernel is compiled once, with them
+        lo, hi = np.empty_like(S1), np.empty_like(S1)
+    _stii2_accumulate(perms, cells, V, S1, S2, lo, hi)
+
+
 @njit(cache=True)
-def stii2_accumulate(perms, cells, V, S1, S2):
+def _stii2_accumulate(perms, cells, V, S1, S2, lo, hi):
     M, n = perms.shape
     d = V.shape[1]
     per = n + 1 + n * (n - 1)
@@ -214,4 +222,8 @@ def stii2_accumulate(perms, cells, V, S1, S2):
                     delta = V[iij, t] - V[i1, t] - V[ij, t] + V[i0, t]
                     S1[q, t] += delta
                     S2[q, t] += delta * delta
+                    if delta < lo[q, t]:
+                        lo[q, t] = delta
+                    if delta > hi[q, t]:
+                        hi[q, t] = delta
                 q += 1

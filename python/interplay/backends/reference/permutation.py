@@ -222,11 +222,17 @@ def stii2_deltas(perms, cells, V):
     return V[xij] - V[t1] - V[xj] + V[t0]
 
 
-def stii2_accumulate(perms, cells, V, S1, S2):
+def stii2_accumulate(perms, cells, V, S1, S2, lo=None, hi=None):
     """Reference of ``_core.permutation.stii2_accumulate``: S1 += delta, S2 += delta^2 summed
-    over the permutations (:func:`stii2_deltas`)."""
+    over the permutations (:func:`stii2_deltas`); with ``lo`` and ``hi`` (both or neither),
+    their running minimum and maximum of delta."""
+    if (lo is None) != (hi is None):
+        raise ValueError("lo and hi must be given together")
     if perms.shape[0] == 0:
         return
     delta = stii2_deltas(perms, cells, V)  # (M, K2, d)
     S1 += delta.sum(axis=0)
     S2 += (delta**2).sum(axis=0)
+    if lo is not None:
+        np.minimum(lo, delta.min(axis=0), out=lo)
+        np.maximum(hi, delta.max(axis=0), out=hi)
