@@ -2,6 +2,7 @@
 BLAS inside the engine's solves and numba; results do not depend on it."""
 
 import os
+import platform
 import subprocess
 import sys
 
@@ -109,6 +110,30 @@ def test_import_sets_a_short_openmp_spin_unless_the_user_chose(user):
     out = subprocess.run([sys.executable, "-c", code], env={**env, **user}, text=True,
                          capture_output=True, check=True).stdout.strip()
     assert out == user.get("GOMP_SPINCOUNT", "None" if user else _threads.GOMP_SPINCOUNT)
+
+
+@pytest.mark.parametrize("user", [{}, {"MALLOC_TRIM_THRESHOLD_": "131072"},
+                                  {"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=131072"}])
+def test_import_keeps_freed_heap_unless_the_user_chose(user):
+    """glibc: after ``import interplay`` an 8 MB array freed and allocated again reuses the
+    kept heap (no fresh pages; 516 with MALLOC_TRIM_THRESHOLD_=131072, which also fixes
+    glibc's mmap threshold at 128 KB); a user's own malloc thresholds are left alone."""
+    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc's mallopt")
+    env = {k: v for k, v in os.environ.items() if k not in _threads._MALLOC_ENV + ("GLIBC_TUNABLES",)}
+    code = ("import resource, numpy as np, interplay\n"
+            "from interplay import _threads\n"
+            "np.ones(1 << 20); a = np.ones(1 << 20); del a\n"
+            "f = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+            "b = np.ones(1 << 20)\n"
+            "print(_threads._heap_note, '|', resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f)")
+    out = subprocess.run([sys.executable, "-c", code], env={**env, **user}, text=True,
+                         capture_output=True, check=True).stdout.strip()
+    note, faults = out.split(" | ")
+    if user:
+        assert note == "as set by the user"
+    else:
+        assert note.startswith("mmap threshold 32 MB") and int(faults) < 200, out
 
 
 def test_first_calls_import_only_what_they_need():

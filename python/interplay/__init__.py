@@ -15,6 +15,7 @@ from . import _threads
 __version__ = "0.1.0"
 
 _threads.quiet_openmp_waits()  # before libgomp is loaded (interplay._threads)
+_threads.keep_freed_heap()
 
 # public name -> module that defines it. A public *function* must never share its name with a
 # submodule: importing the submodule makes Python set `interplay.<name>` to the module object,

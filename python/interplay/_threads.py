@@ -3,8 +3,9 @@
 docs/architecture.md ("Threads") gives the policy and its measurements: the compiled core's
 OpenMP regions are capped by :func:`get_num_threads` through the core's own cap (not
 ``omp_set_num_threads``, which would change torch's threads too); BLAS runs on one thread
-inside the engine's solves (:func:`blas_limit`); numba's pool follows the setting; and
-``import interplay`` sets GOMP_SPINCOUNT so that idle OpenMP threads sleep sooner.
+inside the engine's solves (:func:`blas_limit`); numba's pool follows the setting;
+``import interplay`` sets GOMP_SPINCOUNT so that idle OpenMP threads sleep sooner, and glibc's
+malloc thresholds so that freed memory is kept for the next call (:func:`keep_freed_heap`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,44 @@ def quiet_openmp_waits() -> None:
     os.environ["GOMP_SPINCOUNT"] = GOMP_SPINCOUNT
     _spin_note = (f"GOMP_SPINCOUNT={GOMP_SPINCOUNT}" if "torch" not in sys.modules else
                   "libgomp's default (torch was imported before interplay)")
+
+
+#: glibc's malloc thresholds set by :func:`keep_freed_heap` (bytes): the largest values glibc's
+#: own dynamic rule reaches (mmap threshold up to 32 MB on 64-bit, trim threshold twice that)
+MMAP_THRESHOLD = 32 << 20
+TRIM_THRESHOLD = 64 << 20
+_heap_note = "not set"
+_MALLOC_ENV = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_",
+               "MALLOC_MMAP_MAX_")
+
+
+def keep_freed_heap() -> None:
+    """Let glibc keep freed heap memory for the next call (called once by ``import interplay``)
+    unless the user set glibc's malloc thresholds (MALLOC_*_ or GLIBC_TUNABLES).
+
+    With glibc's default, arrays above the mmap threshold (128 KB at first, raised to the size
+    of the largest mmapped block freed) are fresh mappings, and a free top of the heap above
+    the trim threshold is returned to the OS: an estimate of a few milliseconds then faults its
+    temporaries in anew on every call, and unmaps them again (docs/architecture.md, "Threads").
+    Setting both thresholds to the largest values glibc's dynamic rule adopts by itself keeps
+    up to TRIM_THRESHOLD bytes of freed memory in the process. Process-wide (as
+    GOMP_SPINCOUNT); no effect on any number computed."""
+    global _heap_note
+    if any(k in os.environ for k in _MALLOC_ENV) or "malloc" in os.environ.get("GLIBC_TUNABLES",
+                                                                               ""):
+        _heap_note = "as set by the user"
+        return
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # glibc's; musl's is a stub returning 0
+    except (OSError, AttributeError):  # pragma: no cover - no C library symbols to look up
+        return
+    if mallopt(-3, MMAP_THRESHOLD) and mallopt(-1, TRIM_THRESHOLD):  # M_MMAP_/M_TRIM_THRESHOLD
+        _heap_note = f"mmap threshold {MMAP_THRESHOLD >> 20} MB, trim threshold " \
+                     f"{TRIM_THRESHOLD >> 20} MB"
 
 
 def _cores() -> int:

@@ -62,7 +62,8 @@ def show_config(file=None) -> None:
     t = info["threads"]
     print(f"threads: {t['engine']} (interplay.set_num_threads; torch's own: "
           f"torch.set_num_threads), BLAS one thread in the engine's solves "
-          f"({t['blas']}); OpenMP waits: {t['openmp_waits']}", file=out)
+          f"({t['blas']}); OpenMP waits: {t['openmp_waits']}; freed heap kept: "
+          f"{t['heap']}", file=out)
     if info["kernels"]:
         print("kernels:", file=out)
         for name, status in info["kernels"].items():
@@ -80,7 +81,7 @@ def _threads_info() -> dict:
             for lib in (ctl.info() if ctl is not None else [])]
     return {"engine": _threads.get_num_threads(), "blas_threads": 1,
             "blas": "; ".join(libs) or "threadpoolctl not installed",
-            "openmp_waits": _threads._spin_note}
+            "openmp_waits": _threads._spin_note, "heap": _threads._heap_note}
 
 
 def _describe(kernel) -> str:

@@ -427,4 +427,7 @@ def evaluate_grids(
     """``games[i].grid_values(*grids[i])`` for all i, packed as in :func:`evaluate_games`."""
     if len(games) != len(grids):
         raise ValueError("games and grids must have the same length")
-    return _run([g._begin_grid(a, b) for g, (a, b) in zip(games, grids)])
+    # the factorised path requests each side's distinct rows (unique_rows in _begin_grid): the
+    # scheduler need not deduplicate them again; the joint path's grid rows may repeat
+    return _run([g._begin_grid(a, b) for g, (a, b) in zip(games, grids)],
+                distinct=all(g.joint is None for g in games))
