@@ -917,18 +917,19 @@ class SvarmIQ(_MonteCarlo):
         u = n - t
         Nt, Nu = N[t], N[u][:, ::-1]  # (T, s+1, K): stratum (t, l) against (u, s - l)
         ok = (Nt == Nu).all(axis=1)  # (T, K)
+        # every l at once (T, s+1, K, d); stratum (t, l) against (u, s - l)
+        k = Nt[..., None]
+        a, b = gp[t][:, :, None, None], gp[u][:, ::-1, None, None]
+        Sy = a * A[t] + b * A[u][:, ::-1]
+        Sy2 = a * a * B[t] + b * b * B[u][:, ::-1] + 2 * a * b * X[t]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s2 = np.where(k > 1, (Sy2 - Sy * Sy / np.maximum(k, 1)) / np.maximum(k - 1, 1), 0.0)
+            fpc = np.where(k > 0, 1.0 - k / np.maximum(P[t], 1.0)[:, :, None, None], 0.0)
+            terms = np.where(k > 0, np.maximum(fpc, 0) * np.maximum(s2, 0) / np.maximum(k, 1),
+                             0.0)
         acc = np.zeros((t.size,) + var_t.shape[1:])
-        for l in range(s + 1):
-            k = Nt[:, l][..., None]
-            a, b = gp[t, l][:, None, None], gp[u, s - l][:, None, None]
-            Sy = a * A[t, l] + b * A[u, s - l]
-            Sy2 = a * a * B[t, l] + b * b * B[u, s - l] + 2 * a * b * X[t, l]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                s2 = np.where(k > 1, (Sy2 - Sy * Sy / np.maximum(k, 1))
-                              / np.maximum(k - 1, 1), 0.0)
-                fpc = np.where(k > 0, 1.0 - k / np.maximum(P[t, l], 1.0)[:, None, None], 0.0)
-                acc += np.where(k > 0, np.maximum(fpc, 0) * np.maximum(s2, 0)
-                                / np.maximum(k, 1), 0.0)
+        for l in range(s + 1):  # summed in order of l
+            acc += terms[:, l]
         okd = ok[..., None]
         out[t] = np.where(okd, acc, var_t[t])
         out[u] = np.where(okd, 0.0, var_t[u])
