@@ -11,7 +11,7 @@ __all__ = ["plot_results"]
 
 
 def plot_results(table: Any, out_dir: Any = None, *, metric: str = "mse") -> list[Path]:
-    """One PNG per game: a column per index, ``metric`` (top) and time outside the game (bottom)
+    """One PNG per game: a column per index, ``metric`` (top) and CPU time outside the game (bottom)
     against the budget, log-log; a line per estimator (median over seeds) in a band from the
     seeds' minimum to maximum. ``table``: the Parquet path written by
     :func:`interplay.benchmark.run` (PNGs ``<stem>_<game>.png`` beside it, or in ``out_dir``)
@@ -37,11 +37,14 @@ def plot_results(table: Any, out_dir: Any = None, *, metric: str = "mse") -> lis
                                  squeeze=False, sharex=True)
         for j, index in enumerate(indices):
             irows = [r for r in grows if r["index"] == index]
-            for est in sorted({r["estimator"] for r in irows}):
+            names = sorted({r["estimator"] for r in irows})
+            colors = plt.cm.tab20(np.linspace(0, 1, 20))[:len(names)] if len(names) > 10 else \
+                [f"C{i}" for i in range(len(names))]
+            for est, color in zip(names, colors):
                 erows = [r for r in irows if r["estimator"] == est]
                 budgets = sorted({r["budget"] for r in erows})
                 style = "-" if est.startswith("interplay:") else "--"
-                for i, col in enumerate((metric, "seconds_outside_game")):
+                for i, col in enumerate((metric, "cpu_outside_game")):
                     vals = [np.array([r[col] for r in erows if r["budget"] == b
                                       and r[col] is not None and np.isfinite(r[col])]) for b in budgets]
                     keep = [k for k, v in enumerate(vals) if v.size]
@@ -52,9 +55,9 @@ def plot_results(table: Any, out_dir: Any = None, *, metric: str = "mse") -> lis
                     lo = np.array([vals[k].min() for k in keep])
                     hi = np.array([vals[k].max() for k in keep])
                     ax = axes[i, j]
-                    (line,) = ax.plot(x, med, style, marker="o", ms=3, lw=1.2,
-                                      label=est if i == 0 else None)
-                    ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
+                    ax.plot(x, med, style, marker="o", ms=3, lw=1.2, color=color,
+                            label=est if i == 0 else None)
+                    ax.fill_between(x, lo, hi, color=color, alpha=0.15, lw=0)
             n = grows[0]["n_players"]
             axes[0, j].set_title(f"{index} (order {irows[0]['order']})", fontsize=9)
             axes[1, j].set_xlabel("budget (coalitions)")
@@ -64,7 +67,7 @@ def plot_results(table: Any, out_dir: Any = None, *, metric: str = "mse") -> lis
                 axes[i, j].tick_params(labelsize=7)
             axes[0, j].legend(fontsize=5.5, loc="lower left")
         axes[0, 0].set_ylabel(f"{metric} (median, seed min-max)")
-        axes[1, 0].set_ylabel("seconds outside the game")
+        axes[1, 0].set_ylabel("CPU seconds outside the game")
         fig.suptitle(f"{game} (n = {n}): interplay solid, shapiq dashed", fontsize=10)
         fig.tight_layout()
         path = Path(out_dir) / f"{stem}_{game}.png"
