@@ -10,8 +10,9 @@ difference is credited to one issue:
 1. the issue the commit message names ("issue N", "(issue N)"), if exactly one;
 2. otherwise OVERRIDES below (commits whose message names no issue but whose subject is
    unambiguous; each with the reason);
-3. otherwise the KEYWORDS rules (first match on the subject);
-4. otherwise issue 10 (consolidation, speed work and clean-up without a feature).
+3. otherwise the issue of FEATURE_DIRS when every changed file lies in that subpackage;
+4. otherwise the KEYWORDS rules (first match on the subject);
+5. otherwise issue 10 (consolidation, speed work and clean-up without a feature).
 
 compat/ (issue 13's drop-in subpackage) is counted in its own column whatever the commit says.
 --commits prints every commit with its issue and deltas, so the classification can be audited.
@@ -42,6 +43,10 @@ OVERRIDES: dict[str, tuple[int, str]] = {
     "83ce242": (10, "explain_items: one settings check (inlining, -7 lines)"),
     "68aa028": (10, "models: the joint path as a Scheduler of its own (-16 lines)"),
 }
+
+#: feature subpackages: a commit whose layer files all lie in one of them is that issue's
+FEATURE_DIRS = {"python/interplay/benchmark/": 16, "python/interplay/plot/": 14,
+                "python/interplay/compat/": 13}
 
 #: (regular expression on the subject, issue): first match wins
 KEYWORDS: list[tuple[str, int]] = [
@@ -92,13 +97,16 @@ def layer_total(commit: str) -> tuple[int, int]:
     return tot, code
 
 
-def issue_of(sha: str, subject: str) -> tuple[int, str]:
+def issue_of(sha: str, subject: str, paths: list[str]) -> tuple[int, str]:
     tags = set(re.findall(r"[Ii]ssue (\d+)", subject))
     if len(tags) == 1:
         return int(tags.pop()), "tag"
     for prefix, (issue, _why) in OVERRIDES.items():
         if sha.startswith(prefix):
             return issue, "override"
+    for folder, issue in FEATURE_DIRS.items():
+        if paths and all(p.startswith(folder) for p in paths):
+            return issue, "folder"
     for pattern, issue in KEYWORDS:
         if re.search(pattern, subject):
             return issue, "keyword"
@@ -114,7 +122,7 @@ def main(argv: list[str]) -> None:
     for row in rows:
         sha, subject = row.split("\t", 1)
         changed = git("diff", "--no-renames", "--name-only", f"{sha}^", sha, "--", LAYER).split()
-        issue, how = issue_of(sha, subject)
+        issue, how = issue_of(sha, subject, [p for p in changed if p.endswith(".py")])
         delta = {"layer": [0, 0], "compat": [0, 0]}
         for path in changed:
             if not path.endswith(".py"):
