@@ -1,7 +1,10 @@
 """shap and captum drop-ins against the peers themselves (issue 13), with checks.
 
+    nice -n 10 env PYTHONPATH=python INTERPLAY_SHAPIQ_PYTHON=/path/to/python3.12 \
+        python bench/bench_compat.py all        # the three parts below, one run
     nice -n 10 env PYTHONPATH=python python bench/bench_compat.py tabular [--label L]
     nice -n 10 env PYTHONPATH=python python bench/bench_compat.py captum
+    nice -n 10 env PYTHONPATH=python INTERPLAY_SHAPIQ_PYTHON=... python bench/bench_compat.py shapiq
 
 tabular: exact Shapley values of an sklearn MLP (n = 10 features, 100 background rows,
 5 and 20 instances) by shap's Exact explainer (warm: its numba kernels compiled by a first
@@ -13,7 +16,12 @@ checked against shap's (1e-12 on the NumPy path, 1e-5 on the float32 one). ``--l
 the list path (the API of trees before issue 13, e.g. PYTHONPATH=/work/wt/f4f4/python).
 
 captum: captum's ShapleyValues against interplay.compat.captum.ShapleyValues on a 7-feature
-MLP (8 examples), results compared (1e-6: captum accumulates in float32).
+MLP (8 examples), results compared (1e-6: captum accumulates in float32); ShapleyValueSampling
+and KernelShap of both at captum's default n_samples, their error against the exact values.
+
+shapiq: bench/shapiq_compat.py timing in the Python 3.12 environment (INTERPLAY_SHAPIQ_PYTHON):
+every shapiq class of interplay.compat.shapiq (stock against drop-in, same game and budget)
+and ExactComputer per index.
 
 Times: CPU seconds of this process (all threads) and wall seconds, the minimum of the repeats.
 """
@@ -45,10 +53,9 @@ def tabular_data(kind, rng, rows=2000, n=10):
 
 
 def bench_tabular(args):
-    from sklearn.neural_network import MLPRegressor
-
     import interplay
     from interplay.models import TabularMasker
+    from sklearn.neural_network import MLPRegressor
 
     rows = []
     for kind in ("continuous", "mixed"):
@@ -71,19 +78,39 @@ def bench_tabular(args):
                 print(json.dumps(rows[-1]), flush=True)
                 continue
             import shap
+            from interplay.compat.shap import ExactExplainer
 
             ex = shap.explainers.Exact(model.predict, shap.maskers.Independent(bg, max_samples=100))
             ex(Xe[:1], silent=True)  # warm: numba compiles once
-            ref, (cpu, wall) = timed(lambda: ex(Xe, silent=True), args.repeats)
-            rows.append(dict(data=kind, instances=n_inst, method="shap Exact", cpu=cpu, wall=wall))
-            print(json.dumps(rows[-1]), flush=True)
-            for label, inputs, tol in (("interplay NumPy array", Xe, 1e-12),
-                                       ("interplay list (torch)", list(Xe), 1e-5)):
-                (vals, base), (cpu, wall) = timed(lambda: ours(inputs), args.repeats)
-                err = float(np.abs(vals - ref.values).max())
-                assert err <= tol and np.abs(base - ref.base_values).max() <= tol, (label, err)
-                rows.append(dict(data=kind, instances=n_inst, method=label, cpu=cpu, wall=wall,
-                                 max_abs_diff=err))
+            drop_in = ExactExplainer(model.predict, bg)
+
+            def explainer():
+                e = drop_in(Xe)
+                return e.values, e.base_values
+            methods = [("shap Exact", lambda: ex(Xe, silent=True), None),
+                       ("interplay.compat.shap.ExactExplainer", explainer, 1e-12),
+                       ("interplay.explain, NumPy array", lambda: ours(Xe), 1e-12),
+                       ("interplay.explain, list (torch)", lambda: ours(list(Xe)), 1e-5)]
+            # interleaved: each round times every method once, so that load changes hit all
+            times = {label: [] for label, _, _ in methods}
+            out = {}
+            for _ in range(args.repeats):
+                for label, fn, _ in methods:
+                    out[label], t = timed(fn, 1)
+                    times[label].append(t)
+            ref = out["shap Exact"]
+            for label, _, tol in methods:
+                cpu = min(c for c, _ in times[label])
+                wall = min(w for _, w in times[label])
+                row = dict(data=kind, instances=n_inst, method=label, cpu=cpu, wall=wall)
+                if tol is not None:
+                    vals, base = out[label]
+                    err = float(np.abs(vals - ref.values).max())
+                    assert err <= tol and np.abs(base - ref.base_values).max() <= tol, (label, err)
+                    ratios = [c / s for (c, _), (s, _) in zip(times[label], times["shap Exact"])]
+                    row.update(max_abs_diff=err, cpu_ratio_to_shap_per_round=ratios,
+                               cpu_ratio_median=float(np.median(ratios)))
+                rows.append(row)
                 print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -91,7 +118,6 @@ def bench_tabular(args):
 def bench_captum(args):
     import torch
     from captum.attr import ShapleyValues as CaptumShapleyValues
-
     from interplay.compat.captum import ShapleyValues
 
     torch.manual_seed(0)
@@ -109,13 +135,57 @@ def bench_captum(args):
     assert err < 1e-5, err
     rows.append(dict(method="captum ShapleyValues", cpu=cpu, wall=wall, max_abs_diff=err))
     print(json.dumps(rows[-1]), flush=True)
+    # the sampling classes at captum's default n_samples = 25, error against the exact values
+    import captum.attr
+    from interplay.compat import captum as compat
+
+    for name in ("ShapleyValueSampling", "KernelShap"):
+        for label, cls in ((f"captum {name}", getattr(captum.attr, name)),
+                           (f"interplay.compat.captum.{name}", getattr(compat, name))):
+            torch.manual_seed(0)
+            got, (cpu, wall) = timed(lambda cls=cls: cls(net).attribute(x, baselines=base),
+                                     args.repeats)
+            assert got.shape == ours.shape, (label, got.shape)
+            err = float((got.double() - ours.double()).abs().max())
+            rows.append(dict(method=label, cpu=cpu, wall=wall, max_abs_err_vs_exact=err))
+            print(json.dumps(rows[-1]), flush=True)
     return rows
+
+
+def bench_shapiq(args):
+    """bench/shapiq_compat.py timing in the Python 3.12 environment with shapiq 1.8.0
+    (INTERPLAY_SHAPIQ_PYTHON), this checkout's interplay on its path."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    py = os.environ.get("INTERPLAY_SHAPIQ_PYTHON")
+    if not py:
+        print("shapiq: not run (set INTERPLAY_SHAPIQ_PYTHON to a Python with shapiq 1.8.0)")
+        return
+    sys.path.insert(0, str(root))
+    from tests.test_shapiq_peer import interplay_env
+
+    env = interplay_env(py)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root / "python"),
+                                                      env.get("PYTHONPATH")]))
+    subprocess.run([py, str(root / "bench" / "shapiq_compat.py"), "timing", "--n",
+                    str(args.shapiq_n), "--budget", str(args.shapiq_budget), "--exact-n",
+                    str(args.exact_n), "--repeats", str(args.repeats)], env=env, check=True)
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("part", choices=["tabular", "captum"])
+    ap.add_argument("part", choices=["all", "tabular", "captum", "shapiq"])
     ap.add_argument("--label", default=None)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--shapiq-n", type=int, default=14)
+    ap.add_argument("--shapiq-budget", type=int, default=1000)
+    ap.add_argument("--exact-n", type=int, default=12)
     a = ap.parse_args()
-    (bench_tabular if a.part == "tabular" else bench_captum)(a)
+    parts = {"tabular": bench_tabular, "captum": bench_captum, "shapiq": bench_shapiq}
+    for part in parts if a.part == "all" else [a.part]:
+        print(f"## {part}", flush=True)
+        parts[part](a)

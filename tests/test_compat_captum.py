@@ -160,3 +160,81 @@ def test_without_target_every_output_like_captum(rng, out_shape):
     torch.testing.assert_close(got, ref.double(), rtol=0, atol=1e-6)
     ks = KernelShap(f).attribute(x, baselines=0.5, return_input_shape=False)
     assert ks.shape == (2, *out_shape, 3)
+
+
+@pytest.mark.parametrize("cls", [ShapleyValues, ShapleyValueSampling, KernelShap])
+def test_perturbations_per_eval_bounds_each_forward_call(rng, cls):
+    """captum's ``perturbations_per_eval``: every forward call gets at most that many
+    perturbations of the batch (ppe * B examples); the attributions do not depend on it
+    (1e-12); a value below 1 is refused before any call."""
+    net = _mlp(5, 2)
+    x = torch.from_numpy(rng.normal(size=(3, 5)))
+    seen = []
+
+    def f(z):
+        seen.append(len(z))
+        return net(z)
+    kw = {} if cls is ShapleyValues else {"n_samples": 40 if cls is KernelShap else 4}
+    runs = {}
+    for ppe in (1, 3, 1000):
+        seen.clear()
+        runs[ppe] = cls(f).attribute(x, target=1, perturbations_per_eval=ppe, **kw)
+        assert max(seen) <= ppe * 3, (ppe, seen)
+    if cls is ShapleyValues:  # the probe on the baselines and one call with everything
+        assert len(seen) == 2
+    for ppe in (3, 1000):
+        torch.testing.assert_close(runs[ppe], runs[1], rtol=0, atol=1e-12)
+    if cls is ShapleyValues:
+        ref = captum_attr.ShapleyValues(net).attribute(x, target=1, perturbations_per_eval=3)
+        torch.testing.assert_close(runs[3], ref.double(), rtol=0, atol=1e-6)
+    seen.clear()
+    with pytest.raises(ValueError, match="perturbations_per_eval"):
+        cls(f).attribute(x, perturbations_per_eval=0, **kw)
+    assert seen == []
+
+
+def test_aggregate_mode_like_captum(rng):
+    """A forward function returning one scalar for the whole batch (e.g. a loss): captum's
+    aggregate mode. The batch is one game over the feature groups of a (1, ...) mask; the
+    attributions have first dimension 1 and equal captum's (1e-6) and the permutation formula
+    on the batch game (1e-12); captum's rules are enforced with one-line errors."""
+    net = _mlp(4, 1)
+    x = torch.from_numpy(rng.normal(size=(3, 4)))
+    base = torch.from_numpy(rng.normal(size=(1, 4)))
+    fm = torch.tensor([[0, 1, 1, 2]])
+
+    def loss(z):
+        return net(z).sum()
+    got = ShapleyValues(loss).attribute(x, baselines=base, feature_mask=fm)
+    ref = captum_attr.ShapleyValues(loss).attribute(x, baselines=base, feature_mask=fm)
+    assert got.shape == ref.shape == (1, 4)
+    torch.testing.assert_close(got, ref.double(), rtol=0, atol=1e-6)
+    # brute force on the batch game: v(S) = loss(x on S, baseline elsewhere, every example)
+    groups = fm[0].tolist()
+
+    def v(present):
+        keep = torch.tensor([g in present for g in groups])
+        with torch.no_grad():
+            return float(loss(torch.where(keep, x, base)))
+    phi = dict.fromkeys(set(groups), 0.0)
+    for perm in itertools.permutations(sorted(phi)):
+        present = set()
+        for g in perm:
+            before = v(present)
+            present.add(g)
+            phi[g] += (v(present) - before) / math.factorial(len(phi))
+    torch.testing.assert_close(got[0], torch.tensor([phi[g] for g in groups],
+                                                    dtype=torch.float64), rtol=0, atol=1e-12)
+    sampled = ShapleyValueSampling(loss).attribute(x, baselines=base, feature_mask=fm,
+                                                   n_samples=20)
+    torch.testing.assert_close(sampled, got, rtol=0, atol=1e-12)  # 3 players: exact
+    ks = KernelShap(loss).attribute(x, baselines=base, feature_mask=fm,
+                                    return_input_shape=False)
+    assert ks.shape == (1, 3)
+    torch.testing.assert_close(ks[0], got[0, [0, 1, 3]], rtol=0, atol=1e-10)
+    with pytest.raises(ValueError, match="perturbations_per_eval"):
+        ShapleyValues(loss).attribute(x, feature_mask=fm, perturbations_per_eval=2)
+    with pytest.raises(ValueError, match="feature_mask"):
+        ShapleyValues(loss).attribute(x, feature_mask=fm.repeat(3, 1))
+    with pytest.raises(ValueError, match="target"):
+        ShapleyValues(loss).attribute(x, feature_mask=fm, target=0)

@@ -225,7 +225,8 @@ def test_to_shap_and_bad_input(rng):
 @pytest.mark.parametrize("plot", ["waterfall", "bar", "beeswarm"])
 def test_shap_plots_render(rng, plot):
     """shap's waterfall, bar and beeswarm plots draw interplay results (Agg backend): the
-    figure has axes and is not blank."""
+    figure has axes, is not blank, and labels every feature by its name (waterfall: as
+    "value = name")."""
     mpl = pytest.importorskip("matplotlib")
     mpl.use("Agg")
     import matplotlib.pyplot as plt
@@ -243,4 +244,94 @@ def test_shap_plots_render(rng, plot):
     fig.canvas.draw()
     pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3]
     assert pixels.std() > 10 and (pixels < 128).mean() > 0.001  # drawn, not a blank canvas
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    names = [f"x{j}" for j in range(N_FEAT)]
+    assert all(any(lab == nm or lab.endswith(f"= {nm}") for lab in labels) for nm in names), \
+        labels
     plt.close(fig)
+
+
+def _proba(w):  # a classifier's probabilities: one column, or two (logit link's domain)
+    def f(Z):
+        Z = np.asarray(Z, dtype=np.float64)
+        p = 1 / (1 + np.exp(-(np.tanh(Z @ w) + Z[:, 0] * Z[:, 4])))
+        return p
+    return f
+
+
+@pytest.mark.parametrize("outputs", [1, 2])
+@pytest.mark.parametrize("linearize", [True, False])
+@pytest.mark.parametrize("link", ["identity", "logit"])
+def test_exact_explainer_link_main_effects_as_shaps(rng, link, linearize, outputs):
+    """shap's ``link`` (identity, logit) and ``linearize_link`` (shap's linearising weights of
+    the background outputs) and ``main_effects``: values and base values equal shap's Exact
+    explainer's (1e-10), one and two outputs. shap 0.51 computes main effects but its
+    Explanation drops them (``main_effects`` None); they are the diagonal of its
+    ``interactions=2`` matrix, the oracle here."""
+    X = _data(rng)
+    p = _proba(rng.normal(size=N_FEAT))
+    f = p if outputs == 1 else (lambda Z: np.stack([p(Z), 1 - p(Z) ** 2], axis=1))
+    bg, Xe = X[:30], X[30:33]
+    lk = getattr(shap.links, link)
+    ref = shap.explainers.Exact(f, shap.maskers.Independent(bg, max_samples=100), link=lk,
+                                linearize_link=linearize)(Xe, main_effects=True, silent=True)
+    got = ExactExplainer(f, bg, lk, linearize)(Xe, main_effects=True)
+    assert got.values.shape == ref.values.shape
+    np.testing.assert_allclose(got.values, ref.values, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got.base_values, ref.base_values, rtol=0, atol=1e-10)
+    diag = np.stack([np.diagonal(shap.explainers.Exact(
+        lambda Z, o=o: np.reshape(f(Z), (len(Z), -1))[:, o],
+        shap.maskers.Independent(bg, max_samples=100), link=lk, linearize_link=linearize)(
+            Xe, interactions=2, silent=True).values, axis1=1, axis2=2)
+        for o in range(outputs)], axis=-1)
+    assert got.main_effects.shape == got.values.shape
+    np.testing.assert_allclose(got.main_effects.reshape(diag.shape), diag, rtol=0, atol=1e-10)
+    # the string form is the same link
+    same = ExactExplainer(f, bg, link=link, linearize_link=linearize)(Xe)
+    np.testing.assert_array_equal(same.values, got.values)
+
+
+def test_exact_explainer_max_evals_and_batch_size(rng):
+    """``max_evals`` is shap's check (2^k masked evaluations for k features that differ from
+    some background row): too few raise ValueError before any model call, as shap's does,
+    and enough give the exact values; ``batch_size`` bounds the coalitions per model call
+    (``batch_size * len(background)`` rows) and does not change the values (bitwise)."""
+    X = _data(rng)
+    w = rng.normal(size=N_FEAT)
+    calls = []
+
+    def f(Z):
+        calls.append(len(Z))
+        return _model(w)(Z)
+    bg = X[:12].copy()
+    x = X[40:41].copy()
+    bg[:, 1] = x[0, 1]  # feature 1 never differs: 2^5 masked evaluations suffice
+    masker = shap.maskers.Independent(bg, max_samples=100)
+    with pytest.raises(ValueError, match="max_evals"):
+        shap.explainers.Exact(f, masker)(x, max_evals=31, silent=True)
+    calls.clear()
+    with pytest.raises(ValueError, match="max_evals"):
+        ExactExplainer(f, bg)(x, max_evals=31)
+    assert calls == []
+    ref = shap.explainers.Exact(f, masker)(x, max_evals=32, silent=True)
+    got = ExactExplainer(f, bg)(x, max_evals=32)
+    np.testing.assert_allclose(got.values, ref.values, rtol=0, atol=1e-12)
+    assert got.values[0, 1] == 0.0  # a feature that never differs gets exactly 0
+    calls.clear()
+    small = ExactExplainer(f, bg)(x, batch_size=3)
+    assert max(calls) <= 3 * len(bg) and len(calls) > 1
+    np.testing.assert_array_equal(small.values, got.values)
+    twice = ExactExplainer(f, bg)(x, interactions=True)
+    np.testing.assert_array_equal(twice.values, ExactExplainer(f, bg)(x, interactions=2).values)
+    calls.clear()
+    for kw, name in (({"batch_size": 0}, "batch_size"), ({"outputs": [0]}, "outputs"),
+                     ({"interactions": 3}, "interactions")):
+        with pytest.raises(ValueError, match=name):
+            ExactExplainer(f, bg)(x, **kw)
+    with pytest.raises(ValueError, match="link"):
+        ExactExplainer(f, bg, link="probit")
+    with pytest.raises(ValueError, match="masker"):  # Owen values in shap: not Shapley's
+        ExactExplainer(f, shap.maskers.Partition(bg))
+    with pytest.raises(TypeError, match="masker"):
+        ExactExplainer(f, object())
+    assert calls == []  # every refusal before any model call

@@ -256,3 +256,188 @@ def test_to_shapiq_keeps_player_names():
     out = run_compat(NAMES_SCRIPT)
     assert out == {"iv": ["age", "bmi", "bp", "s1"], "back": ["age", "bmi", "bp", "s1"],
                    "same": True}
+
+
+MULTI_SCRIPT = r"""
+import json
+import numpy as np
+import shapiq
+import interplay
+from interplay.results import InteractionResult
+
+rng = np.random.default_rng(5)
+n, d = 5, 3
+table = rng.normal(size=(2 ** n, d))
+powers = 1 << np.arange(n)
+out = {}
+for index, order in (("SII", 2), ("STII", 2), ("FSII", 2), ("SV", 1)):
+    res = interplay.exact(table, index, order)
+    res.player_names = list("abcde")
+    ivs = res.to_shapiq()
+    errs, names, base = [], [], []
+    for j, iv in enumerate(ivs):
+        # oracle: shapiq's own ExactComputer on output j's game
+        ref = shapiq.ExactComputer(lambda c, j=j: table[np.asarray(c, dtype=np.int64) @ powers, j],
+                                   n_players=n)(index, order)
+        keys = {k for k in set(ref.dict_values) | set(iv.dict_values) if len(k) > 0}
+        errs.append(max(abs(ref[k] - iv[k]) for k in keys))
+        names.append(iv.player_names)
+        base.append(abs(iv.baseline_value - table[0, j]))
+    one = res.to_shapiq(output=1)
+    back = InteractionResult.from_shapiq(ivs)
+    out[index] = {"types": sorted({type(iv).__name__ for iv in ivs}), "len": len(ivs),
+                  "err": max(errs), "base": max(base), "names": names,
+                  "same_as_output": bool(np.array_equal(one.values, ivs[1].values)),
+                  "back_shape": list(back.values.shape), "back_names": back.player_names,
+                  "back_err": float(np.abs(back.values - res.values).max()),
+                  "back_base": float(np.abs(back.baseline_value - res.baseline_value).max())}
+try:
+    InteractionResult.from_shapiq([ivs[0], interplay.exact(table[:, 0], "SII", 2).to_shapiq()])
+    out["mixed"] = "accepted"
+except ValueError as err:
+    out["mixed"] = str(err)
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.golden
+def test_to_shapiq_multi_output_in_one_call():
+    """A d-output result converts in one call to a list of d InteractionValues, one per output
+    (shapiq's explainers explain one output at a time and return one object per case), each
+    equal to shapiq's ExactComputer on that output's game (1e-10; FSII against shapiq's
+    solution of its big-M least squares, 1e-8), v(empty) of that output as baseline, the
+    player names kept; from_shapiq of the list gives the d-output result back (1e-15)."""
+    out = run_compat(MULTI_SCRIPT)
+    assert out.pop("mixed").startswith("iv: a list needs")
+    for index, r in out.items():
+        assert r["types"] == ["InteractionValues"] and r["len"] == 3, r
+        assert r["err"] < (1e-8 if index == "FSII" else 1e-10), (index, r["err"])
+        assert r["base"] == 0.0 and r["same_as_output"], r
+        assert r["names"] == [list("abcde")] * 3 and r["back_names"] == list("abcde"), r
+        assert r["back_shape"][1] == 3 and r["back_err"] <= 1e-15 and r["back_base"] == 0.0, r
+
+
+BATCH_SCRIPT = r"""
+import json, warnings
+import numpy as np
+from shapiq_games.synthetic import SOUM
+from interplay.compat.shapiq import (KernelSHAP, PermutationSamplingSII, PermutationSamplingSTII,
+                                     PermutationSamplingSV, RegressionFSII)
+
+n, budget = 9, 450  # below 2^9: the samplers draw permutations
+soum = SOUM(n, n_basis_games=20, random_state=1)
+calls = []
+def game(c):
+    calls.append(len(np.atleast_2d(c)))
+    return soum(c)
+
+out = {}
+for cls, kw in ((PermutationSamplingSV, {}), (PermutationSamplingSII, {"max_order": 2}),
+                (PermutationSamplingSTII, {"max_order": 2}), (KernelSHAP, {}),
+                (RegressionFSII, {"max_order": 2})):
+    runs = {}
+    for label, args, kwargs in (("default", (), {}), ("None", (), {"batch_size": None}),
+                                ("1", (), {"batch_size": 1}), ("3 positional", (3,), {}),
+                                ("1000", (), {"batch_size": 1000})):
+        calls.clear()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a fallback to shapiq would warn
+            approx = cls(n, random_state=0, **kw)
+            iv = approx.approximate(budget, game, *args, **kwargs)
+        runs[label] = {"values": iv.values.tolist(), "calls": list(calls),
+                       "cost": getattr(approx, "iteration_cost", None)}
+    calls.clear()
+    try:
+        cls(n, random_state=0, **kw).approximate(budget, game, batch_size=0)
+        refused = None
+    except ValueError as err:
+        refused = str(err)
+    out[cls.__name__] = {"runs": runs, "refused": refused, "calls_when_refused": len(calls)}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.golden
+def test_approximate_batch_size_as_shapiq():
+    """shapiq's ``approximate(budget, game, batch_size=...)``: the permutation samplers call
+    the game with at most ``batch_size`` permutations' coalitions (``batch_size *
+    iteration_cost`` rows; None means 1, the default is shapiq's: 5 for SV/SII, 1 for STII)
+    and their values do not depend on it (bitwise); a batch size below 1 is refused before any
+    game call. The other approximators have no batch size and ignore it, as shapiq's do."""
+    out = run_compat(BATCH_SCRIPT)
+    defaults = {"PermutationSamplingSV": 5, "PermutationSamplingSII": 5,
+                "PermutationSamplingSTII": 1}
+    for name, r in out.items():
+        runs = r["runs"]
+        first = runs["default"]["values"]
+        assert all(run["values"] == first for run in runs.values()), name
+        if name not in defaults:
+            assert r["refused"] is None  # ignored, as shapiq ignores it
+            continue
+        assert r["refused"].startswith("batch_size must be") and r["calls_when_refused"] == 0
+        cost = runs["default"]["cost"]
+        for label, size in (("default", defaults[name]), ("None", 1), ("1", 1),
+                            ("3 positional", 3), ("1000", 1000)):
+            calls = runs[label]["calls"]
+            assert max(calls) <= size * cost, (name, label, calls, cost)
+        assert len(runs["1"]["calls"]) > len(runs["1000"]["calls"]), name
+
+
+PLOT_CONTENT_SCRIPT = r"""
+import json, warnings
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.text import Text
+import numpy as np
+import shapiq
+from shapiq_games.synthetic import SOUM
+import interplay
+from interplay.compat.shapiq import ExactComputer, KernelSHAPIQ
+
+n = 6
+names = ["age", "bmi", "bp", "s1", "s2", "s3"]
+game = SOUM(n, n_basis_games=15, random_state=3)
+table = ExactComputer(game).table
+res = interplay.exact(table, "k-SII", 2)
+res.player_names = names
+multi = interplay.exact(np.stack([table, -2 * table], axis=1), "k-SII", 2)
+multi.player_names = names
+ivs = {
+    "ExactComputer k-SII": ExactComputer(game)("k-SII", 2),
+    "KernelSHAPIQ": KernelSHAPIQ(n, max_order=2, index="k-SII", random_state=0).approximate(40, game),
+    "to_shapiq": res.to_shapiq(),
+    "to_shapiq output 1 of 2": multi.to_shapiq()[1],
+}
+out = {}
+for name, iv in ivs.items():
+    for plot in ("network_plot", "si_graph_plot", "force_plot", "upset_plot"):
+        plt.close("all")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            getattr(shapiq.plot, plot)(iv, feature_names=getattr(iv, "player_names", names),
+                                       show=False)
+        fig = plt.gcf()
+        fig.canvas.draw()
+        px = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(float)
+        texts = [t.get_text() for t in fig.findobj(Text) if t.get_visible()]
+        out[f"{name} {plot}"] = {
+            "axes": len(fig.axes), "std": float(px.std()),
+            "inked": float((px.min(axis=2) < 200).mean()),
+            "names": sum(any(nm in t for t in texts) for nm in names)}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.golden
+def test_shapiq_plots_show_interplay_content():
+    """shapiq's network, si_graph, force and upset plots of the drop-in's exact and sampled
+    results, of to_shapiq() and of one output of a multi-output result (Agg): each figure has
+    axes, is drawn (pixel spread, more than 1% of pixels inked) and labels the players by the
+    names to_shapiq() carries (all six in the network, si_graph and upset plots; the force
+    plot names only the largest contributions, so at least two)."""
+    out = run_compat(PLOT_CONTENT_SCRIPT)
+    assert len(out) == 16
+    for key, r in out.items():
+        assert r["axes"] >= 1 and r["std"] > 10 and r["inked"] > 0.01, (key, r)
+        assert r["names"] >= (2 if "force" in key else 6), (key, r)

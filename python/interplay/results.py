@@ -294,13 +294,17 @@ class InteractionResult:
     def to_shapiq(self, *, output: int | None = None) -> Any:
         """Convert to ``shapiq.InteractionValues`` (needs shapiq installed).
 
-        shapiq results are scalar; pick ``output`` for a vector-valued result. shapiq 1.8.0's
+        shapiq results are scalar (its explainers explain one output, ``class_index``, and
+        return one object per explained case): a vector-valued result gives a list of d
+        InteractionValues, one per output, or the one of ``output``. shapiq 1.8.0's
         InteractionValues has no player names: ``player_names`` travel as an attribute of the
         same name, which :meth:`from_shapiq` reads back (pass them to shapiq's plots as
         ``feature_names``).
         """
         import shapiq  # noqa: PLC0415  (optional, test-time dependency)
 
+        if output is None and self.values.ndim == 2:
+            return [self.to_shapiq(output=j) for j in range(self.values.shape[1])]
         vals, baseline = self._scalar_output(output)
         lookup = {self.players(r): r for r in range(len(self))}
         iv = shapiq.InteractionValues(
@@ -377,7 +381,19 @@ class InteractionResult:
 
     @classmethod
     def from_shapiq(cls, iv: Any) -> InteractionResult:
-        """Build from a ``shapiq.InteractionValues`` (sets re-ordered by size then value)."""
+        """Build from a ``shapiq.InteractionValues`` (sets re-ordered by size then value), or
+        a vector-valued result from a list of them, one per output (what :meth:`to_shapiq`
+        gives; every one with the same sets and metadata)."""
+        if isinstance(iv, (list, tuple)):
+            parts = [cls.from_shapiq(x) for x in iv]
+            first = parts[0] if parts else None
+            if first is None or any(not np.array_equal(p.words, first.words) or p.index
+                                    != first.index for p in parts):
+                raise ValueError("iv: a list needs InteractionValues of one index and the "
+                                 "same interactions (one per output)")
+            first.values = np.stack([p.values for p in parts], axis=1)
+            first.baseline_value = np.array([p.baseline_value for p in parts])
+            return first
         items = list(iv.dict_values.items()) if hasattr(iv, "dict_values") else list(
             zip(iv.interaction_lookup.keys(), iv.values[list(iv.interaction_lookup.values())])
         )

@@ -9,9 +9,10 @@ KernelSHAP estimators (:func:`interplay.approximate`), reproducible by ``seed``.
 The players are the feature groups of ``feature_mask`` (every scalar of every input when it is
 None; ids shared across input tensors form one player, as in captum); an absent player's
 elements take the baseline. All examples of the batch are explained in one pass (the game has
-one output per example), and the forward function sees the perturbed examples in batches of
-about 2^22 input elements, whatever ``perturbations_per_eval`` says (a batch size does not
-change the values).
+one output per example); each forward call gets at most ``perturbations_per_eval``
+perturbations of the batch (captum's meaning; at most about 2^22 input elements), which does
+not change the values. A forward function returning one scalar for the whole batch (a loss) is
+captum's aggregate mode: the batch is one game and the attributions have first dimension 1.
 """
 
 from __future__ import annotations
@@ -40,7 +41,13 @@ class _PerturbedBatch:
     """
 
     def __init__(self, forward_func: Callable, inputs: Any, baselines: Any, target: Any,
-                 additional_forward_args: Any, feature_mask: Any) -> None:
+                 additional_forward_args: Any, feature_mask: Any,
+                 perturbations_per_eval: int = 1) -> None:
+        ppe = perturbations_per_eval
+        if isinstance(ppe, bool) or not isinstance(ppe, (int, np.integer)) or ppe < 1:
+            raise ValueError(f"perturbations_per_eval must be a positive integer, got {ppe!r}")
+        self.per_eval = int(ppe)
+        self.agg = False  # captum's aggregate mode: one scalar for the whole batch (probe)
         self.is_tuple = isinstance(inputs, tuple)
         xs = inputs if self.is_tuple else (inputs,)
         if not xs or not all(isinstance(x, torch.Tensor) for x in xs):
@@ -51,6 +58,10 @@ class _PerturbedBatch:
         self.xs = tuple(x.detach() for x in xs)
         self.bases = self._baselines(baselines)
         masks = self._masks(feature_mask)
+        self.mask_rows = {1} if feature_mask is None else {
+            int(np.shape(fm)[0]) if np.ndim(fm) == x.ndim else 1
+            for fm, x in zip(feature_mask if isinstance(feature_mask, tuple)
+                             else (feature_mask,), self.xs)}
         self.ids = np.unique(np.concatenate([m.reshape(-1) for m in masks]))
         self.pos = [np.searchsorted(self.ids, m) for m in masks]  # (B, *shape[1:]) players
         self.n = len(self.ids)
@@ -105,10 +116,31 @@ class _PerturbedBatch:
             raise ValueError(f"target: {len(target)} entries for {self.B} examples")
         return target
 
+    def probe(self) -> None:
+        """captum's first forward call, on the baselines: a forward function that returns one
+        scalar for the whole batch (e.g. a loss) makes the batch one game (captum's aggregate
+        mode), with captum's rules: perturbations_per_eval 1, one feature mask for all
+        examples (first dimension 1); attributions then have first dimension 1."""
+        with torch.no_grad():
+            out = torch.as_tensor(self.forward_func(*self.bases, *self.extra))
+        if not (out.ndim == 0 or (self.B > 1 and out.numel() == 1)):
+            return
+        if self.per_eval != 1:
+            raise ValueError("perturbations_per_eval must be 1 when forward_func returns one "
+                             "scalar per batch (captum's rule)")
+        if self.mask_rows != {1}:
+            raise ValueError("feature_mask: its first dimension must be 1 when forward_func "
+                             "returns one scalar per batch (one feature grouping for the batch)")
+        if self.target is not None:
+            raise ValueError("target must be None when forward_func returns one scalar per batch")
+        self.agg = True
+
     def _select(self, out: Any, m: int) -> torch.Tensor:
         """Target outputs (m, B), or all outputs (m, B * O) without a target, of a forward
-        output with m * B rows."""
+        output with m * B rows (aggregate mode: the batch's scalar, (1, 1))."""
         out = torch.as_tensor(out)
+        if self.agg:
+            return out.reshape(1, 1)
         if out.ndim == 0 or out.shape[0] != m * self.B:
             raise ValueError(f"forward_func returned shape {tuple(out.shape)} for {m * self.B} "
                              "examples: one output (row) per example is needed (a scalar per "
@@ -133,7 +165,9 @@ class _PerturbedBatch:
     def __call__(self, coalitions: np.ndarray) -> np.ndarray:
         C = np.asarray(coalitions, dtype=bool)
         per_row = self.B * sum(int(np.prod(x.shape[1:], dtype=np.int64)) for x in self.xs)
-        step = max(1, CHUNK_ELEMENTS // max(per_row, 1))
+        # captum's perturbations_per_eval bounds the coalitions per forward call (aggregate
+        # mode: one); so does a memory cap of about CHUNK_ELEMENTS input elements
+        step = 1 if self.agg else min(self.per_eval, max(1, CHUNK_ELEMENTS // max(per_row, 1)))
         vals = []
         with torch.no_grad():
             for s in range(0, len(C), step):
@@ -146,7 +180,7 @@ class _PerturbedBatch:
                                 .reshape(m * self.B, *x.shape[1:]))
                 out = self.forward_func(*rows, *self._extra_rows(m))
                 vals.append(self._select(out, m).detach().to("cpu", torch.float64).numpy())
-        return np.concatenate(vals) if vals else np.zeros((0, self.B))
+        return np.concatenate(vals) if vals else np.zeros((0, 1 if self.agg else self.B))
 
     def attributions(self, res: InteractionResult, return_input_shape: bool = True) -> Any:
         """Each element's player's value, shaped (B, *outputs, *input shape) as captum's
@@ -155,13 +189,14 @@ class _PerturbedBatch:
         phi = np.zeros((self.n, vals.shape[1]))
         for r in np.flatnonzero(res.sizes == 1):
             phi[res.players(int(r))[0]] = vals[r]
-        phi = phi.T.reshape(self.B, -1, self.n)  # (B, O, n)
+        B = 1 if self.agg else self.B  # aggregate mode: one row of attributions
+        phi = phi.T.reshape(B, -1, self.n)  # (B, O, n)
         if not return_input_shape:
-            return torch.from_numpy(phi.reshape(self.B, *self.out_shape, self.n)).to(
+            return torch.from_numpy(phi.reshape(B, *self.out_shape, self.n)).to(
                 self.xs[0].device, _float(self.xs[0].dtype))
         out = tuple(torch.from_numpy(np.take_along_axis(
-            phi, pos.reshape(self.B, 1, -1), axis=2).reshape(
-                self.B, *self.out_shape, *x.shape[1:])).to(x.device, _float(x.dtype))
+            phi, pos[:B].reshape(B, 1, -1), axis=2).reshape(
+                B, *self.out_shape, *x.shape[1:])).to(x.device, _float(x.dtype))
             for x, pos in zip(self.xs, self.pos))
         return out if self.is_tuple else out[0]
 
@@ -179,9 +214,10 @@ class _Attribution:
         self.forward_func = forward_func
         self.seed = seed
 
-    def _game(self, inputs, baselines, target, additional_forward_args, feature_mask):
+    def _game(self, inputs, baselines, target, additional_forward_args, feature_mask,
+              perturbations_per_eval):
         return _PerturbedBatch(self.forward_func, inputs, baselines, target,
-                               additional_forward_args, feature_mask)
+                               additional_forward_args, feature_mask, perturbations_per_eval)
 
 
 class ShapleyValues(_Attribution):
@@ -199,11 +235,13 @@ class ShapleyValues(_Attribution):
                   additional_forward_args: Any = None, feature_mask: Any = None,
                   perturbations_per_eval: int = 1, show_progress: bool = False) -> Any:
         """Attributions shaped like ``inputs`` (a tensor, or a tuple like it)."""
-        game = self._game(inputs, baselines, target, additional_forward_args, feature_mask)
+        game = self._game(inputs, baselines, target, additional_forward_args, feature_mask,
+                          perturbations_per_eval)
         if game.n > self.MAX_PLAYERS:
             raise ValueError(f"feature_mask: {game.n} features need 2^{game.n} evaluations; "
                              f"group them (at most {self.MAX_PLAYERS}), or use "
                              "ShapleyValueSampling or KernelShap")
+        game.probe()
         masks = np.arange(1 << game.n, dtype=np.int64)
         table = game(((masks[:, None] >> np.arange(game.n)) & 1).astype(bool))
         return game.attributions(exact(table, "SV", 1))
@@ -235,10 +273,12 @@ class ShapleyValueSampling(_Attribution):
         if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
                 or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-        game = self._game(inputs, baselines, target, additional_forward_args, feature_mask)
+        game = self._game(inputs, baselines, target, additional_forward_args, feature_mask,
+                          perturbations_per_eval)
         return game.attributions(self._estimate(game, n_samples, seed))
 
     def _estimate(self, game: _PerturbedBatch, n_samples: int, seed: int | None):
+        game.probe()
         budget = max(2, min(self._budget(n_samples, game.n), 1 << min(game.n, 62)))
         return approximate(game, game.n, "SV", budget, max_order=1, method=self.METHOD,
                            seed=self.seed if seed is None else seed)
@@ -271,5 +311,6 @@ class KernelShap(ShapleyValueSampling):
         if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
                 or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-        game = self._game(inputs, baselines, target, additional_forward_args, feature_mask)
+        game = self._game(inputs, baselines, target, additional_forward_args, feature_mask,
+                          perturbations_per_eval)
         return game.attributions(self._estimate(game, n_samples, seed), return_input_shape)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import exact
 from ..results import InteractionResult
 
 __all__ = ["ExactExplainer", "interaction_matrix", "to_explanation"]
@@ -115,6 +116,32 @@ def to_explanation(results: InteractionResult | Sequence[InteractionResult], dat
                             feature_names=None if feature_names is None else list(feature_names))
 
 
+def _link(link: Any) -> Any:
+    """shap's link function (``shap.links.identity`` / ``logit``, their names, or a vectorised
+    callable with shap's meaning) as a NumPy function; None for the identity."""
+    name = link if isinstance(link, str) else getattr(link, "__name__", None)
+    if link is None or name == "identity":
+        return None
+    if name == "logit":
+        return lambda p: np.log(p / (1 - p))
+    if callable(link) and not isinstance(link, str):
+        return link
+    raise ValueError(f"link must be shap.links.identity, shap.links.logit or a callable, "
+                     f"got {link!r}")
+
+
+def _link_weights(p: np.ndarray, link: Any) -> np.ndarray:
+    """shap's ``link_reweighting``: weights w (k[, d]) with mean(w link(p)) = link(mean(p)) to
+    first order (a linearisation of the link at the mean background output; shap 0.51,
+    utils/_masked_model.py), the same arithmetic."""
+    expected = np.mean(p, axis=0)
+    eps = 0.0001
+    gradient = (link(expected + eps) - link(expected)) / eps
+    linearized = gradient * (p - expected) + link(expected)
+    weights = (linearized - link(expected)) / (link(p) - link(expected))
+    return weights * (weights.shape[0] / np.sum(weights, axis=0))
+
+
 class ExactExplainer:
     """shap's ``Exact`` explainer on interplay's engine: same call, same values.
 
@@ -125,6 +152,11 @@ class ExactExplainer:
     masker : array, DataFrame or ``shap.maskers.Independent``
         The background rows. Every row is used (shap's ``Independent`` keeps at most
         ``max_samples = 100``: give at most 100 rows, or that masker, for identical values).
+    link : shap.links.identity (default), shap.links.logit, or a vectorised callable
+        The values explain ``link`` of the expected output, as shap's.
+    linearize_link : bool
+        shap's default True: ``v(S) = mean_b w_b link(f(x_S, b))`` with shap's linearising
+        weights ``w_b`` of the background outputs; False: ``v(S) = link(mean_b f(x_S, b))``.
     feature_names : sequence of str, optional
 
     Notes
@@ -133,30 +165,72 @@ class ExactExplainer:
     |S|! (n - |S| - 1)! / n! (v(S u {i}) - v(S))`` (Shapley 1953) of
     ``v(S) = mean_b f(x_S, b_{N minus S})`` over the background rows b (interventional
     imputation, Janzing et al. 2020) from all 2^n coalitions; ``interactions=2`` gives shap's
-    interaction values of the Shapley-Taylor index (:func:`interaction_matrix`).
+    interaction values of the Shapley-Taylor index (:func:`interaction_matrix`). The masked
+    rows are built by :class:`~interplay.models.TabularMasker` (only the distinct ones:
+    shap's delta trick), the model runs on them in large batches and :func:`interplay.exact`
+    turns the 2^n values into the index, with no scheduler or cache in between.
     """
 
-    def __init__(self, model: Any, masker: Any, *, feature_names: Sequence[str] | None = None):
+    MAX_PLAYERS = 24
+
+    def __init__(self, model: Any, masker: Any, link: Any = None, linearize_link: bool = True,
+                 feature_names: Sequence[str] | None = None):
         if not callable(model):
             raise TypeError(f"model must be callable, got {type(model).__name__}")
+        self.link = _link(link)
+        if getattr(masker, "clustering", None) is not None:  # shap.maskers.Partition
+            raise ValueError("masker: a clustering (shap's Partition masker) makes shap's Exact "
+                             "explainer compute Owen values; give the background rows or "
+                             "shap.maskers.Independent")
         background = getattr(masker, "data", masker)  # shap.maskers.Independent keeps .data
         if feature_names is None and hasattr(background, "columns"):
             feature_names = [str(c) for c in background.columns]
-        background = np.asarray(getattr(background, "to_numpy", lambda: background)(),
-                                dtype=np.float64)
+        try:
+            background = np.asarray(getattr(background, "to_numpy", lambda: background)(),
+                                    dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"masker must be background rows (an array or DataFrame) or "
+                            f"shap.maskers.Independent, got {type(masker).__name__}") from None
         if background.ndim != 2 or len(background) == 0:
             raise ValueError(f"masker: background must be a non-empty (N, n) array, got shape "
                              f"{background.shape}")
         self.model = model
         self.background = background
+        self.linearize_link = bool(linearize_link)
         self.feature_names = None if feature_names is None else list(feature_names)
+        self._weights: np.ndarray | None = None
 
-    def __call__(self, X: Any, *, interactions: int = 1) -> Any:
-        """A ``shap.Explanation`` of the rows of ``X`` (exact, all 2^n coalitions)."""
-        from ..models import TabularMasker, explain  # noqa: PLC0415
+    def __call__(self, X: Any, *, max_evals: int | str = 100000, main_effects: bool = False,
+                 error_bounds: bool = False, batch_size: int | str = "auto",
+                 outputs: Any = None, interactions: int = 1, silent: bool = False) -> Any:
+        """A ``shap.Explanation`` of the rows of ``X`` (exact, all 2^n coalitions).
 
+        ``max_evals``: as shap's, a check: an instance whose features differing from some
+        background row (``np.isclose``, shap's test) number k needs 2^k masked evaluations, and
+        fewer ``max_evals`` raise ValueError (before any model call); it never makes the values
+        approximate (interplay's budget is all 2^n coalitions). ``main_effects``: add
+        ``v({i}) - v(empty)`` as ``main_effects``. ``batch_size``: coalitions per model call
+        (each ``len(background)`` rows; "auto": about 2^16 rows). ``error_bounds`` and
+        ``silent`` are accepted and have no effect, as in shap's Exact explainer.
+        """
+        if isinstance(interactions, bool):  # shap's meaning: True is order 2, False order 1
+            interactions = 2 if interactions else 1
         if interactions not in (1, 2):
             raise ValueError(f"interactions must be 1 or 2, got {interactions!r}")
+        if outputs is not None:
+            raise ValueError("outputs: selecting model outputs is not supported (explain all "
+                             "outputs and index the Explanation)")
+        from ..models import TabularMasker  # noqa: PLC0415
+
+        k = len(self.background)
+        if batch_size == "auto":
+            step = 1 << 16
+        elif isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool) \
+                and batch_size >= 1:
+            step = int(batch_size) * k
+        else:
+            raise ValueError(f"batch_size must be a positive integer or 'auto', got "
+                             f"{batch_size!r}")
         names = self.feature_names
         if names is None and hasattr(X, "columns"):
             names = [str(c) for c in X.columns]
@@ -167,10 +241,54 @@ class ExactExplainer:
         if rows.ndim != 2 or rows.shape[1] != n:
             raise ValueError(f"X must have {n} features (as the background), got shape "
                              f"{rows.shape}")
+        if n > self.MAX_PLAYERS:
+            raise ValueError(f"X: {n} features need 2^{n} coalitions per instance (at most "
+                             f"{self.MAX_PLAYERS} here); use interplay.explain with a budget")
+        if max_evals not in (None, "auto"):
+            varying = (~np.isclose(rows[:, None, :], self.background[None])).any(1).sum(1)
+            if max_evals < 2 ** int(varying.max()):
+                raise ValueError(f"max_evals: it takes {2 ** int(varying.max())} masked "
+                                 f"evaluations to run the Exact explainer on row "
+                                 f"{int(varying.argmax())}, but max_evals={max_evals}")
         names = names or [f"Feature {j}" for j in range(n)]  # shap's names for plain arrays
-        masker = TabularMasker(background=self.background, strategy="draws",
-                               n_draws=len(self.background), feature_names=names)
+        results, effects = [], []
         index = "SV" if interactions == 1 else "STII"
-        results = explain(self.model, rows, masker=masker, index=index, max_order=interactions,
-                          budget=2**n)
-        return to_explanation(results, rows, feature_names=names)
+        masker = TabularMasker(background=self.background, strategy="draws", n_draws=k)
+        masker.numpy = True
+        coalitions = ((np.arange(1 << n)[:, None] >> np.arange(n)) & 1).astype(bool)
+        for x in rows:
+            table = self._table(masker, masker.encode(x), coalitions, step)
+            res = exact(table, index, interactions)
+            res.player_names = list(names)
+            results.append(res)
+            effects.append(table[1 << np.arange(n)] - table[0])
+        exp = to_explanation(results, rows, feature_names=names)
+        if main_effects:
+            exp.main_effects = np.stack(effects)
+        return exp
+
+    def _table(self, masker: Any, inst: Any, C: np.ndarray, step: int) -> np.ndarray:
+        """v(S) of every coalition S (2^n[, d]), bit i of the row index = player i: the
+        distinct masked rows of ``inst`` (built for at most about 2^24 values at a time) run
+        through the model ``step`` rows a call, put back and averaged per S."""
+        k = masker.n_draws
+        cstep = max(1, (1 << 24) // (k * max(C.shape[1], 1)))
+        parts = []
+        for s in range(0, len(C), cstep):
+            c = C[s: s + cstep]
+            found = masker.distinct_rows(inst, c)
+            masked, inverse = (masker.mask(inst, c), None) if found is None else found
+            out = np.concatenate([np.asarray(self.model(masked[r: r + step]), dtype=np.float64)
+                                  for r in range(0, len(masked), step)])
+            if out.shape[0] != len(masked):
+                raise ValueError(f"model returned {out.shape[0]} rows for {len(masked)} inputs")
+            out = (out if inverse is None else out[inverse]).reshape(len(c), k, *out.shape[1:])
+            if self.link is None:
+                parts.append(out.mean(1))
+            elif not self.linearize_link:
+                parts.append(self.link(out.mean(1)))
+            else:
+                if self._weights is None:  # shap's: from the background's outputs (S empty)
+                    self._weights = _link_weights(out[0], self.link)
+                parts.append((self._weights * self.link(out)).mean(1))
+        return np.concatenate(parts)

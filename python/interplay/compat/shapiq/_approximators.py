@@ -10,6 +10,7 @@ method does not serve, a class without a counterpart) runs shapiq's own code wit
 
 from __future__ import annotations
 
+import inspect
 import sys
 import warnings
 from typing import Any
@@ -121,8 +122,9 @@ class _Interplay:
         signature); see the class docstring for the conventions."""
         plan = self._interplay_plan(budget)
         if not isinstance(plan, str):
+            rows = self._rows_per_call(args, kwargs)
             try:
-                return self._interplay_run(int(budget), game, *plan)
+                return self._interplay_run(int(budget), game, *plan, rows=rows)
             except _Refused as err:  # before any game call
                 plan = str(err)
         warnings.warn(f"{type(self).__name__}: {plan}; computed by shapiq's own "
@@ -130,7 +132,22 @@ class _Interplay:
                       stacklevel=2)
         return super().approximate(budget, game, *args, **kwargs)  # type: ignore[misc]
 
-    def _interplay_run(self, budget: int, game: Any, method: str, index: str) -> Any:
+    def _rows_per_call(self, args: tuple, kwargs: dict) -> int | None:
+        """Coalitions per game call. shapiq's permutation samplers take ``batch_size``
+        permutations per call (None: 1; defaults 5 for SV and SII, 1 for STII), that is
+        ``batch_size * iteration_cost`` coalitions; the other approximators take no batch size
+        and ignore extra arguments, as shapiq's do (None: the planned coalitions in one call)."""
+        if self._interplay_method != "permutation":
+            return None
+        stock = inspect.signature(type(self).__mro__[2].approximate).parameters["batch_size"]
+        size = args[0] if args else kwargs.get("batch_size", stock.default)
+        size = 1 if size is None else size
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"batch_size must be a positive integer or None, got {size!r}")
+        return int(size) * int(self.iteration_cost)
+
+    def _interplay_run(self, budget: int, game: Any, method: str, index: str,
+                       rows: int | None = None) -> Any:
         from interplay.estimators import make_estimator
         from shapiq.interaction_values import InteractionValues
 
@@ -164,8 +181,11 @@ class _Interplay:
             coalitions = est.next_coalitions()
             extra = float(np.asarray(game(np.zeros((1, n), dtype=bool))).reshape(-1)[0])
         used = 0 if extra is None else 1
+        step = rows or 1 << 62
         while coalitions is not None:
-            values = np.asarray(game(coalitions), dtype=np.float64).reshape(len(coalitions))
+            values = np.concatenate([
+                np.asarray(game(coalitions[s: s + step]), dtype=np.float64).reshape(-1)
+                for s in range(0, len(coalitions), step)] or [np.zeros(0)]).reshape(len(coalitions))
             if extra is None and empty.size:
                 extra = float(values[empty[0]])
             est.tell(values)
