@@ -36,6 +36,16 @@ def _model(w):
     return f
 
 
+def _counted(w):
+    """_model(w) that records the number of rows of each call."""
+    seen = []
+
+    def f(Z):
+        seen.append(len(Z))
+        return _model(w)(Z)
+    return f, seen
+
+
 def _model2(w):  # two outputs
     def f(Z):
         Z = np.asarray(Z, dtype=np.float64)
@@ -128,12 +138,7 @@ def test_delta_trick_runs_fewer_rows_same_values(rng, monkeypatch):
     """explain with background draws runs only the distinct masked rows and gives the values of
     running every row (1e-12), on the NumPy and the torch path."""
     X = _data(rng)
-    w = rng.normal(size=N_FEAT)
-    seen = []
-
-    def f(Z):
-        seen.append(len(Z))
-        return _model(w)(Z)
+    f, seen = _counted(rng.normal(size=N_FEAT))
     bg, Xe = X[:40], X[40:43]
     kw = dict(index="SV", max_order=1, budget=2**N_FEAT)
     for inputs in (Xe, list(Xe)):
@@ -297,12 +302,7 @@ def test_exact_explainer_max_evals_and_batch_size(rng):
     and enough give the exact values; ``batch_size`` bounds the coalitions per model call
     (``batch_size * len(background)`` rows) and does not change the values (bitwise)."""
     X = _data(rng)
-    w = rng.normal(size=N_FEAT)
-    calls = []
-
-    def f(Z):
-        calls.append(len(Z))
-        return _model(w)(Z)
+    f, calls = _counted(rng.normal(size=N_FEAT))
     bg = X[:12].copy()
     x = X[40:41].copy()
     bg[:, 1] = x[0, 1]  # feature 1 never differs: 2^5 masked evaluations suffice
