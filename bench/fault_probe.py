@@ -24,8 +24,8 @@ if os.environ.get("MALLOPT"):
     if trim:
         libc.mallopt(-1, trim)  # M_TRIM_THRESHOLD
 
-import bench_sampled as bs  # noqa: E402
-import interplay  # noqa: E402
+import bench_sampled as bs
+import interplay
 
 
 def faults() -> int:
