@@ -122,6 +122,7 @@ def test_interaction_network(text_pair, tmp_path):
     assert any("> 0" in t for t in texts) and "query" in texts and "passage" in texts
     assert "cosine similarity" in legend.get_title().get_text()
     assert "3 strongest" in ax.get_title() and ax.get_xlabel()
+    assert sorted(t.get_text() for t in ax.texts) == ["cafe", "coffee", "open", "shop"]
     check_content(pixels(fig, tmp_path), fig, min_ink=0.01)
 
 

@@ -252,12 +252,20 @@ def demo_items_path() -> Path:
     return Path(str(resources.files("interplay") / "data" / "demo_pairs.jsonl"))
 
 
-def _cross_top(res: Any, n_a: int, top: int) -> list[tuple[str, str, float]]:
-    """Strongest order-2 interactions between a player of group A and one of group B."""
-    out = sorted(((ps, v) for ps, v in res.items() if len(ps) == 2 and ps[0] < n_a <= ps[1]),
-                 key=lambda pv: -abs(pv[1]))
-    names = res.player_names
-    return [(names[a], names[b], v) for (a, b), v in out[:top]]
+def _cross_top(res: Any, top: int) -> list[tuple[str, str, float]]:
+    """Strongest order-2 interactions between a query word and a passage word (word pieces
+    merged; a word's value is the sum over its pieces)."""
+    import numpy as np  # noqa: PLC0415
+
+    from .metrics import cross_matrix  # noqa: PLC0415
+    from .metrics._groups import strip_prefix  # noqa: PLC0415
+    from .plot._common import merge_matrix, merge_pieces  # noqa: PLC0415  (no matplotlib)
+
+    mat, rows, cols = cross_matrix(res)
+    wr, wc = (merge_pieces([strip_prefix(s) for s in side]) for side in (rows, cols))
+    mat = merge_matrix(mat, [g for _, g in wr], [g for _, g in wc])
+    best = np.argsort(-np.abs(mat), axis=None, kind="stable")[:top]
+    return [(wr[i][0], wc[j][0], float(mat[i, j])) for i, j in zip(*np.unravel_index(best, mat.shape))]
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -320,11 +328,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     def show(item: dict[str, Any], res: Any) -> None:
         if args.quiet or "query" not in item:
             return
-        n_a = sum(1 for nm in res.player_names if nm.startswith("query:"))
         lines = [f"\nquery:   {item['query']}", f"passage: {item['passage']}",
-                 f"strongest query x passage interactions ({res.index}, order 2):"]
-        for a, b, v in _cross_top(res, n_a, args.top):
-            lines.append(f"  {a.split(':', 1)[1]:>14s} x {b.split(':', 1)[1]:<14s} {v:+.5f}")
+                 f"strongest query x passage interactions ({res.index}, order 2, in cosine "
+                 "similarity; > 0: the two words raise it together, < 0: lower it):"]
+        for a, b, v in _cross_top(res, args.top):
+            lines.append(f"  {a:>14s} x {b:<14s} {v:+.5f}")
         print("\n".join(lines), flush=True)
 
     meta = {"model": args.model or "all-MiniLM-L6-v2 (bundled)", "p": args.p, "seed": args.seed,

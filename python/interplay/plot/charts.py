@@ -10,7 +10,7 @@ import numpy as np
 
 from .._validation import check_int
 from ..metrics._groups import check_result, dense_orders, resolve_groups, strip_prefix
-from ._common import NEGATIVE, POSITIVE, new_figure, save
+from ._common import NEGATIVE, POSITIVE, merge_matrix, merge_pieces, new_figure, save
 
 
 def interaction_network(
@@ -20,13 +20,16 @@ def interaction_network(
     groups: Any = None,
     output: int | None = None,
     unit: str | None = None,
+    words: bool = True,
     title: str | None = None,
     path: Any = None,
 ) -> Any:
     """The strongest order-2 interactions as a network: players on a circle, an edge for each of
     the ``top`` pairs of largest |value|, red for positive and blue for negative, its width
     proportional to |value|. Node colours mark the modalities (``groups``, or the ``modality:``
-    prefixes of the names when there are any).
+    prefixes of the names when there are any). With ``words`` the word pieces of each modality
+    are merged into one node (a pair of words: the sum over their pieces' pairs; pairs of pieces
+    of one word are left out).
 
     Parameters
     ----------
@@ -35,6 +38,7 @@ def interaction_network(
     groups : None, "names", mapping or sequence of player lists, optional
     output : int, optional
     unit : str, optional
+    words : bool
     title : str, optional
     path : str or Path, optional
 
@@ -54,6 +58,20 @@ def interaction_network(
         groups = "names"
     gnames, members = (resolve_groups(groups, n, res.player_names) if groups is not None
                        else ([], []))
+    # nodes: players, or words (pieces merged within each modality); in player order
+    spans = list(members) + [np.setdiff1d(np.arange(n), np.concatenate(members or [[]]))]
+    nodes: list[tuple[str, list[int]]] = []
+    for span in spans:
+        span = [int(i) for i in span]
+        names = [strip_prefix(labels[i]) for i in span]
+        pieces = merge_pieces(names) if words else [(s, [k]) for k, s in enumerate(names)]
+        nodes += [(w, [span[k] for k in ks]) for w, ks in pieces]
+    nodes.sort(key=lambda node: node[1][0])
+    node_of = np.empty(n, dtype=np.int64)
+    for k, (_, ps) in enumerate(nodes):
+        node_of[ps] = k
+    e2 = merge_matrix(e2, [ps for _, ps in nodes], [ps for _, ps in nodes])
+    n = len(nodes)
     iu, ju = np.triu_indices(n, k=1)
     vals = e2[iu, ju]
     order = np.argsort(-np.abs(vals), kind="stable")[: min(top, int((vals != 0).sum()))]
@@ -70,13 +88,13 @@ def interaction_network(
     handles = [Line2D([], [], color=POSITIVE, linewidth=3, label="> 0: raise the output together"),
                Line2D([], [], color=NEGATIVE, linewidth=3, label="< 0: lower it together")]
     for g, (gname, mem) in enumerate(zip(gnames, members)):
-        colours[mem] = palette[g % len(palette)]
+        colours[node_of[mem]] = palette[g % len(palette)]
         handles.append(Line2D([], [], marker="o", linestyle="", color=palette[g % len(palette)],
                               label=gname))
     involved = np.unique(np.concatenate([iu[order], ju[order]])) if order.size else np.arange(0)
     ax.scatter(xy[:, 0], xy[:, 1], s=18, c=list(colours), zorder=2)
     for i in involved:
-        ax.annotate(strip_prefix(labels[i]), xy[i], xytext=(xy[i] * 1.08), fontsize=8,
+        ax.annotate(nodes[i][0], xy[i], xytext=(xy[i] * 1.08), fontsize=8,
                     ha="left" if xy[i, 0] >= 0 else "right", va="center")
     ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.8,
               title=f"{res.index} [{unit or 'model output'}], width ~ |value|",
@@ -84,7 +102,7 @@ def interaction_network(
     ax.set_xlim(-1.5, 1.5)
     ax.set_ylim(-1.45, 1.35)
     ax.set_aspect("equal")
-    ax.set_xlabel("players on a circle (labelled: in a drawn pair)")
+    ax.set_xlabel(("words" if words else "players") + " on a circle (labelled: in a drawn pair)")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title or f"the {order.size} strongest interactions ({res.index}, order 2)")
