@@ -5,6 +5,7 @@ Runs in a Python >= 3.12 environment with shapiq 1.8.0 and interplay importable:
     python bench/shapiq_compat.py errors [--seeds 10]     # mean squared error over seeds
     python bench/shapiq_compat.py timing [--n 12 --budget 2000 --exact-n 12]
     python bench/shapiq_compat.py offset [--n 10 --budget 300]   # interplay's own SHAP-IQ/SVARM-IQ
+    python bench/shapiq_compat.py ratios [--n 10 --budget 300 --seeds 30 --cache F.json]
 
 ``errors`` prints, per game and class, the mean over seeds of the squared error (all
 non-empty sets, against shapiq's ExactComputer) of stock shapiq and of the interplay class on
@@ -142,6 +143,93 @@ def offset(n: int, budget: int, seeds: int) -> dict:
     return out
 
 
+#: Monte Carlo classes compared by ``ratios``: (stock class, kw, interplay method, index, order)
+MC_CASES = [
+    (cls, {"max_order": k, "index": index} if k else {}, method, index or "SV", k or 1)
+    for cls, sv, method in (("SHAPIQ", "UnbiasedKernelSHAP", "shapiq"),
+                            ("SVARMIQ", "SVARM", "svarmiq"))
+    for cls, k, index in [(sv, 0, "")] + [(cls, k, i) for k in (2, 3)
+                                          for i in ("SII", "k-SII", "STII")]
+                         + ([(cls, 2, "BII")] if method == "shapiq" else [])
+]
+
+
+def _mean_se(x) -> tuple[float, float]:
+    x = np.asarray(x, dtype=float)
+    return float(x.mean()), float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else 0.0
+
+
+def ratios(n: int, budget: int, seeds: int, cache: str | None = None, cases=MC_CASES,
+           game_names=None, own: bool = True, report=None) -> list[dict]:
+    """SHAP-IQ / SVARM-IQ against stock shapiq: per game and class, the mean over seeds 0..S-1
+    of the mean squared error over all non-empty sets (against shapiq's ExactComputer) of stock
+    shapiq's class, of the drop-in class (``compat``) and of ``interplay.approximate(...,
+    method=...)`` with interplay's defaults (``own``), and the ratios of the means with their
+    standard errors (delta method; the seeds of the two sides are independent runs).
+    ``cache``: a JSON file of stock shapiq's per-seed errors (they do not change with
+    interplay); ``report(row)`` is called as each row is done."""
+    import json
+    import os
+
+    import shapiq
+    from shapiq import approximator as stock
+
+    import interplay
+    from interplay.compat import shapiq as ours
+
+    store = {}
+    if cache and os.path.exists(cache):
+        with open(cache) as f:
+            store = json.load(f)
+    rows = []
+    for gname, game in games(n).items():
+        if game_names and gname not in game_names:
+            continue
+        g = table_game(game, n)
+        ec = shapiq.ExactComputer(g, n_players=n)
+        for cname, kw, method, index, order in cases:
+            a0 = getattr(stock, cname)(n, **kw)
+            truth = ec(a0.index, a0.max_order)
+            keys = [k for k in truth.dict_values if len(k) > 0]
+            tv = np.array([truth[k] for k in keys])
+            err = {"stock": [], "compat": [], "own": []}
+            for s in range(seeds):
+                key = f"{gname}|{n}|{budget}|{cname}|{sorted(kw.items())}|{s}"
+                if key not in store:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        est = getattr(stock, cname)(n, random_state=s, **kw).approximate(budget, g)
+                    store[key] = mse(est, truth)
+                err["stock"].append(store[key])
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    est = getattr(ours, cname)(n, random_state=s, **kw).approximate(budget, g)
+                err["compat"].append(mse(est, truth))
+                if own:
+                    r = interplay.approximate(g, n, index, budget, max_order=order,
+                                              method=method, seed=s)
+                    err["own"].append(float(np.mean((np.array([r[k] for k in keys]) - tv) ** 2)))
+            row = {"game": gname, "class": cname, "kw": kw, "budget": budget, "seeds": seeds}
+            ms, ss = _mean_se(err["stock"])
+            row["stock"], row["stock_se"] = ms, ss
+            for side in ("compat", "own"):
+                if not err[side]:
+                    continue
+                m, se = _mean_se(err[side])
+                r_ = m / max(ms, 1e-300)
+                row[side], row[side + "_se"] = m, se
+                row[side + "_ratio"] = r_
+                row[side + "_ratio_se"] = r_ * float(np.hypot(se / max(m, 1e-300),
+                                                              ss / max(ms, 1e-300)))
+            rows.append(row)
+            if report is not None:
+                report(row)
+            if cache:
+                with open(cache, "w") as f:
+                    json.dump(store, f)
+    return rows
+
+
 def timing(n: int, budget: int, exact_n: int, repeats: int) -> None:
     import shapiq
     from shapiq import approximator as stock
@@ -211,7 +299,10 @@ def timing(n: int, budget: int, exact_n: int, repeats: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["errors", "timing", "offset"])
+    ap.add_argument("what", choices=["errors", "timing", "offset", "ratios"])
+    ap.add_argument("--cache", default=None)
+    ap.add_argument("--games", nargs="*", default=None)
+    ap.add_argument("--classes", nargs="*", default=None)
     ap.add_argument("--n", type=int, default=8)
     ap.add_argument("--budget", type=int, default=100)
     ap.add_argument("--seeds", type=int, default=10)
@@ -229,6 +320,18 @@ def main() -> None:
         for method, (ours, theirs) in offset(args.n, args.budget, args.seeds).items():
             print(f"{method}: interplay {ours:.3e}, stock shapiq {theirs:.3e}, "
                   f"ratio {ours / theirs:.2f}")
+    elif args.what == "ratios":
+        cases = [c for c in MC_CASES if not args.classes or c[0] in args.classes]
+        print("| game | class | config | budget | seeds | stock MSE | drop-in / stock | "
+              "approximate() / stock |")
+        print("|---|---|---|---|---|---|---|---|")
+
+        def show(r):
+            print(f"| {r['game']} | {r['class']} | {r['kw'] or ''} | {r['budget']} | "
+                  f"{r['seeds']} | {r['stock']:.3e} | {r['compat_ratio']:.2f} +- "
+                  f"{r['compat_ratio_se']:.2f} | {r['own_ratio']:.2f} +- "
+                  f"{r['own_ratio_se']:.2f} |", flush=True)
+        ratios(args.n, args.budget, args.seeds, args.cache, cases, args.games, report=show)
     else:
         timing(args.n, args.budget, args.exact_n, args.repeats)
 

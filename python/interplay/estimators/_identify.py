@@ -138,12 +138,15 @@ def satterthwaite_factor(var_t: np.ndarray, counts: np.ndarray, open_: np.ndarra
     carrying weight) has fewer than two draws: its variance is not estimated (none drawn: its
     term is missing from the estimate; one: its sample variance is 0).
 
-    var_t: (T, ...) per-stratum variances; counts: (T,) draws; open_: (T,) bool; thin: (T,)
+    var_t: (T, ...) per-stratum variances; counts: (T,) draws (or (T, ...) degrees of freedom
+    + 1 per entry, broadcast against var_t); open_: (T,) bool; thin: (T,)
     bool, open strata expected to get fewer than two draws: inf whatever their realised count
     (a choice by the expected counts, not the draws)."""
-    k = counts.astype(np.float64).reshape((-1,) + (1,) * (var_t.ndim - 1))
-    op = open_.reshape(k.shape)
-    few = k <= 1 if thin is None else (k <= 1) | thin.reshape(k.shape)
+    k = counts.astype(np.float64)
+    k = k.reshape(k.shape + (1,) * (var_t.ndim - k.ndim))
+    lead = (-1,) + (1,) * (var_t.ndim - 1)
+    op = open_.reshape(lead)
+    few = k <= 1 if thin is None else (k <= 1) | thin.reshape(lead)
     unreliable = (op & few).any(axis=0)
     total = var_t.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -712,19 +712,82 @@ def paired_size_variance(g, Sz, Sz2, X, kcount, complete, cap, n, var_t):
 
 class _MonteCarlo(StratifiedEstimator):
     """Shared machinery of SHAP-IQ and SVARM-IQ: per-size subset moments of 1, v and v^2,
-    weighted by the derivative weights of the index's base (aggregated, e.g. k-SII from SII)."""
+    weighted by the derivative weights of the index's base (aggregated, e.g. k-SII from SII).
+
+    Each size t with k_t >= 2 draws (and not complete) is centred by its own sample mean
+    vbar_t, and its size-level (Horvitz-Thompson) estimate of sum_{|T| = t} g(T) v(T) is
+
+        G_t vbar_t + (C_t - 1) s_gv,   s_gv = sum_i g_i (v_i - vbar_t) / (k_t - 1),
+
+    G_t = sum_{|T| = t} g(T) (known): exactly unbiased under sampling without replacement
+    within the size (vbar_t and the sample covariance s_gv are unbiased for the size's mean and
+    covariance of g and v), and exact when the size is complete. With complement pairing the
+    middle size n/2 draws pairs (T, N minus T): the same with pairs as units (u = the pair's
+    mean value, x = its summed weight). Only the level of v within the size is removed, not
+    its dependence on T: a constant, or a level that changes with the size, no longer costs
+    sampling noise (v(empty)-centring alone left E[v | t] - v(empty); on shapiq's
+    RandomTableGame, v(empty) = 0.64, that was 1.2x shapiq's error on SII pairs).
+    """
+
+    #: SVARM-IQ's strata within a size: "mask" (the intersection T n S itself, 2^s strata, as
+    #: shapiq's SVARM-IQ) or "count" (its size |T n S|, s + 1 strata)
+    strata = "mask"
+
+    def _centres(self, V0, sizes, kcount, complete, v0):
+        """(n+1, d) the centre of each size (its sample mean where it has >= 2 sampling units
+        and is not complete, else v(empty)) and (n+1,) whether it is centred by its mean."""
+        n = self.n_players
+        units = self._size_units(kcount)
+        mean_ok = (units >= 2) & ~complete
+        sums = np.zeros((n + 1, V0.shape[1]))
+        np.add.at(sums, sizes, V0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            means = sums / np.maximum(kcount, 1)[:, None]
+        c = np.where(mean_ok[:, None], means, v0[None, :])
+        return c, mean_ok
+
+    def _size_units(self, kcount):
+        """(n+1,) independent sampling units per size: draws, and with complement pairing
+        k_{n/2} / 2 pairs in the middle size."""
+        n = self.n_players
+        units = kcount.astype(np.float64).copy()
+        if self.pairing and n % 2 == 0:
+            units[n // 2] = kcount[n // 2] // 2
+        return units
+
+    def _unbiased_correction(self, gm, A, kcount, complete, cap, centred):
+        """(n+1, K, d) the term that makes a centred size's HT estimate unbiased, kappa_t
+        sum_i h_i (v_i - vbar_t) with kappa_t = (C_t - k_t) / (k_t (k_t - 1)) (units: pairs in
+        the paired middle size, h the pair-symmetrised weight there), and (n+1,) the ratio
+        phi_t of the corrected to the plain scale (its square scales the variance)."""
+        n = self.n_players
+        units = self._size_units(kcount)
+        C = cap.copy()
+        mid = np.zeros(n + 1, dtype=bool)
+        if self.pairing and n % 2 == 0:
+            mid[n // 2] = True
+            C[n // 2] = cap[n // 2] / 2
+        ok = centred & ~complete & (units >= 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kappa = np.where(ok, (C - units) / np.maximum(units * (units - 1), 1), 0.0)
+            phi = np.where(ok, 1.0 + kappa * units / np.maximum(C, 1), 1.0)
+        h = np.where(mid[:, None], (gm + gm[:, ::-1]) / 2, gm)
+        corr = kappa[:, None, None] * np.einsum("tm,tmkd->tkd", h, A)
+        return corr, phi
 
     def _compute(self, upto):
         n, k = self.n_players, self.max_order
         sets, V0, sizes, kcount, complete = self._sample(upto)
         d = V0.shape[1]
-        # Centred by v(empty) (always drawn: size 0 is enumerated), as shapiq's Monte Carlo
-        # does: a constant offset c contributes c sum_T gamma_S(T) exactly (0 for |S| >= 1,
-        # added back below), but its sampling noise in sum_{sampled T} gamma_S(T) c gave 4-5x
-        # shapiq's error on SII pairs of a game with v(empty) = 0.64 (issue 13)
+        # Centred per size (see the class docstring); sizes without two draws by v(empty)
+        # (always drawn: size 0 is enumerated), as shapiq's Monte Carlo is: a constant offset
+        # contributes c sum_T gamma_S(T) exactly (added back below), but its sampling noise in
+        # sum_{sampled T} gamma_S(T) c gave 4-5x shapiq's error on SII pairs of a game with
+        # v(empty) = 0.64 (issue 13)
         i0 = np.flatnonzero(sizes == 0)
         v0 = V0[i0[0]] if i0.size else np.zeros(d)
-        V = V0 - v0
+        centre, centred = self._centres(V0, sizes, kcount, complete, v0)
+        V = V0 - centre[sizes]
         paired = self.pairing
         cols = np.empty((upto, 1 + (3 if paired else 2) * d))  # 1, v, v^2 (, pair products)
         cols[:, 0] = 1.0
@@ -742,16 +805,6 @@ class _MonteCarlo(StratifiedEstimator):
         for s in range(k + 1):
             P = pattern_sums(mom, n, s, contiguous=True)  # (n+1, 2^s, K_s, columns)
             pc = _popcounts(s)
-            L = np.empty((n + 1, s + 1) + P.shape[2:])  # summed over the masks with l members
-            for l in range(s + 1):
-                masks = np.flatnonzero(pc == l)
-                L[:, l] = P[:, masks[0]]
-                for m in masks[1:]:
-                    L[:, l] += P[:, m]
-            del P
-            N = L[..., 0]
-            A = L[..., 1:1 + d]
-            B = L[..., 1 + d:1 + 2 * d]
             if bern is not None and s >= 1:
                 g = aggregated_coalition_weights(weights, bern, n, s, k)
             else:
@@ -761,9 +814,28 @@ class _MonteCarlo(StratifiedEstimator):
                     for l in range(s + 1):
                         if 0 <= t - l <= n - s:
                             g[t, l] = (-1) ** (s - l) * wdd[t - l]
-            X = L[..., 1 + 2 * d:] if paired else None
-            est, var_t, counts = self._combine(g, A, B, N, kcount, complete, cap, n, s, X)
-            est = est + (g * _strata_sizes(n, s)).sum() * v0  # the offset's exact share
+            if self.strata == "count":  # strata (t, |T n S|): the masks summed by popcount
+                L = np.empty((n + 1, s + 1) + P.shape[2:])
+                for l in range(s + 1):
+                    masks = np.flatnonzero(pc == l)
+                    L[:, l] = P[:, masks[0]]
+                    for m in masks[1:]:
+                        L[:, l] += P[:, m]
+                P, gm, Pm = L, g, _strata_sizes(n, s)
+            else:  # strata (t, T n S): 2^s per size, C(n - s, t - |L|) coalitions each
+                gm, Pm = g[:, pc], _mask_strata_sizes(n, s)
+            N = P[..., 0]
+            A = P[..., 1:1 + d]
+            B = P[..., 1 + d:1 + 2 * d]
+            X = P[..., 1 + 2 * d:] if paired else None
+            per_t, var_t, counts, ht = self._combine(gm, Pm, A, B, N, kcount, complete, cap,
+                                                     n, X)
+            del P
+            corr, phi = self._unbiased_correction(gm, A, kcount, complete, cap, centred)
+            per_t = per_t + np.where(ht, corr, 0.0)
+            var_t = np.where(ht, var_t * (phi ** 2)[:, None, None], var_t)
+            # the centres' exact share: sum_t c_t G_t, G_t = sum over the size of g
+            est = per_t.sum(axis=0) + ((gm * Pm).sum(axis=1) @ centre)[None, :]
             # few draws per size: Student-t quantile of the Satterthwaite degrees of freedom;
             # inf where a weighted size has fewer than two draws (docs/sampled.md)
             open_ = ~complete & (np.abs(g) > 0).any(axis=1)
@@ -806,17 +878,20 @@ class _MonteCarlo(StratifiedEstimator):
 class ShapIQ(_MonteCarlo):
     """SHAP-IQ (Fumagalli et al. 2023): unbiased Monte-Carlo estimate of any cardinal
     interaction index, phi(S) = sum_T gamma_S(T) v(T), gamma_S(T) = (-1)^{s-|T n S|}
-    w(|T \\ S|, s), estimated stratum by stratum: sum_t C(n,t)/k_t sum_{sampled T, |T|=t}.
-    Unbiased given the stratum counts; variance sum_t C_t^2 (1 - k_t/C_t) s_t^2 / k_t."""
+    w(|T \\ S|, s), estimated size by size, each size centred by its own mean (see
+    _MonteCarlo): G_t vbar_t + (C_t - 1) s_gv. Unbiased given the counts per size; variance
+    sum_t phi_t^2 C_t^2 (1 - k_t/C_t) s_t^2 / k_t of the centred terms."""
 
     method = "shapiq"
+    strata = "count"  # sums over a size only: the counts' arrays are smaller
 
-    def _combine(self, g, A, B, N, kcount, complete, cap, n, s, X=None):
-        """The estimate, per-size variances and draws per size (pairs with ``X``)."""
+    def _combine(self, g, P, A, B, N, kcount, complete, cap, n, X=None):
+        """Per size: the estimate, the variance, draws for the degrees of freedom (pairs with
+        ``X``) and where the size-level estimate was used (all sizes)."""
         per_t, var_t, Sz, Sz2 = self._combine_per_size(g, A, B, kcount, complete, cap)
         if X is not None:
             var_t, kcount = paired_size_variance(g, Sz, Sz2, X, kcount, complete, cap, n, var_t)
-        return per_t.sum(axis=0), var_t, kcount
+        return per_t, var_t, kcount, np.ones((n + 1, 1, 1), dtype=bool)
 
     @staticmethod
     def _combine_per_size(g, A, B, kcount, complete, cap):
@@ -824,8 +899,8 @@ class ShapIQ(_MonteCarlo):
         sums of z and z^2."""
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(kcount > 0, cap / np.maximum(kcount, 1), 0.0)
-        Sz = np.einsum("tl,tlkd->tkd", g, A)
-        Sz2 = np.einsum("tl,tlkd->tkd", g * g, B)
+        Sz = np.einsum("tm,tmkd->tkd", g, A)
+        Sz2 = np.einsum("tm,tmkd->tkd", g * g, B)
         est = scale[:, None, None] * Sz
         kk = kcount[:, None, None].astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -848,92 +923,131 @@ def _strata_sizes(n: int, s: int) -> np.ndarray:
     return P
 
 
-#: SVARM-IQ stratifies a size by |T n S| only when each stratum expects this many draws
-MIN_STRATUM_DRAWS = 10
+@functools.lru_cache(maxsize=64)
+def _mask_strata_sizes(n: int, s: int) -> np.ndarray:
+    """P[t, L] = C(n - s, t - |L|): coalitions T of size t with T n S = L, for each mask L of
+    the s members of S (read-only)."""
+    pc = _popcounts(s)
+    P = np.zeros((n + 1, 1 << s))
+    for tt in range(n + 1):
+        for L in range(1 << s):
+            if 0 <= tt - pc[L] <= n - s:
+                P[tt, L] = float(comb(n - s, tt - int(pc[L])))
+    P.setflags(write=False)
+    return P
+
+
+#: SVARM-IQ post-stratifies a size only when each of its strata expects this many draws (0:
+#: every size whose draws leave a within-stratum degree of freedom)
+MIN_STRATUM_DRAWS = 0
 
 
 class SvarmIQ(_MonteCarlo):
     """SVARM-IQ (Kolpaczki et al. 2024): stratified by coalition size t and intersection
-    l = |T n S|; phi(S) = sum_{t,l} gamma(t,l) P(t,l) mean_{(t,l)} v with P = C(s,l) C(n-s,t-l)
-    coalitions per stratum. Variance: sum (gamma P)^2 (1 - N/P) s^2 / N per stratum.
+    L = T n S (2^s strata per size, as shapiq's SVARM-IQ; ``strata = "count"`` stratifies by
+    |L| instead); phi(S) = sum_{t,L} gamma(t,|L|) P(t,L) mean_{(t,L)} v with
+    P(t, L) = C(n-s, t-|L|) coalitions per stratum. The values are centred by each size's mean
+    (_MonteCarlo), so an empty stratum is imputed by its size's mean. Variance: the
+    post-stratified residual form (:meth:`_combine`), which needs no stratum with two draws.
 
-    A size t is stratified by l only when every (t, l) stratum it needs expects at least
-    MIN_STRATUM_DRAWS draws (k_t P(t, l) / C(n, t)); otherwise, and in the rare case that a
-    stratum so chosen has at most one draw, it uses the size-level Horvitz-Thompson estimate
-    (SHAP-IQ's). The choice must not depend on which coalitions were drawn: falling back
-    whenever a stratum happened to be empty (the choice by realised counts) is biased (the
-    fallback estimate given an empty stratum misses its contribution), by up to 15 standard
-    errors of the mean at n = 25 (coverage 0.76-0.88 at 1-5 K coalitions; 0.93-0.94 now)."""
+    A size t is post-stratified when every stratum it needs expects at least
+    MIN_STRATUM_DRAWS draws (k_t P(t, L) / C(n, t)), a choice from the counts per size, not from
+    which coalitions were drawn; otherwise, and where its draws leave no within-stratum degree
+    of freedom, it uses the size-level estimate (SHAP-IQ's, centred). With 10 expected draws
+    per stratum (by |L|) required before, every sampled size of n = 10 at 300 coalitions was
+    SHAP-IQ's estimate, 1.7x shapiq's SVARM-IQ error on RandomTableGame."""
 
     method = "svarmiq"
-    #: a size is stratified by l only if each needed stratum expects this many draws
+    #: a size is stratified only if each needed stratum expects this many draws
     min_stratum_draws = MIN_STRATUM_DRAWS
-    #: a stratum with fewer draws falls back to the size-level estimate (1 reproduces
-    #: shapiq's SVARMIQ, which averages every non-empty stratum: interplay.compat.shapiq)
-    min_stratum_count = 2
 
-    def _combine(self, g, A, B, N, kcount, complete, cap, n, s, X=None):
-        P = _strata_sizes(n, s)
+    def _combine(self, g, P, A, B, N, kcount, complete, cap, n, X=None):
+        """Per size t: the stratified estimate sum_L g(t, L) P(t, L) ybar_{(t, L)} over the
+        strata L of the size (masks T n S, or their counts) of the centred values (an empty
+        stratum is imputed by the size's mean, i.e. 0), its variance in residual form, the
+        degrees of freedom + 1 (for satterthwaite_factor) and where the size-level estimate
+        was used instead (thin sizes; no within-stratum degrees of freedom).
+
+        Variance (post-stratification, Cochran 1977 5A.9; Saerndal et al. 1992 7.6): with
+        e_i = g(t, L_i) (v_i - ybar_{L_i}) the residuals from the stratum means (a complement
+        pair's two residuals summed), Var = (C_t / k_t)^2 (1 - k_t / C_t) k_t / (k_t - H) sum_i
+        e_i^2, H the non-empty needed strata: it needs no stratum with two draws (a stratum
+        with one has residual 0 and costs one degree of freedom, k_t - H in all), so every
+        size expected to fill its strata is stratified. An empty needed stratum adds
+        (g P)^2 s_t^2 (the size's variance: the imputed mean's error)."""
         Nd = N[..., None]
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = np.where(Nd > 0, A / np.maximum(Nd, 1), 0.0)
-            s2 = np.where(Nd > 1, (B - A * mean) / np.maximum(Nd - 1, 1), 0.0)
-            gp = (g * P)[:, :, None, None]
-            per_t = (gp * mean).sum(axis=1)  # (n+1, K_s, d): stratified by l within size t
-            fpc = np.where(Nd > 0, 1.0 - Nd / np.maximum(P[:, :, None, None], 1), 0.0)
-            var_t = (gp**2 * np.maximum(fpc, 0) * np.maximum(s2, 0) / np.maximum(Nd, 1)).sum(axis=1)
-            # sizes too thin to stratify by l (decided from k_t, not from the draws) and the
-            # rare stratum with at most one draw: the size-level Horvitz-Thompson estimate
-            needed = np.abs(g * P) > 0  # (n+1, s+1)
-            thin = (needed & (kcount[:, None] * P < self.min_stratum_draws * cap[:, None])).any(1)
-            missing = (thin[:, None] | (needed[:, :, None] & (N < self.min_stratum_count))
-                       .any(axis=1))[..., None]
-            if X is not None:  # complement pairs: strata (t, l) and (n - t, s - l) together
-                var_t = self._paired_strata_var(gp[..., 0, 0], P, N, A, B, X, complete, n,
-                                                var_t)
+            gp = g * P
+            per_t = (gp[:, :, None, None] * mean).sum(axis=1)  # (n+1, K_s, d)
+            needed = np.abs(gp) > 0  # (n+1, M)
+            nd3 = needed[:, :, None]
+            ss = np.where(Nd > 0, B - A * mean, 0.0)  # within-stratum sums of squares
+            e2 = (np.where(nd3, g[:, :, None] ** 2, 0.0)[..., None] * ss)
+            kk = kcount.astype(np.float64)
+            # the size's variance of the centred values (for imputed strata)
+            tot_a, tot_b = A.sum(axis=1), B.sum(axis=1)
+            s2_tot = np.where(kk[:, None, None] > 1, (tot_b - tot_a ** 2 / np.maximum(
+                kk, 1)[:, None, None]) / np.maximum(kk - 1, 1)[:, None, None], 0.0)
+            s2_tot = np.maximum(s2_tot, 0.0)
+            empty = nd3 & (N == 0)  # (n+1, M, K)
+            H = (nd3 & (N > 0)).sum(axis=1)  # (n+1, K)
+            units = kk[:, None] - H  # within-stratum degrees of freedom
+            if X is not None:  # complement pairs: strata (t, L) and (n - t, S minus L) together
+                e2, empty_var = self._paired_e2(g, gp, N, A, B, X, mean, e2, complete, n)
+            else:
+                empty_var = None
+            sum_e2 = np.maximum(e2.sum(axis=1), 0.0)  # (n+1, K, d); >= 0 but for rounding
+            fpc = np.where(complete, 0.0, 1.0 - kk / cap)
+            scale = np.where(kk > 0, cap / np.maximum(kk, 1), 0.0) ** 2 * fpc * kk
+            var_t = (scale[:, None, None] * sum_e2
+                     / np.maximum(units, 1)[..., None])
+            imp = np.where(empty[..., None], (gp ** 2)[:, :, None, None] * s2_tot[:, None],
+                           0.0).sum(axis=1)
+            var_t = var_t + (imp if empty_var is None else empty_var)
+            # sizes too thin to stratify (decided from k_t, not from the draws) and those
+            # without within-stratum degrees of freedom: the size-level estimate
+            thin = (needed & (kk[:, None] * P < self.min_stratum_draws * cap[:, None])).any(1)
+            missing = (thin[:, None] | (units < 1))[..., None] & ~complete[:, None, None]
             ht, ht_var, Sz, Sz2 = ShapIQ._combine_per_size(g, A, B, kcount, complete, cap)
+            counts = np.where(missing[..., 0], kk[:, None], units + 1)
             per_t = np.where(missing, ht, per_t)
             var_t = np.where(missing, ht_var, var_t)
             if X is not None:
-                paired_var, _ = paired_size_variance(g, Sz, Sz2, X, kcount, complete, cap, n,
-                                                     ht_var)
+                paired_var, pc_ = paired_size_variance(g, Sz, Sz2, X, kcount, complete, cap, n,
+                                                       ht_var)
                 var_t = np.where(missing | missing[::-1], np.where(missing, paired_var, 0.0),
                                  var_t)
-        return per_t.sum(axis=0), var_t, kcount
+                counts = np.where(missing[..., 0], pc_[:, None], counts)
+        return per_t, var_t, counts, missing
 
     @staticmethod
-    def _paired_strata_var(gp, P, N, A, B, X, complete, n, var_t):
-        """With complement pairing the pairs of stratum (t, l) are exactly those of
-        (n - t, s - l) (P is the same): one stratum of pairs with terms
-        y = gP(t, l) v(T) + gP(n - t, s - l) v(N minus T), variance P^2-free form
-        (1 - N/P) s_y^2 / N summed over l, put on size t < n/2 (0 on n - t); sizes whose
-        strata are not paired one to one keep the independent form."""
-        out = var_t.copy()
-        s = gp.shape[1] - 1
+    def _paired_e2(g, gp, N, A, B, X, mean, e2, complete, n):
+        """With complement pairing the pairs of stratum (t, L) are exactly those of
+        (n - t, S minus L) (the strata axis reversed: masks or counts): each pair's residual
+        is g(t, L)(v(T) - ybar) + g(n - t, S minus L)(v(N minus T) - ybar'), its square summed
+        per stratum (cross products from X) and put on size t < n/2 (0 on n - t); sizes whose
+        strata are not paired one to one keep the independent form. Also the variance of
+        imputed (empty) strata, on t."""
+        out = e2.copy()
         t = np.arange(n // 2 + (n % 2))
-        t = t[(t < n - t) & ~complete[t] & ~complete[n - t]]  # all such sizes at once
+        t = t[(t < n - t) & ~complete[t] & ~complete[n - t]]
         if t.size == 0:
-            return out
+            return out, None
         u = n - t
-        Nt, Nu = N[t], N[u][:, ::-1]  # (T, s+1, K): stratum (t, l) against (u, s - l)
+        Nt, Nu = N[t], N[u][:, ::-1]
         ok = (Nt == Nu).all(axis=1)  # (T, K)
-        # every l at once (T, s+1, K, d); stratum (t, l) against (u, s - l)
-        k = Nt[..., None]
-        a, b = gp[t][:, :, None, None], gp[u][:, ::-1, None, None]
-        Sy = a * A[t] + b * A[u][:, ::-1]
-        Sy2 = a * a * B[t] + b * b * B[u][:, ::-1] + 2 * a * b * X[t]
+        a, b = g[t][:, :, None, None], g[u][:, ::-1, None, None]
+        At, Au = A[t], A[u][:, ::-1]
         with np.errstate(divide="ignore", invalid="ignore"):
-            s2 = np.where(k > 1, (Sy2 - Sy * Sy / np.maximum(k, 1)) / np.maximum(k - 1, 1), 0.0)
-            fpc = np.where(k > 0, 1.0 - k / np.maximum(P[t], 1.0)[:, :, None, None], 0.0)
-            terms = np.where(k > 0, np.maximum(fpc, 0) * np.maximum(s2, 0) / np.maximum(k, 1),
-                             0.0)
-        acc = np.zeros((t.size,) + var_t.shape[1:])
-        for l in range(s + 1):  # summed in order of l
-            acc += terms[:, l]
-        okd = ok[..., None]
-        out[t] = np.where(okd, acc, var_t[t])
-        out[u] = np.where(okd, 0.0, var_t[u])
-        return out
+            ss12 = np.where(Nt[..., None] > 0, X[t] - At * Au / np.maximum(Nt, 1)[..., None], 0.0)
+        cross = np.where((np.abs(gp[t]) > 0)[:, :, None, None]
+                         | (np.abs(gp[u][:, ::-1]) > 0)[:, :, None, None],
+                         2 * a * b * ss12, 0.0)
+        okd = ok[:, None, :, None]
+        out[t] = np.where(okd, e2[t] + e2[u][:, ::-1] + cross, e2[t])
+        out[u] = np.where(okd, 0.0, e2[u])
+        return out, None
 
 
 def aggregated_coalition_weights(w: np.ndarray, bern: np.ndarray, n: int, s: int,

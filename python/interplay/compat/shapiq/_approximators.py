@@ -168,8 +168,6 @@ class _Interplay:
                                      pairing=pairing)
             except ValueError as err:  # e.g. a budget below the estimator's minimum
                 raise _Refused(f"interplay's {method!r} estimator refused: {err}") from err
-            if method == "svarmiq":  # shapiq's SVARM-IQ: every non-empty stratum by its mean
-                est.min_stratum_draws, est.min_stratum_count = 0, 1
             return est
 
         est = build(spend)
