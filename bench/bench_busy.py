@@ -4,9 +4,9 @@ runs; then first-call and import times in fresh processes.
 
 * Sampled: n = 20, order 2, budget 10,000, the lookup-table game of bench_sampled.py, every
   estimator of bench_sampled.ESTIMATORS and method="auto" for SII, FSII, FBII; time outside
-  the game (wall and CPU), the fastest of 3 warm runs. shapiq 1.8.0's same estimators (and its
-  explainer defaults for the auto rows) run in bench_sampled's child process with its own
-  default threads, in the same load phase.
+  the game (wall and CPU) of warm runs. shapiq 1.8.0's same estimators (and its explainer
+  defaults for the auto rows) run in bench_sampled's child process with its own default
+  threads, in the same load phase (3 runs each, the first one cold).
 * Exact: ``interplay.exact`` on a table of 2^n normal values, n = 20 (SII, k-SII, STII, FSII,
   FBII), 22 (SII) and 24 (SII, FSII), order 2.
 * PID: bench_pid.py's joints: k = 16, 32, 64 and the batch of 1000 joints of 10 x 10 x 10.
@@ -14,9 +14,13 @@ runs; then first-call and import times in fresh processes.
 Each (load, threads) cell runs in a fresh child process (``--child``) that sets its threads
 with ``interplay.set_num_threads`` (nothing from the environment). The busy processes are
 started by this script (pure Python loops, one per core, each stopping by itself after
-``--busy-seconds``) and killed at the end of the phase. The table gives each figure and its
-ratio to the idle single-thread time; the goals: no busy figure above 2x, ours >= 20x shapiq
-outside the game for every sampled estimator.
+``--busy-seconds``) and killed at the end of the phase. Each cell times ``--rounds`` calls
+(default 9; at least 3, fewer than 9 once a cell has spent 3 s, e.g. PID k = 64) and reports
+their medians and the spread of its wall times (half the interquartile range, in % of the
+median: a 1 ms call loses a time slice now and then on a busy machine, so single runs and
+minima mislead). The table gives each median and its ratio to the idle single-thread median;
+the goals: no busy figure above 2x, ours >= 20x shapiq outside the game for every sampled
+estimator. ``--only A,B`` runs only the named workloads.
 
 Start-up (``--part startup``): in fresh processes, ``import interplay``; the imports the first
 call needs (numpy, scipy.linalg, threadpoolctl, the compiled core; torch and the model for
@@ -27,11 +31,10 @@ calls (other seeds: nothing cached between them).
         python bench/bench_busy.py --json bench/results_busy.json --md bench/results_busy.md
     python bench/bench_busy.py --part busy --smoke --no-shapiq   # a few workloads
 
-``--quick`` keeps every workload and the shapiq comparison but times one warm run instead of
-the fastest of 3 (ours and shapiq's), PID k = 64 without its warm-up call, and one fresh
-process per start-up figure instead of 3 (the figures are single runs, not minima): a complete
-run took 17.9 minutes at a background load of 13-15 on 2 cores (45 minutes without --quick at
-load 17-24). ``--md`` writes the RESULTS.md-ready section (command, date, commit, loads, both
+``--quick`` keeps every workload and the shapiq comparison but times one warm run per cell
+(``--rounds 1``; ours and shapiq's), PID k = 64 without its warm-up call, and one fresh process
+per start-up figure instead of 3 (the figures are single runs: not for the record): a
+complete run took 2.1 minutes on a quiet 2-core machine (17.9 at a background load of 13-15). ``--md`` writes the RESULTS.md-ready section (command, date, commit, loads, both
 tables).
 """
 
@@ -69,23 +72,43 @@ def workloads(smoke: bool) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------- child
-def _timed(fn, reps: int) -> tuple[float, float]:
-    """Fastest wall and CPU seconds of ``reps`` calls of fn(), less what fn returns (the
-    game's wall and CPU seconds; None: nothing to subtract)."""
-    best_w = best_c = float("inf")
-    for _ in range(reps):
+def _timed(fn, reps: int, budget: float = 3.0) -> dict:
+    """Wall and CPU seconds of ``reps`` calls of fn() (fewer, but at least 3, once ``budget``
+    seconds are spent), each less what fn returns (the game's wall and CPU seconds; None:
+    nothing to subtract): their medians ("wall", "cpu") and every round ("walls", "cpus")."""
+    walls, cpus = [], []
+    start = time.perf_counter()
+    for i in range(reps):
+        if i >= 3 and time.perf_counter() - start > budget:
+            break
         t, c = time.perf_counter(), time.process_time()
         gw, gc = fn() or (0.0, 0.0)
-        best_w = min(best_w, time.perf_counter() - t - gw)
-        best_c = min(best_c, time.process_time() - c - gc)
-    return best_w, best_c
+        walls.append(time.perf_counter() - t - gw)
+        cpus.append(time.process_time() - c - gc)
+    return {"wall": _median(walls), "cpu": _median(cpus), "walls": walls, "cpus": cpus}
+
+
+def _median(xs: list[float]) -> float:
+    ys = sorted(xs)
+    h = len(ys) // 2
+    return ys[h] if len(ys) % 2 else 0.5 * (ys[h - 1] + ys[h])
+
+
+def _spread(xs: list[float]) -> float:
+    """Half the interquartile range (nearest ranks) over the median, in percent: the noise of
+    a median cell (0 for one round)."""
+    ys = sorted(xs)
+    if len(ys) < 2:
+        return 0.0
+    q1, q3 = ys[(len(ys) - 1) // 4], ys[-1 - (len(ys) - 1) // 4]
+    return 50.0 * (q3 - q1) / max(_median(ys), 1e-12)
 
 
 def _no_game(fn, *args) -> None:
     fn(*args)  # no game inside: nothing to subtract
 
 
-def run_child(threads: int | None, smoke: bool, reps: int) -> None:
+def run_child(threads: int | None, smoke: bool, reps: int, only: set[str] | None = None) -> None:
     import numpy as np  # noqa: PLC0415
 
     import interplay  # noqa: PLC0415
@@ -96,6 +119,8 @@ def run_child(threads: int | None, smoke: bool, reps: int) -> None:
     spec = game_spec("table", 20)
     table_game = build_game(spec, 20)
     for w in workloads(smoke):
+        if only and w["name"] not in only:
+            continue
         if w["kind"] == "sampled":
             def call(w=w):
                 g = Timed(table_game, 20)
@@ -103,11 +128,11 @@ def run_child(threads: int | None, smoke: bool, reps: int) -> None:
                                       method=w["method"], seed=0)
                 return g.seconds, g.cpu
             call()  # warm-up
-            wall, cpu = _timed(call, reps)
+            rec = _timed(call, reps)
         elif w["kind"] == "exact":
             v = np.random.default_rng(w["n"]).normal(size=1 << w["n"])
             interplay.exact(v, w["index"], 2)
-            wall, cpu = _timed(lambda v=v, w=w: _no_game(interplay.exact, v, w["index"], 2), reps)
+            rec = _timed(lambda v=v, w=w: _no_game(interplay.exact, v, w["index"], 2), reps)
         else:
             if w["k"] == "batch":
                 p = np.random.default_rng(0).random((1000, 10, 10, 10))
@@ -117,24 +142,29 @@ def run_child(threads: int | None, smoke: bool, reps: int) -> None:
                 p /= p.sum()
             if w["k"] != 64 or reps > 1:  # k = 64 (10 s a call): no warm-up in --quick
                 interplay.pid(p)
-            wall, cpu = _timed(lambda p=p: _no_game(interplay.pid, p), 1 if w["k"] == 64 else reps)
-        print(json.dumps({"name": w["name"], "wall": wall, "cpu": cpu}), flush=True)
+            rec = _timed(lambda p=p: _no_game(interplay.pid, p), min(reps, 3) if w["k"] == 64 else reps)
+        print(json.dumps({"name": w["name"], **rec}), flush=True)
 
 
 def child(threads: int | None, args) -> dict:
-    cmd = ([sys.executable, __file__, "--child", str(threads or 0)] + (["--smoke"] if args.smoke else [])
-           + (["--quick"] if args.quick else []))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "python"), str(HERE)]))
+    cmd = ([sys.executable, __file__, "--child", str(threads or 0), "--rounds", str(args.rounds),
+            "--tree", str(args.tree)]
+           + (["--smoke"] if args.smoke else []) + (["--only", args.only] if args.only else []))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(args.tree / "python"), str(HERE)]))
     out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env, check=True).stdout
     return {r["name"]: r for r in map(json.loads, out.splitlines())}
 
 
-def shapiq(smoke: bool, reps: int) -> dict:
-    """shapiq 1.8.0's estimators (its default threads), outside the game, fastest of reps."""
+def shapiq(smoke: bool, reps: int, only: set[str] | None = None) -> dict:
+    """shapiq 1.8.0's estimators (its default threads), outside the game: the medians of reps
+    runs (the first one included: cold for shapiq) and every run."""
     from bench_sampled import (CHILD, ESTIMATORS, SHAPIQ_DEFAULT, SHAPIQ_PY,  # noqa: PLC0415
                                game_spec, shapiq_run)
 
-    names = [w["name"] for w in workloads(smoke) if w["kind"] == "sampled"]
+    names = [w["name"] for w in workloads(smoke)
+             if w["kind"] == "sampled" and (not only or w["name"] in only)]
+    if not names:
+        return {}
     runs = []
     for name in names:
         cls, kw, k = (ESTIMATORS[name][2:] if name in ESTIMATORS
@@ -145,8 +175,11 @@ def shapiq(smoke: bool, reps: int) -> dict:
     out = subprocess.run([SHAPIQ_PY, str(CHILD)], input=json.dumps(cfg) + "\n", text=True,
                          stdout=subprocess.PIPE, env=env, check=True).stdout
     recs = [json.loads(line) for line in out.splitlines() if line.strip()]
-    return {name: {"wall": r["seconds_total"] - r["seconds_in_game"],
-                   "cpu": r["cpu_total"] - r["cpu_in_game"]} for name, r in zip(names, recs)}
+    out = {}
+    for name, r in zip(names, recs):
+        walls, cpus = [x[0] for x in r["outside"]], [x[1] for x in r["outside"]]
+        out[name] = {"wall": _median(walls), "cpu": _median(cpus), "walls": walls, "cpus": cpus}
+    return out
 
 
 # ----------------------------------------------------------------------------- busy phase
@@ -173,7 +206,7 @@ def busy_part(args) -> dict:
                 res[key] = child(threads, args)
                 print(key, json.dumps(res[key]), flush=True)
             if args.shapiq:
-                res[f"{load}-shapiq"] = shapiq(args.smoke, 1 if args.quick else 3)
+                res[f"{load}-shapiq"] = shapiq(args.smoke, 1 if args.quick else 3, _only(args))
                 print(f"{load}-shapiq", json.dumps(res[f"{load}-shapiq"]), flush=True)
         finally:
             stop_busy(procs)
@@ -181,22 +214,28 @@ def busy_part(args) -> dict:
     return res
 
 
+def _only(args) -> set[str] | None:
+    return set(args.only.split(",")) if args.only else None
+
+
 def busy_table(res: dict) -> str:
-    """Wall / CPU ms outside the game, and the wall ratio to idle single-thread."""
+    """Median wall / CPU ms outside the game, the wall spread (half the interquartile range over
+    the median), and the median wall's ratio to the idle single-thread one."""
     cols = ["idle-default", "idle-1", "busy-default", "busy-1"]
-    lines = ["| workload | " + " | ".join(f"{c}: wall / CPU ms (wall x idle-1)" for c in cols) +
+    lines = ["| workload | rounds | " + " | ".join(f"{c}: wall / CPU ms, ±spread (x idle-1)" for c in cols) +
              " | shapiq busy: wall / CPU ms (x ours busy-default wall / CPU) |",
-             "|---" * (len(cols) + 2) + "|"]
+             "|---" * (len(cols) + 3) + "|"]
     for name, base in res["idle-1"].items():
         cells = []
         for c in cols:
             r = res[c][name]
-            cells.append(f"{1e3 * r['wall']:.1f} / {1e3 * r['cpu']:.1f} "
+            cells.append(f"{1e3 * r['wall']:.1f} / {1e3 * r['cpu']:.1f} ±{_spread(r.get('walls', [0])):.0f}% "
                          f"({r['wall'] / base['wall']:.2f}x)")
         sq, ours = res.get("busy-shapiq", {}).get(name), res["busy-default"][name]
         cells.append(f"{1e3 * sq['wall']:.0f} / {1e3 * sq['cpu']:.0f} ({sq['wall'] / ours['wall']:.0f}x"
                      f" / {sq['cpu'] / ours['cpu']:.0f}x)" if sq else "")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        rounds = sorted({len(res[c][name].get("walls", [0])) for c in cols})
+        lines.append(f"| {name} | {'-'.join(map(str, rounds))} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -248,7 +287,7 @@ print(json.dumps({"import_interplay": t1 - t0, "import_deps": t2 - t1, "first": 
 
 def startup_part(args) -> dict:
     # as an installed package: byte code cached (one discarded run writes it)
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    env = dict(os.environ, PYTHONPATH=str(args.tree / "python"))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     res = {}
     for what in ("exact", "approximate", "pid", "explain"):
@@ -289,7 +328,9 @@ def results_md(res: dict, argv: list[str]) -> str:
         la = {k: ", ".join(f"{x:.1f}" for x in busy[k]) for k in busy if k.startswith("load_")}
         out += [f"1/5/15-minute load averages: before {la.get('load_before')}, after the idle phase "
                 f"{la.get('load_after_idle')}, after the busy phase {la.get('load_after_busy')}.",
-                "Wall / CPU ms outside the game, and the wall ratio to idle single-thread:", "",
+                "Median wall / CPU ms outside the game over the rounds of each cell, the spread "
+                "of its wall time (± half the interquartile range, % of the median) and the "
+                "median wall's ratio to idle single-thread:", "",
                 busy_table(busy), ""]
     if res.get("startup"):
         out += ["Start-up, fresh processes:", "", startup_table(res["startup"]), ""]
@@ -302,6 +343,12 @@ def main() -> None:
     ap.add_argument("--part", choices=("busy", "startup", "all"), default="all")
     ap.add_argument("--quick", action="store_true",
                     help="every workload, one timed run each (about half the time)")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="timed runs per cell (default 9, --quick 1); a cell stops after 3 s "
+                         "once it has 3; medians are reported with their spread")
+    ap.add_argument("--only", default="", help="comma-separated workload names")
+    ap.add_argument("--tree", type=Path, default=ROOT,
+                    help="the checkout whose python/interplay is timed (A/B runs; default this one)")
     ap.add_argument("--smoke", action="store_true", help="a few workloads only")
     ap.add_argument("--no-shapiq", dest="shapiq", action="store_false")
     ap.add_argument("--busy-seconds", type=float, default=900.0,
@@ -314,13 +361,15 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick and args.startup_runs == 3:
         args.startup_runs = 1
-    sys.path[:0] = [str(ROOT / "python"), str(HERE)]
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 9
+    sys.path[:0] = [str(args.tree / "python"), str(HERE)]
     if args.child is not None:
-        run_child(args.child or None, args.smoke, 1 if args.quick else 3)
+        run_child(args.child or None, args.smoke, args.rounds, _only(args))
         return
     start = time.perf_counter()
     res = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=args.tree,
                                     capture_output=True, text=True).stdout.strip()}
     if args.part in ("busy", "all"):
         res["busy"] = busy_part(args)

@@ -9,6 +9,7 @@
 #include "interplay/regression/dual.hpp"
 #include "interplay/regression/moments.hpp"
 #include "interplay/sampling/stratified.hpp"
+#include "interplay/sampling/student_t.hpp"
 
 namespace py = pybind11;
 using interplay::bind::carray;
@@ -172,6 +173,18 @@ py::array_t<std::int64_t> permutations(std::uint64_t seed, std::int64_t start, s
     return out;
 }
 
+py::array_t<double> t975(carray<double> df) {
+    const auto m = static_cast<std::size_t>(df.size());
+    py::array_t<double> out(static_cast<py::ssize_t>(m));
+    const auto *pd = df.data();
+    auto *po = out.mutable_data();
+    {
+        py::gil_scoped_release release;
+        for (std::size_t i = 0; i < m; ++i) po[i] = interplay::sampling::t975(pd[i]);
+    }
+    return out;
+}
+
 }  // namespace
 
 void register_sampling(py::module_ &m) {
@@ -199,4 +212,6 @@ void register_sampling(py::module_ &m) {
           py::arg("n"), "Permutations start..start+count-1 of the seeded stream, (count, n).");
     m.def("set_ranks", &set_ranks, py::arg("sets"), py::arg("n"), py::arg("max_order"),
           "Rank of each set among sets of size <= max_order (size, then value); -1 if larger.");
+    m.def("t975", &t975, py::arg("df"),
+          "The 0.975 quantile of Student's t at each df (> 0; NaN otherwise), flattened.");
 }

@@ -18,20 +18,33 @@ import sys
 
 _setting: int | None = None
 
-#: libgomp's spins before a waiting thread sleeps, set by :func:`quiet_openmp_waits`
+#: libgomp's spins before a waiting thread sleeps, set by :func:`quiet_openmp_waits`: on a
+#: machine with cores to spare, and when the load average exceeds the cores
 GOMP_SPINCOUNT = "10000"
+GOMP_SPINCOUNT_BUSY = "100"
 _spin_note = "not set"
 
 
 def quiet_openmp_waits() -> None:
     """Set GOMP_SPINCOUNT for this process unless the user chose a wait policy (called once by
-    ``import interplay``; effective if libgomp is loaded afterwards)."""
+    ``import interplay``; effective if libgomp is loaded afterwards): 10,000 spins (about 0.1
+    ms, long enough to carry torch's threads across the gaps between its operators), or 100
+    when the 1-minute load average exceeds the cores, where a spinning thread takes the core
+    its peer needs (exact n = 20 at two threads under load: 25-30% more CPU than one thread at
+    10,000, 0-5% at 100; bench/RESULTS.md, issue 12). libgomp reads it once."""
     global _spin_note
     if "GOMP_SPINCOUNT" in os.environ or "OMP_WAIT_POLICY" in os.environ:
         _spin_note = "as set by the user"
         return
-    os.environ["GOMP_SPINCOUNT"] = GOMP_SPINCOUNT
-    _spin_note = (f"GOMP_SPINCOUNT={GOMP_SPINCOUNT}" if "torch" not in sys.modules else
+    try:
+        busy = os.getloadavg()[0] > _cores()
+    except OSError:  # pragma: no cover - no load average on this platform
+        busy = False
+    spin = GOMP_SPINCOUNT_BUSY if busy else GOMP_SPINCOUNT
+    os.environ["GOMP_SPINCOUNT"] = spin
+    _spin_note = (f"GOMP_SPINCOUNT={spin}" + (" (load average above the cores at import)" if busy
+                                              else "")
+                  if "torch" not in sys.modules else
                   "libgomp's default (torch was imported before interplay)")
 
 

@@ -61,7 +61,8 @@ def plan_exact(
              <= cpp.exact.per_order_cost(n, dd, 0, k))
     methods = tuple("gather" if np.array_equal(w, np.eye(k + 1, n + 1)) else
                     "fused" if fused else "per_order" for w in weights)
-    scratch = max(0 if m == "gather" else cpp.build.max_threads() * rows * dd * 8
+    chunks = min(64, max(1, (1 << n) // (8 * rows)))  # the fused kernel's accumulators, at most
+    scratch = max(0 if m == "gather" else chunks * rows * dd * 8
                   if m == "fused" else table for m in methods)
     nbytes = (0 if in_place else table) + scratch + len(weights) * rows * dd * 8 + rows * 8
     nbytes += table if converts_input else 0

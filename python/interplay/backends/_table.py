@@ -46,6 +46,7 @@ TABLE: tuple[Row, ...] = (
     Row("sampling.first_occurrence"),
     Row("sampling.permutations"),
     Row("sampling.intersection_kernel"),
+    Row("sampling.t975", ("cpp", "reference")),
     Row("permutation.sii_plan", limits={"cpp": _WINDOWS, "numba": _WINDOWS}),
     Row("permutation.sii_accumulate", limits={"cpp": _WINDOWS, "numba": _WINDOWS}, outputs=True),
     Row("permutation.stii2_plan", limits={"cpp": _WORD, "numba": _WORD}),

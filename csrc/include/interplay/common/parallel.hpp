@@ -34,7 +34,11 @@ inline int max_threads() noexcept {
 constexpr double kThreadGrain = double(1 << 22);
 
 // Threads for a region of `work` elementary operations: one per kThreadGrain, at most
-// max_threads(); regions use `num_threads(team(work)) if (team(work) > 1)`.
+// max_threads(); regions use `num_threads(team(work)) if (team(work) > 1)`. Regions hand out
+// independent pieces with schedule(dynamic): on a busy machine a descheduled thread then holds
+// up only the piece it is in, not a static share of the region; and nothing waits for a peer
+// inside a region (no `ordered`: reductions keep one accumulator per fixed chunk, added in
+// chunk order after the region).
 inline int team(double work) noexcept {
     const int m = max_threads();
     const double t = work / kThreadGrain;

@@ -17,7 +17,7 @@ inline void explanation_game(const std::uint64_t *sets, const double *values, st
                              std::size_t d, const std::uint64_t *coalitions, std::size_t nb,
                              std::size_t words, double *out) {
     const int team_size = team(double(nb) * double(m) * double(words + d));
-#pragma omp parallel for schedule(static) num_threads(team_size) if (team_size > 1)
+#pragma omp parallel for schedule(dynamic, 16) num_threads(team_size) if (team_size > 1)
     for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(nb); ++b) {
         const std::uint64_t *c = coalitions + static_cast<std::size_t>(b) * words;
         double *o = out + static_cast<std::size_t>(b) * d;

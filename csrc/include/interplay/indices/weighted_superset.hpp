@@ -89,7 +89,7 @@ inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_
         constexpr std::int64_t nc = 64;
         std::vector<double> part(static_cast<std::size_t>(nc) * d, 0.0);
         ParallelErrors errors;
-#pragma omp parallel for schedule(static) num_threads(team_size) if (team_size > 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team_size) if (team_size > 1)
         for (std::int64_t q = 0; q < nc; ++q) {
             errors.run([&] {
                 double *acc = part.data() + std::size_t(q) * d;
@@ -123,7 +123,7 @@ inline void per_order(const double *m, int n, std::size_t d, Weights w, int min_
         if (!identity) {
             if (!work_ready || !size_only) {
                 const int ws = s;
-#pragma omp parallel for schedule(static) num_threads(team_size) if (team_size > 1)
+#pragma omp parallel for schedule(dynamic, 4096) num_threads(team_size) if (team_size > 1)
                 for (std::int64_t T = 0; T < nn; ++T) {
                     const double c = w(ws, pt(std::uint64_t(T)));
                     const double *src = m + std::size_t(T) * d;
@@ -201,30 +201,33 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
             if (w(s, t) != 0.0) active[std::size_t(s)] = 1;
 
     // Blocks are cut into `nchunks` contiguous chunks, a number set by the problem alone (not
-    // the thread count); each chunk is summed serially into a private accumulator and the
-    // accumulators are added to `out` in chunk order, so the result is bitwise identical for
-    // any number of threads. Up to 64 chunks, fewer when adding an accumulator (rows x d) would
-    // cost more than an eighth of a chunk's work (2^n d / nchunks).
+    // the thread count); each chunk is summed serially into its own accumulator and the
+    // accumulators are added to `out` in chunk order after the region, so the result is bitwise
+    // identical for any number of threads. Up to 64 chunks, fewer when adding an accumulator
+    // (rows x d) would cost more than an eighth of a chunk's work (2^n d / nchunks). Chunks are
+    // handed out dynamically and never wait for each other (no `ordered`): on a busy machine a
+    // descheduled thread then holds up only the chunk it is in, where an ordered hand-over
+    // made every chunk wait for its predecessor's thread (exact n = 20 at two threads under
+    // load spun 4-5x the CPU of one thread: bench/RESULTS.md, issue 12).
     const std::int64_t nb = static_cast<std::int64_t>(nblocks);
     const std::int64_t nchunks = std::clamp<std::int64_t>(
         std::int64_t((std::size_t(1) << n) / (8 * rows)), 1, std::min<std::int64_t>(nb, 64));
     // work (k + 1) (L / 2 + 1) 2^n d (see the top of this file)
     const int nthreads = static_cast<int>(std::min<std::int64_t>(
         team(double(k + 1) * (L / 2 + 1) * double(std::size_t(1) << n) * double(d)), nchunks));
-    std::fill(out, out + rows * d, 0.0);
+    std::vector<double> part(std::size_t(nchunks) * rows * d, 0.0);
     ParallelErrors errors;
 
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {
-        std::vector<double> a(rows * d);
         std::vector<double> scratch(B * d);
         std::vector<double> wrow(std::size_t(L) + 1);
         std::vector<int> hb, comb;  // positions of H's players; a combination of them
         hb.reserve(std::size_t(n));  // no allocation inside the loop: nothing in it throws
         comb.reserve(std::size_t(k) + 1);
-#pragma omp for schedule(static, 1) ordered
+#pragma omp for schedule(dynamic, 1)
         for (std::int64_t chunk = 0; chunk < nchunks; ++chunk) {
-            std::fill(a.begin(), a.end(), 0.0);
+            double *const acc = part.data() + std::size_t(chunk) * rows * d;
             const std::int64_t blk0 = nb * chunk / nchunks, blk1 = nb * (chunk + 1) / nchunks;
             for (std::int64_t blk = blk0; blk < blk1; ++blk) {
                 errors.run([&] { errors.poll(); });
@@ -247,7 +250,7 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
                     if (!nonzero) continue;
                     if (s == 0) {
                         // only the empty set: the block's weighted total (no scratch, no transform)
-                        double *dst = a.data() + off[0] * d;
+                        double *dst = acc + off[0] * d;
                         if (d == 1) {
                             double t0 = 0.0, t1 = 0.0;
                             std::size_t r = 0;
@@ -302,12 +305,12 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
                         const std::size_t nls = ls.size();
                         auto add_rows = [&](std::size_t base) {
                             if (d == 1) {
-                                double *dst = a.data() + base;
+                                double *dst = acc + base;
                                 const double *sc = scratch.data();
                                 for (std::size_t q = 0; q < nls; ++q) dst[lr[q]] += sc[ls[q]];
                             } else {
                                 for (std::size_t q = 0; q < nls; ++q) {
-                                    double *dst = a.data() + (base + lr[q]) * d;
+                                    double *dst = acc + (base + lr[q]) * d;
                                     const double *src = scratch.data() + ls[q] * d;
                                     for (std::size_t j = 0; j < d; ++j) dst[j] += src[j];
                                 }
@@ -346,12 +349,14 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
                     }
                 }
             }
-#pragma omp ordered
-            if (!errors.failed())
-                for (std::size_t i = 0; i < rows * d; ++i) out[i] += a[i];
         }
     }
     errors.rethrow();
+    std::fill(out, out + rows * d, 0.0);
+    for (std::int64_t chunk = 0; chunk < nchunks; ++chunk) {
+        const double *acc = part.data() + std::size_t(chunk) * rows * d;
+        for (std::size_t i = 0; i < rows * d; ++i) out[i] += acc[i];
+    }
 }
 
 // Work estimates (flop-like units) used by plans to choose a method.

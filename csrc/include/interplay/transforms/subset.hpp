@@ -206,7 +206,7 @@ inline void strided_pass(double *t, int n, std::size_t d, int b0, int g, std::si
     {
         std::vector<double> scratch(rows * W);
         double *sc = scratch.data();
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
         for (std::int64_t tile = 0; tile < nt; ++tile) errors.run([&] {
             errors.poll();
             const std::size_t o = std::size_t(tile) / chunks, c = std::size_t(tile) % chunks;
@@ -273,7 +273,7 @@ void transform(const double *in, double *out, int n, std::size_t d, const Tuning
         const int team_size = static_cast<int>(
             std::min<std::int64_t>(team(double(N * d) * L), nblocks));
         ParallelErrors errors;
-#pragma omp parallel for schedule(static) num_threads(team_size) if (team_size > 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team_size) if (team_size > 1)
         for (std::int64_t b = 0; b < nblocks; ++b) errors.run([&] {
             errors.poll();
             double *p = out + std::size_t(b) * blk;
@@ -288,7 +288,7 @@ void transform(const double *in, double *out, int n, std::size_t d, const Tuning
         const std::int64_t chunk = std::int64_t(1) << 16;
         const std::int64_t nchunks = (total + chunk - 1) / chunk;
         const int team_size = team(double(total));
-#pragma omp parallel for schedule(static) num_threads(team_size) if (team_size > 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team_size) if (team_size > 1)
         for (std::int64_t c = 0; c < nchunks; ++c) {
             const std::int64_t lo = c * chunk, hi = std::min(total, lo + chunk);
             std::memcpy(out + lo, in + lo, std::size_t(hi - lo) * sizeof(double));

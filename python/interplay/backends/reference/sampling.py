@@ -181,3 +181,10 @@ def intersection_kernel(sets, n, table, out) -> None:
     for lo in range(0, m, block):
         inter = bytes_[lo:lo + block, None, :] & bytes_[None, :, :]
         out[lo:lo + block] = table[np.unpackbits(inter, axis=2).sum(axis=2, dtype=np.int64)]
+
+
+def t975(df) -> np.ndarray:
+    """The 0.975 quantile of Student's t at each of ``df`` (flattened; scipy's stdtrit)."""
+    from scipy.special import stdtrit
+
+    return stdtrit(np.asarray(df, dtype=np.float64).reshape(-1), 0.975)
