@@ -29,21 +29,18 @@ def quiet_openmp_waits() -> None:
     """Set GOMP_SPINCOUNT for this process unless the user chose a wait policy (called once by
     ``import interplay``; effective if libgomp is loaded afterwards): 10,000 spins (about 0.1
     ms, long enough to carry torch's threads across the gaps between its operators), or 100
-    when the 1-minute load average exceeds the cores, where a spinning thread takes the core
-    its peer needs (exact n = 20 at two threads under load: 25-30% more CPU than one thread at
-    10,000, 0-5% at 100; bench/RESULTS.md, issue 12). libgomp reads it once."""
+    when the machine asks for more than its cores (:func:`_load`), where a spinning thread
+    takes the core its peer needs (exact n = 20 at two threads, load 12 on 2 cores: 25-33% more CPU than one
+    thread at 10,000, 6-18% at 100; bench/RESULTS.md, issue 12). libgomp reads it once."""
     global _spin_note
     if "GOMP_SPINCOUNT" in os.environ or "OMP_WAIT_POLICY" in os.environ:
         _spin_note = "as set by the user"
         return
-    try:
-        busy = os.getloadavg()[0] > _cores()
-    except OSError:  # pragma: no cover - no load average on this platform
-        busy = False
+    busy = _load() > _cores()
     spin = GOMP_SPINCOUNT_BUSY if busy else GOMP_SPINCOUNT
     os.environ["GOMP_SPINCOUNT"] = spin
-    _spin_note = (f"GOMP_SPINCOUNT={spin}" + (" (load average above the cores at import)" if busy
-                                              else "")
+    _spin_note = (f"GOMP_SPINCOUNT={spin}" + (" (more runnable tasks than cores at import)"
+                                              if busy else "")
                   if "torch" not in sys.modules else
                   "libgomp's default (torch was imported before interplay)")
 
@@ -84,6 +81,21 @@ def keep_freed_heap() -> None:
     if mallopt(-3, MMAP_THRESHOLD) and mallopt(-1, TRIM_THRESHOLD):  # M_MMAP_/M_TRIM_THRESHOLD
         _heap_note = f"mmap threshold {MMAP_THRESHOLD >> 20} MB, trim threshold " \
                      f"{TRIM_THRESHOLD >> 20} MB"
+
+
+def _load() -> float:
+    """The machine's demand for cores: the larger of the 1-minute load average and the tasks
+    runnable right now, this process included (/proc/loadavg; the average alone lags a minute
+    behind processes that have just started); the load average elsewhere, 0 if unknown."""
+    try:
+        with open("/proc/loadavg") as f:
+            parts = f.read().split()
+        return max(float(parts[0]), float(parts[3].split("/")[0]))
+    except (OSError, IndexError, ValueError):
+        try:
+            return os.getloadavg()[0]
+        except (OSError, AttributeError):  # pragma: no cover - no load average here
+            return 0.0
 
 
 def _cores() -> int:

@@ -208,7 +208,7 @@ inline void fused(const double *m, int n, std::size_t d, Weights w, int min_orde
     // handed out dynamically and never wait for each other (no `ordered`): on a busy machine a
     // descheduled thread then holds up only the chunk it is in, where an ordered hand-over
     // made every chunk wait for its predecessor's thread (exact n = 20 at two threads under
-    // load spun 4-5x the CPU of one thread: bench/RESULTS.md, issue 12).
+    // load spun 3.5-5x the CPU of one thread: bench/RESULTS.md, issue 12).
     const std::int64_t nb = static_cast<std::int64_t>(nblocks);
     const std::int64_t nchunks = std::clamp<std::int64_t>(
         std::int64_t((std::size_t(1) << n) / (8 * rows)), 1, std::min<std::int64_t>(nb, 64));
