@@ -48,3 +48,25 @@ def pytest_report_header(config):
     if os.environ.get("INTERPLAY_BACKEND"):
         lines.append(f"INTERPLAY_BACKEND={os.environ['INTERPLAY_BACKEND']}")
     return lines
+
+
+@pytest.fixture(autouse=True)
+def _process_state_restored(request):
+    """Global process state a test must not leak into the next ones: the SIGINT disposition
+    (inherited by child processes, so an ignored SIGINT breaks test_interrupt) and torch's grad
+    mode. A leak is restored and reported as a warning naming the test."""
+    import signal
+    import sys
+    import warnings
+
+    handler = signal.getsignal(signal.SIGINT)
+    torch = sys.modules.get("torch")
+    grad = torch.is_grad_enabled() if torch is not None else None
+    yield
+    if signal.getsignal(signal.SIGINT) is not handler:
+        signal.signal(signal.SIGINT, handler)
+        warnings.warn(f"{request.node.nodeid} left SIGINT's handler changed; restored")
+    torch = sys.modules.get("torch")
+    if torch is not None and grad is not None and torch.is_grad_enabled() != grad:
+        torch.set_grad_enabled(grad)
+        warnings.warn(f"{request.node.nodeid} left torch's grad mode changed; restored")

@@ -25,11 +25,12 @@ def train(mods, labels, seed=0, steps=300):
     net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], 64), torch.nn.ReLU(),
                               torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
     opt = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-4)
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(net(x)[:, 0], y)
-        loss.backward()
-        opt.step()
+    with torch.enable_grad():  # whatever grad mode an earlier test in the process left
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(net(x)[:, 0], y)
+            loss.backward()
+            opt.step()
 
     def predict(batch):
         with torch.no_grad():

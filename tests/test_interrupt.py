@@ -27,7 +27,10 @@ PKG = Path(interplay.__file__).resolve().parents[1]
 BOUND_S = 5.0
 
 CHILD = r"""
-import json, sys, time
+import json, signal, sys, time
+# Python's own Ctrl-C handler, whatever disposition the parent left (an ignored SIGINT is
+# inherited across exec: a CI run had it ignored by an earlier test in the same pytest process)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import numpy as np
 import interplay
 from interplay.backends import backend_status
