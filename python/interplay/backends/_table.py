@@ -55,4 +55,6 @@ TABLE: tuple[Row, ...] = (
     Row("pid.broja"),
     # metrics (interplay.metrics)
     Row("fidelity.explanation_game", outputs=True),
+    # sparse Moebius recovery (method="sparse")
+    Row("sparse.containment"),
 )

@@ -25,6 +25,7 @@ NEEDS: dict[str, tuple[frozenset[str], ...]] = {
     "shapiq": (frozenset({"derivative_sampling"}),),
     "svarmiq": (frozenset({"derivative_sampling"}),),
     "msr": (frozenset({"product_measure", "derivative_sampling"}),),
+    "sparse": (frozenset({"moebius_weights"}),),
 }
 #: grid mode (player_groups): a least-squares fit under a product measure factorises over groups
 GRID_NEEDS = frozenset({"regression", "product_measure"})
@@ -112,14 +113,29 @@ def _size_weights(method: str, idx: Index, n: int, k: int) -> tuple[np.ndarray, 
     return q, True
 
 
-def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 2,
+#: method="sparse": the default cap on the order of the recovered sets
+SPARSE_ORDER = 5
+
+
+class _DefaultOrder(int):
+    """max_order's default: 2, or SPARSE_ORDER for method="sparse" (an explicit None stays
+    invalid, as before)."""
+
+    def __repr__(self) -> str:
+        return "2 (5 for method='sparse')"
+
+
+DEFAULT_ORDER = _DefaultOrder(2)
+
+
+def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = DEFAULT_ORDER,
                    method: str = "auto", p: float = 0.5, seed: int | None = None,
                    player_groups: tuple[int, int] | None = None, pairing: bool | None = None,
                    backend: str = "auto"):
     """A phase-split estimator: ``next_coalitions()`` / ``tell(values)`` / ``result()``.
 
     Parameters are those of :func:`approximate`. The estimator plans its coalitions at
-    construction (a prefix of a seeded stream); ``next_coalitions(max_rows=None)`` returns the
+    construction (method="sparse": adaptively, batch by batch) (a prefix of a seeded stream); ``next_coalitions(max_rows=None)`` returns the
     next batch as a bool array (m, n_players), or None when all are evaluated; ``tell(values)``
     takes their values, shape (m,) or (m, d); ``result()`` returns the
     :class:`~interplay.InteractionResult`. In grid mode (``player_groups=(n_a, n_b)``) the
@@ -128,6 +144,8 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
     n = check_int(n_players, "n_players", low=1)
     budget = check_int(budget, "budget", low=2)
     p = check_open_unit(p, "p")
+    if max_order is DEFAULT_ORDER:
+        max_order = min(SPARSE_ORDER, n) if method == "sparse" else 2
     # an index object keeps its own order; a string name takes max_order (values: 1) and p
     idx = get_index(index, None, p=p)
     if isinstance(index, str) and idx.kind != "value":
@@ -149,6 +167,15 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
                 f"index {grid} (got method={method!r}, index={idx.name!r}); "
                 "Shapley kernels do not factorise over groups")
         return GridEstimator(n, idx, budget, k, seed, config, n_a=na, n_b=nb, backend=backend)
+    if method == "sparse":
+        from ._sparse import SparseEstimator
+
+        cap = check_int(max_order, "max_order", low=1, high=n)
+        if player_groups is not None:
+            raise ValueError("player_groups (grid mode) is not available for method='sparse'")
+        cap = max(cap, k)
+        return SparseEstimator(n, idx, budget, cap, seed, {**config, "max_order": cap},
+                               backend=backend)
     if method == "permutation":
         from ._permutation import make_permutation
 
@@ -281,7 +308,8 @@ def _run(est, game, batch_size: int | None, upto: int | None = None) -> None:
             raise type(exc)(f"game output invalid: {exc}") from None
 
 
-def approximate(game: Any, n_players: int, index: Any, budget: int, *, max_order: int = 2,
+def approximate(game: Any, n_players: int, index: Any, budget: int, *,
+                max_order: int = DEFAULT_ORDER,
                 method: str = "auto", p: float = 0.5, seed: int | None = None,
                 batch_size: int | None = None, tol: float | None = None, backend: str = "auto",
                 player_groups: tuple[int, int] | None = None) -> InteractionResult:
@@ -301,10 +329,14 @@ def approximate(game: Any, n_players: int, index: Any, budget: int, *, max_order
         Distinct coalitions to evaluate (>= 2; the empty and grand coalitions count). With
         budget >= 2^n every estimator is exact.
     max_order : int
-        Largest interaction order (1 for the values SV, BV, WBV).
+        Largest interaction order (1 for the values SV, BV, WBV); default 2. With
+        method="sparse" also the cap on the order of the sets searched (default 5).
     method : str
         ``"auto"`` (the lowest measured error for the index at this n_players and budget;
-        docs/sampled.md) or a method of :data:`METHODS`.
+        docs/sampled.md) or a method of :data:`METHODS`. ``"sparse"`` (any index with Moebius
+        weights, never chosen by "auto") recovers a sparse set of Moebius coefficients for
+        hundreds to thousands of players and returns the index on the subsets of the recovered
+        sets only; ``result.info["moebius"]`` holds the coefficients (docs/sparse.md).
     p : float
         Product-measure weight for WBV / WBII / FWBII (0 < p < 1).
     seed : int, optional
@@ -350,6 +382,8 @@ def approximate(game: Any, n_players: int, index: Any, budget: int, *, max_order
     _check_game_players(game, est.n_players)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", low=1)
+    if tol is not None and est.method == "sparse":
+        raise ValueError("tol: anytime mode is not available for method='sparse'")
     if tol is not None:
         tol = check_real(tol, "tol")
         if tol <= 0:

@@ -1,0 +1,770 @@
+"""method="sparse": adaptive sparse Moebius recovery for hundreds to thousands of players.
+
+The game is assumed close to a sparse sum of unanimity games, v(T) = sum_{S subset T} m(S) with
+few non-zero m(S) of order <= cap. The estimator finds the support by adaptive splitting (a
+group-testing search in the Moebius domain), then fits the coefficients on that support by least
+squares over every evaluated coalition, and maps them to the requested index exactly
+(phi(S) = sum_{T superset S} c[|S|, |T|] m(T), the index's Moebius weights). docs/sparse.md has
+the derivation; the cost is O(terms * order * log2(n)) evaluations for the search, memory
+O(budget * n / 64 + support^2), never C(n, k).
+
+The search. A node is a tuple of disjoint cells K = (c_1, ..., c_r) (ranges of a random
+permutation of the players) with M(K) = sum of the not-yet-found m(T) over the sets T inside
+c_1 u ... u c_r that meet every cell. When every proper face of K (a sub-tuple of cells, or a
+cell replaced by part of it) holds no unfound term, the residual game r = v - (found terms)
+gives M(K) = r(c_1 u ... u c_r) from one evaluation. Splitting c_1 = A u B partitions the terms
+of K into those of (A, c_2..), (B, c_2..) and (A, B, c_2..): two evaluations, r(A u c_2 ..) and
+r(B u c_2 ..), give the first two, the third is M(K) minus both and is searched once the first
+two are finished (then its faces are clean). A node whose |M| falls below the threshold is
+dropped; a node of single-player cells is a found term T with m(T) = M(K). This is adaptive
+group testing with AND (unanimity) semantics (Li and Ramchandran's sparse Walsh-Hadamard
+recovery and SPEX, Kang et al., ICML 2025, alias sets into buckets and peel them; here the
+buckets are the nodes, and each is split until it holds one set).
+
+The threshold follows the noise: a probe evaluates the 2^g unions of g = cap + 2 random player
+groups; a sum of terms of order <= cap has no Walsh-Hadamard coefficient on more than cap
+groups, so those coefficients estimate the level of everything the sparse model cannot hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+from .. import sets as bits
+from ..backends import KERNELS
+from ..games.base import check_game_output
+from ..indices import Index
+from ..results import InteractionResult
+from ._base import SamplingState
+
+#: threshold on |M(K)| in units of the probe's noise level (a null node passes with probability
+#: 0.05 and has 3 children: the search of noise dies out, 3 * 0.05 < 1)
+Z_NOISE = 2.0
+#: relative threshold (of the game's scale) below which nothing is searched on a noise-free game
+REL_TOL = 1e-9
+#: nodes up to this depth are split whatever their |M| (sums of terms may cancel near the root)
+FORCE_DEPTH = 3
+#: the search may spend at most this share of the budget; the rest is uniform coalitions for the
+#: refit and the held-out error
+SEARCH_SHARE = 0.75
+#: uniform coalitions are drawn in blocks of this many (a prefix stream: refine reuses them)
+UNIFORM_BLOCK = 512
+#: folds of the held-out error over the uniform coalitions
+FOLDS = 5
+#: a probe noise level below this share of the game's scale counts as noise-free
+NOISE_FLOOR = 1e-8
+#: searches on the residual of the refitted support, each with a new permutation
+MAX_PASSES = 4
+#: up to this many sets of size <= max_order the result holds every one of them (the layout of
+#: every other estimator; zeros outside the recovered support), beyond it only the subsets of
+#: the support
+DENSE_SETS = 1 << 14
+
+CONTAINMENT = KERNELS["sparse.containment"]
+EXPLANATION_GAME = KERNELS["fidelity.explanation_game"]
+
+
+# ---------------------------------------------------------------------------- Moebius -> index
+def moebius_to_index(support: np.ndarray, n: int, weights: np.ndarray, k: int):
+    """The sparse map from Moebius coefficients on ``support`` to an index of order ``k``.
+
+    phi(S) = sum_{T in support, T superset S} c[|S|, |T|] m(T) for |S| <= k; only subsets of
+    support sets can be non-zero. Returns (sets (q, W) ordered by size then value, A) with A a
+    scipy.sparse (q, p) matrix, phi = A m. The empty set is always row 0.
+    """
+    import scipy.sparse as sp
+
+    p = support.shape[0]
+    sizes = bits.sizes(support)
+    keys: dict[bytes, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    out_sets: list[np.ndarray] = []
+
+    def key_row(w: np.ndarray) -> int:
+        b = w.tobytes()
+        r = keys.get(b)
+        if r is None:
+            r = keys[b] = len(out_sets)
+            out_sets.append(w)
+        return r
+
+    key_row(np.zeros(support.shape[1], dtype=np.uint64))
+    for j in range(p):
+        t = int(sizes[j])
+        mem = bits.set_to_players(support[j])
+        for mask in range(1 << t):
+            sub = [mem[i] for i in range(t) if mask >> i & 1]
+            s = len(sub)
+            if s > k or weights[s, t] == 0.0:
+                continue
+            rows.append(key_row(bits.players_to_set(sub, n)))
+            cols.append(j)
+            vals.append(float(weights[s, t]))
+    S = np.array(out_sets, dtype=np.uint64).reshape(len(out_sets), support.shape[1])
+    order = np.lexsort(tuple(S[:, w] for w in range(S.shape[1])) + (bits.sizes(S),))
+    inv = np.empty_like(order)
+    inv[order] = np.arange(order.size)
+    A = sp.csr_matrix((vals, (inv[np.array(rows, dtype=np.int64)], cols)),
+                      shape=(S.shape[0], p))
+    return np.ascontiguousarray(S[order]), A
+
+
+def from_moebius(moebius: InteractionResult, index: Any, *, p: float = 0.5) -> InteractionResult:
+    r"""Any cardinal index from a sparse result of Moebius coefficients, exactly.
+
+    Every cardinal index is linear in the Moebius coefficients (Grabisch 1997; Fujimoto,
+    Kojadinovic and Marichal 2006): phi(S) = sum_{T superset S} c[|S|, |T|] m(T), with c the
+    index's Moebius weights (``Index.moebius_weights``). Standard errors follow from the
+    coefficients' covariance ``moebius.info["covariance"]`` when present (else from their
+    standard errors, as if independent).
+
+    Parameters
+    ----------
+    moebius : InteractionResult
+        Moebius coefficients (``index="Moebius"``), e.g. ``result.info["moebius"]`` of
+        ``approximate(..., method="sparse")``; sets absent from it are 0.
+    index : str or index object
+        A name of ``interplay.indices.INDEX_NAMES`` with Moebius weights, or an index object; a
+        name takes ``moebius.max_order`` as its order (values: 1).
+    p : float
+        Product-measure weight of WBV / WBII / FWBII.
+    """
+    from ..indices import get_index
+
+    if not isinstance(moebius, InteractionResult):
+        raise TypeError(f"moebius must be an InteractionResult, got {type(moebius).__name__}")
+    if moebius.index != "Moebius":
+        raise ValueError(f"moebius must hold Moebius coefficients, got index {moebius.index!r}")
+    idx = get_index(index, None, p=p)
+    if isinstance(index, str) and idx.kind != "value":
+        idx = get_index(idx, max(1, min(moebius.max_order, moebius.n_players)))
+    if "moebius_weights" not in idx.capabilities:
+        raise ValueError(f"index: {idx.name!r} has no Moebius weights (not a cardinal index)")
+    n = moebius.n_players
+    k = idx.resolve_order(n)
+    words = moebius.words
+    vals = np.asarray(moebius.values, dtype=np.float64).reshape(len(moebius), -1)
+    nonempty = bits.sizes(words) > 0
+    empty_val = vals[~nonempty].sum(axis=0)
+    support, m = words[nonempty], vals[nonempty]
+    cov = moebius.info.get("covariance")
+    se = None if moebius.stderr is None else np.asarray(moebius.stderr).reshape(len(moebius), -1)
+    out = _index_values(idx, n, k, support, m, empty_val, cov=cov,
+                        se=None if se is None else se[nonempty])
+    values, stderr, sets = out
+    squeeze = np.asarray(moebius.values).ndim == 1
+    base = values[0] if idx.baseline == "intercept" else empty_val
+    if squeeze:
+        values, stderr, base = values[:, 0], stderr[:, 0], base[0]
+    return InteractionResult(values, sets, n_players=n, index=idx.name if not isinstance(index, str)
+                             else index, max_order=k, baseline_value=base, stderr=stderr,
+                             estimated=moebius.estimated, budget_used=moebius.budget_used,
+                             n_evaluations=moebius.n_evaluations,
+                             player_names=moebius.player_names)
+
+
+def _index_values(idx: Index, n: int, k: int, support: np.ndarray, m: np.ndarray,
+                  empty_val: np.ndarray, *, cov: np.ndarray | None, se: np.ndarray | None):
+    """(values (q, d), stderr (q, d), sets (q, W)) of ``idx`` from Moebius coefficients m (p, d)
+    on ``support`` (non-empty sets) and m(empty) = empty_val; cov (p, p) is the coefficients'
+    covariance per unit of each output's variance scale (cov[..., d]) or None."""
+    c = idx.moebius_weights(n)
+    tmax = int(bits.sizes(support).max()) if support.shape[0] else 0
+    sets, A = moebius_to_index(support, n, c[:, : max(tmax, 0) + 1], k)
+    values = np.asarray(A @ m).reshape(sets.shape[0], -1)
+    values[0] += c[0, 0] * empty_val
+    if cov is not None:
+        # cov (d, p, p): Var(phi) = diag(A Cov A^T) per output
+        covs = cov if cov.ndim == 3 else cov[None]
+        var = np.stack([np.asarray(A.multiply(A @ C).sum(axis=1)).ravel() for C in covs], axis=1)
+        stderr = np.sqrt(np.maximum(var, 0.0))
+    elif se is not None:
+        stderr = np.sqrt(np.asarray(A.multiply(A) @ (se**2)).reshape(sets.shape[0], -1))
+    else:
+        stderr = np.zeros_like(values)
+    if idx.empty_is_value:
+        values[0] = empty_val
+        stderr[0] = 0.0
+    return values, stderr, sets
+
+
+# ---------------------------------------------------------------------------- least squares
+def containment(sets: np.ndarray, coalitions: np.ndarray, backend: str = "auto") -> np.ndarray:
+    """X[i, j] = 1.0 if sets[j] is a subset of coalitions[i] (words), float64 (m, p)."""
+    _, impl = CONTAINMENT.select(backend)
+    out = np.empty((coalitions.shape[0], sets.shape[0]), dtype=np.float64)
+    impl(np.ascontiguousarray(sets, dtype=np.uint64),
+         np.ascontiguousarray(coalitions, dtype=np.uint64), out)
+    return out
+
+
+def _gram(support: np.ndarray, C: np.ndarray, y: np.ndarray, backend: str,
+          chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """(X^T X, X^T y) of the containment design, in chunks of coalitions."""
+    p = support.shape[0]
+    G = np.zeros((p, p))
+    b = np.zeros((p, y.shape[1]))
+    for s in range(0, C.shape[0], chunk):
+        X = containment(support, C[s : s + chunk], backend)
+        G += X.T @ X
+        b += X.T @ y[s : s + chunk]
+    return G, b
+
+
+def _solve(G: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """beta = G^-1 b and G^-1 (pseudo-inverse when G is singular; then ok = False)."""
+    w, V = np.linalg.eigh(G)
+    ok = bool(w.size == 0 or w[0] > 1e-10 * max(w[-1], 1.0))
+    inv_w = np.where(w > 1e-10 * max(w[-1] if w.size else 1.0, 1.0), 1.0 / np.where(w > 0, w, 1), 0)
+    Ginv = (V * inv_w) @ V.T
+    return Ginv @ b, Ginv, ok
+
+
+def refit(support: np.ndarray, C: np.ndarray, y: np.ndarray, uniform: np.ndarray,
+          backend: str = "auto", folds: bool = True) -> dict:
+    """Least squares of the Moebius coefficients on ``support`` (its first row the empty set)
+    over all coalitions C (m, W) with values y (m, d); the residual variance is the larger of
+    the in-sample one (dof m - p) and the held-out one over the uniform rows (``uniform``: their
+    row indices in C; FOLDS folds), so a wrong support gets wide standard errors."""
+    m, p = C.shape[0], support.shape[0]
+    G, b = _gram(support, C, y, backend)
+    beta, Ginv, ok = _solve(G, b)
+    resid = y - _predict(support, beta, C, backend)
+    rss = (resid**2).sum(axis=0)
+    s2 = rss / max(m - p, 1)
+    info: dict[str, Any] = {"identified": ok}
+    if folds and uniform.size >= 2 * FOLDS:
+        fold = np.arange(uniform.size) % FOLDS
+        sse = np.zeros(y.shape[1])
+        for f in range(FOLDS):
+            rows = uniform[fold == f]
+            Gf, bf = _gram(support, C[rows], y[rows], backend)
+            bet, _, _ = _solve(G - Gf, b - bf)
+            sse += ((y[rows] - _predict(support, bet, C[rows], backend)) ** 2).sum(axis=0)
+        yu = y[uniform]
+        tss = ((yu - yu.mean(axis=0)) ** 2).sum(axis=0)
+        info["heldout_rmse"] = np.sqrt(sse / uniform.size)
+        info["heldout_r2"] = 1.0 - sse / np.where(tss > 0, tss, 1.0)
+        s2 = np.maximum(s2, sse / uniform.size)
+    cov = np.stack([Ginv * s for s in s2])  # (d, p, p)
+    se = np.sqrt(np.maximum(np.stack([np.diag(c) for c in cov], axis=1), 0.0))
+    if not ok:
+        se[:] = np.inf
+        cov[:] = np.inf
+    return {"beta": beta, "stderr": se, "cov": cov, "resid_var": s2, **info}
+
+
+def _predict(support: np.ndarray, beta: np.ndarray, C: np.ndarray, backend: str) -> np.ndarray:
+    """sum of beta[j] over support sets j inside each coalition (the explanation game)."""
+    _, impl = EXPLANATION_GAME.select(backend)
+    out = np.empty((C.shape[0], beta.shape[1]), dtype=np.float64)
+    impl(np.ascontiguousarray(support), np.ascontiguousarray(beta), np.ascontiguousarray(C), out)
+    return out
+
+
+# ---------------------------------------------------------------------------- the search
+class _Node:
+    __slots__ = ("cells", "M", "var", "depth", "parent", "kids", "third", "open", "done")
+
+    def __init__(self, cells, M, var, depth, parent):
+        self.cells = cells  # tuple of (lo, hi) ranges of the permutation
+        self.M = M  # (d,)
+        self.var = var  # noise variance of M in units of one evaluation's
+        self.depth = depth
+        self.parent = parent
+        self.kids: list[_Node] = []
+        self.third: _Node | None = None  # (A, B, ...) child, searched after the first two
+        self.open = 0
+        self.done = False
+
+
+def _group_probe(n: int, g: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Words of the 2^g unions of g random groups (balanced), row L = groups in bit mask L."""
+    group = np.empty(n, dtype=np.int64)
+    group[rng.permutation(n)] = np.arange(n) % g
+    L = np.arange(1 << g)
+    inside = (L[:, None] >> group[None, :]) & 1
+    return bits.from_coalitions(inside.astype(bool)), L
+
+
+def _wht(u: np.ndarray) -> np.ndarray:
+    """Walsh-Hadamard transform over the rows (2^g, d), unnormalised."""
+    a = u.copy()
+    h = 1
+    while h < a.shape[0]:
+        a = a.reshape(-1, 2, h, a.shape[-1])
+        a = np.concatenate([a[:, 0] + a[:, 1], a[:, 0] - a[:, 1]], axis=1)
+        a = a.reshape(-1, a.shape[-1])
+        h *= 2
+    return a
+
+
+def _densify(values, stderr, sets, n, k, floor):
+    """The same result on every set of size <= k (zeros, stderr ``floor``, outside ``sets``)."""
+    every = bits.enumerate_sets(n, 0, k)
+    rows = {row.tobytes(): i for i, row in enumerate(every)}
+    at = np.array([rows[row.tobytes()] for row in sets], dtype=np.int64)
+    v = np.zeros((every.shape[0], values.shape[1]))
+    se = np.repeat(np.asarray(floor, dtype=np.float64).reshape(1, -1), every.shape[0], axis=0)
+    v[at], se[at] = values, stderr
+    return v, se, np.ascontiguousarray(every)
+
+
+def _uniform_stream(n: int, seed: int) -> Iterator[np.ndarray]:
+    """Uniform coalitions (words), drawn in blocks: the same rows for every budget."""
+    rng = np.random.default_rng([seed, 18])
+    while True:
+        yield from bits.from_coalitions(rng.random((UNIFORM_BLOCK, n)) < 0.5)
+
+
+class SparseEstimator:
+    """Phase-split estimator of method "sparse" (see the module docstring): an adaptive plan,
+    asked batch by batch; ``next_coalitions`` / ``tell`` / ``result`` as every estimator."""
+
+    method = "sparse"
+    is_grid = False
+    dense_algebra = True
+
+    def __init__(self, n_players: int, spec: Index, budget: int, cap: int, seed: int,
+                 config: dict, *, backend: str = "auto") -> None:
+        self.n_players = n_players
+        self.spec = spec
+        self.budget = budget
+        self.cap = cap
+        self.max_order = spec.resolve_order(n_players)
+        self.seed = seed
+        self.config = dict(config)
+        self.backend = backend
+        CONTAINMENT.select(backend)  # an unavailable backend raises before any game call
+        W = bits.n_words(n_players)
+        self._W = W
+        self._sets = np.zeros((0, W), dtype=np.uint64)  # evaluated coalitions, in order
+        self._vals: np.ndarray | None = None
+        self._squeeze: bool | None = None
+        self._index: dict[bytes, int] = {}
+        self._preloaded: dict[bytes, np.ndarray] = {}
+        self._used: set[bytes] = set()  # distinct coalitions this run asked for
+        self._asked: list[bytes] = []  # the same, in the order first asked
+        self._uniform_rows: list[int] = []
+        self._gen: Iterator | None = None
+        self._request: np.ndarray | None = None  # words the plan waits for
+        self._pending: np.ndarray | None = None  # request rows handed out
+        self._finished = False
+        self._reply: Any = None
+        self._started = False
+        self._info: dict[str, Any] = {}
+        self._found: list[tuple[np.ndarray, np.ndarray]] = []
+
+    # ------------------------------------------------------------ the protocol
+    @property
+    def n_known(self) -> int:
+        return int(self._sets.shape[0])
+
+    @property
+    def done(self) -> bool:
+        self._advance()
+        return self._finished
+
+    def n_unknown_before(self, upto: int) -> int:
+        raise ValueError("tol (anytime mode) is not available for method='sparse'")
+
+    def preload(self, state: SamplingState) -> int:
+        if state.values is None:
+            return 0
+        vals = np.asarray(state.values, dtype=np.float64).reshape(state.sets.shape[0], -1)
+        for row, v in zip(np.ascontiguousarray(state.sets), vals):
+            self._preloaded[row.tobytes()] = v
+        self._squeeze = state.squeeze
+        return len(self._preloaded)
+
+    def _missing(self, req: np.ndarray) -> np.ndarray:
+        return np.array([i for i, row in enumerate(req) if row.tobytes() not in self._index],
+                        dtype=np.int64)
+
+    def _advance(self) -> None:
+        """Run the plan until it waits for coalitions not yet evaluated (or ends)."""
+        if self._gen is None:
+            self._gen = self._plan()
+        while not self._finished and self._pending is None:
+            if self._request is None:
+                try:
+                    self._request = self._gen.send(self._reply) if self._started else next(self._gen)
+                    self._started = True
+                except StopIteration:
+                    self._finished = True
+                    return
+                self._reply = None
+                for row in self._request:
+                    b = row.tobytes()
+                    if b not in self._used:
+                        self._used.add(b)
+                        self._asked.append(b)
+                    if b not in self._index and b in self._preloaded:
+                        self._append(row[None], self._preloaded[b][None])
+            todo = self._missing(self._request)
+            if todo.size:
+                return
+            self._reply = self._vals[[self._index[r.tobytes()] for r in self._request]]
+            self._request = None
+
+    def next_coalitions(self, max_rows: int | None = None) -> np.ndarray | None:
+        """The next batch of coalitions to evaluate, bool (m, n_players); None when done."""
+        if self._pending is not None:
+            raise RuntimeError("tell() the values of the previous batch before asking for more")
+        self._advance()
+        if self._finished:
+            return None
+        todo = self._missing(self._request)
+        if max_rows is not None:
+            todo = todo[: max(1, int(max_rows))]
+        self._pending = self._request[todo]
+        return bits.to_coalitions(self._pending, self.n_players)
+
+    def tell(self, values: Any) -> None:
+        """Values of the batch last returned by :meth:`next_coalitions`: (m,) or (m, d)."""
+        if self._pending is None:
+            raise RuntimeError("tell() called without a pending batch (call next_coalitions())")
+        arr = check_game_output(values, self._pending.shape[0])
+        squeeze = arr.ndim == 1
+        arr2 = arr.reshape(arr.shape[0], -1)
+        if self._vals is not None and (arr2.shape[1] != self._vals.shape[1]
+                                       or squeeze != self._squeeze):
+            raise ValueError(
+                f"game output has shape {arr.shape[1:] or '()'} per coalition but earlier "
+                f"batches had {'()' if self._squeeze else (self._vals.shape[1],)}")
+        self._squeeze = squeeze
+        rows = self._pending
+        self._pending = None
+        self._append(rows, arr2)
+
+    def _append(self, rows: np.ndarray, vals: np.ndarray) -> None:
+        start = self._sets.shape[0]
+        self._sets = np.concatenate([self._sets, rows])
+        self._vals = vals.copy() if self._vals is None else np.concatenate([self._vals, vals])
+        for i, row in enumerate(rows):
+            self._index[row.tobytes()] = start + i
+
+    def abandon_pending(self) -> None:
+        self._pending = None
+
+    def state(self, rows: Any = None) -> SamplingState:
+        rows = slice(None) if rows is None else rows
+        vals = None if self._vals is None else self._vals[rows].copy()
+        return SamplingState(self.config, self._sets[rows].copy(), vals, bool(self._squeeze))
+
+    def identification(self, upto: int | None = None):
+        return None
+
+    # ------------------------------------------------------------ the plan
+    def _remaining(self) -> int:
+        return self.budget - len(self._used)
+
+    @property
+    def _full(self) -> bool:
+        """Whether the budget covers all 2^n coalitions (then the result is exact)."""
+        return self.n_players <= 20 and self.budget >= (1 << self.n_players)
+
+    def _plan(self) -> Iterator:
+        n, W, cap = self.n_players, self._W, self.cap
+        if self._full:
+            yield bits.words(np.arange(1 << n, dtype=np.uint64), n)
+            return
+        rng = np.random.default_rng([self.seed, 17])
+        empty = np.zeros((1, W), dtype=np.uint64)
+        full = bits.complement(empty, n)
+        v = yield np.concatenate([empty, full])
+        v0, vN = v[0], v[1]
+        d = v.shape[1]
+        # noise probe: Walsh-Hadamard coefficients on more than cap of g groups
+        g = min(cap + 2, n)
+        sigma = np.zeros(d)
+        scale = np.abs(vN - v0)
+        if g > cap and (1 << g) <= self.budget // 6:
+            probe, _ = _group_probe(n, g, rng)
+            u = yield probe
+            F = _wht(u) / (1 << g)
+            L = np.arange(1 << g)
+            high = bits.sizes(L.astype(np.uint64)) > cap
+            sigma = np.sqrt((1 << g) * (F[high] ** 2).mean(axis=0))
+            scale = np.maximum(scale, u.std(axis=0))
+        self._info["noise_level"] = sigma
+        tol = max(REL_TOL * float(np.sqrt((scale**2).sum())), 1e-300)
+        sig = float(np.sqrt((sigma**2).sum()))
+        # noisy: each node's M is the inclusion-exclusion over its cells (missed terms of its
+        # faces cancel); noise-free: one evaluation per child, the faces' terms subtracted
+        exact_ie = sig > NOISE_FLOOR * max(float(np.sqrt((scale**2).sum())), 1e-300)
+        # uniform coalitions first (a prefix stream of blocks): the refits between passes and
+        # the held-out error
+        n_uniform = self.budget - int(SEARCH_SHARE * self.budget)
+        stream = _uniform_stream(n, self.seed)
+        uni = self._draw(stream, min(n_uniform, self._remaining()))
+        if uni:
+            words = np.array(uni)
+            yield words
+            self._uniform_rows = [self._index[r.tobytes()] for r in words]
+
+        base_sets = np.zeros((0, W), dtype=np.uint64)
+        base_coef = np.zeros((0, d))
+        intercept = v0.copy()
+        passes, n_nodes, complete = 0, 0, True
+        for passes in range(1, MAX_PASSES + 1):
+            search = self._search(rng.permutation(n), base_sets, base_coef, intercept, vN,
+                                  tol, sig, exact_ie)
+            new, nodes, complete = yield from search
+            n_nodes += nodes
+            fresh = [s for s in new if s.tobytes() not in {b.tobytes() for b in base_sets}]
+            if fresh:
+                base_sets = np.concatenate([base_sets, np.array(fresh)])
+            if not fresh or not complete:
+                break
+            # refit the support on everything evaluated so far: the next pass searches the rest
+            rows = np.array([self._index[b] for b in self._asked], dtype=np.int64)
+            support = np.concatenate([empty, base_sets])
+            from .._threads import blas_limit
+
+            with blas_limit():
+                fit = refit(support, self._sets[rows], self._vals[rows],
+                            np.zeros(0, dtype=np.int64), self.backend, folds=False)
+            intercept, base_coef = fit["beta"][0], fit["beta"][1:]
+        self._found = [(s, None) for s in base_sets]
+        self._info.update(search_evaluations=len(self._used) - len(uni), search_nodes=n_nodes,
+                          search_complete=complete, search_passes=passes,
+                          search_mode="inclusion-exclusion" if exact_ie else "one evaluation")
+        # the rest of the budget: more of the uniform stream
+        more = self._draw(stream, self._remaining())
+        if more:
+            words = np.array(more)
+            yield words
+            self._uniform_rows += [self._index[r.tobytes()] for r in words]
+
+    def _draw(self, stream: Iterator, count: int) -> list[np.ndarray]:
+        """The next ``count`` rows of the uniform stream not asked for before."""
+        out: list[np.ndarray] = []
+        taken: set[bytes] = set()
+        while len(out) < count:
+            row = next(stream)
+            b = row.tobytes()
+            if b not in self._used and b not in taken:
+                taken.add(b)
+                out.append(row)
+        return out
+
+    def _search(self, perm, base_sets, base_coef, intercept, vN, tol, sig, exact_ie):
+        """One pass of the splitting search on the residual of the model (base_sets,
+        base_coef, intercept), with the players in the order ``perm``; a generator of batches
+        returning (found sets, number of nodes, whether the pass finished)."""
+        n, cap = self.n_players, self.cap
+        search_budget = int(SEARCH_SHARE * self.budget)
+        found_sets: list[np.ndarray] = []
+        found_vals: list[np.ndarray] = []
+
+        def resid(C: np.ndarray, vals: np.ndarray) -> np.ndarray:
+            r = vals - intercept[None]
+            if base_sets.shape[0]:
+                r -= _predict(base_sets, base_coef, C, self.backend)
+            if found_sets and not exact_ie:
+                r -= _predict(np.array(found_sets), np.array(found_vals), C, self.backend)
+            return r
+
+        def union(cells_list) -> np.ndarray:
+            mask = np.zeros((len(cells_list), n), dtype=bool)
+            for i, cells in enumerate(cells_list):
+                for lo, hi in cells:
+                    mask[i, perm[lo:hi]] = True
+            return bits.from_coalitions(mask)
+
+        def thr(node: _Node) -> float:
+            return max(tol, Z_NOISE * sig * np.sqrt(node.var))
+
+        def finish(node: _Node) -> list[_Node]:
+            """Mark done; return the nodes that became ready."""
+            ready = []
+            node.done = True
+            par = node.parent
+            while par is not None:
+                par.open -= 1
+                if par.third is not None and par.third not in par.kids \
+                        and all(k.done for k in par.kids[:2]):
+                    par.kids.append(par.third)
+                    ready.append(par.third)
+                    break
+                if par.open > 0:
+                    break
+                par.done = True
+                par = par.parent
+            return ready
+
+        def subsets(cells):
+            """Every sub-tuple of cells with its inclusion-exclusion sign."""
+            r = len(cells)
+            out = []
+            for mask in range(1 << r):
+                sub = tuple(cells[i] for i in range(r) if mask >> i & 1)
+                out.append((sub, -1.0 if (r - len(sub)) % 2 else 1.0))
+            return out
+
+        root_words = np.concatenate([np.zeros((1, self._W), dtype=np.uint64),
+                                     union([((0, n),)])])
+        vals = yield root_words
+        rr = resid(root_words, vals)
+        root = _Node(((0, n),), rr[1] - rr[0], 2.0, 0, None)
+        ready = [root]
+        n_nodes = 0
+        stopped = False
+        while ready:
+            # largest |M| relative to its threshold first (matters when the budget runs out)
+            ready.sort(key=lambda nd: -float(np.sqrt((nd.M**2).sum())) / thr(nd))
+            split, nxt = [], []
+            room = min(search_budget - len(self._used), self._remaining())
+            cost = 0
+            for node in ready:
+                size = float(np.sqrt((node.M**2).sum()))
+                each = (1 << len(node.cells)) if exact_ie else 2
+                if all(hi - lo == 1 for lo, hi in node.cells):
+                    if size > thr(node):
+                        found_sets.append(union([node.cells])[0])
+                        found_vals.append(node.M.copy())
+                    nxt += finish(node)
+                elif size <= thr(node) and node.depth >= FORCE_DEPTH:
+                    nxt += finish(node)
+                elif cost + each <= room:
+                    split.append(node)
+                    cost += each
+                else:
+                    stopped = True
+                    nxt.append(node)
+            if not split:
+                ready = nxt
+                if stopped:
+                    break
+                continue
+            asks, cells_all = [], []
+            for node in split:
+                i = max(range(len(node.cells)), key=lambda j: node.cells[j][1] - node.cells[j][0])
+                lo, hi = node.cells[i]
+                mid = (lo + hi) // 2
+                ca = node.cells[:i] + ((lo, mid),) + node.cells[i + 1 :]
+                cb = node.cells[:i] + ((mid, hi),) + node.cells[i + 1 :]
+                if exact_ie:
+                    sa, sb = subsets(ca), subsets(cb)
+                else:
+                    sa, sb = [(ca, 1.0)], [(cb, 1.0)]
+                asks.append((i, ca, cb, len(cells_all), len(sa), len(sb)))
+                cells_all += [c for c, _ in sa] + [c for c, _ in sb]
+                asks[-1] += ([s for _, s in sa], [s for _, s in sb])
+            words = union(cells_all)
+            vals = yield words
+            r = resid(words, vals)
+            for node, (i, ca, cb, at, na, nb, sgn_a, sgn_b) in zip(split, asks):
+                M1 = np.asarray(sgn_a) @ r[at : at + na]
+                M2 = np.asarray(sgn_b) @ r[at + na : at + na + nb]
+                var1 = float(na) if exact_ie else 1.0
+                k1 = _Node(ca, M1, var1, node.depth + 1, node)
+                k2 = _Node(cb, M2, var1, node.depth + 1, node)
+                node.kids = [k1, k2]
+                node.open = 2
+                if len(node.cells) < cap:
+                    lo, mid = ca[i]
+                    hi = cb[i][1]
+                    cells3 = node.cells[:i] + ((lo, mid), (mid, hi)) + node.cells[i + 1 :]
+                    var3 = float(2 * na) if exact_ie else node.var + 2.0
+                    node.third = _Node(cells3, node.M - M1 - M2, var3, node.depth + 1, node)
+                    node.open = 3
+                nxt += [k1, k2]
+                n_nodes += 2
+            ready = nxt
+        return found_sets, n_nodes, not stopped and not ready
+
+
+    # ------------------------------------------------------------ the result
+    def _exact(self) -> InteractionResult:
+        """All 2^n coalitions evaluated: interplay.exact on their table (as every estimator)."""
+        from ..engine import exact
+        from ..transforms import moebius
+
+        n = self.n_players
+        rows = np.array([self._index[b] for b in self._asked], dtype=np.int64)
+        table = np.empty((1 << n, self._vals.shape[1]))
+        table[self._sets[rows, 0].astype(np.int64)] = self._vals[rows]
+        tab = table[:, 0] if self._squeeze else table
+        res = exact(tab, self.spec)
+        mob = np.asarray(moebius(tab)).reshape(1 << n, -1)
+        masks = np.arange(1 << n, dtype=np.uint64)
+        keep = (bits.sizes(masks) <= self.cap) & (np.abs(mob).max(axis=1) > 0)
+        keep[0] = True
+        order = np.lexsort((masks[keep], bits.sizes(masks[keep])))
+        mv = mob[keep][order]
+        res.info.update(method="sparse", seed=self.seed, exact=True,
+                        sampling_state=self.state(rows),
+                        moebius=InteractionResult(
+                            mv[:, 0] if self._squeeze else mv, masks[keep][order][:, None],
+                            n_players=n, index="Moebius", max_order=self.cap,
+                            baseline_value=mv[0, 0] if self._squeeze else mv[0],
+                            stderr=np.zeros_like(mv[:, 0] if self._squeeze else mv)))
+        label = self.config.get("index")
+        res.index = label if isinstance(label, str) else self.spec.name
+        res.budget_used = res.n_evaluations = int(rows.size)
+        res.stderr = np.zeros_like(res.values)
+        res.estimated = False
+        return res
+
+    def result(self) -> InteractionResult:
+        if not self.done or self._vals is None:
+            raise RuntimeError("the plan has coalitions that have not been evaluated yet")
+        if self._full:
+            return self._exact()
+        n, W = self.n_players, self._W
+        empty = np.zeros((1, W), dtype=np.uint64)
+        found = [s for s, _ in self._found]
+        support = np.concatenate([empty, np.array(found).reshape(-1, W)])
+        # rows in the order first asked (not evaluated: refine evaluates only the new ones)
+        used = np.array([self._index[b] for b in self._asked], dtype=np.int64)
+        C, y = self._sets[used], self._vals[used]
+        pos = {int(r): i for i, r in enumerate(used)}
+        uniform = np.array([pos[r] for r in self._uniform_rows if r in pos], dtype=np.int64)
+        from .._threads import blas_limit
+
+        with blas_limit():
+            fit = refit(support, C, y, uniform, self.backend)
+        beta, se, cov = fit["beta"], fit["stderr"], fit["cov"]
+        values, stderr, sets = _index_values(self.spec, n, self.max_order, support[1:], beta[1:],
+                                             beta[0], cov=cov[:, 1:, 1:], se=None)
+        v_empty = self._vals[self._index[empty[0].tobytes()]]
+        if self.spec.empty_is_value:
+            values[0] = v_empty
+        info = {"method": "sparse", "seed": self.seed, **self._info,
+                "support_size": int(support.shape[0] - 1), "identified": fit["identified"],
+                "resid_var": fit["resid_var"]}
+        for key in ("heldout_rmse", "heldout_r2"):
+            if key in fit:
+                info[key] = fit[key][0] if self._squeeze else fit[key]
+        # the Moebius coefficients themselves (sets by size then value; the empty set, the fitted
+        # intercept, stays row 0); from_moebius reads the covariance of the non-empty rows
+        order = np.lexsort(tuple(support[:, w] for w in range(W)) + (bits.sizes(support),))
+        mv, ms = beta[order], se[order]
+        info["moebius"] = InteractionResult(
+            mv[:, 0] if self._squeeze else mv, support[order], n_players=n, index="Moebius",
+            max_order=self.cap, baseline_value=beta[0, 0] if self._squeeze else beta[0],
+            stderr=ms[:, 0] if self._squeeze else ms, estimated=True,
+            budget_used=int(used.size), n_evaluations=int(used.size),
+            info={"covariance": cov[:, order][:, :, order][:, 1:, 1:]})
+        info["sampling_state"] = SamplingState(self.config, C.copy(), y.copy(),
+                                               bool(self._squeeze))
+        if bits.n_sets(n, 0, self.max_order) <= DENSE_SETS:
+            # a set outside the support is 0 in the sparse model; its standard error is the
+            # residual level (never 0 for a game the support does not hold)
+            values, stderr, sets = _densify(values, stderr, sets, n, self.max_order,
+                                            np.sqrt(fit["resid_var"]))
+        base = values[0] if self.spec.baseline == "intercept" else v_empty
+        if self._squeeze:
+            values, stderr, base = values[:, 0], stderr[:, 0], base[0]
+        label = self.config.get("index")
+        label = label if isinstance(label, str) else self.spec.name
+        return InteractionResult(values, sets, n_players=n, index=label,
+                                 max_order=self.max_order, baseline_value=base, stderr=stderr,
+                                 estimated=True, budget_used=int(used.size),
+                                 n_evaluations=int(used.size), info=info)

@@ -1,0 +1,185 @@
+"""method="sparse" (issue 17): adaptive sparse Moebius recovery, its refit, the exact map to
+every index, the containment kernel in every tier, refine, d outputs and bad input."""
+
+import numpy as np
+import pytest
+
+import interplay
+from interplay import sets as bits
+from interplay.estimators._sparse import containment, from_moebius, moebius_to_index
+from interplay.games import SumOfUnanimityGames, evaluate_all
+from interplay.indices import get_index
+
+
+def sparse_game(n, terms, seed, max_size=4, d=None):
+    """A sum of `terms` distinct unanimity games of orders 1..max_size, coefficients N(0, 1)
+    bounded away from 0 (|m| >= 0.1: recovery is exact up to rounding)."""
+    rng = np.random.default_rng(seed)
+    inter, seen = [], set()
+    while len(inter) < terms:
+        s = tuple(sorted(rng.choice(n, size=int(rng.integers(1, max_size + 1)),
+                                    replace=False).tolist()))
+        if s not in seen:
+            seen.add(s)
+            inter.append(s)
+    shape = (terms,) if d is None else (terms, d)
+    coef = rng.normal(size=shape)
+    coef = np.where(np.abs(coef) < 0.1, np.sign(coef) * 0.1 + 0.1 * (coef == 0), coef)
+    base = rng.normal() if d is None else rng.normal(size=d)
+    return SumOfUnanimityGames(n, inter, coef, base)
+
+
+def moebius_dict(res):
+    return {s: v for s, v in res.to_dict().items() if s}
+
+
+@pytest.mark.parametrize("n,terms,budget", [(12, 8, 1500), (70, 15, 2000), (300, 30, 3000)])
+def test_exact_recovery_noise_free(n, terms, budget):
+    g = sparse_game(n, terms, seed=n)
+    res = interplay.approximate(g, n, "Moebius", budget, method="sparse", seed=3)
+    mo = res.info["moebius"]
+    truth = {tuple(int(p) for p in s): float(v) for s, v in g.moebius().items() if s}
+    got = moebius_dict(mo)
+    assert set(got) == set(truth)
+    np.testing.assert_allclose([got[s] for s in truth], [truth[s] for s in truth],
+                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(mo.baseline_value, g.baseline, atol=1e-9)
+    assert res.budget_used <= budget
+    assert res.info["search_complete"]
+    # noise-free and the right support: standard errors at rounding level, held-out R^2 = 1
+    assert np.max(mo.stderr) < 1e-8
+    assert res.info["heldout_r2"] > 1 - 1e-12
+    # the explanation-implied game is the game (fidelity tools on a sparse result)
+    C = np.random.default_rng(0).random((200, n)) < 0.5
+    np.testing.assert_allclose(mo.as_game()(C), g(C), atol=1e-9)
+
+
+@pytest.mark.parametrize("index", ["SII", "k-SII", "STII", "FSII", "FBII", "BII", "CHII",
+                                   "SV", "BV", "Moebius", "Co-Moebius", "kADD-SHAP"])
+def test_every_index_matches_exact(index):
+    """Sparse recovery on n = 10 equals interplay.exact on the full table, set by set (sets
+    absent from the sparse result are 0 in the exact one)."""
+    n = 10
+    g = sparse_game(n, 7, seed=5)
+    order = 1 if index in ("SV", "BV") else 3
+    # an index object keeps its order (3) while max_order caps the search (4: the game's)
+    idx = get_index(index, None if order == 1 else order)
+    res = interplay.approximate(g, n, idx, 1000, method="sparse", max_order=4, seed=2)
+    ex = interplay.exact(evaluate_all(g, n), index, None if order == 1 else order)
+    got = res.to_dict()
+    want = ex.to_dict()
+    for s, v in want.items():
+        np.testing.assert_allclose(got.get(s, 0.0), v, rtol=0, atol=1e-9, err_msg=str(s))
+    assert set(got) <= set(want)
+    np.testing.assert_allclose(res.baseline_value, ex.baseline_value, atol=1e-9)
+
+
+def test_moebius_to_index_naive():
+    """The sparse map against the definition phi(S) = sum_{T superset S} c[|S|, |T|] m(T)."""
+    n = 9
+    rng = np.random.default_rng(1)
+    support = np.array([bits.players_to_set(p, n) for p in [(0, 3), (1, 3, 5), (2,), (3, 5)]])
+    m = rng.normal(size=(4, 1))
+    c = rng.normal(size=(3, n + 1))
+    sets, A = moebius_to_index(support, n, c, 2)
+    got = A @ m
+    members = [set(bits.set_to_players(s)) for s in support]
+    for row, s in enumerate(sets):
+        S = set(bits.set_to_players(s))
+        want = sum(c[len(S), len(T)] * m[j, 0] for j, T in enumerate(members) if S <= T)
+        np.testing.assert_allclose(got[row, 0], want, rtol=1e-12, atol=1e-12)
+    sizes = bits.sizes(sets)
+    assert sizes[0] == 0 and np.all(np.diff(sizes) >= 0)
+
+
+def test_from_moebius_equals_direct_run():
+    n = 60
+    g = sparse_game(n, 10, seed=2)
+    direct = interplay.approximate(g, n, "k-SII", 1500, method="sparse", max_order=4, seed=4)
+    conv = from_moebius(direct.info["moebius"], "k-SII")
+    assert conv.to_dict().keys() == direct.to_dict().keys()
+    np.testing.assert_allclose(conv.values, direct.values, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(conv.stderr, direct.stderr, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [7, 70, 200])
+def test_containment_kernel_matches_reference(backend, n):
+    rng = np.random.default_rng(n)
+    sets = bits.from_coalitions(rng.random((40, n)) < 0.1)
+    sets[0] = 0
+    C = bits.from_coalitions(rng.random((300, n)) < 0.7)
+    C[1] = bits.complement(np.zeros((1, sets.shape[1]), dtype=np.uint64), n)[0]
+    naive = np.array([[float(all(C[i, w] & s[w] == s[w] for w in range(s.size))) for s in sets]
+                      for i in range(C.shape[0])])
+    np.testing.assert_array_equal(containment(sets, C, backend), naive)
+
+
+def test_backends_give_the_same_result(backend):
+    n = 90
+    g = sparse_game(n, 12, seed=9)
+    ref = interplay.approximate(g, n, "SII", 1200, method="sparse", seed=1, backend="reference")
+    got = interplay.approximate(g, n, "SII", 1200, method="sparse", seed=1, backend=backend)
+    np.testing.assert_array_equal(got.words, ref.words)
+    np.testing.assert_allclose(got.values, ref.values, rtol=0, atol=1e-10)
+
+
+def test_deterministic_and_refine_equals_one_run():
+    n = 150
+    g = sparse_game(n, 20, seed=11)
+    a = interplay.approximate(g, n, "FBII", 1000, method="sparse", seed=6)
+    b = interplay.approximate(g, n, "FBII", 1000, method="sparse", seed=6)
+    np.testing.assert_array_equal(a.values, b.values)
+    one = interplay.approximate(g, n, "FBII", 2500, method="sparse", seed=6)
+    calls = g.n_rows
+    more = interplay.refine(a, g, 1500)
+    assert g.n_rows - calls <= 1500  # everything evaluated before is reused
+    assert more.info["reused_evaluations"] == a.budget_used
+    np.testing.assert_array_equal(more.words, one.words)
+    np.testing.assert_allclose(more.values, one.values, rtol=0, atol=1e-10)
+
+
+def test_vector_valued_game():
+    n = 80
+    g = sparse_game(n, 10, seed=4, d=3)
+    res = interplay.approximate(g, n, "Moebius", 1500, method="sparse", seed=1)
+    mo = res.info["moebius"]
+    assert mo.values.shape[1] == 3 and res.values.shape == (len(res), 3)
+    C = np.random.default_rng(2).random((100, n)) < 0.5
+    np.testing.assert_allclose(mo.as_game()(C), g(C), atol=1e-9)
+
+
+def test_wrong_support_gets_wide_errors():
+    """A game the sparse model cannot hold (an order-7 term beyond the cap, plus a dense part):
+    the held-out error and the standard errors say so; never a rounding-level stderr."""
+    n = 40
+    rng = np.random.default_rng(3)
+    g = sparse_game(n, 6, seed=3)
+    w = rng.normal(size=n) * 0.05
+
+    def game(C):
+        C = np.asarray(C, dtype=bool)
+        return g(C) + 2.0 * C[:, :7].all(axis=1) + (C * w).sum(axis=1) ** 2
+
+    res = interplay.approximate(game, n, "Moebius", 2000, method="sparse", max_order=3, seed=0)
+    mo = res.info["moebius"]
+    assert res.info["heldout_rmse"] > 1e-3
+    assert np.median(mo.stderr[1:]) > 1e-4
+
+
+def test_bad_input():
+    g = sparse_game(20, 3, seed=0)
+    with pytest.raises(ValueError, match="max_order"):
+        interplay.approximate(g, 20, "Moebius", 500, method="sparse", max_order=0)
+    with pytest.raises(ValueError, match="tol"):
+        interplay.approximate(g, 20, "Moebius", 500, method="sparse", tol=0.1)
+    with pytest.raises(ValueError, match="player_groups"):
+        interplay.approximate(g, 20, "FBII", 500, method="sparse", player_groups=(10, 10))
+    with pytest.raises(ValueError, match="SGV"):
+        interplay.approximate(g, 20, "SGV", 500, method="sparse")
+    with pytest.raises(ValueError, match="budget"):
+        interplay.approximate(g, 20, "Moebius", 1, method="sparse")
+    with pytest.raises(TypeError, match="moebius"):
+        from_moebius({}, "SII")
+    res = interplay.approximate(g, 20, "SII", 500, method="sparse", max_order=2)
+    with pytest.raises(ValueError, match="moebius"):
+        from_moebius(res, "SII")
