@@ -57,6 +57,10 @@ FOLDS = 5
 NOISE_FLOOR = 1e-8
 #: searches on the residual of the refitted support, each with a new permutation
 MAX_PASSES = 4
+#: Walsh-Hadamard screening of the residual: uniform rows used, rounds, extensions per set
+SCREEN_ROWS = 20000
+SCREEN_ROUNDS = 3
+SCREEN_WIDTH = 64
 #: up to this many sets of size <= max_order the result holds every one of them (the layout of
 #: every other estimator; zeros outside the recovered support), beyond it only the subsets of
 #: the support
@@ -264,6 +268,56 @@ def _predict(support: np.ndarray, beta: np.ndarray, C: np.ndarray, backend: str)
     out = np.empty((C.shape[0], beta.shape[1]), dtype=np.float64)
     impl(np.ascontiguousarray(support), np.ascontiguousarray(beta), np.ascontiguousarray(C), out)
     return out
+
+
+# ---------------------------------------------------------------------------- screening
+def screen(X: np.ndarray, r: np.ndarray, cap: int, z: float | None = None,
+           width: int = SCREEN_WIDTH) -> list[np.ndarray]:
+    """Sets whose Walsh-Hadamard coefficient in the residual r is significant, grown player by
+    player (Li and Ramchandran's and SPEX's Fourier view, estimated from uniform coalitions).
+
+    A unanimity term T (v(C) = m [T subset C]) has Walsh-Hadamard coefficients
+    F(S) = E[v(C) prod_{i in S} (2 x_i - 1)] = m 2^-|T| on every S subset of T, and 0 elsewhere:
+    each member of T shows on its own, and the largest significant extension of a significant
+    set is T. X (m, n) bool uniform coalitions, r (m, d) their residuals; a coefficient is
+    significant when it exceeds z standard errors sd(r) / sqrt(m) (default: the Bonferroni
+    level of n * cap tests). Returns words of the maximal significant sets of size <= cap.
+    """
+    m, n = X.shape
+    W = bits.n_words(n)
+    S = X.astype(np.float32) * 2 - 1
+    se = r.std(axis=0) / np.sqrt(m)
+    if z is None:
+        z = max(4.0, float(np.sqrt(2 * np.log(20.0 * n * cap))))
+    se = np.where(se > 0, se, np.inf)
+
+    def zscores(sign):
+        F = (S.T @ (r * sign[:, None]).astype(np.float32)) / m
+        return (np.abs(F) / se).max(axis=1)
+
+    out: dict[tuple, None] = {}
+    seen: set[tuple] = set()
+    zs = zscores(np.ones(m))
+    frontier = [((int(j),), S[:, j].astype(np.float64)) for j in np.argsort(-zs)[:width]
+                if zs[j] > z]
+    while frontier:
+        nxt = []
+        for members, sign in frontier:
+            if len(members) >= cap:
+                out[members] = None
+                continue
+            zs = zscores(sign)
+            zs[list(members)] = 0.0
+            ext = [int(j) for j in np.argsort(-zs)[:width] if zs[j] > z]
+            if not ext:
+                out[members] = None
+            for j in ext:
+                key = tuple(sorted(members + (j,)))
+                if key not in seen:
+                    seen.add(key)
+                    nxt.append((key, sign * S[:, j]))
+        frontier = nxt[: width * 4]
+    return [bits.players_to_set(members, n).reshape(W) for members in out]
 
 
 # ---------------------------------------------------------------------------- the search
@@ -681,6 +735,30 @@ class SparseEstimator:
 
 
     # ------------------------------------------------------------ the result
+    def _screened(self, support, C, y, uniform):
+        """The support grown by Walsh-Hadamard screening of the refit's residual on the uniform
+        coalitions (rounds of :func:`screen` and refits while it adds sets)."""
+        if uniform.size < 16:
+            return support
+        rows = uniform[:SCREEN_ROWS]
+        X = bits.to_coalitions(C[rows], self.n_players)
+        known = {row.tobytes() for row in support}
+        added = 0
+        for _ in range(SCREEN_ROUNDS):
+            fit = refit(support, C, y, uniform, self.backend, folds=False)
+            r = y[rows] - _predict(support, fit["beta"], C[rows], self.backend)
+            scale = np.abs(y[rows] - y[rows].mean(axis=0)).max()
+            if not np.isfinite(r).all() or np.abs(r).max() <= 1e-9 * max(scale, 1e-300):
+                break
+            new = [w for w in screen(X, r, self.cap) if w.tobytes() not in known]
+            if not new:
+                break
+            known.update(w.tobytes() for w in new)
+            support = np.concatenate([support, np.array(new)])
+            added += len(new)
+        self._info["screened_sets"] = added
+        return support
+
     def _exact(self) -> InteractionResult:
         """All 2^n coalitions evaluated: interplay.exact on their table (as every estimator)."""
         from ..engine import exact
@@ -729,6 +807,7 @@ class SparseEstimator:
         from .._threads import blas_limit
 
         with blas_limit():
+            support = self._screened(support, C, y, uniform)
             fit = refit(support, C, y, uniform, self.backend)
         beta, se, cov = fit["beta"], fit["stderr"], fit["cov"]
         values, stderr, sets = _index_values(self.spec, n, self.max_order, support[1:], beta[1:],
