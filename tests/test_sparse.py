@@ -257,3 +257,18 @@ def test_through_explain_and_the_scheduler():
         for s, v in want.items():
             np.testing.assert_allclose(got[s], v, rtol=1e-5)
         assert r.player_names[0] == "x0"
+
+
+def test_batches_are_distinct_and_within_budget():
+    """Every batch handed out is distinct coalitions, never asked before, and the total is the
+    budget (the scheduler is told the batches are distinct)."""
+    n = 128
+    game = _Noisy(sparse_game(n, 30, seed=8), 0.02)
+    est = interplay.estimators.make_estimator(n, "Moebius", 2000, method="sparse", seed=1)
+    seen = set()
+    while (C := est.next_coalitions()) is not None:
+        keys = [row.tobytes() for row in bits.from_coalitions(C)]
+        assert len(set(keys)) == len(keys) and not seen & set(keys)
+        seen.update(keys)
+        est.tell(game(C))
+    assert len(seen) == 2000 == est.result().budget_used

@@ -20,6 +20,9 @@ kernelshapiq   SII, k-SII, SV (Fumagalli et al. 2024)
 shapiq         SV, BV, WBV, SII, k-SII, STII, BII, WBII, CHII, user CII (Fumagalli et al. 2023)
 svarmiq        same as shapiq (Kolpaczki et al. 2024)
 msr            BV, BII, WBV, WBII (Wang and Jia 2023)
+sparse         every index with Moebius weights, from a recovered sparse Moebius
+               transform, for hundreds to thousands of players (docs/sparse.md; after
+               Li and Ramchandran's sparse WHT and SPEX, Kang et al. 2025)
 ============== =====================================================================
 """
 
@@ -35,6 +38,7 @@ from ._api import (
     make_estimator,
     refine,
 )
+from ._sparse import from_moebius
 from ._identify import UnderdeterminedWarning
 
 __all__ = [
@@ -45,6 +49,7 @@ __all__ = [
     "UnderdeterminedWarning",
     "approximate",
     "auto_method",
+    "from_moebius",
     "make_estimator",
     "refine",
 ]

@@ -436,8 +436,15 @@ class SparseEstimator:
         return len(self._preloaded)
 
     def _missing(self, req: np.ndarray) -> np.ndarray:
-        return np.array([i for i, row in enumerate(req) if row.tobytes() not in self._index],
-                        dtype=np.int64)
+        """Rows of ``req`` not evaluated yet, each coalition once (batches are distinct)."""
+        seen: set[bytes] = set()
+        out = []
+        for i, row in enumerate(req):
+            b = row.tobytes()
+            if b not in self._index and b not in seen:
+                seen.add(b)
+                out.append(i)
+        return np.array(out, dtype=np.int64)
 
     def _advance(self) -> None:
         """Run the plan until it waits for coalitions not yet evaluated (or ends)."""
