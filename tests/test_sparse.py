@@ -52,6 +52,8 @@ def test_exact_recovery_noise_free(n, terms, budget):
     # the explanation-implied game is the game (fidelity tools on a sparse result)
     C = np.random.default_rng(0).random((200, n)) < 0.5
     np.testing.assert_allclose(mo.as_game()(C), g(C), atol=1e-9)
+    fid = interplay.metrics.fidelity(mo, g, 500, weighting="banzhaf", seed=0)
+    np.testing.assert_allclose(fid["r2"], 1.0, atol=1e-12)
 
 
 @pytest.mark.parametrize("index", ["SII", "k-SII", "STII", "FSII", "FBII", "BII", "CHII",

@@ -20,10 +20,12 @@ kernelshapiq   SII, k-SII, SV (Fumagalli et al. 2024)
 shapiq         SV, BV, WBV, SII, k-SII, STII, BII, WBII, CHII, user CII (Fumagalli et al. 2023)
 svarmiq        same as shapiq (Kolpaczki et al. 2024)
 msr            BV, BII, WBV, WBII (Wang and Jia 2023)
-sparse         every index with Moebius weights, from a recovered sparse Moebius
-               transform, for hundreds to thousands of players (docs/sparse.md; after
-               Li and Ramchandran's sparse WHT and SPEX, Kang et al. 2025)
 ============== =====================================================================
+
+``method="sparse"`` (not in :data:`METHODS`, whose estimators hold every set up to max_order,
+nor chosen by "auto") serves every index with Moebius weights from a recovered sparse Moebius
+transform, for hundreds to thousands of players (docs/sparse.md; after Li and Ramchandran's
+sparse Walsh-Hadamard transform and SPEX, Kang et al. 2025).
 """
 
 from __future__ import annotations

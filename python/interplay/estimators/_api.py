@@ -25,8 +25,11 @@ NEEDS: dict[str, tuple[frozenset[str], ...]] = {
     "shapiq": (frozenset({"derivative_sampling"}),),
     "svarmiq": (frozenset({"derivative_sampling"}),),
     "msr": (frozenset({"product_measure", "derivative_sampling"}),),
-    "sparse": (frozenset({"moebius_weights"}),),
 }
+#: method="sparse" (docs/sparse.md) serves every index with Moebius weights; it is kept out of
+#: NEEDS and METHODS, which list the estimators of the dense layout (every set up to max_order)
+#: that sweeps and method="auto" choose from
+SPARSE_NEEDS = frozenset({"moebius_weights"})
 #: grid mode (player_groups): a least-squares fit under a product measure factorises over groups
 GRID_NEEDS = frozenset({"regression", "product_measure"})
 
@@ -81,8 +84,14 @@ def _check_method(method: Any, idx: Index, n: int | None = None,
         raise TypeError(f"method must be a str, got {type(method).__name__}")
     if method == "auto":
         return _auto(idx, n, budget)
+    if method == "sparse":
+        if not SPARSE_NEEDS <= idx.capabilities:
+            raise ValueError(f"method='sparse' needs an index with Moebius weights, got "
+                             f"{idx.name!r}; use interplay.exact")
+        return method
     if method not in NEEDS:
-        raise ValueError(f"method must be 'auto' or one of {sorted(NEEDS)}, got {method!r}")
+        raise ValueError(f"method must be 'auto', 'sparse' or one of {sorted(NEEDS)}, got "
+                         f"{method!r}")
     if not serves(method, idx):
         serving = sorted(m for m in NEEDS if serves(m, idx))
         what = "user-defined index" if idx.family == "custom" else "index"
