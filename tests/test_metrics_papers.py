@@ -142,6 +142,9 @@ def test_intershap_bad_input():
         intershap()
     with pytest.raises(ValueError, match="result: InterSHAP"):
         intershap(interplay.exact(np.arange(8.0), "BII", 2))
+    # explain's default index: the message says what to pass instead
+    with pytest.raises(ValueError, match="index='FSII'.*tables="):
+        intershap(interplay.exact(np.arange(8.0), "FWBII", 2, p=0.3))
     with pytest.raises(ValueError, match="tables"):
         intershap(tables=np.zeros((2, 6)))
     with pytest.raises(ValueError, match="explanations"):

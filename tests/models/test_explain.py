@@ -58,6 +58,30 @@ def test_explain_generic_model_with_masker(rng):
         np.testing.assert_allclose(r[(0, 1)], xi[0] * xi[1], rtol=1e-5)
 
 
+def test_explain_moebius_from_every_coalition(rng):
+    """index="Moebius" (no sampled estimator): every coalition is evaluated and the Moebius
+    transform taken; for f = x0 x1 + x2 x3^2 with a zero baseline, m({0, 1}) = x0 x1,
+    m({2, 3}) = x2 x3^2 and every other set 0."""
+    x = rng.normal(size=(2, 4)).astype(np.float32)
+
+    def f(X):
+        return X[:, 0] * X[:, 1] + X[:, 2] * X[:, 3] ** 2
+
+    res = interplay.explain(f, list(x), masker=TabularMasker(np.zeros(4, np.float32)),
+                            index="Moebius", max_order=4, budget=16)
+    for xi, r in zip(x, res):
+        assert r.index == "Moebius" and r.info["method"] == "exact" and not r.estimated
+        want = {(0, 1): xi[0] * xi[1], (2, 3): xi[2] * xi[3] ** 2}
+        for s, v in zip(r.sets, r.values):
+            key = tuple(i for i in range(4) if int(s) >> i & 1)
+            np.testing.assert_allclose(v, want.get(key, 0.0), atol=1e-6)
+    # a budget below 2^n names the budget it needs, before any model call
+    with pytest.raises(ValueError, match="budget >= 16"):
+        interplay.explain(lambda X: pytest.fail("model called"), list(x),
+                          masker=TabularMasker(np.zeros(4, np.float32)), index="Moebius",
+                          budget=15)
+
+
 def test_explain_bad_input(minilm):
     with pytest.raises(ValueError, match="budget"):
         interplay.explain(minilm, PAIRS, budget=0, make_estimator=ExactBanzhaf)

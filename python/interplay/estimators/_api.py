@@ -59,11 +59,20 @@ METHODS: dict[str, tuple[str, ...]] = {
     m: tuple(name for name in INDEX_NAMES if serves(m, get_index(name))) for m in NEEDS}
 
 
+#: an index no sampled estimator serves (Moebius) is computed by method="auto" from all 2^n
+#: coalitions when the budget covers them, up to this many players
+EXACT_MAX_PLAYERS = 24
+
+
 def _auto(idx: Index, n: int | None, budget: int | None) -> str:
     served = [m for m in AUTO_ORDER if serves(m, idx)]
     if not served:
+        if n is not None and budget is not None and n <= EXACT_MAX_PLAYERS and budget >= 1 << n:
+            return "exact"  # e.g. Moebius: every coalition, then interplay.exact
+        need = (f"; it is computed from all 2^{n} = {1 << n} coalitions: give budget >= "
+                f"{1 << n}" if n is not None and n <= EXACT_MAX_PLAYERS else "")
         raise ValueError(f"index: no sampled estimator serves {idx.name!r} (capabilities "
-                         f"{sorted(idx.capabilities)}); use interplay.exact")
+                         f"{sorted(idx.capabilities)}){need}, or use interplay.exact")
     if (served[0] == "svarmiq" and "permutation" in served and n is not None
             and budget is not None and budget < n * n and n > 2):
         # fewer coalitions than n^2: SVARM-IQ leaves strata unsampled (they contribute 0), and
@@ -176,6 +185,10 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
                 f"index {grid} (got method={method!r}, index={idx.name!r}); "
                 "Shapley kernels do not factorise over groups")
         return GridEstimator(n, idx, budget, k, seed, config, n_a=na, n_b=nb, backend=backend)
+    if method == "exact":
+        from ._base import ExactEstimator
+
+        return ExactEstimator(n, idx, budget, k, seed, config)
     if method == "sparse":
         from ._sparse import SparseEstimator
 

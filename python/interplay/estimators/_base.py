@@ -334,3 +334,17 @@ class Estimator:
             values, sets, n_players=self.n_players, index=self.label,
             max_order=self.max_order, min_order=0, baseline_value=base, stderr=stderr,
             estimated=not full, budget_used=n_eval, n_evaluations=n_eval, info=info)
+
+
+class ExactEstimator(Estimator):
+    """Every one of the 2^n coalitions, then :func:`interplay.exact` on their table: what
+    ``method="auto"`` runs for an index that no sampled estimator serves (Moebius) when the
+    budget covers all coalitions. The phase-split protocol of the sampled estimators, so that
+    :func:`interplay.explain` evaluates it with the other items' rows."""
+
+    method = "exact"
+
+    def __init__(self, n_players: int, spec: Index, budget: int, max_order: int, seed: int,
+                 config: dict) -> None:
+        super().__init__(n_players, spec, budget, max_order, seed, config)
+        self._set_plan(np.arange(1 << n_players, dtype=np.uint64)[:, None])

@@ -61,8 +61,12 @@ def intershap_matrix(result: InteractionResult, *, groups: Any = None,
             raise ValueError(f"result: {res.index} must hold orders 1..2 (max_order 2) to be an "
                              f"efficient split, has {res.min_order}..{res.max_order}")
     else:
+        hint = (" (explain's default, a Banzhaf index: its weights are not Shapley's and its "
+                "values do not add up to v(N) - v(empty)); explain with index='FSII' (or "
+                "'k-SII', 'SII'), or pass tables= (the 2^M modality games)"
+                if res.index in ("FWBII", "FBII", "BII", "WBII", "BV", "WBV") else "")
         raise ValueError(f"result: InterSHAP is defined on Shapley interactions; give SII, "
-                         f"k-SII, STII, FSII or Moebius, got {res.index!r}")
+                         f"k-SII, STII, FSII or Moebius, got {res.index!r}{hint}")
     e1, e2 = dense_orders(res, output)
     phi = e2 / 2.0
     main = e1 - phi.sum(axis=1) if res.index == "SII" else e1

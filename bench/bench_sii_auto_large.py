@@ -1,0 +1,70 @@
+"""MultiSHAP's setting (issue 14): pairwise SII at 68 to 273 players, which estimator to use.
+
+MultiSHAP explains a joint vision-language model (ViLT) with SII between image patches and
+question tokens: 64 patches x 4 tokens = 68 players up to 256 x 17 = 273. For each
+(n_players, budget) every sampled estimator of SII is run on sums of unanimity games (exact SII
+known in closed form: SII(S) = sum_{T superset S} m(T) / (|T| - |S| + 1)) over several seeds;
+printed per method: the mean squared error of the order-2 and order-1 values against the truth
+and the CPU seconds per estimate. The rule of ``method="auto"`` for SII above
+``estimators._api.SII_LARGE_N`` players comes from this table (bench/RESULTS.md).
+
+    nice -n 10 python bench/bench_sii_auto_large.py --n 68 132 273 --budget 4096 --seeds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+import interplay
+from interplay.games import SumOfUnanimityGames
+
+
+def truth(game: SumOfUnanimityGames, k: int = 2) -> np.ndarray:
+    return game.superset_sum(lambda s, t: 1.0 / (t - s + 1), 0, k)[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, nargs="+", default=[68, 132, 273])
+    ap.add_argument("--budget", type=int, nargs="+", default=[4096])
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--methods", nargs="+",
+                    default=["kernelshapiq", "svarmiq", "shapiq", "permutation"])
+    ap.add_argument("--kernelshapiq-max-n", type=int, default=100)
+    ap.add_argument("--max-size", type=int, nargs="+", default=[3, 12],
+                    help="largest interaction of the game (3: nearly 2-additive; 12: high order)")
+    args = ap.parse_args()
+    for n, budget, top in ((n, b, t) for n in args.n for b in args.budget
+                           for t in args.max_size):
+        for m in args.methods:
+            if m == "kernelshapiq" and n > args.kernelshapiq_max_n:
+                continue
+            e1, e2, cpu, used = [], [], [], []
+            for s in range(args.seeds):
+                # random interactions of sizes 1..max_size among the players (main effects,
+                # pairs and higher orders); exact SII in closed form
+                g = SumOfUnanimityGames.random(n, 3 * n, max_size=top, seed=100 + s)
+                ref = truth(g)
+                c0 = time.process_time()
+                r = interplay.approximate(g, n, "SII", budget, max_order=2, method=m,
+                                          seed=s)
+                cpu.append(time.process_time() - c0)
+                used.append(r.info.get("method", m))
+                sizes = np.array([bin(int(x)).count("1") for x in r.sets.tolist()]) \
+                    if r.sets.ndim == 1 else r.sets.sum(axis=1)
+                d = r.values - ref
+                e1.append(float(np.mean(d[sizes == 1] ** 2)))
+                e2.append(float(np.mean(d[sizes == 2] ** 2)))
+            print(json.dumps({"n": n, "budget": budget, "max_size": top, "method": m,
+                              "mse_order2": float(np.mean(e2)),
+                              "mse_order1": float(np.mean(e1)),
+                              "cpu_s": float(np.mean(cpu)), "ran": sorted(set(used))}),
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
