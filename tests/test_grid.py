@@ -273,13 +273,13 @@ def test_explain_plans_an_identifiable_budget_or_order_per_item():
 
 
 def _joint_design(est):
-    """Dense joint design of the grid (cells row-major) over the basis of sets of size <= k."""
+    """Dense joint design of the grid (cells row-major) over the estimator's basis (the sets of
+    size <= k, or the cross-group basis: empty set, players, pairs across the groups)."""
     from interplay import sets as bits
 
     Ca, Cb = est.coalitions_a(), est.coalitions_b()
     J = np.concatenate([np.repeat(Ca, len(Cb), 0), np.tile(Cb, (len(Ca), 1))], axis=1)
-    basis = bits.to_coalitions(bits.enumerate_sets(est.n_players, 0, est.max_order),
-                               est.n_players)
+    basis = bits.to_coalitions(est.basis_sets, est.n_players)
     return ((J.astype(int) @ basis.T.astype(int)) == basis.sum(axis=1)).astype(float)
 
 
@@ -331,10 +331,11 @@ def test_singular_group_gram_falls_back_to_the_joint_solver():
     np.testing.assert_allclose(_chol(np.diag([4.0, 1.0])), np.diag([2.0, 1.0]))
 
 
-@pytest.mark.parametrize("index,na,nb,p,budget", [("FWBII", 7, 8, 0.5, 1739),
-                                                  ("FBII", 8, 6, 0.5, 1500),
-                                                  ("FWBII", 8, 7, 0.3, 2171)])
-def test_grid_jackknife_equals_dense_refits(index, na, nb, p, budget):
+@pytest.mark.parametrize("index,na,nb,p,budget,basis", [("FWBII", 7, 8, 0.5, 1739, "full"),
+                                                        ("FBII", 8, 6, 0.5, 1500, "full"),
+                                                        ("FWBII", 8, 7, 0.3, 2171, "full"),
+                                                        ("FWBII", 8, 9, 0.3, 1500, "crossmodal")])
+def test_grid_jackknife_equals_dense_refits(index, na, nb, p, budget, basis):
     """The grid's standard errors against a naive dense reference: each delete-a-group replicate
     refitted by weighted least squares on the joint design (replicate weights w_a^(g) u_b or
     w_a u_b^(g)): beta_g - beta = G_g^+ X' W_g (V - X beta), (R - 1)/R sum_g (beta_g - beta)^2
@@ -351,7 +352,8 @@ def test_grid_jackknife_equals_dense_refits(index, na, nb, p, budget):
 
     from interplay.estimators._grid import _jk_groups, _jk_weights, _weights
 
-    est = make_estimator(na + nb, index, budget, p=p, seed=2, player_groups=(na, nb))
+    est = make_estimator(na + nb, index, budget, p=p, seed=2, player_groups=(na, nb),
+                         basis=basis)
     game = TableGame.random(na + nb, seed=6)
     Ca, Cb = est.next_grid()
     J = np.concatenate([np.repeat(Ca, len(Cb), 0), np.tile(Cb, (len(Ca), 1))], axis=1)

@@ -25,6 +25,11 @@ def _game(n, seed):
 
 
 def _fit(case):
+    if case == "crossmodal":  # 120 + 30 players, FIxLIP's cross-group basis: 121 x 31 terms
+        na, nb = 120, 30
+        budget = grid_min_budget(na, nb, 2, basis="crossmodal")
+        return interplay.approximate(_game(na + nb, 5), na + nb, "FWBII", budget, max_order=2,
+                                     seed=3, player_groups=(na, nb), basis="crossmodal")
     if case == "grid":  # 40 + 4 players: group A's Gram has 821 terms
         na, nb = 40, 4
         budget = grid_min_budget(na, nb, 2)
@@ -67,7 +72,7 @@ def test_union_ranks_by_blocks_equal_the_pairwise_table(monkeypatch):
         assert _kernels.union_table_bytes(n, k, lo) == got.nbytes
 
 
-@pytest.mark.parametrize("case", ["grid", "joint"])
+@pytest.mark.parametrize("case", ["grid", "joint", "crossmodal"])
 def test_memory_plan_bounds_what_the_estimate_allocates(case, monkeypatch):
     """Peak of numpy's allocations during the fit (tracemalloc) against result.info's
     plan_bytes: the plan within 20% above or below (the per-term and per-cell parts are
@@ -84,3 +89,60 @@ def test_memory_plan_bounds_what_the_estimate_allocates(case, monkeypatch):
     plan = res.info["plan_bytes"]
     assert res.info["identifiable"]
     assert 0.8 * peak <= plan <= 1.2 * peak, (plan, peak)
+
+
+def _dual_game(na, nb, seed=0):
+    """A dual encoder of two fixed random maps (tanh of a linear map, then linear) over
+    tabular masks: a CLIP-shaped game at negligible model cost; counts its encoder rows."""
+    from interplay.models import DualEncoderGame, MaskedModel, TabularMasker
+
+    rng = np.random.default_rng(seed)
+    rows = []
+
+    def encoder(n):
+        w1, w2 = rng.standard_normal((n, 16)) / np.sqrt(n), rng.standard_normal((16, 8))
+
+        def f(x):
+            rows.append(len(x))
+            return np.tanh(np.asarray(x, dtype=np.float64) @ w1) @ w2
+        return MaskedModel(f, TabularMasker(np.zeros(n, np.float32)), numpy=True)
+
+    game = DualEncoderGame(encoder(na), np.ones(na, np.float32), encoder(nb),
+                           np.ones(nb, np.float32), names=["image", "text"])
+    return game, rows
+
+
+def test_crossmodal_basis_through_explain_equals_approximate():
+    """explain(..., basis="crossmodal") fits FIxLIP's restricted basis in grid mode: the empty
+    set, every player and the (image, text) pairs, (1 + n_a)(1 + n_b) terms; the same numbers
+    as approximate(..., player_groups, basis="crossmodal") with the same seed."""
+    na, nb = 12, 5
+    budget = 2 * grid_min_budget(na, nb, 2, basis="crossmodal")
+    game, _ = _dual_game(na, nb)
+    res = interplay.explain(None, [game], index="FWBII", budget=budget, basis="crossmodal")[0]
+    ref = interplay.approximate(game, na + nb, "FWBII", budget, seed=0, player_groups=(na, nb),
+                                basis="crossmodal")
+    np.testing.assert_array_equal(res.values, ref.values)
+    np.testing.assert_array_equal(res.stderr, ref.stderr)
+    assert len(res.values) == (1 + na) * (1 + nb) and res.info["basis"] == "crossmodal"
+    pairs = [s for s, _ in res.items() if len(s) == 2]
+    assert len(pairs) == na * nb and all(a < na <= b for a, b in pairs)
+    assert np.isfinite(res.stderr).all()
+
+
+def test_max_terms_and_basis_refused_before_any_model_call():
+    game, rows = _dual_game(196, 4)
+    with pytest.raises(ValueError, match=r"max_terms = 5000: .* 20101 terms.*basis='crossmodal' "
+                                         r"\(985 terms\)"):
+        interplay.explain(None, [game], index="FWBII", max_terms=5000,
+                          budget=grid_min_budget(196, 4, 2))
+    with pytest.raises(ValueError, match="max_terms"):
+        interplay.approximate(game, 200, "FWBII", 4096, player_groups=(196, 4), max_terms=900,
+                              basis="crossmodal")
+    with pytest.raises(ValueError, match="basis must be"):
+        interplay.explain(None, [game], basis="cross")
+    with pytest.raises(ValueError, match="basis='crossmodal' needs player_groups"):
+        interplay.approximate(game, 200, "FWBII", 4096, basis="crossmodal")
+    with pytest.raises(ValueError, match="max_terms = 100: order 2 for 200 players"):
+        interplay.approximate(game, 200, "FWBII", 4096, max_terms=100)
+    assert rows == []

@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="modality items with --background: replace an absent modality by the "
                     "background mean, or average the model over background draws")
     ex.add_argument("--n-draws", type=_positive, default=16)
+    ex.add_argument("--basis", choices=("full", "crossmodal"), default="full",
+                    help="terms fitted in grid mode: all sets of size <= max-order, or "
+                    "'crossmodal' (FIxLIP's restricted basis: players and the pairs across "
+                    "the two sides)")
+    ex.add_argument("--max-terms", type=_positive, default=None,
+                    help="refuse an item whose fit has more terms (before any model call)")
     ex.add_argument("--no-grid", action="store_true",
                     help="sample joint coalitions even for a dual encoder (no grid mode)")
     ex.add_argument("--text-mode", choices=("attention", "mask_token", "remove"),
@@ -348,6 +354,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             progress=not args.quiet, on_result=show, grid=False if args.no_grid else "auto",
             masker=masker, kind=kind, errors=read_errors, on_error=report,
             meta=meta, overwrite=args.overwrite, truncate=args.truncate, players=args.players,
+            basis=args.basis, max_terms=args.max_terms,
         )
     except SettingsMismatch as exc:
         raise SystemExit(f"interplay explain: {exc}") from None

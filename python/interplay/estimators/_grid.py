@@ -14,6 +14,14 @@ alpha = S n A and beta = S n B, is solved from per-group moments, never from the
 
 where M_A, M_B are the subset moments of each group (orders <= 2k) and the inner sum over b is a
 subset moment over the B coalitions with m_a value columns.
+
+basis="crossmodal" (FIxLIP's restricted basis, Baniecki et al. 2025, ``create_crossmodal_
+interaction_lookup``): the empty set, every player and every pair (a, b) with a in A and b in B,
+i.e. |alpha| <= 1, |beta| <= 1: K = (1 + n_a)(1 + n_b) terms instead of sum_{s <= 2} C(n, s), and
+G = G_A (x) G_B exactly with the groups' order-1 Grams. In general the basis is
+{(alpha, beta): |alpha| <= k_a, |beta| <= k_b, |alpha| + |beta| <= k} with side orders
+(k_a, k_b) = (k, k) ("full") or (1, 1) ("crossmodal"); every formula below holds with the
+A-side terms of a beta of size s running over A_{<= min(k_a, k - s)}.
 """
 
 from __future__ import annotations
@@ -62,6 +70,43 @@ def check_groups(player_groups, n):
     if na + nb != n:
         raise ValueError(f"player_groups {na} + {nb} must add up to n_players = {n}")
     return na, nb
+
+
+BASES = ("full", "crossmodal")
+
+
+def side_orders(basis: str, k: int) -> tuple[int, int]:
+    """(k_a, k_b): the largest order of a basis term's part in each group."""
+    return (k, k) if basis == "full" else (min(k, 1), min(k, 1))
+
+
+def n_grid_terms(na: int, nb: int, k: int, basis: str = "full") -> int:
+    """Terms of the grid basis: sum_{s <= k} C(n_a + n_b, s) ("full"), (1 + n_a)(1 + n_b) at
+    k = 2 ("crossmodal": empty set, players, cross-group pairs)."""
+    ka, kb = side_orders(basis, k)
+    return sum(comb(na, s) * comb(nb, t) for s in range(ka + 1) for t in range(kb + 1)
+               if s + t <= k)
+
+
+def check_basis(basis, max_terms, k: int, groups) -> str:
+    """Validate ``basis`` and ``max_terms`` (before any allocation or game call)."""
+    if basis not in BASES:
+        raise ValueError(f"basis must be one of {BASES}, got {basis!r}")
+    if basis == "crossmodal" and groups is None:
+        raise ValueError("basis='crossmodal' needs player_groups (grid mode: the cross-group "
+                         "pairs of two player groups)")
+    if max_terms is not None:
+        max_terms = check_int(max_terms, "max_terms", low=1)
+        na, nb = groups if groups is not None else (None, None)
+        K = n_grid_terms(na, nb, k, basis) if groups is not None else None
+        if K is not None and K > max_terms:
+            alt = "" if basis == "crossmodal" or k < 2 else (
+                f" basis='crossmodal' ({n_grid_terms(na, nb, k, 'crossmodal')} terms),")
+            raise ValueError(
+                f"max_terms = {max_terms}: the {basis} basis of order {k} for player groups "
+                f"{na} + {nb} has {K} terms; give a larger max_terms,{alt} or a smaller "
+                "max_order")
+    return basis
 
 
 def _cap(n: int) -> int:
@@ -146,12 +191,15 @@ def side_need(n: int, k: int, p: float, seed: int) -> int:
     return cap
 
 
-def _needs(na: int, nb: int, k: int, p: float, seed: int) -> tuple[int, int]:
-    return (side_need(na, k, float(p), int(substream(seed, 1))),
-            side_need(nb, k, float(p), int(substream(seed, 2))))
+def _needs(na: int, nb: int, k: int, p: float, seed: int,
+           basis: str = "full") -> tuple[int, int]:
+    ka, kb = side_orders(basis, k)
+    return (side_need(na, ka, float(p), int(substream(seed, 1))),
+            side_need(nb, kb, float(p), int(substream(seed, 2))))
 
 
-def plan_split(budget: int, na: int, nb: int, k: int, p: float, seed: int) -> tuple[int, int]:
+def plan_split(budget: int, na: int, nb: int, k: int, p: float, seed: int,
+               basis: str = "full") -> tuple[int, int]:
     """Coalitions (m_a, m_b) of the two groups for a budget of m_a m_b grid cells.
 
     Each group gets at least :func:`side_need` coalitions, else :class:`GridBudgetError` with
@@ -163,12 +211,14 @@ def plan_split(budget: int, na: int, nb: int, k: int, p: float, seed: int) -> tu
     cap_a, cap_b = _cap(na), _cap(nb)
     if budget >= cap_a * cap_b:
         return cap_a, cap_b
-    need_a, need_b = _needs(na, nb, k, p, seed)
-    Ka, Kb = bits.n_sets_upto(na, k), bits.n_sets_upto(nb, k)
+    need_a, need_b = _needs(na, nb, k, p, seed, basis)
+    ka, kb = side_orders(basis, k)
+    Ka, Kb = bits.n_sets_upto(na, ka), bits.n_sets_upto(nb, kb)
     if need_a * need_b > budget:
         raise GridBudgetError(
             f"budget = {budget}: grid mode with player groups {na} + {nb} cannot determine the "
-            f"{bits.n_sets_upto(na + nb, k)} terms of order <= {k}: group A needs >= {need_a} "
+            f"{n_grid_terms(na, nb, k, basis)} terms of order <= {k} ({basis} basis): group A "
+            f"needs >= {need_a} "
             f"coalitions ({Ka} terms), group B >= {need_b} ({Kb} terms); give budget >= "
             f"{need_a * need_b} (grid cells), a smaller max_order, or no player_groups (joint "
             f"sampling)", need_a * need_b)
@@ -191,10 +241,11 @@ def plan_split(budget: int, na: int, nb: int, k: int, p: float, seed: int) -> tu
     return int(ma), int(mb)
 
 
-def grid_min_budget(na: int, nb: int, k: int, p: float = 0.5, seed: int | None = 0) -> int:
+def grid_min_budget(na: int, nb: int, k: int, p: float = 0.5, seed: int | None = 0,
+                    basis: str = "full") -> int:
     """The smallest budget (grid cells) at which grid mode determines every term of order <= k
-    for player groups (na, nb) and this seed (see :func:`plan_split`)."""
-    need_a, need_b = _needs(na, nb, k, p, resolve_seed(seed))
+    of ``basis`` for player groups (na, nb) and this seed (see :func:`plan_split`)."""
+    need_a, need_b = _needs(na, nb, k, p, resolve_seed(seed), basis)
     return min(need_a * need_b, _cap(na) * _cap(nb))
 
 
@@ -336,15 +387,18 @@ def _null_terms(G: np.ndarray) -> np.ndarray:
     return absent | (np.abs(null) > 1e-6).any(axis=1)
 
 
-def _blocks(rank_by: np.ndarray, n_by: int, rank_in: np.ndarray, n_in: int, k: int) -> list:
-    """The joint basis (alpha, beta), |alpha| + |beta| <= k, as one full matrix per size s of
-    the ``by`` side's set: rows = the ``in`` side's sets of size <= k - s (a leading block of its
+def _blocks(rank_by: np.ndarray, n_by: int, rank_in: np.ndarray, n_in: int, k: int,
+            k_by: int, k_in: int) -> list:
+    """The joint basis (alpha, beta), |alpha| + |beta| <= k (the ``by`` side's part of order
+    <= k_by, the ``in`` side's <= k_in), as one full matrix per size s of the ``by`` side's
+    set: rows = the ``in`` side's sets of size <= min(k_in, k - s) (a leading block of its
     size-ordered basis), columns = the ``by`` side's sets of size s."""
-    size = np.searchsorted([bits.offset(n_by, s + 1) for s in range(k + 1)], rank_by, "right")
+    top = min(k, k_by)
+    size = np.searchsorted([bits.offset(n_by, s + 1) for s in range(top + 1)], rank_by, "right")
     out = []
-    for s in range(k + 1):
+    for s in range(top + 1):
         sel = np.flatnonzero(size == s)
-        rows, N, C = rank_in[sel], bits.n_sets_upto(n_in, k - s), comb(n_by, s)
+        rows, N, C = rank_in[sel], bits.n_sets_upto(n_in, min(k_in, k - s)), comb(n_by, s)
         assert sel.size == N * C  # every (row, column) pair is a basis term
         out.append((sel, rows, rank_by[sel] - bits.offset(n_by, s), N, C))
     return out
@@ -461,30 +515,38 @@ class GridEstimator(Estimator):
     grid_mode = True
 
     def __init__(self, n_players, spec, budget, max_order, seed, config, *, n_a, n_b,
-                 backend="auto"):
+                 backend="auto", basis="full"):
         super().__init__(n_players, spec, budget, max_order, seed, config)
         self.backend = backend
         self.n_a, self.n_b = n_a, n_b
+        self.basis = basis
+        self.k_a, self.k_b = side_orders(basis, max_order)
         p = spec.p
         # before any game call: a grid that cannot determine the terms is refused here
-        self.m_a, self.m_b = plan_split(budget, n_a, n_b, max_order, p, seed)
+        self.m_a, self.m_b = plan_split(budget, n_a, n_b, max_order, p, seed, basis)
         self._A = _group_stream(n_a, self.m_a, p, substream(seed, 1))
         self._B = _group_stream(n_b, self.m_b, p, substream(seed, 2))
         self.m_a, self.m_b = self._A[0].shape[0], self._B[0].shape[0]
-        k = max_order
-        Ka, Kb, K = bits.n_sets_upto(n_a, 2 * k), bits.n_sets_upto(n_b, 2 * k), bits.n_sets_upto(n_players, k)
-        fa, fb = bits.n_sets_upto(n_a, k), bits.n_sets_upto(n_b, k)  # the groups' Gram sizes
+        k, ka, kb = max_order, self.k_a, self.k_b
+        Ka, Kb = bits.n_sets_upto(n_a, 2 * ka), bits.n_sets_upto(n_b, 2 * kb)
+        K = n_grid_terms(n_a, n_b, k, basis)
+        fa, fb = bits.n_sets_upto(n_a, ka), bits.n_sets_upto(n_b, kb)  # the groups' Gram sizes
         R = JK_GROUPS
         # the groups' moments of order 2k (the sample's weights and R replicates'), their
         # union-rank tables, at most two factors per group (the sample's and one replicate's,
         # each factorised in the memory of its Gram), the grid values and the projections
         nbytes = (8 * (self.m_a * self.m_b * 2 + 2 * (fa * fa + fb * fb) + (R + 1) * (Ka + Kb)
                        + (2 * R + 4) * K + R * (self.m_b + fb) * self.m_a)
-                  + union_table_bytes(n_a, k) + union_table_bytes(n_b, k))
+                  + union_table_bytes(n_a, ka) + union_table_bytes(n_b, kb))
+        if self.m_a < _cap(n_a) and self.m_b < _cap(n_b):
+            # both groups sampled: the two-way correction (_double_counted) projects and solves
+            # (R + 1)^2 block scores of every term, about six such arrays alive at once (it
+            # dominates when the groups' Grams are small, as in the cross-group basis)
+            nbytes += 6 * 8 * (R + 1) ** 2 * K
         self.plan_bytes = nbytes
         require_memory(nbytes, f"grid mode ({self.m_a} x {self.m_b} grid, {K} basis terms: "
                        f"{format_bytes(nbytes)})", argument="budget")
-        key = (n_a, n_b, k, float(p), str(backend), self._A[0].tobytes(), self._A[1].tobytes(),
+        key = (n_a, n_b, k, basis, float(p), str(backend), self._A[0].tobytes(), self._A[1].tobytes(),
                self._B[0].tobytes(), self._B[1].tobytes())
         self._design = _design_for(key, self._compute_design, 8 * (fa * fa + fb * fb)
                                    + _replicate_bytes(fa) + _replicate_bytes(fb))
@@ -637,13 +699,27 @@ class GridEstimator(Estimator):
 
     # ------------------------------------------------------------------ estimate
     def _basis_split(self):
-        """Joint basis (sets of size <= k, colex) -> (rank in A basis, rank in B basis)."""
-        n, k, na = self.n_players, self.max_order, self.n_a
-        basis = bits.enumerate_sets(n, 0, k)
-        C = bits.to_coalitions(basis, n)
+        """Joint basis (sets of size <= k, colex; those of the basis) -> (rank in A basis, rank
+        in B basis)."""
+        na = self.n_a
+        C = bits.to_coalitions(self.basis_sets, self.n_players)
         A = bits.from_coalitions(C[:, :na])
         B = bits.from_coalitions(C[:, na:])
-        return set_ranks(A, na, k), set_ranks(B, self.n_b, k)
+        return set_ranks(A, na, self.k_a), set_ranks(B, self.n_b, self.k_b)
+
+    @property
+    def basis_sets(self) -> np.ndarray:
+        """The basis terms as packed sets (size, then colex order), the result's sets."""
+        sets = self.__dict__.get("_basis_sets")
+        if sets is None:
+            sets = bits.enumerate_sets(self.n_players, 0, self.max_order)
+            if self.basis != "full":
+                C = bits.to_coalitions(sets, self.n_players)
+                keep = ((C[:, : self.n_a].sum(axis=1) <= self.k_a)
+                        & (C[:, self.n_a:].sum(axis=1) <= self.k_b))
+                sets = np.ascontiguousarray(sets[keep])
+            self._basis_sets = sets
+        return sets
 
     @property
     def _mean_entry(self) -> bool:
@@ -669,17 +745,18 @@ class GridEstimator(Estimator):
         # complement="auto": coalitions larger than n/2 go through their complements only when
         # that halves the work (not at p = 0.5, where the sizes are symmetric)
         auto = {"backend": self.backend, "complement": "auto"}
-        momA = subset_moments(SA, na, 2 * k, WA, **auto)[0]  # (sets of size <= 2k, 1 + R_a)
-        momB = subset_moments(SB, nb, 2 * k, WB, **auto)[0]
-        UA = union_ranks(na, k, 0)
-        UB = union_ranks(nb, k, 0)
+        ka, kb = self.k_a, self.k_b
+        momA = subset_moments(SA, na, 2 * ka, WA, **auto)[0]  # (sets of size <= 2k_a, 1 + R_a)
+        momB = subset_moments(SB, nb, 2 * kb, WB, **auto)[0]
+        UA = union_ranks(na, ka, 0)
+        UB = union_ranks(nb, kb, 0)
         # a group's Gram is gathered from its moments when needed and factorised in place:
         # at most two group factors (the full sample's, one replicate's) are alive at once
         def gram(side: int, col: int) -> np.ndarray:
             return (momA[:, col][UA] if side == 0 else momB[:, col][UB])
 
         LA0, LB0 = _chol(gram(0, 0)), _chol(gram(1, 0))
-        blocks = _blocks(ia, na, ib, nb, k), _blocks(ib, nb, ia, na, k)
+        blocks = _blocks(ia, na, ib, nb, k, ka, kb), _blocks(ib, nb, ia, na, k, kb, ka)
 
         def solver_of(ca: int, cb: int, LA, LB):
             if LA is None or LB is None:  # a group's Gram is singular: the joint system's solver
@@ -737,10 +814,11 @@ class GridEstimator(Estimator):
         wa, ub, RA, jkB, ia, ib, solve, solver, replicate, (undet, singular, scoresA, fB) = \
             self._design.get()
         K = ia.size
-        Ka, Kb = bits.n_sets_upto(na, k), bits.n_sets_upto(nb, k)
+        ka, kb = self.k_a, self.k_b
+        Ka, Kb = bits.n_sets_upto(na, ka), bits.n_sets_upto(nb, kb)
         auto = {"backend": be, "complement": "auto"}
 
-        size_of_b = np.repeat(np.arange(k + 1), [comb(nb, s) for s in range(k + 1)])[ib]
+        size_of_b = np.repeat(np.arange(kb + 1), [comb(nb, s) for s in range(kb + 1)])[ib]
 
         def project(Vx, WA, WB):
             """H[i, j, (alpha, beta)] = sum_a WA[a, i] [alpha in A_a] sum_b WB[b, j] Vx_ab
@@ -750,21 +828,22 @@ class GridEstimator(Estimator):
             as terms (:func:`_terms`), each one bucketed pass of the B moments over the ma d
             value columns, whatever the number of its columns."""
             Ra, Vt = WA.shape[1], Vx.transpose(1, 0, 2)
-            Z = sum(np.tensordot(C, subset_moments(SB, nb, k, (w[:, None, None] * Vt).reshape(
+            Z = sum(np.tensordot(C, subset_moments(SB, nb, kb, (w[:, None, None] * Vt).reshape(
                 mb, ma * d), bucket, C.shape[0], **auto), axes=(0, 0)) for w, bucket, C in WB)
             Rb = Z.shape[0]
             Z = Z.reshape(Rb, Kb, ma, d)
             out = np.empty((Ra, Rb, K, d))
-            for s in range(k + 1):
+            for s in range(kb + 1):
                 sel = np.flatnonzero(size_of_b == s)
                 if sel.size == 0:
                     continue
                 lo, hi = bits.offset(nb, s), bits.offset(nb, s + 1)
-                if s == k:  # alpha is the empty set: a plain sum over the A coalitions
+                top = min(ka, k - s)  # the A-side orders of these terms
+                if top == 0:  # alpha is the empty set: a plain sum over the A coalitions
                     out[:, :, sel] = np.tensordot(WA, Z[:, ib[sel]], axes=(0, 2))
                     continue
                 Y = np.einsum("ai,jcae->aicje", WA, Z[:, lo:hi]).reshape(ma, -1)
-                Hs = subset_moments(SA, na, k - s, Y, **auto)[0].reshape(-1, Ra, hi - lo, Rb, d)
+                Hs = subset_moments(SA, na, top, Y, **auto)[0].reshape(-1, Ra, hi - lo, Rb, d)
                 out[:, :, sel] = Hs[ia[sel], :, ib[sel] - lo].transpose(1, 2, 0, 3)
             return out
 
@@ -773,9 +852,9 @@ class GridEstimator(Estimator):
         # residuals on the grid: V_hat[a, b] = sum_alpha [alpha in A_a] sum_beta beta_(alpha,beta) [beta in B_b]
         coef = np.zeros((Ka, Kb, d))
         coef[ia, ib] = beta
-        Q = subset_gather(SB, nb, k, coef.transpose(1, 0, 2).reshape(Kb, Ka * d), **auto)
+        Q = subset_gather(SB, nb, kb, coef.transpose(1, 0, 2).reshape(Kb, Ka * d), **auto)
         Q = Q.reshape(mb, Ka, d).transpose(1, 0, 2).reshape(Ka, mb * d)
-        Vhat = subset_gather(SA, na, k, Q, **auto).reshape(ma, mb, d)
+        Vhat = subset_gather(SA, na, ka, Q, **auto).reshape(ma, mb, d)
         E = V - Vhat
         # standard errors: delete-a-group jackknife over the coalitions of each group. The
         # replicate with group g left out is beta_g = G_g^-1 h_g, and exactly
@@ -820,7 +899,7 @@ class GridEstimator(Estimator):
                 undet[0] = True
         var[undet] = np.inf
         # the plan (plan_split) only admits grids whose groups' designs have full rank
-        info = {"solver": solver, "grid": (ma, mb), "player_groups": (na, nb),
+        info = {"solver": solver, "grid": (ma, mb), "player_groups": (na, nb), "basis": self.basis,
                 "plan_bytes": self.plan_bytes, "identifiable": True,
                 "design_rank": {"group A": (Ka, Ka), "group B": (Kb, Kb)},
                 "stderr_method": f"delete-a-group jackknife ({RA.shape[1]} + {Rb} groups)",
@@ -867,7 +946,7 @@ class GridEstimator(Estimator):
         n_eval = info.pop("n_evaluations")
         info["sampling_state"] = self.state()
         full = self.m_a == (1 << self.n_a) and self.m_b == (1 << self.n_b)
-        return InteractionResult(values, bits.enumerate_sets(self.n_players, 0, self.max_order),
+        return InteractionResult(values, self.basis_sets,
                                  n_players=self.n_players, index=self.label,
                                  max_order=self.max_order, min_order=0, baseline_value=base,
                                  stderr=stderr, estimated=not full, budget_used=n_eval,

@@ -144,7 +144,7 @@ class GridBudgetWarning(UserWarning):
 
 
 def _grid_plan(label: str, na: int, nb: int, index: Any, budget: int, max_order: int,
-               p: float, seed: int) -> tuple[int, int]:
+               p: float, seed: int, basis: str = "full") -> tuple[int, int]:
     """(budget, max_order) at which grid mode determines every term of this item: the given
     ones when they do; else the smallest budget that does, up to GRID_BUDGET_RAISE times the
     given one, trying lower orders next (each change a one-line GridBudgetWarning naming the
@@ -156,7 +156,7 @@ def _grid_plan(label: str, na: int, nb: int, index: Any, budget: int, max_order:
     p = float(idx.p if idx.p is not None else p)
     need = budget
     for order in range(k, 0 if not fixed else k - 1, -1):
-        need = grid_min_budget(na, nb, order, p, seed)
+        need = grid_min_budget(na, nb, order, p, seed, basis)
         if need <= GRID_BUDGET_RAISE * budget:
             use = max(budget, need)
             if (use, order) != (budget, k):
@@ -185,6 +185,8 @@ def run_estimators(
     grid: bool | str = "auto",
     labels: Sequence[str] | None = None,
     errors: dict[int, Exception] | None = None,
+    basis: str = "full",
+    max_terms: int | None = None,
 ) -> list[InteractionResult | None]:
     """Drive one phase-split estimator per game (``make``, default
     ``interplay.estimators.make_estimator``); each round, the coalitions every estimator asks
@@ -200,6 +202,10 @@ def run_estimators(
     """
     make = make or _make_estimator
     seed = resolve_seed(seed)  # one seed for all items (and for their budget plans)
+    # the restricted basis and the cap reach the estimator only when asked for (a custom
+    # make_estimator need not know them)
+    extra = {k: v for k, v in (("basis", basis), ("max_terms", max_terms))
+             if v != {"basis": "full", "max_terms": None}[k]}
     ests: list[Any] = []
     use_grid = []
 
@@ -228,10 +234,10 @@ def run_estimators(
         if want_grid:
             label = f"item {labels[i]!r}" if labels is not None else f"item {i}"
             b_i, k_i = _grid_plan(label, int(groups[0]), int(groups[1]), index, budget,
-                                  max_order, p, seed)
+                                  max_order, p, seed, basis)
         return make(
             games[i].n_players, index, b_i, max_order=k_i, method=method, p=p, seed=seed,
-            player_groups=tuple(groups) if want_grid else None,
+            player_groups=tuple(groups) if want_grid else None, **extra,
         )
 
     for i, g in enumerate(games):
@@ -290,6 +296,8 @@ def explain(
     make_estimator: Callable[..., Any] | None = None,
     truncate: bool = False,
     players: str = "tokens",
+    basis: str = "full",
+    max_terms: int | None = None,
 ) -> list[InteractionResult]:
     """Interaction values of a model's output on each input, one result per input.
 
@@ -342,6 +350,13 @@ def explain(
         Text players: each word piece (default), or each word, its pieces masked together and
         labelled with the word (a fast tokenizer's ``word_ids``): a long text has fewer
         players, e.g. when its order-2 terms do not fit in memory.
+    basis : "full" or "crossmodal"
+        Terms fitted in grid mode (dual encoders): every set of size <= max_order, or FIxLIP's
+        restricted basis of the empty set, every player and every (patch, token) pair across
+        the two sides, (1 + n_a)(1 + n_b) terms (see :func:`interplay.approximate`). An item
+        that is not explained in grid mode raises with "crossmodal".
+    max_terms : int, optional
+        Refuse, before any model call, an item whose fit has more terms.
 
     Returns
     -------
@@ -355,6 +370,10 @@ def explain(
     """
     budget = check_int(budget, "budget", low=1)
     max_order = check_int(max_order, "max_order", low=1)
+    if basis not in ("full", "crossmodal"):
+        raise ValueError(f"basis must be 'full' or 'crossmodal', got {basis!r}")
+    if max_terms is not None:
+        max_terms = check_int(max_terms, "max_terms", low=1)
     if grid not in ("auto", False, True):
         raise ValueError(f"grid must be 'auto', True or False, got {grid!r}")
     columns = getattr(inputs, "columns", None)  # a DataFrame: its rows, named by its columns
@@ -386,7 +405,7 @@ def explain(
     try:
         results = run_estimators(
             games, make_estimator, index=index, budget=budget, max_order=max_order,
-            method=method, p=p, seed=seed, grid=grid,
+            method=method, p=p, seed=seed, grid=grid, basis=basis, max_terms=max_terms,
         )
     except MemoryPlanError as exc:
         exc.args = (f"{exc}; fewer terms: max_order=1, or players='words' (one player per word "

@@ -374,6 +374,8 @@ def explain_items(
     overwrite: bool = False,
     truncate: bool = False,
     players: str = "tokens",
+    basis: str = "full",
+    max_terms: int | None = None,
 ) -> dict[str, Any]:
     """Explain every item not yet in ``out_dir``; returns counts and scheduler accounting.
 
@@ -390,7 +392,8 @@ def explain_items(
 
     A text longer than the model's limit fails its item unless ``truncate`` (then it is cut at
     the limit, as sentence-transformers' ``encode`` does). ``players="words"`` makes each word
-    of a text one player (see :func:`~interplay.models.api.explain`).
+    of a text one player (see :func:`~interplay.models.api.explain`), and ``basis`` /
+    ``max_terms`` restrict the terms as there.
 
     The settings that change results (index, max_order, budget, method, p, seed, text_mode,
     grid, truncate, players and every ``meta`` entry, e.g. the model) are stored in each file's metadata
@@ -417,7 +420,7 @@ def explain_items(
 
     settings = run_settings(index=index, max_order=max_order, budget=budget, method=method, p=p,
                             seed=seed, text_mode=text_mode, grid=grid, truncate=truncate,
-                            players=players, meta=meta)
+                            players=players, meta=meta, basis=basis, max_terms=max_terms)
     stale = _check_settings(items, out, settings, overwrite)
     for rec in errors:
         fail(rec)
@@ -455,7 +458,8 @@ def explain_items(
             results = run_estimators(games, make_estimator, index=index, budget=budget,
                                      max_order=max_order, method=method, p=p, seed=seed,
                                      grid=grid, labels=[it["id"] for it in ok],
-                                     errors=failed) if games else []
+                                     errors=failed, basis=basis,
+                                     max_terms=max_terms) if games else []
             for j, (it, res) in enumerate(zip(ok, results)):
                 try:
                     table = None if res is None else result_table(res, it["id"], meta)
@@ -492,13 +496,18 @@ class SettingsMismatch(ValueError):
 
 def run_settings(*, index: Any, max_order: int, budget: int, method: str, p: float,
                  seed: int | None, text_mode: str, grid: bool | str, truncate: bool = False,
-                 players: str = "tokens", meta: dict[str, Any] | None = None) -> dict[str, Any]:
+                 players: str = "tokens", meta: dict[str, Any] | None = None,
+                 basis: str = "full", max_terms: int | None = None) -> dict[str, Any]:
     """The settings of a run that change its results, as stored in each file (JSON values)."""
     settings = {"index": str(getattr(index, "name", index)).upper(), "max_order": max_order,
                 "budget": budget, "method": method, "p": p, "seed": seed,
                 "text_mode": text_mode, "grid": grid, "truncate": truncate, **(meta or {})}
     if players != "tokens":  # stored only when not the default: earlier files hold token players
         settings["players"] = players
+    if basis != "full":  # likewise
+        settings["basis"] = basis
+    if max_terms is not None:
+        settings["max_terms"] = max_terms
     return json.loads(json.dumps(settings, default=str))
 
 
