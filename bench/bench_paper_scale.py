@@ -13,8 +13,15 @@ before any game call:
 * ``grid``: ``interplay.approximate(game, 200, "FWBII", B, player_groups=(196, 4))``;
 * ``joint``: ``interplay.approximate(game, 200, "FWBII", B)`` (joint sampling).
 
+``--basis crossmodal`` fits FIxLIP's restricted basis (empty set, players, image x text pairs) in
+the explain and grid cases; ``--budget min`` is the smallest budget at which the grid determines
+every term (``grid_min_budget``). ``peak_rss_bytes - rss_before_bytes`` is what the case added
+to the process, the figure the plan is compared with (``plan_over_added``).
+
     nice -n 10 python bench/bench_paper_scale.py --budget 4096
     nice -n 10 python bench/bench_paper_scale.py --na 60 --budget 14400 --cases grid
+    nice -n 10 python bench/bench_paper_scale.py --na 256 --nb 77 --basis crossmodal --budget 32768 --cases explain grid
+    nice -n 10 python bench/bench_paper_scale.py --na 196 --nb 4 --budget min --cases grid
 """
 
 from __future__ import annotations
@@ -60,23 +67,28 @@ def _rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def run_case(case: str, na: int, nb: int, budget: int, order: int) -> dict:
+def run_case(case: str, na: int, nb: int, budget, order: int, basis: str = "full") -> dict:
     import interplay  # noqa: PLC0415
+    from interplay.estimators._grid import grid_min_budget  # noqa: PLC0415
 
     game = dual_game(na, nb)
     n = na + nb
+    if budget == "min":
+        budget = grid_min_budget(na, nb, order, basis=basis)
+    budget = int(budget)
+    cm = {} if basis == "full" else {"basis": basis}
     out: dict = {"case": case, "na": na, "nb": nb, "budget": budget, "order": order,
-                 "rss_before_bytes": _rss()}
+                 "basis": basis, "rss_before_bytes": _rss()}
     t, c = time.perf_counter(), time.process_time()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             if case == "explain":
                 res = interplay.explain(None, [game], index="FWBII", max_order=order,
-                                        budget=budget, seed=0)[0]
+                                        budget=budget, seed=0, **cm)[0]
             elif case == "grid":
                 res = interplay.approximate(game, n, "FWBII", budget, max_order=order, seed=0,
-                                            player_groups=(na, nb))
+                                            player_groups=(na, nb), **cm)
             else:
                 res = interplay.approximate(game, n, "FWBII", budget, max_order=order, seed=0)
         except (ValueError, MemoryError) as exc:
@@ -91,7 +103,11 @@ def run_case(case: str, na: int, nb: int, budget: int, order: int) -> dict:
         out.update(terms=len(res.values), max_order=res.max_order,
                    plan_bytes=info.get("plan_bytes"), solver=info.get("solver"),
                    grid=info.get("grid"), n_evaluations=res.n_evaluations,
-                   finite=bool(__import__("numpy").isfinite(res.values).all()))
+                   finite=bool(__import__("numpy").isfinite(res.values).all()),
+                   stderr_finite=bool(__import__("numpy").isfinite(res.stderr).all()))
+        added = out["peak_rss_bytes"] - out["rss_before_bytes"]
+        if out["plan_bytes"]:
+            out["plan_over_added"] = out["plan_bytes"] / max(added, 1)
     return out
 
 
@@ -99,20 +115,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--na", type=int, default=196)
     ap.add_argument("--nb", type=int, default=4)
-    ap.add_argument("--budget", type=int, default=4096)
+    ap.add_argument("--budget", default="4096", help="grid cells, or 'min'")
+    ap.add_argument("--basis", choices=("full", "crossmodal"), default="full")
     ap.add_argument("--order", type=int, default=2)
     ap.add_argument("--cases", nargs="+", default=["explain", "grid", "joint"])
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(run_case(args.child, args.na, args.nb, args.budget, args.order)))
+        print(json.dumps(run_case(args.child, args.na, args.nb, args.budget, args.order,
+                                  args.basis)))
         return
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
     rows = []
     for case in args.cases:
         cmd = [sys.executable, __file__, "--child", case, "--na", str(args.na), "--nb",
-               str(args.nb), "--budget", str(args.budget), "--order", str(args.order)]
+               str(args.nb), "--budget", str(args.budget), "--order", str(args.order),
+               "--basis", args.basis]
         proc = subprocess.run(cmd, env=env, text=True, capture_output=True)
         if proc.returncode:
             rows.append({"case": case, "crash": proc.returncode, "stderr": proc.stderr[-2000:]})

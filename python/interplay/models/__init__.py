@@ -23,7 +23,7 @@ from .games import (
     evaluate_grids,
 )
 from .api import build_games, explain, run_estimators, scheduler_stats
-from .maskers import ImagePatchMasker, Instance, Masker, ModalityMasker, TabularMasker, TextMasker
+from .maskers import ImagePatchMasker, ImageTextMasker, Instance, Masker, ModalityMasker, TabularMasker, TextMasker
 
 __all__ = [
     "Adapter",
@@ -33,6 +33,7 @@ __all__ = [
     "DualEncoderGame",
     "HFTextEncoder",
     "ImagePatchMasker",
+    "ImageTextMasker",
     "Instance",
     "LateFusionGame",
     "Masker",

@@ -368,6 +368,92 @@ class ImagePatchMasker(Masker):
         return torch.where(keep, x.unsqueeze(0), base.unsqueeze(0) if base.ndim else base)
 
 
+class ImageTextMasker(Masker):
+    """Mask an (image, text) pair for a joint (early-fusion, single-stream) model such as ViLT:
+    the players are the image's patches, then the text's tokens, and every coalition is one
+    model call on ``pixel_values`` with the absent patches masked and ``input_ids`` /
+    ``attention_mask`` with the absent tokens masked (MultiSHAP's setting: Wang and Wang 2025,
+    "MultiSHAP: a Shapley-based framework for explaining cross-modal interactions in multimodal
+    AI models"). The model is called as ``model(pixel_values=..., input_ids=...,
+    attention_mask=...)`` (Hugging Face keyword inputs) and its ``logits`` are the values.
+
+    Parameters
+    ----------
+    tokenizer : Hugging Face tokenizer
+    patch_size : int
+        Side of an image patch in pixels (the image's height and width are multiples of it).
+    baseline : see :class:`ImagePatchMasker` (masked pixels; 0 = the normalised mean colour)
+    text_mode, mask_token_id, pad_token_id, max_length, truncate, players
+        See :class:`TextMasker` (``text_mode`` is its ``mode``).
+    names : (str, str)
+        Prefixes of the players' labels (``image:patch(0,1)``, ``text:dog``), so that
+        ``groups="names"`` of :mod:`interplay.metrics` scores the two modalities.
+    image_key : str
+        The model's keyword for the image tensor.
+    """
+
+    def __init__(self, tokenizer: Any, patch_size: int, *, baseline: Any = "zero",
+                 text_mode: str = "attention", mask_token_id: int | None = None,
+                 pad_token_id: int | None = None, max_length: int | None = None,
+                 truncate: bool = False, players: str = "tokens",
+                 names: Sequence[str] = ("image", "text"), image_key: str = "pixel_values",
+                 device: Any = None) -> None:
+        if tokenizer is None:
+            raise ValueError("tokenizer: ImageTextMasker needs the model's tokenizer")
+        if (isinstance(names, str) or len(names) != 2
+                or not all(isinstance(x, str) for x in names)):
+            raise ValueError(f"names must be two strings (image, text), got {names!r}")
+        if not isinstance(image_key, str):
+            raise TypeError(f"image_key must be a str, got {type(image_key).__name__}")
+        self.image = ImagePatchMasker(patch_size, baseline=baseline, device=device)
+        self.text = TextMasker(tokenizer, mode=text_mode, mask_token_id=mask_token_id,
+                               pad_token_id=pad_token_id, max_length=max_length,
+                               truncate=truncate, players=players, device=device)
+        self.names, self.image_key = tuple(names), image_key
+        self._device = device
+
+    @property
+    def device(self) -> Any:  # type: ignore[override]
+        return self._device
+
+    @device.setter
+    def device(self, value: Any) -> None:  # the game sets the model's device on both parts
+        self._device = self.image.device = self.text.device = value
+
+    def signature(self) -> tuple:
+        return ("image-text", self.image.signature(), self.text.signature(), self.image_key)
+
+    def encode(self, raw: Any) -> Instance:
+        if isinstance(raw, Instance):
+            return raw
+        if not (isinstance(raw, (tuple, list)) and len(raw) == 2):
+            raise ValueError("an ImageTextMasker input must be an (image, text) pair")
+        img, txt = self.image.encode(raw[0]), self.text.encode(raw[1])
+        a, b = self.names
+        labels = [f"{a}:{x}" for x in img.labels] + [f"{b}:{x}" for x in txt.labels]
+        return Instance({"image": img, "text": txt}, labels, key=_content_key(img.key, txt.key),
+                        meta={"player_groups": (img.n_players, txt.n_players), **txt.meta})
+
+    def row_bytes(self, instance: Instance) -> int:
+        d = instance.data
+        return self.image.row_bytes(d["image"]) + self.text.row_bytes(d["text"])
+
+    def mask(self, instance: Instance, coalitions: np.ndarray) -> dict[str, Any]:
+        d = instance.data
+        c = np.asarray(coalitions, dtype=bool)
+        if c.ndim != 2 or c.shape[1] != instance.n_players:
+            raise ValueError(f"coalitions must have shape (m, {instance.n_players}), got {c.shape}")
+        na = d["image"].n_players
+        return {self.image_key: self.image.mask(d["image"], c[:, :na]),
+                **self.text.mask(d["text"], c[:, na:])}
+
+    def collate(self, parts: list[dict[str, Any]]) -> dict[str, Any]:
+        torch = _torch()
+        text = self.text.collate([{k: p[k] for k in ("input_ids", "attention_mask")}
+                                  for p in parts])
+        return {self.image_key: torch.cat([p[self.image_key] for p in parts]), **text}
+
+
 # ---------------------------------------------------------------------------- modalities, tabular
 class _ReplacementMasker(Masker):
     """Each player is a block of the input, replaced by a baseline or by background draws."""
