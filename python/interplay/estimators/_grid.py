@@ -543,6 +543,10 @@ class GridEstimator(Estimator):
             # (R + 1)^2 block scores of every term, about six such arrays alive at once (it
             # dominates when the groups' Grams are small, as in the cross-group basis)
             nbytes += 6 * 8 * (R + 1) ** 2 * K
+            # ... from the B moments of every (A group, B group) weighting, (R + 1) x K_B x m_a,
+            # spread over B's sets of one size at a time: m_a (R + 1)^2 C(n_b, s) (project)
+            widest = max(comb(n_b, s) for s in range(min(kb, k - 1) + 1))
+            nbytes += 8 * self.m_a * (R + 1) * (fb + (R + 1) * widest)
         self.plan_bytes = nbytes
         require_memory(nbytes, f"grid mode ({self.m_a} x {self.m_b} grid, {K} basis terms: "
                        f"{format_bytes(nbytes)})", argument="budget")
