@@ -3,12 +3,14 @@
 MultiSHAP explains a joint vision-language model (ViLT) with SII between image patches and
 question tokens: 64 patches x 4 tokens = 68 players up to 256 x 17 = 273. For each
 (n_players, budget) every sampled estimator of SII is run on sums of unanimity games (exact SII
-known in closed form: SII(S) = sum_{T superset S} m(T) / (|T| - |S| + 1)) over several seeds;
-printed per method: the mean squared error of the order-2 and order-1 values against the truth
-and the CPU seconds per estimate. The rule of ``method="auto"`` for SII above
-``estimators._api.SII_LARGE_N`` players comes from this table (bench/RESULTS.md).
+known in closed form: SII(S) = sum_{T superset S} m(T) / (|T| - |S| + 1)) with
+``--terms-per-player`` terms per player, so that most pairs interact as in a model (a sparse
+game favours estimators that leave unsampled pairs at 0), over several seeds; printed per
+method: the mean squared error of the order-2 and order-1 values against the truth, the
+variance of the true pair values (the error of answering 0), the share of pairs with a finite
+standard error and the share within 1.96 standard errors, and the CPU seconds per estimate.
 
-    nice -n 10 python bench/bench_sii_auto_large.py --n 68 132 273 --budget 4096 --seeds 3
+    nice -n 10 python bench/bench_sii_auto_large.py --n 68 132 --budget 4096 --seeds 2
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ import argparse
 import json
 import time
 
-import numpy as np
-
 import interplay
+import numpy as np
 from interplay.games import SumOfUnanimityGames
 
 
@@ -35,6 +36,8 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+",
                     default=["kernelshapiq", "svarmiq", "shapiq", "permutation"])
     ap.add_argument("--kernelshapiq-max-n", type=int, default=100)
+    ap.add_argument("--terms-per-player", type=int, default=20,
+                    help="unanimity terms per player (20: most pairs interact, as in a model)")
     ap.add_argument("--max-size", type=int, nargs="+", default=[3, 12],
                     help="largest interaction of the game (3: nearly 2-additive; 12: high order)")
     args = ap.parse_args()
@@ -43,25 +46,31 @@ def main() -> None:
         for m in args.methods:
             if m == "kernelshapiq" and n > args.kernelshapiq_max_n:
                 continue
-            e1, e2, cpu, used = [], [], [], []
+            e1, e2, cpu, used, fin, cover = [], [], [], [], [], []
             for s in range(args.seeds):
                 # random interactions of sizes 1..max_size among the players (main effects,
                 # pairs and higher orders); exact SII in closed form
-                g = SumOfUnanimityGames.random(n, 3 * n, max_size=top, seed=100 + s)
+                g = SumOfUnanimityGames.random(n, args.terms_per_player * n, max_size=top,
+                                               seed=100 + s)
                 ref = truth(g)
                 c0 = time.process_time()
                 r = interplay.approximate(g, n, "SII", budget, max_order=2, method=m,
                                           seed=s)
                 cpu.append(time.process_time() - c0)
                 used.append(r.info.get("method", m))
-                sizes = np.array([bin(int(x)).count("1") for x in r.sets.tolist()]) \
-                    if r.sets.ndim == 1 else r.sets.sum(axis=1)
+                sizes = r.sizes
                 d = r.values - ref
                 e1.append(float(np.mean(d[sizes == 1] ** 2)))
                 e2.append(float(np.mean(d[sizes == 2] ** 2)))
+                se = r.stderr[sizes == 2]
+                fin.append(float(np.isfinite(se).mean()))
+                cover.append(float(np.mean(np.abs(d[sizes == 2]) <= 1.96 * se)))
             print(json.dumps({"n": n, "budget": budget, "max_size": top, "method": m,
                               "mse_order2": float(np.mean(e2)),
                               "mse_order1": float(np.mean(e1)),
+                              "pair_var": float(np.var(ref[sizes == 2])),
+                              "finite_stderr_share": float(np.mean(fin)),
+                              "coverage_95": float(np.mean(cover)),
                               "cpu_s": float(np.mean(cpu)), "ran": sorted(set(used))}),
                   flush=True)
 

@@ -27,11 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
-
-import interplay  # noqa: E402
-from interplay.metrics import insertion_deletion, pointing_game, quadrants  # noqa: E402
-from interplay.models.api import build_games  # noqa: E402
+import interplay
+import numpy as np
+from interplay.metrics import insertion_deletion, pointing_game, quadrants
+from interplay.models.api import build_games
 
 
 def main(argv=None) -> dict:
@@ -40,7 +39,6 @@ def main(argv=None) -> dict:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     import torch
-
     from _models import tiny_clip
 
     model = tiny_clip(image_size=32, patch_size=8)  # 4 x 4 = 16 patches

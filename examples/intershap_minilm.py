@@ -25,11 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
-
-import interplay  # noqa: E402
-from interplay.metrics import intershap  # noqa: E402
-from interplay.models.api import build_games  # noqa: E402
+import interplay
+import numpy as np
+from interplay.metrics import intershap
+from interplay.models.api import build_games
 
 PAIRS = [("cats sleep", "my cat naps all day"), ("rain falls", "wet streets today"),
          ("strong coffee", "espresso wakes me up"), ("fast car", "a slow old bicycle")]

@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import interplay  # noqa: E402
-from interplay.metrics import multishap_aggregates  # noqa: E402
-from interplay.models import ImageTextMasker  # noqa: E402
+import interplay
+from interplay.metrics import multishap_aggregates
+from interplay.models import ImageTextMasker
 
 QUESTIONS = ["what color is the dog", "is there a cat", "how many birds"]
 
@@ -38,7 +38,6 @@ def main(argv=None) -> dict:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     import torch
-
     from _models import minilm, tiny_vilt
 
     model = tiny_vilt(image_size=48, patch_size=16)  # 3 x 3 = 9 patches

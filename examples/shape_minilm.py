@@ -20,9 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
-
-from interplay.metrics import shape_scores  # noqa: E402
+import numpy as np
+from interplay.metrics import shape_scores
 
 GOOD = ["wonderful", "great", "delightful", "excellent", "lovely"]
 BAD = ["awful", "terrible", "dreadful", "horrible", "disappointing"]

@@ -230,6 +230,33 @@ def test_cli_image_text_items_with_a_clip_model(tiny_clip, tmp_path, capsys):
         assert back.stderr is not None and np.all(np.isfinite(back.stderr))
 
 
+def test_cli_crossmodal_basis_and_max_terms(tiny_clip, tmp_path, capsys):
+    """--basis crossmodal fits FIxLIP's restricted basis (1 + 16)(1 + 3) = 68 terms, which budget
+    512 determines (no GridBudgetWarning), with the numbers of explain(basis="crossmodal");
+    --max-terms below that fails the item before any model call, naming the argument."""
+    import interplay
+
+    model_dir = tmp_path / "clip"
+    tiny_clip.save_pretrained(model_dir)
+    pix = torch.randn(3, 32, 32, generator=torch.Generator().manual_seed(6)).numpy()
+    np.save(tmp_path / "img.npy", pix)
+    text = {"input_ids": [62, 5, 9, 17, 63], "special_tokens_mask": [1, 0, 0, 0, 1]}
+    write_jsonl(tmp_path / "items.jsonl", [{"id": "p", "image": str(tmp_path / "img.npy"),
+                                            "text": text}])
+    common = ["explain", str(tmp_path / "items.jsonl"), "--model", str(model_dir),
+              "--budget", "512", "--quiet", "--basis", "crossmodal"]
+    with torch.enable_grad():  # main() turns grad mode off for its process; restored here
+        assert cli.main([*common, "-o", str(tmp_path / "out")]) == 0
+        assert cli.main([*common, "-o", str(tmp_path / "capped"), "--max-terms", "50"]) == 1
+    assert "GridBudgetWarning" not in capsys.readouterr().err
+    ref = interplay.explain(tiny_clip, [(torch.from_numpy(pix), text)], budget=512, seed=0,
+                            basis="crossmodal")[0]
+    back = read_result(output_path(tmp_path / "out", "p"))
+    assert len(back.values) == 68
+    np.testing.assert_allclose(back.values, ref.values, rtol=1e-6, atol=1e-6)
+    assert "max_terms = 50" in read_errors(tmp_path / "capped")["p"]["error"]
+
+
 def test_cli_modality_rows(tmp_path, monkeypatch):
     """modalities items with a Python callable (--model module:attr): zero baseline gives the
     known FWBII of a 2-additive model; background draws equal interplay.explain."""

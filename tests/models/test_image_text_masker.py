@@ -12,8 +12,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-import interplay  # noqa: E402
-from interplay.models import ImageTextMasker  # noqa: E402
+import interplay
+from interplay.models import ImageTextMasker
 
 
 @pytest.fixture(scope="module")
