@@ -61,6 +61,9 @@ MAX_PASSES = 4
 SCREEN_ROWS = 20000
 SCREEN_ROUNDS = 3
 SCREEN_WIDTH = 64
+#: backward elimination after screening: sets below this many standard errors are dropped
+T_DROP = 3.0
+PRUNE_ROUNDS = 4
 #: up to this many sets of size <= max_order the result holds every one of them (the layout of
 #: every other estimator; zeros outside the recovered support), beyond it only the subsets of
 #: the support
@@ -190,6 +193,8 @@ def _index_values(idx: Index, n: int, k: int, support: np.ndarray, m: np.ndarray
         stderr = np.sqrt(np.asarray(A.multiply(A) @ (se**2)).reshape(sets.shape[0], -1))
     else:
         stderr = np.zeros_like(values)
+    # a coefficient the design does not determine has inf; inf * 0 in the map is NaN
+    stderr = np.where(np.isnan(stderr), np.inf, stderr)
     if idx.empty_is_value:
         values[0] = empty_val
         stderr[0] = 0.0
@@ -219,13 +224,15 @@ def _gram(support: np.ndarray, C: np.ndarray, y: np.ndarray, backend: str,
     return G, b
 
 
-def _solve(G: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-    """beta = G^-1 b and G^-1 (pseudo-inverse when G is singular; then ok = False)."""
+def _solve(G: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """beta = G^+ b, G^+ and which coefficients the design does not determine (those with a
+    component in G's null space; their standard errors are inf)."""
     w, V = np.linalg.eigh(G)
-    ok = bool(w.size == 0 or w[0] > 1e-10 * max(w[-1], 1.0))
-    inv_w = np.where(w > 1e-10 * max(w[-1] if w.size else 1.0, 1.0), 1.0 / np.where(w > 0, w, 1), 0)
-    Ginv = (V * inv_w) @ V.T
-    return Ginv @ b, Ginv, ok
+    top = max(float(w[-1]) if w.size else 1.0, 1.0)
+    good = w > 1e-10 * top
+    Ginv = (V[:, good] / w[good]) @ V[:, good].T
+    free = (np.abs(V[:, ~good]) > 1e-6).any(axis=1)
+    return Ginv @ b, Ginv, free
 
 
 def refit(support: np.ndarray, C: np.ndarray, y: np.ndarray, uniform: np.ndarray,
@@ -236,11 +243,11 @@ def refit(support: np.ndarray, C: np.ndarray, y: np.ndarray, uniform: np.ndarray
     row indices in C; FOLDS folds), so a wrong support gets wide standard errors."""
     m, p = C.shape[0], support.shape[0]
     G, b = _gram(support, C, y, backend)
-    beta, Ginv, ok = _solve(G, b)
+    beta, Ginv, free = _solve(G, b)
     resid = y - _predict(support, beta, C, backend)
     rss = (resid**2).sum(axis=0)
     s2 = rss / max(m - p, 1)
-    info: dict[str, Any] = {"identified": ok}
+    info: dict[str, Any] = {"identified": not free.any()}
     if folds and uniform.size >= 2 * FOLDS:
         fold = np.arange(uniform.size) % FOLDS
         sse = np.zeros(y.shape[1])
@@ -256,9 +263,10 @@ def refit(support: np.ndarray, C: np.ndarray, y: np.ndarray, uniform: np.ndarray
         s2 = np.maximum(s2, sse / uniform.size)
     cov = np.stack([Ginv * s for s in s2])  # (d, p, p)
     se = np.sqrt(np.maximum(np.stack([np.diag(c) for c in cov], axis=1), 0.0))
-    if not ok:
-        se[:] = np.inf
-        cov[:] = np.inf
+    if free.any():
+        se[free] = np.inf
+        cov[:, free, :] = np.inf
+        cov[:, :, free] = np.inf
     return {"beta": beta, "stderr": se, "cov": cov, "resid_var": s2, **info}
 
 
@@ -749,6 +757,17 @@ class SparseEstimator:
             return support
         rows = uniform[:SCREEN_ROWS]
         X = bits.to_coalitions(C[rows], self.n_players)
+        added = dropped = 0
+        for _ in range(2):  # screen, prune, and once more on the pruned support's residual
+            support, a = self._screen_rounds(support, C, y, uniform, rows, X)
+            support, d = self._pruned(support, C, y)
+            added, dropped = added + a, dropped + d
+            if not a:
+                break
+        self._info.update(screened_sets=added, pruned_sets=dropped)
+        return support
+
+    def _screen_rounds(self, support, C, y, uniform, rows, X):
         known = {row.tobytes() for row in support}
         added = 0
         for _ in range(SCREEN_ROUNDS):
@@ -763,8 +782,40 @@ class SparseEstimator:
             known.update(w.tobytes() for w in new)
             support = np.concatenate([support, np.array(new)])
             added += len(new)
-        self._info["screened_sets"] = added
-        return support
+        return support, added
+
+    def _pruned(self, support, C, y):
+        """A set found with a wrong extra player (a superset of the true one) cannot be fitted
+        back: add the largest proper subsets of every set, then drop, in rounds, every set
+        whose coefficient is below T_DROP standard errors (backward elimination)."""
+        known = {row.tobytes() for row in support}
+        extra = []
+        for row in support[1:]:
+            mem = bits.set_to_players(row)
+            if len(mem) < 2:
+                continue
+            for i in range(len(mem)):
+                w = bits.players_to_set(mem[:i] + mem[i + 1 :], self.n_players)
+                if w.tobytes() not in known:
+                    known.add(w.tobytes())
+                    extra.append(w)
+        if extra:
+            support = np.concatenate([support, np.array(extra)])
+        dropped = 0
+        for _ in range(PRUNE_ROUNDS):
+            fit = refit(support, C, y, np.zeros(0, dtype=np.int64), self.backend, folds=False)
+            beta, se = fit["beta"], fit["stderr"]
+            scale = max(float(np.abs(beta).max()), 1e-300)
+            t = np.where(se > 0, np.abs(beta) / np.where(se > 0, se, 1.0),
+                         np.where(np.abs(beta) > 1e-9 * scale, np.inf, 0.0)).max(axis=1)
+            # rounding-level coefficients go too (noise-free: 1e-15 over a 1e-16 stderr)
+            keep = (t >= T_DROP) & (np.abs(beta).max(axis=1) > 1e-9 * scale)
+            keep[0] = True  # the intercept
+            if keep.all():
+                break
+            dropped += int((~keep).sum())
+            support = support[keep]
+        return support, dropped
 
     def _exact(self) -> InteractionResult:
         """All 2^n coalitions evaluated: interplay.exact on their table (as every estimator)."""
