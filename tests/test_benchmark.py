@@ -83,7 +83,8 @@ def test_run_rows_resume_and_values(tmp_path):
 
     game = B.soum(7, 12, max_size=3, seed=4)
     out = tmp_path / "r.parquet"
-    kw = dict(output=out, shapiq=False, cache_dir=tmp_path / "c", progress=False)
+    kw = dict(output=out, shapiq=False, shap=False, captum=False, cache_dir=tmp_path / "c",
+              progress=False)
     t1 = B.run(game, ["SV", "k-SII"], [40, 80], [0, 1], **kw).to_pylist()
     n_est = len(B.estimators_for("SV")) + len(B.estimators_for("k-SII"))
     assert len(t1) == n_est * 2 * 2 and all(r["status"] == "ok" for r in t1)
@@ -115,6 +116,48 @@ def test_run_bad_input(tmp_path):
         B.run(B.soum(4), ["SV"], 100, [0], output=tmp_path / "x.parquet", shapiq=False)
     with pytest.raises(ValueError, match="budgets"):
         B.run(B.soum(4), ["SV"], [1], [0], output=tmp_path / "x.parquet", shapiq=False)
+
+
+def test_shap_and_captum_samplers(tmp_path):
+    pytest.importorskip("shap")
+    pytest.importorskip("captum")
+    import torch
+
+    game = B.soum(6, 10, max_size=3, seed=7)
+    est = [f"{lib}:{c}" for lib, cs in B.PEER_ESTIMATORS.items() for c in cs]
+    state, tstate = np.random.get_state(), torch.random.get_rng_state()
+    kw = dict(output=tmp_path / "p.parquet", cache_dir=tmp_path, shapiq=False, progress=False,
+              plots=False)
+    rows = B.run(game, ["SV"], [40, 200], [0, 1], **kw).to_pylist()
+    assert {r["estimator"] for r in rows if r["library"] != "interplay"} == set(est)
+    assert B.estimators_for("k-SII", shap=True, captum=True) == B.estimators_for("k-SII")
+    # the global NumPy and torch generators the peers seed are restored
+    assert np.array_equal(np.random.get_state()[1], state[1])
+    assert torch.equal(torch.random.get_rng_state(), tstate)
+    by = {(r["estimator"], r["budget"], r["seed"]): r for r in rows if r["index"] == "SV"}
+    for e in est:
+        for b in (40, 200):
+            r = by[e, b, 0]
+            assert r["status"] == "ok" and 0 < r["n_evaluations"] <= b + 1, r
+    # shap's KernelExplainer enumerates all 2^6 coalitions when nsamples >= 2^6 - 2: exact
+    assert by["shap:KernelExplainer", 200, 0]["mse"] < 1e-20
+    assert by["shap:KernelExplainer", 40, 0]["mse"] > 1e-8
+    # seeded: the same seed gives the same estimate, another seed another one
+    from interplay.benchmark.peers import run_peer
+
+    for lib, cs in B.PEER_ESTIMATORS.items():
+        for c in cs:
+            a = run_peer(lib, c, game, 6, 40, 3)[0]
+            np.testing.assert_array_equal(a, run_peer(lib, c, game, 6, 40, 3)[0], err_msg=c)
+            assert not np.array_equal(a, run_peer(lib, c, game, 6, 40, 4)[0]), c
+            # the values sum to v(N) - v(empty) (efficiency) for the regression samplers
+            if "Kernel" in c:
+                full = game(np.ones((1, 6), bool))[0] - game(np.zeros((1, 6), bool))[0]
+                assert a.sum() == pytest.approx(full, rel=1e-6, abs=1e-9), c
+    with pytest.raises(ValueError, match="cls"):
+        run_peer("shap", "TreeExplainer", game, 6, 40, 0)
+    with pytest.raises(ValueError, match="library"):
+        B.peers.installed("lime")
 
 
 @pytest.mark.golden

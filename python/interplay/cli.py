@@ -119,20 +119,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="benchmark interaction estimators against exact ground truth (a named suite)",
         description=(
             "Run a suite of games x indices x estimators x budgets x seeds (interplay's "
-            "estimators and, with INTERPLAY_SHAPIQ_PYTHON set to a Python with shapiq 1.8.0, "
-            "shapiq's own approximators in that Python) against exact values cached on disk; "
+            "estimators, shap's and captum's samplers when installed and, with "
+            "INTERPLAY_SHAPIQ_PYTHON set to a Python with shapiq 1.8.0, shapiq's own "
+            "approximators in that Python) against exact values cached on disk; "
             "write one Parquet table (a row per game, estimator, index, budget and seed) and "
             "one PNG per game beside it. A rerun skips the rows in the table. "
             "docs/benchmarking.md."),
     )
     bm.add_argument("--suite", default="default", help="suite name: default (3 games, 6 "
-                    "indices, 5 budgets, 10 seeds) or smoke (seconds)")
+                    "indices, 5 budgets, 10 seeds), models (MiniLM, a tiny CLIP, a "
+                    "shapiq_games SOUM) or smoke (seconds)")
     bm.add_argument("-o", "--output", default="benchmark.parquet", help="Parquet table to "
                     "write (resumed when it exists); PNGs <stem>_<game>.png beside it")
     bm.add_argument("--seeds", type=_positive, default=None, help="number of seeds (override)")
     bm.add_argument("--no-shapiq", action="store_true",
                     help="interplay's estimators only (default: shapiq's too when "
                     "INTERPLAY_SHAPIQ_PYTHON is set)")
+    bm.add_argument("--no-peers", action="store_true", help="without shap's and captum's "
+                    "samplers (default: the suite's setting, when they are installed)")
+    bm.add_argument("--jobs", type=_positive, default=None, help="shapiq children run at once "
+                    "(default: the suite's, 2 for default)")
     bm.add_argument("--cache", default=None, help="ground-truth cache folder (default "
                     "$INTERPLAY_BENCHMARK_CACHE or ~/.cache/interplay/benchmark)")
     bm.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -159,8 +165,9 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     table = run_suite(args.suite, args.output, seeds=args.seeds,
-                      shapiq=False if args.no_shapiq else None, cache_dir=args.cache,
-                      progress=not args.quiet)
+                      shapiq=False if args.no_shapiq else None,
+                      peers=False if args.no_peers else None, jobs=args.jobs,
+                      cache_dir=args.cache, progress=not args.quiet)
     status = table.column("status").to_pylist() if table is not None else []
     counts = {s: status.count(s) for s in sorted(set(status))}
     print(f"interplay benchmark --suite {args.suite}: {len(status)} rows in {args.output} "

@@ -14,12 +14,14 @@ shapiq_benchmark is installed).
 
 from .games import BenchGame, from_callable, random_table, sklearn_tabular, soum
 from .metrics import score
+from .peers import PEER_ESTIMATORS, run_peer
 from .plot import plot_results
 from .runner import SHAPIQ_APPROXIMATORS, estimators_for, run
 from .suites import SUITES, run_suite
 from .truth import ground_truth
 
 __all__ = [
+           "PEER_ESTIMATORS",
            "SHAPIQ_APPROXIMATORS",
            "SUITES",
            "BenchGame",
@@ -29,6 +31,7 @@ __all__ = [
            "plot_results",
            "random_table",
            "run",
+           "run_peer",
            "run_suite",
            "score",
            "sklearn_tabular",

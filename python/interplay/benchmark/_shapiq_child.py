@@ -9,6 +9,11 @@ Protocol on the child's stdin/stdout (shapiq's own prints go to stderr):
                     (float64 values, native order) ; ... ; "R <json>\\n" with the result:
                     values on "sets", baseline, min_order, seconds/cpu total and in the game,
                     peak_bytes (tracemalloc, when asked), or {"error": "..."}.
+
+``_shapiq_child.py game <json spec>`` serves one shapiq_games setup instead
+(interplay.benchmark.model_games.shapiq_game): it answers "R {n_players, shapiq}" (or
+{"error"}), then for each "E <m>\n" + m*n uint8 bytes on stdin m*8 float64 bytes of the game's
+values (``Game.__call__``), until "quit".
 """
 
 from __future__ import annotations
@@ -40,6 +45,73 @@ def build(A, cls_name, n, index, order, seed):
     return cls(**kw)
 
 
+def sklearn_setup(recipe):
+    """A model and its data for the shapiq_games setups that take them (scikit-learn data)."""
+    from sklearn import datasets, ensemble, linear_model
+    from sklearn.model_selection import train_test_split
+
+    loaders = {"breast_cancer": ("load_breast_cancer", True), "wine": ("load_wine", True),
+               "iris": ("load_iris", True), "diabetes": ("load_diabetes", False),
+               "digits": ("load_digits", True)}
+    loader, classify = loaders[recipe["dataset"]]
+    X, y = getattr(datasets, loader)(return_X_y=True)
+    X = X[:, : recipe.get("n_features", X.shape[1])]
+    seed = recipe.get("seed", 0)
+    if classify:
+        y = (y == y[0]).astype(int)
+    kind = recipe.get("model", "random_forest")
+    if kind == "random_forest":
+        cls = ensemble.RandomForestClassifier if classify else ensemble.RandomForestRegressor
+        model = cls(n_estimators=20, max_depth=6, random_state=seed)
+    else:
+        model = (linear_model.LogisticRegression(max_iter=2000) if classify
+                 else linear_model.Ridge())
+    xtr, xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=seed)
+    return model, X, y, xtr, xte, ytr, yte
+
+
+def commands(readline):
+    """The parent's command lines until "quit" or the end of its pipe."""
+    while True:
+        try:
+            line = readline().decode().strip()
+        except EOFError:
+            return
+        if line == "quit":
+            return
+        yield line
+
+
+def serve_game(spec, proto_out, read_exact, readline):
+    import numpy as np
+    import shapiq
+    import shapiq_games
+
+    try:
+        cls = getattr(shapiq_games, spec["cls"])
+        kw = dict(spec.get("kwargs") or {})
+        if spec.get("sklearn"):
+            model, X, y, xtr, xte, ytr, yte = sklearn_setup(spec["sklearn"])
+            params = inspect.signature(cls.__init__).parameters
+            if "data" in params:
+                model.fit(X, y)
+                kw.update(model=model, data=X)
+            else:
+                kw.update(model=model, x_train=xtr, y_train=ytr, x_test=xte, y_test=yte)
+        game = cls(**kw)
+        n = int(game.n_players)
+    except Exception as exc:  # noqa: BLE001  (reported to the parent as one line)
+        proto_out.write(("R " + json.dumps({"error": f"{type(exc).__name__}: {exc}"[:400]})
+                         + "\n").encode())
+        return
+    proto_out.write(("R " + json.dumps({"n_players": n, "shapiq": shapiq.__version__}) + "\n")
+                    .encode())
+    for line in commands(readline):
+        m = int(line.split()[1])
+        C = np.frombuffer(read_exact(m * n), dtype=np.uint8).reshape(m, n).astype(bool)
+        proto_out.write(np.ascontiguousarray(game(C), dtype=np.float64).tobytes())
+
+
 def main() -> None:
     proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
     proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
@@ -66,19 +138,15 @@ def main() -> None:
             buf += chunk
         return bytes(buf)
 
+    if len(sys.argv) > 2 and sys.argv[1] == "game":
+        return serve_game(json.loads(sys.argv[2]), proto_out, read_exact, readline)
     proto_out.write(("R " + json.dumps({"ready": shapiq.__version__}) + "\n").encode())
-    while True:
-        try:
-            line = readline().decode().strip()
-        except EOFError:
-            return
-        if line == "quit":
-            return
+    for line in commands(readline):
         run = json.loads(line)
         n = run["n"]
         spent = [0.0, 0.0]
 
-        def game(C):
+        def game(C, spent=spent):
             t, c = time.perf_counter(), time.process_time()
             C = np.ascontiguousarray(np.atleast_2d(np.asarray(C, dtype=bool)), dtype=np.uint8)
             proto_out.write(f"E {C.shape[0]}\n".encode() + C.tobytes())

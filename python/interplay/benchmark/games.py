@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +26,8 @@ from ..games.base import check_game_output
 
 __all__ = ["BenchGame", "from_callable", "random_table", "sklearn_tabular", "soum"]
 
+#: coalitions evaluated between two writes of a game's disk cache of evaluations
+EVALUATION_CHUNK = 1 << 14
 #: largest n whose table is kept after the ground truth (estimators then read it: 2^25 = 256 MiB)
 KEEP_TABLE_MAX_N = 25
 #: data sets scikit-learn ships (no download): name -> loader name, task
@@ -50,10 +55,20 @@ class BenchGame:
         Default: ``name`` (then the name must identify the game).
     table : callable, optional
         ``table() -> ndarray (2^n,)`` building all values more cheaply than 2^n calls of ``fn``.
+    cache_evaluations : bool
+        Keep the 2^n evaluations of ``fn`` on disk while the table is built (a model game's:
+        :meth:`table` with a ``cache_dir`` resumes where an interrupted build stopped and a
+        rebuild reads them back).
+    model_rows : callable, optional
+        ``model_rows() -> int``: the rows the model behind ``fn`` has run so far (a model
+        game's encoder rows, fewer than its evaluations when sub-coalitions are shared),
+        recorded with the evaluations.
     """
 
     def __init__(self, name: str, n_players: int, fn: Callable[[np.ndarray], Any], *,
-                 key: Any = None, table: Callable[[], np.ndarray] | None = None) -> None:
+                 key: Any = None, table: Callable[[], np.ndarray] | None = None,
+                 cache_evaluations: bool = False,
+                 model_rows: Callable[[], int] | None = None) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"name must be a non-empty str, got {name!r}")
         self.name = name
@@ -64,6 +79,10 @@ class BenchGame:
         self.key = {"name": name} if key is None else key
         self._make_table = table
         self._table: np.ndarray | None = None
+        self.cache_evaluations = bool(cache_evaluations)
+        self.model_rows = model_rows
+        #: how the last table was built: evaluations run, read from the disk cache, model rows
+        self.evaluations: dict[str, Any] = {}
 
     @property
     def key_hash(self) -> str:
@@ -82,10 +101,13 @@ class BenchGame:
     def table_bytes(self) -> int:
         return 8 << self.n_players
 
-    def table(self) -> np.ndarray:
+    def table(self, cache_dir: Any = None) -> np.ndarray:
         """All 2^n values, entry ``mask`` = v(T) with bit i set iff i in T (kept until
         :meth:`release`). Raises MemoryPlanError naming the bytes when they do not fit: the
-        table and the exact engine's Moebius table of the same size."""
+        table and the exact engine's Moebius table. With ``cache_dir`` and
+        ``cache_evaluations``, the evaluations go to ``<cache_dir>/<name>-<key hash>/values.npy``
+        in chunks of :data:`EVALUATION_CHUNK` (``values.json`` counts them), so that a build
+        resumes after an interruption and a later build reads them back."""
         if self._table is not None:
             return self._table
         n = self.n_players
@@ -95,11 +117,62 @@ class BenchGame:
         require_memory(need, f"the ground truth of {self.name!r} (n = {n}: a table of 2^{n} "
                        f"values and the exact engine's Moebius table, {format_bytes(need)})",
                        argument="n_players")
-        values = self._make_table() if self._make_table else evaluate_all(self.fn, n)
+        if self._make_table:
+            values = self._make_table()
+        elif self.cache_evaluations and cache_dir is not None:
+            values = self._cached_evaluations(Path(cache_dir) / self.cache_folder)
+        else:
+            values = evaluate_all(self.fn, n)
+            self.evaluations = {"run": 1 << n, "cached": 0, "model_rows": self._rows()}
         if values.ndim != 1:
             raise ValueError(f"game {self.name!r}: the benchmark needs a scalar game, got values "
                              f"of shape {values.shape[1:]} per coalition")
         self._table = values
+        return values
+
+    @property
+    def cache_folder(self) -> str:
+        """``<name>-<key hash>``: the game's folder in a cache (ground truth, evaluations)."""
+        return f"{self.name}-{self.key_hash}"
+
+    def _rows(self) -> int | None:
+        return None if self.model_rows is None else int(self.model_rows())
+
+    def _cached_evaluations(self, folder: Path) -> np.ndarray:
+        n, total = self.n_players, 1 << self.n_players
+        folder.mkdir(parents=True, exist_ok=True)
+        path, meta_path = folder / "values.npy", folder / "values.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() and path.exists() else None
+        if meta is None:
+            arr = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(total,))
+            meta = {"done": 0, "evaluations": 0, "model_rows": 0, "seconds": 0.0}
+        else:
+            arr = np.lib.format.open_memmap(path, mode="r+")
+        cached, rows0 = int(meta["done"]), self._rows()
+        for start in range(cached, total, EVALUATION_CHUNK):
+            stop = min(start + EVALUATION_CHUNK, total)
+            t0, before = time.perf_counter(), self._rows()
+            c = bits.to_coalitions(np.arange(start, stop, dtype=np.uint64)[:, None], n)
+            v = check_game_output(self.fn(c), stop - start)
+            if v.ndim != 1:
+                raise ValueError(f"game {self.name!r}: the benchmark needs a scalar game, got "
+                                 f"values of shape {v.shape[1:]} per coalition")
+            arr[start:stop] = v
+            arr.flush()  # the values before the count that says they are there
+            meta["done"], meta["evaluations"] = stop, meta["evaluations"] + stop - start
+            if before is not None:
+                meta["model_rows"] += self._rows() - before
+            meta["seconds"] += time.perf_counter() - t0
+            tmp = meta_path.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(meta))
+            os.replace(tmp, meta_path)
+        values = np.array(arr)
+        del arr
+        rows = self._rows()
+        self.evaluations = {"run": total - cached, "cached": cached,
+                            "model_rows": None if rows is None else rows - rows0,
+                            "model_rows_total": meta["model_rows"] if rows is not None else None,
+                            "seconds_total": meta["seconds"], "path": str(path)}
         return values
 
     def release(self, keep_small: bool = True) -> None:
@@ -224,4 +297,4 @@ def sklearn_tabular(dataset: str = "breast_cancer", *, n_features: int | None = 
                            X[instance], masker=masker, numpy=True, cache=False)
     key = {"kind": "sklearn", "dataset": dataset, "n": n, "model": model, "instance": instance,
            "n_background": len(rows), "seed": seed, "sklearn": sklearn.__version__}
-    return BenchGame(name or f"{dataset}{n}", n, game, key=key)
+    return BenchGame(name or f"{dataset}{n}", n, game, key=key, cache_evaluations=True)

@@ -20,15 +20,20 @@ def align(truth: Any, result: Any) -> tuple[np.ndarray, np.ndarray | None]:
     """The estimate's values (and standard errors, or None) on ``truth``'s sets of size >= 1,
     in ``truth``'s order; a set the estimate does not hold is 0 (standard error nan)."""
     rows = np.flatnonzero(truth.sizes >= 1)
-    est = np.zeros(len(rows))
-    se = None if result.stderr is None else np.full(len(rows), np.nan)
-    for j, r in enumerate(rows):
-        i = result.row_of(truth.players(r))
-        if i is not None:
-            est[j] = result.values[i]
-            if se is not None:
-                se[j] = result.stderr[i]
-    return est, se
+    want, have = truth.words[rows], result.words
+    # sets as rows of words: sort the estimate's, binary-search the truth's (one key per set)
+    key = np.dtype((np.void, have.dtype.itemsize * have.shape[1]))
+    hk = np.ascontiguousarray(have).view(key).ravel()
+    wk = np.ascontiguousarray(want).view(key).ravel()
+    order = np.argsort(hk, kind="stable")
+    pos = np.minimum(np.searchsorted(hk[order], wk), max(len(hk) - 1, 0))
+    found = hk[order][pos] == wk if len(hk) else np.zeros(len(wk), dtype=bool)
+    src = order[pos] if len(hk) else pos
+    est = np.where(found, result.values[src] if len(hk) else 0.0, 0.0)
+    se = None
+    if result.stderr is not None:
+        se = np.where(found, result.stderr[src] if len(hk) else np.nan, np.nan)
+    return est.astype(np.float64), se
 
 
 def _top(values: np.ndarray, k: int) -> set:

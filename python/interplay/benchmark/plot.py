@@ -7,7 +7,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_results"]
+__all__ = ["STYLES", "plot_results"]
+
+#: line style per library
+STYLES = {"interplay": ("-", "solid"), "shapiq": ("--", "dashed"), "shap": (":", "dotted"),
+          "captum": ("-.", "dash-dot")}
 
 
 def plot_results(table: Any, out_dir: Any = None, *, metric: str = "mse") -> list[Path]:
@@ -43,7 +47,7 @@ def plot_results(table: Any, out_dir: Any = None, *, metric: str = "mse") -> lis
             for est, color in zip(names, colors):
                 erows = [r for r in irows if r["estimator"] == est]
                 budgets = sorted({r["budget"] for r in erows})
-                style = "-" if est.startswith("interplay:") else "--"
+                style = STYLES.get(est.split(":")[0], ("-", ""))[0]
                 for i, col in enumerate((metric, "cpu_outside_game")):
                     vals = [np.array([r[col] for r in erows if r["budget"] == b
                                       and r[col] is not None and np.isfinite(r[col])]) for b in budgets]
@@ -68,7 +72,9 @@ def plot_results(table: Any, out_dir: Any = None, *, metric: str = "mse") -> lis
             axes[0, j].legend(fontsize=5.5, loc="lower left")
         axes[0, 0].set_ylabel(f"{metric} (median, seed min-max)")
         axes[1, 0].set_ylabel("CPU seconds outside the game")
-        fig.suptitle(f"{game} (n = {n}): interplay solid, shapiq dashed", fontsize=10)
+        libs = sorted({r["estimator"].split(":")[0] for r in grows})
+        fig.suptitle(f"{game} (n = {n}): " + ", ".join(
+            f"{lib} {word}" for lib, (_, word) in STYLES.items() if lib in libs), fontsize=10)
         fig.tight_layout()
         path = Path(out_dir) / f"{stem}_{game}.png"
         fig.savefig(path, dpi=110)

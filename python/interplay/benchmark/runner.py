@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 import warnings
@@ -15,12 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_int
 from ..estimators import approximate
 from ..estimators._api import METHODS
 from ..indices import get_index
 from ..results import InteractionResult
 from .games import BenchGame, from_callable
 from .metrics import align, faithfulness_r2, score
+from .peers import PEER_ESTIMATORS, installed, run_peer
 from .truth import ground_truth, index_order
 
 __all__ = ["COLUMNS", "SHAPIQ_APPROXIMATORS", "ShapiqRunner", "estimators_for", "run",
@@ -56,12 +59,18 @@ def shapiq_python() -> str | None:
     return py if py and Path(py).exists() else None
 
 
-def estimators_for(index: str, *, shapiq: bool = False) -> list[str]:
+def estimators_for(index: str, *, shapiq: bool = False, shap: bool = False,
+                   captum: bool = False) -> list[str]:
     """Names of the estimators of ``index``: ``interplay:<method>`` for every method of
-    interplay.approximate that serves it, then ``shapiq:<class>`` (:data:`SHAPIQ_APPROXIMATORS`)."""
+    interplay.approximate that serves it, then ``shapiq:<class>`` (:data:`SHAPIQ_APPROXIMATORS`),
+    ``shap:<class>`` and ``captum:<class>`` (:data:`~interplay.benchmark.peers.PEER_ESTIMATORS`,
+    Shapley values only) for the libraries asked for."""
     out = [f"interplay:{m}" for m, served in METHODS.items() if index in served]
     if shapiq:
         out += [f"shapiq:{c}" for c, served in SHAPIQ_APPROXIMATORS.items() if index in served]
+    for lib, wanted in (("shap", shap), ("captum", captum)):
+        if wanted and index == "SV":
+            out += [f"{lib}:{c}" for c in PEER_ESTIMATORS[lib]]
     return out
 
 
@@ -85,12 +94,9 @@ class ShapiqRunner:
     """One child process in shapiq's Python (bench's _shapiq_child protocol, see
     interplay/benchmark/_shapiq_child.py): shapiq's approximators call back for game values."""
 
-    def __init__(self, python: str) -> None:
-        child = Path(__file__).with_name("_shapiq_child.py")
-        env = dict(os.environ)
-        env.pop("PYTHONPATH", None)
-        self.proc = subprocess.Popen([python, str(child)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    def __init__(self, python: str, lock: Any = None) -> None:
+        self.lock = lock if lock is not None else threading.Lock()
+        self.proc = spawn_child(python)
         self.rows = 0
         self.version = self._result(None)["ready"]
 
@@ -106,7 +112,9 @@ class ShapiqRunner:
             n = game.n_players
             self.rows += m
             C = np.frombuffer(out.read(m * n), dtype=np.uint8).reshape(m, n).astype(bool)
-            inp.write(np.ascontiguousarray(game(C), dtype=np.float64).tobytes())
+            with self.lock:
+                v = np.ascontiguousarray(game(C), dtype=np.float64)
+            inp.write(v.tobytes())
             inp.flush()
 
     def run(self, game: Any, cls: str, index: str, order: int, budget: int, seed: int,
@@ -122,25 +130,41 @@ class ShapiqRunner:
         return out
 
     def close(self) -> None:
-        try:
-            self.proc.stdin.write(b"quit\n")
-            self.proc.stdin.close()
-            self.proc.wait(timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            self.proc.kill()
-            self.proc.wait()
+        end_child(self.proc)
 
 
-def _run_interplay(game: BenchGame, method: str, index: str, order: int, budget: int, seed: int,
-                   trace_memory: bool) -> tuple[InteractionResult, dict]:
+def spawn_child(python: str, *args: str, stderr: Any = subprocess.DEVNULL) -> Any:
+    """``python _shapiq_child.py *args`` with pipes, without this process's PYTHONPATH."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    child = Path(__file__).with_name("_shapiq_child.py")
+    return subprocess.Popen([python, str(child), *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=stderr, env=env)
+
+
+def end_child(proc: Any) -> None:
+    """Ask a child to quit; kill it when it does not within 30 s."""
+    if proc.poll() is not None:
+        return
+    try:
+        proc.stdin.write(b"quit\n")
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
+
+
+def _timed(game: BenchGame, estimate: Any, trace_memory: bool) -> tuple[Any, dict]:
+    """``estimate(counted_game)`` with its wall and CPU time in and outside the game, the rows
+    it evaluated and (``trace_memory``) its tracemalloc peak."""
     counted = _Counted(game)
     if trace_memory:
         tracemalloc.start()
     t0, c0 = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # under-determined designs: the row shows the error
-        res = approximate(counted, game.n_players, index, budget, max_order=order, method=method,
-                          seed=seed)
+        res = estimate(counted)
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = None
     if trace_memory:
@@ -151,9 +175,20 @@ def _run_interplay(game: BenchGame, method: str, index: str, order: int, budget:
                  "peak_bytes": peak}
 
 
-def _shapiq_result(truth: InteractionResult, out: dict) -> InteractionResult:
-    """shapiq's estimate on truth's sets as an InteractionResult (the empty set: its baseline)."""
-    vals = np.concatenate([[out["baseline"]], out["values"]])
+def _estimate(lib: str, what: str, n: int, index: str, order: int, budget: int,
+              seed: int) -> Any:
+    """The call that runs estimator ``lib:what`` in this process on a game."""
+    if lib == "interplay":
+        return lambda game: approximate(game, n, index, budget, max_order=order, method=what,
+                                        seed=seed)
+    return lambda game: run_peer(lib, what, game, n, budget, seed)
+
+
+def _values_result(truth: InteractionResult, baseline: float,
+                   values: Any) -> InteractionResult:
+    """A peer's estimate on truth's sets of size >= 1 as an InteractionResult (the empty set:
+    its baseline)."""
+    vals = np.concatenate([[baseline], values])
     rows = np.concatenate([np.flatnonzero(truth.sizes == 0), np.flatnonzero(truth.sizes >= 1)])
     return InteractionResult(vals, truth.sets[rows], n_players=truth.n_players,
                              index=truth.index, max_order=truth.max_order, min_order=0)
@@ -212,8 +247,10 @@ def _check_list(values: Any, name: str, kind: type) -> list:
 
 def run(games: Any, indices: Sequence[Any], budgets: Sequence[int], seeds: Sequence[int], *,
         output: Any, estimators: Sequence[str] | None = None, shapiq: bool | None = None,
+        shap: bool | None = None, captum: bool | None = None,
         cache_dir: Any = None, k: int = 10, n_faithfulness: int = 1000,
-        max_seconds: float | None = None, progress: bool = True, plots: bool = True) -> Any:
+        max_seconds: float | None = None, progress: bool = True, plots: bool = True,
+        jobs: int = 1) -> Any:
     r"""Run every estimator on every game, index, budget and seed; score against exact values.
 
     Rows already in ``output`` (same game, estimator, index, order, budget, seed) are skipped,
@@ -231,11 +268,15 @@ def run(games: Any, indices: Sequence[Any], budgets: Sequence[int], seeds: Seque
         The Parquet table (one row per game x estimator x index x budget x seed). Plots go next
         to it: ``<stem>_<game>.png``.
     estimators : list of str, optional
-        ``interplay:<method>`` and ``shapiq:<class>`` names; default every one serving the
-        index (:func:`estimators_for`).
+        ``interplay:<method>``, ``shapiq:<class>``, ``shap:<class>`` and ``captum:<class>``
+        names; default every one serving the index (:func:`estimators_for`).
     shapiq : bool, optional
         Run shapiq's own approximators in ``$INTERPLAY_SHAPIQ_PYTHON`` (a subprocess; shapiq is
         never imported here). None: when that Python is set.
+    shap, captum : bool, optional
+        Run shap's (KernelExplainer, PermutationExplainer, SamplingExplainer) and captum's
+        (ShapleyValueSampling, KernelShap) samplers on the Shapley value rows, in this process
+        (:func:`interplay.benchmark.peers.run_peer`). None: when the library is installed.
     cache_dir : path, optional
         Ground-truth cache (:func:`interplay.benchmark.truth.default_cache_dir`).
     k : int
@@ -246,7 +287,12 @@ def run(games: Any, indices: Sequence[Any], budgets: Sequence[int], seeds: Seque
     max_seconds : float, optional
         Skip (status "skipped") the larger budgets of a (game, estimator, index) whose CPU time
         outside the game at the last budget (median over seeds), scaled by the budget ratio,
-        predicts more than this per run (CPU time: the same prediction on a busy machine).
+        predicts more than this per run (CPU time: the same prediction on a busy machine),
+        and the other seeds and larger budgets of one whose first seed at a budget took more.
+    jobs : int
+        shapiq children run at once (one thread each drives one; shapiq's approximators are
+        single-threaded Python, so 2 on 2 cores about halves their wall time). interplay's,
+        shap's and captum's estimators run before them, one at a time.
 
     Returns
     -------
@@ -267,20 +313,44 @@ def run(games: Any, indices: Sequence[Any], budgets: Sequence[int], seeds: Seque
     seeds = [int(s) for s in _check_list(seeds, "seeds", int)]
     if any(b < 2 for b in budgets):
         raise ValueError(f"budgets must be >= 2, got {budgets}")
+    jobs = check_int(jobs, "jobs", low=1)
     py = shapiq_python()
     if shapiq and py is None:
         raise ValueError("shapiq=True needs INTERPLAY_SHAPIQ_PYTHON: a Python with shapiq 1.8.0")
     use_shapiq = py is not None if shapiq is None else bool(shapiq)
+    peers = {}
+    for lib, wanted in (("shap", shap), ("captum", captum)):
+        if wanted and not installed(lib):
+            raise ValueError(f"{lib}=True: {lib} is not installed")
+        peers[lib] = installed(lib) if wanted is None else bool(wanted)
     output = Path(output)
     table = _Table(output)
     plan = [(g, name, order, est) for g in games for name, order in indices
-            for est in (estimators_for(name, shapiq=use_shapiq) if estimators is None else
-                        [e for e in estimators if e in estimators_for(name, shapiq=True)])]
+            for est in (estimators_for(name, shapiq=use_shapiq, **peers) if estimators is None
+                        else [e for e in estimators
+                              if e in estimators_for(name, shapiq=True, shap=True, captum=True)])]
     total = len(plan) * len(budgets) * len(seeds)
     done0 = sum(1 for g, name, order, est in plan for b in budgets for s in seeds
                 if (g.name, est, name, order, b, s) in table.done)
-    t_start, count = time.monotonic(), done0
-    last_print = 0.0
+    state = {"count": done0, "last_print": 0.0, "t_start": time.monotonic()}
+    lock = threading.Lock()  # the table, the progress line and the game's calls
+
+    def add(row: dict) -> None:
+        with lock:
+            table.add(row)
+            state["count"] += 1
+            now = time.monotonic()
+            if progress and row["status"] != "skipped" and (
+                    now - state["last_print"] > 2 or state["count"] == total):
+                state["last_print"] = now
+                rate = (state["count"] - done0) / max(now - state["t_start"], 1e-9)
+                eta = (total - state["count"]) / rate if rate > 0 else float("nan")
+                mse = row.get("mse")
+                print(f"[{state['count']}/{total}] {row['game']} {row['estimator']} "
+                      f"{row['index']} budget {row['budget']} seed {row['seed']}: mse "
+                      f"{float('nan') if mse is None else mse:.3g} "
+                      f"({now - state['t_start']:.0f} s, eta {eta:.0f} s)", file=sys.stderr)
+
     try:
         for g in games:
             todo = [(name, order, est) for gg, name, order, est in plan if gg is g]
@@ -292,65 +362,32 @@ def run(games: Any, indices: Sequence[Any], budgets: Sequence[int], seeds: Seque
                 res, info = ground_truth(g, name, order, cache_dir=cache_dir)
                 truths[name, order] = res
                 if progress:
+                    ev = info.get("evaluations") or {}
                     how = "cached" if info["cached"] else (
-                        f"table {info['seconds_table']:.2f} s, exact {info['seconds_exact']:.2f} s")
+                        f"table {info['seconds_table']:.2f} s, exact {info['seconds_exact']:.2f} s"
+                        + (f"; {ev['run']} evaluations run, {ev['cached']} from the disk cache"
+                           if ev.get("run") is not None else ""))
                     print(f"ground truth {g.name} {name} order {order}: {how}", file=sys.stderr)
             g.release()
             samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-            child = ShapiqRunner(py) if use_shapiq and any(
-                e.startswith("shapiq:") for _, _, e in todo) else None
-            try:
-                for name, order, est in todo:
-                    truth = truths[name, order]
-                    idx = get_index(name)
-                    weighting = "banzhaf" if "product_measure" in idx.capabilities else "shapley"
-                    if weighting not in samples:
-                        from ..metrics.fidelity import sample_coalitions
+            for name, order in indices:
+                weighting = ("banzhaf" if "product_measure" in get_index(name).capabilities
+                             else "shapley")
+                if weighting not in samples:
+                    from ..metrics.fidelity import sample_coalitions
 
-                        C = sample_coalitions(g.n_players, n_faithfulness, weighting=weighting,
-                                              seed=0)
-                        samples[weighting] = (C, g(C))
-                    C, v = samples[weighting]
-                    tr = truth.values[truth.sizes >= 1]
-                    sets = [list(truth.players(r)) for r in np.flatnonzero(truth.sizes >= 1)]
-                    prev: tuple[int, float] | None = None
-                    for b in budgets:
-                        skip = None
-                        if max_seconds is not None and prev is not None:
-                            predicted = prev[1] * b / prev[0]
-                            if predicted > max_seconds:
-                                skip = (f"skipped: predicted {predicted:.1f} s CPU per run "
-                                        f"outside the game > max_seconds = {max_seconds}")
-                        times = []
-                        for s in seeds:
-                            key = (g.name, est, name, order, b, s)
-                            if key in table.done:
-                                continue
-                            row = dict(zip(KEY, key), n_players=g.n_players,
-                                       library=est.split(":")[0])
-                            if skip:
-                                table.add({**row, "status": "skipped", "error": skip})
-                                count += 1
-                                continue
-                            row.update(_one(g, child, est, name, order, b, s, truth, tr, sets,
-                                            C, v, k, trace_memory=s == seeds[0]))
-                            table.add(row)
-                            if row["status"] == "ok":
-                                times.append(row["cpu_outside_game"])
-                            count += 1
-                            now = time.monotonic()
-                            if progress and (now - last_print > 2 or count == total):
-                                last_print = now
-                                rate = (count - done0) / max(now - t_start, 1e-9)
-                                eta = (total - count) / rate if rate > 0 else float("nan")
-                                print(f"[{count}/{total}] {g.name} {est} {name} budget {b} "
-                                      f"seed {s}: mse {row.get('mse', float('nan')):.3g} "
-                                      f"({now - t_start:.0f} s, eta {eta:.0f} s)", file=sys.stderr)
-                        if times:
-                            prev = (b, float(np.median(times)))
-            finally:
-                if child is not None:
-                    child.close()
+                    C = sample_coalitions(g.n_players, n_faithfulness, weighting=weighting,
+                                          seed=0)
+                    samples[weighting] = (C, g(C))
+            cell = _Cell(g, truths, samples, budgets, seeds, table.done, max_seconds, k, add)
+            # interplay's, shap's and captum's run here, one at a time (CPU times of this
+            # process); shapiq's in `jobs` children at once, each timed inside its child
+            for name, order, est in todo:
+                if not est.startswith("shapiq:"):
+                    cell.run(None, name, order, est)
+            remote = [c for c in todo if c[2].startswith("shapiq:")]
+            if remote:
+                _run_remote(cell, py, remote, min(jobs, len(remote)), lock)
     finally:
         table.flush()
     if plots and table.rows:
@@ -362,21 +399,105 @@ def run(games: Any, indices: Sequence[Any], budgets: Sequence[int], seeds: Seque
     return pq.read_table(output) if output.exists() else None
 
 
+class _Cell:
+    """The budgets and seeds of one (game, estimator, index) of a run, with the skip rules."""
+
+    def __init__(self, g, truths, samples, budgets, seeds, done, max_seconds, k, add) -> None:
+        self.g, self.truths, self.samples = g, truths, samples
+        self.budgets, self.seeds, self.done = budgets, seeds, done
+        self.max_seconds, self.k, self.add = max_seconds, k, add
+
+    def run(self, child: Any, name: str, order: int, est: str) -> None:
+        g, truth = self.g, self.truths[name, order]
+        weighting = "banzhaf" if "product_measure" in get_index(name).capabilities else "shapley"
+        C, v = self.samples[weighting]
+        tr = truth.values[truth.sizes >= 1]
+        sets = [list(truth.players(r)) for r in np.flatnonzero(truth.sizes >= 1)]
+        prev: tuple[int, float] | None = None
+        skip = None
+        for b in self.budgets:
+            if skip is None and self.max_seconds is not None and prev is not None:
+                predicted = prev[1] * b / prev[0]
+                if predicted > self.max_seconds:
+                    skip = (f"skipped: predicted {predicted:.1f} s CPU per run outside the game "
+                            f"> max_seconds = {self.max_seconds}")
+            times = []
+            for s in self.seeds:
+                key = (g.name, est, name, order, b, s)
+                if key in self.done:
+                    continue
+                row = dict(zip(KEY, key), n_players=g.n_players, library=est.split(":")[0])
+                if skip:
+                    self.add({**row, "status": "skipped", "error": skip})
+                    continue
+                row.update(_one(g, child, est, name, order, b, s, truth, tr, sets, C, v, self.k,
+                                trace_memory=s == self.seeds[0]))
+                self.add(row)
+                if row["status"] == "ok":
+                    times.append(row["cpu_outside_game"])
+                    if (self.max_seconds is not None and len(times) == 1
+                            and row["cpu_outside_game"] > self.max_seconds):
+                        skip = (f"skipped: seed {s} at budget {b} took "
+                                f"{row['cpu_outside_game']:.1f} s CPU outside the game > "
+                                f"max_seconds = {self.max_seconds}")
+            if times:
+                prev = (b, float(np.median(times)))
+
+
+def _run_remote(cell: _Cell, python: str, cells: list, jobs: int, lock: threading.Lock) -> None:
+    """shapiq's cells in ``jobs`` threads, each driving its own shapiq child (the children
+    compute in parallel; this process only answers their game calls, under ``lock``)."""
+    queue = list(cells)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        child = None
+        try:
+            child = ShapiqRunner(python, lock)
+            while not errors:
+                with lock:
+                    if not queue:
+                        return
+                    name, order, est = queue.pop(0)
+                cell.run(child, name, order, est)
+        except BaseException as exc:  # noqa: BLE001  (re-raised in the caller's thread)
+            errors.append(exc)
+        finally:
+            if child is not None:
+                child.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(jobs)]
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:
+            t.join()
+    except KeyboardInterrupt:
+        errors.append(KeyboardInterrupt())
+        for t in threads:
+            t.join()
+        raise
+    if errors:
+        raise errors[0]
+
+
 def _one(g, child, est, index, order, budget, seed, truth, tr, sets, C, v, k, trace_memory):
     lib, what = est.split(":", 1)
     try:
-        if lib == "interplay":
-            res, t = _run_interplay(g, what, index, order, budget, seed, False)
-            peak = (_run_interplay(g, what, index, order, budget, seed, True)[1]["peak_bytes"]
-                    if trace_memory else None)
-        else:
+        if lib == "shapiq":
             t = child.run(g, what, index, order, budget, seed, sets)
             if "error" in t:
                 return {"status": "failed", "error": t["error"]}
             peak = (child.run(g, what, index, order, budget, seed, sets, True)["peak_bytes"]
                     if trace_memory else None)
-            res = _shapiq_result(truth, t)
+            res = _values_result(truth, t["baseline"], t["values"])
             t["n_evaluations"] = t["n_rows"]  # rows the parent evaluated for the child
+        else:
+            call = _estimate(lib, what, g.n_players, index, order, budget, seed)
+            res, t = _timed(g, call, False)
+            peak = _timed(g, call, True)[1]["peak_bytes"] if trace_memory else None
+            if lib != "interplay":
+                res = _values_result(truth, res[1], res[0])
     except Exception as exc:  # noqa: BLE001  (a failed run is a row)
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}
     est_vals, se = align(truth, res)

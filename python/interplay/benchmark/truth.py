@@ -35,7 +35,7 @@ def index_order(index: Any, max_order: int | None = None) -> tuple[str, int]:
 
 def _path(cache_dir: Path, game: BenchGame, index: str, order: int) -> Path:
     safe = index.replace("/", "_")
-    return Path(cache_dir) / f"{game.name}-{game.key_hash}" / f"{safe}_order{order}.npz"
+    return Path(cache_dir) / game.cache_folder / f"{safe}_order{order}.npz"
 
 
 def ground_truth(game: BenchGame, index: Any, max_order: int | None = None, *,
@@ -46,7 +46,8 @@ def ground_truth(game: BenchGame, index: Any, max_order: int | None = None, *,
     The cache file is ``<cache_dir>/<game name>-<hash of game.key>/<index>_order<k>.npz`` with
     the values, the sets and a JSON record of what it cost (``seconds_table``: building the 2^n
     values, shared by a game's indices and recorded with the first; ``seconds_exact``: the
-    engine's call).
+    engine's call; ``evaluations``: the game evaluations the table took, run now and read from
+    the game's disk cache (:meth:`BenchGame.table`), and the model rows behind them).
 
     Returns
     -------
@@ -65,12 +66,13 @@ def ground_truth(game: BenchGame, index: Any, max_order: int | None = None, *,
         return res, {**meta["cost"], "cached": True, "path": str(path)}
     had = game._table is not None
     t0 = time.perf_counter()
-    table = game.table()
+    table = game.table(cache_dir if cache else None)
     t_table = 0.0 if had else time.perf_counter() - t0
     t0 = time.perf_counter()
     res = exact(table, name, order)
     t_exact = time.perf_counter() - t0
-    cost = {"seconds_table": t_table, "seconds_exact": t_exact}
+    cost = {"seconds_table": t_table, "seconds_exact": t_exact,
+            "evaluations": {} if had else game.evaluations}
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {"game": game.key, "index": name, "order": order,
