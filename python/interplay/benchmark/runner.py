@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -399,6 +400,10 @@ def run(games: Any, indices: Sequence[Any], budgets: Sequence[int], seeds: Seque
     return pq.read_table(output) if output.exists() else None
 
 
+#: in-process estimators already called once in this process (see _Cell.run)
+_WARMED: set[str] = set()
+
+
 class _Cell:
     """The budgets and seeds of one (game, estimator, index) of a run, with the skip rules."""
 
@@ -413,6 +418,14 @@ class _Cell:
         C, v = self.samples[weighting]
         tr = truth.values[truth.sizes >= 1]
         sets = [list(truth.players(r)) for r in np.flatnonzero(truth.sizes >= 1)]
+        lib, what = est.split(":", 1)
+        if lib != "shapiq" and est not in _WARMED:
+            # the first call in a process (imports, shap's numba compilation: 5.7 s for
+            # PermutationExplainer) is not the estimator's cost: run it once, untimed
+            _WARMED.add(est)
+            with contextlib.suppress(Exception), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _estimate(lib, what, g.n_players, name, order, 2 * g.n_players + 2, 0)(g)
         prev: tuple[int, float] | None = None
         skip = None
         for b in self.budgets:
