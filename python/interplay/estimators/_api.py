@@ -55,13 +55,22 @@ def serves_grid(index: Any) -> bool:
     return GRID_NEEDS <= idx.capabilities
 
 
+def serves_any(index: Any) -> bool:
+    """Whether some sampled estimator (a method of NEEDS) serves ``index`` (str or object)."""
+    try:
+        idx = get_index(index)
+    except (TypeError, ValueError):
+        return True  # let the estimator name the problem
+    return any(serves(m, idx) for m in NEEDS)
+
+
 #: method -> the built-in index names it serves (derived from NEEDS and the capabilities)
 METHODS: dict[str, tuple[str, ...]] = {
     m: tuple(name for name in INDEX_NAMES if serves(m, get_index(name))) for m in NEEDS}
 
 
-#: an index no sampled estimator serves (Moebius) is computed by method="auto" from all 2^n
-#: coalitions when the budget covers them, up to this many players
+#: method="exact" (what interplay.explain runs for an index no sampled estimator serves, such as
+#: Moebius): every one of the 2^n coalitions, then interplay.exact; up to this many players
 EXACT_MAX_PLAYERS = 24
 
 
@@ -79,7 +88,8 @@ SII_LARGE_TERMS = 2
 
 
 def _large_sii(idx: Index, served: list, n: int | None, budget: int | None) -> bool:
-    return (served[0] == "kernelshapiq" and "svarmiq" in served and idx.order == 2
+    return (bool(served) and served[0] == "kernelshapiq" and "svarmiq" in served
+            and idx.order == 2
             and n is not None and budget is not None and n >= SII_LARGE_MIN_N
             and budget < SII_LARGE_TERMS * n * (n + 1) // 2)
 
@@ -87,12 +97,12 @@ def _large_sii(idx: Index, served: list, n: int | None, budget: int | None) -> b
 def _auto(idx: Index, n: int | None, budget: int | None) -> str:
     served = [m for m in AUTO_ORDER if serves(m, idx)]
     if not served:
-        if n is not None and budget is not None and n <= EXACT_MAX_PLAYERS and budget >= 1 << n:
-            return "exact"  # e.g. Moebius: every coalition, then interplay.exact
-        need = (f"; it is computed from all 2^{n} = {1 << n} coalitions: give budget >= "
-                f"{1 << n}" if n is not None and n <= EXACT_MAX_PLAYERS else "")
+        need = (f"; method='exact' computes it from all 2^{n} = {1 << n} coalitions (budget >= "
+                f"{1 << n})" if n is not None and n <= EXACT_MAX_PLAYERS else "")
+        use = (["method='sparse' (a sparse recovery, docs/sparse.md)"]
+               if SPARSE_NEEDS <= idx.capabilities else []) + ["interplay.exact"]
         raise ValueError(f"index: no sampled estimator serves {idx.name!r} (capabilities "
-                         f"{sorted(idx.capabilities)}){need}, or use interplay.exact")
+                         f"{sorted(idx.capabilities)}){need}; or use {' or '.join(use)}")
     if _large_sii(idx, served, n, budget):
         return "svarmiq"
     if (served[0] == "svarmiq" and "permutation" in served and n is not None
@@ -115,6 +125,14 @@ def _check_method(method: Any, idx: Index, n: int | None = None,
         raise TypeError(f"method must be a str, got {type(method).__name__}")
     if method == "auto":
         return _auto(idx, n, budget)
+    if method == "exact":
+        if n is not None and n > EXACT_MAX_PLAYERS:
+            raise ValueError(f"method='exact' evaluates all 2^n coalitions: at most "
+                             f"{EXACT_MAX_PLAYERS} players, got n_players = {n}")
+        if n is not None and budget is not None and budget < 1 << n:
+            raise ValueError(f"budget = {budget}: method='exact' ({idx.name}) evaluates all 2^{n} "
+                             f"= {1 << n} coalitions; give budget >= {1 << n}")
+        return method
     if method == "sparse":
         if not SPARSE_NEEDS <= idx.capabilities:
             raise ValueError(f"method='sparse' needs an index with Moebius weights, got "

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._validation import MemoryPlanError, check_int
 from ..estimators import make_estimator as _make_estimator
-from ..estimators._api import serves_grid
+from ..estimators._api import serves_any, serves_grid
 from ..estimators._grid import grid_min_budget
 from .._rng import resolve_seed
 from ..indices import get_index
@@ -200,6 +200,8 @@ def run_estimators(
     raising; a failed game's result is None and the other games finish. A shared model call that
     fails is retried game by game, so that only the games that fail alone are dropped.
     """
+    # an index that no sampled estimator serves (Moebius) is computed from every coalition
+    method_i = "exact" if make is None and method == "auto" and not serves_any(index) else method
     make = make or _make_estimator
     seed = resolve_seed(seed)  # one seed for all items (and for their budget plans)
     # the restricted basis and the cap reach the estimator only when asked for (a custom
@@ -236,7 +238,7 @@ def run_estimators(
             b_i, k_i = _grid_plan(label, int(groups[0]), int(groups[1]), index, budget,
                                   max_order, p, seed, basis)
         return make(
-            games[i].n_players, index, b_i, max_order=k_i, method=method, p=p, seed=seed,
+            games[i].n_players, index, b_i, max_order=k_i, method=method_i, p=p, seed=seed,
             player_groups=tuple(groups) if want_grid else None, **extra,
         )
 
