@@ -27,6 +27,7 @@ _LAZY = {
     "fidelity": "interplay.metrics",
     "metrics": "interplay.metrics",
     "plot": "interplay.plot",
+    "scoring": "interplay.scoring",
     "pid": "interplay.information",
     "pid_from_samples": "interplay.information",
     "pid_from_embeddings": "interplay.information",

@@ -99,7 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "together: fewer players for a long text)")
     ex.add_argument("--top", type=_positive, default=5,
                     help="strongest cross interactions printed per item")
-    ex.add_argument("--device", default="cpu")
+    ex.add_argument("--device", default=None, help="torch device (default cpu; with "
+                    "--engine ray and --gpus-per-worker: cuda)")
+    ex.add_argument("--engine", choices=("local", "ray"), default="local",
+                    help="local: this process (default); ray: a pool of Ray actors, one model "
+                    "each (extra 'ray'; docs/scaling.md)")
+    ex.add_argument("--address", help="--engine ray: a running Ray cluster's address (default: "
+                    "start a local Ray instance)")
+    ex.add_argument("--workers", type=_positive, default=None,
+                    help="--engine ray: actors, each with its own model (default 1)")
+    ex.add_argument("--gpus-per-worker", type=float, default=None,
+                    help="--engine ray: GPUs of each actor (default 0)")
     ex.add_argument("--quiet", action="store_true", help="no progress bar, no printing")
     ex.add_argument("--truncate", action="store_true",
                     help="cut texts longer than the model's limit (e.g. 256 tokens for "
@@ -302,6 +312,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if not args.demo:
             raise SystemExit("interplay explain: give an output directory with -o/--output")
         out_dir = tempfile.mkdtemp(prefix="interplay-demo-")
+    ray_only = [f"--{k.replace('_', '-')}" for k in ("address", "workers", "gpus_per_worker")
+                if getattr(args, k) is not None]
+    if ray_only and args.engine != "ray":
+        raise SystemExit(f"interplay explain: {', '.join(ray_only)} need --engine ray")
     if not args.demo or args.output is not None:
         _check_output(Path(out_dir))
     budget = args.budget or (DEMO_BUDGET if args.demo else 2**12)
@@ -320,7 +334,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     torch.set_grad_enabled(False)
     if args.quiet:
         _quiet_transformers()
-    model, tokenizer = _load_model(args.model, kind, args.device) if items else (None, None)
+    model = tokenizer = None
+    if items and args.engine == "local":
+        model, tokenizer = _load_model(args.model, kind, args.device or "cpu")
     masker = None
     if kind == "modalities":
         from .models.batch import modality_masker  # noqa: PLC0415
@@ -353,16 +369,27 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if kind == "modalities":
         meta.update(background=args.background, impute=args.impute if args.background else None,
                     n_draws=args.n_draws if args.impute == "draws" and args.background else None)
+    common = dict(index=args.index, max_order=args.max_order, budget=budget, method=args.method,
+                  p=args.p, seed=args.seed, batch_size=args.batch_size,
+                  items_per_call=args.items_per_call, text_mode=args.text_mode,
+                  progress=not args.quiet, on_result=show,
+                  grid=False if args.no_grid else "auto", masker=masker, errors=read_errors,
+                  on_error=report, meta=meta, overwrite=args.overwrite, truncate=args.truncate,
+                  players=args.players, basis=args.basis, max_terms=args.max_terms)
     try:
-        summary = explain_items(
-            items, out_dir, model=model, index=args.index, max_order=args.max_order, budget=budget,
-            method=args.method, p=args.p, seed=args.seed, batch_size=args.batch_size,
-            items_per_call=args.items_per_call, tokenizer=tokenizer, text_mode=args.text_mode,
-            progress=not args.quiet, on_result=show, grid=False if args.no_grid else "auto",
-            masker=masker, kind=kind, errors=read_errors, on_error=report,
-            meta=meta, overwrite=args.overwrite, truncate=args.truncate, players=args.players,
-            basis=args.basis, max_terms=args.max_terms,
-        )
+        if args.engine == "ray":
+            from .scoring import explain_dataset  # noqa: PLC0415
+
+            try:
+                summary = explain_dataset(
+                    items, out_dir, model=args.model, address=args.address,
+                    workers=args.workers or 1, gpus_per_worker=args.gpus_per_worker or 0.0,
+                    device=args.device, **common)
+            except ImportError as exc:
+                raise SystemExit(f"interplay explain: --engine ray: {exc}") from None
+        else:
+            summary = explain_items(items, out_dir, model=model, tokenizer=tokenizer, kind=kind,
+                                    **common)
     except SettingsMismatch as exc:
         raise SystemExit(f"interplay explain: {exc}") from None
     except KeyboardInterrupt:
@@ -380,6 +407,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
                  f"{100 * st['seconds_outside'] / max(st['seconds_total'], 1e-12):.1f}% of "
                  "scheduler time outside the model") if st else ""
         errs = f", {failed} failed (see {summary['errors_file']})" if failed else ""
+        if args.engine == "ray" and summary["seconds_to_first"] is not None:
+            extra += (f"\nray: {summary['workers']} worker(s), "
+                      f"{summary['items_per_second']:.2f} items/s, first result after "
+                      f"{summary['seconds_to_first']:.1f} s, "
+                      f"{summary['bytes_in_per_item']:.0f} B in and "
+                      f"{summary['bytes_out_per_item']:.0f} B out per item, "
+                      f"{summary['seconds_outside_model']:.1f} s of "
+                      f"{summary['seconds_in_workers']:.1f} s in the workers outside the model")
         print(f"\n{summary['written']} written, {summary['skipped']} already done{errs}, in "
               f"{summary['seconds']:.1f} s{extra}\nresults: {out_dir}", file=sys.stderr)
     elif failed:

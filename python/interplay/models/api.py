@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -430,9 +430,15 @@ def scheduler_stats(games: Sequence[_ModelGame]) -> dict[str, Any]:
         for m in models:
             if m is not None:
                 seen[id(m)] = m
+    return sum_stats(m.stats.as_dict() for m in seen.values())
+
+
+def sum_stats(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Scheduler accounting (:meth:`Stats.as_dict`) of several models or workers, summed
+    (``max_batch_size``: the largest)."""
     total: dict[str, Any] = {}
-    for m in seen.values():
-        for k, v in m.stats.as_dict().items():
+    for part in parts:
+        for k, v in part.items():
             total[k] = max(total.get(k, 0), v) if k == "max_batch_size" else total.get(k, 0) + v
     return total
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..results import InteractionResult
-from .api import build_games, run_estimators, scheduler_stats
+from .api import build_games, run_estimators, sum_stats
 from .maskers import TextTooLong
 
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{1,120}$")
@@ -109,6 +109,13 @@ def read_items(
                 except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge ints, depth
                     reason = exc.msg if isinstance(exc, json.JSONDecodeError) else one_line(exc)
                     records.append((where, ValueError(f"not valid JSON ({reason})")))
+    return items_from_records(records, errors)
+
+
+def items_from_records(records: Sequence[tuple[str, Any]],
+                       errors: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Items (each with its ``id``) of ``(where, object or exception)`` records, checked as
+    :func:`read_items` does (also used for the rows of a ``ray.data.Dataset``)."""
     items = []
     first: dict[str, str] = {}
     for pos, (where, obj) in enumerate(records):
@@ -338,13 +345,132 @@ def read_result(path: str | os.PathLike) -> InteractionResult:
 
 
 def _write_atomic(table: Any, path: Path) -> None:
+    """Write a pyarrow Table (or the bytes of a Parquet file) to ``path`` atomically: a
+    temporary file, fsync, then rename."""
     import pyarrow.parquet as pq  # noqa: PLC0415
 
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp)
+    if isinstance(table, bytes):
+        tmp.write_bytes(table)
+    else:
+        pq.write_table(table, tmp)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+class GroupExplainer:
+    """The per-item work of :func:`explain_items`, on one model loaded once: each call explains
+    a group of items together (their rows packed into shared model calls and cache) and returns,
+    per item, ``(item, result, table, None)`` or ``(item, None, None, error record)``.
+
+    The local engine calls it in its process; the Ray engine (:mod:`interplay.scoring`) calls it
+    in each worker, so both run the same code on the same groups. Encoders (their scheduler,
+    batch size found by "auto" and OOM cap) persist across calls; the cache is cleared between
+    groups (items do not repeat). ``meta``: the file metadata (run settings included).
+    """
+
+    def __init__(self, model: Any, *, meta: dict[str, Any], masker: Any = None,
+                 tokenizer: Any = None, text_mode: str = "attention",
+                 batch_size: int | str = "auto", truncate: bool = False, players: str = "tokens",
+                 kind: str | None = None, make_estimator: Callable[..., Any] | None = None,
+                 **estimate: Any) -> None:
+        self.shared: dict[str, Any] = {}
+        self.build = functools.partial(build_games, model, masker=masker, tokenizer=tokenizer,
+                                       text_mode=text_mode, batch_size=batch_size,
+                                       shared=self.shared, truncate=truncate, players=players)
+        self.names = getattr(masker, "names", None)
+        self.kind, self.meta, self.make, self.estimate = kind, meta, make_estimator, estimate
+
+    def __call__(self, group: Sequence[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
+        for mm in self.shared.values():  # items do not repeat: keep the cache small
+            if mm.scheduler.cache is not None:
+                mm.scheduler.cache.clear()
+        done: list[tuple[Any, Any, Any, Any]] = []
+        ok, games = [], []
+        for it in group:
+            try:
+                games.append(_item_game(it, self.build, self.names, self.kind))
+                ok.append(it)
+            except Exception as exc:  # noqa: BLE001  (this item fails, the others go on)
+                done.append((it, None, None, error_record(it["id"], exc)))
+        failed: dict[int, Exception] = {}
+        results = run_estimators(games, self.make, labels=[it["id"] for it in ok],
+                                 errors=failed, **self.estimate) if games else []
+        for j, (it, res) in enumerate(zip(ok, results)):
+            try:
+                table = None if res is None else result_table(res, it["id"], self.meta)
+            except Exception as exc:  # noqa: BLE001
+                failed[j] = exc
+            done.append((it, None, None, error_record(it["id"], failed[j])) if j in failed
+                        else (it, res, table, None))
+        return done
+
+    def stats(self) -> dict[str, Any]:
+        """Scheduler accounting of this explainer's encoders since it was made."""
+        return sum_stats(mm.stats.as_dict() for mm in self.shared.values())
+
+
+class OutputFolder:
+    """The output side of a run, shared by the local and the Ray engine: the settings check,
+    the items still to do, the errors file, the progress bar (items/s, ETA) and atomic writes
+    of ``<out>/<id>.parquet``. Errors of the folder itself (cannot write) raise."""
+
+    def __init__(self, items: Sequence[dict[str, Any]], out_dir: str | os.PathLike,
+                 settings: dict[str, Any], *, meta: dict[str, Any] | None,
+                 errors: Sequence[dict[str, Any]] = (), overwrite: bool = False,
+                 on_error: Callable[[dict[str, Any]], None] | None = None,
+                 progress: bool = True) -> None:
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.errors_path = self.out / ERRORS_FILE
+        self.errors_path.unlink(missing_ok=True)
+        self.n_items, self.on_error = len(items), on_error
+        self.written = self.failed = 0
+        self.bar = None
+        stale = _check_settings(items, self.out, settings, overwrite)
+        for rec in errors:
+            self.fail(rec)
+        self.todo = [it for it in items
+                     if it["id"] in stale or not output_path(self.out, it["id"]).exists()]
+        self.skipped = len(items) - len(self.todo)
+        self.meta = {**(meta or {}), "settings": settings}
+        self.t0 = time.perf_counter()
+        if progress:
+            from tqdm.auto import tqdm  # noqa: PLC0415
+
+            self.bar = tqdm(total=len(items), initial=self.skipped, unit="item", desc="explain",
+                            dynamic_ncols=True)
+
+    def fail(self, record: dict[str, Any]) -> None:
+        self.failed += 1
+        with open(self.errors_path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if self.on_error is not None:
+            self.on_error(record)
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def write(self, item_id: str, table: Any) -> None:
+        _write_atomic(table, output_path(self.out, item_id))
+        self.written += 1
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def summary(self, stats: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "items": self.n_items,
+            "skipped": self.skipped,
+            "written": self.written,
+            "failed": self.failed,
+            "errors_file": str(self.errors_path) if self.failed else None,
+            "seconds": time.perf_counter() - self.t0,
+            "scheduler": stats,
+        }
 
 
 def explain_items(
@@ -401,93 +527,35 @@ def explain_items(
     differ, :class:`SettingsMismatch` is raised before any model call, unless ``overwrite``, which
     recomputes those items.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    errors_path = out / ERRORS_FILE
-    errors_path.unlink(missing_ok=True)
-    n_failed = 0
-    bar = None  # the progress bar, once the items to do are known
-
-    def fail(record: dict[str, Any]) -> None:
-        nonlocal n_failed
-        n_failed += 1
-        with open(errors_path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-        if on_error is not None:
-            on_error(record)
-        if bar is not None:
-            bar.update(1)
-
     settings = run_settings(index=index, max_order=max_order, budget=budget, method=method, p=p,
                             seed=seed, text_mode=text_mode, grid=grid, truncate=truncate,
                             players=players, meta=meta, basis=basis, max_terms=max_terms)
-    stale = _check_settings(items, out, settings, overwrite)
-    for rec in errors:
-        fail(rec)
-    todo = [it for it in items if it["id"] in stale or not output_path(out, it["id"]).exists()]
-    n_done_before = len(items) - len(todo)
-    meta = {**(meta or {}), "settings": settings}
-    names = getattr(masker, "names", None)
-    if progress:
-        from tqdm.auto import tqdm  # noqa: PLC0415
-
-        bar = tqdm(total=len(items), initial=n_done_before, unit="item", desc="explain",
-                   dynamic_ncols=True)
-    stats: dict[str, Any] = {}
-    shared: dict[str, Any] = {}  # encoders (and their auto batch size) kept across chunks
-    build = functools.partial(build_games, model, masker=masker, tokenizer=tokenizer,
-                              text_mode=text_mode, batch_size=batch_size, shared=shared,
-                              truncate=truncate, players=players)
-    t0 = time.perf_counter()
-    written = 0
-    games: list[Any] = []
+    run = OutputFolder(items, out_dir, settings, meta=meta, errors=errors, overwrite=overwrite,
+                       on_error=on_error, progress=progress)
+    explainer = GroupExplainer(
+        model, meta=run.meta, masker=masker, tokenizer=tokenizer, text_mode=text_mode,
+        batch_size=batch_size, truncate=truncate, players=players, kind=kind,
+        make_estimator=make_estimator, index=index, budget=budget, max_order=max_order,
+        method=method, p=p, seed=seed, grid=grid, basis=basis, max_terms=max_terms)
     try:
-        step = max(1, int(items_per_call))
-        for chunk in (todo[i: i + step] for i in range(0, len(todo), step)):
-            for mm in shared.values():  # items do not repeat: keep the cache small
-                if mm.scheduler.cache is not None:
-                    mm.scheduler.cache.clear()
-            ok, games = [], []
-            for it in chunk:
-                try:
-                    games.append(_item_game(it, build, names, kind))
-                    ok.append(it)
-                except Exception as exc:  # noqa: BLE001  (this item fails, the others go on)
-                    fail(error_record(it["id"], exc))
-            failed: dict[int, Exception] = {}
-            results = run_estimators(games, make_estimator, index=index, budget=budget,
-                                     max_order=max_order, method=method, p=p, seed=seed,
-                                     grid=grid, labels=[it["id"] for it in ok],
-                                     errors=failed, basis=basis,
-                                     max_terms=max_terms) if games else []
-            for j, (it, res) in enumerate(zip(ok, results)):
-                try:
-                    table = None if res is None else result_table(res, it["id"], meta)
-                except Exception as exc:  # noqa: BLE001
-                    failed[j] = exc
-                if j in failed:
-                    fail(error_record(it["id"], failed[j]))
+        for group in item_groups(run.todo, items_per_call):
+            for it, res, table, err in explainer(group):
+                if err is not None:
+                    run.fail(err)
                     continue
-                _write_atomic(table, output_path(out, it["id"]))
-                written += 1
+                run.write(it["id"], table)
                 if on_result is not None:
                     on_result(it, res)
-                if bar is not None:
-                    bar.update(1)
     finally:
-        if bar is not None:
-            bar.close()
-    if shared and games:
-        stats = scheduler_stats(games)
-    return {
-        "items": len(items),
-        "skipped": n_done_before,
-        "written": written,
-        "failed": n_failed,
-        "errors_file": str(errors_path) if n_failed else None,
-        "seconds": time.perf_counter() - t0,
-        "scheduler": stats,
-    }
+        run.close()
+    return run.summary(explainer.stats())
+
+
+def item_groups(todo: Sequence[dict[str, Any]], items_per_call: int) -> list[list[dict[str, Any]]]:
+    """The groups of ``items_per_call`` consecutive items explained together (both engines form
+    the same groups, so that their model calls, and values, are the same)."""
+    step = max(1, int(items_per_call))
+    return [list(todo[i: i + step]) for i in range(0, len(todo), step)]
 
 
 class SettingsMismatch(ValueError):
