@@ -47,6 +47,18 @@ def deadline(seconds):
         signal.signal(signal.SIGALRM, old)
 
 
+@contextlib.contextmanager
+def torch_threads(n):
+    """The local engine's runs use as many torch threads as a worker (``cpus_per_worker``): a
+    model's last bits may depend on the thread count (the CLIP below's do)."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 @pytest.fixture(scope="module")
 def ray_address():
     """A local Ray instance for this module; environment and SIGTERM handler restored and
@@ -102,11 +114,13 @@ def test_minilm_two_workers_equal_local_errors_and_resume(ray_address, minilm, t
     with open(src, "a") as fh:
         fh.write("{not json\n")
     local_errors = []
-    want = explain_items(read_items(src, errors=local_errors), tmp_path / "local", model=minilm,
-                         items_per_call=2, meta=MINILM, kind="text-pair", errors=local_errors,
-                         **KW)
+    with torch_threads(1):
+        want = explain_items(read_items(src, errors=local_errors), tmp_path / "local",
+                             model=minilm, items_per_call=2, meta=MINILM, kind="text-pair",
+                             errors=local_errors, **KW)
     with deadline(400):
-        got = explain_dataset(src, tmp_path / "ray", workers=2, items_per_call=2, **KW)
+        got = explain_dataset(src, tmp_path / "ray", workers=2, cpus_per_worker=1,
+                              items_per_call=2, **KW)
     assert (got["written"], got["failed"]) == (want["written"], want["failed"]) == (6, 4)
     same_files(tmp_path / "local", tmp_path / "ray", [it["id"] for it in ITEMS[:6]])
     errs = [json.loads(ln) for ln in (tmp_path / "ray" / "errors.jsonl").read_text().splitlines()]
@@ -142,11 +156,12 @@ def test_tiny_clip_one_worker_equals_local(ray_address, tiny_clip, tmp_path):
     write_jsonl(tmp_path / "items.jsonl", items)
     kw = dict(budget=256, batch_size=16, progress=False, items_per_call=2, max_order=1)
     model = AutoModel.from_pretrained(model_dir).eval()  # as `--model DIR` loads it
-    want = explain_items(read_items(tmp_path / "items.jsonl"), tmp_path / "local", model=model,
-                         kind="image-text", meta={"model": str(model_dir)}, **kw)
+    with torch_threads(1):
+        want = explain_items(read_items(tmp_path / "items.jsonl"), tmp_path / "local",
+                             model=model, kind="image-text", meta={"model": str(model_dir)}, **kw)
     with deadline(400):
         got = explain_dataset(tmp_path / "items.jsonl", tmp_path / "ray", model=model_dir,
-                              workers=1, **kw)
+                              workers=1, cpus_per_worker=1, **kw)
     assert got["written"] == want["written"] == 3
     same_files(tmp_path / "local", tmp_path / "ray", [it["id"] for it in items])
 
@@ -189,12 +204,14 @@ def test_killed_workers_are_retried_exactly_once(ray_address, minilm, tmp_path):
 
     src = tmp_path / "items.jsonl"
     write_jsonl(src, ITEMS)
-    explain_items(read_items(src), tmp_path / "local", model=minilm, items_per_call=1,
-                  meta=MINILM, kind="text-pair", **KW)
+    with torch_threads(1):
+        explain_items(read_items(src), tmp_path / "local", model=minilm, items_per_call=1,
+                      meta=MINILM, kind="text-pair", **KW)
     try:
         with deadline(400):
             got = explain_dataset(src, tmp_path / "ray", model=load, workers=2,
-                                  items_per_call=1, meta=MINILM, on_result=kill_workers, **KW)
+                                  cpus_per_worker=1, items_per_call=1, meta=MINILM,
+                                  on_result=kill_workers, **KW)
         restarts = len(ray.get(registry.get.remote())) - len(killed)
     finally:
         ray.kill(registry)
@@ -221,8 +238,10 @@ def test_killed_driver_restarted_finishes_the_rest(ray_address, minilm, tmp_path
         assert 1 <= len(before) < len(ITEMS), before
         rest = run_cli(args, env)
         assert rest.wait(timeout=300) == 0, rest.stderr.read().decode()
-    explain_items(read_items(src), tmp_path / "full", model=minilm, items_per_call=1,
-                  meta={**MINILM, "p": 0.5, "seed": 0, "budget": 128}, kind="text-pair", **KW)
+    with torch_threads(2):  # the CLI's one worker gets this instance's 2 CPUs: 2 threads
+        explain_items(read_items(src), tmp_path / "full", model=minilm, items_per_call=1,
+                      meta={**MINILM, "p": 0.5, "seed": 0, "budget": 128}, kind="text-pair",
+                      **KW)
     after = {p.name: p.stat().st_mtime_ns for p in part.glob("*.parquet")}
     assert len(after) == len(ITEMS)
     assert all(after[name] == t for name, t in before.items())  # nothing recomputed

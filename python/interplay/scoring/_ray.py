@@ -37,6 +37,7 @@ class _Worker:
         from ..models.batch import GroupExplainer  # noqa: PLC0415
 
         torch.set_grad_enabled(False)  # an actor process of its own: nothing to restore
+        torch.set_num_threads(spec["threads"])  # its CPUs (a model's last bits may depend on it)
         model, tokenizer = _load(spec["model"], spec["kind"], spec["device"])
         self.explain = GroupExplainer(model, tokenizer=tokenizer, meta=spec["meta"],
                                       masker=spec["masker"], kind=spec["kind"], **spec["kw"])
@@ -149,8 +150,10 @@ def explain_dataset(
 
     The values are those of :func:`interplay.models.batch.explain_items` (the local engine,
     ``interplay explain``): each worker runs its per-item code on the same groups of
-    ``items_per_call`` items, so with a fixed ``batch_size`` the files are bit for bit the
-    local engine's ("auto" picks batch sizes from timings, on either engine). For a text pair
+    ``items_per_call`` items, so with a fixed ``batch_size`` and as many torch threads as the
+    local run (``cpus_per_worker``) the files are bit for bit the local engine's ("auto" picks
+    batch sizes from timings, on either engine; a model's last bits may depend on the batch and
+    the thread count). For a text pair
     and index :math:`I` the file holds :math:`I(S)` for every set :math:`|S| \\le`
     ``max_order`` of the item's players, as :func:`interplay.explain` defines it.
 
@@ -173,7 +176,8 @@ def explain_dataset(
     workers : int
         Actors, each with its own model.
     gpus_per_worker, cpus_per_worker : float
-        Resources of each actor (default CPUs: the cluster's CPUs divided among the workers).
+        Resources of each actor (default CPUs: the cluster's CPUs divided among the workers);
+        an actor's torch threads are its CPUs (at least 1).
     device : str, optional
         Torch device of the workers' models (default "cuda" with GPUs, else "cpu").
     index, max_order, budget, method, p, seed, batch_size, items_per_call, text_mode, grid,
@@ -294,6 +298,7 @@ def _execute(ray: Any, run: Any, groups: list[list[dict[str, Any]]],
     if cpus is None:  # the cluster's CPUs shared among the workers (torch threads follow)
         total = ray.cluster_resources().get("CPU", 1.0)
         cpus = max(1.0, float(int(total // workers)))
+    spec = {**spec, "threads": max(1, int(cpus))}
     ds = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
         _Worker, fn_constructor_kwargs={"spec": spec}, batch_size=1, batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=cpus, num_gpus=gpus or None)
