@@ -140,13 +140,14 @@ def bench_captum(args):
     from interplay.compat import captum as compat
 
     for name in ("ShapleyValueSampling", "KernelShap"):
+        shapes = []
         for label, cls in ((f"captum {name}", getattr(captum.attr, name)),
                            (f"interplay.compat.captum.{name}", getattr(compat, name))):
             torch.manual_seed(0)
             got, (cpu, wall) = timed(lambda cls=cls: cls(net).attribute(x, baselines=base),
                                      args.repeats)
-            # captum's KernelShap drops the output axis of a (B, 1) model: (B, n), not (B, 1, n)
-            assert got.reshape(len(x), -1).shape == ours.reshape(len(x), -1).shape, label
+            shapes.append(got.shape)  # KernelShap: (B, n) for this (B, 1) model, as captum's
+            assert shapes[-1] == shapes[0], (label, shapes)
             err = float((got.double().reshape(len(x), -1)
                          - ours.double().reshape(len(x), -1)).abs().max())
             rows.append(dict(method=label, cpu=cpu, wall=wall, max_abs_err_vs_exact=err))

@@ -96,7 +96,10 @@ def test_sampling_reproducible_and_close(rng, cls):
     """Same seed, same tensor; another seed, another one; the error to the exact values falls
     as n_samples grows and is small at 100 permutations' worth; exact once n_samples covers
     2^n (n = 12 players)."""
-    net = _mlp(12, 1, seed=2)
+    mlp = _mlp(12, 1, seed=2)
+
+    def net(z):  # one scalar per example: (B, n) attributions from every class
+        return mlp(z)[:, 0]
     x = torch.from_numpy(rng.normal(size=(2, 12)))
     exact = ShapleyValues(net).attribute(x)
     per = 12 if cls is KernelShap else 1  # KernelShap counts coalitions, sampling permutations
@@ -145,21 +148,58 @@ def test_bad_input_is_refused_before_any_model_call(rng):
     assert calls == []
 
 
-@pytest.mark.parametrize("out_shape", [(), (1,), (2,)])
-def test_without_target_every_output_like_captum(rng, out_shape):
-    """target=None: captum attributes every output of an example, shape (B, *outputs, n)."""
-    w = torch.from_numpy(rng.normal(size=(3, 2)))
+def _shape(r):
+    return tuple(tuple(t.shape) for t in r) if isinstance(r, tuple) else tuple(r.shape)
 
-    def f(z):
-        y = torch.tanh(z @ w)
-        return y.sum(1) if out_shape == () else y[:, : out_shape[0]]
-    x = torch.from_numpy(rng.normal(size=(2, 3)))
-    got = ShapleyValues(f).attribute(x, baselines=0.5)
-    ref = captum_attr.ShapleyValues(f).attribute(x, baselines=0.5)
-    assert got.shape == ref.shape == (2, *out_shape, 3)
-    torch.testing.assert_close(got, ref.double(), rtol=0, atol=1e-6)
-    ks = KernelShap(f).attribute(x, baselines=0.5, return_input_shape=False)
-    assert ks.shape == (2, *out_shape, 3)
+
+@pytest.mark.filterwarnings("ignore:You are providing multiple inputs:UserWarning")
+@pytest.mark.parametrize("cls", [ShapleyValues, ShapleyValueSampling, KernelShap])
+def test_output_shapes_and_errors_are_captums(rng, cls):
+    """captum 0.9 is the oracle for every combination of model output (B,), (B, 1), (B, C),
+    target None / int / per-example list (captum refuses a target on (B,) outputs), a tensor or a tuple of tensors, with and without a
+    feature_mask (and KernelShap's return_input_shape): the same shapes, and an error where
+    captum raises one (KernelShap without target on C > 1 outputs, a target out of range).
+    Without a target captum's ShapleyValues and ShapleyValueSampling keep the output axes,
+    (B, 1, ...) for a one-column model, while its KernelShap returns (B, ...). The values are
+    captum ShapleyValues' (1e-6; the sampled classes are exact at these budgets)."""
+    w = torch.from_numpy(rng.normal(size=(5, 3)))
+    outputs = {"B": lambda y: y.sum(1), "B1": lambda y: y[:, :1], "BC": lambda y: y}
+    x = torch.from_numpy(rng.normal(size=(2, 5)))
+    forms = {"tensor": (x, torch.tensor([[0, 0, 1, 2, 2]])),
+             "tuple": ((x[:, :3], x[:, 3:]), (torch.tensor([[0, 0, 1]]), torch.tensor([[2, 2]])))}
+    kw = {} if cls is ShapleyValues else {"n_samples": 64 if cls is KernelShap else 40}
+    checked = 0
+    for out, target, form, use_fm, ris in itertools.product(
+            outputs, (None, 1, [0, 1]), forms, (False, True),
+            (True, False) if cls is KernelShap else (True,)):
+        def f(*zs, out=out):
+            return outputs[out](torch.tanh(torch.cat(zs, 1) @ w))
+        inputs, fm = forms[form]
+        base = (0.5, 0.5) if form == "tuple" else 0.5  # captum: one baseline per input tensor
+        args = dict(target=target, baselines=base, feature_mask=fm if use_fm else None, **kw)
+        if cls is KernelShap:
+            args["return_input_shape"] = ris
+        try:  # captum's shapes do not depend on n_samples: a few keep it quick
+            ref = getattr(captum_attr, cls.__name__)(f).attribute(
+                inputs, **{**args, **({"n_samples": 4} if kw else {})})
+        except (AssertionError, IndexError, RuntimeError):  # captum refuses: so do we
+            with pytest.raises(ValueError, match="target"):
+                cls(f).attribute(inputs, **args)
+            checked += 1
+            continue
+        got = cls(f).attribute(inputs, **args)
+        assert _shape(got) == _shape(ref), (out, target, form, use_fm, ris)
+        exact = captum_attr.ShapleyValues(f).attribute(
+            inputs, target=target, baselines=base, feature_mask=fm if use_fm else None)
+        for g, e in zip(got if form == "tuple" and ris else (got,),
+                        exact if form == "tuple" else (exact,)):
+            if g.shape == e.shape or not ris:  # per-group values: one element per group
+                e = e if ris else torch.cat([t.reshape(*g.shape[:-1], -1) for t in (
+                    exact if form == "tuple" else (exact,))], -1)[..., [0, 2, 3] if use_fm
+                                                                  else slice(None)]
+            torch.testing.assert_close(g, e.reshape(g.shape).double(), rtol=0, atol=1e-6)
+        checked += 1
+    assert checked == 3 * 3 * 4 * (2 if cls is KernelShap else 1)
 
 
 @pytest.mark.parametrize("cls", [ShapleyValues, ShapleyValueSampling, KernelShap])

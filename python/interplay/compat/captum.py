@@ -68,6 +68,8 @@ class _PerturbedBatch:
         self.forward_func = forward_func
         self.target = self._target(target)
         self.out_shape: tuple = ()  # an example's outputs attributed (target None: all)
+        self.out_axes = True  # False: attributions without the output axes (KernelShap)
+        self.probed = False
         extra = additional_forward_args
         self.extra = () if extra is None else extra if isinstance(extra, tuple) else (extra,)
 
@@ -120,10 +122,19 @@ class _PerturbedBatch:
         """captum's first forward call, on the baselines: a forward function that returns one
         scalar for the whole batch (e.g. a loss) makes the batch one game (captum's aggregate
         mode), with captum's rules: perturbations_per_eval 1, one feature mask for all
-        examples (first dimension 1); attributions then have first dimension 1."""
+        examples (first dimension 1); attributions then have first dimension 1. A target that
+        does not index the output is refused here."""
+        if self.probed:
+            return
+        self.probed = True
         with torch.no_grad():
             out = torch.as_tensor(self.forward_func(*self.bases, *self.extra))
         if not (out.ndim == 0 or (self.B > 1 and out.numel() == 1)):
+            try:  # the output rows and the target checked on this one call
+                self._select(out, 1)
+            except (IndexError, RuntimeError) as e:
+                raise ValueError(f"target {self.target!r} does not index forward_func's "
+                                 f"output of shape {tuple(out.shape)}: {e}") from None
             return
         if self.per_eval != 1:
             raise ValueError("perturbations_per_eval must be 1 when forward_func returns one "
@@ -191,12 +202,13 @@ class _PerturbedBatch:
             phi[res.players(int(r))[0]] = vals[r]
         B = 1 if self.agg else self.B  # aggregate mode: one row of attributions
         phi = phi.T.reshape(B, -1, self.n)  # (B, O, n)
+        out_shape = self.out_shape if self.out_axes else ()
         if not return_input_shape:
-            return torch.from_numpy(phi.reshape(B, *self.out_shape, self.n)).to(
+            return torch.from_numpy(phi.reshape(B, *out_shape, self.n)).to(
                 self.xs[0].device, _float(self.xs[0].dtype))
         out = tuple(torch.from_numpy(np.take_along_axis(
             phi, pos[:B].reshape(B, 1, -1), axis=2).reshape(
-                B, *self.out_shape, *x.shape[1:])).to(x.device, _float(x.dtype))
+                B, *out_shape, *x.shape[1:])).to(x.device, _float(x.dtype))
             for x, pos in zip(self.xs, self.pos))
         return out if self.is_tuple else out[0]
 
@@ -313,4 +325,10 @@ class KernelShap(ShapleyValueSampling):
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
         game = self._game(inputs, baselines, target, additional_forward_args, feature_mask,
                           perturbations_per_eval)
+        game.probe()
+        if int(np.prod(game.out_shape)) != 1:  # captum's KernelShap (a Lime) has no output axes
+            raise ValueError(f"target: forward_func returns {int(np.prod(game.out_shape))} "
+                             "outputs per example; KernelShap needs a target selecting one "
+                             "(captum's rule: one scalar per example)")
+        game.out_axes = False
         return game.attributions(self._estimate(game, n_samples, seed), return_input_shape)
