@@ -172,7 +172,6 @@ class ExactExplainer:
     """
 
     MAX_PLAYERS = 24
-
     def __init__(self, model: Any, masker: Any, link: Any = None, linearize_link: bool = True,
                  feature_names: Sequence[str] | None = None):
         if not callable(model):
@@ -210,7 +209,8 @@ class ExactExplainer:
         fewer ``max_evals`` raise ValueError (before any model call); it never makes the values
         approximate (interplay's budget is all 2^n coalitions). ``main_effects``: add
         ``v({i}) - v(empty)`` as ``main_effects``. ``batch_size``: coalitions per model call
-        (each ``len(background)`` rows; "auto": about 2^16 rows). ``error_bounds`` and
+        (each ``len(background)`` rows; "auto": an instance's rows in equal calls of at most
+        ``TabularMasker.rows_per_call()``, about 8 MiB of input). ``error_bounds`` and
         ``silent`` are accepted and have no effect, as in shap's Exact explainer.
         """
         if isinstance(interactions, bool):  # shap's meaning: True is order 2, False order 1
@@ -223,8 +223,12 @@ class ExactExplainer:
         from ..models import TabularMasker  # noqa: PLC0415
 
         k = len(self.background)
-        if batch_size == "auto":
-            step = 1 << 16
+        n = self.background.shape[1]
+        masker = TabularMasker(background=self.background, strategy="draws", n_draws=k)
+        masker.numpy = True
+        if batch_size == "auto":  # an instance's rows in equal calls of at most rows_per_call
+            total = k << n
+            step = -(-total // -(-total // masker.rows_per_call()))
         elif isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool) \
                 and batch_size >= 1:
             step = int(batch_size) * k
@@ -237,7 +241,6 @@ class ExactExplainer:
         rows = np.asarray(getattr(X, "to_numpy", lambda: X)(), dtype=np.float64)
         if rows.ndim == 1:
             rows = rows[None, :]
-        n = self.background.shape[1]
         if rows.ndim != 2 or rows.shape[1] != n:
             raise ValueError(f"X must have {n} features (as the background), got shape "
                              f"{rows.shape}")
@@ -253,8 +256,6 @@ class ExactExplainer:
         names = names or [f"Feature {j}" for j in range(n)]  # shap's names for plain arrays
         results, effects = [], []
         index = "SV" if interactions == 1 else "STII"
-        masker = TabularMasker(background=self.background, strategy="draws", n_draws=k)
-        masker.numpy = True
         coalitions = ((np.arange(1 << n)[:, None] >> np.arange(n)) & 1).astype(bool)
         for x in rows:
             table = self._table(masker, masker.encode(x), coalitions, step)

@@ -109,7 +109,7 @@ class MaskedModel:
             batch_size=batch_size,
             cache=cache,
             prefetch=prefetch,
-            max_batch_size=max_batch_size,
+            max_batch_size=min(max_batch_size, masker.max_batch_size or max_batch_size),
             start_batch_size=min(masker.start_batch_size, max_batch_size),
         )
 

@@ -69,6 +69,7 @@ class Masker:
     device: Any = None
     numpy: bool = False  # emit NumPy rows (set by a MaskedModel with numpy=True)
     start_batch_size: int = 16  # coalitions of the scheduler's first "auto" batch
+    max_batch_size: int | None = None  # coalitions "auto" may grow to (None: the scheduler's)
 
     def encode(self, raw: Any) -> Instance:  # pragma: no cover (abstract)
         raise NotImplementedError
@@ -611,12 +612,28 @@ class TabularMasker(_ReplacementMasker):
     def signature(self) -> tuple:
         return super().signature() + (self.numpy,)
 
+    #: masked-input bytes per model call. A call's fixed cost is large next to a tabular row
+    #: (sklearn's validation, BLAS threads waking): 16 coalitions of 100 draws took 4x the CPU
+    #: time of shap's 102,400-row calls, and on two BLAS threads an MLP's 65,536-row calls took
+    #: 1.2x the CPU of 102,400-row ones. Past about 8 MiB of input (10^5 rows of 10 float64
+    #: features) its temporaries leave glibc's heap (32 MB mmap threshold) and fault in anew:
+    #: 131,000-row calls took 1.2x, 250,000-row ones 2x (bench/RESULTS.md, issue 13)
+    CALL_BYTES = 1 << 23
+
+    def rows_per_call(self) -> int:
+        """Model rows of about :attr:`CALL_BYTES` of masked input (at least one)."""
+        n = self._ref.shape[-1]
+        return max(1, self.CALL_BYTES // (np.dtype(self._dtype()).itemsize * max(n, 1)))
+
     @property
     def start_batch_size(self) -> int:  # type: ignore[override]
-        """About 2^16 model rows: tabular rows are small and a model call's fixed cost large
-        (sklearn's validation, BLAS threads waking; 16 coalitions of 100 draws took 4x the CPU
-        time of shap's 102,400-row calls)."""
-        return max(16, (1 << 16) // self.n_draws)
+        """Coalitions of about :attr:`CALL_BYTES` of masked input (each ``n_draws`` rows)."""
+        return max(1, self.rows_per_call() // self.n_draws)
+
+    @property
+    def max_batch_size(self) -> int:  # type: ignore[override]
+        """As :attr:`start_batch_size`: a larger call is no cheaper per row (see CALL_BYTES)."""
+        return self.start_batch_size
 
     def _reference(self, dtype: Any) -> np.ndarray:
         """Baseline (n,) or draws (k, n) in ``dtype``; the mean of the background rounded to
