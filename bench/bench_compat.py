@@ -3,6 +3,7 @@
     nice -n 10 env PYTHONPATH=python INTERPLAY_SHAPIQ_PYTHON=/path/to/python3.12 \
         python bench/bench_compat.py all        # the three parts below, one run
     nice -n 10 env PYTHONPATH=python python bench/bench_compat.py tabular [--label L]
+        [--blas-threads 1] [--repeats 7]
     nice -n 10 env PYTHONPATH=python python bench/bench_compat.py captum
     nice -n 10 env PYTHONPATH=python INTERPLAY_SHAPIQ_PYTHON=... python bench/bench_compat.py shapiq
 
@@ -14,6 +15,11 @@ and on a list of rows (torch float32 rows, the path of earlier versions); two da
 take 3 levels: the background often equals the instance there). Every interplay result is
 checked against shap's (1e-12 on the NumPy path, 1e-5 on the float32 one). ``--label`` runs only
 the list path (the API of trees before issue 13, e.g. PYTHONPATH=/work/wt/f4f4/python).
+``--blas-threads N`` holds BLAS (the model's matrix products) to N threads (threadpoolctl)
+for the whole part; default: the libraries' own. The methods run interleaved, one call each
+per round, ``--repeats`` rounds; each row gives the minimum and the median over the rounds of
+CPU and wall time, and ``model_cpu``: the median CPU time spent inside the model's calls (the
+rest is the explainer's own work).
 
 captum: captum's ShapleyValues against interplay.compat.captum.ShapleyValues on a 7-feature
 MLP (8 examples), results compared (1e-6: captum accumulates in float32); ShapleyValueSampling
@@ -53,6 +59,13 @@ def tabular_data(kind, rng, rows=2000, n=10):
 
 
 def bench_tabular(args):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(args.blas_threads):
+        return _bench_tabular(args)
+
+
+def _bench_tabular(args):
     import interplay
     from interplay.models import TabularMasker
     from sklearn.neural_network import MLPRegressor
@@ -61,7 +74,16 @@ def bench_tabular(args):
     for kind in ("continuous", "mixed"):
         rng = np.random.default_rng(0)
         X, y = tabular_data(kind, rng)
-        model = MLPRegressor(hidden_layer_sizes=(32, 32), max_iter=200, random_state=0).fit(X, y)
+        mlp = MLPRegressor(hidden_layer_sizes=(32, 32), max_iter=200, random_state=0).fit(X, y)
+        inside = [0.0]  # CPU seconds inside the model's calls
+
+        class model:  # noqa: N801  (stands for the fitted estimator)
+            @staticmethod
+            def predict(z, mlp=mlp):
+                t = time.process_time()
+                out = mlp.predict(z)
+                inside[0] += time.process_time() - t
+                return out
         bg = X[:100]
         for n_inst in (5, 20):
             Xe = X[1000: 1000 + n_inst]
@@ -93,23 +115,32 @@ def bench_tabular(args):
                        ("interplay.explain, list (torch)", lambda: ours(list(Xe)), 1e-5)]
             # interleaved: each round times every method once, so that load changes hit all
             times = {label: [] for label, _, _ in methods}
+            model_cpu = {label: [] for label, _, _ in methods}
             out = {}
             for _ in range(args.repeats):
                 for label, fn, _ in methods:
+                    inside[0] = 0.0
                     out[label], t = timed(fn, 1)
                     times[label].append(t)
+                    model_cpu[label].append(inside[0])
             ref = out["shap Exact"]
             for label, _, tol in methods:
                 cpu = min(c for c, _ in times[label])
                 wall = min(w for _, w in times[label])
-                row = dict(data=kind, instances=n_inst, method=label, cpu=cpu, wall=wall)
+                row = dict(data=kind, instances=n_inst, method=label, cpu=cpu, wall=wall,
+                           cpu_median=float(np.median([c for c, _ in times[label]])),
+                           wall_median=float(np.median([w for _, w in times[label]])),
+                           model_cpu=float(np.median(model_cpu[label])),
+                           blas_threads=args.blas_threads)
                 if tol is not None:
                     vals, base = out[label]
                     err = float(np.abs(vals - ref.values).max())
                     assert err <= tol and np.abs(base - ref.base_values).max() <= tol, (label, err)
                     ratios = [c / s for (c, _), (s, _) in zip(times[label], times["shap Exact"])]
+                    walls = [w / s for (_, w), (_, s) in zip(times[label], times["shap Exact"])]
                     row.update(max_abs_diff=err, cpu_ratio_to_shap_per_round=ratios,
-                               cpu_ratio_median=float(np.median(ratios)))
+                               cpu_ratio_median=float(np.median(ratios)),
+                               wall_ratio_median=float(np.median(walls)))
                 rows.append(row)
                 print(json.dumps(rows[-1]), flush=True)
     return rows
@@ -183,6 +214,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("part", choices=["all", "tabular", "captum", "shapiq"])
     ap.add_argument("--label", default=None)
+    ap.add_argument("--blas-threads", type=int, default=None)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--shapiq-n", type=int, default=14)
     ap.add_argument("--shapiq-budget", type=int, default=1000)

@@ -88,32 +88,12 @@ def mse(iv, truth) -> float:
 
 
 def errors(n: int, budget: int, seeds: int, cases=CASES, game_names=None) -> list[dict]:
-    import shapiq
-    from shapiq import approximator as stock
-
-    from interplay.compat import shapiq as ours
-
-    rows = []
-    for gname, game in games(n).items():
-        if game_names and gname not in game_names:
-            continue
-        g = table_game(game, n)
-        ec = shapiq.ExactComputer(g, n_players=n)
-        for cname, kw in cases:
-            a0 = getattr(stock, cname)(n, **kw)
-            truth = ec(a0.index, a0.max_order)
-            err = {}
-            for label, mod in (("stock", stock), ("interplay", ours)):
-                e = []
-                for s in range(seeds):
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        est = getattr(mod, cname)(n, random_state=s, **kw).approximate(budget, g)
-                    e.append(mse(est, truth))
-                err[label] = float(np.mean(e))
-            rows.append({"game": gname, "class": cname, "kw": kw, "budget": budget,
-                         "stock": err["stock"], "interplay": err["interplay"],
-                         "ratio": err["interplay"] / max(err["stock"], 1e-300)})
+    """:func:`ratios` of the drop-in classes ``cases`` (class, kwargs), without
+    ``interplay.approximate``: each row also carries the drop-in's mean error as
+    ``interplay`` and its ratio to stock's as ``ratio``."""
+    rows = ratios(n, budget, seeds, cases=cases, game_names=game_names, own=False)
+    for r in rows:
+        r["interplay"], r["ratio"] = r["compat"], r["compat_ratio"]
     return rows
 
 
@@ -161,10 +141,11 @@ def _mean_se(x) -> tuple[float, float]:
 
 def ratios(n: int, budget: int, seeds: int, cache: str | None = None, cases=MC_CASES,
            game_names=None, own: bool = True, report=None) -> list[dict]:
-    """SHAP-IQ / SVARM-IQ against stock shapiq: per game and class, the mean over seeds 0..S-1
+    """Drop-in classes against stock shapiq: per game and class, the mean over seeds 0..S-1
     of the mean squared error over all non-empty sets (against shapiq's ExactComputer) of stock
-    shapiq's class, of the drop-in class (``compat``) and of ``interplay.approximate(...,
-    method=...)`` with interplay's defaults (``own``), and the ratios of the means with their
+    shapiq's class, of the drop-in class (``compat``) and, for cases (class, kwargs, method,
+    index, order) as :data:`MC_CASES`'s, of ``interplay.approximate(..., method=...)`` with
+    interplay's defaults (``own``), and the ratios of the means with their
     standard errors (delta method; the seeds of the two sides are independent runs).
     ``cache``: a JSON file of stock shapiq's per-seed errors (they do not change with
     interplay); ``report(row)`` is called as each row is done."""
@@ -187,7 +168,7 @@ def ratios(n: int, budget: int, seeds: int, cache: str | None = None, cases=MC_C
             continue
         g = table_game(game, n)
         ec = shapiq.ExactComputer(g, n_players=n)
-        for cname, kw, method, index, order in cases:
+        for cname, kw, *own_case in cases:
             a0 = getattr(stock, cname)(n, **kw)
             truth = ec(a0.index, a0.max_order)
             keys = [k for k in truth.dict_values if len(k) > 0]
@@ -205,7 +186,8 @@ def ratios(n: int, budget: int, seeds: int, cache: str | None = None, cases=MC_C
                     warnings.simplefilter("ignore")
                     est = getattr(ours, cname)(n, random_state=s, **kw).approximate(budget, g)
                 err["compat"].append(mse(est, truth))
-                if own:
+                if own and own_case:
+                    method, index, order = own_case
                     r = interplay.approximate(g, n, index, budget, max_order=order,
                                               method=method, seed=s)
                     err["own"].append(float(np.mean((np.array([r[k] for k in keys]) - tv) ** 2)))
