@@ -85,7 +85,7 @@ def _bench_tabular(args):
                 inside[0] += time.process_time() - t
                 return out
         bg = X[:100]
-        for n_inst in (5, 20):
+        for n_inst in args.instances:
             Xe = X[1000: 1000 + n_inst]
 
             def ours(inputs):
@@ -188,7 +188,8 @@ def bench_captum(args):
 
 def bench_shapiq(args):
     """bench/shapiq_compat.py timing in the Python 3.12 environment with shapiq 1.8.0
-    (INTERPLAY_SHAPIQ_PYTHON), this checkout's interplay on its path."""
+    (INTERPLAY_SHAPIQ_PYTHON) and its installed interplay (``pip install .`` there builds the
+    compiled core; without one, this checkout's Python layer on the NumPy reference backend)."""
     import os
     import subprocess
     import sys
@@ -202,9 +203,11 @@ def bench_shapiq(args):
     sys.path.insert(0, str(root))
     from tests.test_shapiq_peer import interplay_env
 
-    env = interplay_env(py)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root / "python"),
-                                                      env.get("PYTHONPATH")]))
+    env = interplay_env(py)  # its installed interplay (compiled core), else this checkout's
+    print(f"interplay in {py}: " + subprocess.run(
+        [py, "-c", "import interplay, interplay._core; print(interplay.__file__, "
+         "interplay._core.__file__)"], env=env, capture_output=True, text=True, cwd="/"
+    ).stdout.strip() or "no compiled core (NumPy reference backend)", flush=True)
     subprocess.run([py, str(root / "bench" / "shapiq_compat.py"), "timing", "--n",
                     str(args.shapiq_n), "--budget", str(args.shapiq_budget), "--exact-n",
                     str(args.exact_n), "--repeats", str(args.repeats)], env=env, check=True)
@@ -215,6 +218,7 @@ if __name__ == "__main__":
     ap.add_argument("part", choices=["all", "tabular", "captum", "shapiq"])
     ap.add_argument("--label", default=None)
     ap.add_argument("--blas-threads", type=int, default=None)
+    ap.add_argument("--instances", type=int, nargs="+", default=[5, 20])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--shapiq-n", type=int, default=14)
     ap.add_argument("--shapiq-budget", type=int, default=1000)

@@ -244,6 +244,55 @@ def test_shapiq_plots_render_from_interplay_results():
     assert all(size > 1000 for size in sizes.values()), sizes
 
 
+INSTALL_SCRIPT = r"""
+import inspect, json, warnings
+import numpy as np
+import shapiq
+from shapiq.approximator.base import Approximator
+from shapiq_games.synthetic import SOUM
+import interplay.compat.shapiq as ic
+
+stock_names = sorted(n for n in dir(shapiq.approximator)
+                     if inspect.isclass(getattr(shapiq.approximator, n))
+                     and issubclass(getattr(shapiq.approximator, n), Approximator)
+                     and not inspect.isabstract(getattr(shapiq.approximator, n)))
+game = SOUM(7, n_basis_games=20, random_state=4)
+before = shapiq.ExactComputer(game)("k-SII", 2)
+ic.install()
+from shapiq.approximator import KernelSHAPIQ  # a user's import after install()
+swapped = [shapiq.ExactComputer is ic.ExactComputer, KernelSHAPIQ is ic.KernelSHAPIQ,
+           shapiq.KernelSHAPIQ is ic.KernelSHAPIQ, ic.installed()]
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    after = shapiq.ExactComputer(game)("k-SII", 2)  # unchanged shapiq code, interplay inside
+    est = KernelSHAPIQ(7, max_order=2, index="k-SII", random_state=0).approximate(128, game)
+    ref = ic.KernelSHAPIQ(7, max_order=2, index="k-SII", random_state=0).approximate(128, game)
+ic.uninstall()
+print(json.dumps({
+    "missing": [n for n in stock_names if n not in ic.ROUTES],
+    "n_stock": len(stock_names), "swapped": swapped,
+    "restored": [shapiq.ExactComputer is not ic.ExactComputer, not ic.installed()],
+    "exact_err": max(abs(after[k] - before[k]) for k in before.dict_values),
+    "types": [type(after).__name__, type(est).__name__],
+    "same_estimate": bool(np.array_equal(est.values, ref.values))}))
+"""
+
+
+@pytest.mark.golden
+def test_install_and_every_shapiq_approximator_name():
+    """Every concrete approximator class shapiq 1.8.0 defines has a drop-in of the same name
+    (interplay.compat.shapiq.ROUTES: computed by interplay, or shapiq's own code with a
+    warning); install() puts the drop-ins in place of shapiq's classes for unchanged shapiq
+    code (a later ``from shapiq.approximator import ...`` included): its values equal stock
+    shapiq's (exact k-SII, 1e-10) and the drop-in's (sampled, bitwise); uninstall() restores
+    shapiq's classes."""
+    r = run_compat(INSTALL_SCRIPT)
+    assert r["n_stock"] >= 22 and r["missing"] == [], r
+    assert all(r["swapped"]) and all(r["restored"]), r
+    assert r["exact_err"] < 1e-10 and r["same_estimate"], r
+    assert r["types"] == ["InteractionValues", "InteractionValues"], r
+
+
 def test_compat_import_needs_shapiq():
     """interplay never depends on shapiq: importing the drop-in without it says what to do."""
     import importlib
