@@ -23,6 +23,23 @@ from ..results import InteractionResult
 #: number of random groups used for standard errors of regression and MSR estimates
 N_GROUPS = 32
 
+#: identifications of the designs seen last (:meth:`Estimator._identify_once`), oldest first
+_IDENTIFIED: dict = {}
+_IDENTIFIED_MAX = 32
+
+
+def _as_slice(rows: np.ndarray) -> np.ndarray | slice:
+    """Ascending distinct row indices as a slice when they are one run (a view instead of a
+    gathered copy), else as they are."""
+    if rows.size and int(rows[-1]) - int(rows[0]) + 1 == rows.size:
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
+
+
+def _read_only(view: np.ndarray) -> np.ndarray:
+    view.flags.writeable = False
+    return view
+
 
 class _CarriesState:
     def __init__(self, message: str, coalitions: np.ndarray, state: SamplingState) -> None:
@@ -181,7 +198,7 @@ class Estimator:
         if max_rows is not None:
             todo = todo[: max(1, int(max_rows))]
         self._pending = todo
-        return bits.to_coalitions(self._plan[todo], self.n_players)
+        return bits.to_coalitions(self._plan[_as_slice(todo)], self.n_players)
 
     def tell(self, values: Any) -> None:
         """Values of the batch last returned by :meth:`next_coalitions`: (m,) or (m, d)."""
@@ -201,6 +218,7 @@ class Estimator:
             raise ValueError(
                 f"game output has shape {arr.shape[1:] or '()'} per coalition but earlier "
                 f"batches had {'()' if self._squeeze else (self._values.shape[1],)}")
+        rows = _as_slice(rows)
         self._values[rows] = arr2
         self._known[rows] = True
 
@@ -209,10 +227,17 @@ class Estimator:
         self._pending = None
 
     def state(self, rows: Any = None) -> SamplingState:
-        """The coalitions evaluated so far (or the planned ``rows``) and their values."""
+        """The coalitions evaluated so far (or the planned ``rows``) and their values: copies,
+        or read-only views of a prefix ``rows = slice(0, upto)`` (rows once told never
+        change)."""
         rows = np.flatnonzero(self._known) if rows is None else rows
-        vals = None if self._values is None else self._values[rows].copy()
-        return SamplingState(self.config, self._plan[rows].copy(), vals, bool(self._squeeze))
+        if isinstance(rows, slice):
+            sets = _read_only(self._plan[rows])
+            vals = None if self._values is None else _read_only(self._values[rows])
+        else:
+            sets = self._plan[rows].copy()
+            vals = None if self._values is None else self._values[rows].copy()
+        return SamplingState(self.config, sets, vals, bool(self._squeeze))
 
     def result(self) -> InteractionResult:
         """The estimate from all planned coalitions (all must have been told)."""
@@ -252,9 +277,23 @@ class Estimator:
                 from ._identify import Identification
 
                 ident = Identification(True, ranks=self.identification(pre).ranks)
-            with blas_limit():
-                cache[upto] = self._identify(upto) if ident is None else ident
+            cache[upto] = self._identify_once(upto) if ident is None else ident
         return cache[upto]
+
+    def _identify_once(self, upto: int):
+        """``_identify(upto)``, computed once per design: the rank test reads the planned
+        coalitions only, and a seed's plan repeats across calls (``explain`` over many items,
+        repeated ``approximate`` calls), so the result is kept per (estimator class, n, order,
+        index capabilities, prefix) in :data:`_IDENTIFIED`."""
+        key = (type(self), self.n_players, self.max_order, frozenset(self.spec.capabilities),
+               bool(getattr(self, "full_enumeration", False)), self._plan[:upto].tobytes())
+        if key not in _IDENTIFIED:
+            if len(_IDENTIFIED) >= _IDENTIFIED_MAX:
+                _IDENTIFIED.pop(next(iter(_IDENTIFIED)))  # the oldest
+            with blas_limit():
+                _IDENTIFIED[key] = self._identify(upto)
+        ident = _IDENTIFIED[key]
+        return type(ident)(ident.ok, ident.detail, ident.ranks, ident.bad_from)
 
     def _design_terms(self) -> int | None:
         """Number of basis terms the design must determine (None: no design)."""

@@ -121,6 +121,16 @@ def t_inflation(df: np.ndarray) -> np.ndarray:
     """t_{0.975, df} / 1.96 (>= 1): a standard error estimated from df + 1 draws, read as
     +-1.96 stderr, covers as the normal interval only for large df."""
     global _T_INT
+    if isinstance(df, (int, np.integer)) and 1 <= df <= 1 << 16:  # one count (a group number)
+        if _T_INT.size <= df:
+            _T_INT = _t975(np.arange(max(2.0 * df, 256.0) + 1)) / _Z975
+        return _T_INT[int(df)]
+    if isinstance(df, np.ndarray) and df.dtype.kind in "iu" and df.size:  # counts (hits)
+        top = int(df.max())
+        if top <= 1 << 16:
+            if _T_INT.size <= top:
+                _T_INT = _t975(np.arange(max(2.0 * top, 256.0) + 1)) / _Z975
+            return np.where(df >= 1, _T_INT[np.maximum(df, 1)], np.inf)
     df = np.asarray(df, dtype=np.float64)
     flat = np.maximum(df, 1).reshape(-1)
     top = flat.max(initial=1.0)

@@ -170,21 +170,23 @@ class PermutationSII(_PermutationBase):
         if aggregated:
             top = bits.offset(n, k)
             se_top = se[top:].copy()
-            mean, _ = from_base(self.spec, mean, None, n, k)
             # k-SII is a linear map of the SII means: its variance is that of the mapped
             # per-permutation contributions, from random groups of permutations (the SII
-            # errors of a set and its supersets are correlated)
+            # errors of a set and its supersets are correlated); the means and the groups'
+            # deviations are mapped in one product (column by column, as apart)
             if R >= 2:
                 size = np.bincount(group, minlength=R).astype(np.float64)
                 D = (SG - size[:, None, None] * (S1 / M)) / M
-                flat = D.transpose(1, 0, 2).reshape(K, R * d)
-                flat, _ = from_base(self.spec, flat, None, n, k)
-                D = flat.reshape(K, R, d).transpose(1, 0, 2)
+                both = np.concatenate([mean, D.transpose(1, 0, 2).reshape(K, R * d)], axis=1)
+                both, _ = from_base(self.spec, both, None, n, k)
+                mean = np.ascontiguousarray(both[:, :d])
+                D = both[:, d:].reshape(K, R, d).transpose(1, 0, 2)
                 se = np.sqrt(R / (R - 1) * (D ** 2).sum(axis=0))
                 se = se * t_inflation(R - 1)
                 if expected[top] < MIN_HITS:  # a lower order sums every top-order term
                     se[:top] = np.inf
             else:
+                mean, _ = from_base(self.spec, mean, None, n, k)
                 se = np.full_like(mean, np.inf)
             se[top:] = se_top  # k-SII = SII at the top order (B_0 = 1)
         if self.spec.empty_is_value:

@@ -6,6 +6,7 @@ it), its string name (``@register``) and whatever the estimators need from it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -253,6 +254,14 @@ class SII(_Shapley):
     _w = staticmethod(W.sii_derivative)
 
 
+@functools.lru_cache(maxsize=None)
+def _bernoulli_row(k: int) -> np.ndarray:
+    """B_0..B_k (read-only): k-SII's coefficients over SII."""
+    row = np.array([float(W.bernoulli(j)) for j in range(k + 1)])
+    row.setflags(write=False)
+    return row
+
+
 @register("k-SII")
 class KSII(_Shapley):
     """k-Shapley interaction index: Bernoulli aggregation of SII up to order k; efficient.
@@ -272,7 +281,7 @@ class KSII(_Shapley):
     def base_coefficients(self, k: int) -> np.ndarray | None:
         if self.order == 1:
             return None
-        return np.array([float(W.bernoulli(j)) for j in range(k + 1)])
+        return _bernoulli_row(k)
 
 
 @register("STII")
