@@ -459,6 +459,20 @@ def _debug(args: argparse.Namespace) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``interplay <command>``; returns the exit status. The explain run switches torch's
+    gradients off for its model calls; the caller's grad mode is restored on return (tests and
+    notebooks call this function in-process)."""
+    torch = sys.modules.get("torch")
+    grad = torch.is_grad_enabled() if torch is not None else True
+    try:
+        return _main(argv)
+    finally:
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.is_grad_enabled() != grad:
+            torch.set_grad_enabled(grad)
+
+
+def _main(argv: list[str] | None) -> int:
     import warnings  # noqa: PLC0415
 
     args = build_parser().parse_args(argv)

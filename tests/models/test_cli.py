@@ -277,7 +277,11 @@ def test_cli_modality_rows(tmp_path, monkeypatch):
     write_jsonl(tmp_path / "rows.jsonl", items)
     common = ["explain", str(tmp_path / "rows.jsonl"), "--model", "mm_model:model",
               "--budget", "64", "--quiet"]
+    import torch
+
+    assert torch.is_grad_enabled()
     assert cli.main([*common, "-o", str(tmp_path / "zero")]) == 0
+    assert torch.is_grad_enabled()  # the run's no-grad mode ends with main()
     for it in items:
         r = read_result(output_path(tmp_path / "zero", it["id"]))
         assert r.player_names == ["audio", "video", "text"]

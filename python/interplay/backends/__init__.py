@@ -10,7 +10,7 @@ cuda: they change where data lives); an explicit request that cannot be met rais
 are imported only when used. Every tier computes in float64 on sets packed as little-endian
 uint64 words.
 
-Environment switches (read at each selection, so tests can set them with monkeypatch):
+Environment switches (read once at each selection, so tests can set them with monkeypatch):
 
 - ``INTERPLAY_DISABLE_CPP=1``: behave as if the compiled core were not built.
 - ``INTERPLAY_DISABLE_NUMBA=1``: behave as if Numba were not installed.
@@ -35,8 +35,18 @@ BACKENDS = ("cpp", "numba", "reference", "torch", "cuda")
 _TRUE = {"1", "true", "yes", "on"}
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in _TRUE
+class _Switches:
+    """The environment switches, read once: ``forced`` (INTERPLAY_BACKEND) and the disabled
+    backends (INTERPLAY_DISABLE_CPP / _NUMBA)."""
+
+    __slots__ = ("forced", "disabled")
+
+    def __init__(self) -> None:
+        env = os.environ
+        self.forced = env.get("INTERPLAY_BACKEND", "").strip()
+        self.disabled = frozenset(
+            name for name in ("cpp", "numba")
+            if env.get(f"INTERPLAY_DISABLE_{name.upper()}", "").strip().lower() in _TRUE)
 
 
 _HINTS = {"interplay._core": "compiled extension interplay._core not importable ({})",
@@ -65,11 +75,12 @@ def core() -> ModuleType:
     return _import("interplay._core")[0]
 
 
-def backend_status(name: str) -> tuple[bool, str]:
-    """Whether backend ``name`` can be used at all, and if not, why."""
+def backend_status(name: str, switches: _Switches | None = None) -> tuple[bool, str]:
+    """Whether backend ``name`` can be used at all, and if not, why (``switches``: the
+    environment as read by the caller, else now)."""
     if name == "reference":
         return True, ""
-    if name in ("cpp", "numba") and _env_flag(f"INTERPLAY_DISABLE_{name.upper()}"):
+    if name in ("cpp", "numba") and name in (switches or _Switches()).disabled:
         return False, f"disabled by INTERPLAY_DISABLE_{name.upper()}"
     if name in ("cpp", "numba", "torch"):
         mod, why = _import({"cpp": "interplay._core"}.get(name, name))
@@ -130,10 +141,10 @@ class Kernel:
         return ((n is None or n <= lim.get("n", n)) and
                 (order is None or order <= lim.get("order", order)))
 
-    def status(self, backend: str) -> tuple[bool, str]:
+    def status(self, backend: str, switches: _Switches | None = None) -> tuple[bool, str]:
         if backend not in self._loaders:
             return False, f"{self.name} has no {backend} implementation"
-        ok, why = backend_status(backend)
+        ok, why = backend_status(backend, switches)
         if not ok:
             return False, why
         if backend not in self._cache:
@@ -153,20 +164,20 @@ class Kernel:
         """
         if not isinstance(backend, str):
             raise TypeError(f"backend must be a str, got {type(backend).__name__}")
+        switches = _Switches()
+        if backend == "auto" and switches.forced and switches.forced != "auto":
+            backend = switches.forced
         if backend == "auto":
-            forced = os.environ.get("INTERPLAY_BACKEND", "").strip()
-            if forced and forced != "auto":
-                return self.select(forced)
             reasons = []
             for name in PREFERENCE:  # never torch or cuda: they change where data lives
-                ok, why = self.status(name)
+                ok, why = self.status(name, switches)
                 if ok:
                     return name, self._cache[name]
                 reasons.append(f"{name}: {why}")
             raise ValueError(f"no backend available for {self.name}: " + "; ".join(reasons))
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {('auto',) + BACKENDS}, got {backend!r}")
-        ok, why = self.status(backend)
+        ok, why = self.status(backend, switches)
         if not ok:
             raise ValueError(f"backend={backend!r} is unavailable for {self.name}: {why}")
         return backend, self._cache[backend]
