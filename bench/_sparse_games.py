@@ -40,9 +40,10 @@ class SparseGame:
         return out
 
     def _noise(self, C: np.ndarray) -> np.ndarray:
-        packed = np.packbits(C, axis=1)
+        packed = np.packbits(np.ascontiguousarray(C), axis=1)
         pad = (-packed.shape[1]) % 8
-        words = np.pad(packed, ((0, 0), (0, pad))).view("<u8")
+        # SPEX hands over Fortran-ordered coalitions: make the bytes contiguous before the view
+        words = np.ascontiguousarray(np.pad(packed, ((0, 0), (0, pad)))).view("<u8")
         h = np.full(C.shape[0], 0x243F6A8885A308D3, dtype=np.uint64)
         u = []
         with np.errstate(over="ignore"):
