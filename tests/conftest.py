@@ -30,7 +30,51 @@ def pytest_addoption(parser):
                      help="also run the tests marked slow (.ci/run passes it)")
 
 
+#: the slowest default tests of a measured run (--durations, 2026-12-04, load 10-17: each took
+#: 33-720 s wall there, 3,249 s of the 5,214 s run): marked slow here so that the
+#: default run stays near the issue's 5 minutes on 2 cores; .ci/run (--runslow) runs them
+SLOW_NODES = frozenset({
+    "tests/test_grid.py::test_per_group_factor_solves_equal_the_joint_gram[8-8-3-0.5-15129]",
+    "tests/test_interrupt.py::test_sigint_stops_a_long_call_and_the_next_call_is_correct[exact-numba]",
+    "tests/test_benchmark_shapiq_computer.py::test_interplay_computer_equals_brute_force",
+    "tests/models/test_cli.py::test_sigint_keeps_finished_items_and_prints_one_line",
+    "tests/test_compat_shap.py::test_exact_explainer_equals_shaps[1-1]",
+    "tests/models/test_cli.py::test_killed_cli_run_resumes_to_the_same_output",
+    "tests/test_grid.py::test_per_group_factor_solves_equal_the_joint_gram[7-12-2-0.5-5000]",
+    "tests/test_coverage.py::test_permutation_stii_mostly_zero_draws",
+    "tests/test_coverage.py::test_regression_stderr_small_sample[kernelshap-SV-1-25-soum-130-0.886]",
+    "tests/test_coverage.py::test_permutation_few_permutations_inf",
+    "tests/test_grid.py::test_grid_jackknife_equals_dense_refits[FWBII-8-7-0.3-2171-full]",
+    "tests/test_benchmark.py::test_shapiq_approximators_through_subprocess",
+    "tests/test_grid.py::test_grid_stderr_covers_over_seeds[soum]",
+    "tests/test_grid.py::test_grid_jackknife_equals_dense_refits[FWBII-7-8-0.5-1739-full]",
+    "tests/test_grid.py::test_per_group_factor_solves_equal_the_joint_gram[7-8-2-0.5-1739]",
+    "tests/test_coverage.py::test_grid_finite_population_factor[soum]",
+    "tests/test_shapiq_interop.py::test_approximate_batch_size_as_shapiq",
+    "tests/test_grid.py::test_grid_jackknife_equals_dense_refits[FBII-8-6-0.5-1500-full]",
+    "tests/test_shapiq_interop.py::test_shapiq_plots_show_interplay_content",
+    "tests/test_grid.py::test_minimum_budget_leaves_no_replicate_rank_deficient[6-9]",
+    "tests/test_silent_wrong_answers.py::test_pid_light_slice_certified_on_every_backend[0-1e-300-ipfp-numba]",
+    "tests/test_grid.py::test_per_group_factor_solves_equal_the_joint_gram[6-9-2-0.3-2488]",
+    "tests/test_benchmark.py::test_run_rows_resume_and_values",
+    "tests/test_estimators.py::test_spd_solver_in_place_equals_copy_and_restores_on_failure",
+    "tests/models/test_explain.py::test_explain_plans_each_grid_item_on_its_own",
+    "tests/test_benchmark.py::test_cli_smoke",
+    "tests/test_shapiq_interop.py::test_shapiq_plots_render_from_interplay_results",
+    "tests/test_grid.py::test_minimum_budget_leaves_no_replicate_rank_deficient[8-7]",
+    "tests/models/test_items_fuzz.py::test_jsonl_reader_reads_or_reports_every_line",
+    "tests/test_estimators.py::test_kernelshapiq_refuses_a_plan_that_does_not_fit_before_calling_the_game",
+    "tests/test_estimators_montecarlo.py::test_centred_size_estimate_is_unbiased[SII-svarmiq-True]",
+    "tests/test_paper_scale.py::test_large_system_path_gives_the_same_bits[grid]",
+    "tests/test_estimators_montecarlo.py::test_centred_size_estimate_is_unbiased[STII-svarmiq-True]",
+    "tests/test_interrupt.py::test_sigint_stops_a_long_call_and_the_next_call_is_correct[explain-numba]",
+})
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid in SLOW_NODES:
+            item.add_marker(pytest.mark.slow)
     if config.getoption("--runslow") or config.getoption("markexpr"):
         return  # an explicit -m expression decides for itself
     skip = pytest.mark.skip(reason="slow: run with --runslow")
