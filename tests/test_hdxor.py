@@ -98,7 +98,8 @@ def test_hd_xor_pid_agrees_in_kind():
     atoms = {}
     for setting in ("uniqueness", "synergy", "redundancy"):
         mods, y = hd_xor(N, setting, dims=DIMS, d=D, seed=7)
-        r = interplay.pid_from_embeddings(mods[0], mods[1], y, pca=5, n_clusters=20)
+        r = interplay.pid_from_embeddings(mods[0], mods[1], y, pca=5, n_clusters=20,
+                                          discretize="kmeans", bias_correction=None, check=False)
         atoms[setting] = dict(R=r.redundancy, U1=r.unique_1, U2=r.unique_2, S=r.synergy)
     a = atoms["uniqueness"]
     assert a["U1"] > 0.5 and max(a["R"], a["U2"], a["S"]) < 0.1, atoms

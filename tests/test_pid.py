@@ -261,17 +261,19 @@ def test_embeddings(rng):
     z1 = rng.normal(size=(n, 6))
     z2 = rng.normal(size=(n, 4))
     y = (z1[:, 0] > 0).astype(int)
-    r = interplay.pid_from_embeddings(z1, z2, y, n_clusters=(4, 3), seed=7)
+    kw = dict(discretize="kmeans", bias_correction=None, check=False)  # Liang et al.'s plug-in
+    r = interplay.pid_from_embeddings(z1, z2, y, n_clusters=(4, 3), seed=7, **kw)
     assert r.info["n_clusters"] == (4, 3, 3) and r.info["seed"] == 7
     p = r.info["joint"]
     assert p.shape[:2] == (4, 3) and abs(p.sum() - 1) < 1e-12
     np.testing.assert_allclose(_atoms(r), _atoms(interplay.pid(p)), atol=0)
-    s = interplay.pid_from_embeddings(z1, z2, y, n_clusters=(4, 3), seed=7)
+    s = interplay.pid_from_embeddings(z1, z2, y, n_clusters=(4, 3), seed=7, **kw)
     np.testing.assert_array_equal(_atoms(r), _atoms(s))  # seeded: reproducible
-    t = interplay.pid_from_embeddings({"a": (z1, z2), "b": (z2, z1)}, y=y, n_clusters=3, pca=2)
+    t = interplay.pid_from_embeddings({"a": (z1, z2), "b": (z2, z1)}, y=y, n_clusters=3, pca=2,
+                                      **kw)
     rows = t.table()
     assert [row["layer"] for row in rows] == ["a", "b"] and t.redundancy.shape == (2,)
-    yz = interplay.pid_from_embeddings(z1, z2, rng.normal(size=(n, 3)), n_clusters=3)
+    yz = interplay.pid_from_embeddings(z1, z2, rng.normal(size=(n, 3)), n_clusters=3, **kw)
     assert yz.info["joint"].shape == (3, 3, 3)
     with pytest.raises(ValueError, match="same number of samples"):
         interplay.pid_from_embeddings(z1[:-1], z2, y)

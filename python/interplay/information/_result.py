@@ -33,6 +33,11 @@ class PIDResult:
     dual : tuple of ndarray or None
         (lam, mu), the dual certificate: log Q*(y | x1, x2) = lam(x1, y) + mu(x2, y) on
         non-empty fibres, sum_y exp(lam + mu) <= 1 on every fibre (with ``return_q=True``).
+    interval : dict or None
+        With a bootstrap bias correction (:func:`interplay.pid_from_samples`,
+        :func:`interplay.pid_from_embeddings`): ``{name: (low, high)}`` for the four atoms and the
+        three informations: the bias-corrected value +- z times the bootstrap standard deviation
+        at ``info["level"]``, clipped at 0; conditional on the discretisation.
     measure, base, info
         The measure's name, the logarithm base and free-form metadata (backend, method,
         seeds and cluster counts of :func:`interplay.pid_from_embeddings`, layer names).
@@ -40,12 +45,13 @@ class PIDResult:
 
     __slots__ = (
         "redundancy", "unique_1", "unique_2", "synergy", "mutual_information", "mi_1", "mi_2",
-        "gap", "iterations", "converged", "q", "dual", "measure", "base", "info",
+        "gap", "iterations", "converged", "q", "dual", "measure", "base", "info", "interval",
     )
 
     def __init__(self, *, redundancy, unique_1, unique_2, synergy, mutual_information, mi_1,
                  mi_2, gap, iterations, converged, measure, base, q=None, dual=None,
-                 info: dict[str, Any] | None = None) -> None:
+                 info: dict[str, Any] | None = None,
+                 interval: dict[str, tuple[Any, Any]] | None = None) -> None:
         self.redundancy = redundancy
         self.unique_1 = unique_1
         self.unique_2 = unique_2
@@ -61,6 +67,7 @@ class PIDResult:
         self.measure = measure
         self.base = base
         self.info = dict(info or {})
+        self.interval = interval
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -92,6 +99,11 @@ class PIDResult:
     def __repr__(self) -> str:
         unit = {2.0: "bits", float(np.e): "nats"}.get(float(self.base), f"log{self.base} units")
         if self.shape == ():
-            return (f"PIDResult({self.measure}, R={self.redundancy:.6g}, U1={self.unique_1:.6g}, "
-                    f"U2={self.unique_2:.6g}, S={self.synergy:.6g} {unit}, gap={self.gap:.2g})")
+            ci = self.interval or {}
+            atoms = " ".join(
+                f"{k}={getattr(self, a):.6g}" + (f" [{ci[a][0]:.3g}, {ci[a][1]:.3g}]," if a in ci
+                                                 else ",")
+                for k, a in zip(("R", "U1", "U2", "S"), _ATOMS))
+            level = f" ({self.info.get('level', 0.95):.0%} interval)" if ci else ""
+            return (f"PIDResult({self.measure}, {atoms[:-1]} {unit}{level}, gap={self.gap:.2g})")
         return f"PIDResult({self.measure}, batch shape {self.shape}, {unit})"
