@@ -116,6 +116,17 @@ def test_run_bad_input(tmp_path):
         B.run(B.soum(4), ["SV"], 100, [0], output=tmp_path / "x.parquet", shapiq=False)
     with pytest.raises(ValueError, match="budgets"):
         B.run(B.soum(4), ["SV"], [1], [0], output=tmp_path / "x.parquet", shapiq=False)
+    with pytest.raises(ValueError, match="jobs"):
+        B.run(B.soum(4), ["SV"], [8], [0], output=tmp_path / "x.parquet", shapiq=False, jobs=0)
+
+
+def test_first_seed_over_max_seconds_skips_the_rest_of_its_cell(tmp_path):
+    rows = B.run(B.soum(5, 6, seed=1), ["SV"], [12, 24], [0, 1, 2], output=tmp_path / "m.parquet",
+                 estimators=["interplay:kernelshap"], shapiq=False, cache_dir=tmp_path,
+                 max_seconds=0.0, progress=False, plots=False).to_pylist()
+    status = {(r["budget"], r["seed"]): r["status"] for r in rows}
+    assert status.pop((12, 0)) == "ok" and set(status.values()) == {"skipped"}
+    assert all("seed 0 at budget 12 took" in r["error"] for r in rows if r["status"] == "skipped")
 
 
 def test_shap_and_captum_samplers(tmp_path):
