@@ -287,7 +287,9 @@ def test_install_and_every_shapiq_approximator_name():
     shapiq's (exact k-SII, 1e-10) and the drop-in's (sampled, bitwise); uninstall() restores
     shapiq's classes."""
     r = run_compat(INSTALL_SCRIPT)
-    assert r["n_stock"] >= 22 and r["missing"] == [], r
+    # 21 concrete classes in a plain shapiq 1.8.0 install; SPEX is exported only with the
+    # shapiq[sparse] extras (22 then): every class the environment has must have a drop-in
+    assert r["n_stock"] >= 21 and r["missing"] == [], r
     assert all(r["swapped"]) and all(r["restored"]), r
     assert r["exact_err"] < 1e-10 and r["same_estimate"], r
     assert r["types"] == ["InteractionValues", "InteractionValues"], r
