@@ -71,7 +71,25 @@ SLOW_NODES = frozenset({
 })
 
 
+def _slow_nodes_missing(config, items) -> list[str]:
+    """The SLOW_NODES entries that name no collected test although their file was collected
+    whole (no ``file::test`` argument narrowed it): a renamed test or parametrisation, which
+    would otherwise drop silently out of the slow set and into the default run."""
+    ids = {item.nodeid for item in items}
+    files = {nodeid.split("::")[0] for nodeid in ids}
+    narrowed = {os.path.normpath(a.split("::")[0]) for a in config.args if "::" in a}
+    return sorted(n for n in SLOW_NODES
+                  if n.split("::")[0] in files and n not in ids
+                  and os.path.normpath(n.split("::")[0]) not in narrowed)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k / -m deselect, so every collected id is seen
 def pytest_collection_modifyitems(config, items):
+    missing = _slow_nodes_missing(config, items)
+    if missing:
+        raise pytest.UsageError(
+            f"tests/conftest.py SLOW_NODES names {len(missing)} test(s) that were not collected "
+            f"(renamed?): {', '.join(missing)}")
     for item in items:
         if item.nodeid in SLOW_NODES:
             item.add_marker(pytest.mark.slow)
