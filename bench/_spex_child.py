@@ -26,7 +26,16 @@ def main() -> None:
           flush=True)
     for cell in cfg["cells"]:
         game = SparseGame(cell["n"], cell["terms"], cell["seed"], cell["noise"])
-        approx = cls(n=cell["n"], max_order=4, index="k-SII", random_state=cell["seed"])
+        kw = {}
+        if cfg["method"] == "ProxySPEX":
+            # shapiq's default proxy (LightGBM in its default grid search) with one thread:
+            # LGBMRegressor's n_jobs=-1 thrashes on a loaded machine
+            from lightgbm import LGBMRegressor  # noqa: PLC0415
+            from shapiq.approximator.proxy._models import _wrap_in_default_hpo  # noqa: PLC0415
+
+            kw["proxy_model"] = _wrap_in_default_hpo(
+                LGBMRegressor(random_state=cell["seed"], n_jobs=1, verbose=-1))
+        approx = cls(n=cell["n"], max_order=4, index="k-SII", random_state=cell["seed"], **kw)
         captured = {}
         orig = approx._process_moebius
 

@@ -20,8 +20,10 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 HERE = Path(__file__).resolve().parent
 ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -90,29 +92,33 @@ def run_interplay(todo: list[dict]) -> list[dict]:
     return rows
 
 
-def run_peer(method: str, todo: list[dict], python: str) -> list[dict]:
+def run_peer(method: str, todo: list[dict], python: str) -> Iterator[dict]:
+    """The peer's cells in one process of the shapiq Python, yielded as they finish (its stderr
+    goes to a temporary file: LightGBM's warnings would fill a pipe)."""
     env = {**os.environ, **ONE_THREAD}
     env.pop("PYTHONPATH", None)
-    p = subprocess.Popen([python, str(HERE / "_spex_child.py"), str(HERE)], env=env,
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    p.stdin.write(json.dumps({"method": method, "cells": todo}) + "\n")
-    p.stdin.close()
-    rows, setup = [], None
-    for line in p.stdout:
-        rec = json.loads(line)
-        if "setup_cpu" in rec and "n" not in rec:
-            setup = rec["setup_cpu"]
-            continue
-        rec["setup_cpu"] = setup
-        rows.append(rec)
-        print(f"{method} {rec['n']},{rec['terms']},{rec['noise']},{rec['budget']}: "
-              f"R2 {rec.get('r2', float('nan')):.4f} recall {rec.get('recall', float('nan')):.2f}"
-              f" cpu {rec['cpu_outside_game']:.2f} s {rec.get('error') or ''}", flush=True)
-    p.wait()
-    if p.returncode:
-        print(p.stderr.read()[-2000:], file=sys.stderr)
-    return rows
+    with tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen([python, str(HERE / "_spex_child.py"), str(HERE)], env=env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+                             text=True)
+        p.stdin.write(json.dumps({"method": method, "cells": todo}) + "\n")
+        p.stdin.close()
+        setup = None
+        for line in p.stdout:
+            rec = json.loads(line)
+            if "setup_cpu" in rec and "n" not in rec:
+                setup = rec["setup_cpu"]
+                continue
+            rec["setup_cpu"] = setup
+            print(f"{method} {rec['n']},{rec['terms']},{rec['noise']},{rec['budget']}: "
+                  f"R2 {rec.get('r2', float('nan')):.4f} recall "
+                  f"{rec.get('recall', float('nan')):.2f} cpu {rec['cpu_outside_game']:.2f} s "
+                  f"{rec.get('error') or ''}", flush=True)
+            yield rec
+        p.wait()
+        if p.returncode:
+            err.seek(0)
+            print(err.read()[-2000:], file=sys.stderr)
 
 
 def table(rows: list[dict]) -> str:
@@ -145,7 +151,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--child")
     ap.add_argument("--out", default=str(HERE / "sparse.json"))
-    ap.add_argument("--peers", choices=["none", "subset"], default="subset")
+    ap.add_argument("--peers", choices=["none", "subset", "all"], default="subset",
+                    help="the peers' cells: none, PEER_CELLS, or every cell of the grid")
+    ap.add_argument("--methods", default="SPEX,ProxySPEX", help="peers to run, comma-separated")
+    ap.add_argument("--max-budget", type=int, default=None,
+                    help="run the peers only on cells with at most this budget")
     ap.add_argument("--only", choices=["interplay", "peers", "all"], default="all")
     args = ap.parse_args()
     if args.child:
@@ -159,15 +169,21 @@ def main() -> None:
         rows = [r for r in rows if r["method"] != "interplay sparse"]
         rows += run_interplay(cells(True))
         out.write_text(json.dumps(rows, indent=1))
-    if args.peers == "subset" and args.only in ("peers", "all"):
+    if args.peers != "none" and args.only in ("peers", "all"):
         python = os.environ.get("INTERPLAY_SHAPIQ_PYTHON")
         if not python:
             sys.exit("set INTERPLAY_SHAPIQ_PYTHON to the Python with shapiq 1.8.0")
-        todo = [dict(n=n, terms=t, noise=z, budget=b, seed=n + t) for n, t, z, b in PEER_CELLS]
-        for method in ("SPEX", "ProxySPEX"):
-            rows = [r for r in rows if r["method"] != method]
-            rows += run_peer(method, todo, python)
-            out.write_text(json.dumps(rows, indent=1))
+        todo = cells(True) if args.peers == "all" else [
+            dict(n=n, terms=t, noise=z, budget=b, seed=n + t) for n, t, z, b in PEER_CELLS]
+        if args.max_budget:
+            todo = [c for c in todo if c["budget"] <= args.max_budget]
+        for method in args.methods.split(","):
+            key = lambda r: (r["n"], r["terms"], r["noise"], r["budget"])  # noqa: E731
+            redo = {key(c) for c in todo}
+            rows = [r for r in rows if r["method"] != method or key(r) not in redo]
+            for rec in run_peer(method, todo, python):
+                rows.append(rec)
+                out.write_text(json.dumps(rows, indent=1))
     print(table(rows))
 
 

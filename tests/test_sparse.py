@@ -237,6 +237,52 @@ def test_screen_finds_terms_from_uniform_residuals():
     assert got == {(3, 17), (40,), (5, 6, 7)}
 
 
+def test_screen_finds_a_term_whose_subset_was_fitted_from_its_pairs():
+    """A refit that put a subset in a term's place cancels the term's singletons in the
+    residual: r = [abcd] - [abc] / 2 - x_d / 8 has F({i}) = 0 for every member (and F = 0 on
+    the pairs inside abc), but F({i, d}) = 1/16; the growth from the significant pairs finds
+    abcd, the growth from the players alone cannot."""
+    from interplay.estimators._sparse import screen
+
+    n, m = 80, 20000
+    X = np.random.default_rng(0).random((m, n)) < 0.5
+    a, b, c, d = 7, 21, 50, 66
+    r = (X[:, [a, b, c, d]].all(axis=1) - 0.5 * X[:, [a, b, c]].all(axis=1) - X[:, d] / 8)
+    r = (r - r.mean())[:, None] + 0.02 * np.random.default_rng(1).normal(size=(m, 1))
+    assert {bits.set_to_players(w) for w in screen(X, r, cap=4)} == {(a, b, c, d)}
+    assert screen(X, r, cap=4, pairs=False) == []
+    # the pairs among given players only: d's pairs are where the term shows
+    assert {bits.set_to_players(w) for w in screen(X, r, cap=4, pairs=np.array([a, d]))} \
+        == {(a, b, c, d)}
+    assert screen(X, r, cap=4, pairs=np.array([a, b, c])) == []
+
+
+def test_support_words_stay_uint64_when_the_search_finds_nothing(monkeypatch):
+    """A noisy game whose search finds no set: the support handed to every refit is uint64
+    words without repeats (an empty found list once made it float64, so the screening's and
+    the pruning's set lookups missed, sets were added twice, their coefficients split and
+    dropped as non-significant)."""
+    from interplay.estimators import _sparse
+
+    seen = []
+    orig = _sparse.refit
+
+    def spy(support, *args, **kwargs):
+        seen.append((support.dtype, len({w.tobytes() for w in support}), support.shape[0]))
+        return orig(support, *args, **kwargs)
+
+    monkeypatch.setattr(_sparse, "refit", spy)
+    n = 300
+    game = _Noisy(sparse_game(n, 80, seed=21), 0.02)
+    est = interplay.estimators.make_estimator(n, "Moebius", 3000, method="sparse", seed=1,
+                                              max_order=4)
+    while (C := est.next_coalitions()) is not None:
+        est.tell(game(C))
+    est.result()
+    assert est._found == []  # the case this test is about
+    assert seen and all(dt == np.uint64 and k == p for dt, k, p in seen), seen
+
+
 def test_through_explain_and_the_scheduler():
     """interplay.explain (players = features, masked to 0) with method="sparse": the game of
     f(x) = x0 x1 + x5 + x10 x11 x12 masked to 0 is that sum of unanimity games, recovered."""

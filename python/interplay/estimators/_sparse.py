@@ -280,16 +280,20 @@ def _predict(support: np.ndarray, beta: np.ndarray, C: np.ndarray, backend: str)
 
 # ---------------------------------------------------------------------------- screening
 def screen(X: np.ndarray, r: np.ndarray, cap: int, z: float | None = None,
-           width: int = SCREEN_WIDTH) -> list[np.ndarray]:
+           width: int = SCREEN_WIDTH, pairs: Any = True) -> list[np.ndarray]:
     """Sets whose Walsh-Hadamard coefficient in the residual r is significant, grown player by
     player (Li and Ramchandran's and SPEX's Fourier view, estimated from uniform coalitions).
 
     A unanimity term T (v(C) = m [T subset C]) has Walsh-Hadamard coefficients
     F(S) = E[v(C) prod_{i in S} (2 x_i - 1)] = m 2^-|T| on every S subset of T, and 0 elsewhere:
     each member of T shows on its own, and the largest significant extension of a significant
-    set is T. X (m, n) bool uniform coalitions, r (m, d) their residuals; a coefficient is
-    significant when it exceeds z standard errors sd(r) / sqrt(m) (default: the Bonferroni
-    level of n * cap tests). Returns words of the maximal significant sets of size <= cap.
+    set is T. A refit on part of T (a subset fitted in its place) cancels the low-order
+    coefficients of the residual but not those of T's pairs, so the growth starts from the
+    significant players and from the significant pairs, F({i, j}) for all i < j in one matrix
+    product (Bonferroni over n^2 cap / 2 tests). X (m, n) bool uniform coalitions, r (m, d) their
+    residuals; a coefficient is significant when it exceeds z standard errors sd(r) / sqrt(m)
+    (default: the Bonferroni level of n * cap tests). Each level keeps the 4 * width most
+    significant sets. Returns words of the maximal significant sets of size <= cap.
     """
     m, n = X.shape
     W = bits.n_words(n)
@@ -297,6 +301,7 @@ def screen(X: np.ndarray, r: np.ndarray, cap: int, z: float | None = None,
     se = r.std(axis=0) / np.sqrt(m)
     if z is None:
         z = max(4.0, float(np.sqrt(2 * np.log(20.0 * n * cap))))
+    z_pair = max(z, float(np.sqrt(2 * np.log(10.0 * n * n * cap))))
     se = np.where(se > 0, se, np.inf)
 
     def zscores(sign):
@@ -306,11 +311,28 @@ def screen(X: np.ndarray, r: np.ndarray, cap: int, z: float | None = None,
     out: dict[tuple, None] = {}
     seen: set[tuple] = set()
     zs = zscores(np.ones(m))
-    frontier = [((int(j),), S[:, j].astype(np.float64)) for j in np.argsort(-zs)[:width]
-                if zs[j] > z]
-    while frontier:
+    level = [(float(zs[j]), (int(j),), S[:, j].astype(np.float64))
+             for j in np.argsort(-zs)[:width] if zs[j] > z]
+    P = np.arange(n) if pairs is True else np.asarray(pairs if pairs is not False else [],
+                                                          dtype=np.int64)
+    if cap >= 2 and P.size >= 2:
+        SP = S[:, P]
+        rs = r.astype(np.float32)
+        k = P.size
+        zp = np.zeros((k, k), dtype=np.float64)
+        for o in range(r.shape[1]):  # F({i, j}) = mean of r s_i s_j, every pair at once
+            zp = np.maximum(zp, np.abs(SP.T @ (SP * rs[:, o : o + 1])) / (m * se[o]))
+        zp = np.triu(zp, 1).ravel()
+        flat = np.argpartition(-zp, 4 * width)[: 4 * width] if zp.size > 4 * width \
+            else np.arange(zp.size)
+        seeds = [(float(zp[f]), tuple(sorted((int(P[f // k]), int(P[f % k])))))
+                 for f in flat if zp[f] > z_pair]
+        seen.update(key for _, key in seeds)
+        level += [(zv, key, S[:, key[0]].astype(np.float64) * S[:, key[1]])
+                  for zv, key in sorted(seeds, reverse=True)]
+    while level:
         nxt = []
-        for members, sign in frontier:
+        for _, members, sign in level:
             if len(members) >= cap:
                 out[members] = None
                 continue
@@ -323,8 +345,9 @@ def screen(X: np.ndarray, r: np.ndarray, cap: int, z: float | None = None,
                 key = tuple(sorted(members + (j,)))
                 if key not in seen:
                     seen.add(key)
-                    nxt.append((key, sign * S[:, j]))
-        frontier = nxt[: width * 4]
+                    nxt.append((float(zs[j]), key, sign * S[:, j]))
+        nxt.sort(key=lambda item: -item[0])
+        level = nxt[: width * 4]
     return [bits.players_to_set(members, n).reshape(W) for members in out]
 
 
@@ -770,13 +793,18 @@ class SparseEstimator:
     def _screen_rounds(self, support, C, y, uniform, rows, X):
         known = {row.tobytes() for row in support}
         added = 0
-        for _ in range(SCREEN_ROUNDS):
+        for rnd in range(SCREEN_ROUNDS):
             fit = refit(support, C, y, uniform, self.backend, folds=False)
             r = y[rows] - _predict(support, fit["beta"], C[rows], self.backend)
             scale = np.abs(y[rows] - y[rows].mean(axis=0)).max()
             if not np.isfinite(r).all() or np.abs(r).max() <= 1e-9 * max(scale, 1e-300):
                 break
-            new = [w for w in screen(X, r, self.cap) if w.tobytes() not in known]
+            # pairs' seeds: every pair in the first round of each call (an n x n product), then
+            # the pairs among the support's players (where a fitted subset hides a term)
+            players = True if rnd == 0 else np.flatnonzero(
+                bits.to_coalitions(support, self.n_players).any(axis=0))
+            new = [w for w in screen(X, r, self.cap, pairs=players)
+                   if w.tobytes() not in known]
             if not new:
                 break
             known.update(w.tobytes() for w in new)
@@ -856,7 +884,7 @@ class SparseEstimator:
         n, W = self.n_players, self._W
         empty = np.zeros((1, W), dtype=np.uint64)
         found = [s for s, _ in self._found]
-        support = np.concatenate([empty, np.array(found).reshape(-1, W)])
+        support = np.concatenate([empty, np.array(found, dtype=np.uint64).reshape(-1, W)])
         # rows in the order first asked (not evaluated: refine evaluates only the new ones)
         used = np.array([self._index[b] for b in self._asked], dtype=np.int64)
         C, y = self._sets[used], self._vals[used]
