@@ -25,6 +25,11 @@ def _game(n, seed):
 
 
 def _fit(case):
+    if case == "enumerated":  # 100 + 4: B enumerated, A's 16 replicate factors kept (5 MB)
+        na, nb = 100, 4
+        budget = grid_min_budget(na, nb, 2, basis="crossmodal")
+        return interplay.approximate(_game(na + nb, 6), na + nb, "FWBII", budget, max_order=2,
+                                     seed=3, player_groups=(na, nb), basis="crossmodal")
     if case == "crossmodal":  # 120 + 30 players, FIxLIP's cross-group basis: 121 x 31 terms
         na, nb = 120, 30
         budget = grid_min_budget(na, nb, 2, basis="crossmodal")
@@ -72,7 +77,7 @@ def test_union_ranks_by_blocks_equal_the_pairwise_table(monkeypatch):
         assert _kernels.union_table_bytes(n, k, lo) == got.nbytes
 
 
-@pytest.mark.parametrize("case", ["grid", "joint", "crossmodal"])
+@pytest.mark.parametrize("case", ["grid", "joint", "crossmodal", "enumerated"])
 def test_memory_plan_bounds_what_the_estimate_allocates(case, monkeypatch):
     """Peak of numpy's allocations during the fit (tracemalloc) against result.info's
     plan_bytes: the plan within 20% above or below (the per-term and per-cell parts are
@@ -89,6 +94,28 @@ def test_memory_plan_bounds_what_the_estimate_allocates(case, monkeypatch):
     plan = res.info["plan_bytes"]
     assert res.info["identifiable"]
     assert 0.8 * peak <= plan <= 1.2 * peak, (plan, peak)
+
+
+def test_sampling_state_packed_by_chunks(monkeypatch):
+    """The grid's sampling state packs its joint coalitions by chunks (STATE_CHUNK_BYTES): the
+    same words as packing the whole joint matrix at once, whatever the chunk."""
+    from interplay import sets as bits
+    from interplay.estimators import _grid
+
+    game = _game(70, 7)
+    res = interplay.approximate(game, 70, "FWBII", 3000, max_order=2, seed=2,
+                                player_groups=(66, 4), basis="crossmodal")
+    state = res.info["sampling_state"]
+    monkeypatch.setattr(_grid, "STATE_CHUNK_BYTES", 64 * 2 * 7)  # 7 rows of two words
+    clear_design_cache()
+    small = interplay.approximate(game, 70, "FWBII", 3000, max_order=2, seed=2,
+                                  player_groups=(66, 4), basis="crossmodal")
+    np.testing.assert_array_equal(small.info["sampling_state"].sets, state.sets)
+    np.testing.assert_array_equal(small.info["sampling_state"].values, state.values)
+    C = bits.to_coalitions(state.sets, 70)
+    np.testing.assert_array_equal(game(C), state.values.reshape(-1))
+    assert state.sets.shape == (res.n_evaluations, 2) and len({r.tobytes() for r in state.sets}) \
+        == res.n_evaluations
 
 
 def _dual_game(na, nb, seed=0):

@@ -51,6 +51,9 @@ JK_GROUPS = 16
 _NEED_LADDER = (1.25, 1.5, 2.0, 3.0, 4.0)
 #: groups with more terms get the first rung without the rank check
 _RANK_CHECK_MAX_TERMS = 2500
+#: the result's sampling state packs the grid's joint coalitions by chunks of about this many
+#: bytes of booleans
+STATE_CHUNK_BYTES = 1 << 22
 
 
 class GridBudgetError(ValueError):
@@ -531,23 +534,7 @@ class GridEstimator(Estimator):
         Ka, Kb = bits.n_sets_upto(n_a, 2 * ka), bits.n_sets_upto(n_b, 2 * kb)
         K = n_grid_terms(n_a, n_b, k, basis)
         fa, fb = bits.n_sets_upto(n_a, ka), bits.n_sets_upto(n_b, kb)  # the groups' Gram sizes
-        R = JK_GROUPS
-        # the groups' moments of order 2k (the sample's weights and R replicates'), their
-        # union-rank tables, at most two factors per group (the sample's and one replicate's,
-        # each factorised in the memory of its Gram), the grid values and the projections
-        nbytes = (8 * (self.m_a * self.m_b * 2 + 2 * (fa * fa + fb * fb) + (R + 1) * (Ka + Kb)
-                       + (2 * R + 4) * K + R * (self.m_b + fb) * self.m_a)
-                  + union_table_bytes(n_a, ka) + union_table_bytes(n_b, kb))
-        if self.m_a < _cap(n_a) and self.m_b < _cap(n_b):
-            # both groups sampled: the two-way correction (_double_counted) projects and solves
-            # (R + 1)^2 block scores of every term, about six such arrays alive at once (it
-            # dominates when the groups' Grams are small, as in the cross-group basis)
-            nbytes += 6 * 8 * (R + 1) ** 2 * K
-            # ... from the B moments of every (A group, B group) weighting, (R + 1) x K_B x m_a,
-            # spread over B's sets of one size at a time: m_a (R + 1)^2 C(n_b, s) (project)
-            widest = max(comb(n_b, s) for s in range(min(kb, k - 1) + 1))
-            nbytes += 8 * self.m_a * (R + 1) * (fb + (R + 1) * widest)
-        self.plan_bytes = nbytes
+        self.plan_bytes = nbytes = self._plan_bytes(K, Ka, Kb, fa, fb)
         require_memory(nbytes, f"grid mode ({self.m_a} x {self.m_b} grid, {K} basis terms: "
                        f"{format_bytes(nbytes)})", argument="budget")
         key = (n_a, n_b, k, basis, float(p), str(backend), self._A[0].tobytes(), self._A[1].tobytes(),
@@ -558,6 +545,50 @@ class GridEstimator(Estimator):
         self._gknown = np.zeros((self.m_a, self.m_b), dtype=bool)
         self._pending_cells: np.ndarray | None = None
         self._grid_pending = False
+
+    def _plan_bytes(self, K: int, Ka: int, Kb: int, fa: int, fb: int) -> int:
+        """Peak memory of the estimate for a scalar game (d = 1): what stays alive from the
+        design to the result, plus the largest of the phases that follow one another (each
+        measured with tracemalloc at FIxLIP's settings, bench/RESULTS.md):
+
+        * alive throughout: the grid's values, the groups' order-2k moments for the sample and
+          R_a, R_b replicates (R = min(16, m) jackknife groups per group), the sample's two
+          group factors, their union-rank tables and the replicate factors kept with the
+          design (:func:`_replicate_bytes`), the basis (sets of size <= k) and its split;
+        * one-way jackknife (a group sampled): the fit and residuals on the grid (2 m_a m_b),
+          one replicate factor per group, B's replicate moments (3 R_b f_b m_a while they are
+          summed), the A-side weights and their moments (R w (m_a + f_a), w the widest B
+          size stratum of the basis) and 3 R K replicate scores and solves;
+        * two-way correction (:meth:`_double_counted`, both groups sampled): the projection of
+          the (R_a + 1)(R_b + 1) block weightings: the A-side weights (m_a of them per block
+          and B set) and their moments, the B moments (R_b + 1) f_b m_a and the block scores
+          (R_a + 1)(R_b + 1) K with a gathered copy; then about six arrays of block scores
+          while they are solved and their variances formed. The two parts are not alive
+          together;
+        * the result's sampling state: the packed joint coalitions, their cell indices and
+          values (m_a m_b (W + 3) words), built by chunks of STATE_CHUNK_BYTES.
+        """
+        k, ma, mb, nb = self.max_order, self.m_a, self.m_b, self.n_b
+        Ra, Rb = min(JK_GROUPS, ma), min(JK_GROUPS, mb)  # at most one group per coalition
+        cells = ma * mb
+        alive = (8 * (cells + fa * fa + fb * fb + (Ra + 1) * Ka + (Rb + 1) * Kb)
+                 + union_table_bytes(self.n_a, self.k_a) + union_table_bytes(nb, self.k_b)
+                 + _replicate_bytes(fa, Ra) + _replicate_bytes(fb, Rb))
+        W = bits.n_words(self.n_players)
+        # the basis: every set of size <= k enumerated (then selected), its split ranks
+        alive += 8 * (W * bits.n_sets_upto(self.n_players, k) + 2 * K)
+        phases = [8 * cells * (W + 3) + 2 * min(STATE_CHUNK_BYTES, 64 * W * cells)]
+        sampled_a, sampled_b = ma < _cap(self.n_a), mb < _cap(nb)
+        w = max(comb(nb, s) for s in range(min(self.k_b, k - 1) + 1))
+        R = max(Ra, Rb)
+        if sampled_a or sampled_b:
+            phases.append(8 * (2 * cells + fa * fa + fb * fb + 3 * R * K
+                               + 3 * (Rb if sampled_b else 1) * fb * ma + R * w * (ma + fa)))
+        if sampled_a and sampled_b:
+            blocks = (Ra + 1) * (Rb + 1) * K
+            phases.append(8 * (2 * cells + max((Ra + 1) * (Rb + 1) * w * (ma + fa) + 2 * blocks
+                                               + (Rb + 1) * fb * ma, 6 * blocks)))
+        return alive + max(phases)
 
     # ------------------------------------------------------------------ protocol
     @property
@@ -666,8 +697,13 @@ class GridEstimator(Estimator):
 
     def state(self) -> SamplingState:
         ia, ib = np.nonzero(self._gknown)
-        joint = self._joint(ia, ib)
-        sets = bits.from_coalitions(joint).reshape(ia.size, bits.n_words(self.n_players))
+        # packed by chunks: the m_a m_b x n boolean joint matrix (and from_coalitions' padded
+        # copy) of a large grid would be the estimate's largest allocation
+        sets = np.empty((ia.size, bits.n_words(self.n_players)), dtype=np.uint64)
+        step = max(1, STATE_CHUNK_BYTES // (64 * sets.shape[1]))
+        for lo in range(0, ia.size, step):
+            sets[lo:lo + step] = bits.from_coalitions(self._joint(ia[lo:lo + step],
+                                                                  ib[lo:lo + step]))
         vals = None if self._gvalues is None else self._gvalues[ia, ib]
         return SamplingState(self.config, sets, vals, bool(self._squeeze))
 
@@ -717,10 +753,10 @@ class GridEstimator(Estimator):
         sets = self.__dict__.get("_basis_sets")
         if sets is None:
             sets = bits.enumerate_sets(self.n_players, 0, self.max_order)
-            if self.basis != "full":
-                C = bits.to_coalitions(sets, self.n_players)
-                keep = ((C[:, : self.n_a].sum(axis=1) <= self.k_a)
-                        & (C[:, self.n_a:].sum(axis=1) <= self.k_b))
+            if self.basis != "full":  # on the words: no (sets x n) boolean matrix
+                in_a = bits.from_coalitions(np.arange(self.n_players)[None] < self.n_a)
+                na_of = bits.sizes(sets & in_a)
+                keep = (na_of <= self.k_a) & (bits.sizes(sets) - na_of <= self.k_b)
                 sets = np.ascontiguousarray(sets[keep])
             self._basis_sets = sets
         return sets
@@ -846,7 +882,12 @@ class GridEstimator(Estimator):
                 if top == 0:  # alpha is the empty set: a plain sum over the A coalitions
                     out[:, :, sel] = np.tensordot(WA, Z[:, ib[sel]], axes=(0, 2))
                     continue
-                Y = np.einsum("ai,jcae->aicje", WA, Z[:, lo:hi]).reshape(ma, -1)
+                # Y[a, i, c, j, e] = WA[a, i] Z[j, c, a, e], written in place (einsum built it
+                # through a temporary of its size: the projection's largest array, twice)
+                Y = np.empty((ma, Ra, hi - lo, Rb, d))
+                np.multiply(WA[:, :, None, None, None], Z[:, lo:hi].transpose(2, 1, 0, 3)[:, None],
+                            out=Y)
+                Y = Y.reshape(ma, -1)
                 Hs = subset_moments(SA, na, top, Y, **auto)[0].reshape(-1, Ra, hi - lo, Rb, d)
                 out[:, :, sel] = Hs[ia[sel], :, ib[sel] - lo].transpose(1, 2, 0, 3)
             return out
