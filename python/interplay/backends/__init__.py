@@ -37,16 +37,40 @@ _TRUE = {"1", "true", "yes", "on"}
 
 class _Switches:
     """The environment switches, read once: ``forced`` (INTERPLAY_BACKEND) and the disabled
-    backends (INTERPLAY_DISABLE_CPP / _NUMBA)."""
+    backends (INTERPLAY_DISABLE_CPP / _NUMBA). Build them with :func:`_switches`."""
 
     __slots__ = ("forced", "disabled")
 
-    def __init__(self) -> None:
-        env = os.environ
-        self.forced = env.get("INTERPLAY_BACKEND", "").strip()
+    def __init__(self, forced: str | None, cpp: str | None, numba: str | None) -> None:
+        self.forced = (forced or "").strip()
         self.disabled = frozenset(
-            name for name in ("cpp", "numba")
-            if env.get(f"INTERPLAY_DISABLE_{name.upper()}", "").strip().lower() in _TRUE)
+            name for name, flag in (("cpp", cpp), ("numba", numba))
+            if (flag or "").strip().lower() in _TRUE)
+
+
+_SWITCH_KEYS = ("INTERPLAY_BACKEND", "INTERPLAY_DISABLE_CPP", "INTERPLAY_DISABLE_NUMBA")
+_SWITCH_BYTES = tuple(k.encode() for k in _SWITCH_KEYS)
+_switch_cache: dict[tuple, _Switches] = {}
+#: CPython's dict behind os.environ on POSIX (bytes keys; os.environ writes go through to it)
+_ENV_DATA = getattr(os.environ, "_data", None) if os.name == "posix" else None
+_ENV_DATA = _ENV_DATA if isinstance(_ENV_DATA, dict) else None
+
+
+def _switches() -> _Switches:
+    """The switches as the environment says now. Read at every kernel selection (a call of
+    ``exact`` selects several kernels), so the raw values are looked up in the environment's
+    own dict where CPython keeps one (POSIX ``os.environ._data``, bytes keys: 3 dict lookups,
+    no str encoding) and the parsed switches are cached per raw tuple."""
+    if _ENV_DATA is not None:
+        get = _ENV_DATA.get
+        raw = (get(_SWITCH_BYTES[0]), get(_SWITCH_BYTES[1]), get(_SWITCH_BYTES[2]))
+    else:
+        raw = tuple(os.environ.get(k) for k in _SWITCH_KEYS)
+    sw = _switch_cache.get(raw)
+    if sw is None:
+        sw = _switch_cache[raw] = _Switches(*(
+            v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in raw))
+    return sw
 
 
 _HINTS = {"interplay._core": "compiled extension interplay._core not importable ({})",
@@ -80,7 +104,7 @@ def backend_status(name: str, switches: _Switches | None = None) -> tuple[bool, 
     environment as read by the caller, else now)."""
     if name == "reference":
         return True, ""
-    if name in ("cpp", "numba") and name in (switches or _Switches()).disabled:
+    if name in ("cpp", "numba") and name in (switches or _switches()).disabled:
         return False, f"disabled by INTERPLAY_DISABLE_{name.upper()}"
     if name in ("cpp", "numba", "torch"):
         mod, why = _import({"cpp": "interplay._core"}.get(name, name))
@@ -164,7 +188,7 @@ class Kernel:
         """
         if not isinstance(backend, str):
             raise TypeError(f"backend must be a str, got {type(backend).__name__}")
-        switches = _Switches()
+        switches = _switches()
         if backend == "auto" and switches.forced and switches.forced != "auto":
             backend = switches.forced
         if backend == "auto":

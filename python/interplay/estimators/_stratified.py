@@ -255,8 +255,10 @@ def groups_dof(delta: np.ndarray) -> np.ndarray:
     p = 0.3) make the variance estimate itself uncertain, and its t quantile must say so
     (regression FWBII at n = 10, 2 coalitions per term, covered 0.894 with u - p)."""
     c = delta - delta.mean(axis=0)
-    s2 = (c ** 2).sum(axis=0)
-    s4 = (c ** 4).sum(axis=0)
+    c *= c  # squares in place: c ** 4 would call pow() per entry (4.5 ms of a 34 ms fit)
+    s2 = c.sum(axis=0)
+    c *= c
+    s4 = c.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(s4 > 0, s2 ** 2 / np.where(s4 > 0, s4, 1.0), np.inf)
 
