@@ -7,6 +7,7 @@ accumulators are called by the permutation estimators directly.
 
 from __future__ import annotations
 
+import functools
 from math import comb
 
 import numpy as np
@@ -135,13 +136,7 @@ def subset_gather(sets, n, max_order, coef, *, backend="auto", complement=True, 
         c = c[:, None]
     big = _big_rows(sets, n, max_order, complement, sizes, 1)
     if big is not None:
-        cp = np.zeros_like(c)
-        for s in range(max_order + 1):
-            R = bits.subset_ranks_by_mask(n, s)
-            lo = bits.offset(n, s)
-            block = c[lo:lo + R.shape[0]]
-            for L in range(1 << s):
-                np.add.at(cp, R[:, L], block)
+        cp = _superset_sums(n, max_order) @ c
         for s in range(1, max_order + 1, 2):
             cp[bits.offset(n, s):bits.offset(n, s + 1)] *= -1.0
         out = np.empty((sets.shape[0], c.shape[1]), dtype=np.float64)
@@ -156,6 +151,32 @@ def subset_gather(sets, n, max_order, coef, *, backend="auto", complement=True, 
     _, fn = GATHER.select(backend)
     fn(sets, int(n), int(max_order), c, out)
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _superset_sums(n: int, max_order: int):
+    """The sparse (K, K) 0/1 map c -> (sum over U superset of A, |U| <= max_order, of c[U])_A
+    in CSR form. Each row's entries are stored in the order (|U|, position mask of A in U, U)
+    in which ``np.add.at`` over :func:`interplay.sets.subset_ranks_by_mask` used to add them,
+    and a CSR product adds a row's entries in stored order from 0: the sums are bit for bit
+    those of the scatter loop, at a sparse product's cost (n = 60, order 2, 1,831 columns:
+    the scatter took about 35 ms a call, 4.6 s of one KernelSHAP-IQ fit at 36,620 coalitions)."""
+    import scipy.sparse as sp
+
+    rows, cols = [], []
+    for s in range(max_order + 1):
+        R = bits.subset_ranks_by_mask(n, s)
+        lo = bits.offset(n, s)
+        src = np.arange(lo, lo + R.shape[0], dtype=np.int64)
+        for L in range(1 << s):
+            rows.append(R[:, L])
+            cols.append(src)
+    r, cl = np.concatenate(rows), np.concatenate(cols)
+    order = np.argsort(r, kind="stable")  # keeps the scatter's order within each row
+    K = n_sets_upto(n, max_order)
+    indptr = np.zeros(K + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=K), out=indptr[1:])
+    return sp.csr_matrix((np.ones(r.size), cl[order], indptr), shape=(K, K))
 
 
 def intersection_kernel(sets, n, table, *, backend="auto"):

@@ -26,7 +26,8 @@ from ._base import N_GROUPS
 from ._kernels import subset_gather, subset_moments, union_ranks
 from ._stratified import (DUAL_REFINEMENT_STEPS, StratifiedEstimator,
                           _group_columns, _random_groups_var, dof_factor, dual_ridge_factor,
-                          from_base, hc2_scale, per_unit, row_leverage, sampling_units,
+                          from_base, hc2_scale, intersection_counts, per_unit, row_leverage,
+                          sampling_units,
                           spd_solver, uses_dual, wants_leverage)
 
 BIG_M = 1e8
@@ -47,11 +48,17 @@ def _lambda(s: int, l: int, bern) -> float:
     return sum(comb(l, j) * bern[s - j] for j in range(1, l + 1))
 
 
+def _lambdas(s: int) -> list[float]:
+    """lambda_s(l), l = 0..s: the order-s design entry of a coalition T at a set S with
+    |T n S| = l (the subset sum over U subset T n S of A's a_s(|U|), :func:`_design_map`)."""
+    bern = bernoulli(max(s, 1))
+    return [_lambda(s, l, bern) for l in range(s + 1)]
+
+
 @functools.lru_cache(maxsize=16)
 def _design_map(n: int, s: int) -> sp.csr_matrix:
     """A (K_{<=s} x C(n,s)): column S holds a_s(|U|) at every monomial U subset S."""
-    bern = bernoulli(max(s, 1))
-    lam = [_lambda(s, l, bern) for l in range(s + 1)]
+    lam = _lambdas(s)
     a = [sum((-1) ** (u - j) * comb(u, j) * lam[j] for j in range(u + 1)) for u in range(s + 1)]
     R = bits.subset_ranks_by_mask(n, s)  # (K_s, 2^s)
     rows, cols, vals = [], [], []
@@ -264,10 +271,10 @@ class KernelShapIQ(StratifiedEstimator):
             r = r - subset_gather(sets, n, s, coef, backend=self.backend, sizes=sizes)
             lev = None
             if wants_leverage(hi - lo, draws) and np.isfinite(dof[s]):  # HC2
-                Ad = A.toarray()
+                lam = np.array(_lambdas(s))  # the order-s row: lambda_s(|T n S|)
                 lev = per_unit(row_leverage(
-                    lambda a, b: subset_gather(sets[a:b], n, s, Ad, backend=self.backend,
-                                               sizes=sizes[a:b]),
+                    lambda a, b: lam[intersection_counts(bits.to_coalitions(sets[a:b], n), n,
+                                                         s)],
                     upto, hi - lo, w, solve), draw)
                 dof[s] = dof_factor(draws, bits.n_sets_upto(n, s) - 1, leverage=True)
             scores = subset_moments(sets, n, s, (w * fpc)[:, None] * r * hc2_scale(lev), groups,

@@ -25,10 +25,21 @@ from ._kernels import (stratified_stream, subset_gather, subset_moments, union_r
 
 # ------------------------------------------------------------------------------- helpers
 def cho_solver(c: np.ndarray, low: bool):
-    """``solve(B)`` from a Cholesky factor (scipy's cho_factor), BLAS threads by its size."""
+    """``solve(B)`` from a Cholesky factor (scipy's cho_factor), BLAS threads by its size.
+    ``solve.quad(B)`` gives the quadratic forms b_j^T G^{-1} b_j of B's columns as
+    ||L^{-1} b_j||^2 (G = L L^T): one triangular solve where ``b^T solve(b)`` takes two."""
     def solve(B):
         with blas_limit():
             return scipy.linalg.cho_solve((c, low), B, check_finite=False)
+
+    def quad(B):
+        with blas_limit():
+            Z = scipy.linalg.solve_triangular(c, B, lower=low, trans=0 if low else 1,
+                                              check_finite=False)
+        Z *= Z
+        return Z.sum(axis=0)
+
+    solve.quad = quad
     return solve
 
 
@@ -274,10 +285,35 @@ def row_leverage(rows, m: int, terms: int, w: np.ndarray, solve,
     for lo in range(0, m, step):
         hi = min(m, lo + step)
         X = rows(lo, hi)
-        h[lo:hi] = w[lo:hi] * np.einsum("ij,ji->i", X, solve(X.T))
+        quad = getattr(solve, "quad", None)  # a Cholesky solver: one triangular solve
+        h[lo:hi] = w[lo:hi] * (quad(X.T) if quad is not None
+                               else np.einsum("ij,ji->i", X, solve(X.T)))
         if constraint is not None:
             h[lo:hi] -= w[lo:hi] * (X @ constraint[0]) ** 2 / constraint[1]
     return h
+
+
+def intersection_counts(C: np.ndarray, n: int, s: int) -> np.ndarray:
+    """(m, C(n, s)) int8 |T n S| for each row T of the boolean coalitions C (m, n) and each
+    s-set S (colex order): the design rows of the sampled regressions are functions of it
+    (the monomial U subset T is [|T n U| = |U|]; KernelSHAP-IQ's order-s row is
+    lambda_s(|T n S|)), built in m C(n, s) s byte additions where a gather of the basis
+    matrix costs m C(n, s) times the subsets of T."""
+    mem = bits.members(n, s)
+    out = np.zeros((C.shape[0], mem.shape[0]), dtype=np.int8)
+    Ci = np.ascontiguousarray(C, dtype=bool).view(np.int8)
+    for i in range(s):
+        out += Ci[:, mem[:, i]]
+    return out
+
+
+def monomial_rows(sets: np.ndarray, n: int, lo_order: int, hi_order: int) -> np.ndarray:
+    """(m, sum_s C(n, s)) float 0/1 design rows [U subset T] over the sets U of sizes
+    lo_order..hi_order (size, then colex), for the words ``sets`` of the coalitions T: the
+    rows a subset gather of the identity gives, exactly (0/1 entries)."""
+    C = bits.to_coalitions(sets, n)
+    return np.hstack([(intersection_counts(C, n, s) == s) for s in
+                      range(lo_order, hi_order + 1)]).astype(np.float64)
 
 
 def per_unit(h: np.ndarray, draw: np.ndarray) -> np.ndarray:
@@ -568,11 +604,10 @@ class RegressionEstimator(StratifiedEstimator):
         K = Kall - off
         if not wants_leverage(K, self._units):
             return None  # many draws per term (HC1), or not determined (inf stderr)
-        E = np.zeros((Kall, K))
-        E[off:] = np.eye(K)
+        first = next(s for s in range(k + 1) if bits.offset(n, s) == off)
 
-        def rows(lo, hi):
-            return subset_gather(sets[lo:hi], n, k, E, backend=self.backend, sizes=sizes[lo:hi])
+        def rows(lo, hi):  # the gather of the identity's columns off.., built directly
+            return monomial_rows(sets[lo:hi], n, first, k)
 
         h = row_leverage(rows, sets.shape[0], K, w, solve,
                          None if g1 is None else (g1, denom))
