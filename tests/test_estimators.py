@@ -363,6 +363,24 @@ def test_auto_method_per_index_and_budget():
     assert interplay.approximate(game, 30, "STII", 900, seed=0).info["method"] == "svarmiq"
 
 
+def test_auto_falls_back_when_the_default_does_not_fit_in_memory(monkeypatch):
+    """SII of order 2 at 200 players, budget 50,000 (above 2 x the 20,100 terms, so not the
+    large-n rule): KernelSHAP-IQ's system does not fit in the 1 GiB made available; auto takes
+    svarmiq and says why instead of refusing; an explicit method='kernelshapiq' still refuses.
+    Order 3 at 68 players below 2 x its 52,462 terms is the large-n rule's (svarmiq)."""
+    from interplay import _validation
+    from interplay.estimators import make_estimator
+
+    monkeypatch.setattr(_validation, "available_memory", lambda: 1 << 30)
+    est = make_estimator(200, "SII", 50000, max_order=2, seed=0)
+    assert est.method == "svarmiq" and "does not fit in memory" in est.auto_reason
+    assert "kernelshapiq" in est.auto_reason
+    with pytest.raises(ValueError, match="memory"):
+        make_estimator(200, "SII", 50000, max_order=2, seed=0, method="kernelshapiq")
+    est = make_estimator(68, "SII", 65536, max_order=3, seed=0)
+    assert est.method == "svarmiq" and "52462 terms" in est.auto_reason
+
+
 def test_auto_sii_at_multishap_scale_is_svarmiq_with_honest_stderr():
     """68 players (64 patches x 4 tokens), budget 4096 (fewer than 2 x the 2,346 terms):
     method="auto" runs svarmiq without KernelSHAP-IQ's rank test (info says why), and its

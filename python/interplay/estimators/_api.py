@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import sets as bits
-from .._validation import check_int, check_open_unit, check_real
+from .._validation import MemoryPlanError, check_int, check_open_unit, check_real
 from ..indices import INDEX_NAMES, Index, get_index
 from ..results import InteractionResult
 from ._base import EvaluationInterrupted, GameEvaluationError, SamplingState, interrupted
@@ -74,24 +74,30 @@ METHODS: dict[str, tuple[str, ...]] = {
 EXACT_MAX_PLAYERS = 24
 
 
-#: method="auto" for SII / k-SII of order 2 from SII_LARGE_MIN_N players on (MultiSHAP's 64
-#: patches x 4 tokens and up) at budgets below SII_LARGE_TERMS times the n (n + 1) / 2 terms,
-#: where KernelSHAP-IQ's design is not determined (auto fell back to shapiq after a rank test
-#: of 2.6 s CPU at 68 players): svarmiq. Measured at 68 and 132 players, budget 4096, on sums of
-#: unanimity games of sizes <= 3 and <= 12 (bench/bench_sii_auto_large.py, bench/RESULTS.md
-#: "MultiSHAP's SII"): svarmiq's order-2 error was 0.62-0.93x shapiq's in all four and the
-#: lowest or within 2.4x of the lowest with finite standard errors (95% intervals covered
-#: 0.90-0.94); permutation sampling leaves every pair with fewer than two samples (stderr inf)
-#: and KernelSHAP-IQ forced was 0.04x or 6.5x svarmiq's error depending on the game's order.
+#: method="auto" for SII / k-SII of order k >= 2 from SII_LARGE_MIN_N players on (MultiSHAP's
+#: 64 patches x 4 tokens and up) at budgets below SII_LARGE_TERMS times the sum_{1<=s<=k} C(n, s)
+#: terms, where KernelSHAP-IQ's design is not determined (auto fell back to shapiq after a rank
+#: test of 2.6 s CPU at 68 players): svarmiq. Measured at 68 and 132 players, budget 4096, order
+#: 2, on sums of unanimity games of sizes <= 3 and <= 12 (bench/bench_sii_auto_large.py,
+#: bench/RESULTS.md "MultiSHAP's SII"): svarmiq's order-2 error was 0.62-0.93x shapiq's in all
+#: four and the lowest or within 2.4x of the lowest with finite standard errors (95% intervals
+#: covered 0.90-0.94); permutation sampling leaves every pair with fewer than two samples
+#: (stderr inf) and KernelSHAP-IQ forced was 0.04x or 6.5x svarmiq's error depending on the
+#: game's order. Order 3 at 68 players, budget 16,384 (paper8's section): svarmiq's triple
+#: error 0.26-0.51x shapiq's, pairs 0.90-0.95x, coverage 0.93.
 SII_LARGE_MIN_N = 64
 SII_LARGE_TERMS = 2
 
 
+def _svarmiq_first(served: list) -> bool:
+    """KernelSHAP-IQ is auto's default and svarmiq serves the index too (SII, k-SII)."""
+    return bool(served) and served[0] == "kernelshapiq" and "svarmiq" in served
+
+
 def _large_sii(idx: Index, served: list, n: int | None, budget: int | None) -> bool:
-    return (bool(served) and served[0] == "kernelshapiq" and "svarmiq" in served
-            and idx.order == 2
+    return (_svarmiq_first(served) and idx.order is not None and idx.order >= 2
             and n is not None and budget is not None and n >= SII_LARGE_MIN_N
-            and budget < SII_LARGE_TERMS * n * (n + 1) // 2)
+            and budget < SII_LARGE_TERMS * bits.n_sets(n, 1, idx.order))
 
 
 def _auto(idx: Index, n: int | None, budget: int | None) -> str:
@@ -277,11 +283,26 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
         est.method = method
         return est
 
-    est = build(method)
+    try:
+        est = build(method)
+    except MemoryPlanError as exc:
+        # auto's default (KernelSHAP-IQ's K x K system) does not fit in memory at this budget
+        # (SII of order 3 at 68 players at 65,536 coalitions: 62 GiB; order 2 at 273 players at
+        # 100,000: 35 GiB): an estimator without a design (svarmiq for SII / k-SII, as
+        # _large_sii; else the one auto takes when the default is under-determined) rather
+        # than refusing an index that other estimators serve
+        served = [m for m in AUTO_ORDER if serves(m, idx)]
+        fallback = "svarmiq" if _svarmiq_first(served) else next(
+            (m for m in AUTO_UNDERDETERMINED if serves(m, idx)), None)
+        if not auto or fallback is None or fallback == method:
+            raise
+        est = build(fallback)
+        est.auto_reason = f"{method} does not fit in memory at budget {budget} ({exc})"
+        return est
     if large_sii:
         est.auto_reason = (
             f"svarmiq: from {SII_LARGE_MIN_N} players at budgets below {SII_LARGE_TERMS} x the "
-            f"{n * (n + 1) // 2} terms, the lowest measured SII error with finite standard "
+            f"{bits.n_sets(n, 1, k)} terms, the lowest measured SII error with finite standard "
             "errors (bench/RESULTS.md, MultiSHAP's SII)")
     return _identified(est, build, auto=auto, index=idx, n=n, k=k, budget=budget,
                        key=(idx.name, idx.p, n, k, pairing))
