@@ -1076,8 +1076,8 @@ class SvarmIQ(_MonteCarlo):
         ok = (Nt == Nu).all(axis=1)  # (T, K)
         a, b = g[t][:, :, None, None], g[u][:, ::-1, None, None]
         At, Au = A[t], A[u][:, ::-1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ss12 = np.where(Nt[..., None] > 0, X[t] - At * Au / np.maximum(Nt, 1)[..., None], 0.0)
+        # (called inside _combine's errstate: a numpy errstate block costs ~17 us)
+        ss12 = np.where(Nt[..., None] > 0, X[t] - At * Au / np.maximum(Nt, 1)[..., None], 0.0)
         cross = np.where((np.abs(gp[t]) > 0)[:, :, None, None]
                          | (np.abs(gp[u][:, ::-1]) > 0)[:, :, None, None],
                          2 * a * b * ss12, 0.0)
