@@ -69,7 +69,8 @@ def _rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def run_case(case: str, na: int, nb: int, budget, order: int, basis: str = "full") -> dict:
+def run_case(case: str, na: int, nb: int, budget, order: int, basis: str = "full",
+             max_terms: int | None = None) -> dict:
     import interplay  # noqa: PLC0415
     from interplay.estimators._grid import grid_min_budget  # noqa: PLC0415
 
@@ -84,8 +85,10 @@ def run_case(case: str, na: int, nb: int, budget, order: int, basis: str = "full
         budget = grid_min_budget(na, nb, order, basis=basis)
     budget = int(budget)
     cm = {} if basis == "full" else {"basis": basis}
+    if max_terms is not None:
+        cm["max_terms"] = max_terms
     out: dict = {"case": case, "na": na, "nb": nb, "budget": budget, "order": order,
-                 "basis": basis, "rss_before_bytes": _rss()}
+                 "basis": basis, "max_terms": max_terms, "rss_before_bytes": _rss()}
     import tracemalloc  # noqa: PLC0415
 
     tracemalloc.start()
@@ -131,20 +134,23 @@ def main() -> None:
     ap.add_argument("--budget", default="4096", help="grid cells, or 'min'")
     ap.add_argument("--basis", choices=("full", "crossmodal"), default="full")
     ap.add_argument("--order", type=int, default=2)
+    ap.add_argument("--max-terms", type=int, default=None,
+                    help="cap the cross-modal basis by a first-order screen")
     ap.add_argument("--cases", nargs="+", default=["explain", "grid", "joint"])
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(run_case(args.child, args.na, args.nb, args.budget, args.order,
-                                  args.basis)))
+                                  args.basis, args.max_terms)))
         return
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
     rows = []
     for case in args.cases:
         cmd = [sys.executable, __file__, "--child", case, "--na", str(args.na), "--nb",
                str(args.nb), "--budget", str(args.budget), "--order", str(args.order),
-               "--basis", args.basis]
+               "--basis", args.basis] + (
+                   [] if args.max_terms is None else ["--max-terms", str(args.max_terms)])
         proc = subprocess.run(cmd, env=env, text=True, capture_output=True)
         if proc.returncode:
             rows.append({"case": case, "crash": proc.returncode, "stderr": proc.stderr[-2000:]})

@@ -163,8 +163,8 @@ def test_max_terms_and_basis_refused_before_any_model_call():
                                          r"\(985 terms\)"):
         interplay.explain(None, [game], index="FWBII", max_terms=5000,
                           budget=grid_min_budget(196, 4, 2))
-    with pytest.raises(ValueError, match="max_terms"):
-        interplay.approximate(game, 200, "FWBII", 4096, player_groups=(196, 4), max_terms=900,
+    with pytest.raises(ValueError, match=r"max_terms = 150: .* give max_terms >= 202"):
+        interplay.approximate(game, 200, "FWBII", 4096, player_groups=(196, 4), max_terms=150,
                               basis="crossmodal")
     with pytest.raises(ValueError, match="basis must be"):
         interplay.explain(None, [game], basis="cross")
@@ -173,3 +173,89 @@ def test_max_terms_and_basis_refused_before_any_model_call():
     with pytest.raises(ValueError, match="max_terms = 100: order 2 for 200 players"):
         interplay.approximate(game, 200, "FWBII", 4096, max_terms=100)
     assert rows == []
+
+
+def _fill(est, game):
+    while (C := est.next_coalitions()) is not None:
+        est.tell(game(C))
+
+
+def _screened_case():
+    from interplay.estimators._grid import grid_min_budget as gmb
+
+    na, nb = 12, 5
+    game = SumOfUnanimityGames.random(na + nb, 30, max_size=3, seed=1)
+    budget = 3 * gmb(na, nb, 2, basis="crossmodal")
+    kw = dict(seed=3, player_groups=(na, nb), basis="crossmodal")
+    return game, na, nb, budget, kw
+
+
+def test_screened_crossmodal_basis_is_the_weighted_least_squares_of_its_terms():
+    """max_terms below the cross-modal basis's (1 + n_a)(1 + n_b) terms: the empty set, every
+    player and the pairs of the c_a x c_b players of largest |main effect| (a main-effects fit
+    on the same cells first, FIxLIP's interactive approach); the values are the p-weighted
+    least squares of those terms on the grid, checked against a dense solve (1e-9), and the
+    chosen players are the main-effects fit's largest."""
+    from interplay import sets as bits
+    from interplay.estimators import make_estimator
+    from interplay.estimators._grid import _weights, screen_sizes
+
+    game, na, nb, budget, kw = _screened_case()
+    M = 1 + na + nb + 8
+    assert screen_sizes(na, nb, M) == (4, 2)
+    res = interplay.approximate(game, na + nb, "FWBII", budget, max_terms=M, **kw)
+    assert len(res.values) == M and np.isfinite(res.stderr).all()
+    scr = res.info["screen"]
+    main = interplay.approximate(game, na + nb, "FWBII", budget, **kw)  # main effects of ...
+    est = make_estimator(na + nb, "FWBII", budget, max_order=2, **kw)
+    _fill(est, game)
+    me = est._on_these_values(((), ())).result()  # ... the main-effects-only fit, same cells
+    assert len(me.values) == 1 + na + nb and main.info["grid"] == res.info["grid"]
+    np.testing.assert_allclose(scr["main_effects"], me.values[1:], rtol=1e-12)
+    order = np.argsort(-np.abs(me.values[1:]))
+    assert set(scr["players_a"]) == set(order[order < na][:4].tolist())
+    assert set(scr["players_b"]) == set(order[order >= na][:2].tolist())
+    pairs = [s for s, _ in res.items() if len(s) == 2]
+    assert sorted(pairs) == sorted((a, b) for a in scr["players_a"] for b in scr["players_b"])
+    # dense weighted least squares over the grid's cells, the same terms
+    CA, CB = est.coalitions_a(), est.coalitions_b()
+    wa = _weights(CA.sum(axis=1), na, 0.5)[0]
+    ub = _weights(CB.sum(axis=1), nb, 0.5)[0]
+    X = np.concatenate([np.repeat(CA, len(CB), 0), np.tile(CB, (len(CA), 1))], axis=1)
+    sets = bits.to_coalitions(res.sets.reshape(len(res.values), -1), na + nb)
+    F = np.stack([X[:, s].all(axis=1) for s in sets], axis=1).astype(float)
+    w = np.outer(wa, ub).ravel()
+    y = game(X)
+    beta = np.linalg.solve(F.T @ (w[:, None] * F), F.T @ (w * y))
+    np.testing.assert_allclose(res.values, beta, rtol=1e-9, atol=1e-10)
+
+
+def test_screened_path_with_every_pair_equals_the_crossmodal_fit():
+    """The screened path's joint solver with every player's pairs is the Kronecker-separable
+    cross-modal fit: values and jackknife standard errors equal to 1e-9."""
+    from interplay.estimators import make_estimator
+
+    game, na, nb, budget, kw = _screened_case()
+    ref = interplay.approximate(game, na + nb, "FWBII", budget, **kw)
+    est = make_estimator(na + nb, "FWBII", budget, max_order=2, **kw)
+    _fill(est, game)
+    every = est._on_these_values((np.arange(na), np.arange(nb))).result()
+    assert every.info["solver"] != ref.info["solver"] == "cholesky per group"
+    np.testing.assert_array_equal(every.sets, ref.sets)
+    np.testing.assert_allclose(every.values, ref.values, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(every.stderr, ref.stderr, rtol=1e-9, atol=1e-12)
+
+
+def test_screened_basis_through_explain():
+    """explain(..., basis="crossmodal", max_terms=M) screens as approximate does."""
+    na, nb = 12, 5
+    game, rows = _dual_game(na, nb)
+    budget = 2 * grid_min_budget(na, nb, 2, basis="crossmodal")
+    M = 1 + na + nb + 6
+    res = interplay.explain(None, [game], index="FWBII", budget=budget, basis="crossmodal",
+                            max_terms=M)[0]
+    ref = interplay.approximate(game, na + nb, "FWBII", budget, seed=0, player_groups=(na, nb),
+                                basis="crossmodal", max_terms=M)
+    assert len(res.values) == M and res.info["screen"]["players_a"] == \
+        ref.info["screen"]["players_a"]
+    np.testing.assert_allclose(res.values, ref.values, rtol=1e-12)

@@ -89,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "'crossmodal' (FIxLIP's restricted basis: players and the pairs across "
                     "the two sides)")
     ex.add_argument("--max-terms", type=_positive, default=None,
-                    help="refuse an item whose fit has more terms (before any model call)")
+                    help="cap the terms: --basis crossmodal keeps the pairs of the players a "
+                         "first-order screen ranks first; otherwise refuse a larger fit (before "
+                         "any model call)")
     ex.add_argument("--no-grid", action="store_true",
                     help="sample joint coalitions even for a dual encoder (no grid mode)")
     ex.add_argument("--text-mode", choices=("attention", "mask_token", "remove"),

@@ -233,7 +233,9 @@ def test_cli_image_text_items_with_a_clip_model(tiny_clip, tmp_path, capsys):
 def test_cli_crossmodal_basis_and_max_terms(tiny_clip, tmp_path, capsys):
     """--basis crossmodal fits FIxLIP's restricted basis (1 + 16)(1 + 3) = 68 terms, which budget
     512 determines (no GridBudgetWarning), with the numbers of explain(basis="crossmodal");
-    --max-terms below that fails the item before any model call, naming the argument."""
+    --max-terms 50 screens it to 50 terms (15 patches x 2 tokens of pairs); --max-terms below
+    the 1 + 19 players and one pair fails the item before any model call, naming the
+    argument."""
     import interplay
 
     model_dir = tmp_path / "clip"
@@ -247,14 +249,16 @@ def test_cli_crossmodal_basis_and_max_terms(tiny_clip, tmp_path, capsys):
               "--budget", "512", "--quiet", "--basis", "crossmodal"]
     with torch.enable_grad():  # main() turns grad mode off for its process; restored here
         assert cli.main([*common, "-o", str(tmp_path / "out")]) == 0
-        assert cli.main([*common, "-o", str(tmp_path / "capped"), "--max-terms", "50"]) == 1
+        assert cli.main([*common, "-o", str(tmp_path / "screened"), "--max-terms", "50"]) == 0
+        assert cli.main([*common, "-o", str(tmp_path / "capped"), "--max-terms", "15"]) == 1
     assert "GridBudgetWarning" not in capsys.readouterr().err
     ref = interplay.explain(tiny_clip, [(torch.from_numpy(pix), text)], budget=512, seed=0,
                             basis="crossmodal")[0]
     back = read_result(output_path(tmp_path / "out", "p"))
     assert len(back.values) == 68
     np.testing.assert_allclose(back.values, ref.values, rtol=1e-6, atol=1e-6)
-    assert "max_terms = 50" in read_errors(tmp_path / "capped")["p"]["error"]
+    assert len(read_result(output_path(tmp_path / "screened", "p")).values) == 50
+    assert "max_terms = 15" in read_errors(tmp_path / "capped")["p"]["error"]
 
 
 def test_cli_modality_rows(tmp_path, monkeypatch):

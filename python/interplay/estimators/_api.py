@@ -241,7 +241,7 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
                 f"index {grid} (got method={method!r}, index={idx.name!r}); "
                 "Shapley kernels do not factorise over groups")
         return GridEstimator(n, idx, budget, k, seed, config, n_a=na, n_b=nb, backend=backend,
-                             basis=basis)
+                             basis=basis, max_terms=max_terms)
     if method == "exact":
         from ._base import ExactEstimator
 
@@ -463,7 +463,13 @@ def approximate(game: Any, n_players: int, index: Any, budget: int, *,
         min_beta sum_T mu_p(T) (v(T) - sum_{S subset T, S in basis} beta_S)^2 with
         G = G_A (x) G_B (max_order 2; 256 + 77 players: 20,046 terms against 55,612).
     max_terms : int, optional
-        Refuse (ValueError, before any game call or allocation) a fit with more terms.
+        Cap on the fitted terms. Grid mode with ``basis="crossmodal"``: a larger basis keeps
+        the empty set, every player and the cross pairs of the c_a x c_b players of largest
+        |main effect| (a main-effects fit on the same cells first; c_a / c_b ~ n_a / n_b,
+        c_a c_b <= max_terms - 1 - n; Baniecki et al. 2025's interactive approach, restricted to
+        cross pairs), whose standard errors are conditional on that selection
+        (``info["screen"]`` names the players). Otherwise a fit with more terms is refused
+        (ValueError, before any game call or allocation).
 
     Returns
     -------

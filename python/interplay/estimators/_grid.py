@@ -102,14 +102,33 @@ def check_basis(basis, max_terms, k: int, groups) -> str:
         max_terms = check_int(max_terms, "max_terms", low=1)
         na, nb = groups if groups is not None else (None, None)
         K = n_grid_terms(na, nb, k, basis) if groups is not None else None
-        if K is not None and K > max_terms:
+        if K is not None and K > max_terms and basis == "crossmodal" and k >= 2:
+            if max_terms < 2 + na + nb:
+                raise ValueError(
+                    f"max_terms = {max_terms}: the cross-modal basis selected by a first-order "
+                    f"screen keeps the empty set and the {na + nb} players and at least one "
+                    f"pair; give max_terms >= {2 + na + nb}")
+        elif K is not None and K > max_terms:
             alt = "" if basis == "crossmodal" or k < 2 else (
-                f" basis='crossmodal' ({n_grid_terms(na, nb, k, 'crossmodal')} terms),")
+                f" basis='crossmodal' ({n_grid_terms(na, nb, k, 'crossmodal')} terms), which "
+                "max_terms caps by a first-order screen of the players,")
             raise ValueError(
                 f"max_terms = {max_terms}: the {basis} basis of order {k} for player groups "
                 f"{na} + {nb} has {K} terms; give a larger max_terms,{alt} or a smaller "
                 "max_order")
     return basis
+
+
+def screen_sizes(na: int, nb: int, max_terms: int) -> tuple[int, int]:
+    """Players (c_a, c_b) of each group whose cross pairs the screened cross-modal basis keeps:
+    c_a c_b <= P = max_terms - 1 - n_a - n_b pairs, in proportion to the groups' sizes
+    (c_a / c_b ~ n_a / n_b, as FIxLIP's clique shares its players between image and text)."""
+    P = max_terms - 1 - na - nb
+    cb = min(nb, max(1, round(sqrt(P * nb / na))))
+    ca = min(na, P // cb)
+    if ca == na:
+        cb = min(nb, P // na)
+    return int(ca), int(cb)
 
 
 def _cap(n: int) -> int:
@@ -518,12 +537,21 @@ class GridEstimator(Estimator):
     grid_mode = True
 
     def __init__(self, n_players, spec, budget, max_order, seed, config, *, n_a, n_b,
-                 backend="auto", basis="full"):
+                 backend="auto", basis="full", max_terms=None, pairs=None):
         super().__init__(n_players, spec, budget, max_order, seed, config)
         self.backend = backend
         self.n_a, self.n_b = n_a, n_b
         self.basis = basis
         self.k_a, self.k_b = side_orders(basis, max_order)
+        # the cross-modal basis with the pairs of some players only (pairs: their indices in
+        # each group), fitted through the joint Gram; max_terms below the basis's size: those
+        # players chosen after the values, by a first-order screen (result())
+        self._pairs = None if pairs is None else tuple(np.sort(np.asarray(c, dtype=np.int64))
+                                                       for c in pairs)
+        self._screen = None
+        if (pairs is None and basis == "crossmodal" and max_order >= 2 and max_terms is not None
+                and n_grid_terms(n_a, n_b, max_order, basis) > max_terms):
+            self._screen = screen_sizes(n_a, n_b, max_terms)
         p = spec.p
         # before any game call: a grid that cannot determine the terms is refused here
         self.m_a, self.m_b = plan_split(budget, n_a, n_b, max_order, p, seed, basis)
@@ -533,12 +561,16 @@ class GridEstimator(Estimator):
         k, ka, kb = max_order, self.k_a, self.k_b
         Ka, Kb = bits.n_sets_upto(n_a, 2 * ka), bits.n_sets_upto(n_b, 2 * kb)
         K = n_grid_terms(n_a, n_b, k, basis)
+        chosen = self._screen or (None if self._pairs is None else tuple(map(len, self._pairs)))
+        if chosen is not None:
+            K = 1 + n_a + n_b + chosen[0] * chosen[1]
         fa, fb = bits.n_sets_upto(n_a, ka), bits.n_sets_upto(n_b, kb)  # the groups' Gram sizes
-        self.plan_bytes = nbytes = self._plan_bytes(K, Ka, Kb, fa, fb)
+        self.plan_bytes = nbytes = self._plan_bytes(K, Ka, Kb, fa, fb, chosen is not None)
         require_memory(nbytes, f"grid mode ({self.m_a} x {self.m_b} grid, {K} basis terms: "
                        f"{format_bytes(nbytes)})", argument="budget")
         key = (n_a, n_b, k, basis, float(p), str(backend), self._A[0].tobytes(), self._A[1].tobytes(),
-               self._B[0].tobytes(), self._B[1].tobytes())
+               self._B[0].tobytes(), self._B[1].tobytes(),
+               None if self._pairs is None else tuple(c.tobytes() for c in self._pairs))
         self._design = _design_for(key, self._compute_design, 8 * (fa * fa + fb * fb)
                                    + _replicate_bytes(fa) + _replicate_bytes(fb))
         self._gvalues: np.ndarray | None = None  # (m_a, m_b, d)
@@ -546,7 +578,7 @@ class GridEstimator(Estimator):
         self._pending_cells: np.ndarray | None = None
         self._grid_pending = False
 
-    def _plan_bytes(self, K: int, Ka: int, Kb: int, fa: int, fb: int) -> int:
+    def _plan_bytes(self, K: int, Ka: int, Kb: int, fa: int, fb: int, joint: bool) -> int:
         """Peak memory of the estimate for a scalar game (d = 1): what stays alive from the
         design to the result, plus the largest of the phases that follow one another (each
         measured with tracemalloc at FIxLIP's settings, bench/RESULTS.md):
@@ -566,7 +598,9 @@ class GridEstimator(Estimator):
           while they are solved and their variances formed. The two parts are not alive
           together;
         * the result's sampling state: the packed joint coalitions, their cell indices and
-          values (m_a m_b (W + 3) words), built by chunks of STATE_CHUNK_BYTES.
+          values (m_a m_b (W + 3) words), built by chunks of STATE_CHUNK_BYTES;
+        * a screened cross-modal basis (``joint``): the sample's K x K joint Gram factor alive,
+          one replicate's beside it in the jackknife.
         """
         k, ma, mb, nb = self.max_order, self.m_a, self.m_b, self.n_b
         Ra, Rb = min(JK_GROUPS, ma), min(JK_GROUPS, mb)  # at most one group per coalition
@@ -576,13 +610,13 @@ class GridEstimator(Estimator):
                  + _replicate_bytes(fa, Ra) + _replicate_bytes(fb, Rb))
         W = bits.n_words(self.n_players)
         # the basis: every set of size <= k enumerated (then selected), its split ranks
-        alive += 8 * (W * bits.n_sets_upto(self.n_players, k) + 2 * K)
+        alive += 8 * (W * bits.n_sets_upto(self.n_players, k) + 2 * K + (K * K if joint else 0))
         phases = [8 * cells * (W + 3) + 2 * min(STATE_CHUNK_BYTES, 64 * W * cells)]
         sampled_a, sampled_b = ma < _cap(self.n_a), mb < _cap(nb)
         w = max(comb(nb, s) for s in range(min(self.k_b, k - 1) + 1))
         R = max(Ra, Rb)
         if sampled_a or sampled_b:
-            phases.append(8 * (2 * cells + fa * fa + fb * fb + 3 * R * K
+            phases.append(8 * (2 * cells + fa * fa + fb * fb + 3 * R * K + (K * K if joint else 0)
                                + 3 * (Rb if sampled_b else 1) * fb * ma + R * w * (ma + fa)))
         if sampled_a and sampled_b:
             blocks = (Ra + 1) * (Rb + 1) * K
@@ -730,11 +764,43 @@ class GridEstimator(Estimator):
     def result(self):
         if not self.done:
             raise RuntimeError(f"{int((~self._gknown).sum())} grid cells are not evaluated yet")
+        if self._screen is not None:
+            return self._screened()
         with blas_limit():  # one BLAS thread
             values, stderr, info = self._compute_grid()
         n_eval = self.m_a * self.m_b
         info["n_evaluations"] = n_eval
         out = self._wrap_grid(values, stderr, info)
+        return out
+
+    def _on_these_values(self, pairs) -> GridEstimator:
+        """An estimator of the same grid (same budget, seed, coalitions) with the cross-modal
+        basis restricted to the pairs of ``pairs``, holding this one's values."""
+        est = GridEstimator(self.n_players, self.spec, self.budget, self.max_order, self.seed,
+                            self.config, n_a=self.n_a, n_b=self.n_b, backend=self.backend,
+                            basis=self.basis, pairs=pairs)
+        est._gvalues, est._gknown, est._squeeze = self._gvalues, self._gknown, self._squeeze
+        return est
+
+    def _screened(self):
+        r"""The cross-modal basis capped at ``max_terms`` by a first-order screen, as FIxLIP's
+        "interactive approach" (Baniecki et al., NeurIPS 2025; ``get_top_clique_players``):
+        the main effects are fitted first on the grid's values (the empty set and every
+        player), then the empty set, every player and the pairs C_A x C_B of the c_a patches
+        and c_b tokens of largest |main effect| (:func:`screen_sizes`), by the same p-weighted
+        least squares on the same cells. The selection uses the values, so the standard errors
+        are conditional on it (they do not count the screen's own variability)."""
+        first = self._on_these_values(((), ())).result()
+        ca, cb = self._screen
+        main = first.values[first.sizes == 1]
+        score = np.abs(main) if main.ndim == 1 else np.abs(main).sum(axis=1)
+        top_a = np.sort(np.argsort(-score[: self.n_a], kind="stable")[:ca])
+        top_b = np.sort(np.argsort(-score[self.n_a:], kind="stable")[:cb])
+        out = self._on_these_values((top_a, top_b)).result()
+        out.info["screen"] = {"max_terms": self.config.get("max_terms"), "players_a":
+                              top_a.tolist(), "players_b": (self.n_a + top_b).tolist(),
+                              "main_effects": main}
+        out.info["plan_bytes"] = self.plan_bytes
         return out
 
     # ------------------------------------------------------------------ estimate
@@ -756,7 +822,13 @@ class GridEstimator(Estimator):
             if self.basis != "full":  # on the words: no (sets x n) boolean matrix
                 in_a = bits.from_coalitions(np.arange(self.n_players)[None] < self.n_a)
                 na_of = bits.sizes(sets & in_a)
-                keep = (na_of <= self.k_a) & (bits.sizes(sets) - na_of <= self.k_b)
+                size = bits.sizes(sets)
+                keep = (na_of <= self.k_a) & (size - na_of <= self.k_b)
+                if self._pairs is not None:  # pairs of the chosen players only
+                    on = np.zeros((1, self.n_players), dtype=bool)
+                    on[0, self._pairs[0]] = True
+                    on[0, self.n_a + self._pairs[1]] = True
+                    keep &= (size <= 1) | (bits.sizes(sets & bits.from_coalitions(on)) == size)
                 sets = np.ascontiguousarray(sets[keep])
             self._basis_sets = sets
         return sets
@@ -796,10 +868,13 @@ class GridEstimator(Estimator):
             return (momA[:, col][UA] if side == 0 else momB[:, col][UB])
 
         LA0, LB0 = _chol(gram(0, 0)), _chol(gram(1, 0))
-        blocks = _blocks(ia, na, ib, nb, k, ka, kb), _blocks(ib, nb, ia, na, k, kb, ka)
+        blocks = None if self._pairs is not None else (  # the groups' product only
+            _blocks(ia, na, ib, nb, k, ka, kb), _blocks(ib, nb, ia, na, k, kb, ka))
 
         def solver_of(ca: int, cb: int, LA, LB):
-            if LA is None or LB is None:  # a group's Gram is singular: the joint system's solver
+            # a group's Gram is singular, or the basis is not the groups' product (screened
+            # pairs): the joint system's solver
+            if LA is None or LB is None or self._pairs is not None:
                 return spd_solver(_gram(gram(0, ca), gram(1, cb), ia, ib), overwrite=True)
             return _kron_solver(LA, LB, *blocks), "cholesky per group"
 
@@ -828,7 +903,8 @@ class GridEstimator(Estimator):
                 undetermined[np.isin(ia if side == 0 else ib, null)] = True
 
         # a side's replicate factors are kept with the design when they fit
-        cached = [[fresh(side, g) for g in range(R)] if _replicate_bytes(U.shape[0], R) else None
+        cached = [[fresh(side, g) for g in range(R)]
+                  if _replicate_bytes(U.shape[0], R) and self._pairs is None else None
                   for side, U, R in ((0, UA, WA.shape[1] - 1), (1, UB, WB.shape[1] - 1))]
 
         def replicate(side: int, g: int):

@@ -358,7 +358,10 @@ def explain(
         the two sides, (1 + n_a)(1 + n_b) terms (see :func:`interplay.approximate`). An item
         that is not explained in grid mode raises with "crossmodal".
     max_terms : int, optional
-        Refuse, before any model call, an item whose fit has more terms.
+        Cap on the fitted terms. With ``basis="crossmodal"`` a larger basis is screened (the
+        empty set, every player and the pairs of the players of largest |main effect| on the
+        same grid, FIxLIP's interactive approach; ``info["screen"]``); otherwise an item whose
+        fit has more terms is refused before any model call.
 
     Returns
     -------
