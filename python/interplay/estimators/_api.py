@@ -291,14 +291,20 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
         # 100,000: 35 GiB): an estimator without a design (svarmiq for SII / k-SII, as
         # _large_sii; else the one auto takes when the default is under-determined) rather
         # than refusing an index that other estimators serve
-        served = [m for m in AUTO_ORDER if serves(m, idx)]
-        fallback = "svarmiq" if _svarmiq_first(served) else next(
-            (m for m in AUTO_UNDERDETERMINED if serves(m, idx)), None)
-        if not auto or fallback is None or fallback == method:
+        if not auto:
             raise
-        est = build(fallback)
-        est.auto_reason = f"{method} does not fit in memory at budget {budget} ({exc})"
-        return est
+        served = [m for m in AUTO_ORDER if serves(m, idx)]
+        for fallback in (["svarmiq"] if _svarmiq_first(served) else []) + [
+                m for m in AUTO_UNDERDETERMINED if serves(m, idx)]:
+            if fallback == method:
+                continue
+            try:
+                est = build(fallback)
+            except MemoryPlanError:
+                continue
+            est.auto_reason = f"{method} does not fit in memory at budget {budget} ({exc})"
+            return est
+        raise
     if large_sii:
         est.auto_reason = (
             f"svarmiq: from {SII_LARGE_MIN_N} players at budgets below {SII_LARGE_TERMS} x the "

@@ -769,6 +769,27 @@ class _MonteCarlo(StratifiedEstimator):
     #: SVARM-IQ's strata within a size: "mask" (the intersection T n S itself, 2^s strata, as
     #: shapiq's SVARM-IQ) or "count" (its size |T n S|, s + 1 strata)
     strata = "mask"
+    #: the plan's doubles per (size, top-order set) cell (see __init__)
+    PEAK_PER_CELL = 75
+
+    def __init__(self, n_players, spec, budget, max_order, seed, config, **kw):
+        super().__init__(n_players, spec, budget, max_order, seed, config, **kw)
+        from .._validation import format_bytes, require_memory
+
+        # before any game call: the per-size subset moments of 1, v, v^2 (, pair products) of a
+        # scalar game, (n + 1) x sum_{s<=k} C(n, s) x c, and the pattern sums and per-stratum
+        # arrays made from them for the top order: measured (tracemalloc, SII, 40-273 players,
+        # orders 2-3, paired) at 56-74 x (n + 1) C(n, k) doubles for SVARM-IQ's 2^s strata
+        # (order 2: 56-71, order 3: 74), 29-37 for SHAP-IQ's s + 1; the plan takes 75 and 38
+        # (273 players, order 2: 6.4 GB planned, 4.9 GB traced). The coalition plan alone was
+        # counted before: at 132 players and order 3 numpy failed allocating 8.9 GB of 31.
+        n, k = n_players, max_order
+        c = 4 if self.pairing else 3
+        cells = (n + 1) * max(comb(n, t) for t in range(k + 1))
+        nbytes = 8 * ((n + 1) * c * bits.n_sets_upto(n, k) + self.PEAK_PER_CELL * cells)
+        require_memory(nbytes, f"{self.method} of order {k} for n = {n}: per-size moments and "
+                       f"pattern sums of {format_bytes(nbytes)}", argument="max_order")
+        self.plan_bytes = nbytes
 
     def _centres(self, V0, sizes, kcount, complete, v0):
         """(n+1, d) the centre of each size (its sample mean where it has >= 2 sampling units
@@ -921,6 +942,7 @@ class ShapIQ(_MonteCarlo):
 
     method = "shapiq"
     strata = "count"  # sums over a size only: the counts' arrays are smaller
+    PEAK_PER_CELL = 38
 
     def _combine(self, g, P, A, B, N, kcount, complete, cap, n, X=None):
         """Per size: the estimate, the variance, draws for the degrees of freedom (pairs with
