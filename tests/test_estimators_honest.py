@@ -128,3 +128,20 @@ def test_refine_of_an_auto_fallback_keeps_the_method(three_unanimity):
     more = interplay.refine(res, game, 600)
     single = interplay.approximate(game, N, "SII", 1000, max_order=2, seed=0, method="shapiq")
     np.testing.assert_array_equal(more.values, single.values)
+
+
+@pytest.mark.parametrize("index,budget", [("SII", 163), ("SII", 1630), ("STII", 1630),
+                                          ("k-SII", 652), ("FSII", 1630)])
+def test_auto_result_is_the_chosen_methods_bit_for_bit(index, budget):
+    """method="auto" runs the method it names in ``info["method"]`` with the same seed stream:
+    values and standard errors equal that method's bit for bit (so the coverage benchmark's auto
+    cells are the chosen method's cells at the same budget)."""
+    game = SumOfUnanimityGames.random(25, 25, min_size=1, max_size=4, seed=2026)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto = interplay.approximate(game, 25, index, budget, max_order=2, method="auto", seed=4)
+        chosen = interplay.approximate(game, 25, index, budget, max_order=2,
+                                       method=auto.info["method"], seed=4)
+    assert auto.info["method"] != "auto"
+    assert np.array_equal(np.asarray(auto.values), np.asarray(chosen.values))
+    assert np.array_equal(np.asarray(auto.stderr), np.asarray(chosen.stderr))
