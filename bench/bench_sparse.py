@@ -156,6 +156,8 @@ def main() -> None:
     ap.add_argument("--methods", default="SPEX,ProxySPEX", help="peers to run, comma-separated")
     ap.add_argument("--max-budget", type=int, default=None,
                     help="run the peers only on cells with at most this budget")
+    ap.add_argument("--min-budget", type=int, default=None,
+                    help="run the peers only on cells with at least this budget")
     ap.add_argument("--peer-n", type=int, nargs="+", default=None,
                     help="run the peers only on cells with these n")
     ap.add_argument("--only", choices=["interplay", "peers", "all"], default="all")
@@ -179,6 +181,8 @@ def main() -> None:
             dict(n=n, terms=t, noise=z, budget=b, seed=n + t) for n, t, z, b in PEER_CELLS]
         if args.max_budget:
             todo = [c for c in todo if c["budget"] <= args.max_budget]
+        if args.min_budget:
+            todo = [c for c in todo if c["budget"] >= args.min_budget]
         if args.peer_n:
             todo = [c for c in todo if c["n"] in args.peer_n]
         for method in args.methods.split(","):
