@@ -364,20 +364,22 @@ def test_auto_method_per_index_and_budget():
 
 
 def test_auto_falls_back_when_the_default_does_not_fit_in_memory(monkeypatch):
-    """SII of order 2 at 200 players, budget 50,000 (above 2 x the 20,100 terms, so not the
-    large-n rule): KernelSHAP-IQ's system (10 GiB) does not fit in the 4 GiB made available;
-    auto takes svarmiq and says why instead of refusing; an explicit method='kernelshapiq'
-    still refuses.
+    """SII of order 2 at 60 players, budget 4,000 (above 2 x the 1,830 terms, below 64
+    players: not the large-n rule): KernelSHAP-IQ's plan (83.5 MiB) does not fit in the 75 MiB
+    made available; auto takes svarmiq and says why instead of refusing; an explicit
+    method='kernelshapiq' still refuses. (200 players, the earlier case, is now the size rule's:
+    SII_KERNEL_MAX_TERMS.)
     Order 3 at 68 players below 2 x its 52,462 terms is the large-n rule's (svarmiq)."""
     from interplay import _validation
     from interplay.estimators import make_estimator
 
-    monkeypatch.setattr(_validation, "available_memory", lambda: 1 << 32)
-    est = make_estimator(200, "SII", 50000, max_order=2, seed=0)
+    monkeypatch.setattr(_validation, "available_memory", lambda: 75 << 20)
+    est = make_estimator(60, "SII", 4000, max_order=2, seed=0)
     assert est.method == "svarmiq" and "does not fit in memory" in est.auto_reason
     assert "kernelshapiq" in est.auto_reason
     with pytest.raises(ValueError, match="memory"):
-        make_estimator(200, "SII", 50000, max_order=2, seed=0, method="kernelshapiq")
+        make_estimator(60, "SII", 4000, max_order=2, seed=0, method="kernelshapiq")
+    monkeypatch.setattr(_validation, "available_memory", lambda: 1 << 32)
     est = make_estimator(68, "SII", 65536, max_order=3, seed=0)
     assert est.method == "svarmiq" and "52462 terms" in est.auto_reason
 

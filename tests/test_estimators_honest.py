@@ -145,3 +145,21 @@ def test_auto_result_is_the_chosen_methods_bit_for_bit(index, budget):
     assert auto.info["method"] != "auto"
     assert np.array_equal(np.asarray(auto.values), np.asarray(chosen.values))
     assert np.array_equal(np.asarray(auto.stderr), np.asarray(chosen.stderr))
+
+
+def test_auto_sii_beyond_kernelshapiqs_size_is_svarmiq():
+    """Above SII_KERNEL_MAX_TERMS order-<=2 terms (80 players: 3,240) method="auto" runs svarmiq
+    at any budget: KernelSHAP-IQ took more than 15 minutes of CPU for one estimate at 132
+    players and 20,000 coalitions (stopped unfinished), svarmiq 2.2 s. Below it (68 players,
+    2,346 terms) and at a budget of at least twice the terms, KernelSHAP-IQ stays the default."""
+    from interplay.estimators import _api
+    from interplay.indices import get_index
+
+    idx = get_index("SII", 2)
+    served = [m for m in _api.AUTO_ORDER if _api.serves(m, idx)]
+    assert _api._large_sii(idx, served, 80, 20_000)
+    assert not _api._large_sii(idx, served, 68, 5_000)
+    assert _api._large_sii(idx, served, 68, 4_096)  # below 2 x the terms: the earlier rule
+    est = make_estimator(80, "SII", 20_000, max_order=2, seed=0)
+    assert est.method == "svarmiq"
+    assert "KernelSHAP-IQ" in est.auto_reason and "3240" in est.auto_reason

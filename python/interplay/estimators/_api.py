@@ -90,6 +90,11 @@ EXACT_MAX_PLAYERS = 24
 #: error 0.26-0.51x shapiq's, pairs 0.90-0.95x, coverage 0.93.
 SII_LARGE_MIN_N = 64
 SII_LARGE_TERMS = 2
+#: ... and at any budget once the sum_{1<=s<=k} C(n, s) terms exceed this: KernelSHAP-IQ's
+#: order-2k moments and its K x K systems grow as K^2 m + K^3 (68 players, K = 2,346: 12.5 s
+#: CPU at 4,096 coalitions; 132 players, K = 8,778, 20,000 coalitions: more than 15 min CPU
+#: for one estimate, where svarmiq took 2.2 s; session 8, bench/RESULTS.md "SII auto")
+SII_KERNEL_MAX_TERMS = 3000
 
 
 def _svarmiq_first(served: list) -> bool:
@@ -98,9 +103,11 @@ def _svarmiq_first(served: list) -> bool:
 
 
 def _large_sii(idx: Index, served: list, n: int | None, budget: int | None) -> bool:
-    return (_svarmiq_first(served) and idx.order is not None and idx.order >= 2
-            and n is not None and budget is not None and n >= SII_LARGE_MIN_N
-            and budget < SII_LARGE_TERMS * bits.n_sets(n, 1, idx.order))
+    if not (_svarmiq_first(served) and idx.order is not None and idx.order >= 2
+            and n is not None and budget is not None and n >= SII_LARGE_MIN_N):
+        return False
+    terms = bits.n_sets(n, 1, idx.order)
+    return budget < SII_LARGE_TERMS * terms or terms > SII_KERNEL_MAX_TERMS
 
 
 def _auto(idx: Index, n: int | None, budget: int | None) -> str:
@@ -309,10 +316,13 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
             return est
         raise
     if large_sii:
+        terms = bits.n_sets(n, 1, k)
         est.auto_reason = (
             f"svarmiq: from {SII_LARGE_MIN_N} players at budgets below {SII_LARGE_TERMS} x the "
-            f"{bits.n_sets(n, 1, k)} terms, the lowest measured SII error with finite standard "
-            "errors (bench/RESULTS.md, MultiSHAP's SII)")
+            f"{terms} terms, the lowest measured SII error with finite standard errors "
+            "(bench/RESULTS.md, MultiSHAP's SII)" if budget < SII_LARGE_TERMS * terms else
+            f"svarmiq: KernelSHAP-IQ's {terms}-term system (above {SII_KERNEL_MAX_TERMS}) costs "
+            "minutes to hours per estimate at this size (bench/RESULTS.md, SII auto)")
     return _identified(est, build, auto=auto, index=idx, n=n, k=k, budget=budget,
                        key=(idx.name, idx.p, n, k, pairing))
 
