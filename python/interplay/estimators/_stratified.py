@@ -1068,6 +1068,8 @@ class SvarmIQ(_MonteCarlo):
             # without within-stratum degrees of freedom: the size-level estimate
             thin = (needed & (kk[:, None] * P < self.min_stratum_draws * cap[:, None])).any(1)
             missing = (thin[:, None] | (units < 1))[..., None] & ~complete[:, None, None]
+            if not missing.any():  # every size stratified: the size-level path changes nothing
+                return per_t, var_t, units + 1, missing
             ht, ht_var, Sz, Sz2 = ShapIQ._combine_per_size(g, A, B, kcount, complete, cap)
             counts = np.where(missing[..., 0], kk[:, None], units + 1)
             per_t = np.where(missing, ht, per_t)
