@@ -10,7 +10,7 @@ def _items(*ids):
 
 
 def test_a_renamed_slow_test_is_reported():
-    name = sorted(SLOW_NODES)[0]
+    name = min(SLOW_NODES)
     path = name.split("::")[0]
     config = SimpleNamespace(args=["tests"])
     renamed = _items(path + "::test_something_else")
@@ -19,7 +19,7 @@ def test_a_renamed_slow_test_is_reported():
 
 
 def test_files_not_collected_or_narrowed_are_not_reported():
-    name = sorted(SLOW_NODES)[0]
+    name = min(SLOW_NODES)
     path = name.split("::")[0]
     # the file was not collected at all: nothing to say about it
     assert _slow_nodes_missing(SimpleNamespace(args=["tests"]), _items("tests/x.py::t")) == []

@@ -273,8 +273,8 @@ class KernelShapIQ(StratifiedEstimator):
             if wants_leverage(hi - lo, draws) and np.isfinite(dof[s]):  # HC2
                 lam = np.array(_lambdas(s))  # the order-s row: lambda_s(|T n S|)
                 lev = per_unit(row_leverage(
-                    lambda a, b: lam[intersection_counts(bits.to_coalitions(sets[a:b], n), n,
-                                                         s)],
+                    lambda a, b, lam=lam, s=s: lam[intersection_counts(
+                        bits.to_coalitions(sets[a:b], n), n, s)],
                     upto, hi - lo, w, solve), draw)
                 dof[s] = dof_factor(draws, bits.n_sets_upto(n, s) - 1, leverage=True)
             scores = subset_moments(sets, n, s, (w * fpc)[:, None] * r * hc2_scale(lev), groups,
