@@ -160,6 +160,8 @@ def main() -> None:
                     help="run the peers only on cells with at least this budget")
     ap.add_argument("--peer-n", type=int, nargs="+", default=None,
                     help="run the peers only on cells with these n")
+    ap.add_argument("--peer-terms", type=int, nargs="+", default=None,
+                    help="run the peers only on cells with these numbers of terms")
     ap.add_argument("--only", choices=["interplay", "peers", "all"], default="all")
     args = ap.parse_args()
     if args.child:
@@ -185,6 +187,8 @@ def main() -> None:
             todo = [c for c in todo if c["budget"] >= args.min_budget]
         if args.peer_n:
             todo = [c for c in todo if c["n"] in args.peer_n]
+        if args.peer_terms:
+            todo = [c for c in todo if c["terms"] in args.peer_terms]
         for method in args.methods.split(","):
             key = lambda r: (r["n"], r["terms"], r["noise"], r["budget"])  # noqa: E731
             redo = {key(c) for c in todo}
