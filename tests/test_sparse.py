@@ -174,8 +174,8 @@ def test_bad_input():
         interplay.approximate(g, 20, "Moebius", 500, method="sparse", max_order=0)
     with pytest.raises(ValueError, match="tol"):
         interplay.approximate(g, 20, "Moebius", 500, method="sparse", tol=0.1)
-    with pytest.raises(ValueError, match="player_groups"):
-        interplay.approximate(g, 20, "FBII", 500, method="sparse", player_groups=(10, 10))
+    with pytest.raises(ValueError, match="player_groups"):  # grid mode: tests/test_sparse_grid.py
+        interplay.approximate(g, 20, "FBII", 500, method="sparse", player_groups=(10, 11))
     with pytest.raises(ValueError, match="SGV"):
         interplay.approximate(g, 20, "SGV", 500, method="sparse")
     with pytest.raises(ValueError, match="budget"):

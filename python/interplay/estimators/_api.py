@@ -240,6 +240,15 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
     config = dict(n_players=n, index=index, budget=budget, max_order=k, method=method, p=p,
                   seed=seed, player_groups=player_groups, pairing=pairing, backend=backend,
                   basis=basis, max_terms=max_terms)
+    if player_groups is not None and method == "sparse":
+        from ._sparse_grid import SparseGridEstimator
+
+        if basis != "full" or max_terms is not None:
+            raise ValueError("basis and max_terms choose the terms of the grid regression; "
+                             "method='sparse' finds its own support (leave them unset)")
+        cap = max(check_int(max_order, "max_order", low=1, high=n), k)
+        return SparseGridEstimator(n, idx, budget, cap, seed, {**config, "max_order": cap},
+                                   n_a=groups[0], n_b=groups[1], backend=backend)
     if player_groups is not None:
         from ._grid import GridEstimator
 
@@ -248,7 +257,7 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
             grid = ", ".join(name for name in INDEX_NAMES if serves_grid(name))
             raise ValueError(
                 "player_groups (grid mode) needs the product measure: method='regression' with "
-                f"index {grid} (got method={method!r}, index={idx.name!r}); "
+                f"index {grid}, or method='sparse' (got method={method!r}, index={idx.name!r}); "
                 "Shapley kernels do not factorise over groups")
         return GridEstimator(n, idx, budget, k, seed, config, n_a=na, n_b=nb, backend=backend,
                              basis=basis, max_terms=max_terms)
@@ -259,10 +268,7 @@ def make_estimator(n_players: int, index: Any, budget: int, *, max_order: int = 
     if method == "sparse":
         from ._sparse import SparseEstimator
 
-        cap = check_int(max_order, "max_order", low=1, high=n)
-        if player_groups is not None:
-            raise ValueError("player_groups (grid mode) is not available for method='sparse'")
-        cap = max(cap, k)
+        cap = max(check_int(max_order, "max_order", low=1, high=n), k)
         return SparseEstimator(n, idx, budget, cap, seed, {**config, "max_order": cap},
                                backend=backend)
     if method == "permutation":
@@ -402,7 +408,10 @@ def _run(est, game, batch_size: int | None, upto: int | None = None) -> None:
     """Evaluate the estimator's pending coalitions (the first ``upto`` planned rows)."""
     grid = getattr(est, "is_grid", False)
     if grid and hasattr(game, "grid_values") and upto is None:
-        est.run_grid(game)
+        if est.method == "sparse":  # products as grids, the search's batches as rows
+            est.run_grid(game, batch_size)
+        else:
+            est.run_grid(game)
         return
     while True:
         if upto is not None:
@@ -474,7 +483,9 @@ def approximate(game: Any, n_players: int, index: Any, budget: int, *,
         1.25 times its sum_{s <= k} C(n_g, s) terms in coalitions for the grid to determine
         the fit; a smaller budget raises ``GridBudgetError`` (a ValueError with
         ``.min_budget``) before the game is called. Standard errors: delete-a-group jackknife
-        over each group's coalitions (docs/sampled.md).
+        over each group's coalitions (docs/sampled.md). With method="sparse" the uniform
+        coalitions are a product of the groups' coalitions and the search runs within the
+        groups; the budget counts joint coalitions (docs/sparse.md, "Grid mode").
     basis : {"full", "crossmodal"}
         The terms fitted in grid mode: every set of size <= max_order ("full"), or FIxLIP's
         restricted basis (Baniecki et al. 2025): the empty set, every player and every pair

@@ -615,7 +615,7 @@ class SparseEstimator:
         intercept = v0.copy()
         passes, n_nodes, complete = 0, 0, True
         for passes in range(1, MAX_PASSES + 1):
-            search = self._search(rng.permutation(n), base_sets, base_coef, intercept, vN,
+            search = self._search(self._permutation(rng), base_sets, base_coef, intercept, vN,
                                   tol, sig, exact_ie)
             new, nodes, complete = yield from search
             n_nodes += nodes
@@ -643,6 +643,14 @@ class SparseEstimator:
             words = np.array(more)
             yield words
             self._uniform_rows += [self._index[r.tobytes()] for r in words]
+
+    def _permutation(self, rng: np.random.Generator) -> np.ndarray:
+        """The order of the players for one pass of the search (grid mode: within groups)."""
+        return rng.permutation(self.n_players)
+
+    def _split_point(self, lo: int, hi: int) -> int:
+        """Where the search splits the cell (lo, hi) of the permutation."""
+        return (lo + hi) // 2
 
     def _draw(self, stream: Iterator, count: int) -> list[np.ndarray]:
         """The next ``count`` rows of the uniform stream not asked for before."""
@@ -749,7 +757,7 @@ class SparseEstimator:
             for node in split:
                 i = max(range(len(node.cells)), key=lambda j: node.cells[j][1] - node.cells[j][0])
                 lo, hi = node.cells[i]
-                mid = (lo + hi) // 2
+                mid = self._split_point(lo, hi)
                 ca = node.cells[:i] + ((lo, mid),) + node.cells[i + 1 :]
                 cb = node.cells[:i] + ((mid, hi),) + node.cells[i + 1 :]
                 if exact_ie:

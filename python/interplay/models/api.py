@@ -233,7 +233,7 @@ def run_estimators(
 
     def start(i: int, groups: Any, want_grid: bool) -> Any:
         b_i, k_i = budget, max_order
-        if want_grid:
+        if want_grid and method != "sparse":  # the sparse search has no design to determine
             label = f"item {labels[i]!r}" if labels is not None else f"item {i}"
             b_i, k_i = _grid_plan(label, int(groups[0]), int(groups[1]), index, budget,
                                   max_order, p, seed, basis)
@@ -247,8 +247,9 @@ def run_estimators(
         two = groups is not None and len(groups) == 2 and hasattr(g, "grid_values")
         # the grid samples each group from the product measure mu_p: only the weighted
         # Banzhaf family factorises over groups (Shapley kernels do not)
-        want_grid = (two and grid is not False and method in ("auto", "regression")
-                     and serves_grid(index))
+        # (method="sparse" draws its uniform coalitions as products of the two groups')
+        want_grid = two and grid is not False and (
+            method == "sparse" or method in ("auto", "regression") and serves_grid(index))
         est = attempt(i, start, i, groups, want_grid)
         ests.append(est)
         use_grid.append(want_grid and hasattr(est, "next_grid") and getattr(est, "grid_mode", True))
@@ -256,9 +257,13 @@ def run_estimators(
     while active:
         grid_items, row_items = [], []
         for i in active:
-            nxt = attempt(i, ests[i].next_grid if use_grid[i] else ests[i].next_coalitions)
+            # a grid estimator may also ask for joint rows (method="sparse": its search)
+            now = use_grid[i] and attempt(i, getattr(ests[i], "wants_grid", lambda: True))
+            if now is _FAILED:
+                continue
+            nxt = attempt(i, ests[i].next_grid if now else ests[i].next_coalitions)
             if nxt is not None and nxt is not _FAILED:
-                (grid_items if use_grid[i] else row_items).append((i, nxt))
+                (grid_items if now else row_items).append((i, nxt))
         if grid_items:
             evaluate(grid_items, evaluate_grids, "tell_grid")
         if row_items:

@@ -1,0 +1,443 @@
+"""method="sparse" in grid mode: two player groups (image patches x text tokens, query x passage).
+
+A dual encoder scores a joint coalition (S_a, S_b) from one embedding per side, so a *product*
+batch A x B (every coalition of A with every coalition of B) costs |A| + |B| encoder rows and
+one (|A|, k) @ (k, |B|) product (``game.grid_values``), while |A| |B| joint coalitions
+evaluated one by one cost up to 2 |A| |B| rows. Grid sparse keeps the estimator of
+:mod:`._sparse` (search, screening, refit, every index from the Moebius coefficients) and changes
+where its coalitions come from:
+
+* the uniform coalitions (the refit's, the screening's and the held-out error's rows) are one
+  product of m_a uniform coalitions of group A and m_b of group B (each side a seeded stream of
+  distinct coalitions; m_a / m_b ~ n_a / n_b as FIxLIP's split, Baniecki et al. 2025), asked
+  for through ``next_grid`` / ``tell_grid`` (or ``run_grid``), grown by whole rows and columns
+  with what the search leaves;
+* the search orders the players within their groups and splits the root at the group boundary,
+  so every later cell lies in one group and splitting it changes one side of the union only:
+  its children share the other side's encoder row with their parent. Its requests are not
+  products; they are asked for as joint rows (``next_coalitions``), which a factorised dual
+  encoder evaluates from the distinct rows of each side (``LateFusionGame._begin``).
+
+The budget counts distinct joint coalitions (grid cells) whose values enter the estimate, as
+grid mode counts it; ``info["encoder_rows"]`` gives the distinct coalitions of each group among
+them (what a dual encoder runs). docs/sparse.md, "Grid mode".
+"""
+
+from __future__ import annotations
+
+from math import sqrt
+from typing import Any
+
+import numpy as np
+
+from .. import sets as bits
+from .._validation import as_real_float64
+from ._sparse import SCREEN_ROUNDS, SCREEN_ROWS, SparseEstimator, _predict, refit, screen
+
+#: a side of up to this many players streams a seeded permutation of all its 2^n coalitions
+#: (distinct, and exhaustive when asked for all); larger sides draw uniformly and skip repeats
+ENUMERATE_SIDE = 20
+#: rows drawn at a time by a side's stream
+SIDE_BLOCK = 512
+
+
+class _SideStream:
+    """Distinct uniform coalitions of one group (bool rows), a prefix stream of the seed."""
+
+    def __init__(self, n: int, seed: int, side: int) -> None:
+        self.n = n
+        self.cap = 1 << n if n < 62 else 1 << 62
+        self._rng = np.random.default_rng([seed, 19, side])
+        self._rows = np.zeros((0, n), dtype=bool)
+        self._seen: set[bytes] = set()
+
+    def take(self, count: int) -> np.ndarray:
+        """The first ``count`` coalitions of the stream (at most all 2^n)."""
+        count = min(count, self.cap)
+        if self._rows.shape[0] < count:
+            if self.n <= ENUMERATE_SIDE:
+                if self._rows.shape[0] == 0:
+                    masks = self._rng.permutation(self.cap).astype(np.uint64)
+                    self._rows = ((masks[:, None] >> np.arange(self.n, dtype=np.uint64)) & 1
+                                  ).astype(bool)
+            else:
+                new = []
+                have = self._rows.shape[0]
+                while have + len(new) < count:
+                    block = self._rng.random((SIDE_BLOCK, self.n)) < 0.5
+                    for row, key in zip(block, np.packbits(block, axis=1)):
+                        b = key.tobytes()
+                        if b not in self._seen:
+                            self._seen.add(b)
+                            new.append(row)
+                self._rows = np.concatenate([self._rows, np.array(new)])
+        return self._rows[:count]
+
+
+def cross_screen(XA: np.ndarray, XB: np.ndarray, G: np.ndarray, cap: int,
+                 players: tuple | None = None, width: int = 64) -> list[tuple[int, ...]]:
+    """Sets across the two groups whose Walsh-Hadamard coefficient in the doubly centred
+    product residual G (m_a, m_b, d) is significant, grown player by player as :func:`screen`.
+
+    The estimate F(S) = mean_ab G_ab chi_{S_a}(a) chi_{S_b}(b) has the cells' variance
+    mean(G^2) / (m_a m_b) on average over sets, but for a low-rank G (an unfound term,
+    m (I_a - p)(I_b - p)) its z-score is a product of two normal variables, whose tails are
+    far heavier than a normal one's: the screen of :func:`screen` on the cells found hundreds
+    of false sets. Here a set's z is the smaller of two one-way cluster z-scores: F against
+    its standard error with the A coalitions as independent units (u_a = chi_{S_a}(a)
+    mean_b G_ab chi_{S_b}(b)) and with the B coalitions as units. Under cell-level noise each
+    equals the cells' z (the other group's mean averages the noise); for a rank-one null
+    they are the two normal factors, both of which must pass. XA (m_a, n_a), XB (m_b, n_b)
+    bool; players: (A players, B players) to seed the pairs from (default all). Returns the
+    maximal significant sets (joint player indices, B players offset by n_a)."""
+    ma, na = XA.shape
+    mb, nb = XB.shape
+    n = na + nb
+    SA = XA.astype(np.float64) * 2 - 1
+    SB = XB.astype(np.float64) * 2 - 1
+    z = max(4.0, float(np.sqrt(2 * np.log(20.0 * n * cap))))
+    z_pair = max(z, float(np.sqrt(2 * np.log(10.0 * n * n * cap))))
+
+    def zmin(F, mean_h2, mean_k2):
+        va = np.maximum(mean_h2 - F**2, 1e-300) / ma
+        vb = np.maximum(mean_k2 - F**2, 1e-300) / mb
+        return np.minimum(np.abs(F) / np.sqrt(va), np.abs(F) / np.sqrt(vb))
+
+    def ext(sa, sb, o):
+        """z of every extension of the set (signs sa, sb) by one A player, then one B one."""
+        g = G[:, :, o]
+        h = g @ sb / mb  # (m_a,): the B part's mean per A coalition
+        k = g.T @ sa / ma  # (m_b,)
+        FA = SA.T @ (sa * h) / ma  # extensions by A players
+        KA = g.T @ (sa[:, None] * SA) / ma  # (m_b, n_a): per B coalition
+        zA = zmin(FA, np.mean(h**2), np.mean(KA**2, axis=0))
+        FB = SB.T @ (sb * k) / mb
+        HB = g @ (sb[:, None] * SB) / mb  # (m_a, n_b)
+        zB = zmin(FB, np.mean(HB**2, axis=0), np.mean(k**2))
+        return np.concatenate([zA, zB])
+
+    PA = np.arange(na) if players is None else np.asarray(players[0], dtype=np.int64)
+    PB = np.arange(nb) if players is None else np.asarray(players[1], dtype=np.int64)
+    level = []
+    if PA.size and PB.size and cap >= 2:
+        zp = np.zeros((PA.size, PB.size))
+        for o in range(G.shape[2]):
+            g = G[:, :, o]
+            F = SA[:, PA].T @ g @ SB[:, PB] / (ma * mb)
+            H = g @ SB[:, PB] / mb  # (m_a, |PB|)
+            K = g.T @ SA[:, PA] / ma  # (m_b, |PA|)
+            zp = np.maximum(zp, zmin(F, np.mean(H**2, axis=0)[None], np.mean(K**2, axis=0)[:, None]))
+        flat = np.flatnonzero(zp.ravel() > z_pair)
+        flat = flat[np.argsort(-zp.ravel()[flat])][: 4 * width]
+        for f in flat:
+            i, j = int(PA[f // PB.size]), int(PB[f % PB.size])
+            level.append((float(zp.ravel()[f]), (i, na + j), SA[:, i].copy(), SB[:, j].copy()))
+    out: dict[tuple, None] = {}
+    seen = {key for _, key, _, _ in level}
+    while level:
+        nxt = []
+        for _, members, sa, sb in level[:width]:
+            if len(members) >= cap:
+                out[members] = None
+                continue
+            zs = np.max([ext(sa, sb, o) for o in range(G.shape[2])], axis=0)
+            zs[list(members)] = 0.0
+            good = [int(j) for j in np.argsort(-zs)[:width] if zs[j] > z]
+            if not good:
+                out[members] = None
+            for j in good:
+                key = tuple(sorted(members + (j,)))
+                if key not in seen:
+                    seen.add(key)
+                    a2, b2 = (sa * SA[:, j], sb) if j < na else (sa, sb * SB[:, j - na])
+                    nxt.append((float(zs[j]), key, a2, b2))
+        nxt.sort(key=lambda item: -item[0])
+        level = nxt[: 4 * width]
+    return list(out)
+
+
+class SparseGridEstimator(SparseEstimator):
+    """method="sparse" with ``player_groups=(n_a, n_b)``: players 0..n_a-1 form group A,
+    n_a..n-1 group B (see the module docstring). The phase-split protocol of every estimator
+    (``next_coalitions`` / ``tell``) plus the grid one: ``wants_grid()`` says whether the next
+    batch is a product, ``next_grid()`` -> (C_a, C_b) and ``tell_grid(values (|C_a|, |C_b|[,
+    d]))`` evaluate it; ``run_grid(game)`` drives both with ``game.grid_values``."""
+
+    is_grid = True
+    grid_mode = True
+
+    def __init__(self, n_players: int, spec, budget: int, cap: int, seed: int, config: dict,
+                 *, n_a: int, n_b: int, backend: str = "auto") -> None:
+        super().__init__(n_players, spec, budget, cap, seed, config, backend=backend)
+        self.n_a, self.n_b = n_a, n_b
+        self._sides = (_SideStream(n_a, seed, 0), _SideStream(n_b, seed, 1))
+        # the groups' players as joint words (to split a coalition into its two parts)
+        self._mask_a = bits.from_coalitions(np.arange(n_players)[None] < n_a)[0]
+        self._mask_b = bits.complement(self._mask_a[None], n_players)[0]
+        self._pieces: list[tuple[np.ndarray, np.ndarray]] = []  # (A rows, B rows) of products
+        self._cells_at: dict[bytes, tuple[int, int, int]] = {}  # cell -> (piece, i, j)
+        self._grid = (0, 0)  # the uniform product's m_a x m_b so far
+        self._grid_pending: tuple | None = None
+        if self._full:  # every coalition: the product of every coalition of each group
+            self._product(np.arange(self._sides[0].cap), np.arange(self._sides[1].cap))
+
+    # ------------------------------------------------------------ products
+    def _product(self, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+        """Register the product of side-stream rows ia x ib; its cells' words, row-major."""
+        A = self._sides[0].take(int(ia.max()) + 1)[ia] if ia.size else np.zeros((0, self.n_a), bool)
+        B = self._sides[1].take(int(ib.max()) + 1)[ib] if ib.size else np.zeros((0, self.n_b), bool)
+        pad_a = np.zeros((A.shape[0], self.n_players), dtype=bool)
+        pad_a[:, : self.n_a] = A
+        pad_b = np.zeros((B.shape[0], self.n_players), dtype=bool)
+        pad_b[:, self.n_a:] = B
+        wa, wb = bits.from_coalitions(pad_a), bits.from_coalitions(pad_b)
+        cells = (wa[:, None, :] | wb[None, :, :]).reshape(-1, self._W)
+        pid = len(self._pieces)
+        self._pieces.append((A, B))
+        nb = B.shape[0]
+        for c, row in enumerate(cells):
+            self._cells_at.setdefault(row.tobytes(), (pid, c // nb, c % nb))
+        return cells
+
+    def _target_ratio(self) -> float:
+        """m_a / m_b of the uniform product: n_a / n_b (FIxLIP's split at order 1)."""
+        return self.n_a / self.n_b
+
+    def _draw(self, stream, count: int) -> list[np.ndarray]:
+        """``count`` uniform joint coalitions as products of the groups' streams: the first call
+        lays out an m_a x m_b grid (m_a m_b <= count), later calls grow it by whole rows and
+        columns and end with a partial row. Cells asked for before (by the search) are left
+        out, so at most ``count`` are new."""
+        cap_a, cap_b = self._sides[0].cap, self._sides[1].cap
+        ma, mb = self._grid
+        r = self._target_ratio()
+        pieces: list[tuple[np.ndarray, np.ndarray]] = []
+        if count <= 0:
+            return []
+        if ma == 0:
+            mb = max(1, min(cap_b, round(sqrt(count / r))))
+            ma = max(1, min(cap_a, count // mb))
+            if ma == cap_a:
+                mb = max(1, min(cap_b, count // ma))
+            pieces.append((np.arange(ma), np.arange(mb)))
+            left = count - ma * mb
+            new_a, new_b = ma, mb
+        else:
+            new_a, new_b, left = ma, mb, count
+            while True:  # whole rows (an A coalition x every B one) or columns
+                row_ok = new_a < cap_a and new_b <= left
+                col_ok = new_b < cap_b and new_a <= left
+                if not (row_ok or col_ok):
+                    break
+                if row_ok and (not col_ok or new_a < r * new_b):
+                    new_a, left = new_a + 1, left - new_b
+                else:
+                    new_b, left = new_b + 1, left - new_a
+            if new_a > ma:
+                pieces.append((np.arange(ma, new_a), np.arange(new_b)))
+            if new_b > mb:
+                pieces.append((np.arange(ma), np.arange(mb, new_b)))
+        self._grid = (new_a, new_b)
+        if left > 0:  # a partial row (or column) of what is left
+            if new_a < cap_a and new_b > 0:
+                pieces.append((np.array([new_a]), np.arange(min(left, new_b))))
+            elif new_b < cap_b and new_a > 0:
+                pieces.append((np.arange(min(left, new_a)), np.array([new_b])))
+        out: list[np.ndarray] = []
+        taken: set[bytes] = set()
+        for ia, ib in pieces:
+            for row in self._product(ia, ib):
+                b = row.tobytes()
+                if b not in self._used and b not in taken:
+                    taken.add(b)
+                    out.append(row)
+        return out
+
+    # ------------------------------------------------------------ the search within groups
+    def _permutation(self, rng: np.random.Generator) -> np.ndarray:
+        return np.concatenate([rng.permutation(self.n_a), self.n_a + rng.permutation(self.n_b)])
+
+    def _split_point(self, lo: int, hi: int) -> int:
+        return self.n_a if lo < self.n_a < hi else (lo + hi) // 2
+
+    # ------------------------------------------------------------ the grid protocol
+    def wants_grid(self) -> bool:
+        """Whether the next batch is (part of) a product, to be asked for with next_grid()."""
+        if self._pending is not None:
+            return False
+        self._advance()
+        if self._finished:
+            return False
+        todo = self._missing(self._request)
+        return bool(todo.size) and self._request[todo[0]].tobytes() in self._cells_at
+
+    def next_grid(self):
+        """(C_a (m_a, n_a), C_b (m_b, n_b)) whose grid is to be evaluated next, or None when
+        done; only when :meth:`wants_grid` (the search's batches are joint rows)."""
+        if self._pending is not None:
+            raise RuntimeError("tell the values of the previous batch before asking for more")
+        self._advance()
+        if self._finished:
+            return None
+        todo = self._missing(self._request)
+        first = self._cells_at.get(self._request[todo[0]].tobytes())
+        if first is None:
+            raise RuntimeError("the next batch is not a product: ask for it with "
+                               "next_coalitions()")
+        pid = first[0]
+        at = [(int(t), self._cells_at.get(self._request[t].tobytes())) for t in todo]
+        at = [(t, c[1], c[2]) for t, c in at if c is not None and c[0] == pid]
+        rows = np.unique([i for _, i, _ in at])
+        A, B = self._pieces[pid]
+        pos = np.searchsorted(rows, [i for _, i, _ in at])
+        self._grid_pending = (pos, np.array([j for _, _, j in at]), rows.size, B.shape[0])
+        self._pending = self._request[[t for t, _, _ in at]]
+        return A[rows], B
+
+    def tell_grid(self, values: Any) -> None:
+        """Values of the grid last returned by :meth:`next_grid`: (m_a, m_b) or (m_a, m_b, d)."""
+        if self._grid_pending is None:
+            raise RuntimeError("tell_grid() called without a pending grid (call next_grid())")
+        pos, cols, ma, mb = self._grid_pending
+        arr = as_real_float64(values, "grid_values output")
+        if arr.ndim not in (2, 3) or arr.shape[:2] != (ma, mb):
+            raise ValueError(f"grid values must have shape ({ma}, {mb}) or ({ma}, {mb}, d), "
+                             f"got {arr.shape}")
+        self._grid_pending = None
+        try:
+            self.tell(arr[pos, cols])
+        except (TypeError, ValueError):
+            self._pending = None
+            raise
+
+    def next_coalitions(self, max_rows: int | None = None) -> np.ndarray | None:
+        if self._grid_pending is not None:
+            raise RuntimeError("tell_grid() the values of the pending grid before asking for more")
+        return super().next_coalitions(max_rows)
+
+    def abandon_pending(self) -> None:
+        super().abandon_pending()
+        self._grid_pending = None
+
+    def run_grid(self, game, batch_size: int | None = None) -> None:
+        """Evaluate the plan on ``game``: products through ``game.grid_values``, the search's
+        batches as joint rows (``batch_size`` rows per call at most)."""
+        from ._base import interrupted
+
+        while True:
+            if self.wants_grid():
+                Ca, Cb = self.next_grid()
+                try:
+                    vals = game.grid_values(Ca, Cb)
+                except (Exception, KeyboardInterrupt) as exc:
+                    pad = np.concatenate([Ca[:1], Cb[:1]], axis=1)
+                    raise interrupted(self, pad, exc, "game.grid_values",
+                                      f"a {Ca.shape[0]} x {Cb.shape[0]} grid") from exc
+                try:
+                    self.tell_grid(vals)
+                except (TypeError, ValueError) as exc:
+                    self.abandon_pending()
+                    raise type(exc)(f"game output invalid: {exc}") from None
+                continue
+            C = self.next_coalitions(batch_size)
+            if C is None:
+                return
+            try:
+                vals = game(C)
+            except (Exception, KeyboardInterrupt) as exc:
+                raise interrupted(self, C, exc) from exc
+            try:
+                self.tell(vals)
+            except (TypeError, ValueError) as exc:
+                self.abandon_pending()
+                raise type(exc)(f"game output invalid: {exc}") from None
+
+    # ------------------------------------------------------------ screening on the product
+    def _rectangle(self, C: np.ndarray) -> tuple[np.ndarray, int, int] | None:
+        """Positions in C (rows asked, in order) of the uniform product's full m_a x m_b
+        rectangle (row-major; up to SCREEN_ROWS cells), or None when it is too small."""
+        ma, mb = self._grid
+        if ma < 4 or mb < 4:
+            return None
+        if ma * mb > SCREEN_ROWS:  # a sub-rectangle in the groups' ratio
+            mb2 = max(4, min(mb, round(sqrt(SCREEN_ROWS / self._target_ratio()))))
+            ma, mb = max(4, min(ma, SCREEN_ROWS // mb2)), mb2
+        A, B = self._sides[0].take(ma), self._sides[1].take(mb)
+        pad_a = np.zeros((ma, self.n_players), dtype=bool)
+        pad_a[:, : self.n_a] = A
+        pad_b = np.zeros((mb, self.n_players), dtype=bool)
+        pad_b[:, self.n_a:] = B
+        wa, wb = bits.from_coalitions(pad_a), bits.from_coalitions(pad_b)
+        cells = (wa[:, None, :] | wb[None, :, :]).reshape(-1, self._W)
+        pos = {row.tobytes(): i for i, row in enumerate(C)}
+        at = [pos.get(row.tobytes()) for row in cells]
+        if any(a is None for a in at):
+            return None
+        return np.array(at, dtype=np.int64), ma, mb
+
+    def _screen_rounds(self, support, C, y, uniform, rows, X):
+        """The screening of :class:`SparseEstimator` on the uniform product, split so that each
+        test's standard error holds. On a product the residual's part that depends on the A
+        coalition alone, alpha(a) (the rows' means), is shared by the m_b cells of a row: a
+        Walsh-Hadamard coefficient of A players alone is estimated from m_a coalitions, not
+        m_a m_b cells, and screening the cells as independent finds hundreds of false sets.
+        So the A-only sets are screened on (A coalitions, alpha), the B-only sets on
+        (B coalitions, beta), and the sets across the groups on the doubly centred residual
+        gamma(a, b) = r - alpha(a) - beta(b) + mean over the cells (its coefficients on one
+        group's players alone are 0; those across the groups are r's, up to O(1/m))."""
+        rect = self._rectangle(C)
+        if rect is None:
+            return super()._screen_rounds(support, C, y, uniform, rows, X)
+        at, ma, mb = rect
+        na, n = self.n_a, self.n_players
+        Xc = bits.to_coalitions(C[at], n)
+        XA, XB = Xc[::mb, :na], Xc[:mb, na:]
+        known = {row.tobytes() for row in support}
+        added = 0
+        for rnd in range(SCREEN_ROUNDS):
+            fit = refit(support, C, y, uniform, self.backend, folds=False)
+            r = y[at] - _predict(support, fit["beta"], C[at], self.backend)
+            scale = np.abs(y[at] - y[at].mean(axis=0)).max()
+            if not np.isfinite(r).all() or np.abs(r).max() <= 1e-9 * max(scale, 1e-300):
+                break
+            R = r.reshape(ma, mb, -1)
+            alpha, beta = R.mean(axis=1), R.mean(axis=0)
+            gamma = (R - alpha[:, None] - beta[None] + R.mean(axis=(0, 1))).reshape(ma * mb, -1)
+            on = bits.to_coalitions(support, n).any(axis=0)
+            pl = (True, True, True) if rnd == 0 else (
+                np.flatnonzero(on[:na]), np.flatnonzero(on[na:]), np.flatnonzero(on))
+            found = [bits.set_to_players(w) for w in screen(XA, alpha - alpha.mean(axis=0),
+                                                            self.cap, pairs=pl[0])]
+            found += [tuple(na + p for p in bits.set_to_players(w))
+                      for w in screen(XB, beta - beta.mean(axis=0), self.cap, pairs=pl[1])]
+            found += cross_screen(XA, XB, gamma.reshape(ma, mb, -1), self.cap,
+                                  players=None if rnd == 0 else (pl[0], pl[1]))
+            new = []
+            for members in found:
+                w = bits.players_to_set(members, n)
+                if w.tobytes() not in known:
+                    known.add(w.tobytes())
+                    new.append(w)
+            if not new:
+                break
+            support = np.concatenate([support, np.array(new)])
+            added += len(new)
+        return support, added
+
+    # ------------------------------------------------------------ the result
+    def _encoder_rows(self, C: np.ndarray) -> tuple[int, int]:
+        """Distinct coalitions of group A and of group B among the joint coalitions C."""
+        def distinct(words):
+            v = np.ascontiguousarray(words).view(np.dtype((np.void, 8 * words.shape[1])))
+            return int(np.unique(v).size)
+        return distinct(C & self._mask_a[None]), distinct(C & self._mask_b[None])
+
+    def result(self):
+        res = super().result()
+        state = res.info.get("sampling_state")
+        C = state.sets if state is not None else self._sets
+        ra, rb = self._encoder_rows(C)
+        res.info.update(player_groups=(self.n_a, self.n_b), grid=self._grid,
+                        encoder_rows={"group A": ra, "group B": rb})
+        return res
+
