@@ -250,3 +250,41 @@ def test_words_of_a_product_cover_every_coalition_when_the_budget_does():
     ex = interplay.exact(evaluate_all(g, 9), "SII", 3)
     np.testing.assert_allclose(res.values, ex.values, atol=1e-12)
     assert not res.estimated and bits.n_words(9) == 1
+
+
+def _hash_normal(W):
+    """A fixed N(0, 1) value per row of words (the same coalition, the same value)."""
+    key = np.zeros(W.shape[0], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for w in range(W.shape[1]):
+            key = (key ^ W[:, w]) * np.uint64(0x9E3779B97F4A7C15)
+            key ^= key >> np.uint64(29)
+    return np.array([np.random.default_rng(int(k)).normal() for k in key])
+
+
+def test_standard_errors_cover_with_noise_shared_by_a_group_coalition():
+    """Dense noise whose variance is 80% a value of the A coalition alone (shared by every cell
+    of a row of the product) and 20% per joint coalition: the 95% intervals of the recovered
+    true coefficients cover about 95% over 8 seeds (the refit's s^2 (X'X)^-1 alone covered 0.71,
+    rms z 3.7; with the two-way cluster-robust widening 0.96, rms z 0.86, at 12 seeds)."""
+    na, nb = 60, 40
+    g = two_group_game(na, nb, 12, seed=8, max_size=3)
+
+    def game(C):
+        C = np.asarray(C, dtype=bool)
+        row = _hash_normal(bits.from_coalitions(C[:, :na]) + np.uint64(7))
+        cell = _hash_normal(bits.from_coalitions(C))
+        return g(C) + 0.3 * (np.sqrt(0.8) * row + np.sqrt(0.2) * cell)
+
+    want = truth(g)
+    z = []
+    for seed in range(8):
+        res = interplay.approximate(game, na + nb, "Moebius", 4000, method="sparse", max_order=3,
+                                    seed=seed, player_groups=(na, nb))
+        mo = res.info["moebius"]
+        got = mo.to_dict()
+        z += [abs(got[s] - v) / mo.stderr[mo.row_of(s)] for s, v in want.items() if s in got]
+    assert len(z) >= 60
+    assert 0.88 <= np.mean(np.array(z) <= 1.96) <= 1.0, np.mean(np.array(z) <= 1.96)
+    assert np.sqrt(np.mean(np.square(z))) < 1.4
+    assert "cluster" in res.info["stderr_method"]

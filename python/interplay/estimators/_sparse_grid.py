@@ -32,7 +32,17 @@ import numpy as np
 
 from .. import sets as bits
 from .._validation import as_real_float64
-from ._sparse import SCREEN_ROUNDS, SCREEN_ROWS, SparseEstimator, _predict, refit, screen
+from ._sparse import (
+    SCREEN_ROUNDS,
+    SCREEN_ROWS,
+    SparseEstimator,
+    _gram,
+    _predict,
+    _solve,
+    containment,
+    refit,
+    screen,
+)
 
 #: a side of up to this many players streams a seeded permutation of all its 2^n coalitions
 #: (distinct, and exhaustive when asked for all); larger sides draw uniformly and skip repeats
@@ -423,6 +433,64 @@ class SparseGridEstimator(SparseEstimator):
             support = np.concatenate([support, np.array(new)])
             added += len(new)
         return support, added
+
+    # ------------------------------------------------------------ standard errors
+    def _final_fit(self, support, C, y, uniform) -> dict:
+        """The refit of :class:`SparseEstimator` with its standard errors widened for the
+        product: the cells of a row share their A coalition (and of a column their B one), so a
+        residual with a part that depends on one side is correlated across cells, which the
+        refit's s^2 (X'X)^-1 ignores (n = 60 + 40 with dense noise: 95% intervals covered 0.73).
+        Two-way cluster-robust variance (Cameron, Gelbach and Miller 2011, "Robust inference
+        with multiway clustering"): V = V_A + V_B - V_cell, the sandwich G^-1 M G^-1 with the
+        scores X_i e_i summed by A coalition, by B coalition and by cell; each coefficient's
+        variance is multiplied by max(1, V_jj / (s_in^2 G^-1_jj)) (s_in^2 the in-sample
+        residual variance), and the covariance by the same factors on both sides, so the
+        refit's own widening (the held-out error) is kept."""
+        fit = super()._final_fit(support, C, y, uniform)
+        rows = uniform if fit.get("fit_rows") == "uniform" else np.arange(C.shape[0])
+        Cr, yr = C[rows], y[rows]
+        beta = fit["beta"]
+        m, p = Cr.shape[0], support.shape[0]
+        if m <= p + 2 or not np.isfinite(fit["cov"]).all():
+            return fit
+        e = yr - _predict(support, beta, Cr, self.backend)  # (m, d)
+        ka = np.unique(np.ascontiguousarray(Cr & self._mask_a[None]).view(
+            np.dtype((np.void, 8 * self._W))).ravel(), return_inverse=True)[1].ravel()
+        kb = np.unique(np.ascontiguousarray(Cr & self._mask_b[None]).view(
+            np.dtype((np.void, 8 * self._W))).ravel(), return_inverse=True)[1].ravel()
+        d = y.shape[1]
+        SA = np.zeros((d, int(ka.max()) + 1, p))
+        SB = np.zeros((d, int(kb.max()) + 1, p))
+        meat_c = np.zeros((d, p, p))
+        for s in range(0, m, 4096):
+            X = containment(support, Cr[s : s + 4096], self.backend)
+            for o in range(d):
+                sc = X * e[s : s + 4096, o : o + 1]
+                np.add.at(SA[o], ka[s : s + 4096], sc)
+                np.add.at(SB[o], kb[s : s + 4096], sc)
+                meat_c[o] += sc.T @ sc
+        G, _ = _gram(support, Cr, yr, self.backend)
+        Ginv = _solve(G, np.zeros((p, 1)))[1]
+        cov, se = fit["cov"].copy(), fit["stderr"].copy()
+        for o in range(d):
+            def sandwich(M):
+                return np.einsum("ij,jk,ki->i", Ginv, M, Ginv)
+            ga, gb = SA[o].shape[0], SB[o].shape[0]
+            va = sandwich(SA[o].T @ SA[o]) * (ga / max(ga - 1, 1))
+            vb = sandwich(SB[o].T @ SB[o]) * (gb / max(gb - 1, 1))
+            vc = sandwich(meat_c[o]) * (m / max(m - p, 1))
+            v2 = np.maximum.reduce([va + vb - vc, va, vb, vc])
+            s2_in = float((e[:, o] ** 2).sum()) / max(m - p, 1)
+            v_ols = np.diag(Ginv) * s2_in
+            with np.errstate(divide="ignore", invalid="ignore"):
+                f = np.where(v_ols > 0, np.sqrt(np.maximum(v2 / v_ols, 1.0)), 1.0)
+            f = np.where(np.isfinite(f), f, 1.0)
+            cov[o] = cov[o] * f[:, None] * f[None, :]
+            se[:, o] = se[:, o] * f
+        fit.update(cov=cov, stderr=se)
+        self._info["stderr_method"] = ("least squares, two-way cluster-robust by group "
+                                       "coalition (Cameron, Gelbach and Miller 2011)")
+        return fit
 
     # ------------------------------------------------------------ the result
     def _encoder_rows(self, C: np.ndarray) -> tuple[int, int]:
