@@ -104,15 +104,16 @@ def test_recovers_the_terms_at_300_players_from_products():
     np.testing.assert_allclose([got[s] for s in want], [want[s] for s in want], atol=1e-9)
     assert res.budget_used <= 5000 and res.info["search_complete"]
     ma, mb = res.info["grid"]
-    assert ma * mb >= 1000 and 1.5 <= ma / mb <= 2.5  # the groups' ratio
+    assert ma * mb >= 1000 and 1.2 <= ma / mb <= 1.7  # sqrt of the groups' ratio, 1.41
     rows = res.info["encoder_rows"]
     assert rows["group A"] == len(gg.rows_a) and rows["group B"] == len(gg.rows_b)
     assert rows["group A"] + rows["group B"] < 0.6 * 2 * res.budget_used
     # joint rows only (a game without grid_values): the same plan, values and result
     plain = interplay.approximate(g, na + nb, "k-SII", 5000, method="sparse", seed=1,
                                   player_groups=(na, nb))
-    np.testing.assert_array_equal(plain.values, res.values)
-    np.testing.assert_array_equal(plain.stderr, res.stderr)
+    # (the game's batch products round differently with the batch's shape: 1 ulp)
+    np.testing.assert_allclose(plain.values, res.values, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(plain.stderr, res.stderr, rtol=0, atol=1e-12)
 
 
 def test_refine_equals_one_run_and_reuses_the_evaluations():

@@ -33,6 +33,7 @@ import numpy as np
 from .. import sets as bits
 from .._validation import as_real_float64
 from ._sparse import (
+    FOLDS,
     SCREEN_ROUNDS,
     SCREEN_ROWS,
     SparseEstimator,
@@ -49,6 +50,8 @@ from ._sparse import (
 ENUMERATE_SIDE = 20
 #: rows drawn at a time by a side's stream
 SIDE_BLOCK = 512
+#: the uniform product's first layout gives each group at least this many coalitions
+MIN_SIDE = 16
 
 
 class _SideStream:
@@ -184,7 +187,8 @@ class SparseGridEstimator(SparseEstimator):
         # the groups' players as joint words (to split a coalition into its two parts)
         self._mask_a = bits.from_coalitions(np.arange(n_players)[None] < n_a)[0]
         self._mask_b = bits.complement(self._mask_a[None], n_players)[0]
-        self._pieces: list[tuple[np.ndarray, np.ndarray]] = []  # (A rows, B rows) of products
+        # products: (A rows, B rows, their indices in the groups' streams)
+        self._pieces: list[tuple[np.ndarray, ...]] = []
         self._cells_at: dict[bytes, tuple[int, int, int]] = {}  # cell -> (piece, i, j)
         self._grid = (0, 0)  # the uniform product's m_a x m_b so far
         self._grid_pending: tuple | None = None
@@ -203,15 +207,19 @@ class SparseGridEstimator(SparseEstimator):
         wa, wb = bits.from_coalitions(pad_a), bits.from_coalitions(pad_b)
         cells = (wa[:, None, :] | wb[None, :, :]).reshape(-1, self._W)
         pid = len(self._pieces)
-        self._pieces.append((A, B))
+        self._pieces.append((A, B, ia, ib))
         nb = B.shape[0]
         for c, row in enumerate(cells):
             self._cells_at.setdefault(row.tobytes(), (pid, c // nb, c % nb))
         return cells
 
     def _target_ratio(self) -> float:
-        """m_a / m_b of the uniform product: n_a / n_b (FIxLIP's split at order 1)."""
-        return self.n_a / self.n_b
+        """m_a / m_b of the uniform product: sqrt(n_a / n_b). FIxLIP's n_a / n_b (the groups'
+        numbers of order-1 terms) left a query of 8 word pieces against a passage of 128 with
+        8 query coalitions at 1,000 cells (MiniLM: held-out R^2 -0.62, its own estimate 0.33,
+        the query side fitted on 8 coalitions); the square root keeps more of the smaller
+        group's coalitions and still follows the groups' sizes."""
+        return sqrt(self.n_a / self.n_b)
 
     def _draw(self, stream, count: int) -> list[np.ndarray]:
         """``count`` uniform joint coalitions as products of the groups' streams: the first call
@@ -229,6 +237,13 @@ class SparseGridEstimator(SparseEstimator):
             ma = max(1, min(cap_a, count // mb))
             if ma == cap_a:
                 mb = max(1, min(cap_b, count // ma))
+            for _ in range(2):  # each side at least MIN_SIDE coalitions when the count allows
+                if ma < min(MIN_SIDE, cap_a) and count // min(MIN_SIDE, cap_a) >= 1:
+                    ma = min(MIN_SIDE, cap_a)
+                    mb = max(1, min(cap_b, count // ma))
+                if mb < min(MIN_SIDE, cap_b) and count // min(MIN_SIDE, cap_b) >= 1:
+                    mb = min(MIN_SIDE, cap_b)
+                    ma = max(1, min(cap_a, count // mb))
             pieces.append((np.arange(ma), np.arange(mb)))
             left = count - ma * mb
             new_a, new_b = ma, mb
@@ -298,7 +313,7 @@ class SparseGridEstimator(SparseEstimator):
         at = [(int(t), self._cells_at.get(self._request[t].tobytes())) for t in todo]
         at = [(t, c[1], c[2]) for t, c in at if c is not None and c[0] == pid]
         rows = np.unique([i for _, i, _ in at])
-        A, B = self._pieces[pid]
+        A, B = self._pieces[pid][:2]
         pos = np.searchsorted(rows, [i for _, i, _ in at])
         self._grid_pending = (pos, np.array([j for _, _, j in at]), rows.size, B.shape[0])
         self._pending = self._request[[t for t, _, _ in at]]
@@ -500,8 +515,35 @@ class SparseGridEstimator(SparseEstimator):
             return int(np.unique(v).size)
         return distinct(C & self._mask_a[None]), distinct(C & self._mask_b[None])
 
+    def _heldout_order(self) -> list[int]:
+        """The uniform rows ordered so that the refit's held-out folds (position mod FOLDS)
+        hold out whole coalitions of the group with fewer coalitions in the product: a fold of
+        cells drawn across every row would test the fit on coalitions of that group it was
+        fitted on (MiniLM's 8 query coalitions: the estimator's held-out R^2 0.33-0.79 where
+        new coalitions gave -0.62-0.13). Each fold keeps as many cells as the smallest."""
+        ma, mb = self._grid
+        side = 0 if ma <= mb else 1
+        folds: list[list[int]] = [[] for _ in range(FOLDS)]
+        for r in self._uniform_rows:
+            at = self._cells_at.get(self._sets[r].tobytes())
+            if at is None:
+                return list(self._uniform_rows)
+            pid, i, j = at
+            g = int(self._pieces[pid][2 + side][i if side == 0 else j])
+            folds[g % FOLDS].append(r)
+        k = min(len(f) for f in folds)
+        if k == 0:
+            return list(self._uniform_rows)
+        return [folds[f][t] for t in range(k) for f in range(FOLDS)]
+
     def result(self):
-        res = super().result()
+        rows = self._uniform_rows
+        if not self._full:
+            self._uniform_rows = self._heldout_order()
+        try:
+            res = super().result()
+        finally:
+            self._uniform_rows = rows
         state = res.info.get("sampling_state")
         C = state.sets if state is not None else self._sets
         ra, rb = self._encoder_rows(C)
