@@ -55,6 +55,13 @@ SEARCH_SHARE = 0.75
 #: n = 256); at 50,000 the longer search found more (n = 128, 20 terms: recall 0.90 vs 0.75)
 SEARCH_SHARE_NOISY = 0.5
 NOISY_SMALL_BUDGET = 20000
+#: the noise probe (2^g evaluations, g = cap + 2 groups) is repeated with new groups up to
+#: this share of the budget and this many times: its coefficients on more than cap groups are
+#: the noise level's degrees of freedom (g + 1 a probe) and, against those on 1..cap groups,
+#: the test that the residual is white (SparseEstimator._probe_shape: one probe at cap = 2 has
+#: 5 against 10, too few to see order-3 and -4 sets beyond the cap)
+PROBE_SHARE = 0.1
+PROBES_MAX = 8
 #: uniform coalitions are drawn in blocks of this many (a prefix stream: refine reuses them)
 UNIFORM_BLOCK = 512
 #: folds of the held-out error over the uniform coalitions
@@ -170,7 +177,10 @@ def from_moebius(moebius: InteractionResult, index: Any, *, p: float = 0.5) -> I
     cov = moebius.info.get("covariance")
     se = None if moebius.stderr is None else np.asarray(moebius.stderr).reshape(len(moebius), -1)
     out = _index_values(idx, n, k, support, m, empty_val, cov=cov,
-                        se=None if se is None else se[nonempty])
+                        se=None if se is None else se[nonempty],
+                        resid_var=moebius.info.get("resid_var"),
+                        identified=moebius.info.get("identifiable", True) is not False,
+                        end_resid=moebius.info.get("end_resid"))
     values, stderr, sets = out
     squeeze = np.asarray(moebius.values).ndim == 1
     base = values[0] if idx.baseline == "intercept" else empty_val
@@ -183,11 +193,75 @@ def from_moebius(moebius: InteractionResult, index: Any, *, p: float = 0.5) -> I
                              player_names=moebius.player_names)
 
 
+def noise_norms(idx: Index, n: int, k: int) -> tuple[np.ndarray, np.ndarray, str]:
+    r"""(||a_S||^2 for \|S\| = 0..k without the empty and grand coalitions, (a_S(empty),
+    a_S(N)) (k + 1, 2), how they were computed): the variance of phi(S) of a game of
+    independent values of unit variance on every coalition but the two the estimator always
+    evaluates. With the derivative form phi(S) = sum_U a_S(U) v(U),
+    a_S(U) = (-1)^{s - |U n S|} w[s, |U minus S|] (Grabisch and Roubens 1999), so
+    ||a_S||^2 = 2^s sum_u C(n - s, u) w[s, u]^2 - a_S(empty)^2 - a_S(N)^2. (For the Shapley
+    interaction index the two ends are a quarter of it at 25 players: a share every pair has
+    in common, which a residual known there must not count as noise.)
+
+    The derivative weights come from ``idx.derivative_weights(n)`` up to 64 players; for
+    indices given by their Moebius weights the back substitution loses every digit beyond
+    about 30 players (k-SII, FSII at 60: norms of 1e4-1e6 where the true ones are below 1), so
+    a norm that is not finite or exceeds 2^s (the Moebius index's own, the largest of the
+    built-in indices) is replaced by the Shapley interaction index's closed form,
+    ||a_S||^2 = 2^s / (n - s + 1)^2 sum_u 1 / C(n - s, u) ("SII stand-in"), as it is beyond
+    64 players."""
+    from math import lgamma
+
+    def sii(s: int) -> float:
+        u = np.arange(n - s + 1)
+        logc = lgamma(n - s + 1) - np.array([lgamma(x + 1) + lgamma(n - s - x + 1) for x in u])
+        return float((1 << s) * np.exp(-logc).sum() / (n - s + 1) ** 2)
+
+    # the empty and grand coalitions are evaluated: their residual is known (ends), not noise
+    out = np.array([sii(s) - 2.0 / (n - s + 1) ** 2 for s in range(k + 1)])
+    ends = np.array([[1.0 / (n - s + 1)] * 2 for s in range(k + 1)])
+    how = "SII stand-in"
+    if n <= 64:
+        import warnings
+        from math import comb
+
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            w = np.asarray(idx.derivative_weights(n), dtype=np.float64)
+        how = "derivative weights"
+        for s in range(min(k, w.shape[0] - 1) + 1):
+            c = np.array([float(comb(n - s, u)) for u in range(n - s + 1)])
+            v = float((1 << s) * (c * w[s, : n - s + 1] ** 2).sum())
+            if np.isfinite(v) and v <= (1 << s) * (1 + 1e-9):
+                ends[s] = ((-1) ** s * w[s, 0], w[s, n - s])
+                out[s] = max(v - ends[s, 0] ** 2 - ends[s, 1] ** 2, 0.0)
+            else:
+                how = "derivative weights (SII stand-in where they lost their digits)"
+    return out, ends, how
+
+
+def _add_ends(values: np.ndarray, sets: np.ndarray, ends: np.ndarray, end_resid) -> None:
+    """values (q, d) += a_S(empty) r(empty) + a_S(N) r(N) for the non-empty sets: the known
+    residuals at the two coalitions every run evaluates (``ends`` from :func:`noise_norms`)."""
+    size = bits.sizes(sets)
+    r0, rN = (np.asarray(r, dtype=np.float64).reshape(1, -1) for r in end_resid)
+    values += (size > 0)[:, None] * (ends[size, :1] * r0 + ends[size, 1:] * rN)
+
+
 def _index_values(idx: Index, n: int, k: int, support: np.ndarray, m: np.ndarray,
-                  empty_val: np.ndarray, *, cov: np.ndarray | None, se: np.ndarray | None):
+                  empty_val: np.ndarray, *, cov: np.ndarray | None, se: np.ndarray | None,
+                  resid_var: np.ndarray | None = None, identified: bool = True,
+                  end_resid: tuple | None = None):
     """(values (q, d), stderr (q, d), sets (q, W)) of ``idx`` from Moebius coefficients m (p, d)
     on ``support`` (non-empty sets) and m(empty) = empty_val; cov (p, p) is the coefficients'
-    covariance per unit of each output's variance scale (cov[..., d]) or None."""
+    covariance per unit of each output's variance scale (cov[..., d]) or None. ``resid_var``
+    (d,): the variance of what the sparse model does not hold, read as independent values:
+    its share of phi(S), resid_var ||a_S||^2 (:func:`noise_norms`), is added to the variance;
+    ``identified`` False (the residual holds structure: :meth:`SparseEstimator._check`) makes
+    every standard error but the empty set's inf. ``end_resid`` (r(empty), r(N)), each (d,):
+    the model's residuals at the empty and grand coalitions, known exactly, whose share
+    a_S(empty) r(empty) + a_S(N) r(N) is added to every non-empty set's value (the
+    finite-population predictor: known values enter as they are, Royall 1970)."""
     c = idx.moebius_weights(n)
     tmax = int(bits.sizes(support).max()) if support.shape[0] else 0
     sets, A = moebius_to_index(support, n, c[:, : max(tmax, 0) + 1], k)
@@ -204,6 +278,15 @@ def _index_values(idx: Index, n: int, k: int, support: np.ndarray, m: np.ndarray
         stderr = np.zeros_like(values)
     # a coefficient the design does not determine has inf; inf * 0 in the map is NaN
     stderr = np.where(np.isnan(stderr), np.inf, stderr)
+    if resid_var is not None:
+        norms, ends, _ = noise_norms(idx, n, k)
+        size = bits.sizes(sets)
+        add = norms[size][:, None] * np.asarray(resid_var).reshape(1, -1)
+        stderr = np.sqrt(stderr**2 + add)
+        if end_resid is not None:
+            _add_ends(values, sets, ends, end_resid)
+    if not identified:
+        stderr = np.full_like(stderr, np.inf)
     if idx.empty_is_value:
         values[0] = empty_val
         stderr[0] = 0.0
@@ -267,6 +350,7 @@ def refit(support: np.ndarray, C: np.ndarray, y: np.ndarray, uniform: np.ndarray
             sse += ((y[rows] - _predict(support, bet, C[rows], backend)) ** 2).sum(axis=0)
         yu = y[uniform]
         tss = ((yu - yu.mean(axis=0)) ** 2).sum(axis=0)
+        info["heldout_n"] = int(uniform.size)
         info["heldout_rmse"] = np.sqrt(sse / uniform.size)
         info["heldout_r2"] = 1.0 - sse / np.where(tss > 0, tss, 1.0)
         s2 = np.maximum(s2, sse / uniform.size)
@@ -398,14 +482,29 @@ def _wht(u: np.ndarray) -> np.ndarray:
 
 
 def _densify(values, stderr, sets, n, k, floor):
-    """The same result on every set of size <= k (zeros, stderr ``floor``, outside ``sets``)."""
+    """The same result on every set of size <= k (zeros outside ``sets``, with the standard
+    error ``floor[|S|]``, floor (k + 1, d))."""
     every = bits.enumerate_sets(n, 0, k)
     rows = {row.tobytes(): i for i, row in enumerate(every)}
     at = np.array([rows[row.tobytes()] for row in sets], dtype=np.int64)
     v = np.zeros((every.shape[0], values.shape[1]))
-    se = np.repeat(np.asarray(floor, dtype=np.float64).reshape(1, -1), every.shape[0], axis=0)
+    se = np.asarray(floor, dtype=np.float64).reshape(k + 1, -1)[bits.sizes(every)]
     v[at], se[at] = values, stderr
     return v, se, np.ascontiguousarray(every)
+
+
+def f_upper(d1: float, d2: float, z: float = 1.959963984540054) -> float:
+    """The upper quantile of Fisher's F(d1, d2) at the normal quantile z (0.975 by default),
+    by Paulson's cube-root approximation (Paulson 1942; Johnson, Kotz and Balakrishnan,
+    Continuous Univariate Distributions 2, eq. 27.89): within 2% of the exact quantile for
+    d2 >= 5; inf when d2 is too small for it (no bound)."""
+    a, b = 1.0 - 2.0 / (9.0 * d2), 1.0 - 2.0 / (9.0 * d1)
+    c, e = 2.0 / (9.0 * d1), 2.0 / (9.0 * d2)
+    A = a * a - z * z * e
+    if A <= 0:
+        return float("inf")
+    x = (a * b + np.sqrt(max(a * a * b * b - A * (b * b - z * z * c), 0.0))) / A
+    return float(x**3)
 
 
 def _uniform_stream(n: int, seed: int) -> Iterator[np.ndarray]:
@@ -448,6 +547,8 @@ class SparseEstimator:
         self._request: np.ndarray | None = None  # words the plan waits for
         self._pending: np.ndarray | None = None  # request rows handed out
         self._finished = False
+        self._noise_dof = 0
+        self._probe: tuple[np.ndarray, int] | None = None  # (words, groups) of the noise probe
         self._reply: Any = None
         self._started = False
         self._info: dict[str, Any] = {}
@@ -584,13 +685,17 @@ class SparseEstimator:
         g = min(cap + 2, n)
         sigma = np.zeros(d)
         scale = np.abs(vN - v0)
+        self._noise_dof = 0  # the probe's coefficients on more than cap groups (sigma's dof)
         if g > cap and (1 << g) <= self.budget // 6:
-            probe, _ = _group_probe(n, g, rng)
-            u = yield probe
-            F = _wht(u) / (1 << g)
-            L = np.arange(1 << g)
+            count = max(1, min(PROBES_MAX, int(PROBE_SHARE * self.budget) >> g))
+            probes = [_group_probe(n, g, rng)[0] for _ in range(count)]
+            u = yield np.concatenate(probes)
+            self._probe = (probes, g)
+            F = np.concatenate([_wht(part) for part in np.split(u, count)]) / (1 << g)
+            L = np.tile(np.arange(1 << g), count)
             high = bits.sizes(L.astype(np.uint64)) > cap
             sigma = np.sqrt((1 << g) * (F[high] ** 2).mean(axis=0))
+            self._noise_dof = int(high.sum())
             scale = np.maximum(scale, u.std(axis=0))
         self._info["noise_level"] = sigma
         tol = max(REL_TOL * float(np.sqrt((scale**2).sum())), 1e-300)
@@ -881,6 +986,80 @@ class SparseEstimator:
             return alt
         return fit
 
+    def _probe_shape(self, support: np.ndarray, beta: np.ndarray) -> dict | None:
+        """Whether the model's residual on the noise probe (the 2^g unions of g groups) is
+        white: independent noise spreads its energy evenly over the 2^g Walsh-Hadamard
+        coefficients, structure above the cap (sets of more than cap players that the model
+        cannot hold, whose parts of at most cap groups it absorbs) puts it on the coefficients
+        of more than cap groups. Their mean square against that of the coefficients of 1..cap
+        groups, within the upper 0.975 quantile of F(high, low), is white."""
+        if self._probe is None:
+            return None
+        probes, g = self._probe
+        F = []
+        for words in probes:
+            rows = np.array([self._index[w.tobytes()] for w in words], dtype=np.int64)
+            F.append(_wht(self._vals[rows] - _predict(support, beta, words, self.backend)))
+        F = np.concatenate(F) / (1 << g)
+        level = np.tile(bits.sizes(np.arange(1 << g, dtype=np.uint64)), len(probes))
+        high, low = level > self.cap, (level >= 1) & (level <= self.cap)
+        eh, el = (F[high] ** 2).mean(axis=0), (F[low] ** 2).mean(axis=0)
+        tiny = 1e-300 + (NOISE_FLOOR**2) * (F**2).sum(axis=0)
+        ratio = float(np.max(np.where(eh > tiny, eh / np.maximum(el, tiny), 0.0)))
+        bound = f_upper(int(high.sum()), int(low.sum()))
+        return {"ok": ratio <= bound, "ratio": ratio, "bound": bound,
+                "dof": (int(high.sum()), int(low.sum()))}
+
+    def _check(self, fit: dict, m: int, p: int, y: np.ndarray, support: np.ndarray,
+               beta: np.ndarray) -> dict:
+        """Whether the fitted sparse model holds the game up to independent noise, from what
+        it leaves: the residual variance (held out over the uniform coalitions when there are
+        enough of them, else in sample with m - p degrees of freedom) against the noise probe's
+        level (the Walsh-Hadamard coefficients on more than cap groups: what no sparse model
+        of order <= cap holds). Within the upper 0.975 quantile of F(dof, probe dof), or at
+        rounding level, the residual is read as noise and the standard errors add its share
+        (``resid_var ||a_S||^2``); above it the residual holds structure the search did not
+        find (missed sets, sets above the cap, a dense game), whose effect on the index the
+        data do not measure: the result is flagged and its standard errors are inf.
+        Returns {"identifiable", "reason", "resid_rms", "noise_level", "bound"}."""
+        s2 = np.asarray(fit["resid_var"], dtype=np.float64).reshape(-1)
+        sigma2 = np.asarray(self._info.get("noise_level", 0.0), dtype=np.float64).reshape(-1) ** 2
+        dof = int(fit["heldout_n"]) if "heldout_rmse" in fit else m - p
+        scale2 = np.maximum(np.asarray(y, dtype=np.float64).var(axis=0).reshape(-1), 1e-300)
+        zero = s2 <= (NOISE_FLOOR**2) * scale2
+        out = {"resid_rms": np.sqrt(s2), "noise_level": np.sqrt(sigma2),
+               "noise_dof": self._noise_dof, "resid_dof": dof}
+        if zero.all():
+            return {**out, "identifiable": True, "reason": "the residual is at rounding level",
+                    "bound": 0.0}
+        if dof < FOLDS:
+            return {**out, "identifiable": False, "bound": float("nan"), "reason": (
+                f"{m} coalitions for {p} fitted coefficients leave {max(dof, 0)} residual "
+                "degrees of freedom: whether the recovered sets hold the game is not checked")}
+        if self._noise_dof == 0:
+            g = self.cap + 2
+            return {**out, "identifiable": False, "bound": 0.0, "reason": (
+                f"the residual (rms {float(np.sqrt(s2.max())):.3g}) is not at rounding level "
+                f"and the budget is below the noise probe's 6 x 2^{g} = {6 << g} evaluations, "
+                "so it cannot be told from structure the search did not find")}
+        shape = self._probe_shape(support, beta)
+        if shape is not None and not shape["ok"]:
+            return {**out, "identifiable": False, "bound": shape["bound"], "probe": shape,
+                    "reason": (
+                "the residual holds structure above max_order: on the noise probe's unions of "
+                f"{self._probe[1]} groups its Walsh-Hadamard energy per coefficient on more "
+                f"than {self.cap} groups is {shape['ratio']:.3g} x that on 1..{self.cap} groups "
+                f"(independent noise: about 1; bound {shape['bound']:.3g}, "
+                f"F({shape['dof'][0]}, {shape['dof'][1]}) at 0.975)")}
+        kappa = f_upper(dof, self._noise_dof)
+        ok = bool((zero | (s2 <= kappa * sigma2)).all())
+        reason = (f"held-out residual rms {float(np.sqrt(s2.max())):.3g} against the noise "
+                  f"level {float(np.sqrt(sigma2.max())):.3g} (bound x{np.sqrt(kappa):.2f}, "
+                  f"F({dof}, {self._noise_dof}) at 0.975)")
+        return {**out, "identifiable": ok, "bound": kappa,
+                "reason": ("the residual is noise: " if ok else
+                           "the residual holds structure the search did not find: ") + reason}
+
     def _exact(self) -> InteractionResult:
         """All 2^n coalitions evaluated: interplay.exact on their table (as every estimator)."""
         from ..engine import exact
@@ -932,34 +1111,66 @@ class SparseEstimator:
             support = self._screened(support, C, y, uniform)
             fit = self._final_fit(support, C, y, uniform)
         beta, se, cov = fit["beta"], fit["stderr"], fit["cov"]
+        check = self._check(fit, int(used.size), int(support.shape[0]), y, support, beta)
+        ident = check["identifiable"]
+        ends = np.concatenate([empty, bits.complement(empty, n)])
+        pred = _predict(support, beta, ends, self.backend)
+        end_resid = tuple(self._vals[self._index[e.tobytes()]] - pred[i]
+                          for i, e in enumerate(ends))
         values, stderr, sets = _index_values(self.spec, n, self.max_order, support[1:], beta[1:],
-                                             beta[0], cov=cov[:, 1:, 1:], se=None)
+                                             beta[0], cov=cov[:, 1:, 1:], se=None,
+                                             resid_var=fit["resid_var"], identified=ident,
+                                             end_resid=end_resid)
+        if not ident:
+            import warnings
+
+            from ._identify import UnderdeterminedWarning
+
+            warnings.warn(
+                f"method='sparse' ({n} players, budget {self.budget}, max_order {self.cap}): "
+                f"{check['reason']}; values follow the {support.shape[0] - 1} recovered sets, "
+                "standard errors are inf and result.info['identifiable'] is False; use a "
+                "larger budget, a larger max_order, or a dense method (method='auto').",
+                UnderdeterminedWarning, stacklevel=3)  # the caller of approximate
         v_empty = self._vals[self._index[empty[0].tobytes()]]
         if self.spec.empty_is_value:
             values[0] = v_empty
         info = {"method": "sparse", "seed": self.seed, **self._info,
                 "support_size": int(support.shape[0] - 1), "identified": fit["identified"],
-                "resid_var": fit["resid_var"], "fit_rows": fit["fit_rows"]}
+                "resid_var": fit["resid_var"], "fit_rows": fit["fit_rows"],
+                "identifiable": ident, "model_check": check}
         for key in ("heldout_rmse", "heldout_r2"):
             if key in fit:
                 info[key] = fit[key][0] if self._squeeze else fit[key]
         # the Moebius coefficients themselves (sets by size then value; the empty set, the fitted
         # intercept, stays row 0); from_moebius reads the covariance of the non-empty rows
         order = np.lexsort(tuple(support[:, w] for w in range(W)) + (bits.sizes(support),))
-        mv, ms = beta[order], se[order]
+        mv, ms = beta[order], (se[order] if ident else np.full_like(se, np.inf))
         info["moebius"] = InteractionResult(
             mv[:, 0] if self._squeeze else mv, support[order], n_players=n, index="Moebius",
             max_order=self.cap, baseline_value=beta[0, 0] if self._squeeze else beta[0],
             stderr=ms[:, 0] if self._squeeze else ms, estimated=True,
             budget_used=int(used.size), n_evaluations=int(used.size),
-            info={"covariance": cov[:, order][:, :, order][:, 1:, 1:]})
+            info={"covariance": cov[:, order][:, :, order][:, 1:, 1:],
+                  "resid_var": fit["resid_var"], "identifiable": ident,
+                  "end_resid": end_resid})
         info["sampling_state"] = SamplingState(self.config, C.copy(), y.copy(),
                                                bool(self._squeeze))
         if bits.n_sets(n, 0, self.max_order) <= DENSE_SETS:
             # a set outside the support is 0 in the sparse model; its standard error is the
-            # residual level (never 0 for a game the support does not hold)
+            # residual's share, sqrt(resid_var ||a_S||^2) (inf when the model is flagged)
+            norms, ends, _ = noise_norms(self.spec, n, self.max_order)
+            floor = np.sqrt(norms[:, None] * np.asarray(fit["resid_var"]).reshape(1, -1))
+            known = sets
             values, stderr, sets = _densify(values, stderr, sets, n, self.max_order,
-                                            np.sqrt(fit["resid_var"]))
+                                            floor if ident else np.full_like(floor, np.inf))
+            # the sets added here get the known residuals' share too (the others have it)
+            rows = {row.tobytes() for row in known}
+            new = np.array([row.tobytes() not in rows for row in sets])
+            if new.any():
+                part = np.zeros((int(new.sum()), values.shape[1]))
+                _add_ends(part, sets[new], ends, end_resid)
+                values[new] += part
         base = values[0] if self.spec.baseline == "intercept" else v_empty
         if self._squeeze:
             values, stderr, base = values[:, 0], stderr[:, 0], base[0]
