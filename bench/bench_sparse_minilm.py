@@ -1,9 +1,11 @@
 """Issue 17 on a real model: all-MiniLM-L6-v2's query-passage cosine similarity with the
 passage's first n word pieces as players (the query kept whole; the model's max_seq_length
-raised to its 512 positions), n = 128 to 500. Equal budgets for interplay's method="sparse"
-(Moebius, cap 3), order-2 regression (FBII, the explanation's implied game) and shapiq 1.8.0's
-SPEX and ProxySPEX (their Moebius coefficients); R^2 of each explanation's implied game against
-the model on held-out uniform masks; CPU seconds outside the game.
+raised to its 512 positions), n = 128 to 510 (the passage has 603 word pieces; its third
+paragraph, added in session 9 for n = 510, does not change the games at n <= 430). Equal
+budgets for interplay's method="sparse" (Moebius, cap 3), order-2 regression (FBII, the
+explanation's implied game) and shapiq 1.8.0's SPEX and ProxySPEX (their Moebius
+coefficients); R^2 of each explanation's implied game against the model on held-out uniform
+masks; CPU seconds outside the game.
 
     nice -n 10 env PYTHONPATH=python INTERPLAY_SHAPIQ_PYTHON=/work/shapiq312/bin/python \\
         HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 python bench/bench_sparse_minilm.py --n 128 256 \\
@@ -49,7 +51,17 @@ PASSAGE = (
     "later work revealed the two photosystems, the electron transport chain between them and "
     "the proton gradient that drives the synthesis of ATP. Today researchers engineer crops with "
     "more efficient enzymes and study artificial leaves that split water with sunlight, hoping "
-    "to feed a growing population and to store solar energy as fuel.")
+    "to feed a growing population and to store solar energy as fuel. "
+    "Photosynthesis also varies across the living world. Cyanobacteria, the oldest "
+    "oxygen-producing organisms, still fix a large share of the carbon in the oceans, and the "
+    "chloroplasts of plants descend from cyanobacteria engulfed by an ancestral cell more than a "
+    "billion years ago. Purple and green sulfur bacteria use hydrogen sulfide instead of water "
+    "and release sulfur rather than oxygen. In the open ocean, diatoms and other phytoplankton "
+    "carry out nearly half of global photosynthesis, and their growth is limited by iron and "
+    "nitrogen as much as by light. On land, forests, grasslands and crops together take up about "
+    "one hundred and twenty billion tonnes of carbon each year, roughly balanced by respiration "
+    "and decay, and small shifts in that balance change the carbon dioxide content of the "
+    "atmosphere and therefore the climate.")
 
 
 class PassageGame:
@@ -128,7 +140,7 @@ def run_spex(game, budget, seed, python, method="SPEX"):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, nargs="+", default=[128, 256],
-                    help="passage word pieces (players), at most 500")
+                    help="passage word pieces (players), at most 510")
     ap.add_argument("--budget", type=int, nargs="+", default=[2000])
     ap.add_argument("--test", type=int, default=500, help="held-out uniform masks")
     ap.add_argument("--methods", default="sparse,regression,SPEX,ProxySPEX")

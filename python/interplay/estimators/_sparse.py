@@ -24,6 +24,11 @@ buckets are the nodes, and each is split until it holds one set).
 The threshold follows the noise: a probe evaluates the 2^g unions of g = cap + 2 random player
 groups; a sum of terms of order <= cap has no Walsh-Hadamard coefficient on more than cap
 groups, so those coefficients estimate the level of everything the sparse model cannot hold.
+
+The search has a share of the budget (PLAN); the rest is uniform coalitions, on which forward
+selection in the AND basis (:func:`grow`) with subset augmentation and backward elimination
+finds what the search did not reach: with many terms per evaluation (100 terms at 2,000) it
+finds most of them, and on a noisy game below 20,000 evaluations it is the only source.
 """
 
 from __future__ import annotations
@@ -46,14 +51,25 @@ Z_NOISE = 2.0
 REL_TOL = 1e-9
 #: nodes up to this depth are split whatever their |M| (sums of terms may cancel near the root)
 FORCE_DEPTH = 3
-#: the search may spend at most this share of the budget; the rest is uniform coalitions for the
-#: refit and the held-out error
-SEARCH_SHARE = 0.75
-#: the same on a noisy game below NOISY_SMALL_BUDGET evaluations, where the search (2^r
-#: evaluations per child) starves: the uniform coalitions' screening averages the noise over
-#: all of them (100 terms with 2% noise at 2,000: R^2 0.50 -> 0.68 at n = 128, 0.65 -> 0.77 at
-#: n = 256); at 50,000 the longer search found more (n = 128, 20 terms: recall 0.90 vs 0.75)
-SEARCH_SHARE_NOISY = 0.5
+#: the budget's plan: (uniform coalitions drawn before the search, the search's own evaluations
+#: at most, the noise probe included), as shares of the budget; the rest of the budget is more
+#: uniform coalitions. Uniform coalitions serve the refits, the forward selection (:func:`grow`)
+#: and the held-out error; the search finds terms exactly on a noise-free game at a cost of
+#: about order * log2(n) evaluations each, so it pays when the budget is large per term. With
+#: the forward selection, a small search share is enough: 100 terms at 2,000 evaluations,
+#: noise-free, R^2 0.85-0.96 with (0.25, 0.5) and 1.0000 at n = 128..1000 with (0.35, 0.3)
+#: (session 9, bench/RESULTS.md)
+PLAN = (0.35, 0.30)
+#: on a noisy game below NOISY_SMALL_BUDGET evaluations no search (the search's single
+#: evaluations, 2^r per child, starve while the forward selection averages the noise over every
+#: uniform coalition); from NOISY_SMALL_BUDGET on the search has half the budget (at 50,000 the
+#: longer search found more: n = 128, 20 terms, recall 0.90 vs 0.75)
+PLAN_NOISY_SMALL = (1.0, 0.0)
+PLAN_NOISY = (0.25, 0.5)
+#: grid mode (player_groups): the search stops when the run's evaluations reach this share of
+#: the budget, after 1 - share of it drawn uniformly (session 8's plan)
+SEARCH_SHARE_GRID = 0.75
+SEARCH_SHARE_GRID_NOISY = 0.5
 NOISY_SMALL_BUDGET = 20000
 #: the noise probe (2^g evaluations, g = cap + 2 groups) is repeated with new groups up to
 #: this share of the budget and this many times: its coefficients on more than cap groups are
@@ -74,6 +90,15 @@ MAX_PASSES = 4
 SCREEN_ROWS = 20000
 SCREEN_ROUNDS = 3
 SCREEN_WIDTH = 64
+#: forward selection in the AND basis (:func:`grow`) instead of the Walsh-Hadamard screening:
+#: uniform rows used, outer rounds of growth and pruning, sets added per refit, thresholds
+GROW = True
+GROW_ROWS = 8000
+GROW_OUTER = 3
+GROW_STEP = 8
+GROW_Z = 3.5
+GROW_Z_PAIR = 4.5
+GROW_FULL = True
 #: backward elimination after screening: sets below this many standard errors are dropped
 T_DROP = 3.0
 PRUNE_ROUNDS = 4
@@ -444,6 +469,106 @@ def screen(X: np.ndarray, r: np.ndarray, cap: int, z: float | None = None,
     return [bits.players_to_set(members, n).reshape(W) for members in out]
 
 
+def grow(X: np.ndarray, y: np.ndarray, support: list[tuple[int, ...]], cap: int, *,
+         step: int = 8, z: float = 3.5, z_pair: float = 4.5, pair_players: int = 128,
+         max_rounds: int = 60, max_sets: int | None = None) -> list[tuple[int, ...]]:
+    r"""Forward selection of unanimity terms on uniform coalitions (the Moebius / AND basis).
+
+    Each round fits the support by least squares on the rows of X (bool (m, n) uniform
+    coalitions, values y (m, d)), and scores candidate sets T by the correlation of their
+    unanimity feature a_T(C) = [T subset C] with the residual r,
+
+        z(T) = sqrt(m) |mean(r a_T)| / (sd(r) sqrt(q_T (1 - q_T))),   q_T = mean(a_T),
+
+    over the singletons, the pairs among the ``pair_players`` players of largest singleton
+    score and the support's players (one Gram product), and every extension S u {j} of a
+    support set S with |S| < cap (one product X^T (A o r) with A the support's features); the
+    ``step`` best candidates above z (pairs: z_pair) join the support, and the next round
+    refits. In the AND basis a term's signal grows along its subsets (for a term T of order t
+    and S subset T, corr(a_S, a_T) = sqrt(2^-(t-s) (1 - 2^-s) / (1 - 2^-t))), unlike its
+    Walsh-Hadamard coefficients (m 2^-t on every subset), so the extension of a selected
+    subset is the more powerful test. Forward steps past the threshold's strict level are
+    undone by the caller's backward elimination: this is forward-backward greedy selection
+    (T. Zhang, "Adaptive forward-backward greedy algorithm for learning sparse
+    representations", IEEE Trans. Inf. Theory 57(7), 2011), with candidates generated from the
+    support as in hierarchical interaction screening (Hao and Zhang, "Interaction screening for
+    ultrahigh-dimensional data", JASA 109, 2014).
+
+    Returns the grown support (tuples of players; the empty set stays first).
+    """
+    m = X.shape[0]
+    sets = list(support)
+    known = set(sets)
+    if max_sets is None:
+        max_sets = max(8, m // 3)
+    Xf = X.astype(np.float32)
+    yc = np.asarray(y, dtype=np.float64).reshape(m, -1)
+
+    def feature(t: tuple[int, ...]) -> np.ndarray:
+        return X[:, list(t)].all(axis=1) if t else np.ones(m, dtype=bool)
+
+    A = np.stack([feature(t) for t in sets], axis=1).astype(np.float64)
+    Q = Xf.T @ A.astype(np.float32)  # (n, p): counts of a_S x_j, for the extensions' q
+    q1 = Xf.mean(axis=0)
+    for _ in range(max_rounds):
+        G = A.T @ A
+        beta, _, _ = _solve(G, A.T @ yc)
+        r = yc - A @ beta
+        r -= r.mean(axis=0)
+        sr = r.std(axis=0)
+        if not np.isfinite(r).all() or (sr <= 1e-12 * max(float(np.abs(yc).max()), 1e-300)).all():
+            break
+        sr = np.where(sr > 0, sr, np.inf)
+        rs = r.astype(np.float32)
+        cands: dict[tuple[int, ...], float] = {}
+        # singletons
+        zs = (np.abs(Xf.T @ rs) / m / sr).max(axis=1) * np.sqrt(m) \
+            / np.sqrt(np.maximum(q1 * (1 - q1), 1e-12))
+        for j in np.flatnonzero(zs > z):
+            cands[(int(j),)] = float(zs[j])
+        # pairs among the strongest players and the support's
+        if cap >= 2:
+            mine = {p for t in sets for p in t}
+            P = np.union1d(np.argsort(-zs)[:pair_players], np.array(sorted(mine), dtype=np.int64))
+            XP = Xf[:, P]
+            qp = (XP.T @ XP) / m
+            den = np.sqrt(np.maximum(qp * (1 - qp), 1e-12))
+            zp = np.zeros_like(qp)
+            for o in range(rs.shape[1]):
+                zp = np.maximum(zp, np.abs(XP.T @ (XP * rs[:, o : o + 1])) / m / sr[o])
+            zp = np.triu(zp * np.sqrt(m) / den, 1)
+            k = P.size
+            for f in np.flatnonzero(zp.ravel() > z_pair):
+                cands[(int(P[f // k]), int(P[f % k]))] = float(zp.ravel()[f])
+        # extensions of the support's sets
+        ext = [i for i, t in enumerate(sets) if 0 < len(t) < cap]
+        if ext:
+            Ae = A[:, ext].astype(np.float32)
+            qe = Q[:, ext] / m
+            den = np.sqrt(np.maximum(qe * (1 - qe), 1e-12))
+            ze = np.zeros_like(qe)
+            for o in range(rs.shape[1]):
+                ze = np.maximum(ze, np.abs(Xf.T @ (Ae * rs[:, o : o + 1])) / m / sr[o])
+            ze *= np.sqrt(m) / den
+            for c, i in enumerate(ext):
+                ze[list(sets[i]), c] = 0.0
+            for f in np.flatnonzero(ze.ravel() > z):
+                j, c = divmod(int(f), len(ext))
+                t = tuple(sorted(sets[ext[c]] + (j,)))
+                if ze[j, c] > cands.get(t, 0.0):
+                    cands[t] = float(ze[j, c])
+        new = [t for t, _ in sorted(cands.items(), key=lambda kv: -kv[1]) if t not in known]
+        new = new[: max(0, min(step, max_sets - len(sets)))]
+        if not new:
+            break
+        known.update(new)
+        sets += new
+        An = np.stack([feature(t) for t in new], axis=1).astype(np.float64)
+        A = np.concatenate([A, An], axis=1)
+        Q = np.concatenate([Q, Xf.T @ An.astype(np.float32)], axis=1)
+    return sets
+
+
 # ---------------------------------------------------------------------------- the search
 class _Node:
     __slots__ = ("cells", "M", "var", "depth", "parent", "kids", "third", "open", "done")
@@ -705,15 +830,15 @@ class SparseEstimator:
         exact_ie = sig > NOISE_FLOOR * max(float(np.sqrt((scale**2).sum())), 1e-300)
         # uniform coalitions first (a prefix stream of blocks): the refits between passes and
         # the held-out error
-        self._share = SEARCH_SHARE_NOISY if exact_ie and self.budget < NOISY_SMALL_BUDGET \
-            else SEARCH_SHARE
-        n_uniform = self.budget - int(self._share * self.budget)
+        n_uniform, share = self._budget_plan(exact_ie)
         stream = _uniform_stream(n, self.seed)
         uni = self._draw(stream, min(n_uniform, self._remaining()))
         if uni:
             words = np.array(uni)
             yield words
             self._uniform_rows = [self._index[r.tobytes()] for r in words]
+        # the search stops when the run's evaluations reach this (its share counts the probe)
+        self._search_limit = share if self.is_grid else 2 + len(uni) + share
 
         base_sets = np.zeros((0, W), dtype=np.uint64)
         base_coef = np.zeros((0, d))
@@ -757,6 +882,19 @@ class SparseEstimator:
         """Where the search splits the cell (lo, hi) of the permutation."""
         return (lo + hi) // 2
 
+    def _budget_plan(self, exact_ie: bool) -> tuple[int, int]:
+        """(uniform coalitions before the search, the search's evaluations at most, the probe
+        included; PLAN). Grid mode keeps session 8's plan, where the search stops when the
+        run's evaluations reach SEARCH_SHARE_GRID of the budget (its screening is its own)."""
+        B = self.budget
+        if self.is_grid:
+            share = SEARCH_SHARE_GRID_NOISY if exact_ie and B < NOISY_SMALL_BUDGET \
+                else SEARCH_SHARE_GRID
+            return B - int(share * B), int(share * B)
+        first, share = PLAN if not exact_ie else (
+            PLAN_NOISY_SMALL if B < NOISY_SMALL_BUDGET else PLAN_NOISY)
+        return int(first * B), int(share * B)
+
     def _draw(self, stream: Iterator, count: int) -> list[np.ndarray]:
         """The next ``count`` rows of the uniform stream not asked for before."""
         out: list[np.ndarray] = []
@@ -774,7 +912,6 @@ class SparseEstimator:
         base_coef, intercept), with the players in the order ``perm``; a generator of batches
         returning (found sets, number of nodes, whether the pass finished)."""
         n, cap = self.n_players, self.cap
-        search_budget = int(self._share * self.budget)
         found_sets: list[np.ndarray] = []
         found_vals: list[np.ndarray] = []
 
@@ -835,7 +972,7 @@ class SparseEstimator:
             # largest |M| relative to its threshold first (matters when the budget runs out)
             ready.sort(key=lambda nd: -float(np.sqrt((nd.M**2).sum())) / thr(nd))
             split, nxt = [], []
-            room = min(search_budget - len(self._used), self._remaining())
+            room = min(self._search_limit - len(self._used), self._remaining())
             cost = 0
             for node in ready:
                 size = float(np.sqrt((node.M**2).sum()))
@@ -902,6 +1039,8 @@ class SparseEstimator:
         coalitions (rounds of :func:`screen` and refits while it adds sets)."""
         if uniform.size < 16:
             return support
+        if GROW and not self.is_grid:  # grid mode screens the product its own way
+            return self._grown(support, C, y, uniform)
         rows = uniform[:SCREEN_ROWS]
         X = bits.to_coalitions(C[rows], self.n_players)
         added = dropped = 0
@@ -911,6 +1050,27 @@ class SparseEstimator:
             added, dropped = added + a, dropped + d
             if not a:
                 break
+        self._info.update(screened_sets=added, pruned_sets=dropped)
+        return support
+
+    def _grown(self, support, C, y, uniform):
+        """The support grown by forward selection in the AND basis on the uniform coalitions
+        (:func:`grow`) and pruned (every proper subset added, backward elimination on every
+        coalition), GROW_OUTER times or until a growth adds nothing."""
+        n, W = self.n_players, self._W
+        rows = uniform[:GROW_ROWS]
+        X = bits.to_coalitions(C[rows], n)
+        added = dropped = 0
+        for _ in range(GROW_OUTER):
+            old = [bits.set_to_players(w) for w in support]
+            new = grow(X, y[rows], old, self.cap, step=GROW_STEP, z=GROW_Z,
+                       z_pair=GROW_Z_PAIR)[len(old):]
+            if not new:
+                break
+            words = np.array([bits.players_to_set(t, n) for t in new], dtype=np.uint64)
+            support = np.concatenate([support, words.reshape(-1, W)])
+            support, d = self._pruned(support, C, y, full=GROW_FULL)
+            added, dropped = added + len(new), dropped + d
         self._info.update(screened_sets=added, pruned_sets=dropped)
         return support
 
@@ -936,7 +1096,7 @@ class SparseEstimator:
             added += len(new)
         return support, added
 
-    def _pruned(self, support, C, y):
+    def _pruned(self, support, C, y, full=False):
         """A set found with a wrong extra player (a superset of the true one) cannot be fitted
         back: add the largest proper subsets of every set, then drop, in rounds, every set
         whose coefficient is below T_DROP standard errors (backward elimination)."""
@@ -946,8 +1106,11 @@ class SparseEstimator:
             mem = bits.set_to_players(row)
             if len(mem) < 2:
                 continue
-            for i in range(len(mem)):
-                w = bits.players_to_set(mem[:i] + mem[i + 1 :], self.n_players)
+            subs = [tuple(mem[i] for i in range(len(mem)) if f >> i & 1)
+                    for f in range(1, (1 << len(mem)) - 1)] if full \
+                else [mem[:i] + mem[i + 1 :] for i in range(len(mem))]
+            for sub in subs:
+                w = bits.players_to_set(sub, self.n_players)
                 if w.tobytes() not in known:
                     known.add(w.tobytes())
                     extra.append(w)
