@@ -1,14 +1,17 @@
-"""docs/sparse_scaling.png from bench/sparse.json (bench_sparse.py): CPU seconds outside the
-game (fresh process, one thread) and held-out R^2 against n, interplay's method="sparse" and
-the peers where they ran.
+"""docs/sparse_scaling.png from bench_sparse.py's JSON files: CPU seconds outside the game
+(fresh process, one thread) and held-out R^2 against n, interplay's method="sparse" and the
+peers where they ran. Several sources may be given before the output; a later file's row of a
+method and cell replaces an earlier one's.
 
-    python bench/plot_sparse_scaling.py bench/sparse.json docs/sparse_scaling.png
+    python bench/plot_sparse_scaling.py bench/sparse.json bench/sparse_9a.json \
+        docs/sparse_scaling.png
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import matplotlib
 
@@ -16,13 +19,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def main(src: str, dst: str) -> None:
-    rows = [r for r in json.loads(open(src).read()) if not r.get("error")]
+def main(srcs: list[str], dst: str) -> None:
+    by: dict[tuple, dict] = {}
+    for src in srcs:
+        for r in json.loads(Path(src).read_text()):
+            by[(r["method"], r["n"], r["terms"], r["noise"], r["budget"])] = r
+    rows = [r for r in by.values() if not r.get("error")]
     fig, (ax_t, ax_r) = plt.subplots(1, 2, figsize=(10, 4))
     styles = {"interplay sparse": "-o", "SPEX": "--s", "ProxySPEX": ":^"}
     for method, style in styles.items():
-        for terms, noise, budget in ((20, 0.0, 2000), (100, 0.0, 10000), (100, 0.0, 50000),
-                                     (20, 0.02, 10000)):
+        for terms, noise, budget in ((20, 0.0, 2000), (100, 0.0, 2000), (100, 0.0, 10000),
+                                     (100, 0.0, 50000), (20, 0.02, 10000)):
             pts = sorted((r["n"], r["cpu_outside_game"], r["r2"]) for r in rows
                          if r["method"] == method and r["terms"] == terms
                          and r["noise"] == noise and r["budget"] == budget)
@@ -41,4 +48,4 @@ def main(src: str, dst: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1:-1], sys.argv[-1])
