@@ -540,3 +540,28 @@ def test_a_smooth_game_of_every_player_gets_every_player():
     assert res.info["support_size"] >= n
     assert r2 > 0.85, r2
     assert res.info["heldout_r2"] > 0.85
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sets_above_the_cap_are_flagged(seed):
+    """Sets of 3 and 4 players explained with max_order=2: the probe reads their leftover as
+    noise (k-SII / SII / FBII then covered 0.55-0.94), but the fitted pairs inside them
+    extend to a triple that correlates with the residual: flagged, inf standard errors."""
+    n = 25
+    g = SumOfUnanimityGames(n, [(0, 1, 2), (3, 4, 5, 6), (7, 8), (9,), (10, 11, 12)],
+                            np.array([1.5, -1.2, 0.8, 0.5, 1.0]), 0.2)
+    with pytest.warns(interplay.UnderdeterminedWarning, match="above max_order = 2"):
+        res = interplay.approximate(g, n, "k-SII", 1630, method="sparse", max_order=2,
+                                    seed=seed)
+    assert res.info["identifiable"] is False
+    assert res.info["model_check"]["above_cap"]["z"] > res.info["model_check"]["bound"]
+    assert np.isinf(res.stderr[1:]).all()
+    # the same game at the default cap (5) is recovered: exact, no warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ok = interplay.approximate(g, n, get_index("k-SII", 2), 1630, method="sparse",
+                                   seed=seed)
+    np.testing.assert_allclose(ok.values, interplay.exact(evaluate_all(g, n), "k-SII", 2).values,
+                               atol=1e-9)

@@ -1217,8 +1217,51 @@ class SparseEstimator:
         return {"ok": ratio <= bound, "ratio": ratio, "bound": bound,
                 "dof": (int(high.sum()), int(low.sum()))}
 
+    def _above_cap(self, support: np.ndarray, beta: np.ndarray, Cu: np.ndarray,
+                   yu: np.ndarray) -> dict | None:
+        """Whether the residual on the uniform coalitions (Cu, yu) holds sets of more than cap
+        players. A set T above the cap that the model cannot hold leaves part of itself in the
+        fitted subsets of order cap (its features correlate, :func:`grow`), so the extensions
+        S u {j} of the fitted sets S of order cap are scored against the residual,
+        z = sqrt(m) |mean(r a)| / (sd(r) sqrt(q (1 - q))), a = [S u {j} subset C], with a
+        Bonferroni bound over the extensions (and outputs) seen in at least 10 coalitions.
+        None when there is nothing to extend."""
+        from statistics import NormalDist
+
+        n = self.n_players
+        top = support[bits.sizes(support) == self.cap]
+        if not top.shape[0] or self.cap >= n or Cu.shape[0] < 16:
+            return None
+        m = Cu.shape[0]
+        X = bits.to_coalitions(Cu, n).astype(np.float64)
+        A = containment(top, Cu, self.backend)  # (m, q)
+        r = np.asarray(yu, dtype=np.float64).reshape(m, -1) \
+            - _predict(support, beta, Cu, self.backend)
+        r -= r.mean(axis=0)
+        sr = r.std(axis=0)
+        cnt = A.T @ X  # (q, n): coalitions holding S u {j}
+        member = bits.to_coalitions(top, n)
+        valid = ~member & (cnt >= 10) & (cnt <= m - 10)
+        tests = int(valid.sum()) * r.shape[1]
+        if not tests:
+            return None
+        qT = cnt / m
+        zmax, at = 0.0, None
+        for o in range(r.shape[1]):
+            if not sr[o] > 0:
+                continue
+            Mo = (A * r[:, o : o + 1]).T @ X / m
+            z = np.sqrt(m) * np.abs(Mo) / (sr[o] * np.sqrt(np.maximum(qT * (1 - qT), 1e-300)))
+            z = np.where(valid, z, 0.0)
+            i, j = np.unravel_index(int(np.argmax(z)), z.shape)
+            if z[i, j] > zmax:
+                zmax, at = float(z[i, j]), (i, j)
+        bound = NormalDist().inv_cdf(1.0 - 0.025 / tests)
+        T = None if at is None else tuple(bits.set_to_players(top[at[0]])) + (int(at[1]),)
+        return {"ok": zmax <= bound, "z": zmax, "bound": bound, "tests": tests, "set": T}
+
     def _check(self, fit: dict, m: int, p: int, y: np.ndarray, support: np.ndarray,
-               beta: np.ndarray) -> dict:
+               beta: np.ndarray, uni: tuple | None = None) -> dict:
         """Whether the fitted sparse model holds the game up to independent noise, from what
         it leaves: the residual variance (held out over the uniform coalitions when there are
         enough of them, else in sample with m - p degrees of freedom) against the noise probe's
@@ -1249,6 +1292,15 @@ class SparseEstimator:
                 f"the residual (rms {float(np.sqrt(s2.max())):.3g}) is not at rounding level "
                 f"and the budget is below the noise probe's 6 x 2^{g} = {6 << g} evaluations, "
                 "so it cannot be told from structure the search did not find")}
+        above = self._above_cap(support, beta, *uni) if uni is not None else None
+        if above is not None and not above["ok"]:
+            T = above["set"]
+            return {**out, "identifiable": False, "bound": above["bound"], "above_cap": above,
+                    "reason": (
+                f"the residual holds sets above max_order = {self.cap}: the recovered set "
+                f"{T[:-1]} extended by player {T[-1]} correlates with it at z = "
+                f"{above['z']:.3g} on the uniform coalitions (the largest of "
+                f"{above['tests']} extensions; bound {above['bound']:.3g} at 0.05 over them)")}
         shape = self._probe_shape(support, beta)
         if shape is not None and not shape["ok"]:
             return {**out, "identifiable": False, "bound": shape["bound"], "probe": shape,
@@ -1318,7 +1370,8 @@ class SparseEstimator:
             support = self._screened(support, C, y, uniform)
             fit = self._final_fit(support, C, y, uniform)
         beta, se, cov = fit["beta"], fit["stderr"], fit["cov"]
-        check = self._check(fit, int(used.size), int(support.shape[0]), y, support, beta)
+        check = self._check(fit, int(used.size), int(support.shape[0]), y, support, beta,
+                            (C[uniform], y[uniform]) if uniform.size else None)
         ident = check["identifiable"]
         ends = np.concatenate([empty, bits.complement(empty, n)])
         pred = _predict(support, beta, ends, self.backend)

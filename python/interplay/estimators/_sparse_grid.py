@@ -536,7 +536,7 @@ class SparseGridEstimator(SparseEstimator):
             return list(self._uniform_rows)
         return [folds[f][t] for t in range(k) for f in range(FOLDS)]
 
-    def _check(self, fit, m, p, y, support, beta):
+    def _check(self, fit, m, p, y, support, beta, uni=None):
         """The residual check of :meth:`SparseEstimator._check` without its noise tests: the
         noise probe and its F bounds read the residual as independent values per joint
         coalition, where a product's noise may be shared by every cell of a group coalition
@@ -544,7 +544,7 @@ class SparseGridEstimator(SparseEstimator):
         :meth:`_final_fit` measure. At rounding level, or with too few residual degrees of
         freedom, as the base class; otherwise the cluster-robust standard errors stand
         (``reason`` says so; a missed set is not detected in grid mode)."""
-        out = super()._check(fit, m, p, y, support, beta)
+        out = super()._check(fit, m, p, y, support, beta, None)
         if out["identifiable"] or "degrees of freedom" in out["reason"] \
                 or "rounding" in out["reason"]:
             return out
