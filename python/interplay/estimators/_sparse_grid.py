@@ -29,13 +29,16 @@ from math import sqrt
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 
 from .. import sets as bits
 from .._validation import as_real_float64
 from ._sparse import (
     FOLDS,
+    PRUNE_ROUNDS,
     SCREEN_ROUNDS,
     SCREEN_ROWS,
+    T_DROP,
     SparseEstimator,
     _gram,
     _predict,
@@ -450,58 +453,162 @@ class SparseGridEstimator(SparseEstimator):
         return support, added
 
     # ------------------------------------------------------------ standard errors
-    def _final_fit(self, support, C, y, uniform) -> dict:
-        """The refit of :class:`SparseEstimator` with its standard errors widened for the
-        product: the cells of a row share their A coalition (and of a column their B one), so a
-        residual with a part that depends on one side is correlated across cells, which the
-        refit's s^2 (X'X)^-1 ignores (n = 60 + 40 with dense noise: 95% intervals covered 0.73).
-        Two-way cluster-robust variance (Cameron, Gelbach and Miller 2011, "Robust inference
-        with multiway clustering"): V = V_A + V_B - V_cell, the sandwich G^-1 M G^-1 with the
-        scores X_i e_i summed by A coalition, by B coalition and by cell; each coefficient's
-        variance is multiplied by max(1, V_jj / (s_in^2 G^-1_jj)) (s_in^2 the in-sample
-        residual variance), and the covariance by the same factors on both sides, so the
-        refit's own widening (the held-out error) is kept."""
-        fit = super()._final_fit(support, C, y, uniform)
-        rows = uniform if fit.get("fit_rows") == "uniform" else np.arange(C.shape[0])
-        Cr, yr = C[rows], y[rows]
-        beta = fit["beta"]
+    def _robust_factors(self, support, Cr, yr, beta) -> np.ndarray | None:
+        """f (p, d): sqrt(max(1, V_jj / (s_in^2 G^-1_jj))) per coefficient and output, V the
+        two-way cluster-robust variance of the least squares on the rows Cr (see
+        :meth:`_final_fit`); None when the rows do not determine it."""
         m, p = Cr.shape[0], support.shape[0]
-        if m <= p + 2 or not np.isfinite(fit["cov"]).all():
-            return fit
+        if m <= p + 2:
+            return None
         e = yr - _predict(support, beta, Cr, self.backend)  # (m, d)
-        ka = np.unique(np.ascontiguousarray(Cr & self._mask_a[None]).view(
-            np.dtype((np.void, 8 * self._W))).ravel(), return_inverse=True)[1].ravel()
-        kb = np.unique(np.ascontiguousarray(Cr & self._mask_b[None]).view(
-            np.dtype((np.void, 8 * self._W))).ravel(), return_inverse=True)[1].ravel()
-        d = y.shape[1]
+        if not np.isfinite(e).all():
+            return None
+        void = np.dtype((np.void, 8 * self._W))
+        ka = np.unique(np.ascontiguousarray(Cr & self._mask_a[None]).view(void).ravel(),
+                       return_inverse=True)[1].ravel()
+        kb = np.unique(np.ascontiguousarray(Cr & self._mask_b[None]).view(void).ravel(),
+                       return_inverse=True)[1].ravel()
+        d = yr.shape[1]
         SA = np.zeros((d, int(ka.max()) + 1, p))
         SB = np.zeros((d, int(kb.max()) + 1, p))
         meat_c = np.zeros((d, p, p))
         for s in range(0, m, 4096):
             X = containment(support, Cr[s : s + 4096], self.backend)
+            k = X.shape[0]
+            # the scores summed by cluster: a (clusters x rows) indicator product
+            IA = scipy.sparse.csr_matrix((np.ones(k), (ka[s : s + k], np.arange(k))),
+                                         shape=(SA.shape[1], k))
+            IB = scipy.sparse.csr_matrix((np.ones(k), (kb[s : s + k], np.arange(k))),
+                                         shape=(SB.shape[1], k))
             for o in range(d):
-                sc = X * e[s : s + 4096, o : o + 1]
-                np.add.at(SA[o], ka[s : s + 4096], sc)
-                np.add.at(SB[o], kb[s : s + 4096], sc)
+                sc = X * e[s : s + k, o : o + 1]
+                SA[o] += IA @ sc
+                SB[o] += IB @ sc
                 meat_c[o] += sc.T @ sc
         G, _ = _gram(support, Cr, yr, self.backend)
         Ginv = _solve(G, np.zeros((p, 1)))[1]
-        cov, se = fit["cov"].copy(), fit["stderr"].copy()
+        f = np.ones((p, d))
         for o in range(d):
-            def sandwich(M):
-                return np.einsum("ij,jk,ki->i", Ginv, M, Ginv)
+            def sandwich(M):  # diag(Ginv M Ginv), Ginv symmetric
+                return ((Ginv @ M) * Ginv).sum(axis=1)
             ga, gb = SA[o].shape[0], SB[o].shape[0]
             va = sandwich(SA[o].T @ SA[o]) * (ga / max(ga - 1, 1))
             vb = sandwich(SB[o].T @ SB[o]) * (gb / max(gb - 1, 1))
             vc = sandwich(meat_c[o]) * (m / max(m - p, 1))
             v2 = np.maximum.reduce([va + vb - vc, va, vb, vc])
-            s2_in = float((e[:, o] ** 2).sum()) / max(m - p, 1)
-            v_ols = np.diag(Ginv) * s2_in
+            v_ols = np.diag(Ginv) * float((e[:, o] ** 2).sum()) / max(m - p, 1)
             with np.errstate(divide="ignore", invalid="ignore"):
-                f = np.where(v_ols > 0, np.sqrt(np.maximum(v2 / v_ols, 1.0)), 1.0)
-            f = np.where(np.isfinite(f), f, 1.0)
-            cov[o] = cov[o] * f[:, None] * f[None, :]
-            se[:, o] = se[:, o] * f
+                fo = np.where(v_ols > 0, np.sqrt(np.maximum(v2 / v_ols, 1.0)), 1.0)
+            f[:, o] = np.where(np.isfinite(fo), fo, 1.0)
+        return f
+
+    def _pruned(self, support, C, y, full=False):
+        """The backward elimination of :meth:`SparseEstimator._pruned` with the two-way
+        cluster-robust standard errors: with the refit's s^2 (X'X)^-1 the product's correlated
+        cells kept spurious sets (the synthetic dual encoder, 196 + 77 players at 20,000 cells:
+        189 sets, R^2 -1.73 on new joint coalitions where its held-out folds said 0.49)."""
+        known = {row.tobytes() for row in support}
+        extra = []
+        for row in support[1:]:
+            mem = bits.set_to_players(row)
+            if len(mem) < 2:
+                continue
+            subs = [tuple(mem[i] for i in range(len(mem)) if f >> i & 1)
+                    for f in range(1, (1 << len(mem)) - 1)] if full \
+                else [mem[:i] + mem[i + 1 :] for i in range(len(mem))]
+            for sub in subs:
+                w = bits.players_to_set(sub, self.n_players)
+                if w.tobytes() not in known:
+                    known.add(w.tobytes())
+                    extra.append(w)
+        if extra:
+            support = np.concatenate([support, np.array(extra)])
+        dropped = 0
+        for _ in range(PRUNE_ROUNDS):
+            fit = refit(support, C, y, np.zeros(0, dtype=np.int64), self.backend, folds=False)
+            beta, se = fit["beta"], fit["stderr"]
+            f = self._robust_factors(support, C, y, beta)
+            if f is not None:
+                se = se * f
+            scale = max(float(np.abs(beta).max()), 1e-300)
+            t = np.where(se > 0, np.abs(beta) / np.where(se > 0, se, 1.0),
+                         np.where(np.abs(beta) > 1e-9 * scale, np.inf, 0.0)).max(axis=1)
+            keep = (t >= T_DROP) & (np.abs(beta).max(axis=1) > 1e-9 * scale)
+            keep[0] = True  # the intercept
+            if keep.all():
+                break
+            dropped += int((~keep).sum())
+            support = support[keep]
+        return support, dropped
+
+    def _two_way_heldout(self, support, C, y, rows, uniform) -> tuple | None:
+        """(sse (d,), tss (d,), cells) of a two-way held-out error: fold f tests the product's
+        cells whose A and B coalitions are both in fold f and fits on the rows sharing neither
+        (the refit's folds hold out coalitions of one group only, so a fit that learned the
+        other group's coalitions looked good: 0.49 against -1.73 on new joint coalitions)."""
+        pos = {int(r): i for i, r in enumerate(rows)}
+        ga = np.full(rows.size, -1)
+        gb = np.full(rows.size, -1)
+        for u in uniform:
+            at = self._cells_at.get(C[u].tobytes())
+            if at is None or int(u) not in pos:
+                continue
+            pid, i, j = at
+            ga[pos[int(u)]] = int(self._pieces[pid][2][i]) % FOLDS
+            gb[pos[int(u)]] = int(self._pieces[pid][3][j]) % FOLDS
+        Cr, yr = C[rows], y[rows]
+        G, b = _gram(support, Cr, yr, self.backend)
+        d = y.shape[1]
+        sse, ys = np.zeros(d), []
+        for f in range(FOLDS):
+            test = np.flatnonzero((ga == f) & (gb == f))
+            out = np.flatnonzero((ga == f) | (gb == f))
+            if test.size == 0:
+                return None
+            Go, bo = _gram(support, Cr[out], yr[out], self.backend)
+            bet = _solve(G - Go, b - bo)[0]
+            sse += ((yr[test] - _predict(support, bet, Cr[test], self.backend)) ** 2).sum(axis=0)
+            ys.append(yr[test])
+        yt = np.concatenate(ys)
+        return sse, ((yt - yt.mean(axis=0)) ** 2).sum(axis=0), yt.shape[0]
+
+    def _final_fit(self, support, C, y, uniform) -> dict:
+        """The refit of :class:`SparseEstimator` with its held-out error and standard errors
+        made honest for the product.
+
+        Held-out: :meth:`_two_way_heldout` (coalitions of both groups new to the fit); the
+        residual variance is the larger of the refit's and that one, and ``heldout_r2`` /
+        ``heldout_rmse`` are the two-way ones. Standard errors: the cells of a row share their
+        A coalition (and of a column their B one), so a residual with a part that depends on
+        one side is correlated across cells, which the refit's s^2 (X'X)^-1 ignores (n = 60 +
+        40 with dense noise: 95% intervals covered 0.73). Two-way cluster-robust variance
+        (Cameron, Gelbach and Miller 2011, "Robust inference with multiway clustering"):
+        V = V_A + V_B - V_cell, the sandwich G^-1 M G^-1 with the scores X_i e_i summed by A
+        coalition, by B coalition and by cell; each coefficient's variance is multiplied by
+        max(1, V_jj / (s_in^2 G^-1_jj)) (s_in^2 the in-sample residual variance), and the
+        covariance by the same factors on both sides, so the widening by the held-out error
+        is kept."""
+        fit = super()._final_fit(support, C, y, uniform)
+        rows = uniform if fit.get("fit_rows") == "uniform" else np.arange(C.shape[0])
+        if not np.isfinite(fit["cov"]).all():
+            return fit
+        cov, se = fit["cov"].copy(), fit["stderr"].copy()
+        two = self._two_way_heldout(support, C, y, rows, uniform) if uniform.size else None
+        if two is not None:
+            sse, tss, cells = two
+            mse = sse / cells
+            fit["heldout_rmse"] = np.sqrt(mse)
+            fit["heldout_r2"] = 1.0 - sse / np.where(tss > 0, tss, 1.0)
+            s2 = np.asarray(fit["resid_var"], dtype=np.float64)
+            grow = np.where(s2 > 0, np.maximum(mse / np.where(s2 > 0, s2, 1.0), 1.0), 1.0)
+            cov = cov * grow[:, None, None]
+            se = se * np.sqrt(grow)[None, :]
+            fit["resid_var"] = np.maximum(s2, mse)
+        f = self._robust_factors(support, C[rows], y[rows], fit["beta"])
+        if f is not None:
+            for o in range(f.shape[1]):
+                cov[o] = cov[o] * f[:, o][:, None] * f[:, o][None, :]
+            se = se * f
         fit.update(cov=cov, stderr=se)
         self._info["stderr_method"] = ("least squares, two-way cluster-robust by group "
                                        "coalition (Cameron, Gelbach and Miller 2011)")
