@@ -1281,14 +1281,14 @@ class SparseEstimator:
                "noise_dof": self._noise_dof, "resid_dof": dof}
         if zero.all():
             return {**out, "identifiable": True, "reason": "the residual is at rounding level",
-                    "bound": 0.0}
+                    "bound": 0.0, "kind": "rounding"}
         if dof < FOLDS:
-            return {**out, "identifiable": False, "bound": float("nan"), "reason": (
+            return {**out, "identifiable": False, "bound": float("nan"), "kind": "dof", "reason": (
                 f"{m} coalitions for {p} fitted coefficients leave {max(dof, 0)} residual "
                 "degrees of freedom: whether the recovered sets hold the game is not checked")}
         if self._noise_dof == 0:
             g = self.cap + 2
-            return {**out, "identifiable": False, "bound": 0.0, "reason": (
+            return {**out, "identifiable": False, "bound": 0.0, "kind": "no probe", "reason": (
                 f"the residual (rms {float(np.sqrt(s2.max())):.3g}) is not at rounding level "
                 f"and the budget is below the noise probe's 6 x 2^{g} = {6 << g} evaluations, "
                 "so it cannot be told from structure the search did not find")}
@@ -1296,7 +1296,7 @@ class SparseEstimator:
         if above is not None and not above["ok"]:
             T = above["set"]
             return {**out, "identifiable": False, "bound": above["bound"], "above_cap": above,
-                    "reason": (
+                    "kind": "above cap", "reason": (
                 f"the residual holds sets above max_order = {self.cap}: the recovered set "
                 f"{T[:-1]} extended by player {T[-1]} correlates with it at z = "
                 f"{above['z']:.3g} on the uniform coalitions (the largest of "
@@ -1304,7 +1304,7 @@ class SparseEstimator:
         shape = self._probe_shape(support, beta)
         if shape is not None and not shape["ok"]:
             return {**out, "identifiable": False, "bound": shape["bound"], "probe": shape,
-                    "reason": (
+                    "kind": "probe shape", "reason": (
                 "the residual holds structure above max_order: on the noise probe's unions of "
                 f"{self._probe[1]} groups its Walsh-Hadamard energy per coefficient on more "
                 f"than {self.cap} groups is {shape['ratio']:.3g} x that on 1..{self.cap} groups "
@@ -1316,6 +1316,7 @@ class SparseEstimator:
                   f"level {float(np.sqrt(sigma2.max())):.3g} (bound x{np.sqrt(kappa):.2f}, "
                   f"F({dof}, {self._noise_dof}) at 0.975)")
         return {**out, "identifiable": ok, "bound": kappa,
+                "kind": "noise" if ok else "above noise",
                 "reason": ("the residual is noise: " if ok else
                            "the residual holds structure the search did not find: ") + reason}
 
