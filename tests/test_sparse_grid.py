@@ -289,3 +289,25 @@ def test_standard_errors_cover_with_noise_shared_by_a_group_coalition():
     assert 0.88 <= np.mean(np.array(z) <= 1.96) <= 1.0, np.mean(np.array(z) <= 1.96)
     assert np.sqrt(np.mean(np.square(z))) < 1.4
     assert "cluster" in res.info["stderr_method"]
+
+
+def test_a_thin_product_is_flagged_whatever_its_residual():
+    """Sums of unanimity games of 5 + 5 players at budget 112: seed 119 laid out a 2 x 22
+    product whose residual was at rounding level while k-SII / FWBII were 2.1 off (coverage of
+    its entries 0.24): a product with fewer than 16 coalitions of a group (or all of them) is
+    flagged, whatever the residual."""
+    import warnings
+
+    from interplay import indices as ix
+    from interplay.games import SumOfUnanimityGames
+
+    g = SumOfUnanimityGames.random(10, 20, max_size=4, seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = interplay.approximate(g, 10, ix.FWBII(0.5, 2), 112, seed=119, method="sparse",
+                                    player_groups=(5, 5))
+    assert min(res.info["grid"]) < 16
+    assert res.info["identifiable"] is False
+    assert res.info["model_check"]["kind"] == "thin product"
+    assert any(issubclass(w.category, interplay.UnderdeterminedWarning) for w in caught)
+    assert np.isinf(res.stderr[1:]).all()

@@ -654,10 +654,20 @@ class SparseGridEstimator(SparseEstimator):
         below the probe. (Without this distinction, sums of unanimity games at 60 = 10 + 50
         players and 0.5-2 x the terms covered 0.54-0.83, max |z| 4e8.)"""
         out = super()._check(fit, m, p, y, support, beta, None)
+        ma, mb = self._grid
+        need_a, need_b = min(MIN_SIDE, self._sides[0].cap), min(MIN_SIDE, self._sides[1].cap)
+        if out["identifiable"] and (ma < need_a or mb < need_b):
+            # a residual at rounding level on a product of 2 x 22 coalitions says nothing of the
+            # sets within the thin side (soum, 5 + 5 players, budget 112: max error 2.1)
+            return {**out, "identifiable": False, "kind": "thin product", "reason": (
+                f"the uniform product has {ma} x {mb} coalitions of the two groups (fewer than "
+                f"{need_a} x {need_b}): the sets within the thinner group are not determined "
+                "by it, whatever the residual")}
         if out["identifiable"] or out.get("kind") not in ("above noise", "probe shape"):
             return out
         scale = float(np.sqrt(np.max(np.asarray(y, dtype=np.float64).var(axis=0))))
-        if float(np.max(out["noise_level"])) <= NOISE_FLOOR * max(scale, 1e-300):
+        if float(np.max(out["noise_level"])) <= NOISE_FLOOR * max(scale, 1e-300) \
+                or ma < need_a or mb < need_b:
             return out
         return {**out, "identifiable": True, "kind": "grid noise", "reason": (
             "grid mode: the residual (rms "
