@@ -77,6 +77,11 @@ NOISY_SMALL_BUDGET = 20000
 #: the test that the residual is white (SparseEstimator._probe_shape: one probe at cap = 2 has
 #: 5 against 10, too few to see order-3 and -4 sets beyond the cap)
 PROBE_SHARE = 0.1
+#: a residual at rounding level certifies the sparse model once the uniform and probe
+#: coalitions would have shown a missed set of at most cap players with this probability
+#: (SparseEstimator._check: soum, 10 players, budget 112: 10 of 200 seeds with 39 uniform
+#: coalitions called a wrong model exact)
+MISS_LEVEL = 0.01
 PROBES_MAX = 8
 #: uniform coalitions are drawn in blocks of this many (a prefix stream: refine reuses them)
 UNIFORM_BLOCK = 512
@@ -1330,6 +1335,19 @@ class SparseEstimator:
         out = {"resid_rms": np.sqrt(s2), "noise_level": np.sqrt(sigma2),
                "noise_dof": self._noise_dof, "resid_dof": dof}
         if zero.all():
+            # a missed set of at most cap players shows in a uniform (or probe) coalition with
+            # probability >= 2^-cap: a zero residual on N of them leaves it unseen with
+            # probability <= (1 - 2^-cap)^N, at most MISS_LEVEL from `need` coalitions on
+            seen = (0 if uni is None else int(uni[0].shape[0])) + (
+                0 if self._probe is None else sum(w.shape[0] for w in self._probe[0]))
+            need = int(np.ceil(np.log(MISS_LEVEL) / np.log1p(-(0.5 ** self.cap))))
+            if uni is not None and seen < need:
+                return {**out, "identifiable": False, "bound": float(need), "kind": "thin",
+                        "reason": (
+                    f"the residual is at rounding level on {seen} uniform and probe coalitions, "
+                    f"too few to rule out a missed set of up to max_order = {self.cap} players "
+                    f"(each shows in 2^-{self.cap} of them: {need} leave it unseen with "
+                    f"probability below {MISS_LEVEL})")}
             return {**out, "identifiable": True, "reason": "the residual is at rounding level",
                     "bound": 0.0, "kind": "rounding"}
         if dof < FOLDS:
