@@ -828,7 +828,7 @@ class SparseEstimator:
         self._noise_dof = 0  # the probe's coefficients on more than cap groups (sigma's dof)
         if g > cap and (1 << g) <= self.budget // 6:
             count = max(1, min(PROBES_MAX, int(PROBE_SHARE * self.budget) >> g))
-            probes = [_group_probe(n, g, rng)[0] for _ in range(count)]
+            probes = [self._probe_words(g, rng) for _ in range(count)]
             u = yield np.concatenate(probes)
             self._probe = (probes, g)
             F = np.concatenate([_wht(part) for part in np.split(u, count)]) / (1 << g)
@@ -892,6 +892,11 @@ class SparseEstimator:
     def _permutation(self, rng: np.random.Generator) -> np.ndarray:
         """The order of the players for one pass of the search (grid mode: within groups)."""
         return rng.permutation(self.n_players)
+
+    def _probe_words(self, g: int, rng: np.random.Generator) -> np.ndarray:
+        """Words of one noise probe: the 2^g unions of g random groups, row L = the groups in
+        bit mask L (grid mode: groups within the groups of players, a product)."""
+        return _group_probe(self.n_players, g, rng)[0]
 
     def _split_point(self, lo: int, hi: int) -> int:
         """Where the search splits the cell (lo, hi) of the permutation."""

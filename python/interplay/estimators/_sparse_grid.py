@@ -204,6 +204,12 @@ class SparseGridEstimator(SparseEstimator):
         """Register the product of side-stream rows ia x ib; its cells' words, row-major."""
         A = self._sides[0].take(int(ia.max()) + 1)[ia] if ia.size else np.zeros((0, self.n_a), bool)
         B = self._sides[1].take(int(ib.max()) + 1)[ib] if ib.size else np.zeros((0, self.n_b), bool)
+        return self._register(A, B, ia, ib)
+
+    def _register(self, A: np.ndarray, B: np.ndarray, ia: np.ndarray,
+                  ib: np.ndarray) -> np.ndarray:
+        """Register the product A x B (bool coalitions of each group; ia, ib their indices in
+        the groups' streams, -1 outside them); its cells' words, row-major."""
         pad_a = np.zeros((A.shape[0], self.n_players), dtype=bool)
         pad_a[:, : self.n_a] = A
         pad_b = np.zeros((B.shape[0], self.n_players), dtype=bool)
@@ -283,6 +289,29 @@ class SparseGridEstimator(SparseEstimator):
         return out
 
     # ------------------------------------------------------------ the search within groups
+    def _probe_words(self, g: int, rng: np.random.Generator) -> np.ndarray:
+        """The noise probe's 2^g unions of g groups, the groups within the groups of players
+        (g_a ~ g n_a / n of A players, the rest of B players, at least one each): the unions
+        are the product of the 2^g_a unions of A's groups and the 2^g_b of B's, asked for as a
+        grid (2^g_a + 2^g_b encoder rows instead of up to 2^(g+1)). Row L is still the union
+        of the groups in bit mask L (A's groups the low bits)."""
+        na, nb, n = self.n_a, self.n_b, self.n_players
+        ga = max(1, min(g - 1, na, round(g * na / n)))
+        gb = g - ga
+        if gb > nb:
+            gb = nb
+            ga = g - gb
+        group = np.empty(n, dtype=np.int64)
+        group[rng.permutation(na)] = np.arange(na) % ga
+        group[na + rng.permutation(nb)] = ga + np.arange(nb) % gb
+        La, Lb = np.arange(1 << ga), np.arange(1 << gb)
+        A = ((La[:, None] >> group[None, :na]) & 1).astype(bool)
+        B = ((Lb[:, None] >> (group[None, na:] - ga)) & 1).astype(bool)
+        cells = self._register(A, B, np.full(La.size, -1), np.full(Lb.size, -1))
+        # row L = La | Lb << ga; the product's row-major cell (La, Lb) is La * 2^gb + Lb
+        L = np.arange(1 << g)
+        return cells[(L & ((1 << ga) - 1)) * (1 << gb) + (L >> ga)]
+
     def _permutation(self, rng: np.random.Generator) -> np.ndarray:
         return np.concatenate([rng.permutation(self.n_a), self.n_a + rng.permutation(self.n_b)])
 
