@@ -53,7 +53,7 @@ def coverage_cell(kind: str, na: int, nb: int, k: int, budget: int, seeds: int, 
     n = na + nb
     game = make_game(kind, n, game_seed)
     truth = truth_of(game, n, k, p)
-    inside = total = refused = warned = exact = 0
+    inside = total = refused = warned = exact = inf = 0
     grid = None
     zmax = 0.0
     err_max = 0.0
@@ -80,10 +80,12 @@ def coverage_cell(kind: str, na: int, nb: int, k: int, budget: int, seeds: int, 
         err = np.abs(res.values[1:] - truth[1:])
         se = res.stderr[1:]
         tiny = 1e-9 * (1 + np.abs(truth[1:]).max())
-        if method == "sparse":  # exact entries (a recovered game) are listed, not covered
-            ex = (se <= tiny) & (err <= tiny)
+        if method == "sparse":  # exact entries (a recovered game) are listed, not covered,
+            ex = (se <= tiny) & (err <= tiny)  # and so are entries with stderr inf
             exact += int(ex.sum())
-            err, se = err[~ex], se[~ex]
+            inf += int((~ex & ~np.isfinite(se)).sum())
+            keep = ~ex & np.isfinite(se)
+            err, se = err[keep], se[keep]
         ok = err <= Z * se + 1e-12 * (1 + np.abs(truth[1:]).max())
         inside += int(ok.sum())
         total += ok.size
@@ -94,12 +96,12 @@ def coverage_cell(kind: str, na: int, nb: int, k: int, budget: int, seeds: int, 
             err_max = max(err_max, float(err.max()))
     if total == 0 and method == "sparse":
         return {"status": "sparse", "warned": warned, "exact": exact, "grid": grid,
-                "seconds": time.time() - t0}
+                "inf": inf, "seconds": time.time() - t0}
     if total == 0:
         return {"status": "refused", "min_budget": min_budget}
     return {"status": "ok", "coverage": inside / total, "max_z": zmax, "max_err": err_max,
             "grid": grid, "refused": refused, "seconds": time.time() - t0, "warned": warned,
-            "exact": exact}
+            "exact": exact, "inf": inf}
 
 
 def cells(quick: bool, ns=None, min_factors=(1, 2, 4)):
@@ -162,8 +164,8 @@ def sparse_main(args) -> int:
     """method="sparse" in grid mode: every cell of :func:`cells` (the grid's minimum budget
     does not apply: budgets 0.5-20 x K), with the seeds flagged and the exact entries."""
     print("| game | n (n_a + n_b) | k | budget | budget / terms | seeds flagged | exact entries "
-          "| share inside +-1.96 se (other entries) | max abs z |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| entries with stderr inf | share inside +-1.96 se (other entries) | max abs z |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     done = set()
     for kind, na, nb, k, b, K, _ in cells(args.quick, args.n, ()):
         if (kind, na, nb, b) in done:
@@ -173,7 +175,8 @@ def sparse_main(args) -> int:
         head = f"| {kind} | {na + nb} ({na} + {nb}) | {k} | {b} | {b / K:.2f} |"
         cov = "-" if r["status"] != "ok" else f"{r['coverage']:.3f}"
         z = "-" if r["status"] != "ok" else f"{r['max_z']:.2f}"
-        print(f"{head} {r['warned']}/{args.seeds} | {r['exact']} | {cov} | {z} |", flush=True)
+        print(f"{head} {r['warned']}/{args.seeds} | {r['exact']} | {r.get('inf', 0)} | {cov} | "
+              f"{z} |", flush=True)
     return 0
 
 
