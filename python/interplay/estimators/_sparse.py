@@ -1223,7 +1223,7 @@ class SparseEstimator:
         dropped = 0
         for _ in range(PRUNE_ROUNDS):
             fit = refit(support, C, y, np.zeros(0, dtype=np.int64), self.backend, folds=False)
-            beta, se = fit["beta"], fit["stderr"]
+            beta, se = fit["beta"], self._prune_stderr(support, C, y, fit)
             scale = max(float(np.abs(beta).max()), 1e-300)
             t = np.where(se > 0, np.abs(beta) / np.where(se > 0, se, 1.0),
                          np.where(np.abs(beta) > 1e-9 * scale, np.inf, 0.0)).max(axis=1)
@@ -1235,6 +1235,11 @@ class SparseEstimator:
             dropped += int((~keep).sum())
             support = support[keep]
         return support, dropped
+
+    def _prune_stderr(self, support, C, y, fit: dict) -> np.ndarray:
+        """The standard errors the backward elimination tests against (grid mode: two-way
+        cluster-robust)."""
+        return fit["stderr"]
 
     def _final_fit(self, support, C, y, uniform) -> dict:
         """The refit on every evaluated coalition, or on the uniform ones alone when that
