@@ -12,7 +12,8 @@ from .. import sets as bits
 from .._validation import MemoryPlanError, check_int, check_open_unit, check_real
 from ..indices import INDEX_NAMES, Index, get_index
 from ..results import InteractionResult
-from ._base import EvaluationInterrupted, GameEvaluationError, SamplingState, interrupted
+from ._base import (EvaluationInterrupted, GameEvaluationError, SamplingState,
+                    evaluate_rows)
 from .._rng import resolve_seed
 
 #: method -> the capabilities (``interplay.indices.CAPABILITIES``) it needs from an index: a
@@ -424,15 +425,7 @@ def _run(est, game, batch_size: int | None, upto: int | None = None) -> None:
         C = est.next_coalitions(rows)
         if C is None:
             return
-        try:
-            values = game(C)
-        except (Exception, KeyboardInterrupt) as exc:
-            raise interrupted(est, C, exc) from exc
-        try:
-            est.tell(values)
-        except (TypeError, ValueError) as exc:
-            est.abandon_pending()
-            raise type(exc)(f"game output invalid: {exc}") from None
+        evaluate_rows(est, game, C)
 
 
 def approximate(game: Any, n_players: int, index: Any, budget: int, *,

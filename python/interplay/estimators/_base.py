@@ -79,6 +79,20 @@ class EvaluationInterrupted(_CarriesState, KeyboardInterrupt):
     """
 
 
+def evaluate_rows(est, game, C) -> None:
+    """``est.tell(game(C))``: a failing or interrupted game raises :func:`interrupted` (the
+    evaluations so far kept), an invalid output a one-line error with the batch abandoned."""
+    try:
+        values = game(C)
+    except (Exception, KeyboardInterrupt) as exc:
+        raise interrupted(est, C, exc) from exc
+    try:
+        est.tell(values)
+    except (TypeError, ValueError) as exc:
+        est.abandon_pending()
+        raise type(exc)(f"game output invalid: {exc}") from None
+
+
 def interrupted(est: Any, coalitions: np.ndarray, exc: BaseException, who: str = "the game",
                 where: str | None = None) -> BaseException:
     """The exception that replaces ``exc``, raised by ``who`` on ``coalitions`` (``where``

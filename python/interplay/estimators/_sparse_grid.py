@@ -378,7 +378,7 @@ class SparseGridEstimator(SparseEstimator):
     def run_grid(self, game, batch_size: int | None = None) -> None:
         """Evaluate the plan on ``game``: products through ``game.grid_values``, the search's
         batches as joint rows (``batch_size`` rows per call at most)."""
-        from ._base import interrupted
+        from ._base import evaluate_rows, interrupted
 
         while True:
             if self.wants_grid():
@@ -398,15 +398,7 @@ class SparseGridEstimator(SparseEstimator):
             C = self.next_coalitions(batch_size)
             if C is None:
                 return
-            try:
-                vals = game(C)
-            except (Exception, KeyboardInterrupt) as exc:
-                raise interrupted(self, C, exc) from exc
-            try:
-                self.tell(vals)
-            except (TypeError, ValueError) as exc:
-                self.abandon_pending()
-                raise type(exc)(f"game output invalid: {exc}") from None
+            evaluate_rows(self, game, C)
 
     # ------------------------------------------------------------ screening on the product
     def _rectangle(self, C: np.ndarray) -> tuple[np.ndarray, int, int] | None:
