@@ -29,6 +29,13 @@ def sparse_game(n, terms, seed, max_size=4, d=None):
     return SumOfUnanimityGames(n, inter, coef, base)
 
 
+def fresh_r2(game, moebius, n, seed):
+    """R^2 of the sparse model ``moebius`` against ``game`` on 2,000 new uniform coalitions."""
+    C = np.random.default_rng(seed).random((2000, n)) < 0.5
+    y = game(C)
+    return 1 - ((y - moebius.as_game()(C)) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+
+
 def moebius_dict(res):
     return {s: v for s, v in res.to_dict().items() if s}
 
@@ -216,9 +223,7 @@ def test_dense_noise_recovers_most_of_the_game_with_honest_errors():
     game = _Noisy(g, 0.02)
     res = interplay.approximate(game, n, "Moebius", 6000, method="sparse", max_order=3, seed=2)
     mo = res.info["moebius"]
-    C = np.random.default_rng(5).random((2000, n)) < 0.5
-    y = game(C)
-    r2 = 1 - ((y - mo.as_game()(C)) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    r2 = fresh_r2(game, mo, n, seed=5)
     assert r2 > 0.93, r2
     assert res.info["heldout_r2"] > 0.93
     truth = {tuple(int(p) for p in s): float(v) for s, v in g.moebius().items() if s}
@@ -298,9 +303,7 @@ def test_a_game_the_support_cannot_hold_is_fitted_on_the_uniform_coalitions():
         return np.tanh(3 * (C @ w) / w.sum() - 1.5) + 0.5 * C[:, 3] * C[:, 9]
 
     res = interplay.approximate(game, n, "Moebius", 1500, method="sparse", max_order=3, seed=0)
-    C = np.random.default_rng(1).random((2000, n)) < 0.5
-    y = game(C)
-    r2 = 1 - ((y - res.info["moebius"].as_game()(C)) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    r2 = fresh_r2(game, res.info["moebius"], n, seed=1)
     assert res.info["fit_rows"] == "uniform"
     assert r2 > 0.998, r2
     assert res.info["heldout_r2"] > 0.998
@@ -490,9 +493,7 @@ def test_many_terms_with_dense_noise_from_a_small_budget():
     game = _Noisy(g, 0.02)
     res = interplay.approximate(game, n, "Moebius", 2000, method="sparse", max_order=4, seed=1)
     mo = res.info["moebius"]
-    C = np.random.default_rng(5).random((2000, n)) < 0.5
-    y = game(C)
-    r2 = 1 - ((y - mo.as_game()(C)) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    r2 = fresh_r2(game, mo, n, seed=5)
     assert r2 > 0.95, r2
     assert res.info["heldout_r2"] > 0.95
     truth = {tuple(int(p) for p in s) for s in g.moebius() if s}
@@ -533,9 +534,7 @@ def test_a_smooth_game_of_every_player_gets_every_player():
 
     game = _Noisy(Smooth(), 0.06)
     res = interplay.approximate(game, n, "Moebius", 2000, method="sparse", max_order=3, seed=0)
-    C = np.random.default_rng(1).random((2000, n)) < 0.5
-    y = game(C)
-    r2 = 1 - ((y - res.info["moebius"].as_game()(C)) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    r2 = fresh_r2(game, res.info["moebius"], n, seed=1)
     assert res.info.get("every_player") is True
     assert res.info["support_size"] >= n
     assert r2 > 0.85, r2
@@ -586,9 +585,7 @@ def test_after_every_player_the_forward_selection_goes_on_to_a_held_out_length()
 
     game = _Noisy(Smooth(), 0.02)
     res = interplay.approximate(game, n, "Moebius", 2000, method="sparse", max_order=3, seed=0)
-    C = np.random.default_rng(1).random((2000, n)) < 0.5
-    y = game(C)
-    r2 = 1 - ((y - res.info["moebius"].as_game()(C)) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    r2 = fresh_r2(game, res.info["moebius"], n, seed=1)
     assert res.info.get("every_player") is True
     assert res.info["dense_grown_sets"] > 0
     assert r2 > 0.97, r2
