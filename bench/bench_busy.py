@@ -65,29 +65,15 @@ def workloads(smoke: bool) -> list[dict]:
             for idx in AUTO]
     out += [{"kind": "exact", "name": f"exact-{idx}-n{n}", "index": idx, "n": n} for n, idx in EXACT]
     out += [{"kind": "pid", "name": f"pid-k{k}", "k": k} for k in PID]
+    out += [{"kind": "control", "name": "control-numpy-1thread"}]
     if smoke:
-        keep = {"KernelSHAPIQ", "RegressionFSII", "auto-FBII", "exact-SII-n20", "pid-k32"}
+        keep = {"KernelSHAPIQ", "RegressionFSII", "auto-FBII", "exact-SII-n20", "pid-k32",
+                "control-numpy-1thread"}
         out = [w for w in out if w["name"] in keep]
     return out
 
 
 # ----------------------------------------------------------------------------- child
-def _timed(fn, reps: int, budget: float = 3.0) -> dict:
-    """Wall and CPU seconds of ``reps`` calls of fn() (fewer, but at least 3, once ``budget``
-    seconds are spent), each less what fn returns (the game's wall and CPU seconds; None:
-    nothing to subtract): their medians ("wall", "cpu") and every round ("walls", "cpus")."""
-    walls, cpus = [], []
-    start = time.perf_counter()
-    for i in range(reps):
-        if i >= 3 and time.perf_counter() - start > budget:
-            break
-        t, c = time.perf_counter(), time.process_time()
-        gw, gc = fn() or (0.0, 0.0)
-        walls.append(time.perf_counter() - t - gw)
-        cpus.append(time.process_time() - c - gc)
-    return {"wall": _median(walls), "cpu": _median(cpus), "walls": walls, "cpus": cpus}
-
-
 def _median(xs: list[float]) -> float:
     ys = sorted(xs)
     h = len(ys) // 2
@@ -108,7 +94,23 @@ def _no_game(fn, *args) -> None:
     fn(*args)  # no game inside: nothing to subtract
 
 
+def _control() -> None:
+    """A fixed single-threaded computation outside interplay (about 10 ms of NumPy sorts): its
+    busy/idle ratio in the same child and phase is what the scheduler gives any one-thread job
+    there (the floor for a call that cannot use a second core)."""
+    import numpy as np  # noqa: PLC0415
+
+    a = np.random.default_rng(0).random(1 << 14)
+    for _ in range(20):
+        np.sort(a)
+
+
 def run_child(threads: int | None, smoke: bool, reps: int, only: set[str] | None = None) -> None:
+    """Times every workload in this process, the rounds interleaved: round r of every workload,
+    then round r + 1 (a cell's rounds spread over the child's life, so that they sample the
+    scheduler's placements of this process beside the busy loops instead of one of them;
+    back-to-back rounds of a 5 ms call all shared one placement, and a cell read either about
+    1x or about 2x). A cell stops adding rounds after 3 s once it has 3 (PID k = 64: 3)."""
     import numpy as np  # noqa: PLC0415
 
     import interplay  # noqa: PLC0415
@@ -118,6 +120,7 @@ def run_child(threads: int | None, smoke: bool, reps: int, only: set[str] | None
         interplay.set_num_threads(threads)
     spec = game_spec("table", 20)
     table_game = build_game(spec, 20)
+    cells = []  # (name, fn returning the game's (wall, cpu) or None, most rounds)
     for w in workloads(smoke):
         if only and w["name"] not in only:
             continue
@@ -128,11 +131,15 @@ def run_child(threads: int | None, smoke: bool, reps: int, only: set[str] | None
                                       method=w["method"], seed=0)
                 return g.seconds, g.cpu
             call()  # warm-up
-            rec = _timed(call, reps)
+            cells.append((w["name"], call, reps))
         elif w["kind"] == "exact":
             v = np.random.default_rng(w["n"]).normal(size=1 << w["n"])
             interplay.exact(v, w["index"], 2)
-            rec = _timed(lambda v=v, w=w: _no_game(interplay.exact, v, w["index"], 2), reps)
+            cells.append((w["name"], lambda v=v, w=w: _no_game(interplay.exact, v, w["index"], 2),
+                          reps))
+        elif w["kind"] == "control":
+            _control()
+            cells.append((w["name"], _control, reps))
         else:
             if w["k"] == "batch":
                 p = np.random.default_rng(0).random((1000, 10, 10, 10))
@@ -142,8 +149,24 @@ def run_child(threads: int | None, smoke: bool, reps: int, only: set[str] | None
                 p /= p.sum()
             if w["k"] != 64 or reps > 1:  # k = 64 (10 s a call): no warm-up in --quick
                 interplay.pid(p)
-            rec = _timed(lambda p=p: _no_game(interplay.pid, p), min(reps, 3) if w["k"] == 64 else reps)
-        print(json.dumps({"name": w["name"], **rec}), flush=True)
+            cells.append((w["name"], lambda p=p: _no_game(interplay.pid, p),
+                          min(reps, 3) if w["k"] == 64 else reps))
+    walls = {name: [] for name, _, _ in cells}
+    cpus = {name: [] for name, _, _ in cells}
+    spent = {name: 0.0 for name, _, _ in cells}
+    for r in range(reps):
+        for name, fn, most in cells:
+            if r >= most or (r >= 3 and spent[name] > 3.0):
+                continue
+            t, c = time.perf_counter(), time.process_time()
+            gw, gc = fn() or (0.0, 0.0)
+            wall = time.perf_counter() - t
+            spent[name] += wall
+            walls[name].append(wall - gw)
+            cpus[name].append(time.process_time() - c - gc)
+    for name, _, _ in cells:
+        print(json.dumps({"name": name, "wall": _median(walls[name]), "cpu": _median(cpus[name]),
+                          "walls": walls[name], "cpus": cpus[name]}), flush=True)
 
 
 def child(threads: int | None, args) -> dict:
