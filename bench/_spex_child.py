@@ -5,29 +5,42 @@ one JSON line per cell on stdout. The game is built here from the same spec (_sp
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
 
 t_start = time.process_time()
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import numpy as np  # noqa: E402, F401
+import numpy as np  # noqa: F401
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _sparse_games import SparseGame, score  # noqa: E402
+from _sparse_games import SparseGame, score
 
 
 def make_peer(method: str, n: int, max_order: int, seed: int):
-    """shapiq's SPEX or ProxySPEX for k-SII; ProxySPEX with its default proxy (LightGBM in
-    shapiq's default grid search) on one thread: LGBMRegressor's n_jobs=-1 thrashes on a loaded
-    machine."""
-    from shapiq.approximator import SPEX, ProxySPEX  # noqa: PLC0415
+    """shapiq's SPEX or ProxySPEX for k-SII, on one thread (LGBMRegressor's default n_jobs
+    takes every core and thrashes on a loaded machine).
 
+    - "ProxySPEX": its default proxy, LightGBM in shapiq's default grid search (what
+      ``proxy_model="lightgbm", hpo=True`` builds: ``_wrap_in_default_hpo``), with n_jobs=1.
+    - "ProxySPEX-notune": ``ProxySPEX(..., hpo=False)``, i.e. shapiq's own string-resolved
+      ``LGBMRegressor(random_state=seed)`` with LightGBM's defaults and no grid search (the
+      issue's "ProxySPEX, no tuning"); then only ``n_jobs=1`` is set on it (the thread count,
+      no other parameter of the model).
+    """
+    from shapiq.approximator import SPEX, ProxySPEX
+
+    if method == "ProxySPEX-notune":
+        approx = ProxySPEX(n=n, max_order=max_order, index="k-SII", random_state=seed,
+                           hpo=False)
+        approx.proxy_model.set_params(n_jobs=1)
+        return approx
     kw = {}
     if method == "ProxySPEX":
-        from lightgbm import LGBMRegressor  # noqa: PLC0415
-        from shapiq.approximator.proxy._models import _wrap_in_default_hpo  # noqa: PLC0415
+        from lightgbm import LGBMRegressor
+        from shapiq.approximator.proxy._models import _wrap_in_default_hpo
 
         kw["proxy_model"] = _wrap_in_default_hpo(
             LGBMRegressor(random_state=seed, n_jobs=1, verbose=-1))
@@ -37,9 +50,20 @@ def make_peer(method: str, n: int, max_order: int, seed: int):
 
 def main() -> None:
     cfg = json.loads(sys.stdin.readline())
-    import shapiq  # noqa: PLC0415
+    # the result lines go to the original stdout; anything else printed there (LightGBM logs
+    # its warnings with print() unless verbose=-1, which the bare "notune" proxy leaves at its
+    # default) goes to stderr
+    results = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    import shapiq
 
-    print(json.dumps({"setup_cpu": time.process_time() - t_start, "shapiq": shapiq.__version__}),
+    versions = {"shapiq": shapiq.__version__}
+    if cfg["method"].startswith("ProxySPEX"):
+        import lightgbm
+
+        versions["lightgbm"] = lightgbm.__version__
+    print(json.dumps({"setup_cpu": time.process_time() - t_start, **versions}), file=results,
           flush=True)
     for cell in cfg["cells"]:
         game = SparseGame(cell["n"], cell["terms"], cell["seed"], cell["noise"])
@@ -47,7 +71,7 @@ def main() -> None:
         captured = {}
         orig = approx._process_moebius
 
-        def grab(moebius_transform, orig=orig):
+        def grab(moebius_transform, orig=orig, captured=captured):
             captured.update(moebius_transform)
             return orig(moebius_transform=moebius_transform)
 
@@ -62,9 +86,14 @@ def main() -> None:
         out = {**cell, "method": cfg["method"], "cpu_outside_game": cpu,
                "evaluations": game.rows, "error": err,
                "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        proxy = getattr(approx, "proxy_model", None)
+        if proxy is not None:  # what ran: the proxy's parameters, the grid search's choice
+            out["proxy"] = repr(proxy)
+            if hasattr(proxy, "best_params_"):
+                out["best_params"] = proxy.best_params_
         if err is None:
             out.update(score(game, {tuple(k): float(v) for k, v in captured.items()}))
-        print(json.dumps(out), flush=True)
+        print(json.dumps(out), file=results, flush=True)
 
 
 if __name__ == "__main__":

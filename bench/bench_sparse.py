@@ -22,8 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 HERE = Path(__file__).resolve().parent
 ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -38,7 +38,8 @@ def cells(full: bool) -> list[dict]:
                 for budget in (2000, 10000, 20000, 50000):
                     if budget == 20000 and not (n == 1000 and terms == 100):
                         continue
-                    out.append(dict(n=n, terms=terms, noise=noise, budget=budget, seed=n + terms))
+                    out.append({"n": n, "terms": terms, "noise": noise, "budget": budget,
+                                "seed": n + terms})
     return out
 
 
@@ -53,9 +54,8 @@ PEER_CELLS = [(128, 20, 0.0, 2000), (512, 20, 0.0, 10000), (1000, 20, 0.0, 2000)
 def child(cell: dict) -> None:
     """One interplay cell in this (fresh) process; prints one JSON line."""
     sys.path.insert(0, str(HERE))
-    from _sparse_games import SparseGame, score
-
     import interplay
+    from _sparse_games import SparseGame, score
 
     game = SparseGame(cell["n"], cell["terms"], cell["seed"], cell["noise"])
     setup = time.process_time()
@@ -103,13 +103,13 @@ def run_peer(method: str, todo: list[dict], python: str) -> Iterator[dict]:
                              text=True)
         p.stdin.write(json.dumps({"method": method, "cells": todo}) + "\n")
         p.stdin.close()
-        setup = None
+        setup = {}
         for line in p.stdout:
             rec = json.loads(line)
             if "setup_cpu" in rec and "n" not in rec:
-                setup = rec["setup_cpu"]
+                setup = rec  # the process's set-up CPU and the shapiq / lightgbm versions
                 continue
-            rec["setup_cpu"] = setup
+            rec.update(setup)
             print(f"{method} {rec['n']},{rec['terms']},{rec['noise']},{rec['budget']}: "
                   f"R2 {rec.get('r2', float('nan')):.4f} recall "
                   f"{rec.get('recall', float('nan')):.2f} cpu {rec['cpu_outside_game']:.2f} s "
@@ -121,30 +121,69 @@ def run_peer(method: str, todo: list[dict], python: str) -> Iterator[dict]:
             print(err.read()[-2000:], file=sys.stderr)
 
 
-def table(rows: list[dict]) -> str:
-    key = lambda r: (r["n"], r["terms"], r["noise"], r["budget"])  # noqa: E731
+#: the peers' method names (bench/_spex_child.py's make_peer): "ProxySPEX" is shapiq's default
+#: (LightGBM in its grid search), "ProxySPEX-notune" the same with hpo=False
+PEERS = ("SPEX", "ProxySPEX", "ProxySPEX-notune")
+
+
+def cell_key(r: dict) -> tuple:
+    return (r["n"], r["terms"], r["noise"], r["budget"])
+
+
+def below(ours: dict | None, peer: dict | None) -> list[str]:
+    """Where interplay's row is below a peer's: R^2 at the table's 4 decimals, recall (a
+    multiple of 0.05) exactly; empty when either row is missing or failed."""
+    if not ours or not peer or ours.get("error") or peer.get("error"):
+        return []
+    out = []
+    if round(ours["r2"], 4) < round(peer["r2"], 4):
+        out.append("R^2")
+    if round(ours["recall"], 2) < round(peer["recall"], 2):
+        out.append("recall")
+    return out
+
+
+def table(rows: list[dict], methods: tuple[str, ...] = PEERS, sources: dict | None = None) -> str:
+    """One line per cell: interplay and each peer in `methods` (R^2, recall, CPU s, MB), and
+    where interplay is below a peer. `sources` maps id(row) to a label shown after the row."""
     by = {}
     for r in rows:
-        by.setdefault(key(r), {})[r["method"]] = r
-    head = ("| n, terms, noise, budget | interplay sparse: R^2, recall, CPU s (fresh process), "
-            "MB | SPEX | ProxySPEX |\n|---|---|---|---|")
+        by.setdefault(cell_key(r), {})[r["method"]] = r
+    cols = ("interplay sparse", *methods)
+    head = ("| n, terms, noise, budget | interplay sparse: R^2, recall, CPU s (fresh process), MB"
+            + "".join(f" | {m}: R^2, recall, CPU s, MB" for m in methods)
+            + " | interplay below |\n|" + "---|" * (len(cols) + 2))
     lines = [head]
 
     def cell(r):
         if r is None:
-            return "-"
+            return "not run"
         if r.get("error"):
             return "error: " + r["error"].splitlines()[-1][:60]
+        src = f" [{sources[id(r)]}]" if sources and id(r) in sources else ""
         return (f"{r['r2']:.4f}, {r['recall']:.2f}, {r['cpu_outside_game']:.2f} s, "
-                f"{r['maxrss_mb']:.0f} MB")
+                f"{r['maxrss_mb']:.0f} MB{src}")
 
     for k in sorted(by):
         n, terms, noise, budget = k
         d = by[k]
+        flags = [f"{m} ({' and '.join(w)})" for m in methods
+                 if (w := below(d.get("interplay sparse"), d.get(m)))]
         lines.append(f"| {n}, {terms}, {'2%' if noise else '0'}, {budget} | "
-                     f"{cell(d.get('interplay sparse'))} | {cell(d.get('SPEX'))} | "
-                     f"{cell(d.get('ProxySPEX'))} |")
+                     + " | ".join(cell(d.get(m)) for m in cols)
+                     + f" | {'**below ' + ', '.join(flags) + '**' if flags else '-'} |")
     return "\n".join(lines)
+
+
+def merge(specs: list[str]) -> tuple[list[dict], dict]:
+    """Rows of several json files, `path` or `path=label`; a later file's row replaces an
+    earlier one of the same method and cell. Returns the rows and {id(row): label}."""
+    rows = {}
+    for spec in specs:
+        path, _, label = spec.partition("=")
+        for r in json.loads(Path(path).read_text()):
+            rows[(r["method"], cell_key(r))] = (r, label or Path(path).name)
+    return [r for r, _ in rows.values()], {id(r): label for r, label in rows.values()}
 
 
 def main() -> None:
@@ -153,7 +192,8 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "sparse.json"))
     ap.add_argument("--peers", choices=["none", "subset", "all"], default="subset",
                     help="the peers' cells: none, PEER_CELLS, or every cell of the grid")
-    ap.add_argument("--methods", default="SPEX,ProxySPEX", help="peers to run, comma-separated")
+    ap.add_argument("--methods", default="SPEX,ProxySPEX",
+                    help=f"peers to run, comma-separated, among {', '.join(PEERS)}")
     ap.add_argument("--max-budget", type=int, default=None,
                     help="run the peers only on cells with at most this budget")
     ap.add_argument("--min-budget", type=int, default=None,
@@ -162,11 +202,23 @@ def main() -> None:
                     help="run the peers only on cells with these n")
     ap.add_argument("--peer-terms", type=int, nargs="+", default=None,
                     help="run the peers only on cells with these numbers of terms")
+    ap.add_argument("--peer-noise", type=float, nargs="+", default=None,
+                    help="run the peers only on cells with these noise levels (0, 0.02)")
     ap.add_argument("--only", choices=["interplay", "peers", "all"], default="all")
+    ap.add_argument("--table", nargs="+", metavar="JSON[=LABEL]",
+                    help="print the table of these json files (a later file's row replaces an "
+                         "earlier one of the same method and cell), labelled by file; run nothing")
     args = ap.parse_args()
     if args.child:
         child(json.loads(args.child))
         return
+    if args.table:
+        rows, sources = merge(args.table)
+        print(table(rows, sources=sources))
+        return
+    unknown = set(args.methods.split(",")) - set(PEERS)
+    if unknown:
+        ap.error(f"unknown peer(s) {sorted(unknown)}; known: {', '.join(PEERS)}")
     rows = []
     out = Path(args.out)
     if out.exists():
@@ -180,7 +232,8 @@ def main() -> None:
         if not python:
             sys.exit("set INTERPLAY_SHAPIQ_PYTHON to the Python with shapiq 1.8.0")
         todo = cells(True) if args.peers == "all" else [
-            dict(n=n, terms=t, noise=z, budget=b, seed=n + t) for n, t, z, b in PEER_CELLS]
+            {"n": n, "terms": t, "noise": z, "budget": b, "seed": n + t}
+            for n, t, z, b in PEER_CELLS]
         if args.max_budget:
             todo = [c for c in todo if c["budget"] <= args.max_budget]
         if args.min_budget:
@@ -189,10 +242,11 @@ def main() -> None:
             todo = [c for c in todo if c["n"] in args.peer_n]
         if args.peer_terms:
             todo = [c for c in todo if c["terms"] in args.peer_terms]
+        if args.peer_noise is not None:
+            todo = [c for c in todo if c["noise"] in args.peer_noise]
         for method in args.methods.split(","):
-            key = lambda r: (r["n"], r["terms"], r["noise"], r["budget"])  # noqa: E731
-            redo = {key(c) for c in todo}
-            rows = [r for r in rows if r["method"] != method or key(r) not in redo]
+            redo = {cell_key(c) for c in todo}
+            rows = [r for r in rows if r["method"] != method or cell_key(r) not in redo]
             for rec in run_peer(method, todo, python):
                 rows.append(rec)
                 out.write_text(json.dumps(rows, indent=1))
