@@ -593,6 +593,63 @@ def test_after_every_player_the_forward_selection_goes_on_to_a_held_out_length()
     assert len(pairs & set(res.info["moebius"].to_dict())) >= 10
 
 
+class _Pooled:
+    """cosine(q, the sum of the present players' vectors): a smooth, dense game (a pooled
+    embedding's normalisation, as a bi-encoder's similarity), not a sparse sum of sets."""
+
+    def __init__(self, n, d=16, offset=0.3, seed=0):
+        rng = np.random.default_rng(seed)
+        self.H = rng.normal(size=(n, d)) + offset
+        self.q = rng.normal(size=d) + 1.0
+        self.n_players = n
+
+    def __call__(self, C):
+        S = np.asarray(C, dtype=np.float64) @ self.H
+        norm = np.linalg.norm(S, axis=1) * np.linalg.norm(self.q)
+        return (S @ self.q) / np.maximum(norm, 1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_every_player_support_is_fitted_on_uniform_rows_with_a_cross_validated_ridge(seed):
+    """A pooled similarity of 128 players, budget 2,000: the every-player support is taken;
+    its final coefficients are fitted on the uniform coalitions alone, with the ridge
+    penalty 10-fold cross-validation chose (info["dense_ridge"]), and R^2 on 2,000 fresh
+    uniform coalitions is above 0.857 (0.8594 / 0.8609 / 0.8602 at seeds 0 / 1 / 2; e73f0b5
+    fitted every coalition, the noise probe's unions of 5 groups included: 0.8539 / 0.8539 /
+    0.8514). The penalised fit's bias is not in its standard errors: flagged, inf."""
+    n = 128
+    g = _Pooled(n)
+    with pytest.warns(interplay.UnderdeterminedWarning, match="dense approximation"):
+        res = interplay.approximate(g, n, "Moebius", 2000, method="sparse", max_order=3,
+                                    seed=seed)
+    assert res.info["every_player"] is True
+    assert res.info["fit_rows"] == "uniform"
+    assert res.info["dense_ridge"] > 0
+    assert res.info["identifiable"] is False
+    assert res.info["model_check"]["kind"] == "committee"
+    assert np.isinf(res.stderr[1:]).all()
+    assert np.isinf(res.info["moebius"].stderr).all()
+    assert fresh_r2(g, res.info["moebius"], n, seed=1) > 0.857
+
+
+def test_ridge_is_the_penalised_normal_equations():
+    """_sparse._ridge solves (G + lam P) beta = b with P the identity but for the intercept
+    (row 0), and is least squares at lam = 0 (to 1e-10 relative)."""
+    from interplay.estimators._sparse import _ridge
+
+    rng = np.random.default_rng(0)
+    A = np.concatenate([np.ones((200, 1)), rng.random((200, 6)) < 0.5], axis=1).astype(float)
+    y = rng.normal(size=(200, 2))
+    G, b = A.T @ A, A.T @ y
+    P = np.eye(7)
+    P[0, 0] = 0.0
+    for lam in (0.5, 20.0):
+        np.testing.assert_allclose(_ridge(G, b, lam), np.linalg.solve(G + lam * P, b),
+                                   rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(_ridge(G, b, 0.0), np.linalg.lstsq(A, y, rcond=None)[0],
+                               rtol=1e-8, atol=1e-10)
+
+
 def test_a_zero_residual_on_few_uniform_coalitions_is_not_a_certificate():
     """Sums of unanimity games of 10 players at budget 112 (39 uniform coalitions): 10 of 200
     seeds fitted a wrong model with a residual at rounding level and were called exact. A zero
