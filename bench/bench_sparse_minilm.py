@@ -144,7 +144,8 @@ def main() -> None:
     ap.add_argument("--budget", type=int, nargs="+", default=[2000])
     ap.add_argument("--test", type=int, default=500, help="held-out uniform masks")
     ap.add_argument("--methods", default="sparse,regression,SPEX,ProxySPEX")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, nargs="+", default=[0],
+                    help="seeds of every method (interplay's plan, SPEX's / ProxySPEX's)")
     ap.add_argument("--out", default=str(HERE / "sparse_minilm.json"))
     ap.add_argument("--cache", default=None,
                     help="a .npz per n ({n} in the name) of the values evaluated so far")
@@ -166,8 +167,9 @@ def main() -> None:
         rows = []
 
     def record(rec):
-        rows[:] = [r for r in rows if (r["n"], r["budget"], r["method"])
-                   != (rec["n"], rec["budget"], rec["method"])] + [rec]
+        key = ("n", "budget", "method", "seed")
+        rows[:] = [r for r in rows if tuple(r.get(k, 0) for k in key)
+                   != tuple(rec.get(k, 0) for k in key)] + [rec]
         out_path.write_text(json.dumps(rows, indent=1))
         print(rec, flush=True)
         game.save()
@@ -184,32 +186,35 @@ def main() -> None:
             res = fn()
             return res, time.process_time() - t0 - (game.cpu - cpu0)
 
-        for budget in args.budget:
-            cell = {"n": n, "budget": budget, "test_masks": args.test}
+        for budget, seed in ((b, s) for b in args.budget for s in args.seed):
+            cell = {"n": n, "budget": budget, "test_masks": args.test, "seed": seed}
             if "sparse" in methods:
-                res, cpu = timed(lambda: interplay.approximate(
-                    game, n, "Moebius", budget, method="sparse", max_order=3, seed=args.seed))
+                res, cpu = timed(lambda seed=seed: interplay.approximate(
+                    game, n, "Moebius", budget, method="sparse", max_order=3, seed=seed))
                 mo = res.info["moebius"]
                 record({**cell, "method": "interplay sparse",
                         "r2": r2(y_test, mo.as_game()(C_test)), "cpu": cpu,
                         "support": int(len(mo) - 1),
                         "heldout_r2": float(res.info["heldout_r2"]),
-                        "evaluations": int(res.n_evaluations)})
+                        "evaluations": int(res.n_evaluations),
+                        **{k: res.info[k] for k in ("every_player", "dense_grown_sets",
+                                                    "fit_rows", "dense_ridge")
+                           if k in res.info}})
             if "regression" in methods:
                 import warnings
 
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    res, cpu = timed(lambda: interplay.approximate(
+                    res, cpu = timed(lambda seed=seed: interplay.approximate(
                         game, n, "FBII", budget, method="regression", max_order=2,
-                        seed=args.seed))
+                        seed=seed))
                 record({**cell, "method": "regression FBII 2",
                         "r2": r2(y_test, res.as_game()(C_test)), "cpu": cpu,
                         "evaluations": int(res.n_evaluations)})
             for method in ("SPEX", "ProxySPEX"):
                 if method not in methods or not python:
                     continue
-                sp, evals = run_spex(game, budget, args.seed, python, method)
+                sp, evals = run_spex(game, budget, seed, python, method)
                 if sp.get("error"):
                     record({**cell, "method": method, "error": sp["error"],
                             "evaluations": evals})
