@@ -632,6 +632,24 @@ def test_the_every_player_support_is_fitted_on_uniform_rows_with_a_cross_validat
     assert fresh_r2(g, res.info["moebius"], n, seed=1) > 0.857
 
 
+def test_result_twice_on_the_every_player_path_is_the_same():
+    """result() rebuilds the every-player committee from its own call (a second call gives the
+    same values, to 1e-12, and the same info keys)."""
+    n = 128
+    g = _Pooled(n)
+    est = interplay.estimators.make_estimator(n, "Moebius", 2000, method="sparse", seed=0,
+                                              max_order=3)
+    while (C := est.next_coalitions()) is not None:
+        est.tell(g(C))
+    with pytest.warns(interplay.UnderdeterminedWarning):
+        first = est.result()
+    with pytest.warns(interplay.UnderdeterminedWarning):
+        second = est.result()
+    np.testing.assert_allclose(second.values, first.values, rtol=0, atol=1e-12)
+    for key in ("every_player", "dense_grown_sets", "dense_ridge", "fit_rows"):
+        assert second.info[key] == first.info[key]
+
+
 def test_ridge_is_the_penalised_normal_equations():
     """_sparse._ridge solves (G + lam P) beta = b with P the identity but for the intercept
     (row 0), and is least squares at lam = 0 (to 1e-10 relative)."""

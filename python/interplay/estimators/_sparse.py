@@ -1544,6 +1544,10 @@ class SparseEstimator:
         uniform = np.array([pos[r] for r in self._uniform_rows if r in pos], dtype=np.int64)
         from .._threads import blas_limit
 
+        # the every-player path's state is this call's (result() may be called again)
+        self._dense_model = None
+        for key in ("every_player", "dense_grown_sets", "dense_ridge"):
+            self._info.pop(key, None)
         with blas_limit():
             support = self._screened(support, C, y, uniform)
             fit = self._final_fit(support, C, y, uniform)
