@@ -33,6 +33,11 @@ def make_peer(method: str, n: int, max_order: int, seed: int):
     from shapiq.approximator import SPEX, ProxySPEX
 
     if method == "ProxySPEX-notune":
+        try:
+            import lightgbm  # noqa: F401  (else shapiq falls back to a decision tree)
+        except ImportError as exc:
+            raise ImportError("ProxySPEX-notune needs lightgbm in the shapiq Python (or in "
+                              "INTERPLAY_SHAPIQ_EXTRA_PATH)") from exc
         approx = ProxySPEX(n=n, max_order=max_order, index="k-SII", random_state=seed,
                            hpo=False)
         approx.proxy_model.set_params(n_jobs=1)

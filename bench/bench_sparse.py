@@ -92,11 +92,23 @@ def run_interplay(todo: list[dict]) -> list[dict]:
     return rows
 
 
+def peer_env() -> dict[str, str]:
+    """The environment of a child in the shapiq Python: one thread, none of our PYTHONPATH, and
+    INTERPLAY_SHAPIQ_EXTRA_PATH (if set) as its PYTHONPATH: a folder of packages the peer's
+    proxies need beyond shapiq (.ci/run puts LightGBM there, outside the shapiq environment,
+    whose own unit tests, tests/test_shapiq_peer.py, expect it absent)."""
+    env = {**os.environ, **ONE_THREAD}
+    env.pop("PYTHONPATH", None)
+    extra = os.environ.get("INTERPLAY_SHAPIQ_EXTRA_PATH")
+    if extra:
+        env["PYTHONPATH"] = extra
+    return env
+
+
 def run_peer(method: str, todo: list[dict], python: str) -> Iterator[dict]:
     """The peer's cells in one process of the shapiq Python, yielded as they finish (its stderr
     goes to a temporary file: LightGBM's warnings would fill a pipe)."""
-    env = {**os.environ, **ONE_THREAD}
-    env.pop("PYTHONPATH", None)
+    env = peer_env()
     with tempfile.TemporaryFile("w+") as err:
         p = subprocess.Popen([python, str(HERE / "_spex_child.py"), str(HERE)], env=env,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,

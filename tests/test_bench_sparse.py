@@ -90,7 +90,7 @@ def test_proxyspex_notune_is_shapiqs_bare_lightgbm_on_one_thread():
     if not PY or not pathlib.Path(PY).exists():
         pytest.skip("no Python with shapiq 1.8.0 (set INTERPLAY_SHAPIQ_PYTHON)")
     proc = subprocess.run([PY, "-c", NOTUNE_SCRIPT, str(ROOT)], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, **bs.ONE_THREAD}, check=False)
+                          timeout=120, env=bs.peer_env(), check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["type"] == "LGBMRegressor"
