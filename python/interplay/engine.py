@@ -9,6 +9,7 @@ games alike (d outputs in one pass).
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,44 @@ __all__ = ["exact", "plan_exact", "MAX_PLAYERS"]
 #: largest number of players the exact engine accepts (2^30 float64 values = 8 GiB per output)
 MAX_PLAYERS = 30
 _CHECK_MEMORY_FROM = 32 << 20
+
+#: exact() keeps its last work table (the Moebius table it transforms into) for the next call of
+#: the same size, up to this many bytes (n = 25 players, scalar): a fresh table is faulted in
+#: anew on every call, 8-20 ms of kernel time at n = 24 (128 MB) and, when the kernel has to
+#: compact memory for numpy's huge pages, 100-250 ms (bench/RESULTS.md, issue 12)
+SCRATCH_MAX_BYTES = 256 << 20
+_scratch_lock = threading.Lock()
+_scratch: list[np.ndarray] = []  # at most one flat float64 buffer, free for the next call
+
+
+def _take_scratch(size: int) -> np.ndarray:
+    """A flat float64 buffer of `size` entries: the kept one if it has that size (taken out, so
+    a concurrent call in another thread allocates its own), else a new one."""
+    with _scratch_lock:
+        if _scratch and _scratch[0].size == size:
+            return _scratch.pop()
+    return np.empty(size)
+
+
+def _give_scratch(buf: np.ndarray) -> None:
+    """Keep `buf` (replacing any kept buffer) for the next call, if it is at most
+    SCRATCH_MAX_BYTES."""
+    if buf.nbytes <= SCRATCH_MAX_BYTES:
+        with _scratch_lock:
+            _scratch[:] = [buf]
+
+
+def release_scratch() -> int:
+    """Free the work table :func:`exact` keeps for its next call; returns the bytes released.
+
+    ``exact`` keeps the table it transformed into (at most SCRATCH_MAX_BYTES, 256 MB: n = 25
+    players) so that repeated calls of one size do not fault fresh memory in on every call.
+    """
+    with _scratch_lock:
+        freed = sum(b.nbytes for b in _scratch)
+        _scratch.clear()
+    return freed
+
 
 WEIGHTED_SUPERSET = KERNELS["exact.weighted_superset"]
 MOEBIUS = KERNELS["transforms.moebius"]
@@ -191,17 +230,34 @@ def exact(
         check_finite(arr, "values")
         src = np.ascontiguousarray(arr, dtype=np.float64)
         v0 = np.array(src[0], copy=True)
-        table = src if plan["in_place"] else np.empty_like(src)
+        table = src if plan["in_place"] else _take_scratch(src.size).reshape(src.shape)
         info = {"backend": plan["backend"], "method": plan["method"]}
         weights, methods = plan["weights"], plan["methods"]
         sets = (core().exact.enumerate_sets(n, 0, k) if plan["backend"] == "cpp"
                 else bits.enumerate_sets(n, 0, k))
-    _, superset_fn = WEIGHTED_SUPERSET.select(info["backend"])
+    scratch = table.base if isinstance(table, np.ndarray) and table is not src else None
+    try:
+        out = _transform(src, table, weights, methods, info["backend"], n, k, d)
+    finally:
+        if scratch is not None:
+            _give_scratch(scratch)
+    del table, src
+    baseline = out[0] if idx.baseline == "intercept" else v0.reshape(-1)[0] if d is None else v0
+    return InteractionResult(out, sets, n_players=n, index=idx.name, max_order=k, min_order=0,
+                             baseline_value=np.array(baseline, copy=True),
+                             info={**info, "index_object": idx})
+
+
+def _transform(src, table, weights, methods, backend: str, n: int, k: int, d: int | None):
+    """The index values of all sets up to order k from the value table src, with table (src's
+    shape) as the work table: a weighted superset sum of the Moebius transform, or two of the
+    values for a generalized value."""
+    _, superset_fn = WEIGHTED_SUPERSET.select(backend)
     rows = bits.n_sets(n, 0, k)
     out = np.empty((rows,) if d is None else (rows, d))
     if len(weights) == 2:  # a generalized value: sum over R superset S of a v(R) - b v(N minus R)
         superset_fn(src, weights[0], 0, methods[0], out)
-        if info["backend"] == "torch":
+        if backend == "torch":
             table = src.flip(0)
         else:
             np.copyto(table, src[::-1])
@@ -209,13 +265,9 @@ def exact(
         superset_fn(table, weights[1], 0, methods[1], second)
         out -= second
     else:
-        MOEBIUS.select(info["backend"])[1](src, table)
+        MOEBIUS.select(backend)[1](src, table)
         superset_fn(table, np.ascontiguousarray(weights[0], dtype=np.float64), 0, methods[0], out)
-    del table, src
-    baseline = out[0] if idx.baseline == "intercept" else v0.reshape(-1)[0] if d is None else v0
-    return InteractionResult(out, sets, n_players=n, index=idx.name, max_order=k, min_order=0,
-                             baseline_value=np.array(baseline, copy=True),
-                             info={**info, "index_object": idx})
+    return out
 
 
 def _least_core_result(values: Any, idx: Index) -> InteractionResult:
