@@ -189,13 +189,14 @@ def table(rows: list[dict], methods: tuple[str, ...] = PEERS, sources: dict | No
 
 def merge(specs: list[str]) -> tuple[list[dict], dict]:
     """Rows of several json files, `path` or `path=label`; a later file's row replaces an
-    earlier one of the same method and cell. Returns the rows and {id(row): label}."""
+    earlier one of the same method and cell. Returns the rows and {id(row): label} for the
+    rows of labelled files."""
     rows = {}
     for spec in specs:
         path, _, label = spec.partition("=")
         for r in json.loads(Path(path).read_text()):
-            rows[(r["method"], cell_key(r))] = (r, label or Path(path).name)
-    return [r for r, _ in rows.values()], {id(r): label for r, label in rows.values()}
+            rows[(r["method"], cell_key(r))] = (r, label)
+    return [r for r, _ in rows.values()], {id(r): label for r, label in rows.values() if label}
 
 
 def main() -> None:
@@ -219,7 +220,8 @@ def main() -> None:
     ap.add_argument("--only", choices=["interplay", "peers", "all"], default="all")
     ap.add_argument("--table", nargs="+", metavar="JSON[=LABEL]",
                     help="print the table of these json files (a later file's row replaces an "
-                         "earlier one of the same method and cell), labelled by file; run nothing")
+                         "earlier one of the same method and cell; a file's LABEL is shown after "
+                         "its rows); run nothing")
     args = ap.parse_args()
     if args.child:
         child(json.loads(args.child))
