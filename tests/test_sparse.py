@@ -619,7 +619,9 @@ def test_the_every_player_support_is_fitted_on_uniform_rows_with_a_cross_validat
     0.8514). The penalised fit's bias is not in its standard errors: flagged, inf."""
     n = 128
     g = _Pooled(n)
-    with pytest.warns(interplay.UnderdeterminedWarning, match="dense approximation"):
+    with pytest.warns(interplay.UnderdeterminedWarning,
+                      match=r"dense approximation.*use a dense method \(method='auto', whose "
+                            r"regression reports them\).*info\['heldout_r2'\]"):
         res = interplay.approximate(g, n, "Moebius", 2000, method="sparse", max_order=3,
                                     seed=seed)
     assert res.info["every_player"] is True

@@ -1575,11 +1575,15 @@ class SparseEstimator:
 
             from ._identify import UnderdeterminedWarning
 
+            remedy = ("for standard errors of a dense game use a dense method (method='auto'"
+                      ", whose regression reports them); the fit of these values to new "
+                      "coalitions is result.info['heldout_r2']" if check["kind"] == "committee"
+                      else "use a larger budget, a larger max_order, or a dense method "
+                      "(method='auto')")
             warnings.warn(
                 f"method='sparse' ({n} players, budget {self.budget}, max_order {self.cap}): "
                 f"{check['reason']}; values follow the {support.shape[0] - 1} recovered sets, "
-                "standard errors are inf and result.info['identifiable'] is False; use a "
-                "larger budget, a larger max_order, or a dense method (method='auto').",
+                f"standard errors are inf and result.info['identifiable'] is False; {remedy}.",
                 UnderdeterminedWarning, stacklevel=3)  # the caller of approximate
         v_empty = self._vals[self._index[empty[0].tobytes()]]
         if self.spec.empty_is_value:
