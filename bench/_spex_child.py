@@ -4,6 +4,8 @@ one JSON line per cell on stdout. The game is built here from the same spec (_sp
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import os
 import resource
@@ -53,6 +55,71 @@ def make_peer(method: str, n: int, max_order: int, seed: int):
     return cls(n=n, max_order=max_order, index="k-SII", random_state=seed, **kw)
 
 
+def cell_start() -> bool:
+    """Free the previous cell and reset the process's peak RSS (Linux: /proc/self/clear_refs
+    "5"), so that the cell's cell_peak_mb is its own. The _process_moebius wrapper below makes a
+    reference cycle (approximator -> wrapper -> bound method -> approximator) that kept each
+    cell's approximator, coalitions and proxy alive until a full collection: a 50-cell
+    ProxySPEX-notune process grew to 10 GB. False when the peak cannot be reset."""
+    gc.collect()
+    try:  # hand the freed heap back to the OS (glibc), so the reset below starts from it
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_mb() -> float | None:
+    """The process's peak RSS since the last reset (VmHWM), MB."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def run_cell(method: str, cell: dict, reset: bool) -> dict:
+    """One cell: its game, the peer, the call timed, the scores; every object of the cell is
+    local here, so cell_start() before the next one can free it."""
+    game = SparseGame(cell["n"], cell["terms"], cell["seed"], cell["noise"])
+    approx = make_peer(method, cell["n"], 4, cell["seed"])
+    captured = {}
+    orig = approx._process_moebius
+
+    def grab(moebius_transform, orig=orig, captured=captured):
+        captured.update(moebius_transform)
+        return orig(moebius_transform=moebius_transform)
+
+    approx._process_moebius = grab
+    t0 = time.process_time()
+    err = None
+    try:
+        approx.approximate(cell["budget"], game)
+    except Exception as exc:  # noqa: BLE001  (reported in the table)
+        err = f"{type(exc).__name__}: {exc}"[:200]
+    cpu = time.process_time() - t0 - game.cpu
+    out = {**cell, "method": method, "cpu_outside_game": cpu,
+           "evaluations": game.rows, "error": err,
+           "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "cell_peak_mb": peak_mb() if reset else None}
+    proxy = getattr(approx, "proxy_model", None)
+    if proxy is not None:  # what ran: the proxy's parameters, the grid search's choice
+        out["proxy"] = repr(proxy)
+        if hasattr(proxy, "best_params_"):
+            out["best_params"] = proxy.best_params_
+    if err is None:
+        out.update(score(game, {tuple(k): float(v) for k, v in captured.items()}))
+    return out
+
+
 def main() -> None:
     cfg = json.loads(sys.stdin.readline())
     # the result lines go to the original stdout; anything else printed there (LightGBM logs
@@ -71,33 +138,7 @@ def main() -> None:
     print(json.dumps({"setup_cpu": time.process_time() - t_start, **versions}), file=results,
           flush=True)
     for cell in cfg["cells"]:
-        game = SparseGame(cell["n"], cell["terms"], cell["seed"], cell["noise"])
-        approx = make_peer(cfg["method"], cell["n"], 4, cell["seed"])
-        captured = {}
-        orig = approx._process_moebius
-
-        def grab(moebius_transform, orig=orig, captured=captured):
-            captured.update(moebius_transform)
-            return orig(moebius_transform=moebius_transform)
-
-        approx._process_moebius = grab
-        t0 = time.process_time()
-        err = None
-        try:
-            approx.approximate(cell["budget"], game)
-        except Exception as exc:  # noqa: BLE001  (reported in the table)
-            err = f"{type(exc).__name__}: {exc}"[:200]
-        cpu = time.process_time() - t0 - game.cpu
-        out = {**cell, "method": cfg["method"], "cpu_outside_game": cpu,
-               "evaluations": game.rows, "error": err,
-               "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-        proxy = getattr(approx, "proxy_model", None)
-        if proxy is not None:  # what ran: the proxy's parameters, the grid search's choice
-            out["proxy"] = repr(proxy)
-            if hasattr(proxy, "best_params_"):
-                out["best_params"] = proxy.best_params_
-        if err is None:
-            out.update(score(game, {tuple(k): float(v) for k, v in captured.items()}))
+        out = run_cell(cfg["method"], cell, cell_start())
         print(json.dumps(out), file=results, flush=True)
 
 

@@ -173,8 +173,10 @@ def table(rows: list[dict], methods: tuple[str, ...] = PEERS, sources: dict | No
         if r.get("error"):
             return "error: " + r["error"].splitlines()[-1][:60]
         src = f" [{sources[id(r)]}]" if sources and id(r) in sources else ""
+        # a peer's own peak in the cell where recorded, else its process's peak so far
+        mb = r.get("cell_peak_mb") or r["maxrss_mb"]
         return (f"{r['r2']:.4f}, {r['recall']:.2f}, {r['cpu_outside_game']:.2f} s, "
-                f"{r['maxrss_mb']:.0f} MB{src}")
+                f"{mb:.0f} MB{src}")
 
     for k in sorted(by):
         n, terms, noise, budget = k

@@ -106,17 +106,51 @@ def test_proxyspex_notune_is_shapiqs_bare_lightgbm_on_one_thread():
 
 
 def test_proxyspex_notune_runs_a_cell_through_the_child():
-    """One small cell end to end (bench_sparse.run_peer -> _spex_child.py): a 3-term game at
-    n = 16 from 600 uniform coalitions; ProxySPEX's trees hold it (R^2 > 0.9)."""
+    """A small cell twice end to end (bench_sparse.run_peer -> _spex_child.py): a 3-term game at
+    n = 16 from 600 uniform coalitions, which ProxySPEX's trees hold (R^2 > 0.9)."""
     if not PY or not pathlib.Path(PY).exists():
         pytest.skip("no Python with shapiq 1.8.0 (set INTERPLAY_SHAPIQ_PYTHON)")
     cell = {"n": 16, "terms": 3, "noise": 0.0, "budget": 600, "seed": 5}
-    recs = list(bs.run_peer("ProxySPEX-notune", [cell], PY))
-    assert len(recs) == 1
-    rec = recs[0]
+    recs = list(bs.run_peer("ProxySPEX-notune", [cell, cell], PY))
+    assert len(recs) == 2
+    assert recs[0]["r2"] == recs[1]["r2"]  # seeded
+    # VmHWM and ru_maxrss count a little differently (0.2 MB here)
+    assert 0 < recs[1]["cell_peak_mb"] <= recs[1]["maxrss_mb"] + 16
+    rec = recs[1]
     assert rec["error"] is None
     assert rec["method"] == "ProxySPEX-notune"
     assert rec["proxy"] == "LGBMRegressor(n_jobs=1, random_state=5)"
     assert rec["shapiq"] == "1.8.0" and "lightgbm" in rec
     assert rec["evaluations"] == 600
     assert rec["r2"] > 0.9
+
+
+CELL_START_SCRIPT = r"""
+import json, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1] + "/bench")
+from _spex_child import cell_start, peak_mb
+
+class Cell:  # a reference cycle holding 400 MB, as the _process_moebius wrapper made
+    pass
+
+c = Cell()
+c.me, c.data = c, np.ones(50_000_000)
+del c
+before = peak_mb()
+reset = cell_start()
+print(json.dumps({"before": before, "reset": reset, "after": peak_mb()}))
+"""
+
+
+def test_cell_start_frees_the_last_cell_and_resets_the_peak():
+    if not PY or not pathlib.Path(PY).exists():
+        pytest.skip("no Python with shapiq 1.8.0 (set INTERPLAY_SHAPIQ_PYTHON)")
+    proc = subprocess.run([PY, "-c", CELL_START_SCRIPT, str(ROOT)], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **bs.ONE_THREAD},
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["reset"] is True
+    assert got["before"] > 400  # the array was resident
+    assert got["after"] < got["before"] - 300  # collected, handed back, peak reset
