@@ -86,11 +86,10 @@ def peak_mb() -> float | None:
     return None
 
 
-def run_cell(method: str, cell: dict, reset: bool) -> dict:
-    """One cell: its game, the peer, the call timed, the scores; every object of the cell is
-    local here, so cell_start() before the next one can free it."""
-    game = SparseGame(cell["n"], cell["terms"], cell["seed"], cell["noise"])
-    approx = make_peer(method, cell["n"], 4, cell["seed"])
+def approximate_captured(approx, budget: int, game) -> tuple[dict, str | None, float]:
+    """Run ``approx.approximate(budget, game)`` and capture the Moebius coefficients it hands to
+    ``_process_moebius``: (coefficients, the exception as one line or None, CPU seconds of the
+    call, the game's included)."""
     captured = {}
     orig = approx._process_moebius
 
@@ -102,10 +101,19 @@ def run_cell(method: str, cell: dict, reset: bool) -> dict:
     t0 = time.process_time()
     err = None
     try:
-        approx.approximate(cell["budget"], game)
-    except Exception as exc:  # noqa: BLE001  (reported in the table)
+        approx.approximate(budget, game)
+    except Exception as exc:  # noqa: BLE001  (reported by the caller)
         err = f"{type(exc).__name__}: {exc}"[:200]
-    cpu = time.process_time() - t0 - game.cpu
+    return captured, err, time.process_time() - t0
+
+
+def run_cell(method: str, cell: dict, reset: bool) -> dict:
+    """One cell: its game, the peer, the call timed, the scores; every object of the cell is
+    local here, so cell_start() before the next one can free it."""
+    game = SparseGame(cell["n"], cell["terms"], cell["seed"], cell["noise"])
+    approx = make_peer(method, cell["n"], 4, cell["seed"])
+    captured, err, cpu = approximate_captured(approx, cell["budget"], game)
+    cpu -= game.cpu
     out = {**cell, "method": method, "cpu_outside_game": cpu,
            "evaluations": game.rows, "error": err,
            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -18,7 +18,7 @@ def main() -> None:
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     cfg = json.loads(inp.readline())
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _spex_child import make_peer  # noqa: PLC0415
+    from _spex_child import approximate_captured, make_peer  # noqa: PLC0415
 
     in_game = 0.0
 
@@ -35,21 +35,8 @@ def main() -> None:
         return vals
 
     approx = make_peer(cfg["method"], cfg["n_players"], cfg["max_order"], cfg["seed"])
-    captured = {}
-    orig = approx._process_moebius
-
-    def grab(moebius_transform):
-        captured.update(moebius_transform)
-        return orig(moebius_transform=moebius_transform)
-
-    approx._process_moebius = grab
-    t0 = time.process_time()
-    err = None
-    try:
-        approx.approximate(cfg["budget"], game)
-    except Exception as exc:  # noqa: BLE001  (reported by the parent)
-        err = f"{type(exc).__name__}: {exc}"[:200]
-    cpu = time.process_time() - t0 - in_game
+    captured, err, cpu = approximate_captured(approx, cfg["budget"], game)
+    cpu -= in_game
     out.write(struct.pack("<qq", -1, 0))
     res = {"cpu_outside_game": cpu, "error": err,
            "moebius": [[list(map(int, k)), float(v)] for k, v in captured.items()]}
