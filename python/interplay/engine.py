@@ -208,7 +208,8 @@ def exact(
             require_memory(3 * src.numel() * 8, f"exact {idx.name} of order {k} for n = {n} on "
                            "torch", argument="values")
         v0 = src[0].detach().to("cpu").numpy().copy()
-        table, info = src, {"backend": "torch", "device": str(src.device), "method": "per_order"}
+        table, scratch = src, None
+        info = {"backend": "torch", "device": str(src.device), "method": "per_order"}
         plan = plan_exact(n, d, idx, backend="reference")
         weights, methods = plan["weights"], ("per_order",) * len(plan["weights"])
         sets = bits.enumerate_sets(n, 0, k)
@@ -230,12 +231,12 @@ def exact(
         check_finite(arr, "values")
         src = np.ascontiguousarray(arr, dtype=np.float64)
         v0 = np.array(src[0], copy=True)
-        table = src if plan["in_place"] else _take_scratch(src.size).reshape(src.shape)
+        scratch = None if plan["in_place"] else _take_scratch(src.size)
+        table = src if scratch is None else scratch.reshape(src.shape)
         info = {"backend": plan["backend"], "method": plan["method"]}
         weights, methods = plan["weights"], plan["methods"]
         sets = (core().exact.enumerate_sets(n, 0, k) if plan["backend"] == "cpp"
                 else bits.enumerate_sets(n, 0, k))
-    scratch = table.base if isinstance(table, np.ndarray) and table is not src else None
     try:
         out = _transform(src, table, weights, methods, info["backend"], n, k, d)
     finally:
