@@ -1124,8 +1124,7 @@ class SparseEstimator:
                        z_pair=GROW_Z_PAIR)[len(old):]
             if not new:
                 break
-            words = np.array([bits.players_to_set(t, n) for t in new], dtype=np.uint64)
-            support = np.concatenate([support, words.reshape(-1, W)])
+            support = np.concatenate([support, _words(new, n, W)])
             support, d = self._pruned(support, C, y, full=GROW_FULL)
             added, dropped = added + len(new), dropped + d
         self._info.update(screened_sets=added, pruned_sets=dropped)
